@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include "usbip-error.h"
+#include "usbip-export-backend.h"
+
+/**
+ * UsbipExportBackend:
+ *
+ * The exporter side of the kernel: usbip-host devices or usbip-vudc gadgets.
+ *
+ * Since: 0.1
+ */
+G_DEFINE_INTERFACE (UsbipExportBackend, usbip_export_backend, G_TYPE_OBJECT)
+
+static void
+usbip_export_backend_default_init (UsbipExportBackendInterface *iface)
+{
+}
+
+/**
+ * usbip_export_backend_list_devices:
+ * @self: a #UsbipExportBackend
+ * @error: return location for a #GError, or %NULL
+ *
+ * Returns: (element-type UsbipDeviceInfo) (transfer container): exportable devices with
+ *   their status, or %NULL on error
+ *
+ * Since: 0.1
+ */
+GPtrArray *
+usbip_export_backend_list_devices (UsbipExportBackend *self, GError **error)
+{
+  g_return_val_if_fail (USBIP_IS_EXPORT_BACKEND (self), NULL);
+  return USBIP_EXPORT_BACKEND_GET_IFACE (self)->list_devices (self, error);
+}
+
+/**
+ * usbip_export_backend_list_local_devices:
+ * @self: a #UsbipExportBackend
+ * @error: return location for a #GError, or %NULL
+ *
+ * Lists every local device, bound or not (what `list -l` shows).
+ *
+ * Returns: (element-type UsbipDeviceInfo) (transfer container): devices, or %NULL on error
+ *
+ * Since: 0.1
+ */
+GPtrArray *
+usbip_export_backend_list_local_devices (UsbipExportBackend *self, GError **error)
+{
+  UsbipExportBackendInterface *iface;
+
+  g_return_val_if_fail (USBIP_IS_EXPORT_BACKEND (self), NULL);
+  iface = USBIP_EXPORT_BACKEND_GET_IFACE (self);
+  if (iface->list_local_devices == NULL)
+    return iface->list_devices (self, error);
+  return iface->list_local_devices (self, error);
+}
+
+/**
+ * usbip_export_backend_get_device:
+ * @self: a #UsbipExportBackend
+ * @busid: a busid
+ * @error: return location for a #GError, or %NULL
+ *
+ * Returns: (transfer full): the device, or %NULL with %USBIP_ERROR_NOT_FOUND
+ *
+ * Since: 0.1
+ */
+UsbipDeviceInfo *
+usbip_export_backend_get_device (UsbipExportBackend *self, const gchar *busid, GError **error)
+{
+  g_return_val_if_fail (USBIP_IS_EXPORT_BACKEND (self), NULL);
+  g_return_val_if_fail (busid != NULL, NULL);
+  return USBIP_EXPORT_BACKEND_GET_IFACE (self)->get_device (self, busid, error);
+}
+
+/**
+ * usbip_export_backend_bind:
+ * @self: a #UsbipExportBackend
+ * @busid: a busid
+ * @error: return location for a #GError, or %NULL
+ *
+ * Makes a device exportable.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+usbip_export_backend_bind (UsbipExportBackend *self, const gchar *busid, GError **error)
+{
+  UsbipExportBackendInterface *iface;
+
+  g_return_val_if_fail (USBIP_IS_EXPORT_BACKEND (self), FALSE);
+  iface = USBIP_EXPORT_BACKEND_GET_IFACE (self);
+  if (iface->bind == NULL)
+    {
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_NOT_AVAILABLE,
+                   "the %s backend cannot bind devices", G_OBJECT_TYPE_NAME (self));
+      return FALSE;
+    }
+  return iface->bind (self, busid, error);
+}
+
+/**
+ * usbip_export_backend_unbind:
+ * @self: a #UsbipExportBackend
+ * @busid: a busid
+ * @error: return location for a #GError, or %NULL
+ *
+ * Gives a device back to its normal driver.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+usbip_export_backend_unbind (UsbipExportBackend *self, const gchar *busid, GError **error)
+{
+  UsbipExportBackendInterface *iface;
+
+  g_return_val_if_fail (USBIP_IS_EXPORT_BACKEND (self), FALSE);
+  iface = USBIP_EXPORT_BACKEND_GET_IFACE (self);
+  if (iface->unbind == NULL)
+    {
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_NOT_AVAILABLE,
+                   "the %s backend cannot unbind devices", G_OBJECT_TYPE_NAME (self));
+      return FALSE;
+    }
+  return iface->unbind (self, busid, error);
+}
+
+/**
+ * usbip_export_backend_export_fd:
+ * @self: a #UsbipExportBackend
+ * @busid: the device
+ * @sockfd: an accepted socket after a successful OP_REQ_IMPORT
+ * @error: return location for a #GError, or %NULL
+ *
+ * Hands @sockfd to the device's kernel driver. The caller still owns @sockfd.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+usbip_export_backend_export_fd (UsbipExportBackend *self, const gchar *busid, gint sockfd, GError **error)
+{
+  g_return_val_if_fail (USBIP_IS_EXPORT_BACKEND (self), FALSE);
+  g_return_val_if_fail (sockfd >= 0, FALSE);
+  return USBIP_EXPORT_BACKEND_GET_IFACE (self)->export_fd (self, busid, sockfd, error);
+}

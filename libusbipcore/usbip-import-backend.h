@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <glib-object.h>
+#include "usbip-common.h"
+#include "usbip-port-info.h"
+#include "usbip-speed.h"
+
+G_BEGIN_DECLS
+
+#define USBIP_TYPE_IMPORT_BACKEND (usbip_import_backend_get_type ())
+USBIP_PUBLIC G_DECLARE_INTERFACE (UsbipImportBackend, usbip_import_backend, USBIP, IMPORT_BACKEND, GObject)
+
+/**
+ * UsbipImportBackendInterface:
+ * @g_iface: parent
+ * @list_ports: every port of every controller, with port records merged in
+ * @attach: hand a connected stream socket to a free port of the right speed class, write
+ *   the port record; returns the port number or -1 with @error set
+ *   (USBIP_ERROR_NO_FREE_PORT, USBIP_ERROR_MODULE_MISSING, USBIP_ERROR_PERMISSION, ...)
+ * @detach: release a port and remove its record
+ *
+ * The importer side of the kernel (vhci_hcd). Calls are synchronous and quick (sysfs
+ * writes); the importer runs them in a worker thread. Implementations must be
+ * thread-safe for concurrent calls.
+ *
+ * Since: 0.1
+ */
+struct _UsbipImportBackendInterface {
+  GTypeInterface g_iface;
+
+  GPtrArray *(*list_ports) (UsbipImportBackend *self, GError **error);
+  gint (*attach) (UsbipImportBackend *self,
+                  gint sockfd,
+                  guint32 devid,
+                  UsbipSpeed speed,
+                  const gchar *remote_host,
+                  const gchar *remote_service,
+                  const gchar *remote_busid,
+                  GError **error);
+  gboolean (*detach) (UsbipImportBackend *self, guint port, GError **error);
+
+  /*< private >*/
+  gpointer padding[8];
+};
+
+/* (element-type UsbipPortInfo) (transfer container) */
+USBIP_PUBLIC GPtrArray *usbip_import_backend_list_ports (UsbipImportBackend *self, GError **error);
+USBIP_PUBLIC gint usbip_import_backend_attach (UsbipImportBackend *self,
+                                               gint sockfd,
+                                               guint32 devid,
+                                               UsbipSpeed speed,
+                                               const gchar *remote_host,
+                                               const gchar *remote_service,
+                                               const gchar *remote_busid,
+                                               GError **error);
+USBIP_PUBLIC gboolean usbip_import_backend_detach (UsbipImportBackend *self, guint port, GError **error);
+
+G_END_DECLS

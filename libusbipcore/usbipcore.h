@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#define USBIPCORE_INSIDE
+#include "usbip-common.h"
+#include "usbip-error.h"
+#include "usbip-speed.h"
+#include "usbip-busid.h"
+#include "usbip-remote.h"
+#include "usbip-device-info.h"
+#include "usbip-port-info.h"
+#include "usbip-proto.h"
+#include "usbip-sysfs.h"
+#include "usbip-import-backend.h"
+#include "usbip-export-backend.h"
+#include "usbip-plugin.h"
+#include "usbip-config.h"
+#include "usbip-plugin-registry.h"
+#include "usbip-socket-options.h"
+#include "usbip-transport.h"
+#include "usbip-transport-tcp.h"
+#include "usbip-importer.h"
+#include "usbip-exporter.h"
+#undef USBIPCORE_INSIDE

@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Domain types and the error domain. */
+#include "config.h"
+
+#include <errno.h>
+#include <gio/gio.h>
+
+#include "usbipcore.h"
+
+static void
+test_busid_valid (void)
+{
+  const gchar *good[] = { "1-1", "1-1.2", "1-1.2.3.4", "17-1", "usbip-vudc.0", "12-10.3" };
+  for (guint i = 0; i < G_N_ELEMENTS (good); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_assert_true (usbip_busid_validate (good[i], &error));
+      g_assert_no_error (error);
+    }
+}
+
+static void
+test_busid_invalid (void)
+{
+  const gchar *bad[] = { "", "1", "1-", "-1", "1-1.", "1-1..2", "1 -1", "../1-1", "1-1/",
+                         "0123456789012345678901234567890123", "1-a", "-" };
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_assert_false (usbip_busid_validate (bad[i], &error));
+      g_assert_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT);
+    }
+  g_assert_false (usbip_busid_validate (NULL, NULL));
+}
+
+static void
+test_busid_width (void)
+{
+  /* 31 bytes fit, 32 do not */
+  g_autofree gchar *ok = g_strnfill (29, '1');
+  g_autofree gchar *b31 = g_strconcat ("1-", ok, NULL);
+  g_autofree gchar *b32 = g_strconcat ("1-1", ok, NULL);
+  g_assert_cmpuint (strlen (b31), ==, 31);
+  g_assert_true (usbip_busid_validate (b31, NULL));
+  g_assert_false (usbip_busid_validate (b32, NULL));
+}
+
+static void
+test_remote_parse (void)
+{
+  struct {
+    const gchar *in;
+    const gchar *host;
+    guint port;
+    const gchar *str;
+  } cases[] = {
+    { "host", "host", 3240, "host:3240" },
+    { "host:4000", "host", 4000, "host:4000" },
+    { "10.0.0.1", "10.0.0.1", 3240, "10.0.0.1:3240" },
+    { "10.0.0.1:1", "10.0.0.1", 1, "10.0.0.1:1" },
+    { "[::1]", "::1", 3240, "[::1]:3240" },
+    { "[fe80::1]:65535", "fe80::1", 65535, "[fe80::1]:65535" },
+    { "::1", "::1", 3240, "[::1]:3240" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (UsbipRemote) r = usbip_remote_parse (cases[i].in, USBIP_DEFAULT_TCP_PORT, &error);
+      g_autofree gchar *s = NULL;
+      g_assert_no_error (error);
+      g_assert_cmpstr (r->host, ==, cases[i].host);
+      g_assert_cmpuint (r->port, ==, cases[i].port);
+      s = usbip_remote_to_string (r);
+      g_assert_cmpstr (s, ==, cases[i].str);
+    }
+}
+
+static void
+test_remote_invalid (void)
+{
+  const gchar *bad[] = { "", ":3240", "host:", "host:0", "host:65536", "host:x", "[::1", "[]",
+                         "[::1]x", "[::1]:", "a b", "a/b" };
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (UsbipRemote) r = usbip_remote_parse (bad[i], 3240, &error);
+      g_assert_null (r);
+      g_assert_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT);
+    }
+}
+
+static void
+test_remote_equal_copy (void)
+{
+  g_autoptr (UsbipRemote) a = usbip_remote_new ("Host", 1);
+  g_autoptr (UsbipRemote) b = usbip_remote_copy (a);
+  g_autoptr (UsbipRemote) c = usbip_remote_new ("host", 2);
+  g_free (b->host);
+  b->host = g_strdup ("host");
+  g_assert_true (usbip_remote_equal (a, b));
+  g_assert_false (usbip_remote_equal (a, c));
+  g_assert_true (G_TYPE_IS_BOXED (USBIP_TYPE_REMOTE));
+}
+
+static void
+test_speed (void)
+{
+  UsbipSpeed s;
+  g_assert_cmpstr (usbip_speed_to_string (USBIP_SPEED_HIGH), ==, "High Speed(480Mbps)");
+  g_assert_cmpstr (usbip_speed_to_string (99), ==, "Unknown Speed");
+  g_assert_cmpint (usbip_speed_from_sysfs ("480\n"), ==, USBIP_SPEED_HIGH);
+  g_assert_cmpint (usbip_speed_from_sysfs ("1.5"), ==, USBIP_SPEED_LOW);
+  g_assert_cmpint (usbip_speed_from_sysfs ("12"), ==, USBIP_SPEED_FULL);
+  g_assert_cmpint (usbip_speed_from_sysfs ("53.3-480"), ==, USBIP_SPEED_WIRELESS);
+  g_assert_cmpint (usbip_speed_from_sysfs ("5000"), ==, USBIP_SPEED_SUPER);
+  g_assert_cmpint (usbip_speed_from_sysfs ("10000"), ==, USBIP_SPEED_SUPER_PLUS);
+  g_assert_cmpint (usbip_speed_from_sysfs ("20000"), ==, USBIP_SPEED_SUPER_PLUS);
+  g_assert_cmpint (usbip_speed_from_sysfs ("fast"), ==, USBIP_SPEED_UNKNOWN);
+  g_assert_cmpint (usbip_speed_from_sysfs (NULL), ==, USBIP_SPEED_UNKNOWN);
+  g_assert_cmpuint (usbip_speed_to_mbps (USBIP_SPEED_SUPER), ==, 5000);
+  g_assert_cmpuint (usbip_speed_to_mbps (USBIP_SPEED_UNKNOWN), ==, 0);
+  g_assert_true (usbip_speed_is_superspeed (USBIP_SPEED_SUPER));
+  g_assert_true (usbip_speed_is_superspeed (USBIP_SPEED_SUPER_PLUS));
+  g_assert_false (usbip_speed_is_superspeed (USBIP_SPEED_HIGH));
+  g_assert_false (usbip_speed_is_superspeed (USBIP_SPEED_WIRELESS));
+  for (UsbipSpeed i = USBIP_SPEED_UNKNOWN; i <= USBIP_SPEED_SUPER_PLUS; i++)
+    {
+      g_assert_true (usbip_speed_from_nick (usbip_speed_to_nick (i), &s));
+      g_assert_cmpint (s, ==, i);
+    }
+  g_assert_false (usbip_speed_from_nick ("warp", &s));
+  g_assert_false (usbip_speed_from_nick (NULL, &s));
+}
+
+static void
+test_device_info (void)
+{
+  g_autoptr (UsbipDeviceInfo) d = usbip_device_info_new ();
+  g_autoptr (UsbipDeviceInfo) c = NULL;
+  d->busnum = 3;
+  d->devnum = 7;
+  g_strlcpy (d->busid, "3-1", sizeof d->busid);
+  c = usbip_device_info_copy (d);
+  g_assert_cmpstr (c->busid, ==, "3-1");
+  g_assert_cmphex (usbip_device_info_get_devid (c), ==, 0x00030007);
+}
+
+static void
+test_port_info (void)
+{
+  g_autoptr (UsbipPortInfo) p = usbip_port_info_new ();
+  g_autoptr (UsbipPortInfo) c = NULL;
+  g_assert_cmpint (p->status, ==, USBIP_PORT_STATUS_NULL);
+  p->remote_host = g_strdup ("h");
+  p->remote_busid = g_strdup ("1-1");
+  c = usbip_port_info_copy (p);
+  g_assert_true (c->remote_host != p->remote_host);
+  g_assert_cmpstr (c->remote_host, ==, "h");
+  g_assert_null (c->remote_port);
+}
+
+static void
+test_status_errors (void)
+{
+  struct {
+    guint32 st;
+    gint code;
+    const gchar *hint;
+  } cases[] = {
+    { USBIP_ST_NA, USBIP_ERROR_NOT_AVAILABLE, "bind" },
+    { USBIP_ST_DEV_BUSY, USBIP_ERROR_DEVICE_BUSY, "another client" },
+    { USBIP_ST_DEV_ERR, USBIP_ERROR_DEVICE_ERROR, "replug" },
+    { USBIP_ST_NODEV, USBIP_ERROR_NO_DEVICE, "list -r" },
+    { USBIP_ST_ERROR, USBIP_ERROR_REMOTE_ERROR, "log" },
+    { 77, USBIP_ERROR_PROTOCOL, "unknown status 77" },
+  };
+  g_assert_true (usbip_error_set_from_status (NULL, USBIP_ST_OK, NULL, NULL));
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_assert_false (usbip_error_set_from_status (&error, cases[i].st, "srv", "1-1"));
+      g_assert_error (error, USBIP_ERROR, cases[i].code);
+      g_assert_nonnull (strstr (error->message, cases[i].hint));
+      g_assert_nonnull (strstr (error->message, "1-1"));
+      if (cases[i].st <= USBIP_ST_ERROR)
+        g_assert_cmpuint (usbip_error_to_status (error), ==, cases[i].st);
+    }
+  g_assert_cmpstr (usbip_status_to_string (USBIP_ST_NODEV), ==, "ST_NODEV");
+  g_assert_cmpstr (usbip_status_to_string (42), ==, "ST_UNKNOWN");
+  g_assert_cmpuint (usbip_error_to_status (NULL), ==, USBIP_ST_OK);
+}
+
+static void
+test_error_to_status_other (void)
+{
+  g_autoptr (GError) a = g_error_new_literal (USBIP_ERROR, USBIP_ERROR_NOT_FOUND, "x");
+  g_autoptr (GError) b = g_error_new_literal (USBIP_ERROR, USBIP_ERROR_BUSY, "x");
+  g_autoptr (GError) c = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED, "x");
+  g_autoptr (GError) d = g_error_new_literal (USBIP_ERROR, USBIP_ERROR_PERMISSION, "x");
+  g_assert_cmpuint (usbip_error_to_status (a), ==, USBIP_ST_NODEV);
+  g_assert_cmpuint (usbip_error_to_status (b), ==, USBIP_ST_DEV_BUSY);
+  g_assert_cmpuint (usbip_error_to_status (c), ==, USBIP_ST_ERROR);
+  g_assert_cmpuint (usbip_error_to_status (d), ==, USBIP_ST_ERROR);
+}
+
+static void
+test_errno (void)
+{
+  struct {
+    gint e;
+    gint code;
+  } cases[] = {
+    { ENOENT, USBIP_ERROR_NOT_FOUND },       { EACCES, USBIP_ERROR_PERMISSION },
+    { EPERM, USBIP_ERROR_PERMISSION },       { EBUSY, USBIP_ERROR_BUSY },
+    { EINVAL, USBIP_ERROR_INVALID_ARGUMENT }, { ENODEV, USBIP_ERROR_NO_DEVICE },
+    { ETIMEDOUT, USBIP_ERROR_TIMEOUT },      { ECONNREFUSED, USBIP_ERROR_CONNECTION },
+    { EIO, USBIP_ERROR_FAILED },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      usbip_error_set_from_errno (&error, cases[i].e, "writing %s", "/sys/x");
+      g_assert_error (error, USBIP_ERROR, cases[i].code);
+      g_assert_true (g_str_has_prefix (error->message, "writing /sys/x: "));
+    }
+}
+
+static void
+test_convert (void)
+{
+  struct {
+    GQuark d;
+    gint in;
+    gint out;
+  } cases[] = {
+    { 0, G_IO_ERROR_TIMED_OUT, USBIP_ERROR_TIMEOUT },
+    { 0, G_IO_ERROR_CONNECTION_REFUSED, USBIP_ERROR_CONNECTION },
+    { 0, G_IO_ERROR_CONNECTION_CLOSED, USBIP_ERROR_CONNECTION },
+    { 0, G_IO_ERROR_NOT_FOUND, USBIP_ERROR_NOT_FOUND },
+    { 0, G_IO_ERROR_PERMISSION_DENIED, USBIP_ERROR_PERMISSION },
+    { 0, G_IO_ERROR_ADDRESS_IN_USE, USBIP_ERROR_BUSY },
+    { 0, G_IO_ERROR_INVALID_ARGUMENT, USBIP_ERROR_INVALID_ARGUMENT },
+    { 0, G_IO_ERROR_FAILED, USBIP_ERROR_FAILED },
+  };
+  GError *cancel = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, "c");
+  GError *resolver = g_error_new_literal (G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND, "r");
+  GError *other = g_error_new_literal (G_FILE_ERROR, G_FILE_ERROR_FAILED, "o");
+  GError *mine = g_error_new_literal (USBIP_ERROR, USBIP_ERROR_DENIED, "m");
+  GError *none = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      GError *e = g_error_new_literal (G_IO_ERROR, cases[i].in, "msg");
+      usbip_error_convert (&e);
+      g_assert_error (e, USBIP_ERROR, cases[i].out);
+      g_assert_cmpstr (e->message, ==, "msg");
+      g_error_free (e);
+    }
+  usbip_error_convert (&cancel);
+  g_assert_error (cancel, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  usbip_error_convert (&resolver);
+  g_assert_error (resolver, USBIP_ERROR, USBIP_ERROR_CONNECTION);
+  usbip_error_convert (&other);
+  g_assert_error (other, USBIP_ERROR, USBIP_ERROR_FAILED);
+  usbip_error_convert (&mine);
+  g_assert_error (mine, USBIP_ERROR, USBIP_ERROR_DENIED);
+  usbip_error_convert (&none);
+  usbip_error_convert (NULL);
+  g_assert_null (none);
+  g_error_free (cancel);
+  g_error_free (resolver);
+  g_error_free (other);
+  g_error_free (mine);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/core/busid/valid", test_busid_valid);
+  g_test_add_func ("/core/busid/invalid", test_busid_invalid);
+  g_test_add_func ("/core/busid/width", test_busid_width);
+  g_test_add_func ("/core/remote/parse", test_remote_parse);
+  g_test_add_func ("/core/remote/invalid", test_remote_invalid);
+  g_test_add_func ("/core/remote/equal-copy", test_remote_equal_copy);
+  g_test_add_func ("/core/speed", test_speed);
+  g_test_add_func ("/core/device-info", test_device_info);
+  g_test_add_func ("/core/port-info", test_port_info);
+  g_test_add_func ("/core/error/status", test_status_errors);
+  g_test_add_func ("/core/error/to-status", test_error_to_status_other);
+  g_test_add_func ("/core/error/errno", test_errno);
+  g_test_add_func ("/core/error/convert", test_convert);
+  return g_test_run ();
+}
