@@ -1,0 +1,16 @@
+#!/bin/sh
+# The main job: installs dependencies, builds, and runs the usbipcored daemon in the
+# foreground, serving USB/IP on loopback (127.0.0.1:3240) with the plugins from the build
+# tree. Extra arguments go to usbipcored (e.g. --listen 0.0.0.0:3240, -e, --debug).
+set -eu
+cd "$(dirname "$0")/.."
+./scripts/install-deps.sh
+BUILD=${BUILD:-build}
+if [ ! -f "$BUILD/build.ninja" ]; then
+  meson setup "$BUILD"
+fi
+ninja -C "$BUILD"
+if [ $# -eq 0 ]; then
+  set -- --listen 127.0.0.1:3240
+fi
+exec meson devenv -C "$BUILD" usbipcored "$@"
