@@ -1,0 +1,754 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Codec tests. The byte vectors are written by hand from the kernel's
+ * Documentation/usb/usbip_protocol.rst, annotated field by field; all fields big-endian
+ * except the setup packet, which is carried as the device sees it (little-endian).
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "usbipcore.h"
+
+/* "01 11 80 05" -> bytes; whitespace and '|' ignored */
+static GByteArray *
+hex (const gchar *text)
+{
+  GByteArray *out = g_byte_array_new ();
+  const gchar *p = text;
+
+  while (*p != '\0')
+    {
+      guint8 b;
+      if (g_ascii_isspace (*p) || *p == '|')
+        {
+          p++;
+          continue;
+        }
+      g_assert_true (g_ascii_isxdigit (p[0]) && g_ascii_isxdigit (p[1]));
+      b = (guint8) (g_ascii_xdigit_value (p[0]) << 4 | g_ascii_xdigit_value (p[1]));
+      g_byte_array_append (out, &b, 1);
+      p += 2;
+    }
+  return out;
+}
+
+static void
+append_zeros (GByteArray *a, guint n)
+{
+  guint8 z[256] = { 0 };
+  while (n > 0)
+    {
+      guint k = MIN (n, sizeof z);
+      g_byte_array_append (a, z, k);
+      n -= k;
+    }
+}
+
+static void
+append_str (GByteArray *a, const gchar *s, guint width)
+{
+  guint n = strlen (s);
+  g_byte_array_append (a, (const guint8 *) s, n);
+  append_zeros (a, width - n);
+}
+
+static void
+assert_bytes (GByteArray *got, GByteArray *want)
+{
+  g_assert_cmpmem (got->data, got->len, want->data, want->len);
+}
+
+/* pops exactly one frame of the whole buffer, asserts it consumed everything */
+static void
+pop_one (UsbipDeframer *d, GByteArray *bytes, UsbipMessage *msg)
+{
+  g_autoptr (GError) error = NULL;
+  gsize consumed = 0;
+  UsbipDeframeResult r = usbip_deframer_pop (d, bytes->data, bytes->len, &consumed, msg, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (r, ==, USBIP_DEFRAME_FRAME);
+  g_assert_cmpuint (consumed, ==, bytes->len);
+}
+
+static void
+assert_invalid (UsbipStream stream, GByteArray *bytes, gint code)
+{
+  g_autoptr (UsbipDeframer) d = usbip_deframer_new (stream, NULL);
+  g_autoptr (GError) error = NULL;
+  UsbipMessage msg = { 0 };
+  gsize consumed = 77;
+  UsbipDeframeResult r = usbip_deframer_pop (d, bytes->data, bytes->len, &consumed, &msg, &error);
+  g_assert_cmpint (r, ==, USBIP_DEFRAME_INVALID);
+  g_assert_error (error, USBIP_ERROR, code);
+  g_assert_cmpuint (consumed, ==, 77);
+  g_assert_null (msg.devices);
+  g_assert_null (msg.device);
+  g_assert_null (msg.iso);
+}
+
+/* A realistic device: a bound mass-storage stick */
+static void
+fill_device (UsbipDeviceInfo *d, guint nif)
+{
+  memset (d, 0, sizeof *d);
+  g_strlcpy (d->path, "/sys/devices/pci0000:00/0000:00:1d.0/usb2/2-1", sizeof d->path);
+  g_strlcpy (d->busid, "2-1", sizeof d->busid);
+  d->busnum = 2;
+  d->devnum = 3;
+  d->speed = USBIP_SPEED_HIGH;
+  d->idVendor = 0x0781;
+  d->idProduct = 0x5567;
+  d->bcdDevice = 0x0126;
+  d->bConfigurationValue = 1;
+  d->bNumConfigurations = 1;
+  d->bNumInterfaces = nif;
+  for (guint i = 0; i < nif; i++)
+    {
+      d->interfaces[i].bInterfaceClass = 0x08;
+      d->interfaces[i].bInterfaceSubClass = 0x06;
+      d->interfaces[i].bInterfaceProtocol = 0x50 + i;
+    }
+}
+
+/* the 312-byte record of fill_device() written by hand */
+static GByteArray *
+device_record_bytes (guint nif)
+{
+  GByteArray *a = g_byte_array_new ();
+  g_autoptr (GByteArray) tail = NULL;
+  append_str (a, "/sys/devices/pci0000:00/0000:00:1d.0/usb2/2-1", 256); /* path[256] */
+  append_str (a, "2-1", 32);                                            /* busid[32] */
+  tail = hex ("00000002"   /* busnum */
+              "00000003"   /* devnum */
+              "00000003"   /* speed: USB_SPEED_HIGH */
+              "0781"       /* idVendor */
+              "5567"       /* idProduct */
+              "0126"       /* bcdDevice */
+              "00 00 00"   /* bDeviceClass, SubClass, Protocol */
+              "01"         /* bConfigurationValue */
+              "01");       /* bNumConfigurations */
+  g_byte_array_append (a, tail->data, tail->len);
+  g_byte_array_append (a, (guint8[]){ nif }, 1); /* bNumInterfaces */
+  g_assert_cmpuint (a->len, ==, USBIP_DEVICE_RECORD_SIZE);
+  return a;
+}
+
+static void
+test_op_req_devlist (void)
+{
+  g_autoptr (GByteArray) want = hex ("0111"      /* version 1.1.1 */
+                                     "8005"      /* OP_REQ_DEVLIST */
+                                     "00000000"); /* status: unused, 0 */
+  g_autoptr (GByteArray) got = g_byte_array_new ();
+  g_autoptr (UsbipDeframer) d = usbip_deframer_new (USBIP_STREAM_OP_REQUEST, NULL);
+  UsbipMessage msg = { 0 };
+
+  usbip_encode_op_req_devlist (got);
+  assert_bytes (got, want);
+  pop_one (d, want, &msg);
+  g_assert_cmpint (msg.type, ==, USBIP_MESSAGE_OP_REQ_DEVLIST);
+  g_assert_cmphex (msg.op.version, ==, 0x0111);
+  g_assert_cmphex (msg.op.code, ==, 0x8005);
+  usbip_message_clear (&msg);
+}
+
+static void
+test_op_req_import (void)
+{
+  g_autoptr (GByteArray) want = hex ("0111 8003 00000000"); /* version, OP_REQ_IMPORT, status */
+  g_autoptr (GByteArray) got = g_byte_array_new ();
+  g_autoptr (UsbipDeframer) d = usbip_deframer_new (USBIP_STREAM_OP_REQUEST, NULL);
+  UsbipMessage msg = { 0 };
+
+  append_str (want, "1-1.2", 32); /* busid[32], NUL padded */
+  usbip_encode_op_req_import (got, "1-1.2");
+  assert_bytes (got, want);
+  pop_one (d, want, &msg);
+  g_assert_cmpint (msg.type, ==, USBIP_MESSAGE_OP_REQ_IMPORT);
+  g_assert_cmpstr (msg.busid, ==, "1-1.2");
+  usbip_message_clear (&msg);
+  g_assert_cmpstr (msg.busid, ==, "");
+}
+
+static void
+test_op_rep_import (void)
+{
+  g_autoptr (GByteArray) want = hex ("0111 0003 00000000"); /* version, OP_REP_IMPORT, ST_OK */
+  g_autoptr (GByteArray) rec = device_record_bytes (1);
+  g_autoptr (GByteArray) got = g_byte_array_new ();
+  g_autoptr (UsbipDeframer) d = usbip_deframer_new (USBIP_STREAM_OP_REPLY, NULL);
+  UsbipDeviceInfo dev;
+  UsbipMessage msg = { 0 };
+
+  /* the import reply carries no interface records, even with bNumInterfaces 1 */
+  g_byte_array_append (want, rec->data, rec->len);
+  fill_device (&dev, 1);
+  usbip_encode_op_rep_import (got, 0, &dev);
+  assert_bytes (got, want);
+  pop_one (d, want, &msg);
+  g_assert_cmpint (msg.type, ==, USBIP_MESSAGE_OP_REP_IMPORT);
+  g_assert_nonnull (msg.device);
+  g_assert_cmpstr (msg.device->busid, ==, "2-1");
+  g_assert_cmpstr (msg.device->path, ==, dev.path);
+  g_assert_cmpuint (msg.device->busnum, ==, 2);
+  g_assert_cmpuint (msg.device->devnum, ==, 3);
+  g_assert_cmpint (msg.device->speed, ==, USBIP_SPEED_HIGH);
+  g_assert_cmphex (msg.device->idVendor, ==, 0x0781);
+  g_assert_cmphex (msg.device->idProduct, ==, 0x5567);
+  g_assert_cmphex (msg.device->bcdDevice, ==, 0x0126);
+  g_assert_cmpuint (msg.device->bConfigurationValue, ==, 1);
+  g_assert_cmpuint (msg.device->bNumInterfaces, ==, 1);
+  usbip_message_clear (&msg);
+}
+
+static void
+test_op_rep_import_error (void)
+{
+  /* a failed import is a header alone */
+  for (guint32 st = 1; st <= 5; st++)
+    {
+      g_autoptr (GByteArray) want = hex ("0111 0003");
+      g_autoptr (GByteArray) got = g_byte_array_new ();
+      g_autoptr (UsbipDeframer) d = usbip_deframer_new (USBIP_STREAM_OP_REPLY, NULL);
+      UsbipMessage msg = { 0 };
+      guint8 s[4] = { 0, 0, 0, st };
+
+      g_byte_array_append (want, s, 4);
+      usbip_encode_op_rep_import (got, st, NULL);
+      assert_bytes (got, want);
+      pop_one (d, want, &msg);
+      g_assert_cmpuint (msg.op.status, ==, st);
+      g_assert_null (msg.device);
+      usbip_message_clear (&msg);
+    }
+}
+
+static void
+test_op_rep_devlist (void)
+{
+  g_autoptr (GByteArray) want = hex ("0111 0005 00000000" /* version, OP_REP_DEVLIST, ST_OK */
+                                     "00000002");         /* number of devices */
+  g_autoptr (GByteArray) rec2 = device_record_bytes (2);
+  g_autoptr (GByteArray) rec0 = device_record_bytes (0);
+  g_autoptr (GByteArray) ifs = hex ("08 06 50 00"  /* interface 0: class, sub, proto, pad */
+                                    "08 06 51 00"); /* interface 1 */
+  g_autoptr (GByteArray) got = g_byte_array_new ();
+  g_autoptr (GPtrArray) devs = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (UsbipDeframer) d = usbip_deframer_new (USBIP_STREAM_OP_REPLY, NULL);
+  UsbipMessage msg = { 0 };
+  UsbipDeviceInfo *a = g_new0 (UsbipDeviceInfo, 1), *b = g_new0 (UsbipDeviceInfo, 1);
+
+  g_byte_array_append (want, rec2->data, rec2->len);
+  g_byte_array_append (want, ifs->data, ifs->len);
+  /* a device bound to usbip-host reads bNumInterfaces empty: 0 records follow */
+  g_byte_array_append (want, rec0->data, rec0->len);
+  fill_device (a, 2);
+  fill_device (b, 0);
+  g_ptr_array_add (devs, a);
+  g_ptr_array_add (devs, b);
+  usbip_encode_op_rep_devlist (got, 0, devs);
+  assert_bytes (got, want);
+
+  pop_one (d, want, &msg);
+  g_assert_cmpint (msg.type, ==, USBIP_MESSAGE_OP_REP_DEVLIST);
+  g_assert_cmpuint (msg.devices->len, ==, 2);
+  a = g_ptr_array_index (msg.devices, 0);
+  g_assert_cmpuint (a->bNumInterfaces, ==, 2);
+  g_assert_cmphex (a->interfaces[1].bInterfaceProtocol, ==, 0x51);
+  g_assert_cmphex (a->interfaces[0].bInterfaceClass, ==, 0x08);
+  b = g_ptr_array_index (msg.devices, 1);
+  g_assert_cmpuint (b->bNumInterfaces, ==, 0);
+  usbip_message_clear (&msg);
+
+  /* an empty list */
+  {
+    g_autoptr (GByteArray) empty = hex ("0111 0005 00000000 00000000");
+    g_autoptr (GByteArray) enc = g_byte_array_new ();
+    usbip_encode_op_rep_devlist (enc, 0, NULL);
+    assert_bytes (enc, empty);
+    pop_one (d, empty, &msg);
+    g_assert_cmpuint (msg.devices->len, ==, 0);
+    usbip_message_clear (&msg);
+  }
+}
+
+/* control IN: GET_DESCRIPTOR(DEVICE), 18 bytes */
+static const gchar *cmd_get_descriptor =
+  "00000001"  /* command: USBIP_CMD_SUBMIT */
+  "00000005"  /* seqnum */
+  "00020003"  /* devid: busnum 2, devnum 3 */
+  "00000001"  /* direction: IN */
+  "00000000"  /* ep 0 */
+  "00000200"  /* transfer_flags: URB_DIR_IN */
+  "00000012"  /* transfer_buffer_length 18 */
+  "00000000"  /* start_frame */
+  "ffffffff"  /* number_of_packets: not ISO */
+  "00000000"  /* interval */
+  "80 06 0001 0000 1200"; /* setup: bmRequestType 0x80, GET_DESCRIPTOR, wValue 0x0100,
+                             wIndex 0, wLength 18 (little-endian inside) */
+
+static const gchar *ret_get_descriptor =
+  "00000003"  /* command: USBIP_RET_SUBMIT */
+  "00000005"  /* seqnum */
+  "00000000"  /* devid: 0 in returns */
+  "00000000"  /* direction: 0 in returns */
+  "00000000"  /* ep: 0 in returns */
+  "00000000"  /* status 0 */
+  "00000012"  /* actual_length 18 */
+  "00000000"  /* start_frame */
+  "00000000"  /* number_of_packets */
+  "00000000"  /* error_count */
+  "0000000000000000" /* padding (setup) */
+  "12 01 0002 00 00 00 40 8107 6755 2601 01 02 03 01"; /* 18-byte device descriptor */
+
+static void
+test_control_in (void)
+{
+  g_autoptr (GByteArray) cmd = hex (cmd_get_descriptor);
+  g_autoptr (GByteArray) ret = hex (ret_get_descriptor);
+  g_autoptr (UsbipUrbTracker) tracker = usbip_urb_tracker_new ();
+  g_autoptr (UsbipDeframer) dc = usbip_deframer_new (USBIP_STREAM_URB_COMMAND, tracker);
+  g_autoptr (UsbipDeframer) dr = usbip_deframer_new (USBIP_STREAM_URB_RETURN, tracker);
+  g_autoptr (GByteArray) enc = g_byte_array_new ();
+  UsbipMessage msg = { 0 };
+
+  g_assert_cmpuint (cmd->len, ==, 48);
+  pop_one (dc, cmd, &msg);
+  g_assert_cmpint (msg.type, ==, USBIP_MESSAGE_CMD_SUBMIT);
+  g_assert_cmpuint (msg.urb.seqnum, ==, 5);
+  g_assert_cmphex (msg.urb.devid, ==, 0x00020003);
+  g_assert_cmpuint (msg.urb.direction, ==, USBIP_DIR_IN);
+  g_assert_cmpint (msg.urb.u.cmd_submit.transfer_buffer_length, ==, 18);
+  g_assert_cmpint (msg.urb.u.cmd_submit.number_of_packets, ==, -1);
+  g_assert_cmphex (msg.urb.u.cmd_submit.setup[0], ==, 0x80);
+  g_assert_cmphex (msg.urb.u.cmd_submit.setup[1], ==, 0x06);
+  g_assert_cmphex (msg.urb.u.cmd_submit.setup[6] | msg.urb.u.cmd_submit.setup[7] << 8, ==, 18);
+  g_assert_cmpuint (msg.data_len, ==, 0); /* IN: no data in the command */
+  usbip_message_encode (&msg, enc);
+  assert_bytes (enc, cmd);
+  usbip_message_clear (&msg);
+
+  g_assert_cmpuint (ret->len, ==, 48 + 18);
+  pop_one (dr, ret, &msg);
+  g_assert_cmpint (msg.type, ==, USBIP_MESSAGE_RET_SUBMIT);
+  g_assert_cmpint (msg.urb.u.ret_submit.actual_length, ==, 18);
+  g_assert_cmpuint (msg.data_len, ==, 18);
+  g_assert_true (msg.data == ret->data + 48); /* borrowed, not copied */
+  g_assert_cmphex (msg.data[0], ==, 0x12);
+  g_byte_array_set_size (enc, 0);
+  usbip_message_encode (&msg, enc);
+  assert_bytes (enc, ret);
+  usbip_message_clear (&msg);
+  /* the tracker forgot seqnum 5 */
+  g_assert_false (usbip_urb_tracker_take (tracker, 5, NULL));
+}
+
+static void
+test_bulk_out (void)
+{
+  g_autoptr (GByteArray) cmd = hex ("00000001 00000006 00020003" /* CMD_SUBMIT, seqnum 6, devid */
+                                    "00000000 00000002"          /* direction OUT, ep 2 */
+                                    "00000000 00000004"          /* flags, length 4 */
+                                    "00000000 ffffffff 00000000" /* start, packets, interval */
+                                    "0000000000000000"           /* setup: unused */
+                                    "deadbeef");                 /* data */
+  /* RET for an OUT: actual_length says how much was written, no data follows */
+  g_autoptr (GByteArray) ret = hex ("00000003 00000006 00000000 00000000 00000000"
+                                    "00000000 00000004 00000000 00000000 00000000"
+                                    "0000000000000000");
+  g_autoptr (UsbipUrbTracker) tracker = usbip_urb_tracker_new ();
+  g_autoptr (UsbipDeframer) dc = usbip_deframer_new (USBIP_STREAM_URB_COMMAND, tracker);
+  g_autoptr (UsbipDeframer) dr = usbip_deframer_new (USBIP_STREAM_URB_RETURN, tracker);
+  g_autoptr (GByteArray) enc = g_byte_array_new ();
+  UsbipMessage msg = { 0 };
+
+  pop_one (dc, cmd, &msg);
+  g_assert_cmpuint (msg.data_len, ==, 4);
+  g_assert_cmphex (msg.data[3], ==, 0xef);
+  usbip_message_encode (&msg, enc);
+  assert_bytes (enc, cmd);
+  usbip_message_clear (&msg);
+  pop_one (dr, ret, &msg);
+  g_assert_cmpuint (msg.data_len, ==, 0);
+  g_assert_cmpint (msg.urb.u.ret_submit.actual_length, ==, 4);
+  usbip_message_clear (&msg);
+}
+
+static void
+test_unlink (void)
+{
+  g_autoptr (GByteArray) cmd = hex ("00000002 00000008 00020003 00000000 00000000" /* CMD_UNLINK */
+                                    "00000007"   /* unlink_seqnum: the victim */
+                                    "000000000000000000000000000000000000000000000000");
+  g_autoptr (GByteArray) ret = hex ("00000004 00000008 00000000 00000000 00000000" /* RET_UNLINK */
+                                    "ffffff98"   /* status -104 (ECONNRESET) */
+                                    "000000000000000000000000000000000000000000000000");
+  g_autoptr (UsbipDeframer) dc = usbip_deframer_new (USBIP_STREAM_URB_COMMAND, NULL);
+  g_autoptr (UsbipDeframer) dr = usbip_deframer_new (USBIP_STREAM_URB_RETURN, NULL);
+  g_autoptr (GByteArray) enc = g_byte_array_new ();
+  UsbipMessage msg = { 0 };
+
+  pop_one (dc, cmd, &msg);
+  g_assert_cmpint (msg.type, ==, USBIP_MESSAGE_CMD_UNLINK);
+  g_assert_cmpuint (msg.urb.u.cmd_unlink.unlink_seqnum, ==, 7);
+  usbip_message_encode (&msg, enc);
+  assert_bytes (enc, cmd);
+  usbip_message_clear (&msg);
+  pop_one (dr, ret, &msg);
+  g_assert_cmpint (msg.type, ==, USBIP_MESSAGE_RET_UNLINK);
+  g_assert_cmpint (msg.urb.u.ret_unlink.status, ==, -104);
+  g_byte_array_set_size (enc, 0);
+  usbip_message_encode (&msg, enc);
+  assert_bytes (enc, ret);
+  usbip_message_clear (&msg);
+}
+
+static const gchar *cmd_iso_in =
+  "00000001 00000009 00020003 00000001 00000003" /* CMD_SUBMIT, seq 9, IN, ep 3 */
+  "00000202 00000006"                            /* flags ISO_ASAP|DIR_IN, length 6 */
+  "00000010 00000002 00000001"                   /* start_frame 16, 2 packets, interval 1 */
+  "0000000000000000"                             /* setup unused */
+  "00000000 00000003 00000000 00000000"          /* iso 0: offset 0, length 3 */
+  "00000003 00000003 00000000 00000000";         /* iso 1: offset 3, length 3 */
+static const gchar *ret_iso_in =
+  "00000003 00000009 00000000 00000000 00000000" /* RET_SUBMIT, seq 9 */
+  "00000000 00000005"                            /* status 0, actual_length 5 */
+  "00000010 00000002 00000000"                   /* start_frame, 2 packets, 0 errors */
+  "0000000000000000"
+  "a1a2a3 b1b2"                                  /* data: 3 + 2 bytes, packed */
+  "00000000 00000003 00000003 00000000"          /* iso 0: actual 3 */
+  "00000003 00000003 00000002 00000000";         /* iso 1: actual 2 */
+
+static void
+test_iso (void)
+{
+  g_autoptr (GByteArray) cmd = hex (cmd_iso_in);
+  g_autoptr (GByteArray) ret = hex (ret_iso_in);
+  g_autoptr (UsbipUrbTracker) tracker = usbip_urb_tracker_new ();
+  g_autoptr (UsbipDeframer) dc = usbip_deframer_new (USBIP_STREAM_URB_COMMAND, tracker);
+  g_autoptr (UsbipDeframer) dr = usbip_deframer_new (USBIP_STREAM_URB_RETURN, tracker);
+  g_autoptr (GByteArray) enc = g_byte_array_new ();
+  UsbipMessage msg = { 0 };
+
+  pop_one (dc, cmd, &msg);
+  g_assert_cmpuint (msg.n_iso, ==, 2);
+  g_assert_cmpuint (msg.iso[1].offset, ==, 3);
+  g_assert_cmpuint (msg.data_len, ==, 0);
+  usbip_message_encode (&msg, enc);
+  assert_bytes (enc, cmd);
+  usbip_message_clear (&msg);
+
+  pop_one (dr, ret, &msg);
+  g_assert_cmpuint (msg.data_len, ==, 5);
+  g_assert_cmpuint (msg.n_iso, ==, 2);
+  g_assert_cmpuint (msg.iso[1].actual_length, ==, 2);
+  g_byte_array_set_size (enc, 0);
+  usbip_message_encode (&msg, enc);
+  assert_bytes (enc, ret);
+  usbip_message_clear (&msg);
+}
+
+static void
+test_ret_unknown_seqnum (void)
+{
+  /* a RET whose CMD was never seen frames from its header: direction field 1 means IN */
+  g_autoptr (GByteArray) ret = hex ("00000003 0000000a 00000000 00000001 00000000"
+                                    "00000000 00000002 00000000 00000000 00000000"
+                                    "0000000000000000 abcd");
+  g_autoptr (UsbipDeframer) dr = usbip_deframer_new (USBIP_STREAM_URB_RETURN, NULL);
+  UsbipMessage msg = { 0 };
+  g_assert_nonnull (usbip_deframer_get_tracker (dr));
+  pop_one (dr, ret, &msg);
+  g_assert_cmpuint (msg.data_len, ==, 2);
+  usbip_message_clear (&msg);
+}
+
+/* tiny / short / complete / complete-and-short / complete-and-complete, and byte at a time */
+static void
+check_deframing (UsbipStream stream, GByteArray *frame, UsbipMessageType type)
+{
+  g_autoptr (GByteArray) two = g_byte_array_new ();
+  UsbipMessage msg = { 0 };
+  gsize consumed = 0;
+
+  g_byte_array_append (two, frame->data, frame->len);
+  g_byte_array_append (two, frame->data, frame->len);
+
+  for (gsize n = 0; n < frame->len; n++)
+    {
+      g_autoptr (UsbipDeframer) d = usbip_deframer_new (stream, NULL);
+      g_autoptr (GError) error = NULL;
+      g_assert_cmpint (usbip_deframer_pop (d, frame->data, n, &consumed, &msg, &error), ==,
+                       USBIP_DEFRAME_NEED_MORE);
+      g_assert_no_error (error);
+      g_assert_null (msg.devices);
+    }
+  for (gsize extra = 0; extra <= frame->len; extra += MAX (1, frame->len / 7))
+    {
+      g_autoptr (UsbipDeframer) d = usbip_deframer_new (stream, NULL);
+      g_autoptr (GError) error = NULL;
+      g_assert_cmpint (usbip_deframer_pop (d, two->data, frame->len + extra, &consumed, &msg, &error),
+                       ==, USBIP_DEFRAME_FRAME);
+      g_assert_no_error (error);
+      g_assert_cmpuint (consumed, ==, frame->len);
+      g_assert_cmpint (msg.type, ==, type);
+      usbip_message_clear (&msg);
+      if (extra == frame->len)
+        {
+          g_assert_cmpint (usbip_deframer_pop (d, two->data + consumed, frame->len, &consumed, &msg,
+                                               &error),
+                           ==, USBIP_DEFRAME_FRAME);
+          g_assert_cmpuint (consumed, ==, frame->len);
+          usbip_message_clear (&msg);
+        }
+    }
+}
+
+static void
+test_deframing_cases (void)
+{
+  g_autoptr (GByteArray) req = hex ("0111 8005 00000000");
+  g_autoptr (GByteArray) imp = hex ("0111 8003 00000000");
+  g_autoptr (GByteArray) rep = hex ("0111 0003 00000000");
+  g_autoptr (GByteArray) rec = device_record_bytes (0);
+  g_autoptr (GByteArray) devlist = g_byte_array_new ();
+  g_autoptr (GPtrArray) devs = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GByteArray) cmd = hex (cmd_get_descriptor);
+  g_autoptr (GByteArray) iso = hex (cmd_iso_in);
+  g_autoptr (GByteArray) ret = hex (ret_get_descriptor);
+
+  append_str (imp, "3-2", 32);
+  g_byte_array_append (rep, rec->data, rec->len);
+  for (guint i = 0; i < 3; i++)
+    {
+      UsbipDeviceInfo *d = g_new0 (UsbipDeviceInfo, 1);
+      fill_device (d, i + 1);
+      g_ptr_array_add (devs, d);
+    }
+  usbip_encode_op_rep_devlist (devlist, 0, devs);
+
+  check_deframing (USBIP_STREAM_OP_REQUEST, req, USBIP_MESSAGE_OP_REQ_DEVLIST);
+  check_deframing (USBIP_STREAM_OP_REQUEST, imp, USBIP_MESSAGE_OP_REQ_IMPORT);
+  check_deframing (USBIP_STREAM_OP_REPLY, rep, USBIP_MESSAGE_OP_REP_IMPORT);
+  check_deframing (USBIP_STREAM_OP_REPLY, devlist, USBIP_MESSAGE_OP_REP_DEVLIST);
+  check_deframing (USBIP_STREAM_URB_COMMAND, cmd, USBIP_MESSAGE_CMD_SUBMIT);
+  check_deframing (USBIP_STREAM_URB_COMMAND, iso, USBIP_MESSAGE_CMD_SUBMIT);
+  /* with no tracker entry and direction 0, a RET frames without data: feed a tracker */
+  {
+    UsbipMessage msg = { 0 };
+    gsize consumed;
+    for (gsize n = 0; n < ret->len; n++)
+      {
+        g_autoptr (UsbipDeframer) d = usbip_deframer_new (USBIP_STREAM_URB_RETURN, NULL);
+        usbip_urb_tracker_add (usbip_deframer_get_tracker (d), 5, USBIP_DIR_IN);
+        g_assert_cmpint (usbip_deframer_pop (d, ret->data, n, &consumed, &msg, NULL), ==,
+                         USBIP_DEFRAME_NEED_MORE);
+        /* an incomplete frame must not forget the direction */
+        g_assert_true (usbip_urb_tracker_take (usbip_deframer_get_tracker (d), 5, NULL));
+      }
+  }
+}
+
+static void
+test_stream_switch (void)
+{
+  g_autoptr (UsbipDeframer) d = usbip_deframer_new (USBIP_STREAM_OP_REPLY, NULL);
+  g_assert_cmpint (usbip_deframer_get_stream (d), ==, USBIP_STREAM_OP_REPLY);
+  usbip_deframer_set_stream (d, USBIP_STREAM_URB_RETURN);
+  g_assert_cmpint (usbip_deframer_get_stream (d), ==, USBIP_STREAM_URB_RETURN);
+}
+
+static void
+test_hostile_op (void)
+{
+  g_autoptr (GByteArray) v = hex ("0110 8005 00000000"); /* version 1.10 */
+  g_autoptr (GByteArray) op = hex ("0111 8007 00000000"); /* unknown request */
+  g_autoptr (GByteArray) op2 = hex ("0111 0009 00000000"); /* unknown reply */
+  g_autoptr (GByteArray) wrongside = hex ("0111 0005 00000000 00000000"); /* a reply sent to a server */
+  g_autoptr (GByteArray) wrongside2 = hex ("0111 8005 00000000"); /* a request sent to a client */
+  g_autoptr (GByteArray) manydev = hex ("0111 0005 00000000 7fffffff");
+  g_autoptr (GByteArray) maxdev = hex ("0111 0005 00000000 00001001"); /* 4097 */
+  g_autoptr (GByteArray) busid = hex ("0111 8003 00000000");
+  g_autoptr (GByteArray) rec = device_record_bytes (0);
+  g_autoptr (GByteArray) manyif = hex ("0111 0003 00000000");
+  g_autoptr (GByteArray) manyif2 = hex ("0111 0005 00000000 00000001");
+  g_autoptr (GByteArray) path = hex ("0111 0003 00000000");
+
+  assert_invalid (USBIP_STREAM_OP_REQUEST, v, USBIP_ERROR_VERSION);
+  assert_invalid (USBIP_STREAM_OP_REPLY, v, USBIP_ERROR_VERSION);
+  assert_invalid (USBIP_STREAM_OP_REQUEST, op, USBIP_ERROR_UNKNOWN_OPCODE);
+  assert_invalid (USBIP_STREAM_OP_REPLY, op2, USBIP_ERROR_UNKNOWN_OPCODE);
+  assert_invalid (USBIP_STREAM_OP_REPLY, op, USBIP_ERROR_UNKNOWN_OPCODE);
+  assert_invalid (USBIP_STREAM_OP_REQUEST, wrongside, USBIP_ERROR_PROTOCOL);
+  assert_invalid (USBIP_STREAM_OP_REPLY, wrongside2, USBIP_ERROR_PROTOCOL);
+  assert_invalid (USBIP_STREAM_OP_REPLY, manydev, USBIP_ERROR_PROTOCOL);
+  assert_invalid (USBIP_STREAM_OP_REPLY, maxdev, USBIP_ERROR_PROTOCOL);
+
+  /* busid filling all 32 bytes: no NUL */
+  g_byte_array_append (busid, (const guint8 *) "11111111111111111111111111111111", 32);
+  assert_invalid (USBIP_STREAM_OP_REQUEST, busid, USBIP_ERROR_PROTOCOL);
+
+  /* bNumInterfaces 33 in an import reply and in a list */
+  rec->data[311] = 33;
+  g_byte_array_append (manyif, rec->data, rec->len);
+  assert_invalid (USBIP_STREAM_OP_REPLY, manyif, USBIP_ERROR_PROTOCOL);
+  g_byte_array_append (manyif2, rec->data, rec->len);
+  assert_invalid (USBIP_STREAM_OP_REPLY, manyif2, USBIP_ERROR_PROTOCOL);
+
+  /* path without NUL */
+  memset (rec->data, 'a', 256);
+  rec->data[311] = 0;
+  g_byte_array_append (path, rec->data, rec->len);
+  assert_invalid (USBIP_STREAM_OP_REPLY, path, USBIP_ERROR_PROTOCOL);
+}
+
+static void
+test_hostile_urb (void)
+{
+  const gchar *base = "00000001 00000001 00020003 00000000 00000001";
+  struct {
+    UsbipStream stream;
+    const gchar *tail;
+    gint code;
+  } cases[] = {
+    /* transfer_buffer_length over the cap (64 MiB + 1) */
+    { USBIP_STREAM_URB_COMMAND, "00000000 04000001 00000000 ffffffff 00000000 0000000000000000",
+      USBIP_ERROR_PROTOCOL },
+    /* negative length */
+    { USBIP_STREAM_URB_COMMAND, "00000000 ffffff00 00000000 ffffffff 00000000 0000000000000000",
+      USBIP_ERROR_PROTOCOL },
+    /* 1025 ISO packets */
+    { USBIP_STREAM_URB_COMMAND, "00000000 00000000 00000000 00000401 00000000 0000000000000000",
+      USBIP_ERROR_PROTOCOL },
+    /* -2 ISO packets */
+    { USBIP_STREAM_URB_COMMAND, "00000000 00000000 00000000 fffffffe 00000000 0000000000000000",
+      USBIP_ERROR_PROTOCOL },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree gchar *s = g_strconcat (base, cases[i].tail, NULL);
+      g_autoptr (GByteArray) b = hex (s);
+      assert_invalid (cases[i].stream, b, cases[i].code);
+    }
+  {
+    /* direction 2 */
+    g_autoptr (GByteArray) b = hex ("00000001 00000001 00020003 00000002 00000001"
+                                    "00000000 00000000 00000000 ffffffff 00000000 0000000000000000");
+    assert_invalid (USBIP_STREAM_URB_COMMAND, b, USBIP_ERROR_PROTOCOL);
+  }
+  {
+    /* unknown command 5, a RET in a command stream, a CMD in a return stream */
+    g_autoptr (GByteArray) u = hex ("00000005 00000001 00000000 00000000 00000000"
+                                    "00000000000000000000000000000000000000000000000000000000");
+    g_autoptr (GByteArray) r = hex (ret_get_descriptor);
+    g_autoptr (GByteArray) c = hex (cmd_get_descriptor);
+    g_assert_cmpuint (u->len, ==, 48);
+    assert_invalid (USBIP_STREAM_URB_COMMAND, u, USBIP_ERROR_UNKNOWN_OPCODE);
+    assert_invalid (USBIP_STREAM_URB_COMMAND, r, USBIP_ERROR_PROTOCOL);
+    assert_invalid (USBIP_STREAM_URB_RETURN, c, USBIP_ERROR_PROTOCOL);
+  }
+  {
+    /* RET actual_length over the cap */
+    g_autoptr (GByteArray) b = hex ("00000003 00000001 00000000 00000000 00000000"
+                                    "00000000 7fffffff 00000000 00000000 00000000 0000000000000000");
+    assert_invalid (USBIP_STREAM_URB_RETURN, b, USBIP_ERROR_PROTOCOL);
+  }
+  {
+    /* a huge-but-allowed OUT length with few bytes present is NEED_MORE, not an allocation */
+    g_autoptr (GByteArray) b = hex ("00000001 00000001 00020003 00000000 00000001"
+                                    "00000000 04000000 00000000 ffffffff 00000000 0000000000000000");
+    g_autoptr (UsbipDeframer) d = usbip_deframer_new (USBIP_STREAM_URB_COMMAND, NULL);
+    UsbipMessage msg = { 0 };
+    gsize consumed;
+    g_assert_cmpint (usbip_deframer_pop (d, b->data, b->len, &consumed, &msg, NULL), ==,
+                     USBIP_DEFRAME_NEED_MORE);
+  }
+}
+
+static void
+test_decode_pieces (void)
+{
+  UsbipOpHeader h;
+  UsbipUrbHeader u;
+  UsbipDeviceInfo d;
+  guint8 small[4] = { 0 };
+  g_autoptr (GError) e1 = NULL;
+  g_autoptr (GError) e2 = NULL;
+  g_autoptr (GError) e3 = NULL;
+
+  g_assert_false (usbip_decode_op_header (small, sizeof small, &h, &e1));
+  g_assert_error (e1, USBIP_ERROR, USBIP_ERROR_PROTOCOL);
+  g_assert_false (usbip_decode_urb_header (small, sizeof small, &u, &e2));
+  g_assert_error (e2, USBIP_ERROR, USBIP_ERROR_PROTOCOL);
+  g_assert_false (usbip_decode_device_record (small, sizeof small, &d, &e3));
+  g_assert_error (e3, USBIP_ERROR, USBIP_ERROR_PROTOCOL);
+}
+
+static void
+test_encode_long_busid (void)
+{
+  /* an over-long busid is cut to 31 bytes and stays NUL-terminated on the wire */
+  g_autoptr (GByteArray) got = g_byte_array_new ();
+  g_autofree gchar *longid = g_strnfill (40, '7');
+  usbip_encode_op_req_import (got, longid);
+  g_assert_cmpuint (got->len, ==, 8 + 32);
+  g_assert_cmpuint (got->data[8 + 30], ==, '7');
+  g_assert_cmpuint (got->data[8 + 31], ==, 0);
+}
+
+static void
+test_tracker_cap (void)
+{
+  g_autoptr (UsbipUrbTracker) t = usbip_urb_tracker_new ();
+  UsbipDirection dir;
+  for (guint32 i = 0; i < 65536 + 10; i++)
+    usbip_urb_tracker_add (t, i, i % 2 ? USBIP_DIR_IN : USBIP_DIR_OUT);
+  /* the 10 oldest are forgotten, the newest kept */
+  g_assert_false (usbip_urb_tracker_take (t, 0, &dir));
+  g_assert_false (usbip_urb_tracker_take (t, 9, &dir));
+  g_assert_true (usbip_urb_tracker_take (t, 10, &dir));
+  g_assert_cmpint (dir, ==, USBIP_DIR_OUT);
+  g_assert_true (usbip_urb_tracker_take (t, 65545, &dir));
+  g_assert_cmpint (dir, ==, USBIP_DIR_IN);
+  g_assert_false (usbip_urb_tracker_take (t, 65545, &dir));
+}
+
+static void
+test_names (void)
+{
+  g_assert_cmpstr (usbip_message_type_to_string (USBIP_MESSAGE_OP_REQ_DEVLIST), ==, "OP_REQ_DEVLIST");
+  g_assert_cmpstr (usbip_message_type_to_string (USBIP_MESSAGE_OP_REP_DEVLIST), ==, "OP_REP_DEVLIST");
+  g_assert_cmpstr (usbip_message_type_to_string (USBIP_MESSAGE_OP_REQ_IMPORT), ==, "OP_REQ_IMPORT");
+  g_assert_cmpstr (usbip_message_type_to_string (USBIP_MESSAGE_OP_REP_IMPORT), ==, "OP_REP_IMPORT");
+  g_assert_cmpstr (usbip_message_type_to_string (USBIP_MESSAGE_CMD_SUBMIT), ==, "USBIP_CMD_SUBMIT");
+  g_assert_cmpstr (usbip_message_type_to_string (USBIP_MESSAGE_RET_SUBMIT), ==, "USBIP_RET_SUBMIT");
+  g_assert_cmpstr (usbip_message_type_to_string (USBIP_MESSAGE_CMD_UNLINK), ==, "USBIP_CMD_UNLINK");
+  g_assert_cmpstr (usbip_message_type_to_string (USBIP_MESSAGE_RET_UNLINK), ==, "USBIP_RET_UNLINK");
+  g_assert_cmpstr (usbip_message_type_to_string (99), ==, "UNKNOWN");
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/codec/op/req-devlist", test_op_req_devlist);
+  g_test_add_func ("/codec/op/req-import", test_op_req_import);
+  g_test_add_func ("/codec/op/rep-import", test_op_rep_import);
+  g_test_add_func ("/codec/op/rep-import-error", test_op_rep_import_error);
+  g_test_add_func ("/codec/op/rep-devlist", test_op_rep_devlist);
+  g_test_add_func ("/codec/urb/control-in", test_control_in);
+  g_test_add_func ("/codec/urb/bulk-out", test_bulk_out);
+  g_test_add_func ("/codec/urb/unlink", test_unlink);
+  g_test_add_func ("/codec/urb/iso", test_iso);
+  g_test_add_func ("/codec/urb/ret-unknown-seqnum", test_ret_unknown_seqnum);
+  g_test_add_func ("/codec/deframer/cases", test_deframing_cases);
+  g_test_add_func ("/codec/deframer/stream-switch", test_stream_switch);
+  g_test_add_func ("/codec/hostile/op", test_hostile_op);
+  g_test_add_func ("/codec/hostile/urb", test_hostile_urb);
+  g_test_add_func ("/codec/decode-pieces", test_decode_pieces);
+  g_test_add_func ("/codec/encode-long-busid", test_encode_long_busid);
+  g_test_add_func ("/codec/tracker-cap", test_tracker_cap);
+  g_test_add_func ("/codec/names", test_names);
+  return g_test_run ();
+}
