@@ -1,0 +1,526 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The sysfs seam. Every read and write of /sys and of the port-record directory happens
+ * here, so tests can point the root at a fake tree and inject kernel errors.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include "usbip-error.h"
+#include "usbip-sysfs.h"
+
+struct _UsbipSysfs {
+  GObject parent_instance;
+  gchar *root;
+  gchar *state_dir;
+  UsbipSysfsWriteHook hook;
+  gpointer hook_data;
+};
+
+G_DEFINE_FINAL_TYPE (UsbipSysfs, usbip_sysfs, G_TYPE_OBJECT)
+
+static void
+usbip_sysfs_finalize (GObject *object)
+{
+  UsbipSysfs *self = USBIP_SYSFS (object);
+
+  g_free (self->root);
+  g_free (self->state_dir);
+  G_OBJECT_CLASS (usbip_sysfs_parent_class)->finalize (object);
+}
+
+static void
+usbip_sysfs_class_init (UsbipSysfsClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = usbip_sysfs_finalize;
+}
+
+static void
+usbip_sysfs_init (UsbipSysfs *self)
+{
+}
+
+/**
+ * usbip_sysfs_new:
+ * @root: (nullable): prefix for every kernel path; %NULL takes `$USBIP_SYSFS_ROOT`, else "/"
+ * @state_dir: (nullable): port-record directory; %NULL takes `$USBIP_VHCI_STATE_DIR`, else
+ *   `<root>/var/run/vhci_hcd`
+ *
+ * Returns: (transfer full): a new seam
+ *
+ * Since: 0.1
+ */
+UsbipSysfs *
+usbip_sysfs_new (const gchar *root, const gchar *state_dir)
+{
+  UsbipSysfs *self = g_object_new (USBIP_TYPE_SYSFS, NULL);
+
+  if (root == NULL)
+    root = g_getenv ("USBIP_SYSFS_ROOT");
+  if (root == NULL || *root == '\0')
+    root = "/";
+  self->root = g_strdup (root);
+  if (state_dir == NULL)
+    state_dir = g_getenv ("USBIP_VHCI_STATE_DIR");
+  if (state_dir != NULL && *state_dir != '\0')
+    self->state_dir = g_strdup (state_dir);
+  else
+    self->state_dir = g_build_filename (self->root, USBIP_VHCI_STATE_DIR, NULL);
+  return self;
+}
+
+/**
+ * usbip_sysfs_get_default:
+ *
+ * Returns: (transfer none): a process-wide seam built from the environment
+ *
+ * Since: 0.1
+ */
+UsbipSysfs *
+usbip_sysfs_get_default (void)
+{
+  static UsbipSysfs *def = NULL;
+
+  if (g_once_init_enter (&def))
+    g_once_init_leave (&def, usbip_sysfs_new (NULL, NULL));
+  return def;
+}
+
+/**
+ * usbip_sysfs_get_root:
+ * @self: a #UsbipSysfs
+ *
+ * Returns: the root prefix
+ *
+ * Since: 0.1
+ */
+const gchar *
+usbip_sysfs_get_root (UsbipSysfs *self)
+{
+  g_return_val_if_fail (USBIP_IS_SYSFS (self), NULL);
+  return self->root;
+}
+
+/**
+ * usbip_sysfs_get_state_dir:
+ * @self: a #UsbipSysfs
+ *
+ * Returns: the port-record directory
+ *
+ * Since: 0.1
+ */
+const gchar *
+usbip_sysfs_get_state_dir (UsbipSysfs *self)
+{
+  g_return_val_if_fail (USBIP_IS_SYSFS (self), NULL);
+  return self->state_dir;
+}
+
+/**
+ * usbip_sysfs_resolve:
+ * @self: a #UsbipSysfs
+ * @path: a kernel path such as `/sys/devices/platform/vhci_hcd.0/status`
+ *
+ * Returns: (transfer full): the path on this filesystem
+ *
+ * Since: 0.1
+ */
+gchar *
+usbip_sysfs_resolve (UsbipSysfs *self, const gchar *path)
+{
+  g_return_val_if_fail (USBIP_IS_SYSFS (self), NULL);
+  if (strcmp (self->root, "/") == 0)
+    return g_strdup (path);
+  return g_build_filename (self->root, path, NULL);
+}
+
+/**
+ * usbip_sysfs_exists:
+ * @self: a #UsbipSysfs
+ * @path: a kernel path
+ *
+ * Returns: %TRUE if @path exists
+ *
+ * Since: 0.1
+ */
+gboolean
+usbip_sysfs_exists (UsbipSysfs *self, const gchar *path)
+{
+  g_autofree gchar *real = usbip_sysfs_resolve (self, path);
+  return g_file_test (real, G_FILE_TEST_EXISTS);
+}
+
+static void
+set_io_error (GError **error, gint errsv, const gchar *verb, const gchar *path)
+{
+  if (errsv == EACCES || errsv == EPERM)
+    {
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_PERMISSION,
+                   "%s %s: %s: run as root (or with CAP_SYS_ADMIN)", verb, path,
+                   g_strerror (errsv));
+      return;
+    }
+  usbip_error_set_from_errno (error, errsv, "%s %s", verb, path);
+}
+
+/**
+ * usbip_sysfs_read:
+ * @self: a #UsbipSysfs
+ * @path: a kernel path
+ * @error: return location for a #GError, or %NULL
+ *
+ * Reads a whole attribute; one trailing newline is stripped.
+ *
+ * Returns: (transfer full): the text, or %NULL with @error set
+ *
+ * Since: 0.1
+ */
+gchar *
+usbip_sysfs_read (UsbipSysfs *self, const gchar *path, GError **error)
+{
+  g_autofree gchar *real = usbip_sysfs_resolve (self, path);
+  g_autoptr (GString) buf = g_string_new (NULL);
+  gint fd;
+
+  fd = open (real, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    {
+      set_io_error (error, errno, "reading", path);
+      return NULL;
+    }
+  for (;;)
+    {
+      gchar chunk[4096];
+      gssize n = read (fd, chunk, sizeof chunk);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          gint errsv = errno;
+          close (fd);
+          set_io_error (error, errsv, "reading", path);
+          return NULL;
+        }
+      if (n == 0)
+        break;
+      g_string_append_len (buf, chunk, n);
+    }
+  close (fd);
+  if (buf->len > 0 && buf->str[buf->len - 1] == '\n')
+    g_string_truncate (buf, buf->len - 1);
+  return g_string_free (g_steal_pointer (&buf), FALSE);
+}
+
+/**
+ * usbip_sysfs_read_uint:
+ * @self: a #UsbipSysfs
+ * @path: a kernel path
+ * @base: 10 or 16
+ * @out: (out): the value
+ * @error: return location for a #GError, or %NULL
+ *
+ * Reads an unsigned integer attribute. An empty attribute (as usbip-host leaves
+ * `bConfigurationValue` after bind) reads as 0.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+usbip_sysfs_read_uint (UsbipSysfs *self, const gchar *path, guint base, guint64 *out, GError **error)
+{
+  g_autofree gchar *text = usbip_sysfs_read (self, path, error);
+  g_autoptr (GError) parse_error = NULL;
+
+  if (text == NULL)
+    return FALSE;
+  g_strstrip (text);
+  if (*text == '\0')
+    {
+      *out = 0;
+      return TRUE;
+    }
+  if (base == 16 && g_str_has_prefix (text, "0x"))
+    memmove (text, text + 2, strlen (text + 2) + 1);
+  if (!g_ascii_string_to_unsigned (text, base, 0, G_MAXUINT64, out, &parse_error))
+    {
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_FAILED, "%s: unexpected content '%s': %s", path,
+                   text, parse_error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * usbip_sysfs_write:
+ * @self: a #UsbipSysfs
+ * @path: a kernel path
+ * @value: what to write
+ * @error: return location for a #GError, or %NULL
+ *
+ * Writes @value to an attribute with open() and a single write(), as sysfs requires.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+usbip_sysfs_write (UsbipSysfs *self, const gchar *path, const gchar *value, GError **error)
+{
+  g_autofree gchar *real = usbip_sysfs_resolve (self, path);
+  gsize len = strlen (value);
+  gssize n;
+  gint fd;
+
+  if (self->hook != NULL)
+    {
+      gint errsv = self->hook (path, value, self->hook_data);
+      if (errsv != 0)
+        {
+          set_io_error (error, errsv, "writing to", path);
+          return FALSE;
+        }
+    }
+  fd = open (real, O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    {
+      set_io_error (error, errno, "writing to", path);
+      return FALSE;
+    }
+  do
+    n = write (fd, value, len);
+  while (n < 0 && errno == EINTR);
+  if (n < 0)
+    {
+      gint errsv = errno;
+      close (fd);
+      set_io_error (error, errsv, "writing to", path);
+      return FALSE;
+    }
+  if (close (fd) < 0 && errno != EINTR)
+    {
+      set_io_error (error, errno, "writing to", path);
+      return FALSE;
+    }
+  if ((gsize) n != len)
+    {
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_FAILED,
+                   "writing to %s: short write (%" G_GSSIZE_FORMAT " of %" G_GSIZE_FORMAT " bytes)",
+                   path, n, len);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gint
+cmp_str (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const gchar *const *) a, *(const gchar *const *) b);
+}
+
+/**
+ * usbip_sysfs_list_dir:
+ * @self: a #UsbipSysfs
+ * @path: a kernel directory
+ * @prefix: (nullable): keep only names starting with this
+ * @error: return location for a #GError, or %NULL
+ *
+ * Returns: (element-type utf8) (transfer full): sorted entry names, or %NULL with @error
+ *
+ * Since: 0.1
+ */
+GPtrArray *
+usbip_sysfs_list_dir (UsbipSysfs *self, const gchar *path, const gchar *prefix, GError **error)
+{
+  g_autofree gchar *real = usbip_sysfs_resolve (self, path);
+  g_autoptr (GError) dir_error = NULL;
+  g_autoptr (GDir) dir = g_dir_open (real, 0, &dir_error);
+  GPtrArray *names;
+  const gchar *name;
+
+  if (dir == NULL)
+    {
+      gint errsv = dir_error->code == G_FILE_ERROR_NOENT ? ENOENT
+                   : dir_error->code == G_FILE_ERROR_ACCES ? EACCES
+                                                            : EIO;
+      set_io_error (error, errsv, "listing", path);
+      return NULL;
+    }
+  names = g_ptr_array_new_with_free_func (g_free);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    if (prefix == NULL || g_str_has_prefix (name, prefix))
+      g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, cmp_str);
+  return names;
+}
+
+/**
+ * usbip_sysfs_read_link_basename:
+ * @self: a #UsbipSysfs
+ * @path: a kernel path of a symlink, e.g. a device's `driver`
+ * @error: return location for a #GError, or %NULL
+ *
+ * Returns: (transfer full): the last component of the link target, or %NULL with
+ *   %USBIP_ERROR_NOT_FOUND when there is no link
+ *
+ * Since: 0.1
+ */
+gchar *
+usbip_sysfs_read_link_basename (UsbipSysfs *self, const gchar *path, GError **error)
+{
+  g_autofree gchar *real = usbip_sysfs_resolve (self, path);
+  g_autofree gchar *target = g_file_read_link (real, NULL);
+
+  if (target == NULL)
+    {
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_NOT_FOUND, "%s is not a link", path);
+      return NULL;
+    }
+  return g_path_get_basename (target);
+}
+
+static gchar *
+record_path (UsbipSysfs *self, guint port)
+{
+  g_autofree gchar *name = g_strdup_printf ("port%u", port);
+  return g_build_filename (self->state_dir, name, NULL);
+}
+
+/**
+ * usbip_sysfs_write_port_record:
+ * @self: a #UsbipSysfs
+ * @port: vhci port number
+ * @host: remote host
+ * @service: remote port
+ * @busid: remote busid
+ * @error: return location for a #GError, or %NULL
+ *
+ * Writes `<host> <service> <busid>\n` to `<state_dir>/port<N>` as upstream `usbip attach`
+ * does (directory and file mode 0700).
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+usbip_sysfs_write_port_record (UsbipSysfs *self, guint port, const gchar *host, const gchar *service,
+                               const gchar *busid, GError **error)
+{
+  g_autofree gchar *path = record_path (self, port);
+  g_autofree gchar *text = g_strdup_printf ("%s %s %s\n", host, service, busid);
+  g_autoptr (GError) file_error = NULL;
+
+  if (g_mkdir_with_parents (self->state_dir, 0700) < 0)
+    {
+      set_io_error (error, errno, "creating", self->state_dir);
+      return FALSE;
+    }
+  if (!g_file_set_contents_full (path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0700,
+                                 &file_error))
+    {
+      g_set_error (error, USBIP_ERROR,
+                   file_error->code == G_FILE_ERROR_ACCES ? USBIP_ERROR_PERMISSION
+                                                          : USBIP_ERROR_FAILED,
+                   "writing the port record %s: %s", path, file_error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * usbip_sysfs_read_port_record:
+ * @self: a #UsbipSysfs
+ * @port: vhci port number
+ * @host: (out) (optional): remote host
+ * @service: (out) (optional): remote port
+ * @busid: (out) (optional): remote busid
+ * @error: return location for a #GError, or %NULL
+ *
+ * Reads a port record written by us or by upstream `usbip attach`.
+ *
+ * Returns: %TRUE on success, %FALSE with %USBIP_ERROR_NOT_FOUND when there is none
+ *
+ * Since: 0.1
+ */
+gboolean
+usbip_sysfs_read_port_record (UsbipSysfs *self, guint port, gchar **host, gchar **service,
+                              gchar **busid, GError **error)
+{
+  g_autofree gchar *path = record_path (self, port);
+  g_autofree gchar *text = NULL;
+  g_auto (GStrv) parts = NULL;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    {
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_NOT_FOUND, "no port record for port %u", port);
+      return FALSE;
+    }
+  g_strstrip (text);
+  parts = g_strsplit_set (text, " \t", -1);
+  if (g_strv_length (parts) != 3)
+    {
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_FAILED,
+                   "port record %s is malformed: expected '<host> <port> <busid>'", path);
+      return FALSE;
+    }
+  if (host != NULL)
+    *host = g_strdup (parts[0]);
+  if (service != NULL)
+    *service = g_strdup (parts[1]);
+  if (busid != NULL)
+    *busid = g_strdup (parts[2]);
+  return TRUE;
+}
+
+/**
+ * usbip_sysfs_remove_port_record:
+ * @self: a #UsbipSysfs
+ * @port: vhci port number
+ * @error: return location for a #GError, or %NULL
+ *
+ * Removes a port record (a missing one is not an error), then the directory if it is
+ * empty, as upstream `usbip detach` does.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+usbip_sysfs_remove_port_record (UsbipSysfs *self, guint port, GError **error)
+{
+  g_autofree gchar *path = record_path (self, port);
+
+  if (g_unlink (path) < 0 && errno != ENOENT)
+    {
+      set_io_error (error, errno, "removing", path);
+      return FALSE;
+    }
+  /* like upstream: drop the directory once the last record is gone (fails if not empty) */
+  g_rmdir (self->state_dir);
+  return TRUE;
+}
+
+/**
+ * usbip_sysfs_set_write_hook:
+ * @self: a #UsbipSysfs
+ * @hook: (nullable) (scope notified): called before each write
+ * @user_data: data for @hook
+ *
+ * Test seam: lets a test play the kernel or inject errno values.
+ *
+ * Since: 0.1
+ */
+void
+usbip_sysfs_set_write_hook (UsbipSysfs *self, UsbipSysfsWriteHook hook, gpointer user_data)
+{
+  g_return_if_fail (USBIP_IS_SYSFS (self));
+  self->hook = hook;
+  self->hook_data = user_data;
+}
