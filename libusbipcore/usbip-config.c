@@ -1,0 +1,480 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Keyfile configuration with keys, types and defaults registered in code. Loading checks
+ * every registered key; unknown keys only warn, so a newer config works with an older
+ * daemon.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+
+#include "usbip-config.h"
+#include "usbip-error.h"
+
+typedef struct {
+  gchar *group;
+  gchar *key;
+  UsbipConfigType type;
+  gchar *default_value;
+  GStrv accepted;
+  gdouble min;
+  gdouble max;
+  gchar *description;
+} KeyInfo;
+
+struct _UsbipConfig {
+  GObject parent_instance;
+  GKeyFile *keyfile;
+  gchar *path;
+  GHashTable *keys; /* "group\nkey" -> KeyInfo */
+  GPtrArray *order; /* KeyInfo, registration order */
+};
+
+G_DEFINE_FINAL_TYPE (UsbipConfig, usbip_config, G_TYPE_OBJECT)
+
+static void
+key_info_free (KeyInfo *k)
+{
+  g_free (k->group);
+  g_free (k->key);
+  g_free (k->default_value);
+  g_strfreev (k->accepted);
+  g_free (k->description);
+  g_free (k);
+}
+
+static void
+usbip_config_finalize (GObject *object)
+{
+  UsbipConfig *self = USBIP_CONFIG (object);
+
+  g_key_file_unref (self->keyfile);
+  g_free (self->path);
+  g_hash_table_unref (self->keys);
+  g_ptr_array_unref (self->order);
+  G_OBJECT_CLASS (usbip_config_parent_class)->finalize (object);
+}
+
+static void
+usbip_config_class_init (UsbipConfigClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = usbip_config_finalize;
+}
+
+static void
+usbip_config_init (UsbipConfig *self)
+{
+  self->keyfile = g_key_file_new ();
+  self->keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->order = g_ptr_array_new_with_free_func ((GDestroyNotify) key_info_free);
+}
+
+/**
+ * usbip_config_new:
+ *
+ * Returns: (transfer full): a configuration holding only defaults, with the `[plugins]`
+ *   keys registered
+ *
+ * Since: 0.1
+ */
+UsbipConfig *
+usbip_config_new (void)
+{
+  UsbipConfig *self = g_object_new (USBIP_TYPE_CONFIG, NULL);
+
+  usbip_config_register_key (self, "plugins", "enabled", USBIP_CONFIG_TYPE_STRING_LIST,
+                             "vhci;host;vudc", NULL, 0, 0,
+                             "plugins to load, by name");
+  return self;
+}
+
+static KeyInfo *
+lookup (UsbipConfig *self, const gchar *group, const gchar *key)
+{
+  g_autofree gchar *id = g_strdup_printf ("%s\n%s", group, key);
+  return g_hash_table_lookup (self->keys, id);
+}
+
+/**
+ * usbip_config_register_key:
+ * @self: a #UsbipConfig
+ * @group: keyfile group
+ * @key: key name
+ * @type: value type
+ * @default_value: default, in keyfile syntax
+ * @accepted: (nullable) (array zero-terminated=1): accepted values for %USBIP_CONFIG_TYPE_ENUM
+ * @min: minimum for numbers
+ * @max: maximum for numbers
+ * @description: (nullable): one line for humans
+ *
+ * Declares a key. Registering a key twice replaces the first declaration.
+ *
+ * Since: 0.1
+ */
+void
+usbip_config_register_key (UsbipConfig *self, const gchar *group, const gchar *key,
+                           UsbipConfigType type, const gchar *default_value,
+                           const gchar *const *accepted, gdouble min, gdouble max,
+                           const gchar *description)
+{
+  KeyInfo *k;
+
+  g_return_if_fail (USBIP_IS_CONFIG (self));
+  k = lookup (self, group, key);
+  if (k == NULL)
+    {
+      k = g_new0 (KeyInfo, 1);
+      g_ptr_array_add (self->order, k);
+      g_hash_table_insert (self->keys, g_strdup_printf ("%s\n%s", group, key), k);
+    }
+  else
+    {
+      g_free (k->group);
+      g_free (k->key);
+      g_free (k->default_value);
+      g_strfreev (k->accepted);
+      g_free (k->description);
+    }
+  k->group = g_strdup (group);
+  k->key = g_strdup (key);
+  k->type = type;
+  k->default_value = g_strdup (default_value);
+  k->accepted = g_strdupv ((gchar **) accepted);
+  k->min = min;
+  k->max = max;
+  k->description = g_strdup (description);
+}
+
+static const gchar *
+where (UsbipConfig *self)
+{
+  return self->path != NULL ? self->path : "configuration";
+}
+
+/* checks one value against its declaration */
+static gboolean
+check_value (UsbipConfig *self, KeyInfo *k, const gchar *value, GError **error)
+{
+  g_autofree gchar *expected = NULL;
+
+  switch (k->type)
+    {
+    case USBIP_CONFIG_TYPE_STRING:
+    case USBIP_CONFIG_TYPE_STRING_LIST:
+      return TRUE;
+    case USBIP_CONFIG_TYPE_BOOLEAN:
+      if (g_strcmp0 (value, "true") == 0 || g_strcmp0 (value, "false") == 0)
+        return TRUE;
+      expected = g_strdup ("true or false");
+      break;
+    case USBIP_CONFIG_TYPE_UINT:
+      {
+        guint64 v;
+        if (g_ascii_string_to_unsigned (value, 10, (guint64) k->min, (guint64) k->max, &v, NULL))
+          return TRUE;
+        expected = g_strdup_printf ("an integer from %.0f to %.0f", k->min, k->max);
+        break;
+      }
+    case USBIP_CONFIG_TYPE_DOUBLE:
+      {
+        gchar *end = NULL;
+        gdouble v = g_ascii_strtod (value, &end);
+        if (end != value && *end == '\0' && isfinite (v) && v >= k->min && v <= k->max)
+          return TRUE;
+        expected = g_strdup_printf ("a number from %g to %g", k->min, k->max);
+        break;
+      }
+    case USBIP_CONFIG_TYPE_ENUM:
+      if (k->accepted != NULL && g_strv_contains ((const gchar *const *) k->accepted, value))
+        return TRUE;
+      {
+        g_autofree gchar *list = k->accepted != NULL ? g_strjoinv (", ", k->accepted) : g_strdup ("(none)");
+        expected = g_strdup_printf ("one of %s", list);
+      }
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+  g_set_error (error, USBIP_ERROR, USBIP_ERROR_CONFIG, "%s: [%s] %s=%s: expected %s", where (self),
+               k->group, k->key, value, expected);
+  return FALSE;
+}
+
+/**
+ * usbip_config_validate:
+ * @self: a #UsbipConfig
+ * @error: return location for a #GError, or %NULL
+ *
+ * Checks every registered key present in the file, and warns about keys nobody
+ * registered (in groups somebody registered keys for, and in unknown groups).
+ *
+ * Returns: %FALSE with %USBIP_ERROR_CONFIG on the first bad value
+ *
+ * Since: 0.1
+ */
+gboolean
+usbip_config_validate (UsbipConfig *self, GError **error)
+{
+  g_auto (GStrv) groups = g_key_file_get_groups (self->keyfile, NULL);
+
+  for (guint g = 0; groups[g] != NULL; g++)
+    {
+      g_auto (GStrv) keys = g_key_file_get_keys (self->keyfile, groups[g], NULL, NULL);
+      for (guint i = 0; keys != NULL && keys[i] != NULL; i++)
+        {
+          KeyInfo *k = lookup (self, groups[g], keys[i]);
+          g_autofree gchar *value = NULL;
+          if (k == NULL)
+            {
+              g_warning ("%s: unknown key [%s] %s is ignored", where (self), groups[g], keys[i]);
+              continue;
+            }
+          value = g_key_file_get_value (self->keyfile, groups[g], keys[i], NULL);
+          if (k->type != USBIP_CONFIG_TYPE_STRING && k->type != USBIP_CONFIG_TYPE_STRING_LIST)
+            g_strstrip (value);
+          if (!check_value (self, k, value, error))
+            return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static gboolean
+load (UsbipConfig *self, GKeyFile *kf, GError **error)
+{
+  g_key_file_unref (self->keyfile);
+  self->keyfile = g_key_file_ref (kf);
+  return usbip_config_validate (self, error);
+}
+
+/**
+ * usbip_config_load_file:
+ * @self: a #UsbipConfig
+ * @path: (nullable): a keyfile; %NULL takes `$USBIP_CONFIG`, else the compiled default
+ * @error: return location for a #GError, or %NULL
+ *
+ * Loads and validates a file. A missing default file is fine (defaults apply); a
+ * missing file that was asked for is an error.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+usbip_config_load_file (UsbipConfig *self, const gchar *path, GError **error)
+{
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  g_autoptr (GError) local_error = NULL;
+  gboolean explicit = path != NULL;
+
+  if (path == NULL)
+    {
+      path = g_getenv ("USBIP_CONFIG");
+      explicit = path != NULL;
+    }
+  if (path == NULL)
+    path = USBIP_DEFAULT_CONFIG;
+  g_free (self->path);
+  self->path = g_strdup (path);
+  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, &local_error))
+    {
+      if (!explicit && g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+        {
+          g_debug ("no configuration at %s: using defaults", path);
+          return TRUE;
+        }
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_CONFIG, "cannot read configuration %s: %s",
+                   path, local_error->message);
+      return FALSE;
+    }
+  return load (self, kf, error);
+}
+
+/**
+ * usbip_config_load_data:
+ * @self: a #UsbipConfig
+ * @data: keyfile text
+ * @len: its length, or -1 if NUL-terminated
+ * @error: return location for a #GError, or %NULL
+ *
+ * Returns: %TRUE if @data parses and validates
+ *
+ * Since: 0.1
+ */
+gboolean
+usbip_config_load_data (UsbipConfig *self, const gchar *data, gsize len, GError **error)
+{
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  g_autoptr (GError) local_error = NULL;
+
+  if (!g_key_file_load_from_data (kf, data, len, G_KEY_FILE_NONE, &local_error))
+    {
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_CONFIG, "%s: %s", where (self),
+                   local_error->message);
+      return FALSE;
+    }
+  return load (self, kf, error);
+}
+
+/**
+ * usbip_config_get_path:
+ * @self: a #UsbipConfig
+ *
+ * Returns: (nullable): the file last loaded or looked for
+ *
+ * Since: 0.1
+ */
+const gchar *
+usbip_config_get_path (UsbipConfig *self)
+{
+  return self->path;
+}
+
+/**
+ * usbip_config_get_keyfile:
+ * @self: a #UsbipConfig
+ *
+ * Returns: (transfer none): the keyfile
+ *
+ * Since: 0.1
+ */
+GKeyFile *
+usbip_config_get_keyfile (UsbipConfig *self)
+{
+  return self->keyfile;
+}
+
+/* the file's (valid) value, else the default; (transfer full) */
+static gchar *
+raw_value (UsbipConfig *self, const gchar *group, const gchar *key)
+{
+  KeyInfo *k = lookup (self, group, key);
+  gchar *v;
+
+  if (k == NULL)
+    {
+      g_critical ("configuration key [%s] %s was never registered", group, key);
+      return g_strdup ("");
+    }
+  v = g_key_file_get_value (self->keyfile, group, key, NULL);
+  if (v != NULL && (k->type == USBIP_CONFIG_TYPE_STRING || k->type == USBIP_CONFIG_TYPE_STRING_LIST
+                    || check_value (self, k, g_strstrip (v), NULL)))
+    return v;
+  g_free (v);
+  return g_strdup (k->default_value != NULL ? k->default_value : "");
+}
+
+/**
+ * usbip_config_get_string:
+ * @self: a #UsbipConfig
+ * @group: group
+ * @key: a registered key
+ *
+ * Returns: (transfer full): the value
+ *
+ * Since: 0.1
+ */
+gchar *
+usbip_config_get_string (UsbipConfig *self, const gchar *group, const gchar *key)
+{
+  g_autofree gchar *raw = raw_value (self, group, key);
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+
+  /* unescape as the keyfile would */
+  g_key_file_set_value (kf, "x", "x", raw);
+  return g_key_file_get_string (kf, "x", "x", NULL);
+}
+
+/**
+ * usbip_config_get_boolean:
+ * @self: a #UsbipConfig
+ * @group: group
+ * @key: a registered key
+ *
+ * Returns: the value
+ *
+ * Since: 0.1
+ */
+gboolean
+usbip_config_get_boolean (UsbipConfig *self, const gchar *group, const gchar *key)
+{
+  g_autofree gchar *raw = raw_value (self, group, key);
+  return g_strcmp0 (raw, "true") == 0;
+}
+
+/**
+ * usbip_config_get_uint:
+ * @self: a #UsbipConfig
+ * @group: group
+ * @key: a registered key
+ *
+ * Returns: the value
+ *
+ * Since: 0.1
+ */
+guint64
+usbip_config_get_uint (UsbipConfig *self, const gchar *group, const gchar *key)
+{
+  g_autofree gchar *raw = raw_value (self, group, key);
+  return g_ascii_strtoull (raw, NULL, 10);
+}
+
+/**
+ * usbip_config_get_double:
+ * @self: a #UsbipConfig
+ * @group: group
+ * @key: a registered key
+ *
+ * Returns: the value
+ *
+ * Since: 0.1
+ */
+gdouble
+usbip_config_get_double (UsbipConfig *self, const gchar *group, const gchar *key)
+{
+  g_autofree gchar *raw = raw_value (self, group, key);
+  return g_ascii_strtod (raw, NULL);
+}
+
+/**
+ * usbip_config_get_string_list:
+ * @self: a #UsbipConfig
+ * @group: group
+ * @key: a registered key
+ *
+ * Returns: (transfer full) (array zero-terminated=1): the values
+ *
+ * Since: 0.1
+ */
+gchar **
+usbip_config_get_string_list (UsbipConfig *self, const gchar *group, const gchar *key)
+{
+  g_autofree gchar *raw = raw_value (self, group, key);
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  gchar **list;
+
+  g_key_file_set_value (kf, "x", "x", raw);
+  list = g_key_file_get_string_list (kf, "x", "x", NULL, NULL);
+  if (list == NULL)
+    list = g_new0 (gchar *, 1);
+  for (guint i = 0; list[i] != NULL; i++)
+    g_strstrip (list[i]);
+  return list;
+}
+
+/**
+ * usbip_config_get_plugin_enabled:
+ * @self: a #UsbipConfig
+ * @name: a plugin name
+ *
+ * Returns: %TRUE if `[plugins] enabled` names @name
+ *
+ * Since: 0.1
+ */
+gboolean
+usbip_config_get_plugin_enabled (UsbipConfig *self, const gchar *name)
+{
+  g_auto (GStrv) list = usbip_config_get_string_list (self, "plugins", "enabled");
+  return g_strv_contains ((const gchar *const *) list, name);
+}

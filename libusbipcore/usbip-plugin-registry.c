@@ -1,0 +1,563 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Loads backend plugins: builtins first, then `libusbip-plugin-<name>.so` modules from the
+ * plugin search path. A module must export `usbip_plugin_abi` with our major and a minor
+ * not above ours, and `usbip_plugin_register`. Loaded modules stay resident.
+ */
+#include "config.h"
+
+#include <gmodule.h>
+#include <string.h>
+
+#include "usbip-error.h"
+#include "usbip-plugin-registry.h"
+
+#define MODULE_PREFIX "libusbip-plugin-"
+
+struct _UsbipPluginContext {
+  UsbipPluginRegistry *registry;
+  const gchar *name;
+};
+
+typedef struct {
+  gchar *name;
+  UsbipPluginRegisterFunc func;
+} Builtin;
+
+struct _UsbipPluginRegistry {
+  GObject parent_instance;
+  UsbipConfig *config;
+  UsbipSysfs *sysfs;
+  gchar *plugin_dir;
+  GPtrArray *builtins;  /* Builtin */
+  GPtrArray *infos;     /* UsbipPluginInfo */
+  GPtrArray *imports;   /* (name, backend) pairs as GObject data */
+  GPtrArray *exports;
+};
+
+G_DEFINE_FINAL_TYPE (UsbipPluginRegistry, usbip_plugin_registry, G_TYPE_OBJECT)
+G_DEFINE_BOXED_TYPE (UsbipPluginInfo, usbip_plugin_info, usbip_plugin_info_copy, usbip_plugin_info_free)
+
+/**
+ * usbip_plugin_info_copy:
+ * @info: a #UsbipPluginInfo
+ *
+ * Returns: (transfer full): a copy
+ *
+ * Since: 0.1
+ */
+UsbipPluginInfo *
+usbip_plugin_info_copy (const UsbipPluginInfo *info)
+{
+  UsbipPluginInfo *c = g_new0 (UsbipPluginInfo, 1);
+
+  c->name = g_strdup (info->name);
+  c->path = g_strdup (info->path);
+  c->state = info->state;
+  c->reason = g_strdup (info->reason);
+  return c;
+}
+
+/**
+ * usbip_plugin_info_free:
+ * @info: (nullable): a #UsbipPluginInfo
+ *
+ * Frees @info.
+ *
+ * Since: 0.1
+ */
+void
+usbip_plugin_info_free (UsbipPluginInfo *info)
+{
+  if (info == NULL)
+    return;
+  g_free (info->name);
+  g_free (info->path);
+  g_free (info->reason);
+  g_free (info);
+}
+
+/**
+ * usbip_plugin_state_to_string:
+ * @state: a #UsbipPluginState
+ *
+ * Returns: "loaded", "disabled" or "failed"
+ *
+ * Since: 0.1
+ */
+const gchar *
+usbip_plugin_state_to_string (UsbipPluginState state)
+{
+  switch (state)
+    {
+    case USBIP_PLUGIN_STATE_LOADED:
+      return "loaded";
+    case USBIP_PLUGIN_STATE_DISABLED:
+      return "disabled";
+    default:
+      return "failed";
+    }
+}
+
+static void
+builtin_free (Builtin *b)
+{
+  g_free (b->name);
+  g_free (b);
+}
+
+static void
+usbip_plugin_registry_finalize (GObject *object)
+{
+  UsbipPluginRegistry *self = USBIP_PLUGIN_REGISTRY (object);
+
+  g_clear_object (&self->config);
+  g_clear_object (&self->sysfs);
+  g_free (self->plugin_dir);
+  g_ptr_array_unref (self->builtins);
+  g_ptr_array_unref (self->infos);
+  g_ptr_array_unref (self->imports);
+  g_ptr_array_unref (self->exports);
+  G_OBJECT_CLASS (usbip_plugin_registry_parent_class)->finalize (object);
+}
+
+static void
+usbip_plugin_registry_class_init (UsbipPluginRegistryClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = usbip_plugin_registry_finalize;
+}
+
+static void
+usbip_plugin_registry_init (UsbipPluginRegistry *self)
+{
+  self->builtins = g_ptr_array_new_with_free_func ((GDestroyNotify) builtin_free);
+  self->infos = g_ptr_array_new_with_free_func ((GDestroyNotify) usbip_plugin_info_free);
+  self->imports = g_ptr_array_new_with_free_func (g_object_unref);
+  self->exports = g_ptr_array_new_with_free_func (g_object_unref);
+}
+
+/**
+ * usbip_plugin_registry_new:
+ * @config: (nullable): configuration; defaults when %NULL
+ * @sysfs: (nullable): the sysfs seam handed to plugins; the default when %NULL
+ *
+ * Returns: (transfer full): a registry with nothing loaded yet
+ *
+ * Since: 0.1
+ */
+UsbipPluginRegistry *
+usbip_plugin_registry_new (UsbipConfig *config, UsbipSysfs *sysfs)
+{
+  UsbipPluginRegistry *self = g_object_new (USBIP_TYPE_PLUGIN_REGISTRY, NULL);
+  const gchar *env = g_getenv ("USBIP_PLUGIN_DIR");
+
+  self->config = config != NULL ? g_object_ref (config) : usbip_config_new ();
+  self->sysfs = g_object_ref (sysfs != NULL ? sysfs : usbip_sysfs_get_default ());
+  self->plugin_dir = g_strdup (env != NULL && *env != '\0' ? env : USBIP_PLUGINDIR);
+  return self;
+}
+
+/**
+ * usbip_plugin_registry_get_plugin_dir:
+ * @self: a #UsbipPluginRegistry
+ *
+ * Returns: the module search path (directories separated by ':')
+ *
+ * Since: 0.1
+ */
+const gchar *
+usbip_plugin_registry_get_plugin_dir (UsbipPluginRegistry *self)
+{
+  return self->plugin_dir;
+}
+
+/**
+ * usbip_plugin_registry_set_plugin_dir:
+ * @self: a #UsbipPluginRegistry
+ * @dir: a search path (directories separated by ':')
+ *
+ * Since: 0.1
+ */
+void
+usbip_plugin_registry_set_plugin_dir (UsbipPluginRegistry *self, const gchar *dir)
+{
+  g_free (self->plugin_dir);
+  self->plugin_dir = g_strdup (dir);
+}
+
+/**
+ * usbip_plugin_registry_add_builtin:
+ * @self: a #UsbipPluginRegistry
+ * @name: plugin name
+ * @func: (scope forever): its register function
+ *
+ * Adds a statically linked plugin; loaded by usbip_plugin_registry_load() if enabled.
+ *
+ * Since: 0.1
+ */
+void
+usbip_plugin_registry_add_builtin (UsbipPluginRegistry *self, const gchar *name,
+                                   UsbipPluginRegisterFunc func)
+{
+  Builtin *b = g_new0 (Builtin, 1);
+
+  b->name = g_strdup (name);
+  b->func = func;
+  g_ptr_array_add (self->builtins, b);
+}
+
+static UsbipPluginInfo *
+find_info (UsbipPluginRegistry *self, const gchar *name)
+{
+  for (guint i = 0; i < self->infos->len; i++)
+    {
+      UsbipPluginInfo *info = g_ptr_array_index (self->infos, i);
+      if (g_strcmp0 (info->name, name) == 0)
+        return info;
+    }
+  return NULL;
+}
+
+static void
+record (UsbipPluginRegistry *self, const gchar *name, const gchar *path, UsbipPluginState state,
+        const gchar *reason)
+{
+  UsbipPluginInfo *info = find_info (self, name);
+
+  if (info == NULL)
+    {
+      info = g_new0 (UsbipPluginInfo, 1);
+      info->name = g_strdup (name);
+      g_ptr_array_add (self->infos, info);
+    }
+  g_free (info->path);
+  info->path = g_strdup (path);
+  info->state = state;
+  g_free (info->reason);
+  info->reason = g_strdup (reason);
+}
+
+static gboolean
+run_register (UsbipPluginRegistry *self, const gchar *name, UsbipPluginRegisterFunc func,
+              GError **error)
+{
+  UsbipPluginContext ctx = { self, name };
+  return func (&ctx, error);
+}
+
+/* name from "libusbip-plugin-<name>.so" */
+static gchar *
+module_name (const gchar *basename)
+{
+  if (!g_str_has_prefix (basename, MODULE_PREFIX) || !g_str_has_suffix (basename, ".so"))
+    return NULL;
+  return g_strndup (basename + strlen (MODULE_PREFIX),
+                    strlen (basename) - strlen (MODULE_PREFIX) - strlen (".so"));
+}
+
+/**
+ * usbip_plugin_registry_load_module:
+ * @self: a #UsbipPluginRegistry
+ * @path: a module file
+ * @error: return location for a #GError, or %NULL
+ *
+ * Loads one module, checks its ABI and registers it (whether or not it is enabled).
+ *
+ * Returns: %TRUE on success; %USBIP_ERROR_PLUGIN naming the file and the reason otherwise
+ *
+ * Since: 0.1
+ */
+gboolean
+usbip_plugin_registry_load_module (UsbipPluginRegistry *self, const gchar *path, GError **error)
+{
+  g_autofree gchar *base = g_path_get_basename (path);
+  g_autofree gchar *name = module_name (base);
+  const UsbipPluginAbi *abi = NULL;
+  UsbipPluginRegisterFunc func = NULL;
+  g_autoptr (GError) reg_error = NULL;
+  GModule *module;
+
+  if (name == NULL)
+    name = g_strdup (base);
+  module = g_module_open (path, G_MODULE_BIND_LOCAL | G_MODULE_BIND_LAZY);
+  if (module == NULL)
+    {
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_PLUGIN, "cannot load plugin %s: %s", path,
+                   g_module_error ());
+      return FALSE;
+    }
+  if (!g_module_symbol (module, "usbip_plugin_abi", (gpointer *) &abi) || abi == NULL)
+    {
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_PLUGIN,
+                   "%s is not a usbipcore plugin: it exports no usbip_plugin_abi", path);
+      g_module_close (module);
+      return FALSE;
+    }
+  if (abi->major != USBIP_PLUGIN_ABI_MAJOR || abi->minor > USBIP_PLUGIN_ABI_MINOR)
+    {
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_PLUGIN,
+                   "plugin %s was built for plugin ABI %u.%u, this library provides %u.%u: "
+                   "rebuild the plugin against this usbipcore",
+                   path, abi->major, abi->minor, USBIP_PLUGIN_ABI_MAJOR, USBIP_PLUGIN_ABI_MINOR);
+      g_module_close (module);
+      return FALSE;
+    }
+  if (!g_module_symbol (module, "usbip_plugin_register", (gpointer *) &func) || func == NULL)
+    {
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_PLUGIN,
+                   "plugin %s exports no usbip_plugin_register function", path);
+      g_module_close (module);
+      return FALSE;
+    }
+  g_module_make_resident (module);
+  if (!run_register (self, name, func, &reg_error))
+    {
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_PLUGIN, "plugin %s failed to start: %s", name,
+                   reg_error->message);
+      return FALSE;
+    }
+  record (self, name, path, USBIP_PLUGIN_STATE_LOADED, NULL);
+  return TRUE;
+}
+
+/**
+ * usbip_plugin_registry_load:
+ * @self: a #UsbipPluginRegistry
+ * @error: return location for a #GError, or %NULL
+ *
+ * Loads every enabled plugin: builtins first, then modules found on the search path.
+ * A plugin that fails is recorded as failed (see usbip_plugin_registry_list()) and logged.
+ *
+ * Returns: %TRUE (reserved for registry-wide failures)
+ *
+ * Since: 0.1
+ */
+gboolean
+usbip_plugin_registry_load (UsbipPluginRegistry *self, GError **error)
+{
+  g_auto (GStrv) dirs = g_strsplit (self->plugin_dir, ":", -1);
+  const gchar *conf = usbip_config_get_path (self->config);
+  g_autofree gchar *disabled_reason =
+    g_strdup_printf ("not in [plugins] enabled of %s", conf != NULL ? conf : "the configuration");
+
+  for (guint i = 0; i < self->builtins->len; i++)
+    {
+      Builtin *b = g_ptr_array_index (self->builtins, i);
+      g_autoptr (GError) local_error = NULL;
+
+      if (find_info (self, b->name) != NULL)
+        continue;
+      if (!usbip_config_get_plugin_enabled (self->config, b->name))
+        {
+          record (self, b->name, NULL, USBIP_PLUGIN_STATE_DISABLED, disabled_reason);
+          continue;
+        }
+      if (!run_register (self, b->name, b->func, &local_error))
+        {
+          g_warning ("plugin %s failed to start: %s", b->name, local_error->message);
+          record (self, b->name, NULL, USBIP_PLUGIN_STATE_FAILED, local_error->message);
+          continue;
+        }
+      record (self, b->name, NULL, USBIP_PLUGIN_STATE_LOADED, NULL);
+    }
+
+  for (guint d = 0; dirs[d] != NULL; d++)
+    {
+      g_autoptr (GDir) dir = NULL;
+      const gchar *base;
+
+      if (*dirs[d] == '\0')
+        continue;
+      dir = g_dir_open (dirs[d], 0, NULL);
+      if (dir == NULL)
+        continue;
+      while ((base = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree gchar *name = module_name (base);
+          g_autofree gchar *path = NULL;
+          g_autoptr (GError) local_error = NULL;
+
+          if (name == NULL || find_info (self, name) != NULL)
+            continue;
+          path = g_build_filename (dirs[d], base, NULL);
+          if (!usbip_config_get_plugin_enabled (self->config, name))
+            {
+              record (self, name, path, USBIP_PLUGIN_STATE_DISABLED, disabled_reason);
+              continue;
+            }
+          if (!usbip_plugin_registry_load_module (self, path, &local_error))
+            {
+              g_warning ("%s", local_error->message);
+              record (self, name, path, USBIP_PLUGIN_STATE_FAILED, local_error->message);
+            }
+        }
+    }
+  return TRUE;
+}
+
+/**
+ * usbip_plugin_registry_list:
+ * @self: a #UsbipPluginRegistry
+ *
+ * Returns: (element-type UsbipPluginInfo) (transfer container): every plugin seen
+ *
+ * Since: 0.1
+ */
+GPtrArray *
+usbip_plugin_registry_list (UsbipPluginRegistry *self)
+{
+  return g_ptr_array_ref (self->infos);
+}
+
+static GObject *
+find_backend (GPtrArray *list, const gchar *name)
+{
+  for (guint i = 0; i < list->len; i++)
+    {
+      GObject *b = g_ptr_array_index (list, i);
+      if (name == NULL || g_strcmp0 (g_object_get_data (b, "usbip-backend-name"), name) == 0)
+        return b;
+    }
+  return NULL;
+}
+
+static void
+set_missing (UsbipPluginRegistry *self, const gchar *kind, const gchar *name, GError **error)
+{
+  UsbipPluginInfo *info = name != NULL ? find_info (self, name) : NULL;
+
+  if (info != NULL && info->state == USBIP_PLUGIN_STATE_DISABLED)
+    g_set_error (error, USBIP_ERROR, USBIP_ERROR_PLUGIN,
+                 "no %s backend: the %s plugin is %s: add it to `enabled` in the [plugins] group",
+                 kind, name, info->reason);
+  else if (info != NULL && info->state == USBIP_PLUGIN_STATE_FAILED)
+    g_set_error (error, USBIP_ERROR, USBIP_ERROR_PLUGIN, "no %s backend: the %s plugin failed: %s",
+                 kind, name, info->reason);
+  else
+    g_set_error (error, USBIP_ERROR, USBIP_ERROR_PLUGIN,
+                 "no %s backend%s%s: no such plugin in %s: install usbipcore's plugins or set "
+                 "USBIP_PLUGIN_DIR",
+                 kind, name != NULL ? " named " : "", name != NULL ? name : "", self->plugin_dir);
+}
+
+/**
+ * usbip_plugin_registry_get_import_backend:
+ * @self: a #UsbipPluginRegistry
+ * @name: (nullable): backend name, %NULL for the first
+ * @error: return location for a #GError, or %NULL
+ *
+ * Returns: (transfer none): the backend, or %NULL with an error saying why it is missing
+ *
+ * Since: 0.1
+ */
+UsbipImportBackend *
+usbip_plugin_registry_get_import_backend (UsbipPluginRegistry *self, const gchar *name, GError **error)
+{
+  GObject *b = find_backend (self->imports, name);
+
+  if (b == NULL)
+    {
+      set_missing (self, "import", name, error);
+      return NULL;
+    }
+  return USBIP_IMPORT_BACKEND (b);
+}
+
+/**
+ * usbip_plugin_registry_get_export_backend:
+ * @self: a #UsbipPluginRegistry
+ * @name: (nullable): backend name, %NULL for the first
+ * @error: return location for a #GError, or %NULL
+ *
+ * Returns: (transfer none): the backend, or %NULL with an error saying why it is missing
+ *
+ * Since: 0.1
+ */
+UsbipExportBackend *
+usbip_plugin_registry_get_export_backend (UsbipPluginRegistry *self, const gchar *name, GError **error)
+{
+  GObject *b = find_backend (self->exports, name);
+
+  if (b == NULL)
+    {
+      set_missing (self, "export", name, error);
+      return NULL;
+    }
+  return USBIP_EXPORT_BACKEND (b);
+}
+
+/* ---- the context plugins see ---- */
+
+/**
+ * usbip_plugin_context_get_name:
+ * @ctx: a #UsbipPluginContext
+ *
+ * Returns: the plugin's name
+ *
+ * Since: 0.1
+ */
+const gchar *
+usbip_plugin_context_get_name (UsbipPluginContext *ctx)
+{
+  return ctx->name;
+}
+
+/**
+ * usbip_plugin_context_get_keyfile:
+ * @ctx: a #UsbipPluginContext
+ *
+ * Returns: (transfer none): the configuration keyfile; the plugin's group is `[<name>]`
+ *
+ * Since: 0.1
+ */
+GKeyFile *
+usbip_plugin_context_get_keyfile (UsbipPluginContext *ctx)
+{
+  return usbip_config_get_keyfile (ctx->registry->config);
+}
+
+/**
+ * usbip_plugin_context_get_sysfs:
+ * @ctx: a #UsbipPluginContext
+ *
+ * Returns: (transfer none): the sysfs seam to use
+ *
+ * Since: 0.1
+ */
+UsbipSysfs *
+usbip_plugin_context_get_sysfs (UsbipPluginContext *ctx)
+{
+  return ctx->registry->sysfs;
+}
+
+/**
+ * usbip_plugin_context_add_import_backend:
+ * @ctx: a #UsbipPluginContext
+ * @name: backend name
+ * @backend: (transfer none): the backend
+ *
+ * Since: 0.1
+ */
+void
+usbip_plugin_context_add_import_backend (UsbipPluginContext *ctx, const gchar *name,
+                                         UsbipImportBackend *backend)
+{
+  g_object_set_data_full (G_OBJECT (backend), "usbip-backend-name", g_strdup (name), g_free);
+  g_ptr_array_add (ctx->registry->imports, g_object_ref (backend));
+}
+
+/**
+ * usbip_plugin_context_add_export_backend:
+ * @ctx: a #UsbipPluginContext
+ * @name: backend name
+ * @backend: (transfer none): the backend
+ *
+ * Since: 0.1
+ */
+void
+usbip_plugin_context_add_export_backend (UsbipPluginContext *ctx, const gchar *name,
+                                         UsbipExportBackend *backend)
+{
+  g_object_set_data_full (G_OBJECT (backend), "usbip-backend-name", g_strdup (name), g_free);
+  g_ptr_array_add (ctx->registry->exports, g_object_ref (backend));
+}

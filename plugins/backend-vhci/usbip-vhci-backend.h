@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <usbipcore.h>
+
+G_BEGIN_DECLS
+
+#define USBIP_VHCI_SYSFS_DIR "/sys/devices/platform/vhci_hcd.0"
+
+#define USBIP_TYPE_VHCI_BACKEND (usbip_vhci_backend_get_type ())
+G_DECLARE_FINAL_TYPE (UsbipVhciBackend, usbip_vhci_backend, USBIP, VHCI_BACKEND, GObject)
+
+/* sysfs: (nullable): the seam, default when NULL */
+UsbipVhciBackend *usbip_vhci_backend_new (UsbipSysfs *sysfs);
+
+G_END_DECLS
