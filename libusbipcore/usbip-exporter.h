@@ -1,6 +1,32 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
-/* placeholder: the exporter helper owns this header */
 #include <gio/gio.h>
 #include "usbip-common.h"
+#include "usbip-export-backend.h"
+#include "usbip-policy.h"
+#include "usbip-socket-options.h"
+#include "usbip-transport.h"
+
+G_BEGIN_DECLS
+
+#define USBIP_TYPE_EXPORTER (usbip_exporter_get_type ())
+USBIP_PUBLIC G_DECLARE_FINAL_TYPE (UsbipExporter, usbip_exporter, USBIP, EXPORTER, GObject)
+
+USBIP_PUBLIC UsbipExporter *usbip_exporter_new (UsbipExportBackend *backend);
+USBIP_PUBLIC void usbip_exporter_set_policy (UsbipExporter *self, UsbipPolicy *policy);
+USBIP_PUBLIC UsbipPolicy *usbip_exporter_get_policy (UsbipExporter *self);
+USBIP_PUBLIC void usbip_exporter_set_socket_options (UsbipExporter *self, const UsbipSocketOptions *options);
+USBIP_PUBLIC void usbip_exporter_set_handshake_timeout (UsbipExporter *self, guint timeout_ms);
+USBIP_PUBLIC gboolean usbip_exporter_listen (UsbipExporter *self, UsbipTransport *transport, const gchar *address, GError **error);
+USBIP_PUBLIC gboolean usbip_exporter_add_socket (UsbipExporter *self, GSocket *socket, GError **error);
+USBIP_PUBLIC void usbip_exporter_start (UsbipExporter *self);
+USBIP_PUBLIC guint usbip_exporter_get_n_sessions (UsbipExporter *self);
+USBIP_PUBLIC void usbip_exporter_shutdown_async (UsbipExporter *self,
+                                                 guint timeout_ms,
+                                                 GCancellable *cancellable,
+                                                 GAsyncReadyCallback callback,
+                                                 gpointer user_data);
+USBIP_PUBLIC gboolean usbip_exporter_shutdown_finish (UsbipExporter *self, GAsyncResult *result, guint *n_aborted, GError **error);
+
+G_END_DECLS

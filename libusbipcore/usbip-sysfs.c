@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -171,22 +172,22 @@ set_io_error (GError **error, gint errsv, const gchar *verb, const gchar *path)
 }
 
 /**
- * usbip_sysfs_read:
+ * usbip_sysfs_read_bytes:
  * @self: a #UsbipSysfs
  * @path: a kernel path
- * @error: return location for a #GError, or %NULL
+ * @error: return location for a #GError
  *
- * Reads a whole attribute; one trailing newline is stripped.
+ * Reads a binary attribute (e.g. usbip-vudc's `dev_desc`) whole.
  *
- * Returns: (transfer full): the text, or %NULL with @error set
+ * Returns: (transfer full): the bytes, or %NULL with @error set
  *
  * Since: 0.1
  */
-gchar *
-usbip_sysfs_read (UsbipSysfs *self, const gchar *path, GError **error)
+GBytes *
+usbip_sysfs_read_bytes (UsbipSysfs *self, const gchar *path, GError **error)
 {
   g_autofree gchar *real = usbip_sysfs_resolve (self, path);
-  g_autoptr (GString) buf = g_string_new (NULL);
+  g_autoptr (GByteArray) buf = g_byte_array_new ();
   gint fd;
 
   fd = open (real, O_RDONLY | O_CLOEXEC);
@@ -197,7 +198,7 @@ usbip_sysfs_read (UsbipSysfs *self, const gchar *path, GError **error)
     }
   for (;;)
     {
-      gchar chunk[4096];
+      guint8 chunk[4096];
       gssize n = read (fd, chunk, sizeof chunk);
       if (n < 0 && errno == EINTR)
         continue;
@@ -210,12 +211,66 @@ usbip_sysfs_read (UsbipSysfs *self, const gchar *path, GError **error)
         }
       if (n == 0)
         break;
-      g_string_append_len (buf, chunk, n);
+      g_byte_array_append (buf, chunk, (guint) n);
     }
   close (fd);
-  if (buf->len > 0 && buf->str[buf->len - 1] == '\n')
-    g_string_truncate (buf, buf->len - 1);
-  return g_string_free (g_steal_pointer (&buf), FALSE);
+  return g_byte_array_free_to_bytes (g_steal_pointer (&buf));
+}
+
+/**
+ * usbip_sysfs_read:
+ * @self: a #UsbipSysfs
+ * @path: a kernel path
+ * @error: return location for a #GError
+ *
+ * Reads a text attribute whole; one trailing newline is removed.
+ *
+ * Returns: (transfer full): the text, or %NULL with @error set
+ *
+ * Since: 0.1
+ */
+gchar *
+usbip_sysfs_read (UsbipSysfs *self, const gchar *path, GError **error)
+{
+  g_autoptr (GBytes) bytes = usbip_sysfs_read_bytes (self, path, error);
+  gsize len;
+  const gchar *data;
+
+  if (bytes == NULL)
+    return NULL;
+  data = g_bytes_get_data (bytes, &len);
+  if (len > 0 && data[len - 1] == '\n')
+    len--;
+  return g_strndup (data, len);
+}
+
+/**
+ * usbip_sysfs_canonicalize:
+ * @self: a #UsbipSysfs
+ * @path: a kernel path, possibly through symlinks (e.g. `/sys/bus/usb/devices/1-1`)
+ *
+ * Returns: (transfer full) (nullable): the kernel path with every symlink resolved
+ *   (e.g. `/sys/devices/pci0000:00/.../usb1/1-1`), or %NULL if it does not exist
+ *
+ * Since: 0.1
+ */
+gchar *
+usbip_sysfs_canonicalize (UsbipSysfs *self, const gchar *path)
+{
+  g_autofree gchar *real = usbip_sysfs_resolve (self, path);
+  g_autofree gchar *canon = realpath (real, NULL);
+  g_autofree gchar *root = NULL;
+  gsize n;
+
+  if (canon == NULL)
+    return NULL;
+  root = realpath (self->root, NULL);
+  if (root == NULL || g_str_equal (root, "/"))
+    return g_steal_pointer (&canon);
+  n = strlen (root);
+  if (strncmp (canon, root, n) == 0 && (canon[n] == '/' || canon[n] == '\0'))
+    return g_strdup (canon[n] ? canon + n : "/");
+  return g_steal_pointer (&canon);
 }
 
 /**

@@ -43,6 +43,10 @@ USBIP_PUBLIC gchar *usbip_sysfs_resolve (UsbipSysfs *self, const gchar *path);
 USBIP_PUBLIC gboolean usbip_sysfs_exists (UsbipSysfs *self, const gchar *path);
 /* whole attribute; trailing newline stripped */
 USBIP_PUBLIC gchar *usbip_sysfs_read (UsbipSysfs *self, const gchar *path, GError **error);
+/* a binary attribute whole */
+USBIP_PUBLIC GBytes *usbip_sysfs_read_bytes (UsbipSysfs *self, const gchar *path, GError **error);
+/* kernel path with symlinks resolved; NULL if absent (transfer full) */
+USBIP_PUBLIC gchar *usbip_sysfs_canonicalize (UsbipSysfs *self, const gchar *path);
 /* an integer attribute in @base (10 or 16) */
 USBIP_PUBLIC gboolean usbip_sysfs_read_uint (UsbipSysfs *self, const gchar *path, guint base, guint64 *out, GError **error);
 /* open(O_WRONLY) + one write() of @value */

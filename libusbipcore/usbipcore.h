@@ -19,6 +19,7 @@
 #include "usbip-socket-options.h"
 #include "usbip-transport.h"
 #include "usbip-transport-tcp.h"
+#include "usbip-policy.h"
 #include "usbip-importer.h"
 #include "usbip-exporter.h"
 #undef USBIPCORE_INSIDE

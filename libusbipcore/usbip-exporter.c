@@ -1,0 +1,695 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The server half: accepts connections, answers OP_REQ_DEVLIST and OP_REQ_IMPORT, and hands
+ * an imported connection's socket to the export backend (the kernel then owns the session).
+ *
+ * Each connection is a small step machine (admit -> read request -> answer -> close or
+ * hand off) driven by asynchronous I/O on the main context, so a slow or hostile client only
+ * ever holds its own deadline. Upstream behaviour is kept where clients can see it: a bad
+ * version or unknown opcode closes the connection without a reply; import status codes
+ * are upstream's (ST_NODEV for an unknown bus ID, ST_DEV_BUSY for a device in use, ...).
+ */
+#include "config.h"
+
+#include "usbip-error.h"
+#include "usbip-exporter.h"
+#include "usbip-io.h"
+#include "usbip-log.h"
+#include "usbip-proto.h"
+
+/* the longest valid request is an 8-byte header + a 32-byte bus ID */
+#define MAX_HANDSHAKE_BYTES 64
+#define DEFAULT_HANDSHAKE_TIMEOUT_MS 10000
+
+/**
+ * UsbipExporter:
+ *
+ * Serves USB/IP clients (upstream `usbip`, usbip-win2, `usbip-tool`) from one export
+ * backend on any number of listening sockets.
+ *
+ * Since: 0.1
+ */
+struct _UsbipExporter {
+  GObject parent_instance;
+  UsbipExportBackend *backend;
+  UsbipPolicy *policy;
+  UsbipSocketOptions *options;
+  guint handshake_timeout_ms;
+  GSocketService *service;
+  GHashTable *sessions;     /* Session* set */
+  GHashTable *peer_counts;  /* peer address string -> count */
+  GCancellable *abort;      /* cancels every session (shutdown timeout, dispose) */
+  GTask *shutdown_task;
+  GSource *shutdown_timer;
+  guint n_aborted;
+  gboolean shutting_down;
+};
+
+enum {
+  SIGNAL_SESSION_OPENED,
+  SIGNAL_SESSION_CLOSED,
+  SIGNAL_DEVICE_EXPORTED,
+  SIGNAL_IMPORT_REFUSED,
+  SIGNAL_CONNECTION_REFUSED,
+  N_SIGNALS
+};
+static guint signals[N_SIGNALS];
+
+G_DEFINE_FINAL_TYPE (UsbipExporter, usbip_exporter, G_TYPE_OBJECT)
+
+typedef struct {
+  UsbipExporter *exporter; /* unowned: the exporter outlives its sessions */
+  GSocketConnection *conn;
+  gchar *peer;      /* "addr:port" */
+  gchar *peer_addr; /* "addr" */
+  UsbipDeframer *deframer;
+  GByteArray *buffer;
+  gint64 start_us;
+  const gchar *op;
+  gchar busid[USBIP_BUSID_SIZE];
+} Session;
+
+static void check_shutdown_done (UsbipExporter *self);
+
+static void
+session_end (Session *s, gint64 status)
+{
+  UsbipExporter *self = s->exporter;
+  UsbipLogFields f = USBIP_LOG_FIELDS_INIT;
+  gint64 duration_ms = (g_get_monotonic_time () - s->start_us) / 1000;
+  guint count;
+
+  f.peer = s->peer;
+  f.op = s->op;
+  f.busid = s->busid[0] ? s->busid : NULL;
+  f.status = status;
+  f.duration_ms = duration_ms;
+  usbip_log_event (G_LOG_LEVEL_DEBUG, &f, "session closed: %s %s", s->peer, s->op != NULL ? s->op : "-");
+  g_signal_emit (self, signals[SIGNAL_SESSION_CLOSED], 0, s->peer, s->op, (guint) MAX (status, 0), (guint64) duration_ms);
+
+  g_io_stream_close (G_IO_STREAM (s->conn), NULL, NULL);
+  g_hash_table_remove (self->sessions, s);
+  count = GPOINTER_TO_UINT (g_hash_table_lookup (self->peer_counts, s->peer_addr));
+  if (count <= 1)
+    g_hash_table_remove (self->peer_counts, s->peer_addr);
+  else
+    g_hash_table_insert (self->peer_counts, g_strdup (s->peer_addr), GUINT_TO_POINTER (count - 1));
+
+  g_object_unref (s->conn);
+  g_free (s->peer);
+  g_free (s->peer_addr);
+  usbip_deframer_free (s->deframer);
+  g_byte_array_unref (s->buffer);
+  g_free (s);
+  check_shutdown_done (self);
+  g_object_unref (self);
+}
+
+static void
+reply_written (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Session *s = data;
+  g_autoptr (GError) error = NULL;
+
+  if (!usbip_io_write_finish (G_OUTPUT_STREAM (source), result, &error))
+    {
+      UsbipLogFields f = USBIP_LOG_FIELDS_INIT;
+      f.peer = s->peer;
+      f.op = s->op;
+      usbip_log_event (G_LOG_LEVEL_INFO, &f, "%s: cannot send the reply: %s", s->peer, error->message);
+      session_end (s, USBIP_ST_ERROR);
+      return;
+    }
+  session_end (s, 0);
+}
+
+static void
+send_reply (Session *s, GByteArray *reply)
+{
+  g_autoptr (GBytes) bytes = g_byte_array_free_to_bytes (reply);
+
+  usbip_io_write_async (g_io_stream_get_output_stream (G_IO_STREAM (s->conn)), bytes,
+                        s->exporter->options->write_timeout_ms, s->exporter->abort, reply_written, s);
+}
+
+static void
+handle_devlist (Session *s)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) devices = NULL;
+  GByteArray *reply = g_byte_array_new ();
+  UsbipLogFields f = USBIP_LOG_FIELDS_INIT;
+
+  s->op = "OP_REQ_DEVLIST";
+  f.peer = s->peer;
+  f.op = s->op;
+  devices = usbip_export_backend_list_devices (s->exporter->backend, &error);
+  if (devices == NULL)
+    {
+      /* upstream answers an empty list when nothing is exported: so do we, and say why */
+      usbip_log_event (G_LOG_LEVEL_INFO, &f, "%s: listing devices failed, answering an empty list: %s",
+                       s->peer, error->message);
+    }
+  f.status = 0;
+  usbip_log_event (G_LOG_LEVEL_DEBUG, &f, "%s: OP_REQ_DEVLIST: %u devices", s->peer, devices ? devices->len : 0);
+  usbip_encode_op_rep_devlist (reply, USBIP_ST_OK, devices);
+  send_reply (s, reply);
+}
+
+static void
+import_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Session *s = data;
+  g_autoptr (GError) error = NULL;
+
+  if (!usbip_io_write_finish (G_OUTPUT_STREAM (source), result, &error))
+    {
+      UsbipLogFields f = USBIP_LOG_FIELDS_INIT;
+      f.peer = s->peer;
+      f.op = s->op;
+      f.busid = s->busid;
+      usbip_log_event (G_LOG_LEVEL_WARNING, &f, "%s: device %s handed to the kernel but the reply failed: %s",
+                       s->peer, s->busid, error->message);
+    }
+  /* the kernel holds its own reference to the socket: closing ours does not end it */
+  session_end (s, 0);
+}
+
+static void
+refuse_import (Session *s, guint32 status, const gchar *reason)
+{
+  GByteArray *reply = g_byte_array_new ();
+  UsbipLogFields f = USBIP_LOG_FIELDS_INIT;
+
+  f.peer = s->peer;
+  f.op = s->op;
+  f.busid = s->busid;
+  f.status = status;
+  usbip_log_event (G_LOG_LEVEL_INFO, &f, "%s: import of %s refused (%s): %s", s->peer, s->busid,
+                   usbip_status_to_string (status), reason);
+  g_signal_emit (s->exporter, signals[SIGNAL_IMPORT_REFUSED], 0, s->peer, s->busid, status, reason);
+  usbip_encode_op_rep_import (reply, status, NULL);
+  send_reply (s, reply);
+}
+
+static void
+handle_import (Session *s, const gchar *busid)
+{
+  UsbipExporter *self = s->exporter;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (UsbipDeviceInfo) device = NULL;
+  GSocket *socket = g_socket_connection_get_socket (s->conn);
+  UsbipLogFields f = USBIP_LOG_FIELDS_INIT;
+  GByteArray *reply;
+  g_autoptr (GBytes) bytes = NULL;
+
+  s->op = "OP_REQ_IMPORT";
+  g_strlcpy (s->busid, busid, sizeof s->busid);
+  device = usbip_export_backend_get_device (self->backend, busid, &error);
+  if (device == NULL)
+    {
+      refuse_import (s, USBIP_ST_NODEV, error->message);
+      return;
+    }
+  if (device->status == USBIP_DEVICE_STATUS_USED)
+    {
+      refuse_import (s, USBIP_ST_DEV_BUSY, "the device is already imported by another client");
+      return;
+    }
+  if (device->status == USBIP_DEVICE_STATUS_ERROR)
+    {
+      refuse_import (s, USBIP_ST_DEV_ERR, "the device is in error state: unbind and bind it again");
+      return;
+    }
+  /* nodelay and keepalive must be on before the kernel takes the socket */
+  if (!usbip_socket_options_apply (self->options, socket, &error)
+      || !usbip_export_backend_export_fd (self->backend, busid, g_socket_get_fd (socket), &error))
+    {
+      refuse_import (s, USBIP_ST_NA, error->message);
+      return;
+    }
+  f.peer = s->peer;
+  f.op = s->op;
+  f.busid = s->busid;
+  f.status = 0;
+  usbip_log_event (G_LOG_LEVEL_MESSAGE, &f, "%s: exported %s (%04x:%04x)", s->peer, busid, device->idVendor,
+                   device->idProduct);
+  g_signal_emit (self, signals[SIGNAL_DEVICE_EXPORTED], 0, busid, s->peer);
+  reply = g_byte_array_new ();
+  usbip_encode_op_rep_import (reply, USBIP_ST_OK, device);
+  bytes = g_byte_array_free_to_bytes (reply);
+  /* not cancellable by shutdown: the kernel owns the session now; finish the reply */
+  usbip_io_write_async (g_io_stream_get_output_stream (G_IO_STREAM (s->conn)), bytes,
+                        self->options->write_timeout_ms, NULL, import_done, s);
+}
+
+static void
+request_read (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Session *s = data;
+  g_autoptr (GError) error = NULL;
+  UsbipMessage msg = { 0 };
+  UsbipLogFields f = USBIP_LOG_FIELDS_INIT;
+
+  f.peer = s->peer;
+  if (!usbip_io_read_frame_finish (G_INPUT_STREAM (source), result, &msg, &error))
+    {
+      /* upstream closes without a reply on a bad version or opcode; so do we, and log it */
+      GLogLevelFlags level = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ? G_LOG_LEVEL_DEBUG
+                                                                                        : G_LOG_LEVEL_INFO;
+      usbip_log_event (level, &f, "%s: bad or no request, closing: %s", s->peer, error->message);
+      s->op = error->domain == USBIP_ERROR && error->code == USBIP_ERROR_TIMEOUT ? "timeout" : "invalid";
+      session_end (s, USBIP_ST_ERROR);
+      return;
+    }
+  switch (msg.type)
+    {
+    case USBIP_MESSAGE_OP_REQ_DEVLIST:
+      handle_devlist (s);
+      break;
+    case USBIP_MESSAGE_OP_REQ_IMPORT:
+      handle_import (s, msg.busid);
+      break;
+    default:
+      s->op = "invalid";
+      usbip_log_event (G_LOG_LEVEL_INFO, &f, "%s: unexpected %s, closing", s->peer,
+                       usbip_message_type_to_string (msg.type));
+      session_end (s, USBIP_ST_ERROR);
+      break;
+    }
+  usbip_message_clear (&msg);
+}
+
+static gchar *
+address_string (GSocketAddress *addr, gboolean with_port)
+{
+  GInetAddress *inet;
+  g_autofree gchar *host = NULL;
+
+  if (!G_IS_INET_SOCKET_ADDRESS (addr))
+    return g_strdup ("local");
+  inet = g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (addr));
+  host = g_inet_address_to_string (inet);
+  if (!with_port)
+    return g_steal_pointer (&host);
+  if (g_inet_address_get_family (inet) == G_SOCKET_FAMILY_IPV6)
+    return g_strdup_printf ("[%s]:%u", host, g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (addr)));
+  return g_strdup_printf ("%s:%u", host, g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (addr)));
+}
+
+static gboolean
+on_incoming (GSocketService *service, GSocketConnection *conn, GObject *source_object, gpointer user_data)
+{
+  UsbipExporter *self = user_data;
+  g_autoptr (GSocketAddress) addr = g_socket_connection_get_remote_address (conn, NULL);
+  g_autofree gchar *peer = addr ? address_string (addr, TRUE) : g_strdup ("unknown");
+  g_autofree gchar *peer_addr = addr ? address_string (addr, FALSE) : g_strdup ("unknown");
+  g_autofree gchar *rule = NULL;
+  guint peer_count = GPOINTER_TO_UINT (g_hash_table_lookup (self->peer_counts, peer_addr));
+  Session *s;
+
+  if (self->shutting_down)
+    {
+      g_io_stream_close (G_IO_STREAM (conn), NULL, NULL);
+      return TRUE;
+    }
+  if (addr != NULL && G_IS_INET_SOCKET_ADDRESS (addr)
+      && !usbip_policy_admit (self->policy, g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (addr)),
+                              g_hash_table_size (self->sessions), peer_count, g_get_monotonic_time (), &rule))
+    {
+      UsbipLogFields f = USBIP_LOG_FIELDS_INIT;
+      f.peer = peer;
+      f.rule = rule;
+      usbip_log_event (G_LOG_LEVEL_INFO, &f, "%s: connection refused by rule %s", peer, rule);
+      g_signal_emit (self, signals[SIGNAL_CONNECTION_REFUSED], 0, peer, rule);
+      g_io_stream_close (G_IO_STREAM (conn), NULL, NULL);
+      return TRUE;
+    }
+
+  s = g_new0 (Session, 1);
+  s->exporter = g_object_ref (self);
+  s->conn = g_object_ref (conn);
+  s->peer = g_steal_pointer (&peer);
+  s->peer_addr = g_strdup (peer_addr);
+  s->deframer = usbip_deframer_new (USBIP_STREAM_OP_REQUEST, NULL);
+  s->buffer = g_byte_array_new ();
+  s->start_us = g_get_monotonic_time ();
+  g_hash_table_add (self->sessions, s);
+  g_hash_table_insert (self->peer_counts, g_steal_pointer (&peer_addr), GUINT_TO_POINTER (peer_count + 1));
+  g_signal_emit (self, signals[SIGNAL_SESSION_OPENED], 0, s->peer);
+  usbip_io_read_frame_async (g_io_stream_get_input_stream (G_IO_STREAM (conn)), s->deframer, s->buffer,
+                             MAX_HANDSHAKE_BYTES, self->handshake_timeout_ms, self->abort, request_read, s);
+  return TRUE;
+}
+
+static void
+usbip_exporter_dispose (GObject *object)
+{
+  UsbipExporter *self = USBIP_EXPORTER (object);
+
+  if (self->service != NULL)
+    {
+      g_socket_service_stop (self->service);
+      g_socket_listener_close (G_SOCKET_LISTENER (self->service));
+      g_clear_object (&self->service);
+    }
+  G_OBJECT_CLASS (usbip_exporter_parent_class)->dispose (object);
+}
+
+static void
+usbip_exporter_finalize (GObject *object)
+{
+  UsbipExporter *self = USBIP_EXPORTER (object);
+
+  g_clear_object (&self->backend);
+  g_clear_object (&self->policy);
+  usbip_socket_options_free (self->options);
+  g_hash_table_unref (self->sessions);
+  g_hash_table_unref (self->peer_counts);
+  g_object_unref (self->abort);
+  G_OBJECT_CLASS (usbip_exporter_parent_class)->finalize (object);
+}
+
+static void
+usbip_exporter_class_init (UsbipExporterClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = usbip_exporter_dispose;
+  object_class->finalize = usbip_exporter_finalize;
+
+  /**
+   * UsbipExporter::session-opened:
+   * @self: the exporter
+   * @peer: the client, `addr:port`
+   *
+   * A client was admitted and its handshake begins.
+   */
+  signals[SIGNAL_SESSION_OPENED] = g_signal_new ("session-opened", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                                 NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+  /**
+   * UsbipExporter::session-closed:
+   * @self: the exporter
+   * @peer: the client
+   * @op: (nullable): `OP_REQ_DEVLIST`, `OP_REQ_IMPORT`, `invalid` or `timeout`
+   * @status: the wire status answered (0 = OK)
+   * @duration_ms: how long the handshake took
+   *
+   * The handshake ended (for an import, the kernel now carries the session).
+   */
+  signals[SIGNAL_SESSION_CLOSED] = g_signal_new ("session-closed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                                 NULL, NULL, NULL, G_TYPE_NONE, 4, G_TYPE_STRING, G_TYPE_STRING,
+                                                 G_TYPE_UINT, G_TYPE_UINT64);
+  /**
+   * UsbipExporter::device-exported:
+   * @self: the exporter
+   * @busid: the device
+   * @peer: the client that imported it
+   */
+  signals[SIGNAL_DEVICE_EXPORTED] = g_signal_new ("device-exported", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                                  0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
+  /**
+   * UsbipExporter::import-refused:
+   * @self: the exporter
+   * @peer: the client
+   * @busid: the device asked for
+   * @status: the wire status answered (`ST_NODEV`, `ST_DEV_BUSY`, ...)
+   * @reason: why, for people
+   */
+  signals[SIGNAL_IMPORT_REFUSED] = g_signal_new ("import-refused", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                                 NULL, NULL, NULL, G_TYPE_NONE, 4, G_TYPE_STRING, G_TYPE_STRING,
+                                                 G_TYPE_UINT, G_TYPE_STRING);
+  /**
+   * UsbipExporter::connection-refused:
+   * @self: the exporter
+   * @peer: the client
+   * @rule: the policy rule that refused it, e.g. `allow-cidr`
+   *
+   * The connection was closed without a reply.
+   */
+  signals[SIGNAL_CONNECTION_REFUSED] = g_signal_new ("connection-refused", G_TYPE_FROM_CLASS (klass),
+                                                     G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 2,
+                                                     G_TYPE_STRING, G_TYPE_STRING);
+}
+
+static void
+usbip_exporter_init (UsbipExporter *self)
+{
+  self->policy = usbip_policy_new ();
+  self->options = usbip_socket_options_new ();
+  self->handshake_timeout_ms = DEFAULT_HANDSHAKE_TIMEOUT_MS;
+  self->sessions = g_hash_table_new (NULL, NULL);
+  self->peer_counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->abort = g_cancellable_new ();
+  self->service = g_socket_service_new ();
+  g_socket_service_stop (self->service);
+  g_signal_connect (self->service, "incoming", G_CALLBACK (on_incoming), self);
+}
+
+/**
+ * usbip_exporter_new:
+ * @backend: where devices come from (usbip-host, usbip-vudc, or a test double)
+ *
+ * Returns: (transfer full): a stopped exporter; add listeners, then call
+ *   usbip_exporter_start()
+ *
+ * Since: 0.1
+ */
+UsbipExporter *
+usbip_exporter_new (UsbipExportBackend *backend)
+{
+  UsbipExporter *self;
+
+  g_return_val_if_fail (USBIP_IS_EXPORT_BACKEND (backend), NULL);
+  self = g_object_new (USBIP_TYPE_EXPORTER, NULL);
+  self->backend = g_object_ref (backend);
+  return self;
+}
+
+/**
+ * usbip_exporter_set_policy:
+ * @self: an exporter
+ * @policy: the admission policy for new connections (current ones are not affected)
+ *
+ * Since: 0.1
+ */
+void
+usbip_exporter_set_policy (UsbipExporter *self, UsbipPolicy *policy)
+{
+  g_return_if_fail (USBIP_IS_EXPORTER (self));
+  g_return_if_fail (USBIP_IS_POLICY (policy));
+  g_set_object (&self->policy, policy);
+}
+
+/**
+ * usbip_exporter_get_policy:
+ * @self: an exporter
+ *
+ * Returns: (transfer none): the admission policy
+ *
+ * Since: 0.1
+ */
+UsbipPolicy *
+usbip_exporter_get_policy (UsbipExporter *self)
+{
+  g_return_val_if_fail (USBIP_IS_EXPORTER (self), NULL);
+  return self->policy;
+}
+
+/**
+ * usbip_exporter_set_socket_options:
+ * @self: an exporter
+ * @options: applied to each imported session's socket before the handoff; the write
+ *   timeout bounds sending a reply
+ *
+ * Since: 0.1
+ */
+void
+usbip_exporter_set_socket_options (UsbipExporter *self, const UsbipSocketOptions *options)
+{
+  g_return_if_fail (USBIP_IS_EXPORTER (self));
+  g_return_if_fail (options != NULL);
+  usbip_socket_options_free (self->options);
+  self->options = usbip_socket_options_copy (options);
+}
+
+/**
+ * usbip_exporter_set_handshake_timeout:
+ * @self: an exporter
+ * @timeout_ms: how long a client may take to send its request; 0 = no limit
+ *
+ * Since: 0.1
+ */
+void
+usbip_exporter_set_handshake_timeout (UsbipExporter *self, guint timeout_ms)
+{
+  g_return_if_fail (USBIP_IS_EXPORTER (self));
+  self->handshake_timeout_ms = timeout_ms;
+}
+
+/**
+ * usbip_exporter_listen:
+ * @self: an exporter
+ * @transport: the transport, e.g. usbip_transport_tcp_new()
+ * @address: e.g. `127.0.0.1:3240`, `[::]:3240`
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE if the socket is bound and listening
+ *
+ * Since: 0.1
+ */
+gboolean
+usbip_exporter_listen (UsbipExporter *self, UsbipTransport *transport, const gchar *address, GError **error)
+{
+  g_return_val_if_fail (USBIP_IS_EXPORTER (self), FALSE);
+  return usbip_transport_add_listener (transport, G_SOCKET_LISTENER (self->service), address, error);
+}
+
+/**
+ * usbip_exporter_add_socket:
+ * @self: an exporter
+ * @socket: a listening socket, e.g. one passed by systemd socket activation
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+usbip_exporter_add_socket (UsbipExporter *self, GSocket *socket, GError **error)
+{
+  g_return_val_if_fail (USBIP_IS_EXPORTER (self), FALSE);
+  g_return_val_if_fail (G_IS_SOCKET (socket), FALSE);
+  if (!g_socket_listener_add_socket (G_SOCKET_LISTENER (self->service), socket, NULL, error))
+    {
+      usbip_error_convert (error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * usbip_exporter_start:
+ * @self: an exporter
+ *
+ * Starts accepting connections on the thread-default main context.
+ *
+ * Since: 0.1
+ */
+void
+usbip_exporter_start (UsbipExporter *self)
+{
+  g_return_if_fail (USBIP_IS_EXPORTER (self));
+  g_socket_service_start (self->service);
+}
+
+/**
+ * usbip_exporter_get_n_sessions:
+ * @self: an exporter
+ *
+ * Returns: handshakes in progress
+ *
+ * Since: 0.1
+ */
+guint
+usbip_exporter_get_n_sessions (UsbipExporter *self)
+{
+  g_return_val_if_fail (USBIP_IS_EXPORTER (self), 0);
+  return g_hash_table_size (self->sessions);
+}
+
+static void
+check_shutdown_done (UsbipExporter *self)
+{
+  GTask *task;
+
+  if (self->shutdown_task == NULL || g_hash_table_size (self->sessions) > 0)
+    return;
+  if (self->shutdown_timer != NULL)
+    {
+      g_source_destroy (self->shutdown_timer);
+      g_clear_pointer (&self->shutdown_timer, g_source_unref);
+    }
+  task = g_steal_pointer (&self->shutdown_task);
+  g_task_return_boolean (task, TRUE);
+  g_object_unref (task);
+}
+
+static gboolean
+shutdown_timeout (gpointer data)
+{
+  UsbipExporter *self = data;
+
+  self->n_aborted = g_hash_table_size (self->sessions);
+  g_clear_pointer (&self->shutdown_timer, g_source_unref);
+  g_cancellable_cancel (self->abort);
+  return G_SOURCE_REMOVE;
+}
+
+/**
+ * usbip_exporter_shutdown_async:
+ * @self: an exporter
+ * @timeout_ms: how long handshakes in flight may take to finish; 0 = abort them now
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when every session has ended
+ * @user_data: data for @callback
+ *
+ * Drains: stops accepting and closes the listening sockets at once, lets handshakes in
+ * flight finish within @timeout_ms, then aborts what remains. Sessions already handed
+ * to the kernel are not affected.
+ *
+ * Since: 0.1
+ */
+void
+usbip_exporter_shutdown_async (UsbipExporter *self,
+                               guint timeout_ms,
+                               GCancellable *cancellable,
+                               GAsyncReadyCallback callback,
+                               gpointer user_data)
+{
+  GTask *task;
+
+  g_return_if_fail (USBIP_IS_EXPORTER (self));
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, usbip_exporter_shutdown_async);
+  if (self->shutdown_task != NULL)
+    {
+      g_task_return_new_error (task, USBIP_ERROR, USBIP_ERROR_BUSY, "a shutdown is already in progress");
+      g_object_unref (task);
+      return;
+    }
+  self->shutting_down = TRUE;
+  g_socket_service_stop (self->service);
+  g_socket_listener_close (G_SOCKET_LISTENER (self->service));
+  self->shutdown_task = task;
+  self->n_aborted = 0;
+  if (timeout_ms == 0)
+    shutdown_timeout (self);
+  else
+    {
+      self->shutdown_timer = g_timeout_source_new (timeout_ms);
+      g_source_set_callback (self->shutdown_timer, shutdown_timeout, self, NULL);
+      g_source_attach (self->shutdown_timer, g_main_context_get_thread_default ());
+    }
+  check_shutdown_done (self);
+}
+
+/**
+ * usbip_exporter_shutdown_finish:
+ * @self: an exporter
+ * @result: the result passed to the callback
+ * @n_aborted: (out) (optional): handshakes cut off by the timeout
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE when drained
+ *
+ * Since: 0.1
+ */
+gboolean
+usbip_exporter_shutdown_finish (UsbipExporter *self, GAsyncResult *result, guint *n_aborted, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  if (n_aborted != NULL)
+    *n_aborted = self->n_aborted;
+  return g_task_propagate_boolean (G_TASK (result), error);
+}

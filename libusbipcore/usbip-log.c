@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include "usbip-log.h"
+
+void
+usbip_log_event (GLogLevelFlags level, const UsbipLogFields *f, const gchar *format, ...)
+{
+  g_autofree gchar *message = NULL;
+  gchar status[24], duration[24];
+  GLogField fields[9];
+  gsize n = 0;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+
+#define ADD(k, v)                                                                                                      \
+  G_STMT_START                                                                                                         \
+  {                                                                                                                    \
+    fields[n].key = (k);                                                                                               \
+    fields[n].value = (v);                                                                                             \
+    fields[n].length = -1;                                                                                             \
+    n++;                                                                                                               \
+  }                                                                                                                    \
+  G_STMT_END
+  ADD ("GLIB_DOMAIN", G_LOG_DOMAIN);
+  ADD ("MESSAGE", message);
+  if (f->peer != NULL)
+    ADD ("USBIP_PEER", f->peer);
+  if (f->op != NULL)
+    ADD ("USBIP_OP", f->op);
+  if (f->busid != NULL)
+    ADD ("USBIP_BUSID", f->busid);
+  if (f->status >= 0)
+    {
+      g_snprintf (status, sizeof status, "%" G_GINT64_FORMAT, f->status);
+      ADD ("USBIP_STATUS", status);
+    }
+  if (f->duration_ms >= 0)
+    {
+      g_snprintf (duration, sizeof duration, "%" G_GINT64_FORMAT, f->duration_ms);
+      ADD ("USBIP_DURATION_MS", duration);
+    }
+  if (f->rule != NULL)
+    ADD ("USBIP_RULE", f->rule);
+#undef ADD
+  g_log_structured_array (level, fields, n);
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* Internal: one structured log record per event, through GLib's structured log API.
+ * Fields: USBIP_PEER, USBIP_OP, USBIP_BUSID, USBIP_STATUS, USBIP_DURATION_MS, USBIP_RULE
+ * (omitted when NULL / negative). Writers (text, JSON, journald) live in the daemon. */
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct {
+  const gchar *peer;
+  const gchar *op;
+  const gchar *busid;
+  gint64 status;      /* -1 = none */
+  gint64 duration_ms; /* -1 = none */
+  const gchar *rule;
+} UsbipLogFields;
+
+#define USBIP_LOG_FIELDS_INIT { NULL, NULL, NULL, -1, -1, NULL }
+
+void usbip_log_event (GLogLevelFlags level, const UsbipLogFields *fields, const gchar *format, ...) G_GNUC_PRINTF (3, 4);
+
+G_END_DECLS

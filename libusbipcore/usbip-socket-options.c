@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include "usbip-error.h"
+#include "usbip-socket-options.h"
+
+G_DEFINE_BOXED_TYPE (UsbipSocketOptions, usbip_socket_options, usbip_socket_options_copy, usbip_socket_options_free)
+
+/**
+ * usbip_socket_options_new:
+ *
+ * Returns: (transfer full): options holding the documented defaults
+ *
+ * Since: 0.1
+ */
+UsbipSocketOptions *
+usbip_socket_options_new (void)
+{
+  UsbipSocketOptions *opts = g_new0 (UsbipSocketOptions, 1);
+
+  opts->connect_timeout_ms = 10000;
+  opts->read_timeout_ms = 10000;
+  opts->write_timeout_ms = 10000;
+  opts->nodelay = TRUE;
+  opts->keepalive = TRUE;
+  opts->keepalive_idle_s = 30;
+  opts->keepalive_interval_s = 10;
+  opts->keepalive_probes = 3;
+  return opts;
+}
+
+/**
+ * usbip_socket_options_copy:
+ * @opts: options
+ *
+ * Returns: (transfer full): a copy of @opts
+ *
+ * Since: 0.1
+ */
+UsbipSocketOptions *
+usbip_socket_options_copy (const UsbipSocketOptions *opts)
+{
+  g_return_val_if_fail (opts != NULL, NULL);
+  return g_memdup2 (opts, sizeof *opts);
+}
+
+/**
+ * usbip_socket_options_free:
+ * @opts: (transfer full) (nullable): options
+ *
+ * Since: 0.1
+ */
+void
+usbip_socket_options_free (UsbipSocketOptions *opts)
+{
+  g_free (opts);
+}
+
+static gboolean
+set_int (GSocket *socket, gint level, gint name, gint value, const gchar *what, GError **error)
+{
+  if (setsockopt (g_socket_get_fd (socket), level, name, &value, sizeof value) < 0)
+    {
+      usbip_error_set_from_errno (error, errno, "cannot set %s", what);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * usbip_socket_options_apply:
+ * @opts: options
+ * @socket: a connected or accepted socket
+ * @error: return location for a #GError
+ *
+ * Applies TCP_NODELAY and the keepalive settings (TCP sockets only) and the buffer sizes.
+ * A zero value leaves the kernel's default in place.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+usbip_socket_options_apply (const UsbipSocketOptions *opts, GSocket *socket, GError **error)
+{
+  gboolean tcp;
+
+  g_return_val_if_fail (opts != NULL, FALSE);
+  g_return_val_if_fail (G_IS_SOCKET (socket), FALSE);
+
+  tcp = g_socket_get_protocol (socket) == G_SOCKET_PROTOCOL_TCP;
+  if (tcp && !set_int (socket, IPPROTO_TCP, TCP_NODELAY, opts->nodelay ? 1 : 0, "TCP_NODELAY", error))
+    return FALSE;
+  if (!set_int (socket, SOL_SOCKET, SO_KEEPALIVE, opts->keepalive ? 1 : 0, "SO_KEEPALIVE", error))
+    return FALSE;
+  if (tcp && opts->keepalive)
+    {
+      if (opts->keepalive_idle_s > 0
+          && !set_int (socket, IPPROTO_TCP, TCP_KEEPIDLE, (gint) opts->keepalive_idle_s, "TCP_KEEPIDLE", error))
+        return FALSE;
+      if (opts->keepalive_interval_s > 0
+          && !set_int (socket, IPPROTO_TCP, TCP_KEEPINTVL, (gint) opts->keepalive_interval_s, "TCP_KEEPINTVL", error))
+        return FALSE;
+      if (opts->keepalive_probes > 0
+          && !set_int (socket, IPPROTO_TCP, TCP_KEEPCNT, (gint) opts->keepalive_probes, "TCP_KEEPCNT", error))
+        return FALSE;
+    }
+  if (opts->sndbuf > 0 && !set_int (socket, SOL_SOCKET, SO_SNDBUF, (gint) MIN (opts->sndbuf, G_MAXINT), "SO_SNDBUF", error))
+    return FALSE;
+  if (opts->rcvbuf > 0 && !set_int (socket, SOL_SOCKET, SO_RCVBUF, (gint) MIN (opts->rcvbuf, G_MAXINT), "SO_RCVBUF", error))
+    return FALSE;
+  return TRUE;
+}

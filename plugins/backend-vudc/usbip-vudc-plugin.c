@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include "usbip-vudc-backend.h"
+
+gboolean usbip_vudc_plugin_register (UsbipPluginContext *ctx, GError **error);
+
+gboolean
+usbip_vudc_plugin_register (UsbipPluginContext *ctx, GError **error)
+{
+  g_autoptr (UsbipVudcBackend) backend = usbip_vudc_backend_new (usbip_plugin_context_get_sysfs (ctx));
+
+  usbip_plugin_context_add_export_backend (ctx, usbip_plugin_context_get_name (ctx),
+                                           USBIP_EXPORT_BACKEND (backend));
+  return TRUE;
+}
+
+USBIP_PLUGIN_DEFINE (vudc, usbip_vudc_plugin_register)

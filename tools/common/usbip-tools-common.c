@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include "usbip-tools-common.h"
+#ifdef USBIP_BUILTIN_PLUGINS
+#include "usbip-builtin-plugins.h"
+#endif
+
+UsbipPluginRegistry *
+usbip_tools_load_plugins (UsbipConfig *config, GError **error)
+{
+  g_autoptr (UsbipPluginRegistry) registry = usbip_plugin_registry_new (config, NULL);
+
+#ifdef USBIP_BUILTIN_PLUGINS
+  usbip_builtin_plugins_add_all (registry);
+#endif
+  if (!usbip_plugin_registry_load (registry, error))
+    return NULL;
+  return g_steal_pointer (&registry);
+}

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* What both tools share: loading the configuration and the plugins. */
+
+#include <usbipcore.h>
+
+G_BEGIN_DECLS
+
+/* Loads the plugins enabled in @config: the compiled-in ones in a builtin_plugins build,
+ * else the modules from the plugin directory. Failed plugins are reported by the registry. */
+UsbipPluginRegistry *usbip_tools_load_plugins (UsbipConfig *config, GError **error);
+
+G_END_DECLS
