@@ -1,0 +1,463 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The client half. list: connect -> OP_REQ_DEVLIST -> OP_REP_DEVLIST. attach: connect ->
+ * OP_REQ_IMPORT -> OP_REP_IMPORT (status and bus ID checked) -> hand the socket to the
+ * import backend (vhci), which picks a port of the right speed class and writes the port
+ * record. Each step has its own deadline from the socket options.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "usbip-error.h"
+#include "usbip-importer.h"
+#include "usbip-io.h"
+#include "usbip-proto.h"
+#include "usbip-transport-tcp.h"
+
+/**
+ * UsbipImporter:
+ *
+ * Lists a remote's devices and attaches them to the local virtual host controller.
+ *
+ * Since: 0.1
+ */
+struct _UsbipImporter {
+  GObject parent_instance;
+  UsbipImportBackend *backend; /* nullable: listing needs none */
+  UsbipTransport *transport;
+  UsbipSocketOptions *options;
+};
+
+enum {
+  SIGNAL_PORT_ATTACHED,
+  SIGNAL_PORT_DETACHED,
+  N_SIGNALS
+};
+static guint signals[N_SIGNALS];
+
+G_DEFINE_FINAL_TYPE (UsbipImporter, usbip_importer, G_TYPE_OBJECT)
+
+typedef struct {
+  UsbipRemote *remote;
+  gchar *peer;
+  gchar *busid; /* NULL for a device list */
+  UsbipSocketOptions *options;
+  GSocketConnection *conn;
+  UsbipDeframer *deframer;
+  GByteArray *buffer;
+} Op;
+
+static void
+op_free (gpointer data)
+{
+  Op *op = data;
+
+  usbip_remote_free (op->remote);
+  g_free (op->peer);
+  g_free (op->busid);
+  usbip_socket_options_free (op->options);
+  if (op->conn != NULL)
+    {
+      g_io_stream_close (G_IO_STREAM (op->conn), NULL, NULL);
+      g_object_unref (op->conn);
+    }
+  usbip_deframer_free (op->deframer);
+  g_byte_array_unref (op->buffer);
+  g_free (op);
+}
+
+static void
+return_error (GTask *task, GError *error)
+{
+  usbip_error_convert (&error);
+  g_task_return_error (task, error);
+  g_object_unref (task);
+}
+
+static void
+reply_read (GObject *source, GAsyncResult *result, gpointer data)
+{
+  GTask *task = data;
+  UsbipImporter *self = g_task_get_source_object (task);
+  Op *op = g_task_get_task_data (task);
+  GError *error = NULL;
+  UsbipMessage msg = { 0 };
+  UsbipMessageType expected = op->busid != NULL ? USBIP_MESSAGE_OP_REP_IMPORT : USBIP_MESSAGE_OP_REP_DEVLIST;
+  g_autofree gchar *service = NULL;
+  UsbipPortInfo *port_info;
+  gint port;
+
+  if (!usbip_io_read_frame_finish (G_INPUT_STREAM (source), result, &msg, &error))
+    {
+      g_prefix_error (&error, "%s: ", op->peer);
+      return_error (task, error);
+      return;
+    }
+  if (msg.type != expected)
+    {
+      g_set_error (&error, USBIP_ERROR, USBIP_ERROR_PROTOCOL, "%s answered %s to %s: not a USB/IP server?",
+                   op->peer, usbip_message_type_to_string (msg.type),
+                   op->busid != NULL ? "OP_REQ_IMPORT" : "OP_REQ_DEVLIST");
+      usbip_message_clear (&msg);
+      return_error (task, error);
+      return;
+    }
+  if (msg.op.status != USBIP_ST_OK)
+    {
+      usbip_error_set_from_status (&error, msg.op.status, op->peer, op->busid);
+      usbip_message_clear (&msg);
+      return_error (task, error);
+      return;
+    }
+  if (op->busid == NULL)
+    {
+      GPtrArray *devices = msg.devices != NULL ? g_ptr_array_ref (msg.devices)
+                                               : g_ptr_array_new_with_free_func ((GDestroyNotify) usbip_device_info_free);
+      usbip_message_clear (&msg);
+      g_task_return_pointer (task, devices, (GDestroyNotify) g_ptr_array_unref);
+      g_object_unref (task);
+      return;
+    }
+
+  /* import: the reply must be about the device we asked for */
+  if (msg.device == NULL || strncmp (msg.device->busid, op->busid, USBIP_BUSID_SIZE) != 0)
+    {
+      g_set_error (&error, USBIP_ERROR, USBIP_ERROR_PROTOCOL,
+                   "%s answered the import of %s with device %s: refusing a device we did not ask for",
+                   op->peer, op->busid, msg.device != NULL ? msg.device->busid : "(none)");
+      usbip_message_clear (&msg);
+      return_error (task, error);
+      return;
+    }
+  if (self->backend == NULL)
+    {
+      g_set_error_literal (&error, USBIP_ERROR, USBIP_ERROR_NOT_AVAILABLE,
+                           "no import backend: is the vhci plugin enabled in the configuration?");
+      usbip_message_clear (&msg);
+      return_error (task, error);
+      return;
+    }
+  service = g_strdup_printf ("%u", op->remote->port);
+  port = usbip_import_backend_attach (self->backend, g_socket_get_fd (g_socket_connection_get_socket (op->conn)),
+                                      usbip_device_info_get_devid (msg.device), msg.device->speed, op->remote->host,
+                                      service, op->busid, &error);
+  if (port < 0)
+    {
+      usbip_message_clear (&msg);
+      return_error (task, error);
+      return;
+    }
+  port_info = usbip_port_info_new ();
+  port_info->port = (guint) port;
+  port_info->status = USBIP_PORT_STATUS_USED;
+  port_info->speed = msg.device->speed;
+  port_info->hub = usbip_speed_is_superspeed (msg.device->speed) ? USBIP_HUB_SPEED_SUPER : USBIP_HUB_SPEED_HIGH;
+  port_info->devid = usbip_device_info_get_devid (msg.device);
+  port_info->sockfd = -1;
+  port_info->remote_host = g_strdup (op->remote->host);
+  port_info->remote_port = g_steal_pointer (&service);
+  port_info->remote_busid = g_strdup (op->busid);
+  usbip_message_clear (&msg);
+  /* the kernel holds its own reference to the socket; op_free closes ours */
+  g_signal_emit (self, signals[SIGNAL_PORT_ATTACHED], 0, port_info);
+  g_task_return_pointer (task, port_info, (GDestroyNotify) usbip_port_info_free);
+  g_object_unref (task);
+}
+
+static void
+request_sent (GObject *source, GAsyncResult *result, gpointer data)
+{
+  GTask *task = data;
+  Op *op = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  if (!usbip_io_write_finish (G_OUTPUT_STREAM (source), result, &error))
+    {
+      g_prefix_error (&error, "%s: ", op->peer);
+      return_error (task, error);
+      return;
+    }
+  usbip_io_read_frame_async (g_io_stream_get_input_stream (G_IO_STREAM (op->conn)), op->deframer, op->buffer, 0,
+                             op->options->read_timeout_ms, g_task_get_cancellable (task), reply_read, task);
+}
+
+static void
+connected (GObject *source, GAsyncResult *result, gpointer data)
+{
+  GTask *task = data;
+  Op *op = g_task_get_task_data (task);
+  GError *error = NULL;
+  g_autoptr (GByteArray) request = g_byte_array_new ();
+  g_autoptr (GBytes) bytes = NULL;
+
+  op->conn = usbip_transport_connect_finish (USBIP_TRANSPORT (source), result, &error);
+  if (op->conn == NULL)
+    {
+      return_error (task, error);
+      return;
+    }
+  if (op->busid != NULL)
+    usbip_encode_op_req_import (request, op->busid);
+  else
+    usbip_encode_op_req_devlist (request);
+  bytes = g_byte_array_free_to_bytes (g_steal_pointer (&request));
+  usbip_io_write_async (g_io_stream_get_output_stream (G_IO_STREAM (op->conn)), bytes,
+                        op->options->write_timeout_ms, g_task_get_cancellable (task), request_sent, task);
+}
+
+static void
+start_op (UsbipImporter *self,
+          const UsbipRemote *remote,
+          const gchar *busid,
+          const UsbipSocketOptions *options,
+          GCancellable *cancellable,
+          GAsyncReadyCallback callback,
+          gpointer user_data,
+          gpointer tag)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  Op *op = g_new0 (Op, 1);
+
+  g_task_set_source_tag (task, tag);
+  op->remote = usbip_remote_copy (remote);
+  op->peer = usbip_remote_to_string (remote);
+  op->busid = g_strdup (busid);
+  op->options = usbip_socket_options_copy (options != NULL ? options : self->options);
+  op->deframer = usbip_deframer_new (USBIP_STREAM_OP_REPLY, NULL);
+  op->buffer = g_byte_array_new ();
+  g_task_set_task_data (task, op, op_free);
+  usbip_transport_connect_async (self->transport, remote, op->options, cancellable, connected, task);
+}
+
+/**
+ * usbip_importer_list_devices_async:
+ * @self: an importer
+ * @remote: the exporting host
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called with the result
+ * @user_data: data for @callback
+ *
+ * Asks @remote for its exportable devices (OP_REQ_DEVLIST).
+ *
+ * Since: 0.1
+ */
+void
+usbip_importer_list_devices_async (UsbipImporter *self,
+                                   const UsbipRemote *remote,
+                                   GCancellable *cancellable,
+                                   GAsyncReadyCallback callback,
+                                   gpointer user_data)
+{
+  g_return_if_fail (USBIP_IS_IMPORTER (self));
+  g_return_if_fail (remote != NULL);
+  start_op (self, remote, NULL, NULL, cancellable, callback, user_data, usbip_importer_list_devices_async);
+}
+
+/**
+ * usbip_importer_list_devices_finish:
+ * @self: an importer
+ * @result: the result passed to the callback
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer container) (element-type UsbipDeviceInfo): the devices, or %NULL
+ *
+ * Since: 0.1
+ */
+GPtrArray *
+usbip_importer_list_devices_finish (UsbipImporter *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * usbip_importer_attach_async:
+ * @self: an importer
+ * @remote: the exporting host
+ * @busid: the device's bus ID on @remote
+ * @options: (nullable): socket options for this attach; %NULL takes the importer's
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called with the result
+ * @user_data: data for @callback
+ *
+ * Imports @busid from @remote and attaches it to a free vhci port of its speed class.
+ *
+ * Since: 0.1
+ */
+void
+usbip_importer_attach_async (UsbipImporter *self,
+                             const UsbipRemote *remote,
+                             const gchar *busid,
+                             const UsbipSocketOptions *options,
+                             GCancellable *cancellable,
+                             GAsyncReadyCallback callback,
+                             gpointer user_data)
+{
+  GError *error = NULL;
+
+  g_return_if_fail (USBIP_IS_IMPORTER (self));
+  g_return_if_fail (remote != NULL);
+  g_return_if_fail (busid != NULL);
+  if (!usbip_busid_validate (busid, &error))
+    {
+      g_task_report_error (self, callback, user_data, usbip_importer_attach_async, error);
+      return;
+    }
+  start_op (self, remote, busid, options, cancellable, callback, user_data, usbip_importer_attach_async);
+}
+
+/**
+ * usbip_importer_attach_finish:
+ * @self: an importer
+ * @result: the result passed to the callback
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full): the port the device is attached to, or %NULL
+ *
+ * Since: 0.1
+ */
+UsbipPortInfo *
+usbip_importer_attach_finish (UsbipImporter *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static gboolean
+need_backend (UsbipImporter *self, GError **error)
+{
+  if (self->backend != NULL)
+    return TRUE;
+  g_set_error_literal (error, USBIP_ERROR, USBIP_ERROR_NOT_AVAILABLE,
+                       "no import backend: is the vhci plugin enabled in the configuration?");
+  return FALSE;
+}
+
+/**
+ * usbip_importer_detach:
+ * @self: an importer
+ * @port: a vhci port number, as usbip_importer_list_ports() shows it
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE if the port was released
+ *
+ * Since: 0.1
+ */
+gboolean
+usbip_importer_detach (UsbipImporter *self, guint port, GError **error)
+{
+  g_return_val_if_fail (USBIP_IS_IMPORTER (self), FALSE);
+  if (!need_backend (self, error) || !usbip_import_backend_detach (self->backend, port, error))
+    return FALSE;
+  g_signal_emit (self, signals[SIGNAL_PORT_DETACHED], 0, port);
+  return TRUE;
+}
+
+/**
+ * usbip_importer_list_ports:
+ * @self: an importer
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer container) (element-type UsbipPortInfo): every vhci port in use,
+ *   with its remote where a port record names it
+ *
+ * Since: 0.1
+ */
+GPtrArray *
+usbip_importer_list_ports (UsbipImporter *self, GError **error)
+{
+  g_return_val_if_fail (USBIP_IS_IMPORTER (self), NULL);
+  if (!need_backend (self, error))
+    return NULL;
+  return usbip_import_backend_list_ports (self->backend, error);
+}
+
+static void
+usbip_importer_finalize (GObject *object)
+{
+  UsbipImporter *self = USBIP_IMPORTER (object);
+
+  g_clear_object (&self->backend);
+  g_clear_object (&self->transport);
+  usbip_socket_options_free (self->options);
+  G_OBJECT_CLASS (usbip_importer_parent_class)->finalize (object);
+}
+
+static void
+usbip_importer_class_init (UsbipImporterClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = usbip_importer_finalize;
+
+  /**
+   * UsbipImporter::port-attached:
+   * @self: the importer
+   * @port: (type UsbipPortInfo): the new attachment
+   */
+  signals[SIGNAL_PORT_ATTACHED] = g_signal_new ("port-attached", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                                NULL, NULL, NULL, G_TYPE_NONE, 1, USBIP_TYPE_PORT_INFO);
+  /**
+   * UsbipImporter::port-detached:
+   * @self: the importer
+   * @port: the released port number
+   */
+  signals[SIGNAL_PORT_DETACHED] = g_signal_new ("port-detached", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                                NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
+}
+
+static void
+usbip_importer_init (UsbipImporter *self)
+{
+  self->options = usbip_socket_options_new ();
+}
+
+/**
+ * usbip_importer_new:
+ * @backend: (nullable): the import backend (vhci); %NULL allows listing only
+ * @transport: (nullable): how to reach peers; %NULL for TCP
+ *
+ * Returns: (transfer full): a new importer
+ *
+ * Since: 0.1
+ */
+UsbipImporter *
+usbip_importer_new (UsbipImportBackend *backend, UsbipTransport *transport)
+{
+  UsbipImporter *self = g_object_new (USBIP_TYPE_IMPORTER, NULL);
+
+  if (backend != NULL)
+    self->backend = g_object_ref (backend);
+  self->transport = transport != NULL ? g_object_ref (transport) : usbip_transport_tcp_new ();
+  return self;
+}
+
+/**
+ * usbip_importer_set_socket_options:
+ * @self: an importer
+ * @options: defaults for every connection of this importer
+ *
+ * Since: 0.1
+ */
+void
+usbip_importer_set_socket_options (UsbipImporter *self, const UsbipSocketOptions *options)
+{
+  g_return_if_fail (USBIP_IS_IMPORTER (self));
+  g_return_if_fail (options != NULL);
+  usbip_socket_options_free (self->options);
+  self->options = usbip_socket_options_copy (options);
+}
+
+/**
+ * usbip_importer_get_socket_options:
+ * @self: an importer
+ *
+ * Returns: (transfer none): the importer's socket options
+ *
+ * Since: 0.1
+ */
+const UsbipSocketOptions *
+usbip_importer_get_socket_options (UsbipImporter *self)
+{
+  g_return_val_if_fail (USBIP_IS_IMPORTER (self), NULL);
+  return self->options;
+}

@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include <libudev.h>
+#include <json-glib/json-glib.h>
+
+#include "usbip-tool-output.h"
+
+gchar *
+usbip_tool_device_names (guint16 vid, guint16 pid)
+{
+  struct udev *udev = udev_new ();
+  struct udev_hwdb *hwdb = udev != NULL ? udev_hwdb_new (udev) : NULL;
+  g_autofree gchar *vendor = NULL;
+  g_autofree gchar *product = NULL;
+  g_autofree gchar *modalias = g_strdup_printf ("usb:v%04Xp%04X*", vid, pid);
+  struct udev_list_entry *e;
+
+  if (hwdb != NULL)
+    udev_list_entry_foreach (e, udev_hwdb_get_properties_list_entry (hwdb, modalias, 0))
+      {
+        if (g_strcmp0 (udev_list_entry_get_name (e), "ID_VENDOR_FROM_DATABASE") == 0)
+          vendor = g_strdup (udev_list_entry_get_value (e));
+        else if (g_strcmp0 (udev_list_entry_get_name (e), "ID_MODEL_FROM_DATABASE") == 0)
+          product = g_strdup (udev_list_entry_get_value (e));
+      }
+  if (hwdb != NULL)
+    udev_hwdb_unref (hwdb);
+  if (udev != NULL)
+    udev_unref (udev);
+  return g_strdup_printf ("%s : %s (%04x:%04x)", vendor ? vendor : "unknown vendor",
+                          product ? product : "unknown product", vid, pid);
+}
+
+int
+usbip_tool_exit_code (const GError *error)
+{
+  if (error == NULL)
+    return USBIP_TOOL_EXIT_OK;
+  if (error->domain != USBIP_ERROR)
+    return USBIP_TOOL_EXIT_FAILURE;
+  switch (error->code)
+    {
+    case USBIP_ERROR_INVALID_ARGUMENT:
+    case USBIP_ERROR_CONFIG:
+      return USBIP_TOOL_EXIT_USAGE;
+    case USBIP_ERROR_NOT_FOUND:
+    case USBIP_ERROR_NO_DEVICE:
+      return USBIP_TOOL_EXIT_NOT_FOUND;
+    case USBIP_ERROR_BUSY:
+    case USBIP_ERROR_DEVICE_BUSY:
+      return USBIP_TOOL_EXIT_BUSY;
+    case USBIP_ERROR_NO_FREE_PORT:
+      return USBIP_TOOL_EXIT_NO_FREE_PORT;
+    case USBIP_ERROR_MODULE_MISSING:
+      return USBIP_TOOL_EXIT_MODULE_MISSING;
+    case USBIP_ERROR_PERMISSION:
+    case USBIP_ERROR_DENIED:
+      return USBIP_TOOL_EXIT_PERMISSION;
+    case USBIP_ERROR_CONNECTION:
+    case USBIP_ERROR_TIMEOUT:
+      return USBIP_TOOL_EXIT_NETWORK;
+    case USBIP_ERROR_PROTOCOL:
+    case USBIP_ERROR_VERSION:
+    case USBIP_ERROR_UNKNOWN_OPCODE:
+      return USBIP_TOOL_EXIT_PROTOCOL;
+    default:
+      return USBIP_TOOL_EXIT_FAILURE;
+    }
+}
+
+const gchar *
+usbip_tool_error_kind (const GError *error)
+{
+  static const gchar *const kinds[] = {
+    [USBIP_TOOL_EXIT_FAILURE] = "failure",       [USBIP_TOOL_EXIT_USAGE] = "usage",
+    [USBIP_TOOL_EXIT_NOT_FOUND] = "not-found",   [USBIP_TOOL_EXIT_BUSY] = "busy",
+    [USBIP_TOOL_EXIT_NO_FREE_PORT] = "no-free-port", [USBIP_TOOL_EXIT_MODULE_MISSING] = "module-missing",
+    [USBIP_TOOL_EXIT_PERMISSION] = "permission", [USBIP_TOOL_EXIT_NETWORK] = "network",
+    [USBIP_TOOL_EXIT_PROTOCOL] = "protocol",
+  };
+  int code = usbip_tool_exit_code (error);
+
+  return code > 0 && code < (int) G_N_ELEMENTS (kinds) ? kinds[code] : "failure";
+}
+
+/* ---- JSON ---- */
+
+static JsonBuilder *
+json_begin (const gchar *type)
+{
+  JsonBuilder *b = json_builder_new ();
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "schema");
+  json_builder_add_int_value (b, USBIP_TOOL_JSON_SCHEMA);
+  json_builder_set_member_name (b, "type");
+  json_builder_add_string_value (b, type);
+  return b;
+}
+
+static void
+json_end (UsbipToolOutput *o, JsonBuilder *b)
+{
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autofree gchar *text = NULL;
+
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  text = json_generator_to_data (gen, NULL);
+  g_string_append_printf (o->out, "%s\n", text);
+  g_object_unref (b);
+}
+
+static void
+json_str (JsonBuilder *b, const gchar *k, const gchar *v)
+{
+  json_builder_set_member_name (b, k);
+  if (v != NULL)
+    json_builder_add_string_value (b, v);
+  else
+    json_builder_add_null_value (b);
+}
+
+static void
+json_int (JsonBuilder *b, const gchar *k, gint64 v)
+{
+  json_builder_set_member_name (b, k);
+  json_builder_add_int_value (b, v);
+}
+
+static void
+json_hex (JsonBuilder *b, const gchar *k, guint v, guint width)
+{
+  g_autofree gchar *s = g_strdup_printf ("%0*x", (int) width, v);
+  json_str (b, k, s);
+}
+
+static void
+json_device (JsonBuilder *b, const UsbipDeviceInfo *d)
+{
+  json_str (b, "busid", d->busid);
+  json_str (b, "path", d->path);
+  json_int (b, "busnum", d->busnum);
+  json_int (b, "devnum", d->devnum);
+  json_str (b, "speed", usbip_speed_to_nick (d->speed));
+  json_hex (b, "vendor_id", d->idVendor, 4);
+  json_hex (b, "product_id", d->idProduct, 4);
+  json_hex (b, "bcd_device", d->bcdDevice, 4);
+  json_hex (b, "device_class", d->bDeviceClass, 2);
+  json_hex (b, "device_subclass", d->bDeviceSubClass, 2);
+  json_hex (b, "device_protocol", d->bDeviceProtocol, 2);
+  json_int (b, "configuration_value", d->bConfigurationValue);
+  json_int (b, "num_configurations", d->bNumConfigurations);
+  json_builder_set_member_name (b, "interfaces");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < d->bNumInterfaces && i < USBIP_MAX_INTERFACES; i++)
+    {
+      json_builder_begin_object (b);
+      json_hex (b, "class", d->interfaces[i].bInterfaceClass, 2);
+      json_hex (b, "subclass", d->interfaces[i].bInterfaceSubClass, 2);
+      json_hex (b, "protocol", d->interfaces[i].bInterfaceProtocol, 2);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+}
+
+/* ---- human ---- */
+
+static void
+class_line (GString *out, const gchar *lead, guint8 c, guint8 s, guint8 p)
+{
+  if (c == 0 && s == 0 && p == 0)
+    g_string_append_printf (out, "%s(Defined at Interface level) (%02x/%02x/%02x)\n", lead, c, s, p);
+  else
+    g_string_append_printf (out, "%sunknown class / unknown subclass / unknown protocol (%02x/%02x/%02x)\n", lead,
+                            c, s, p);
+}
+
+void
+usbip_tool_print_remote_devices (UsbipToolOutput *o, const gchar *host, GPtrArray *devices)
+{
+  if (o->json)
+    {
+      for (guint i = 0; i < devices->len; i++)
+        {
+          JsonBuilder *b = json_begin ("remote-device");
+          json_str (b, "host", host);
+          json_device (b, g_ptr_array_index (devices, i));
+          json_end (o, b);
+        }
+      return;
+    }
+  if (devices->len == 0)
+    return; /* the caller prints upstream's "no exportable devices found" note */
+  g_string_append (o->out, "Exportable USB devices\n======================\n");
+  g_string_append_printf (o->out, " - %s\n", host);
+  for (guint i = 0; i < devices->len; i++)
+    {
+      const UsbipDeviceInfo *d = g_ptr_array_index (devices, i);
+      g_autofree gchar *names = usbip_tool_device_names (d->idVendor, d->idProduct);
+
+      g_string_append_printf (o->out, "%11s: %s\n", d->busid, names);
+      g_string_append_printf (o->out, "%11s: %s\n", "", d->path);
+      class_line (o->out, "           : ", d->bDeviceClass, d->bDeviceSubClass, d->bDeviceProtocol);
+      for (guint j = 0; j < d->bNumInterfaces && j < USBIP_MAX_INTERFACES; j++)
+        {
+          g_autofree gchar *lead = g_strdup_printf ("           : %2u - ", j);
+          class_line (o->out, lead, d->interfaces[j].bInterfaceClass, d->interfaces[j].bInterfaceSubClass,
+                      d->interfaces[j].bInterfaceProtocol);
+        }
+      g_string_append (o->out, "\n");
+    }
+}
+
+void
+usbip_tool_print_local_devices (UsbipToolOutput *o, GPtrArray *devices)
+{
+  for (guint i = 0; i < devices->len; i++)
+    {
+      const UsbipDeviceInfo *d = g_ptr_array_index (devices, i);
+      g_autofree gchar *names = usbip_tool_device_names (d->idVendor, d->idProduct);
+
+      if (o->json)
+        {
+          JsonBuilder *b = json_begin ("local-device");
+          json_device (b, d);
+          json_builder_set_member_name (b, "exported");
+          json_builder_add_boolean_value (b, d->status != USBIP_DEVICE_STATUS_UNKNOWN);
+          json_end (o, b);
+        }
+      else if (o->parsable)
+        g_string_append_printf (o->out, "busid=%s#usbid=%04x:%04x#\n", d->busid, d->idVendor, d->idProduct);
+      else
+        g_string_append_printf (o->out, " - busid %s (%04x:%04x)\n   %s\n\n", d->busid, d->idVendor, d->idProduct,
+                                names);
+    }
+}
+
+void
+usbip_tool_print_ports (UsbipToolOutput *o, GPtrArray *ports)
+{
+  if (!o->json)
+    g_string_append (o->out, "Imported USB devices\n====================\n");
+  for (guint i = 0; i < ports->len; i++)
+    {
+      const UsbipPortInfo *p = g_ptr_array_index (ports, i);
+
+      if (p->status == USBIP_PORT_STATUS_NULL)
+        continue;
+      if (o->json)
+        {
+          JsonBuilder *b = json_begin ("port");
+          json_int (b, "port", p->port);
+          json_str (b, "hub", p->hub == USBIP_HUB_SPEED_SUPER ? "ss" : "hs");
+          json_str (b, "status", p->status == USBIP_PORT_STATUS_USED ? "used" : p->status == USBIP_PORT_STATUS_ERROR ? "error" : "not-assigned");
+          json_str (b, "speed", usbip_speed_to_nick (p->speed));
+          json_int (b, "remote_busnum", p->devid >> 16);
+          json_int (b, "remote_devnum", p->devid & 0xffff);
+          json_str (b, "local_busid", p->local_busid[0] ? p->local_busid : NULL);
+          json_str (b, "remote_host", p->remote_host);
+          json_str (b, "remote_port", p->remote_port);
+          json_str (b, "remote_busid", p->remote_busid);
+          json_end (o, b);
+          continue;
+        }
+      g_string_append_printf (o->out, "Port %02u: <%s> at %s\n", p->port,
+                              p->status == USBIP_PORT_STATUS_USED ? "Port in Use"
+                              : p->status == USBIP_PORT_STATUS_ERROR ? "Port Error" : "Not Assigned",
+                              usbip_speed_to_string (p->speed));
+      if (p->remote_host != NULL)
+        g_string_append_printf (o->out, "       %s -> usbip://%s:%s/%s\n", p->local_busid[0] ? p->local_busid : "?",
+                                p->remote_host, p->remote_port ? p->remote_port : "3240",
+                                p->remote_busid ? p->remote_busid : "?");
+      else
+        g_string_append_printf (o->out, "       %s -> unknown host, remote port and remote busid\n",
+                                p->local_busid[0] ? p->local_busid : "?");
+      g_string_append_printf (o->out, "           -> remote bus/dev %03u/%03u\n", p->devid >> 16, p->devid & 0xffff);
+    }
+}
+
+void
+usbip_tool_print_attached (UsbipToolOutput *o, const UsbipPortInfo *p)
+{
+  if (o->json)
+    {
+      JsonBuilder *b = json_begin ("attached");
+      json_int (b, "port", p->port);
+      json_str (b, "speed", usbip_speed_to_nick (p->speed));
+      json_str (b, "remote_host", p->remote_host);
+      json_str (b, "remote_port", p->remote_port);
+      json_str (b, "remote_busid", p->remote_busid);
+      json_end (o, b);
+    }
+  /* upstream prints nothing on success; scripts check the exit status */
+}
+
+void
+usbip_tool_print_event (UsbipToolOutput *o, const gchar *type, const gchar *key, const gchar *value,
+                        const gchar *human)
+{
+  if (o->json)
+    {
+      JsonBuilder *b = json_begin (type);
+      if (key != NULL)
+        json_str (b, key, value);
+      json_end (o, b);
+    }
+  else if (human != NULL)
+    g_printerr ("usbip-tool: info: %s\n", human); /* upstream writes these notes to stderr */
+}
+
+void
+usbip_tool_print_error (UsbipToolOutput *o, const GError *error)
+{
+  if (o->json)
+    {
+      JsonBuilder *b = json_begin ("error");
+      json_str (b, "kind", usbip_tool_error_kind (error));
+      json_int (b, "exit_code", usbip_tool_exit_code (error));
+      json_str (b, "message", error->message);
+      json_end (o, b);
+    }
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* usbip-tool's output: upstream's human wording, or JSON Lines (schema in docs/json-schema.md). */
+
+#include <usbipcore.h>
+
+G_BEGIN_DECLS
+
+#define USBIP_TOOL_JSON_SCHEMA 1
+
+/* exit codes (docs/cli.md) */
+enum {
+  USBIP_TOOL_EXIT_OK = 0,
+  USBIP_TOOL_EXIT_FAILURE = 1,
+  USBIP_TOOL_EXIT_USAGE = 2,
+  USBIP_TOOL_EXIT_NOT_FOUND = 3,
+  USBIP_TOOL_EXIT_BUSY = 4,
+  USBIP_TOOL_EXIT_NO_FREE_PORT = 5,
+  USBIP_TOOL_EXIT_MODULE_MISSING = 6,
+  USBIP_TOOL_EXIT_PERMISSION = 7,
+  USBIP_TOOL_EXIT_NETWORK = 8,
+  USBIP_TOOL_EXIT_PROTOCOL = 9,
+};
+
+typedef struct {
+  gboolean json;
+  gboolean parsable;
+  GString *out; /* everything written to stdout */
+} UsbipToolOutput;
+
+/* vendor and product names from the udev hardware database, "unknown ..." if absent */
+gchar *usbip_tool_device_names (guint16 vid, guint16 pid);
+
+int usbip_tool_exit_code (const GError *error);
+const gchar *usbip_tool_error_kind (const GError *error);
+
+void usbip_tool_print_remote_devices (UsbipToolOutput *o, const gchar *host, GPtrArray *devices);
+void usbip_tool_print_local_devices (UsbipToolOutput *o, GPtrArray *devices);
+void usbip_tool_print_ports (UsbipToolOutput *o, GPtrArray *ports);
+void usbip_tool_print_attached (UsbipToolOutput *o, const UsbipPortInfo *port);
+void usbip_tool_print_event (UsbipToolOutput *o, const gchar *type, const gchar *key, const gchar *value,
+                             const gchar *human);
+void usbip_tool_print_error (UsbipToolOutput *o, const GError *error);
+
+G_END_DECLS

@@ -1,0 +1,379 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * usbip-tool: upstream `usbip`'s verbs and flags, plus --json (JSON Lines) and `version`.
+ * Holds no protocol or kernel logic: it parses options, calls UsbipImporter or an export
+ * backend, and formats the result. Exit codes: see usbip-tool-output.h and docs/cli.md.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "usbip-tool-output.h"
+#include "usbip-tool-trace.h"
+#include "usbip-tools-common.h"
+
+static gint opt_tcp_port = USBIP_DEFAULT_TCP_PORT;
+static gboolean opt_debug, opt_json, opt_version;
+static gint opt_timeout_ms = -1;
+static gchar *opt_config;
+
+static UsbipToolOutput out;
+static UsbipConfig *config;
+static UsbipPluginRegistry *registry;
+
+static const GOptionEntry global_entries[] = {
+  { "tcp-port", 't', 0, G_OPTION_ARG_INT, &opt_tcp_port, "TCP port of the remote (default 3240)", "PORT" },
+  { "debug", 'd', 0, G_OPTION_ARG_NONE, &opt_debug, "Print debugging information", NULL },
+  { "json", 'j', 0, G_OPTION_ARG_NONE, &opt_json, "Write JSON Lines (docs/json-schema.md)", NULL },
+  { "timeout", 0, 0, G_OPTION_ARG_INT, &opt_timeout_ms, "Connect and reply deadline in milliseconds (default 10000)", "MS" },
+  { "version", 'V', 0, G_OPTION_ARG_NONE, &opt_version, "Print the version and exit", NULL },
+  { "config", 'c', 0, G_OPTION_ARG_FILENAME, &opt_config, "Configuration file (default " USBIP_DEFAULT_CONFIG ")", "FILE" },
+  { NULL }
+};
+
+static const gchar *commands_help =
+  "Commands:\n"
+  "  list -r HOST      devices exported by HOST\n"
+  "  list -l [-p]      local USB devices (-p: upstream's parsable form)\n"
+  "  list -d           local usbip-vudc devices (device mode)\n"
+  "  attach -r HOST -b BUSID | -d DEVID   import a device onto a vhci port\n"
+  "  detach -p PORT    release a vhci port\n"
+  "  port              imported devices\n"
+  "  bind -b BUSID     make a local device exportable (usbip-host)\n"
+  "  unbind -b BUSID   give a device back to its usual driver\n"
+  "  trace decode FILE decode USB/IP in a pcap or pcapng capture\n"
+  "  version           print the version\n"
+  "\n"
+  "Exit status: 0 success, 1 other failure, 2 usage, 3 not found, 4 busy, 5 no free port,\n"
+  "6 kernel module missing, 7 permission, 8 network or timeout, 9 protocol error.\n";
+
+static int
+fail (GError *error)
+{
+  int code = usbip_tool_exit_code (error);
+
+  if (out.json)
+    usbip_tool_print_error (&out, error);
+  g_printerr ("usbip-tool: error: %s\n", error->message);
+  g_error_free (error);
+  return code;
+}
+
+static int
+usage_error (const gchar *format, ...) G_GNUC_PRINTF (1, 2);
+
+static int
+usage_error (const gchar *format, ...)
+{
+  va_list args;
+  g_autofree gchar *msg = NULL;
+
+  va_start (args, format);
+  msg = g_strdup_vprintf (format, args);
+  va_end (args);
+  return fail (g_error_new (USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT, "%s (see `usbip-tool --help`)", msg));
+}
+
+static gboolean
+parse_sub (const gchar *name, const GOptionEntry *entries, int *argc, char ***argv, GError **error)
+{
+  g_autoptr (GOptionContext) ctx = g_option_context_new (name);
+
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, argc, argv, error))
+    {
+      GError *e = *error;
+      *error = g_error_new (USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT, "%s: %s", name, e->message);
+      g_error_free (e);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+load_plugins (GError **error)
+{
+  config = usbip_config_new ();
+  if (!usbip_config_load_file (config, opt_config, error))
+    return FALSE;
+  registry = usbip_tools_load_plugins (config, error);
+  return registry != NULL;
+}
+
+static UsbipImporter *
+make_importer (gboolean need_backend, GError **error)
+{
+  UsbipImportBackend *backend = NULL;
+  g_autoptr (UsbipImporter) importer = NULL;
+  g_autoptr (UsbipSocketOptions) opts = usbip_socket_options_new ();
+
+  if (!load_plugins (error))
+    return NULL;
+  if (need_backend)
+    {
+      backend = usbip_plugin_registry_get_import_backend (registry, "vhci", error);
+      if (backend == NULL)
+        return NULL;
+    }
+  importer = usbip_importer_new (backend, NULL);
+  if (opt_timeout_ms >= 0)
+    opts->connect_timeout_ms = opts->read_timeout_ms = opts->write_timeout_ms = (guint) opt_timeout_ms;
+  usbip_importer_set_socket_options (importer, opts);
+  return g_steal_pointer (&importer);
+}
+
+static UsbipRemote *
+parse_remote (const gchar *host, GError **error)
+{
+  if (opt_tcp_port <= 0 || opt_tcp_port > 65535)
+    {
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT, "--tcp-port %d: expected 1..65535", opt_tcp_port);
+      return NULL;
+    }
+  return usbip_remote_parse (host, (guint16) opt_tcp_port, error);
+}
+
+/* run an async call to completion */
+typedef struct {
+  GMainLoop *loop;
+  GAsyncResult *result;
+} Wait;
+
+static void
+wait_cb (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Wait *w = data;
+  w->result = g_object_ref (result);
+  g_main_loop_quit (w->loop);
+}
+
+static GAsyncResult *
+wait_run (Wait *w)
+{
+  g_main_loop_run (w->loop);
+  g_main_loop_unref (w->loop);
+  return w->result;
+}
+
+static int
+cmd_list (int argc, char **argv)
+{
+  gchar *remote_host = NULL;
+  gboolean local = FALSE, parsable = FALSE, vudc = FALSE;
+  const GOptionEntry entries[] = {
+    { "remote", 'r', 0, G_OPTION_ARG_STRING, &remote_host, "List the devices exported by HOST", "HOST" },
+    { "local", 'l', 0, G_OPTION_ARG_NONE, &local, "List local USB devices", NULL },
+    { "parsable", 'p', 0, G_OPTION_ARG_NONE, &parsable, "Upstream's parsable form (with -l)", NULL },
+    { "device", 'd', 0, G_OPTION_ARG_NONE, &vudc, "List local usbip-vudc devices", NULL },
+    { NULL }
+  };
+  GError *error = NULL;
+
+  if (!parse_sub ("list", entries, &argc, &argv, &error))
+    return fail (error);
+  out.parsable = parsable;
+  if (remote_host != NULL)
+    {
+      g_autoptr (UsbipImporter) importer = make_importer (FALSE, &error);
+      g_autoptr (UsbipRemote) remote = NULL;
+      g_autoptr (GPtrArray) devices = NULL;
+      g_autoptr (GAsyncResult) result = NULL;
+      Wait w = { g_main_loop_new (NULL, FALSE), NULL };
+
+      if (importer == NULL || (remote = parse_remote (remote_host, &error)) == NULL)
+        return fail (error);
+      usbip_importer_list_devices_async (importer, remote, NULL, wait_cb, &w);
+      result = wait_run (&w);
+      devices = usbip_importer_list_devices_finish (importer, result, &error);
+      if (devices == NULL)
+        return fail (error);
+      usbip_tool_print_remote_devices (&out, remote_host, devices);
+      if (devices->len == 0 && !out.json)
+        g_printerr ("usbip-tool: info: no exportable devices found on %s\n", remote_host);
+      return 0;
+    }
+  if (local || vudc)
+    {
+      UsbipExportBackend *backend;
+      g_autoptr (GPtrArray) devices = NULL;
+
+      if (!load_plugins (&error))
+        return fail (error);
+      backend = usbip_plugin_registry_get_export_backend (registry, vudc ? "vudc" : "host", &error);
+      if (backend == NULL)
+        return fail (error);
+      devices = vudc ? usbip_export_backend_list_devices (backend, &error)
+                     : usbip_export_backend_list_local_devices (backend, &error);
+      if (devices == NULL)
+        return fail (error);
+      usbip_tool_print_local_devices (&out, devices);
+      return 0;
+    }
+  return usage_error ("list: give -r HOST, -l or -d");
+}
+
+static int
+cmd_attach (int argc, char **argv)
+{
+  gchar *remote_host = NULL, *busid = NULL, *devid = NULL;
+  const GOptionEntry entries[] = {
+    { "remote", 'r', 0, G_OPTION_ARG_STRING, &remote_host, "The exporting host", "HOST" },
+    { "busid", 'b', 0, G_OPTION_ARG_STRING, &busid, "Bus ID of the device on HOST", "BUSID" },
+    { "device", 'd', 0, G_OPTION_ARG_STRING, &devid, "Device-mode ID on HOST (usbip-vudc.N)", "DEVID" },
+    { NULL }
+  };
+  GError *error = NULL;
+  g_autoptr (UsbipImporter) importer = NULL;
+  g_autoptr (UsbipRemote) remote = NULL;
+  g_autoptr (UsbipPortInfo) port = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  Wait w;
+
+  if (!parse_sub ("attach", entries, &argc, &argv, &error))
+    return fail (error);
+  if (remote_host == NULL || (busid == NULL) == (devid == NULL))
+    return usage_error ("attach: give -r HOST and one of -b BUSID or -d DEVID");
+  importer = make_importer (TRUE, &error);
+  if (importer == NULL || (remote = parse_remote (remote_host, &error)) == NULL)
+    return fail (error);
+  w.loop = g_main_loop_new (NULL, FALSE);
+  w.result = NULL;
+  usbip_importer_attach_async (importer, remote, busid != NULL ? busid : devid, NULL, NULL, wait_cb, &w);
+  result = wait_run (&w);
+  port = usbip_importer_attach_finish (importer, result, &error);
+  if (port == NULL)
+    return fail (error);
+  usbip_tool_print_attached (&out, port);
+  return 0;
+}
+
+static int
+cmd_detach (int argc, char **argv)
+{
+  gchar *port_text = NULL;
+  const GOptionEntry entries[] = {
+    { "port", 'p', 0, G_OPTION_ARG_STRING, &port_text, "The vhci port (see `usbip-tool port`)", "PORT" },
+    { NULL }
+  };
+  GError *error = NULL;
+  g_autoptr (UsbipImporter) importer = NULL;
+  g_autofree gchar *human = NULL;
+  guint64 port;
+
+  if (!parse_sub ("detach", entries, &argc, &argv, &error))
+    return fail (error);
+  if (port_text == NULL || !g_ascii_string_to_unsigned (port_text, 10, 0, 65535, &port, NULL))
+    return usage_error ("detach: give -p PORT, a port number from `usbip-tool port`");
+  importer = make_importer (TRUE, &error);
+  if (importer == NULL || !usbip_importer_detach (importer, (guint) port, &error))
+    return fail (error);
+  human = g_strdup_printf ("Port %u is now detached!", (guint) port);
+  usbip_tool_print_event (&out, "detached", "port", port_text, human);
+  return 0;
+}
+
+static int
+cmd_port (int argc, char **argv)
+{
+  const GOptionEntry entries[] = { { NULL } };
+  GError *error = NULL;
+  g_autoptr (UsbipImporter) importer = NULL;
+  g_autoptr (GPtrArray) ports = NULL;
+
+  if (!parse_sub ("port", entries, &argc, &argv, &error))
+    return fail (error);
+  importer = make_importer (TRUE, &error);
+  if (importer == NULL || (ports = usbip_importer_list_ports (importer, &error)) == NULL)
+    return fail (error);
+  usbip_tool_print_ports (&out, ports);
+  return 0;
+}
+
+static int
+cmd_bind (int argc, char **argv, gboolean bind)
+{
+  gchar *busid = NULL;
+  const GOptionEntry entries[] = {
+    { "busid", 'b', 0, G_OPTION_ARG_STRING, &busid, "Bus ID of the local device", "BUSID" },
+    { NULL }
+  };
+  GError *error = NULL;
+  UsbipExportBackend *backend;
+  g_autofree gchar *human = NULL;
+
+  if (!parse_sub (bind ? "bind" : "unbind", entries, &argc, &argv, &error))
+    return fail (error);
+  if (busid == NULL)
+    return usage_error ("%s: give -b BUSID (see `usbip-tool list -l`)", bind ? "bind" : "unbind");
+  if (!load_plugins (&error) || (backend = usbip_plugin_registry_get_export_backend (registry, "host", &error)) == NULL)
+    return fail (error);
+  if (!(bind ? usbip_export_backend_bind (backend, busid, &error) : usbip_export_backend_unbind (backend, busid, &error)))
+    return fail (error);
+  human = g_strdup_printf ("%s device on busid %s: complete", bind ? "bind" : "unbind", busid);
+  usbip_tool_print_event (&out, bind ? "bound" : "unbound", "busid", busid, human);
+  return 0;
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("COMMAND [ARGS]");
+  GError *error = NULL;
+  int rc;
+
+  g_option_context_add_main_entries (ctx, global_entries, NULL);
+  g_option_context_set_strict_posix (ctx, TRUE);
+  g_option_context_set_summary (ctx, "Import and export USB devices over USB/IP (upstream usbip's verbs).");
+  g_option_context_set_description (ctx, commands_help);
+  out.out = g_string_new (NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    return usage_error ("%s", error->message);
+  out.json = opt_json;
+  if (opt_debug)
+    g_setenv ("G_MESSAGES_DEBUG", "all", TRUE);
+  if (opt_version)
+    {
+      printf ("usbip-tool (usbipcore) %s\n", PACKAGE_VERSION);
+      return 0;
+    }
+  if (argc < 2)
+    {
+      g_autofree gchar *help = g_option_context_get_help (ctx, TRUE, NULL);
+      g_printerr ("%s", help);
+      return USBIP_TOOL_EXIT_USAGE;
+    }
+
+  if (g_str_equal (argv[1], "list"))
+    rc = cmd_list (argc - 1, argv + 1);
+  else if (g_str_equal (argv[1], "attach"))
+    rc = cmd_attach (argc - 1, argv + 1);
+  else if (g_str_equal (argv[1], "detach"))
+    rc = cmd_detach (argc - 1, argv + 1);
+  else if (g_str_equal (argv[1], "port"))
+    rc = cmd_port (argc - 1, argv + 1);
+  else if (g_str_equal (argv[1], "bind"))
+    rc = cmd_bind (argc - 1, argv + 1, TRUE);
+  else if (g_str_equal (argv[1], "unbind"))
+    rc = cmd_bind (argc - 1, argv + 1, FALSE);
+  else if (g_str_equal (argv[1], "trace"))
+    rc = usbip_tool_trace_main (argc - 1, argv + 1);
+  else if (g_str_equal (argv[1], "version"))
+    {
+      g_autofree gchar *human = g_strdup_printf ("usbip-tool (usbipcore) %s", PACKAGE_VERSION);
+      if (out.json)
+        usbip_tool_print_event (&out, "version", "version", PACKAGE_VERSION, NULL);
+      else
+        g_string_append_printf (out.out, "%s\n", human);
+      rc = 0;
+    }
+  else
+    rc = usage_error ("unknown command \"%s\"", argv[1]);
+
+  fputs (out.out->str, stdout);
+  fflush (stdout);
+  g_string_free (out.out, TRUE);
+  g_clear_object (&registry);
+  g_clear_object (&config);
+  return rc;
+}
