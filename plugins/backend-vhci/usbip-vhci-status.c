@@ -95,7 +95,8 @@ usbip_vhci_status_parse (const gchar *text, guint controller, GPtrArray *ports, 
         }
       else if (!parse_num (FIELD (COL_DEV), 16, G_MAXUINT32, &dev))
         goto bad;
-      if (pos[COL_SOCK] >= 0 && !parse_num (FIELD (COL_SOCK), 10, G_MAXINT, &sock))
+      /* the old layout prints a kernel pointer there, not an fd */
+      if (pos[COL_BUS] < 0 && pos[COL_SOCK] >= 0 && !parse_num (FIELD (COL_SOCK), 10, G_MAXINT, &sock))
         goto bad;
 
       p = usbip_port_info_new ();
