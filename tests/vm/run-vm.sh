@@ -40,8 +40,9 @@ while [ $# -gt 0 ]; do
 done
 
 bail() { echo "Bail out! $*"; exit 1; }
-[ "$(id -u)" -eq 0 ] || bail "run-vm.sh needs root (9p share of / with security_model=none)"
-command -v qemu-system-x86_64 >/dev/null || bail "qemu-system-x86_64 missing (scripts/install-deps.sh)"
+skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+[ "$(id -u)" -eq 0 ] || skip_all "needs root (9p share of / with security_model=none)"
+command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 missing (scripts/install-deps.sh)"
 
 mkdir -p "$CACHE"
 CACHE=$(cd "$CACHE" && pwd)
