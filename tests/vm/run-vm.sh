@@ -54,6 +54,13 @@ rm -rf "${RESULTS:?}"/*
 abspath() { [ -z "$1" ] && return 0; case $1 in /*) echo "$1" ;; *) echo "$(pwd)/$1" ;; esac; }
 USBIP_TOOL=$(abspath "$USBIP_TOOL")
 USBIPCORED=$(abspath "$USBIPCORED")
+# The guest sees the host's root, except /tmp, /var/tmp, /run, /dev, /proc, /sys (its own).
+for p in "$USBIP_TOOL" "$USBIPCORED" "$CACHE" "$RESULTS" $(echo "$PLUGIN_DIR" | tr ':' ' '); do
+  case $p in
+    /tmp/*|/var/tmp/*|/run/*|/dev/*|/proc/*|/sys/*)
+      bail "$p is not visible in the guest (it has its own /tmp, /var/tmp, /run, /dev, /proc, /sys)" ;;
+  esac
+done
 
 # (re)build the guest when missing or older than its inputs
 if [ ! -f "$CACHE/initramfs.img" ] || [ ! -f "$CACHE/vmlinuz" ] ||
