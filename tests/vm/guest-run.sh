@@ -77,6 +77,7 @@ fi
 export LB_ID MS_ID LB_BUSID MS_BUSID MS_IMAGE
 say "setup done in $(elapsed "$t0") s"
 cat "$setup_log"
+dmesg -c > "$RESULTS/logs/00-setup.dmesg" 2>&1
 
 # Leave the machine as the next scenario expects it, whatever the last one did.
 cleanup() {
@@ -121,5 +122,6 @@ for s in $VMH_SCENARIOS; do
   say "$line (${t} s)"
   [ $rc -eq 0 ] || [ $rc -eq 77 ] || sed 's/^/  | /' "$log"
   cleanup >> "$log" 2>&1
+  dmesg -c > "$RESULTS/logs/$name.dmesg" 2>&1
 done
 sync

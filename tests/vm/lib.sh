@@ -17,13 +17,12 @@ now() { cut -d' ' -f1 /proc/uptime; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 
 # wait_for SECONDS CMD...: runs CMD every 0.1 s until it succeeds; fails after SECONDS
+# (counts iterations instead of reading the clock: forks are slow under TCG)
 wait_for() {
-  _t=$1; shift
-  _end=$(awk -v a="$(now)" -v t="$_t" 'BEGIN { print a + t }')
+  _n=$(($1 * 10)); shift
   while ! "$@" >/dev/null 2>&1; do
-    if awk -v a="$(now)" -v e="$_end" 'BEGIN { exit !(a > e) }'; then
-      return 1
-    fi
+    _n=$((_n - 1))
+    [ $_n -gt 0 ] || return 1
     sleep 0.1
   done
 }
@@ -43,29 +42,24 @@ tcp_listening() {
 
 tcp_free() { ! tcp_listening "$1"; }
 
-# vhci_device VID:PID: prints the sysfs name of a device with that id under vhci_hcd
-vhci_device() {
-  for d in /sys/bus/usb/devices/*; do
-    [ -f "$d/idVendor" ] || continue
-    case $(readlink -f "$d") in *vhci_hcd*) ;; *) continue ;; esac
-    [ "$(cat "$d/idVendor"):$(cat "$d/idProduct")" = "$1" ] || continue
-    case ${d##*/} in usb*) continue ;; esac
-    echo "${d##*/}"; return 0
+# _usb_device_under GLOB VID:PID: prints the name of the first usb device (not a root hub,
+# not an interface) below sysfs dirs matching GLOB with that id. Uses only shell builtins.
+_usb_device_under() {
+  for _d in $1/usb*/[0-9]*-*; do
+    case ${_d##*/} in *:*) continue ;; esac
+    [ -f "$_d/idVendor" ] || continue
+    read -r _v < "$_d/idVendor"; read -r _p < "$_d/idProduct"
+    [ "$_v:$_p" = "$2" ] || continue
+    echo "${_d##*/}"; return 0
   done
   return 1
 }
 
+# vhci_device VID:PID: prints the sysfs name of a device with that id under vhci_hcd
+vhci_device() { _usb_device_under "/sys/devices/platform/vhci_hcd.*" "$1"; }
+
 # local_busid VID:PID: prints the busid of a device with that id on a dummy_hcd (exportable)
-local_busid() {
-  for d in /sys/bus/usb/devices/*; do
-    [ -f "$d/idVendor" ] || continue
-    case $(readlink -f "$d") in *dummy_hcd*) ;; *) continue ;; esac
-    [ "$(cat "$d/idVendor"):$(cat "$d/idProduct")" = "$1" ] || continue
-    case ${d##*/} in usb*) continue ;; esac
-    echo "${d##*/}"; return 0
-  done
-  return 1
-}
+local_busid() { _usb_device_under "/sys/devices/platform/dummy_hcd.*" "$1"; }
 
 # vhci_block VID:PID: prints the sdX of a disk behind a vhci-attached device with that id
 vhci_block() {
