@@ -1,0 +1,115 @@
+# Helpers for scenarios (POSIX sh; sourced). Runs inside the guest's chroot of the host root.
+#
+# Set by guest-run.sh: RESULTS (writable results dir), VMH_SRC (tests/vm), LB_BUSID, MS_BUSID
+# (busids of the loopback and mass-storage gadgets on the dummy_hcd host side), LB_ID, MS_ID
+# (their vid:pid), MS_IMAGE (the mass-storage backing file), and, when given to run-vm.sh,
+# USBIP_TOOL, USBIPCORED, USBIP_PLUGIN_DIR.
+
+IP=/usr/sbin/ip
+TC=/usr/sbin/tc
+
+say() { echo "[$(cut -d' ' -f1 /proc/uptime)] $*"; }
+fail() { say "FAIL: $*"; exit 1; }
+skip() { echo "SKIP $*"; exit 77; }
+
+# now: seconds since boot with fractions; elapsed START: seconds since START
+now() { cut -d' ' -f1 /proc/uptime; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
+
+# wait_for SECONDS CMD...: runs CMD every 0.1 s until it succeeds; fails after SECONDS
+# (counts iterations instead of reading the clock: forks are slow under TCG)
+wait_for() {
+  _n=$(($1 * 10)); shift
+  while ! "$@" >/dev/null 2>&1; do
+    _n=$((_n - 1))
+    [ $_n -gt 0 ] || return 1
+    sleep 0.1
+  done
+}
+
+# run CMD...: logs and runs CMD, fails the scenario when it fails
+run() {
+  say "+ $*"
+  "$@" || fail "'$*' exited with $?"
+}
+
+# tcp_listening PORT: something listens on 127.0.0.1/0.0.0.0/:: PORT
+tcp_listening() {
+  _hex=$(printf '%04X' "$1")
+  awk -v p=":$_hex" '$4 == "0A" && substr($2, length($2) - 4) == p { f = 1 } END { exit !f }' \
+    /proc/net/tcp /proc/net/tcp6
+}
+
+tcp_free() { ! tcp_listening "$1"; }
+
+# _usb_device_under GLOB VID:PID: prints the name of the first usb device (not a root hub,
+# not an interface) below sysfs dirs matching GLOB with that id. Uses only shell builtins.
+_usb_device_under() {
+  for _d in $1/usb*/[0-9]*-*; do
+    case ${_d##*/} in *:*) continue ;; esac
+    [ -f "$_d/idVendor" ] || continue
+    read -r _v < "$_d/idVendor"; read -r _p < "$_d/idProduct"
+    [ "$_v:$_p" = "$2" ] || continue
+    echo "${_d##*/}"; return 0
+  done
+  return 1
+}
+
+# vhci_device VID:PID: prints the sysfs name of a device with that id under vhci_hcd
+vhci_device() { _usb_device_under "/sys/devices/platform/vhci_hcd.*" "$1"; }
+
+# local_busid VID:PID: prints the busid of a device with that id on a dummy_hcd (exportable)
+local_busid() { _usb_device_under "/sys/devices/platform/dummy_hcd.*" "$1"; }
+
+# vhci_block VID:PID: prints the sdX of a disk behind a vhci-attached device with that id
+vhci_block() {
+  _dev=$(vhci_device "$1") || return 1
+  for b in /sys/block/sd*; do
+    [ -e "$b" ] || continue
+    case $(readlink -f "$b") in */"$_dev"/*) echo "${b##*/}"; return 0 ;; esac
+  done
+  return 1
+}
+
+# upstream_port VID:PID: prints the vhci port number `usbip port` lists for that id
+upstream_port() {
+  usbip port 2>/dev/null | awk -v id="($1)" '
+    /^Port [0-9]+:/ { p = $2; sub(":", "", p); p += 0 }
+    index($0, id) { print p; found = 1; exit }
+    END { exit !found }'
+}
+
+# driver_of BUSID: prints the driver a usb device is bound to (empty when none)
+driver_of() {
+  [ -e "/sys/bus/usb/devices/$1/driver" ] && basename "$(readlink -f "/sys/bus/usb/devices/$1/driver")"
+}
+
+# Start tcpdump on lo for port 3240 into FILE; sets TCPDUMP_PID. stop_capture ends it.
+start_capture() {
+  tcpdump -i lo -U -s 0 -w "$1" port 3240 2> "$1.log" &
+  TCPDUMP_PID=$!
+  wait_for 10 grep -q "listening on" "$1.log" || fail "tcpdump did not start: $(cat "$1.log")"
+}
+stop_capture() {
+  [ -n "${TCPDUMP_PID:-}" ] || return 0
+  sleep 0.2
+  kill -INT "$TCPDUMP_PID" 2>/dev/null
+  wait "$TCPDUMP_PID" 2>/dev/null
+  TCPDUMP_PID=
+}
+
+# Start upstream usbipd in the background and wait for its socket
+start_usbipd() {
+  run usbipd -D --pid=/tmp/usbipd.pid
+  wait_for 10 tcp_listening 3240 || fail "usbipd does not listen on 3240"
+}
+stop_usbipd() {
+  [ -f /tmp/usbipd.pid ] && kill "$(cat /tmp/usbipd.pid)" 2>/dev/null
+  rm -f /tmp/usbipd.pid
+  wait_for 10 tcp_free 3240 || true
+}
+
+# absent CMD...: succeeds when CMD fails (for wait_for)
+absent() { ! "$@"; }
+# driver_is BUSID DRIVER
+driver_is() { [ "$(driver_of "$1")" = "$2" ]; }
