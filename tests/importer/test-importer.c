@@ -1,0 +1,362 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * UsbipImporter against a scripted peer on loopback: every reply status, replies split into
+ * many segments, short replies, a wrong bus ID in the reply, a peer that never answers (the
+ * deadline fires), a refused connection, cancellation.
+ */
+#include "config.h"
+
+#include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include "fake-kernel.h"
+#include "test-util.h"
+#include "usbip-vhci-backend.h"
+
+typedef struct {
+  GSocket *listener;
+  guint16 port;
+  GBytes *reply;      /* what the peer answers */
+  gsize segment;      /* bytes per send; 0 = all at once */
+  guint delay_us;     /* between segments */
+  gboolean silent;    /* never answer, hold the connection */
+  gchar request[64];  /* what the peer received */
+  gsize request_len;
+  volatile gint done;
+} Peer;
+
+static gpointer
+peer_thread (gpointer data)
+{
+  Peer *p = data;
+  g_autoptr (GSocket) conn = g_socket_accept (p->listener, NULL, NULL);
+  gsize len;
+  const guint8 *b;
+
+  g_assert_nonnull (conn);
+  g_socket_set_timeout (conn, 5);
+  g_socket_set_option (conn, IPPROTO_TCP, TCP_NODELAY, 1, NULL); /* really send tiny segments */
+  gssize got = g_socket_receive (conn, p->request, sizeof p->request, NULL, NULL);
+
+  p->request_len = got > 0 ? (gsize) got : 0;
+  if (p->silent)
+    {
+      gchar c;
+      g_socket_receive (conn, &c, 1, NULL, NULL); /* until the importer gives up */
+    }
+  else if (p->reply != NULL)
+    {
+      b = g_bytes_get_data (p->reply, &len);
+      for (gsize off = 0; off < len;)
+        {
+          gsize n = p->segment ? MIN (p->segment, len - off) : len - off;
+          test_util_send (conn, b + off, n);
+          off += n;
+          if (p->delay_us)
+            g_usleep (p->delay_us);
+        }
+    }
+  g_atomic_int_set (&p->done, 1);
+  return NULL;
+}
+
+typedef struct {
+  volatile gint done;
+  GAsyncResult *result;
+} Wait;
+
+static void
+wait_cb (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Wait *w = data;
+  w->result = g_object_ref (result);
+  g_atomic_int_set (&w->done, 1);
+}
+
+static UsbipDeviceInfo *
+sample_device (const gchar *busid)
+{
+  UsbipDeviceInfo *d = usbip_device_info_new ();
+
+  g_strlcpy (d->path, "/sys/devices/pci0000:00/0000:00:14.0/usb1/1-1", sizeof d->path);
+  g_strlcpy (d->busid, busid, sizeof d->busid);
+  d->busnum = 1;
+  d->devnum = 4;
+  d->speed = USBIP_SPEED_HIGH;
+  d->idVendor = 0x0781;
+  d->idProduct = 0x5567;
+  d->bNumConfigurations = 1;
+  return d;
+}
+
+typedef struct {
+  FakeKernel *fk;
+  UsbipImporter *importer;
+  Peer peer;
+  GThread *thread;
+  UsbipRemote *remote;
+} Fixture;
+
+static void
+setup (Fixture *f, gconstpointer data)
+{
+  g_autoptr (UsbipVhciBackend) vhci = NULL;
+  g_autoptr (UsbipSocketOptions) opts = usbip_socket_options_new ();
+
+  f->fk = fake_kernel_new ();
+  fake_kernel_add_vhci (f->fk, 1, 2);
+  vhci = usbip_vhci_backend_new (fake_kernel_get_sysfs (f->fk));
+  f->importer = usbip_importer_new (USBIP_IMPORT_BACKEND (vhci), NULL);
+  opts->read_timeout_ms = 500;
+  usbip_importer_set_socket_options (f->importer, opts);
+  f->peer.listener = test_util_listen (&f->peer.port);
+  f->remote = usbip_remote_new ("127.0.0.1", f->peer.port);
+}
+
+static void
+teardown (Fixture *f, gconstpointer data)
+{
+  if (f->thread != NULL)
+    g_thread_join (f->thread);
+  g_clear_pointer (&f->peer.reply, g_bytes_unref);
+  g_object_unref (f->peer.listener);
+  g_object_unref (f->importer);
+  usbip_remote_free (f->remote);
+  fake_kernel_free (f->fk);
+}
+
+static void
+start_peer (Fixture *f, GByteArray *reply)
+{
+  if (reply != NULL)
+    f->peer.reply = g_byte_array_free_to_bytes (reply);
+  f->thread = g_thread_new ("peer", peer_thread, &f->peer);
+}
+
+static UsbipPortInfo *
+do_attach (Fixture *f, const gchar *busid, GError **error)
+{
+  Wait w = { 0 };
+  UsbipPortInfo *port;
+
+  usbip_importer_attach_async (f->importer, f->remote, busid, NULL, NULL, wait_cb, &w);
+  test_util_run_until (&w.done, 10000);
+  port = usbip_importer_attach_finish (f->importer, w.result, error);
+  g_object_unref (w.result);
+  return port;
+}
+
+static GPtrArray *
+do_list (Fixture *f, GError **error)
+{
+  Wait w = { 0 };
+  GPtrArray *devices;
+
+  usbip_importer_list_devices_async (f->importer, f->remote, NULL, wait_cb, &w);
+  test_util_run_until (&w.done, 10000);
+  devices = usbip_importer_list_devices_finish (f->importer, w.result, error);
+  g_object_unref (w.result);
+  return devices;
+}
+
+static void
+test_attach_ok_segmented (Fixture *f, gconstpointer data)
+{
+  GByteArray *reply = g_byte_array_new ();
+  g_autoptr (UsbipDeviceInfo) dev = sample_device ("1-1");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (UsbipPortInfo) port = NULL;
+  g_autofree gchar *host = NULL, *service = NULL, *busid = NULL;
+  gint sockfd = -1;
+
+  usbip_encode_op_rep_import (reply, USBIP_ST_OK, dev);
+  f->peer.segment = 7; /* 320 bytes in 46 segments */
+  f->peer.delay_us = 1000;
+  start_peer (f, reply);
+  port = do_attach (f, "1-1", &error);
+  g_assert_no_error (error);
+  /* the request on the wire: OP_REQ_IMPORT + 32-byte busid */
+  g_assert_cmpuint (f->peer.request_len, ==, 40);
+  g_assert_cmpmem (f->peer.request, 4, ((const gchar[]){ 0x01, 0x11, (gchar) 0x80, 0x03 }), 4);
+  g_assert_cmpstr (f->peer.request + 8, ==, "1-1");
+  g_assert_cmpuint (port->port, ==, 0);
+  g_assert_cmphex (port->devid, ==, 0x00010004);
+  g_assert_true (fake_kernel_vhci_port_used (f->fk, 0, &sockfd));
+  g_assert_cmpint (sockfd, >, 2);
+  g_assert_true (usbip_sysfs_read_port_record (fake_kernel_get_sysfs (f->fk), 0, &host, &service, &busid, NULL));
+  g_assert_cmpstr (host, ==, "127.0.0.1");
+  g_assert_cmpstr (busid, ==, "1-1");
+}
+
+static void
+test_attach_statuses (Fixture *f, gconstpointer data)
+{
+  static const struct {
+    guint32 status;
+    gint code;
+    const gchar *mentions;
+  } cases[] = {
+    { USBIP_ST_NA, USBIP_ERROR_NOT_AVAILABLE, "bind" },
+    { USBIP_ST_DEV_BUSY, USBIP_ERROR_DEVICE_BUSY, "busy" },
+    { USBIP_ST_DEV_ERR, USBIP_ERROR_DEVICE_ERROR, "replug" },
+    { USBIP_ST_NODEV, USBIP_ERROR_NO_DEVICE, "list -r" },
+    { USBIP_ST_ERROR, USBIP_ERROR_REMOTE_ERROR, "log" },
+    { 77, USBIP_ERROR_PROTOCOL, "unknown status" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      GByteArray *reply = g_byte_array_new ();
+      g_autoptr (GError) error = NULL;
+
+      usbip_encode_op_rep_import (reply, cases[i].status, NULL);
+      f->peer.done = 0;
+      start_peer (f, reply);
+      g_assert_null (do_attach (f, "1-1", &error));
+      g_test_message ("status %u: %s", cases[i].status, error->message);
+      g_assert_error (error, USBIP_ERROR, cases[i].code);
+      g_assert_nonnull (strstr (error->message, cases[i].mentions));
+      g_thread_join (f->thread);
+      f->thread = NULL;
+      g_clear_pointer (&f->peer.reply, g_bytes_unref);
+      g_assert_false (fake_kernel_vhci_port_used (f->fk, 0, NULL));
+    }
+}
+
+static void
+test_attach_wrong_busid (Fixture *f, gconstpointer data)
+{
+  GByteArray *reply = g_byte_array_new ();
+  g_autoptr (UsbipDeviceInfo) dev = sample_device ("2-2");
+  g_autoptr (GError) error = NULL;
+
+  usbip_encode_op_rep_import (reply, USBIP_ST_OK, dev);
+  start_peer (f, reply);
+  g_assert_null (do_attach (f, "1-1", &error));
+  g_assert_error (error, USBIP_ERROR, USBIP_ERROR_PROTOCOL);
+  g_assert_nonnull (strstr (error->message, "2-2"));
+  g_assert_false (fake_kernel_vhci_port_used (f->fk, 0, NULL));
+}
+
+static void
+test_attach_short_reply (Fixture *f, gconstpointer data)
+{
+  GByteArray *reply = g_byte_array_new ();
+  g_autoptr (UsbipDeviceInfo) dev = sample_device ("1-1");
+  g_autoptr (GError) error = NULL;
+
+  usbip_encode_op_rep_import (reply, USBIP_ST_OK, dev);
+  g_byte_array_set_size (reply, 100); /* then the peer closes */
+  start_peer (f, reply);
+  g_assert_null (do_attach (f, "1-1", &error));
+  g_assert_error (error, USBIP_ERROR, USBIP_ERROR_CONNECTION);
+  g_assert_nonnull (strstr (error->message, "closed"));
+}
+
+static void
+test_silent_peer_deadline (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  gint64 start = g_get_monotonic_time ();
+
+  f->peer.silent = TRUE;
+  start_peer (f, NULL);
+  g_assert_null (do_attach (f, "1-1", &error));
+  g_assert_error (error, USBIP_ERROR, USBIP_ERROR_TIMEOUT);
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 450000);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 3000000);
+}
+
+static void
+test_list_segmented (Fixture *f, gconstpointer data)
+{
+  GByteArray *reply = g_byte_array_new ();
+  g_autoptr (GPtrArray) devs = g_ptr_array_new_with_free_func ((GDestroyNotify) usbip_device_info_free);
+  g_autoptr (GPtrArray) got = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_ptr_array_add (devs, sample_device ("1-1"));
+  g_ptr_array_add (devs, sample_device ("1-2"));
+  usbip_encode_op_rep_devlist (reply, USBIP_ST_OK, devs);
+  f->peer.segment = 1; /* byte by byte */
+  start_peer (f, reply);
+  got = do_list (f, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (got->len, ==, 2);
+  g_assert_cmpstr (((UsbipDeviceInfo *) g_ptr_array_index (got, 1))->busid, ==, "1-2");
+  g_assert_cmpuint (f->peer.request_len, ==, 8);
+}
+
+static void
+test_list_hostile_count (Fixture *f, gconstpointer data)
+{
+  GByteArray *reply = g_byte_array_new ();
+  g_autoptr (GError) error = NULL;
+  const guint8 huge[] = { 0x01, 0x11, 0x00, 0x05, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff };
+
+  g_byte_array_append (reply, huge, sizeof huge);
+  start_peer (f, reply);
+  g_assert_null (do_list (f, &error));
+  g_assert_error (error, USBIP_ERROR, USBIP_ERROR_PROTOCOL);
+}
+
+static void
+test_connection_refused (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (UsbipRemote) closed = NULL;
+  guint16 port;
+  GSocket *s = test_util_listen (&port);
+
+  g_object_unref (s); /* nobody listens there now */
+  closed = usbip_remote_new ("127.0.0.1", port);
+  usbip_remote_free (f->remote);
+  f->remote = g_steal_pointer (&closed);
+  g_assert_null (do_list (f, &error));
+  g_assert_error (error, USBIP_ERROR, USBIP_ERROR_CONNECTION);
+  g_assert_nonnull (strstr (error->message, "refused"));
+}
+
+static void
+test_cancel (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GCancellable) cancel = g_cancellable_new ();
+  g_autoptr (GError) error = NULL;
+  Wait w = { 0 };
+
+  /* nobody accepts: the connection sits in the listen backlog */
+  usbip_importer_attach_async (f->importer, f->remote, "1-1", NULL, cancel, wait_cb, &w);
+  g_cancellable_cancel (cancel);
+  test_util_run_until (&w.done, 5000);
+  g_assert_null (usbip_importer_attach_finish (f->importer, w.result, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_object_unref (w.result);
+}
+
+static void
+test_bad_busid_argument (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_null (do_attach (f, "not a busid!", &error));
+  g_assert_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+#define T(name, fn) g_test_add (name, Fixture, NULL, setup, fn, teardown)
+  T ("/importer/attach-ok-segmented", test_attach_ok_segmented);
+  T ("/importer/attach-statuses", test_attach_statuses);
+  T ("/importer/attach-wrong-busid", test_attach_wrong_busid);
+  T ("/importer/attach-short-reply", test_attach_short_reply);
+  T ("/importer/silent-peer-deadline", test_silent_peer_deadline);
+  T ("/importer/list-segmented", test_list_segmented);
+  T ("/importer/list-hostile-count", test_list_hostile_count);
+  T ("/importer/connection-refused", test_connection_refused);
+  T ("/importer/cancel", test_cancel);
+  T ("/importer/bad-busid-argument", test_bad_busid_argument);
+  return g_test_run ();
+}
