@@ -204,6 +204,11 @@ read_done (GObject *source, GAsyncResult *result, gpointer data)
   gssize n;
 
   n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
+  if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED))
+    {
+      g_clear_error (&error);
+      n = 0; /* a reset is a close that says nothing more */
+    }
   if (n < 0)
     {
       usbip_deadline_fix_error (rf->deadline, &error, "waiting for a reply");
@@ -214,8 +219,9 @@ read_done (GObject *source, GAsyncResult *result, gpointer data)
   if (n == 0)
     {
       g_task_return_new_error (task, USBIP_ERROR, USBIP_ERROR_CONNECTION,
-                               "the peer closed the connection in the middle of a message "
-                               "(%u bytes received); see the peer's log for why",
+                               "the peer closed the connection before a whole message arrived "
+                               "(%u bytes received): it may refuse this client by policy "
+                               "(e.g. usbipcored --allow-cidr); see the peer's log for why",
                                rf->buffer->len);
       return;
     }

@@ -1,33 +1,68 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
-#include <libudev.h>
+#include <string.h>
+
 #include <json-glib/json-glib.h>
 
 #include "usbip-tool-output.h"
 
+/* usb.ids, as upstream `usbip` reads it: "vvvv  Vendor" then "\tpppp  Product" lines */
+static gboolean
+lookup_usb_ids (guint16 vid, guint16 pid, gchar **vendor, gchar **product)
+{
+  static const gchar *const paths[] = { "/usr/share/hwdata/usb.ids", "/usr/share/misc/usb.ids" };
+  const gchar *override = g_getenv ("USBIP_USB_IDS");
+  g_autofree gchar *text = NULL;
+  g_auto (GStrv) lines = NULL;
+  gboolean in_vendor = FALSE;
+
+  if (override != NULL)
+    g_file_get_contents (override, &text, NULL, NULL);
+  for (guint i = 0; text == NULL && override == NULL && i < G_N_ELEMENTS (paths); i++)
+    g_file_get_contents (paths[i], &text, NULL, NULL);
+  if (text == NULL)
+    return FALSE;
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      const gchar *l = lines[i];
+      guint64 id;
+
+      if (l[0] == '#' || l[0] == '\0')
+        continue;
+      if (l[0] != '\t')
+        {
+          if (in_vendor || g_str_has_prefix (l, "C "))
+            break; /* past our vendor, or into the class list */
+          g_autofree gchar *hex = g_strndup (l, 4);
+          if (strlen (l) > 6 && g_ascii_string_to_unsigned (hex, 16, 0, 0xffff, &id, NULL) && id == vid)
+            {
+              *vendor = g_strstrip (g_strdup (l + 4));
+              in_vendor = TRUE;
+            }
+          continue;
+        }
+      if (in_vendor && l[1] != '\t' && strlen (l) > 7)
+        {
+          g_autofree gchar *hex = g_strndup (l + 1, 4);
+          if (g_ascii_string_to_unsigned (hex, 16, 0, 0xffff, &id, NULL) && id == pid)
+            {
+              *product = g_strstrip (g_strdup (l + 5));
+              break;
+            }
+        }
+    }
+  return *vendor != NULL;
+}
+
 gchar *
 usbip_tool_device_names (guint16 vid, guint16 pid)
 {
-  struct udev *udev = udev_new ();
-  struct udev_hwdb *hwdb = udev != NULL ? udev_hwdb_new (udev) : NULL;
   g_autofree gchar *vendor = NULL;
   g_autofree gchar *product = NULL;
-  g_autofree gchar *modalias = g_strdup_printf ("usb:v%04Xp%04X*", vid, pid);
-  struct udev_list_entry *e;
 
-  if (hwdb != NULL)
-    udev_list_entry_foreach (e, udev_hwdb_get_properties_list_entry (hwdb, modalias, 0))
-      {
-        if (g_strcmp0 (udev_list_entry_get_name (e), "ID_VENDOR_FROM_DATABASE") == 0)
-          vendor = g_strdup (udev_list_entry_get_value (e));
-        else if (g_strcmp0 (udev_list_entry_get_name (e), "ID_MODEL_FROM_DATABASE") == 0)
-          product = g_strdup (udev_list_entry_get_value (e));
-      }
-  if (hwdb != NULL)
-    udev_hwdb_unref (hwdb);
-  if (udev != NULL)
-    udev_unref (udev);
+  lookup_usb_ids (vid, pid, &vendor, &product);
   return g_strdup_printf ("%s : %s (%04x:%04x)", vendor ? vendor : "unknown vendor",
                           product ? product : "unknown product", vid, pid);
 }
@@ -270,6 +305,20 @@ usbip_tool_print_ports (UsbipToolOutput *o, GPtrArray *ports)
                               p->status == USBIP_PORT_STATUS_USED ? "Port in Use"
                               : p->status == USBIP_PORT_STATUS_ERROR ? "Port Error" : "Not Assigned",
                               usbip_speed_to_string (p->speed));
+      if (p->local_busid[0])
+        {
+          /* the imported device as it enumerated here, as upstream shows it */
+          UsbipSysfs *sysfs = usbip_sysfs_get_default ();
+          g_autofree gchar *vid_path = g_strdup_printf ("/sys/bus/usb/devices/%s/idVendor", p->local_busid);
+          g_autofree gchar *pid_path = g_strdup_printf ("/sys/bus/usb/devices/%s/idProduct", p->local_busid);
+          guint64 vid, pid;
+
+          if (usbip_sysfs_read_uint (sysfs, vid_path, 16, &vid, NULL) && usbip_sysfs_read_uint (sysfs, pid_path, 16, &pid, NULL))
+            {
+              g_autofree gchar *names = usbip_tool_device_names ((guint16) vid, (guint16) pid);
+              g_string_append_printf (o->out, "       %s\n", names);
+            }
+        }
       if (p->remote_host != NULL)
         g_string_append_printf (o->out, "       %s -> usbip://%s:%s/%s\n", p->local_busid[0] ? p->local_busid : "?",
                                 p->remote_host, p->remote_port ? p->remote_port : "3240",

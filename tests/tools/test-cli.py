@@ -1,0 +1,317 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""usbip-tool and usbipcored as a user runs them: golden human output, JSON Lines validated
+against docs/usbip-tool.schema.json, exit codes, daemon flags, reload, drain, structured
+logs and systemd socket activation. Runs both binaries against a fake sysfs tree
+(USBIP_SYSFS_ROOT). Prints TAP."""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import jsonschema
+
+TOOL, DAEMON, SRCDIR, SCHEMA = sys.argv[1:5]
+GOLDEN = os.path.join(SRCDIR, "golden")
+UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
+results = []
+
+
+def test(fn):
+    results.append(fn)
+    return fn
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def put(root, path, content=""):
+    full = os.path.join(root, path.lstrip("/"))
+    os.makedirs(os.path.dirname(full), exist_ok=True)
+    with open(full, "w") as f:
+        f.write(content)
+
+
+def link(root, path, target):
+    full = os.path.join(root, path.lstrip("/"))
+    os.makedirs(os.path.dirname(full), exist_ok=True)
+    os.symlink(os.path.join(root, target.lstrip("/")), full)
+
+
+def make_tree(root):
+    """usbip-host loaded; 1-1 bound to it and available; 1-2 on its usual driver; one
+    controller of vhci_hcd with port 0 used by an attachment recorded upstream's way."""
+    for a in ("bind", "unbind", "rebind", "match_busid"):
+        put(root, "/sys/bus/usb/drivers/usbip-host/" + a)
+    devs = {"1-1": ("1d6b", "0104", "480", "usbip-host"), "1-2": ("0781", "5567", "5000", "usb-storage")}
+    for busid, (vid, pid, speed, driver) in devs.items():
+        d = "/sys/devices/pci0000:00/0000:00:14.0/usb1/" + busid
+        attrs = dict(busnum="1", devnum=busid[-1], speed=speed, idVendor=vid, idProduct=pid, bcdDevice="0100",
+                     bDeviceClass="00", bDeviceSubClass="00", bDeviceProtocol="00", bConfigurationValue="1",
+                     bNumConfigurations="1", bNumInterfaces=" 1")
+        if driver == "usbip-host":
+            attrs.update(usbip_status="1", usbip_sockfd="", bConfigurationValue="", bNumInterfaces="")
+        for k, v in attrs.items():
+            put(root, f"{d}/{k}", v + "\n")
+        for k, v in dict(bInterfaceClass="08", bInterfaceSubClass="06", bInterfaceProtocol="50").items():
+            put(root, f"{d}/{busid}:1.0/{k}", v + "\n")
+        link(root, "/sys/bus/usb/devices/" + busid, d)
+        os.makedirs(os.path.join(root, "sys/bus/usb/drivers", driver), exist_ok=True)
+        link(root, f"/sys/bus/usb/devices/{busid}/driver", "/sys/bus/usb/drivers/" + driver)
+    vhci = "/sys/devices/platform/vhci_hcd.0"
+    put(root, vhci + "/nports", "4\n")
+    put(root, vhci + "/attach")
+    put(root, vhci + "/detach")
+    put(root, vhci + "/status",
+        "hub port sta spd dev      sockfd local_busid\n"
+        "hs  0000 006 003 00010002 000005 3-1\n"
+        "hs  0001 004 000 00000000 000000 0-0\n"
+        "ss  0002 004 000 00000000 000000 0-0\n"
+        "ss  0003 004 000 00000000 000000 0-0\n")
+    put(root, "/var/run/vhci_hcd/port0", "192.0.2.7 3240 1-1\n")
+    for k, v in dict(idVendor="1d6b", idProduct="0104").items():
+        put(root, f"/sys/devices/platform/vhci_hcd.0/usb3/3-1/{k}", v + "\n")
+    link(root, "/sys/bus/usb/devices/3-1", "/sys/devices/platform/vhci_hcd.0/usb3/3-1")
+
+
+ROOT = tempfile.mkdtemp(prefix="usbip-cli-")
+make_tree(ROOT)
+put(ROOT, "/none.conf", "# empty: defaults\n")
+ENV = dict(os.environ, USBIP_SYSFS_ROOT=ROOT, USBIP_VHCI_STATE_DIR=os.path.join(ROOT, "var/run/vhci_hcd"),
+           USBIP_USB_IDS=os.path.join(SRCDIR, "usb.ids"), USBIP_CONFIG=os.path.join(ROOT, "none.conf"),
+           LC_ALL="C")
+with open(SCHEMA) as f:
+    VALIDATOR = jsonschema.Draft202012Validator(json.load(f))
+
+
+def tool(*args, env=None):
+    p = subprocess.run([TOOL, *args], capture_output=True, text=True, env=env or ENV, timeout=30)
+    return p.returncode, p.stdout.replace(ROOT, "<root>"), p.stderr.replace(ROOT, "<root>")
+
+
+def json_lines(text):
+    objs = [json.loads(line) for line in text.splitlines()]
+    for o in objs:
+        VALIDATOR.validate(o)
+    return objs
+
+
+def golden(name, text):
+    path = os.path.join(GOLDEN, name)
+    if UPDATE:
+        with open(path, "w") as f:
+            f.write(text)
+    with open(path) as f:
+        expected = f.read()
+    assert text == expected, f"{name} differs:\n--- expected\n{expected}--- got\n{text}"
+
+
+class Daemon:
+    def __init__(self, *args, env=None, port=None):
+        self.port = port or free_port()
+        self.args = [DAEMON, "--listen", f"127.0.0.1:{self.port}", *args]
+        self.p = subprocess.Popen(self.args, env=env or ENV, stderr=subprocess.PIPE, text=True)
+        wait_listening(self.port)
+
+    def stop(self, sig=signal.SIGTERM):
+        self.p.send_signal(sig)
+        _, err = self.p.communicate(timeout=20)
+        return self.p.returncode, err
+
+
+def wait_listening(port, timeout=10):
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError(f"nothing listens on {port}")
+
+
+@test
+def version():
+    rc, out, _ = tool("version")
+    assert rc == 0 and out.startswith("usbip-tool (usbipcore) "), out
+    rc, out, _ = tool("--json", "version")
+    assert rc == 0 and json_lines(out)[0]["type"] == "version"
+
+
+@test
+def usage_errors_exit_2():
+    for args in (["frobnicate"], ["attach", "-r", "h"], ["detach", "-p", "x"], ["list"], ["--bogus"]):
+        rc, _, err = tool(*args)
+        assert rc == 2, (args, rc)
+        assert "usbip-tool --help" in err, err
+
+
+@test
+def list_remote_golden_and_json():
+    d = Daemon()
+    try:
+        rc, out, err = tool("--tcp-port", str(d.port), "list", "-r", "127.0.0.1")
+        assert rc == 0, err
+        golden("list-remote.txt", out)
+        rc, out, _ = tool("--json", "--tcp-port", str(d.port), "list", "-r", "127.0.0.1")
+        objs = json_lines(out)
+        assert [o["busid"] for o in objs] == ["1-1"]  # 1-2 is not bound: not offered
+        assert objs[0]["vendor_id"] == "1d6b" and objs[0]["speed"] == "high"
+    finally:
+        d.stop()
+
+
+@test
+def list_local_forms():
+    rc, out, _ = tool("list", "-l")
+    assert rc == 0
+    golden("list-local.txt", out)
+    rc, out, _ = tool("list", "-l", "-p")
+    assert rc == 0
+    golden("list-local-parsable.txt", out)
+    rc, out, _ = tool("--json", "list", "-l")
+    # like upstream, devices imported through vhci (3-1) are local devices too
+    assert [o["busid"] for o in json_lines(out)] == ["1-1", "1-2", "3-1"]
+
+
+@test
+def port_golden_and_json():
+    rc, out, err = tool("port")
+    assert rc == 0, err
+    golden("port.txt", out)
+    rc, out, _ = tool("--json", "port")
+    objs = json_lines(out)
+    assert len(objs) == 1 and objs[0]["remote_host"] == "192.0.2.7" and objs[0]["remote_busid"] == "1-1"
+
+
+@test
+def attach_errors_have_exit_codes():
+    d = Daemon()
+    try:
+        rc, out, err = tool("--json", "--tcp-port", str(d.port), "attach", "-r", "127.0.0.1", "-b", "9-9")
+        assert rc == 3, (rc, err)
+        e = json_lines(out)[0]
+        assert e["kind"] == "not-found" and "ST_NODEV" in e["message"], e
+    finally:
+        d.stop()
+    rc, _, err = tool("--tcp-port", str(free_port()), "attach", "-r", "127.0.0.1", "-b", "1-1")
+    assert rc == 8 and "connection refused" in err, err
+    rc, _, err = tool("--tcp-port", str(free_port()), "list", "-r", "127.0.0.1")
+    assert rc == 8, err
+
+
+@test
+def module_missing_exit_6():
+    empty = tempfile.mkdtemp(prefix="usbip-empty-")
+    env = dict(ENV, USBIP_SYSFS_ROOT=empty)
+    rc, _, err = tool("port", env=env)
+    assert rc == 6 and "modprobe vhci-hcd" in err, err
+    rc, _, err = tool("bind", "-b", "1-1", env=env)
+    assert rc == 6 and "modprobe usbip-host" in err, err
+    shutil.rmtree(empty)
+
+
+@test
+def bind_unknown_busid_exit_3():
+    rc, _, err = tool("bind", "-b", "7-7")
+    assert rc == 3 and "7-7" in err, err
+
+
+@test
+def daemon_flags():
+    p = subprocess.run([DAEMON, "--bogus"], capture_output=True, text=True, env=ENV)
+    assert p.returncode == 2 and "--help" in p.stderr
+    p = subprocess.run([DAEMON, "--version"], capture_output=True, text=True, env=ENV)
+    assert p.returncode == 0 and p.stdout.startswith("usbipcored ")
+    d = Daemon()
+    try:  # the port is taken: exit 3 with the reason
+        p = subprocess.run([DAEMON, "--listen", f"127.0.0.1:{d.port}"], capture_output=True, text=True, env=ENV,
+                           timeout=10)
+        assert p.returncode == 3 and "in use" in p.stderr, p.stderr
+    finally:
+        d.stop()
+
+
+@test
+def daemon_json_log_and_drain():
+    d = Daemon("--log-format", "json", "--debug")
+    tool("--tcp-port", str(d.port), "list", "-r", "127.0.0.1")
+    rc, err = d.stop(signal.SIGTERM)
+    assert rc == 0, err
+    records = [json.loads(line) for line in err.splitlines()]
+    assert all("ts" in r and "level" in r and "message" in r for r in records)
+    sessions = [r for r in records if r.get("op") == "OP_REQ_DEVLIST" and "duration_ms" in r]
+    assert sessions and sessions[0]["peer"].startswith("127.0.0.1:") and sessions[0]["status"] == 0, records
+    assert any("drained" in r["message"] for r in records)
+
+
+@test
+def daemon_reload_applies_policy():
+    conf = os.path.join(ROOT, "reload.conf")
+    with open(conf, "w") as f:
+        f.write("[daemon]\nallow-cidr=127.0.0.0/8\n")
+    d = Daemon("--config", conf)
+    try:
+        rc, _, err = tool("--tcp-port", str(d.port), "list", "-r", "127.0.0.1")
+        assert rc == 0, err
+        with open(conf, "w") as f:
+            f.write("[daemon]\nallow-cidr=10.0.0.0/8\n")
+        d.p.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
+        rc, _, err = tool("--tcp-port", str(d.port), "list", "-r", "127.0.0.1")
+        assert rc == 8 and "closed" in err, (rc, err)
+    finally:
+        rc, err = d.stop()
+    assert "connection refused by rule allow-cidr" in err, err
+    assert "configuration reloaded" in err
+
+
+@test
+def daemon_bad_config_exit_2():
+    conf = os.path.join(ROOT, "bad.conf")
+    with open(conf, "w") as f:
+        f.write("[daemon]\nmax-sessions=lots\n")
+    p = subprocess.run([DAEMON, "--config", conf], capture_output=True, text=True, env=ENV, timeout=10)
+    assert p.returncode == 2 and "[daemon] max-sessions" in p.stderr and "expected" in p.stderr, p.stderr
+
+
+@test
+def socket_activation():
+    activate = shutil.which("systemd-socket-activate") or "/usr/bin/systemd-socket-activate"
+    assert os.path.exists(activate), "systemd-socket-activate missing: run scripts/install-deps.sh"
+    port = free_port()
+    # systemd-socket-activate clears the environment: pass ours on explicitly
+    passenv = [f"-E{k}" for k in ENV if k.startswith("USBIP_") or k in ("LD_LIBRARY_PATH", "LC_ALL")]
+    p = subprocess.Popen([activate, "-l", f"127.0.0.1:{port}", "--fdname=usbip", *passenv, DAEMON], env=ENV,
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        wait_listening(port)
+        rc, out, err = tool("--json", "--tcp-port", str(port), "list", "-r", "127.0.0.1")
+        assert rc == 0 and json_lines(out)[0]["busid"] == "1-1", err
+    finally:
+        p.send_signal(signal.SIGTERM)
+        _, err = p.communicate(timeout=20)
+    assert "socket-activated" in err, err
+
+
+print(f"1..{len(results)}")
+failed = 0
+for i, fn in enumerate(results, 1):
+    try:
+        fn()
+        print(f"ok {i} - {fn.__name__}")
+    except Exception as e:  # noqa: BLE001 - report every failure as TAP
+        failed += 1
+        print(f"not ok {i} - {fn.__name__}")
+        for line in str(e).splitlines() or [repr(e)]:
+            print(f"# {line}")
+shutil.rmtree(ROOT, ignore_errors=True)
+sys.exit(1 if failed else 0)
