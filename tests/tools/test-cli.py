@@ -279,8 +279,17 @@ def daemon_bad_config_exit_2():
     conf = os.path.join(ROOT, "bad.conf")
     with open(conf, "w") as f:
         f.write("[daemon]\nmax-sessions=lots\n")
-    p = subprocess.run([DAEMON, "--config", conf], capture_output=True, text=True, env=ENV, timeout=10)
+    p = subprocess.run([DAEMON, "--check-config", "--config", conf], capture_output=True, text=True, env=ENV,
+                       timeout=10)
     assert p.returncode == 2 and "[daemon] max-sessions" in p.stderr and "expected" in p.stderr, p.stderr
+
+
+@test
+def shipped_example_config_is_valid():
+    example = os.path.join(SRCDIR, "..", "..", "contrib", "usbipcore.conf")
+    p = subprocess.run([DAEMON, "--check-config", "--config", example], capture_output=True, text=True, env=ENV)
+    assert p.returncode == 0 and "valid" in p.stdout, p.stdout + p.stderr
+    assert "unknown key" not in p.stderr, p.stderr  # every key in it is a real one
 
 
 @test

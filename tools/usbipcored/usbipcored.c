@@ -26,7 +26,7 @@
 
 typedef struct {
   /* command line; unset values are -1 / NULL and fall back to the config file */
-  gboolean ipv4, ipv6, device_mode, daemonize, debug, version;
+  gboolean ipv4, ipv6, device_mode, daemonize, debug, version, check_config;
   gint tcp_port;
   gchar *pid_file;
   gboolean want_pid;
@@ -82,6 +82,7 @@ static const GOptionEntry entries[] = {
   { "handshake-timeout", 0, 0, G_OPTION_ARG_INT, &d.handshake_timeout_ms, "Milliseconds a client may take to send its request (default 10000)", "MS" },
   { "shutdown-timeout", 0, 0, G_OPTION_ARG_INT, &d.shutdown_timeout_ms, "Milliseconds to let handshakes finish on SIGTERM (default 5000)", "MS" },
   { "log-format", 0, 0, G_OPTION_ARG_STRING, &d.log_format, "text, json or journal (default: journal under systemd, else text)", "FORMAT" },
+  { "check-config", 0, 0, G_OPTION_ARG_NONE, &d.check_config, "Validate the configuration and the flags, then exit (0 valid, 2 not)", NULL },
   { "version", 'v', 0, G_OPTION_ARG_NONE, &d.version, "Print the version and exit", NULL },
   { NULL }
 };
@@ -330,6 +331,11 @@ main (int argc, char **argv)
     {
       g_printerr ("usbipcored: %s\n", error->message);
       return EXIT_USAGE;
+    }
+  if (d.check_config)
+    {
+      printf ("%s: valid\n", usbip_config_get_path (d.config));
+      return 0;
     }
 
   if (d.daemonize && daemon (0, 0) < 0)

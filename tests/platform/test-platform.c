@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Plugin registry (modules from a directory, builtin, disabled, refused) and keyfile config. */
+#include "config.h"
+
+#include <string.h>
+
+#include <usbipcore.h>
+
+#ifdef TEST_BUILTIN
+#include "usbip-builtin-plugins.h"
+#endif
+
+static UsbipPluginInfo *
+find_info (GPtrArray *list, const gchar *name)
+{
+  for (guint i = 0; i < list->len; i++)
+    {
+      UsbipPluginInfo *info = g_ptr_array_index (list, i);
+      if (g_str_equal (info->name, name))
+        return info;
+    }
+  return NULL;
+}
+
+#ifndef TEST_BUILTIN
+static void
+test_modules_from_dir (void)
+{
+  g_autoptr (UsbipPluginRegistry) reg = usbip_plugin_registry_new (NULL, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) list = NULL;
+
+  /* USBIP_PLUGIN_DIR points at this build's plugin directories (set by meson) */
+  g_assert_true (usbip_plugin_registry_load (reg, &error));
+  g_assert_no_error (error);
+  list = usbip_plugin_registry_list (reg);
+  for (const gchar *const *n = (const gchar *const[]){ "vhci", "host", "vudc", NULL }; *n; n++)
+    {
+      UsbipPluginInfo *info = find_info (list, *n);
+      if (info == NULL)
+        g_error ("plugin %s not listed", *n);
+      g_assert_cmpint (info->state, ==, USBIP_PLUGIN_STATE_LOADED);
+      g_assert_true (g_str_has_suffix (info->path, ".so"));
+    }
+  g_assert_nonnull (usbip_plugin_registry_get_import_backend (reg, "vhci", &error));
+  g_assert_nonnull (usbip_plugin_registry_get_export_backend (reg, "host", &error));
+  g_assert_nonnull (usbip_plugin_registry_get_export_backend (reg, "vudc", &error));
+  g_assert_null (usbip_plugin_registry_get_export_backend (reg, "nope", &error));
+  g_assert_error (error, USBIP_ERROR, USBIP_ERROR_PLUGIN);
+}
+
+static void
+test_wrong_abi_refused (void)
+{
+  g_autoptr (UsbipPluginRegistry) reg = usbip_plugin_registry_new (NULL, NULL);
+  g_autoptr (GError) error = NULL;
+
+  g_assert_false (usbip_plugin_registry_load_module (reg, g_getenv ("WRONG_ABI_PLUGIN"), &error));
+  g_assert_error (error, USBIP_ERROR, USBIP_ERROR_PLUGIN);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "ABI"));
+  g_clear_error (&error);
+  g_assert_false (usbip_plugin_registry_load_module (reg, g_getenv ("NO_REGISTER_PLUGIN"), &error));
+  g_assert_error (error, USBIP_ERROR, USBIP_ERROR_PLUGIN);
+  g_assert_nonnull (strstr (error->message, "usbip_plugin_register"));
+  g_clear_error (&error);
+  g_assert_false (usbip_plugin_registry_load_module (reg, "/nonexistent/libusbip-plugin-x.so", &error));
+  g_assert_error (error, USBIP_ERROR, USBIP_ERROR_PLUGIN);
+}
+
+#endif
+
+#ifdef TEST_BUILTIN
+static void
+test_builtin_and_disabled (void)
+{
+  g_autoptr (UsbipConfig) config = usbip_config_new ();
+  g_autoptr (UsbipPluginRegistry) reg = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) list = NULL;
+  const gchar *conf = "[plugins]\nenabled=vhci\n";
+
+  g_assert_true (usbip_config_load_data (config, conf, strlen (conf), &error));
+  reg = usbip_plugin_registry_new (config, NULL);
+  usbip_plugin_registry_set_plugin_dir (reg, "/nonexistent");
+  usbip_builtin_plugins_add_all (reg);
+  g_assert_true (usbip_plugin_registry_load (reg, &error));
+  list = usbip_plugin_registry_list (reg);
+  {
+    UsbipPluginInfo *vhci = find_info (list, "vhci");
+    UsbipPluginInfo *host = find_info (list, "host");
+    if (vhci == NULL || host == NULL)
+      g_error ("builtin plugins not listed");
+    g_assert_cmpint (vhci->state, ==, USBIP_PLUGIN_STATE_LOADED);
+    g_assert_cmpint (host->state, ==, USBIP_PLUGIN_STATE_DISABLED);
+  }
+  g_assert_nonnull (usbip_plugin_registry_get_import_backend (reg, "vhci", &error));
+  g_assert_null (usbip_plugin_registry_get_export_backend (reg, "host", &error));
+  g_assert_nonnull (error);
+}
+
+#endif
+
+static void
+test_config_errors (void)
+{
+  g_autoptr (UsbipConfig) config = usbip_config_new ();
+  g_autoptr (GError) error = NULL;
+  const gchar *bad = "[demo]\nsize=huge\n";
+  const gchar *unknown = "[demo]\nsize=3\ncolour=red\n";
+  static const gchar *const modes[] = { "fast", "slow", NULL };
+
+  usbip_config_register_key (config, "demo", "size", USBIP_CONFIG_TYPE_UINT, "1", NULL, 0, 10, "a size");
+  usbip_config_register_key (config, "demo", "mode", USBIP_CONFIG_TYPE_ENUM, "fast", modes, 0, 0, "a mode");
+  g_assert_cmpuint (usbip_config_get_uint (config, "demo", "size"), ==, 1); /* default in code */
+  g_assert_false (usbip_config_load_data (config, bad, strlen (bad), &error));
+  g_assert_error (error, USBIP_ERROR, USBIP_ERROR_CONFIG);
+  g_assert_nonnull (strstr (error->message, "[demo] size=huge"));
+  g_assert_nonnull (strstr (error->message, "0 to 10"));
+  g_clear_error (&error);
+
+  g_test_expect_message ("usbipcore", G_LOG_LEVEL_WARNING, "*unknown key [demo] colour*");
+  g_assert_true (usbip_config_load_data (config, unknown, strlen (unknown), &error));
+  g_test_assert_expected_messages ();
+  g_assert_cmpuint (usbip_config_get_uint (config, "demo", "size"), ==, 3);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+#ifdef TEST_BUILTIN
+  /* a builtin build must never load the modules too (two copies of the GTypes) */
+  g_test_add_func ("/plugins/builtin-and-disabled", test_builtin_and_disabled);
+#else
+  g_test_add_func ("/plugins/modules-from-dir", test_modules_from_dir);
+  g_test_add_func ("/plugins/wrong-abi-refused", test_wrong_abi_refused);
+#endif
+  g_test_add_func ("/config/errors", test_config_errors);
+  return g_test_run ();
+}
