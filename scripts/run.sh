@@ -13,4 +13,4 @@ ninja -C "$BUILD"
 if [ $# -eq 0 ]; then
   set -- --listen 127.0.0.1:3240
 fi
-exec meson devenv -C "$BUILD" usbipcored "$@"
+exec meson devenv -C "$BUILD" "$PWD/$BUILD/tools/usbipcored/usbipcored" "$@"
