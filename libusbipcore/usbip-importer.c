@@ -27,6 +27,7 @@ struct _UsbipImporter {
   UsbipImportBackend *backend; /* nullable: listing needs none */
   UsbipTransport *transport;
   UsbipSocketOptions *options;
+  GHashTable *pending; /* "host:port/busid" -> GPtrArray of GTask waiting for that attach */
 };
 
 enum {
@@ -285,6 +286,69 @@ usbip_importer_list_devices_finish (UsbipImporter *self, GAsyncResult *result, G
  *
  * Since: 0.1
  */
+static gchar *
+attach_key (const UsbipRemote *remote, const gchar *busid)
+{
+  g_autofree gchar *peer = usbip_remote_to_string (remote);
+  return g_strdup_printf ("%s/%s", peer, busid);
+}
+
+static void
+attach_shared_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  UsbipImporter *self = USBIP_IMPORTER (source);
+  g_autofree gchar *key = data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (UsbipPortInfo) port = g_task_propagate_pointer (G_TASK (result), &error);
+  g_autoptr (GPtrArray) waiters = NULL;
+
+  g_hash_table_steal_extended (self->pending, key, NULL, (gpointer *) &waiters);
+  for (guint i = 0; waiters != NULL && i < waiters->len; i++)
+    {
+      GTask *task = g_ptr_array_index (waiters, i);
+      if (port != NULL)
+        g_task_return_pointer (task, usbip_port_info_copy (port), (GDestroyNotify) usbip_port_info_free);
+      else
+        g_task_return_error (task, g_error_copy (error));
+    }
+}
+
+/* the port already carrying (remote, busid), from the port records */
+static UsbipPortInfo *
+find_attached (UsbipImporter *self, const UsbipRemote *remote, const gchar *busid)
+{
+  g_autoptr (GPtrArray) ports = NULL;
+  g_autofree gchar *service = g_strdup_printf ("%u", remote->port);
+
+  if (self->backend == NULL || (ports = usbip_import_backend_list_ports (self->backend, NULL)) == NULL)
+    return NULL;
+  for (guint i = 0; i < ports->len; i++)
+    {
+      UsbipPortInfo *p = g_ptr_array_index (ports, i);
+      if (p->status == USBIP_PORT_STATUS_USED && g_strcmp0 (p->remote_host, remote->host) == 0
+          && g_strcmp0 (p->remote_port, service) == 0 && g_strcmp0 (p->remote_busid, busid) == 0)
+        return usbip_port_info_copy (p);
+    }
+  return NULL;
+}
+
+/**
+ * usbip_importer_attach_async:
+ * @self: an importer
+ * @remote: the exporting host
+ * @busid: the device's bus ID on @remote
+ * @options: (nullable): socket options for this attach; %NULL takes the importer's
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called with the result
+ * @user_data: data for @callback
+ *
+ * Imports @busid from @remote and attaches it to a free vhci port of its speed class.
+ * Requests for a pair already attached (by anyone, as the port records tell) return that
+ * port; concurrent requests for the same pair share one operation and one port (cancelling
+ * the first request cancels the shared operation).
+ *
+ * Since: 0.1
+ */
 void
 usbip_importer_attach_async (UsbipImporter *self,
                              const UsbipRemote *remote,
@@ -295,6 +359,10 @@ usbip_importer_attach_async (UsbipImporter *self,
                              gpointer user_data)
 {
   GError *error = NULL;
+  GTask *task;
+  GPtrArray *waiters;
+  g_autofree gchar *key = NULL;
+  UsbipPortInfo *existing;
 
   g_return_if_fail (USBIP_IS_IMPORTER (self));
   g_return_if_fail (remote != NULL);
@@ -304,7 +372,27 @@ usbip_importer_attach_async (UsbipImporter *self,
       g_task_report_error (self, callback, user_data, usbip_importer_attach_async, error);
       return;
     }
-  start_op (self, remote, busid, options, cancellable, callback, user_data, usbip_importer_attach_async);
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, usbip_importer_attach_async);
+  key = attach_key (remote, busid);
+  waiters = g_hash_table_lookup (self->pending, key);
+  if (waiters != NULL)
+    {
+      g_ptr_array_add (waiters, task);
+      return;
+    }
+  existing = find_attached (self, remote, busid);
+  if (existing != NULL)
+    {
+      g_task_return_pointer (task, existing, (GDestroyNotify) usbip_port_info_free);
+      g_object_unref (task);
+      return;
+    }
+  waiters = g_ptr_array_new_with_free_func (g_object_unref);
+  g_ptr_array_add (waiters, task);
+  g_hash_table_insert (self->pending, g_strdup (key), waiters);
+  start_op (self, remote, busid, options, cancellable, attach_shared_done, g_steal_pointer (&key),
+            usbip_importer_attach_async);
 }
 
 /**
@@ -373,11 +461,27 @@ usbip_importer_list_ports (UsbipImporter *self, GError **error)
   return usbip_import_backend_list_ports (self->backend, error);
 }
 
+/**
+ * usbip_importer_get_backend:
+ * @self: an importer
+ *
+ * Returns: (transfer none) (nullable): the import backend
+ *
+ * Since: 0.1
+ */
+UsbipImportBackend *
+usbip_importer_get_backend (UsbipImporter *self)
+{
+  g_return_val_if_fail (USBIP_IS_IMPORTER (self), NULL);
+  return self->backend;
+}
+
 static void
 usbip_importer_finalize (GObject *object)
 {
   UsbipImporter *self = USBIP_IMPORTER (object);
 
+  g_hash_table_unref (self->pending);
   g_clear_object (&self->backend);
   g_clear_object (&self->transport);
   usbip_socket_options_free (self->options);
@@ -409,6 +513,7 @@ static void
 usbip_importer_init (UsbipImporter *self)
 {
   self->options = usbip_socket_options_new ();
+  self->pending = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_ptr_array_unref);
 }
 
 /**

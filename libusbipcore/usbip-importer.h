@@ -16,6 +16,7 @@ G_BEGIN_DECLS
 USBIP_PUBLIC G_DECLARE_FINAL_TYPE (UsbipImporter, usbip_importer, USBIP, IMPORTER, GObject)
 
 USBIP_PUBLIC UsbipImporter *usbip_importer_new (UsbipImportBackend *backend, UsbipTransport *transport);
+USBIP_PUBLIC UsbipImportBackend *usbip_importer_get_backend (UsbipImporter *self);
 USBIP_PUBLIC void usbip_importer_set_socket_options (UsbipImporter *self, const UsbipSocketOptions *options);
 USBIP_PUBLIC const UsbipSocketOptions *usbip_importer_get_socket_options (UsbipImporter *self);
 

@@ -107,6 +107,8 @@ tcp_connect_async (UsbipTransport *transport,
   cd->peer = usbip_remote_to_string (remote);
   g_task_set_task_data (task, cd, connect_data_free);
   g_socket_client_set_protocol (client, G_SOCKET_PROTOCOL_TCP);
+  /* no proxy lookup (libproxy can take tens of ms): USB/IP goes straight to the peer */
+  g_socket_client_set_enable_proxy (client, FALSE);
   g_socket_client_connect_async (client, addr, usbip_deadline_get_cancellable (cd->deadline), connect_done, task);
 }
 

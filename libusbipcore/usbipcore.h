@@ -22,4 +22,7 @@
 #include "usbip-policy.h"
 #include "usbip-importer.h"
 #include "usbip-exporter.h"
+#include "usbip-backoff.h"
+#include "usbip-port-monitor.h"
+#include "usbip-supervisor.h"
 #undef USBIPCORE_INSIDE

@@ -80,8 +80,7 @@ usbip_vhci_backend_list_ports (UsbipImportBackend *backend, GError **error)
   for (guint i = 0; i < ports->len; i++)
     {
       UsbipPortInfo *p = g_ptr_array_index (ports, i);
-      if (p->status == USBIP_PORT_STATUS_NULL)
-        continue;
+      /* free ports too: a record left on a free port marks a lost connection */
       usbip_sysfs_read_port_record (self->sysfs, p->port, &p->remote_host, &p->remote_port,
                                     &p->remote_busid, NULL);
     }

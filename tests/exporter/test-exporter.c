@@ -122,6 +122,19 @@ make_importer (Fixture *f)
   return usbip_importer_new (USBIP_IMPORT_BACKEND (vhci), NULL);
 }
 
+typedef struct _Raw Raw;
+struct _Raw {
+  guint16 port;
+  GBytes *send;
+  guint delay_us;   /* between bytes; 0 = all at once */
+  gboolean hold;    /* send nothing, wait for the server to close */
+  GBytes *reply;
+  gint64 elapsed_us;
+  volatile gint done;
+};
+static void raw_run (Raw *r);
+static GBytes *import_request (const gchar *busid);
+
 static void
 assert_serves_good_client (Fixture *f)
 {
@@ -169,10 +182,27 @@ test_list_and_attach (Fixture *f, gconstpointer data)
   g_clear_pointer (&devices, g_ptr_array_unref);
   devices = list_devices (importer, f->remote, &error);
   g_assert_cmpuint (devices->len, ==, 0);
-  g_assert_null (attach (importer, f->remote, "1-1", &error));
-  g_assert_error (error, USBIP_ERROR, USBIP_ERROR_DEVICE_BUSY);
-  g_assert_cmpuint (f->import_refused, ==, 1);
-  g_clear_error (&error);
+  /* attaching an attached pair again gives the same port, without asking the exporter */
+  {
+    g_autoptr (UsbipPortInfo) again = attach (importer, f->remote, "1-1", &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (again->port, ==, port->port);
+    g_assert_cmpuint (f->import_refused, ==, 0);
+  }
+  /* another client asking for it is refused as busy (ST_DEV_BUSY, 8-byte reply) */
+  {
+    Raw r = { .port = f->port };
+    UsbipOpHeader hdr;
+
+    r.send = import_request ("1-1");
+    raw_run (&r);
+    g_assert_cmpuint (g_bytes_get_size (r.reply), ==, 8);
+    g_assert_true (usbip_decode_op_header (g_bytes_get_data (r.reply, NULL), 8, &hdr, NULL));
+    g_assert_cmpuint (hdr.status, ==, USBIP_ST_DEV_BUSY);
+    g_assert_cmpuint (f->import_refused, ==, 1);
+    g_bytes_unref (r.send);
+    g_bytes_unref (r.reply);
+  }
 
   ports = usbip_importer_list_ports (importer, &error);
   g_assert_no_error (error);
@@ -207,15 +237,6 @@ test_attach_no_free_port (Fixture *f, gconstpointer data)
 
 /* ---- raw clients (threads), for hostile input ---- */
 
-typedef struct {
-  guint16 port;
-  GBytes *send;
-  guint delay_us;   /* between bytes; 0 = all at once */
-  gboolean hold;    /* send nothing, wait for the server to close */
-  GBytes *reply;
-  gint64 elapsed_us;
-  volatile gint done;
-} Raw;
 
 static gpointer
 raw_thread (gpointer data)

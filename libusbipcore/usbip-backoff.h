@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <glib-object.h>
+#include "usbip-common.h"
+
+G_BEGIN_DECLS
+
+#define USBIP_BACKOFF_DEFAULT_INITIAL_MS 500
+#define USBIP_BACKOFF_DEFAULT_MAX_MS 30000
+#define USBIP_BACKOFF_DEFAULT_MULTIPLIER 2.0
+
+#define USBIP_TYPE_BACKOFF (usbip_backoff_get_type ())
+typedef struct _UsbipBackoff UsbipBackoff;
+
+USBIP_PUBLIC GType usbip_backoff_get_type (void) G_GNUC_CONST;
+USBIP_PUBLIC UsbipBackoff *usbip_backoff_new (guint initial_ms, guint max_ms, gdouble multiplier);
+USBIP_PUBLIC UsbipBackoff *usbip_backoff_copy (const UsbipBackoff *self);
+USBIP_PUBLIC void usbip_backoff_free (UsbipBackoff *self);
+USBIP_PUBLIC void usbip_backoff_set_seed (UsbipBackoff *self, guint32 seed);
+USBIP_PUBLIC guint usbip_backoff_get_ceiling_ms (const UsbipBackoff *self);
+USBIP_PUBLIC guint usbip_backoff_get_attempt (const UsbipBackoff *self);
+USBIP_PUBLIC guint usbip_backoff_next_ms (UsbipBackoff *self);
+USBIP_PUBLIC void usbip_backoff_reset (UsbipBackoff *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (UsbipBackoff, usbip_backoff_free)
+
+G_END_DECLS

@@ -1,0 +1,455 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Keeps one attachment alive: attach, watch the vhci port, and when the port is released
+ * while its port record stays (the connection was lost, not detached by anyone), dial again
+ * with exponential backoff and full jitter until it works, the attempts run out, or the
+ * error cannot heal by waiting.
+ *
+ *   IDLE -> CONNECTING -> ATTACHED -> (lost) -> WAITING -> CONNECTING -> ...
+ *   CONNECTING -(permanent error / out of attempts)-> GAVE_UP
+ *   ATTACHED -(detached on purpose)-> DETACHED
+ */
+#include "config.h"
+
+#include "usbip-error.h"
+#include "usbip-port-monitor.h"
+#include "usbip-supervisor.h"
+
+/* an unknown bus ID may be a device being replugged: give it this many tries */
+#define NODEV_TRIES 5
+
+/**
+ * UsbipSupervisor:
+ *
+ * Auto-reconnect for one (remote, bus ID) attachment.
+ *
+ * Since: 0.1
+ */
+struct _UsbipSupervisor {
+  GObject parent_instance;
+  UsbipImporter *importer;
+  UsbipRemote *remote;
+  gchar *busid;
+  UsbipBackoff *backoff;
+  guint max_attempts; /* 0 = unlimited */
+  guint poll_interval_ms;
+  UsbipPortMonitor *monitor;
+  UsbipSupervisorState state;
+  UsbipPortInfo *port;
+  GCancellable *cancellable;
+  guint retry_id;
+  guint attempts;  /* failed attempts since the last success */
+  guint nodev;     /* consecutive ST_NODEV answers */
+  gboolean was_attached;
+};
+
+enum {
+  SIGNAL_ATTACHED,
+  SIGNAL_LOST,
+  SIGNAL_RECONNECTING,
+  SIGNAL_RECONNECTED,
+  SIGNAL_DETACHED,
+  SIGNAL_GAVE_UP,
+  N_SIGNALS
+};
+static guint signals[N_SIGNALS];
+
+G_DEFINE_FINAL_TYPE (UsbipSupervisor, usbip_supervisor, G_TYPE_OBJECT)
+
+static void connect_now (UsbipSupervisor *self);
+
+/**
+ * usbip_supervisor_state_to_string:
+ * @state: a state
+ *
+ * Returns: a stable lower-case name, e.g. `attached`
+ *
+ * Since: 0.1
+ */
+const gchar *
+usbip_supervisor_state_to_string (UsbipSupervisorState state)
+{
+  static const gchar *const names[] = { "idle", "connecting", "attached", "waiting", "detached", "gave-up" };
+  return (guint) state < G_N_ELEMENTS (names) ? names[state] : "unknown";
+}
+
+static gboolean
+is_permanent (const GError *error)
+{
+  if (error->domain != USBIP_ERROR)
+    return FALSE;
+  switch (error->code)
+    {
+    case USBIP_ERROR_PERMISSION:
+    case USBIP_ERROR_MODULE_MISSING:
+    case USBIP_ERROR_INVALID_ARGUMENT:
+    case USBIP_ERROR_NOT_AVAILABLE:
+    case USBIP_ERROR_CONFIG:
+    case USBIP_ERROR_PLUGIN:
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
+static void
+give_up (UsbipSupervisor *self, const GError *error)
+{
+  self->state = USBIP_SUPERVISOR_GAVE_UP;
+  usbip_port_monitor_stop (self->monitor);
+  g_signal_emit (self, signals[SIGNAL_GAVE_UP], 0, error);
+}
+
+static gboolean
+on_retry (gpointer data)
+{
+  UsbipSupervisor *self = data;
+
+  self->retry_id = 0;
+  connect_now (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_retry (UsbipSupervisor *self, const GError *cause)
+{
+  guint delay = usbip_backoff_next_ms (self->backoff);
+
+  self->state = USBIP_SUPERVISOR_WAITING;
+  g_signal_emit (self, signals[SIGNAL_RECONNECTING], 0, self->attempts + 1, delay, cause);
+  self->retry_id = g_timeout_add (delay, on_retry, self);
+}
+
+static void
+attach_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  UsbipSupervisor *self = data;
+  g_autoptr (GError) error = NULL;
+  UsbipPortInfo *port = usbip_importer_attach_finish (USBIP_IMPORTER (source), result, &error);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_object_unref (self);
+      return;
+    }
+  if (port != NULL)
+    {
+      gboolean again = self->was_attached;
+
+      g_clear_pointer (&self->port, usbip_port_info_free);
+      self->port = port;
+      self->state = USBIP_SUPERVISOR_ATTACHED;
+      self->attempts = 0;
+      self->nodev = 0;
+      self->was_attached = TRUE;
+      usbip_backoff_reset (self->backoff);
+      usbip_port_monitor_start (self->monitor, NULL);
+      g_signal_emit (self, signals[again ? SIGNAL_RECONNECTED : SIGNAL_ATTACHED], 0, port);
+      g_object_unref (self);
+      return;
+    }
+  self->attempts++;
+  self->nodev = g_error_matches (error, USBIP_ERROR, USBIP_ERROR_NO_DEVICE) ? self->nodev + 1 : 0;
+  if (is_permanent (error))
+    give_up (self, error);
+  else if (self->nodev >= NODEV_TRIES)
+    {
+      g_prefix_error (&error, "gave up after %u tries: ", self->nodev);
+      give_up (self, error);
+    }
+  else if (self->max_attempts > 0 && self->attempts >= self->max_attempts)
+    {
+      g_prefix_error (&error, "gave up after %u attempts: ", self->attempts);
+      give_up (self, error);
+    }
+  else
+    schedule_retry (self, error);
+  g_object_unref (self);
+}
+
+static void
+connect_now (UsbipSupervisor *self)
+{
+  self->state = USBIP_SUPERVISOR_CONNECTING;
+  usbip_importer_attach_async (self->importer, self->remote, self->busid, NULL, self->cancellable, attach_done,
+                               g_object_ref (self));
+}
+
+static void
+on_port_removed (UsbipPortMonitor *monitor, UsbipPortInfo *old, gboolean record_kept, gpointer data)
+{
+  UsbipSupervisor *self = data;
+
+  if (self->state != USBIP_SUPERVISOR_ATTACHED || self->port == NULL || old->port != self->port->port)
+    return;
+  usbip_port_monitor_stop (self->monitor);
+  if (!record_kept)
+    {
+      /* a detach on purpose (ours or upstream's): never reconnect */
+      self->state = USBIP_SUPERVISOR_DETACHED;
+      g_signal_emit (self, signals[SIGNAL_DETACHED], 0, self->port);
+      return;
+    }
+  g_signal_emit (self, signals[SIGNAL_LOST], 0, self->port);
+  /* the stale record of the lost port goes; a new attach writes its own */
+  usbip_importer_detach (self->importer, self->port->port, NULL);
+  connect_now (self);
+}
+
+/**
+ * usbip_supervisor_start:
+ * @self: a supervisor
+ * @error: return location for a #GError
+ *
+ * Attaches (retrying with backoff like any reconnect) and keeps the attachment alive.
+ * Progress is told by the signals.
+ *
+ * Returns: %FALSE if already started
+ *
+ * Since: 0.1
+ */
+gboolean
+usbip_supervisor_start (UsbipSupervisor *self, GError **error)
+{
+  g_return_val_if_fail (USBIP_IS_SUPERVISOR (self), FALSE);
+  if (self->state != USBIP_SUPERVISOR_IDLE && self->state != USBIP_SUPERVISOR_GAVE_UP
+      && self->state != USBIP_SUPERVISOR_DETACHED)
+    {
+      g_set_error_literal (error, USBIP_ERROR, USBIP_ERROR_BUSY, "the supervisor is already running");
+      return FALSE;
+    }
+  g_clear_object (&self->cancellable);
+  self->cancellable = g_cancellable_new ();
+  self->attempts = 0;
+  self->nodev = 0;
+  usbip_backoff_reset (self->backoff);
+  usbip_port_monitor_set_interval (self->monitor, self->poll_interval_ms);
+  connect_now (self);
+  return TRUE;
+}
+
+/**
+ * usbip_supervisor_stop:
+ * @self: a supervisor
+ *
+ * Stops supervising (cancels an attempt or a wait). The attachment, if any, stays.
+ *
+ * Since: 0.1
+ */
+void
+usbip_supervisor_stop (UsbipSupervisor *self)
+{
+  g_return_if_fail (USBIP_IS_SUPERVISOR (self));
+  g_cancellable_cancel (self->cancellable);
+  g_clear_handle_id (&self->retry_id, g_source_remove);
+  usbip_port_monitor_stop (self->monitor);
+  self->state = USBIP_SUPERVISOR_IDLE;
+}
+
+/**
+ * usbip_supervisor_check_now:
+ * @self: a supervisor
+ *
+ * Looks at the ports now instead of at the next poll.
+ *
+ * Since: 0.1
+ */
+void
+usbip_supervisor_check_now (UsbipSupervisor *self)
+{
+  g_return_if_fail (USBIP_IS_SUPERVISOR (self));
+  usbip_port_monitor_check_now (self->monitor);
+}
+
+/**
+ * usbip_supervisor_get_state:
+ * @self: a supervisor
+ *
+ * Returns: where it stands
+ *
+ * Since: 0.1
+ */
+UsbipSupervisorState
+usbip_supervisor_get_state (UsbipSupervisor *self)
+{
+  g_return_val_if_fail (USBIP_IS_SUPERVISOR (self), USBIP_SUPERVISOR_IDLE);
+  return self->state;
+}
+
+/**
+ * usbip_supervisor_get_port:
+ * @self: a supervisor
+ *
+ * Returns: (transfer none) (nullable): the current or last attachment
+ *
+ * Since: 0.1
+ */
+const UsbipPortInfo *
+usbip_supervisor_get_port (UsbipSupervisor *self)
+{
+  g_return_val_if_fail (USBIP_IS_SUPERVISOR (self), NULL);
+  return self->port;
+}
+
+/**
+ * usbip_supervisor_set_backoff:
+ * @self: a supervisor
+ * @backoff: delays between attempts (copied; defaults 500 ms initial, 30 s max, ×2)
+ *
+ * Since: 0.1
+ */
+void
+usbip_supervisor_set_backoff (UsbipSupervisor *self, const UsbipBackoff *backoff)
+{
+  g_return_if_fail (USBIP_IS_SUPERVISOR (self));
+  g_return_if_fail (backoff != NULL);
+  usbip_backoff_free (self->backoff);
+  self->backoff = usbip_backoff_copy (backoff);
+}
+
+/**
+ * usbip_supervisor_set_max_attempts:
+ * @self: a supervisor
+ * @max_attempts: failed attempts in a row before giving up; 0 = never give up
+ *
+ * Since: 0.1
+ */
+void
+usbip_supervisor_set_max_attempts (UsbipSupervisor *self, guint max_attempts)
+{
+  g_return_if_fail (USBIP_IS_SUPERVISOR (self));
+  self->max_attempts = max_attempts;
+}
+
+/**
+ * usbip_supervisor_set_poll_interval:
+ * @self: a supervisor
+ * @interval_ms: how often the vhci ports are read (besides udev events); default 500
+ *
+ * Since: 0.1
+ */
+void
+usbip_supervisor_set_poll_interval (UsbipSupervisor *self, guint interval_ms)
+{
+  g_return_if_fail (USBIP_IS_SUPERVISOR (self));
+  self->poll_interval_ms = interval_ms;
+  usbip_port_monitor_set_interval (self->monitor, interval_ms);
+}
+
+static void
+usbip_supervisor_dispose (GObject *object)
+{
+  UsbipSupervisor *self = USBIP_SUPERVISOR (object);
+
+  if (self->monitor != NULL)
+    {
+      usbip_supervisor_stop (self);
+      g_signal_handlers_disconnect_by_data (self->monitor, self);
+      g_clear_object (&self->monitor);
+    }
+  G_OBJECT_CLASS (usbip_supervisor_parent_class)->dispose (object);
+}
+
+static void
+usbip_supervisor_finalize (GObject *object)
+{
+  UsbipSupervisor *self = USBIP_SUPERVISOR (object);
+
+  g_clear_object (&self->importer);
+  usbip_remote_free (self->remote);
+  g_free (self->busid);
+  usbip_backoff_free (self->backoff);
+  g_clear_pointer (&self->port, usbip_port_info_free);
+  g_clear_object (&self->cancellable);
+  G_OBJECT_CLASS (usbip_supervisor_parent_class)->finalize (object);
+}
+
+static void
+usbip_supervisor_class_init (UsbipSupervisorClass *klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = usbip_supervisor_dispose;
+  G_OBJECT_CLASS (klass)->finalize = usbip_supervisor_finalize;
+
+  /**
+   * UsbipSupervisor::attached:
+   * @self: the supervisor
+   * @port: (type UsbipPortInfo): the first attachment
+   */
+  signals[SIGNAL_ATTACHED] = g_signal_new ("attached", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                                           NULL, G_TYPE_NONE, 1, USBIP_TYPE_PORT_INFO);
+  /**
+   * UsbipSupervisor::lost:
+   * @self: the supervisor
+   * @port: (type UsbipPortInfo): the attachment whose port the kernel released
+   */
+  signals[SIGNAL_LOST] = g_signal_new ("lost", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                       G_TYPE_NONE, 1, USBIP_TYPE_PORT_INFO);
+  /**
+   * UsbipSupervisor::reconnecting:
+   * @self: the supervisor
+   * @attempt: the number of the attempt about to be made
+   * @delay_ms: how long it waits first
+   * @cause: (type GError): why the last attempt failed
+   */
+  signals[SIGNAL_RECONNECTING] = g_signal_new ("reconnecting", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                               NULL, NULL, NULL, G_TYPE_NONE, 3, G_TYPE_UINT, G_TYPE_UINT,
+                                               G_TYPE_ERROR);
+  /**
+   * UsbipSupervisor::reconnected:
+   * @self: the supervisor
+   * @port: (type UsbipPortInfo): the attachment, back
+   */
+  signals[SIGNAL_RECONNECTED] = g_signal_new ("reconnected", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                                              NULL, NULL, G_TYPE_NONE, 1, USBIP_TYPE_PORT_INFO);
+  /**
+   * UsbipSupervisor::detached:
+   * @self: the supervisor
+   * @port: (type UsbipPortInfo): the attachment someone detached on purpose
+   */
+  signals[SIGNAL_DETACHED] = g_signal_new ("detached", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                                           NULL, G_TYPE_NONE, 1, USBIP_TYPE_PORT_INFO);
+  /**
+   * UsbipSupervisor::gave-up:
+   * @self: the supervisor
+   * @error: (type GError): the last error (permanent, or the attempts ran out)
+   */
+  signals[SIGNAL_GAVE_UP] = g_signal_new ("gave-up", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                                          NULL, G_TYPE_NONE, 1, G_TYPE_ERROR);
+}
+
+static void
+usbip_supervisor_init (UsbipSupervisor *self)
+{
+  self->backoff = usbip_backoff_new (USBIP_BACKOFF_DEFAULT_INITIAL_MS, USBIP_BACKOFF_DEFAULT_MAX_MS,
+                                     USBIP_BACKOFF_DEFAULT_MULTIPLIER);
+  self->poll_interval_ms = USBIP_PORT_MONITOR_DEFAULT_INTERVAL_MS;
+  self->cancellable = g_cancellable_new ();
+}
+
+/**
+ * usbip_supervisor_new:
+ * @importer: an importer with an import backend
+ * @remote: the exporting host
+ * @busid: the device on @remote
+ *
+ * Returns: (transfer full): an idle supervisor
+ *
+ * Since: 0.1
+ */
+UsbipSupervisor *
+usbip_supervisor_new (UsbipImporter *importer, const UsbipRemote *remote, const gchar *busid)
+{
+  UsbipSupervisor *self;
+  UsbipImportBackend *backend;
+
+  g_return_val_if_fail (USBIP_IS_IMPORTER (importer), NULL);
+  backend = usbip_importer_get_backend (importer);
+  g_return_val_if_fail (backend != NULL, NULL);
+  self = g_object_new (USBIP_TYPE_SUPERVISOR, NULL);
+  self->importer = g_object_ref (importer);
+  self->remote = usbip_remote_copy (remote);
+  self->busid = g_strdup (busid);
+  self->monitor = usbip_port_monitor_new (backend);
+  g_signal_connect (self->monitor, "port-removed", G_CALLBACK (on_port_removed), self);
+  return self;
+}
