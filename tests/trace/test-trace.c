@@ -1,0 +1,745 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Trace decoder tests: captures are synthesized here (every link type, both pcap byte
+ * orders and resolutions, pcapng with two interfaces, IPv6 with extension headers,
+ * out-of-order/retransmitted/overlapping segments, a file cut inside its last packet) and
+ * the decoded messages are compared with what was encoded into them.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <json-glib/json-glib.h>
+
+#include "usbip-error.h"
+#include "usbip-proto.h"
+#include "usbip-trace-decoder.h"
+#include "usbip-tool-trace.h"
+#include "capture-builder.h"
+
+/* ---- the USB/IP conversation put into the captures ---- */
+
+typedef struct {
+  gboolean from_client;
+  GBytes *bytes;
+  UsbipMessageType type;
+} Send;
+
+static void
+send_free (gpointer p)
+{
+  Send *s = p;
+  g_bytes_unref (s->bytes);
+  g_free (s);
+}
+
+static void
+add_msg (GPtrArray *sends, gboolean from_client, const UsbipMessage *m)
+{
+  GByteArray *a = g_byte_array_new ();
+  Send *s = g_new0 (Send, 1);
+
+  usbip_message_encode (m, a);
+  s->from_client = from_client;
+  s->type = m->type;
+  s->bytes = g_byte_array_free_to_bytes (a);
+  g_ptr_array_add (sends, s);
+}
+
+static UsbipDeviceInfo *
+make_device (void)
+{
+  UsbipDeviceInfo *d = usbip_device_info_new ();
+  g_strlcpy (d->busid, "1-1", sizeof d->busid);
+  g_strlcpy (d->path, "/sys/devices/pci0000:00/usb1/1-1", sizeof d->path);
+  d->busnum = 1;
+  d->devnum = 2;
+  d->speed = USBIP_SPEED_HIGH;
+  d->idVendor = 0x1d6b;
+  d->idProduct = 0x0104;
+  d->bcdDevice = 0x0100;
+  d->bNumConfigurations = 1;
+  d->bConfigurationValue = 1;
+  d->bNumInterfaces = 1;
+  d->interfaces[0].bInterfaceClass = 8;
+  d->interfaces[0].bInterfaceSubClass = 6;
+  d->interfaces[0].bInterfaceProtocol = 0x50;
+  return d;
+}
+
+/* DEVLIST exchange */
+static GPtrArray *
+devlist_session (void)
+{
+  GPtrArray *sends = g_ptr_array_new_with_free_func (send_free);
+  UsbipMessage m = { 0 };
+  g_autoptr (GPtrArray) devs = g_ptr_array_new_with_free_func ((GDestroyNotify) usbip_device_info_free);
+
+  m.type = USBIP_MESSAGE_OP_REQ_DEVLIST;
+  add_msg (sends, TRUE, &m);
+  g_ptr_array_add (devs, make_device ());
+  m.type = USBIP_MESSAGE_OP_REP_DEVLIST;
+  m.devices = devs;
+  add_msg (sends, FALSE, &m);
+  return sends;
+}
+
+/* IMPORT then URBs: control IN, bulk OUT, ISO IN, unlink */
+static GPtrArray *
+import_session (void)
+{
+  GPtrArray *sends = g_ptr_array_new_with_free_func (send_free);
+  g_autoptr (UsbipDeviceInfo) dev = make_device ();
+  static const guint8 setup[8] = { 0x80, 0x06, 0x00, 0x01, 0x00, 0x00, 0x12, 0x00 };
+  guint8 desc[18], out[5] = { 1, 2, 3, 4, 5 }, iso_data[16];
+  UsbipIsoPacket iso[2] = { { 0, 8, 0, 0 }, { 8, 8, 0, 0 } };
+  UsbipIsoPacket iso_ret[2] = { { 0, 8, 8, 0 }, { 8, 8, 8, 0 } };
+  UsbipMessage m = { 0 };
+
+  for (guint i = 0; i < sizeof desc; i++)
+    desc[i] = 0xa0 + i;
+  for (guint i = 0; i < sizeof iso_data; i++)
+    iso_data[i] = i;
+
+  m.type = USBIP_MESSAGE_OP_REQ_IMPORT;
+  g_strlcpy (m.busid, "1-1", sizeof m.busid);
+  add_msg (sends, TRUE, &m);
+  memset (&m, 0, sizeof m);
+  m.type = USBIP_MESSAGE_OP_REP_IMPORT;
+  m.device = dev;
+  add_msg (sends, FALSE, &m);
+
+  memset (&m, 0, sizeof m);
+  m.type = USBIP_MESSAGE_CMD_SUBMIT;
+  m.urb.command = USBIP_CMD_SUBMIT;
+  m.urb.seqnum = 1;
+  m.urb.devid = 0x10002;
+  m.urb.direction = USBIP_DIR_IN;
+  m.urb.u.cmd_submit.transfer_buffer_length = 18;
+  memcpy (m.urb.u.cmd_submit.setup, setup, 8);
+  add_msg (sends, TRUE, &m);
+  /* like upstream: the return header says direction 0; only the tracker knows it is IN */
+  memset (&m, 0, sizeof m);
+  m.type = USBIP_MESSAGE_RET_SUBMIT;
+  m.urb.command = USBIP_RET_SUBMIT;
+  m.urb.seqnum = 1;
+  m.urb.u.ret_submit.actual_length = 18;
+  m.data = desc;
+  m.data_len = sizeof desc;
+  add_msg (sends, FALSE, &m);
+
+  memset (&m, 0, sizeof m);
+  m.type = USBIP_MESSAGE_CMD_SUBMIT;
+  m.urb.command = USBIP_CMD_SUBMIT;
+  m.urb.seqnum = 2;
+  m.urb.devid = 0x10002;
+  m.urb.direction = USBIP_DIR_OUT;
+  m.urb.ep = 2;
+  m.urb.u.cmd_submit.transfer_buffer_length = sizeof out;
+  m.data = out;
+  m.data_len = sizeof out;
+  add_msg (sends, TRUE, &m);
+  memset (&m, 0, sizeof m);
+  m.type = USBIP_MESSAGE_RET_SUBMIT;
+  m.urb.command = USBIP_RET_SUBMIT;
+  m.urb.seqnum = 2;
+  m.urb.u.ret_submit.actual_length = sizeof out;
+  add_msg (sends, FALSE, &m);
+
+  memset (&m, 0, sizeof m);
+  m.type = USBIP_MESSAGE_CMD_SUBMIT;
+  m.urb.command = USBIP_CMD_SUBMIT;
+  m.urb.seqnum = 3;
+  m.urb.devid = 0x10002;
+  m.urb.direction = USBIP_DIR_IN;
+  m.urb.ep = 1;
+  m.urb.u.cmd_submit.transfer_buffer_length = 16;
+  m.urb.u.cmd_submit.number_of_packets = 2;
+  m.urb.u.cmd_submit.interval = 1;
+  m.iso = iso;
+  m.n_iso = 2;
+  add_msg (sends, TRUE, &m);
+  memset (&m, 0, sizeof m);
+  m.type = USBIP_MESSAGE_RET_SUBMIT;
+  m.urb.command = USBIP_RET_SUBMIT;
+  m.urb.seqnum = 3;
+  m.urb.u.ret_submit.actual_length = 16;
+  m.urb.u.ret_submit.number_of_packets = 2;
+  m.data = iso_data;
+  m.data_len = sizeof iso_data;
+  m.iso = iso_ret;
+  m.n_iso = 2;
+  add_msg (sends, FALSE, &m);
+
+  memset (&m, 0, sizeof m);
+  m.type = USBIP_MESSAGE_CMD_UNLINK;
+  m.urb.command = USBIP_CMD_UNLINK;
+  m.urb.seqnum = 4;
+  m.urb.devid = 0x10002;
+  m.urb.u.cmd_unlink.unlink_seqnum = 3;
+  add_msg (sends, TRUE, &m);
+  memset (&m, 0, sizeof m);
+  m.type = USBIP_MESSAGE_RET_UNLINK;
+  m.urb.command = USBIP_RET_UNLINK;
+  m.urb.seqnum = 4;
+  m.urb.u.ret_unlink.status = -104;
+  add_msg (sends, FALSE, &m);
+  return sends;
+}
+
+/* ---- packetizing ---- */
+
+typedef struct {
+  guint mss;             /* split payloads into segments of at most this many bytes */
+  gboolean reorder;      /* swap adjacent same-direction data segments */
+  gboolean retransmit;   /* repeat segments and add overlapping ones */
+  gboolean no_fin;
+} Shape;
+
+static gint64 clock_ns = G_GINT64_CONSTANT (1700000000) * 1000000000 + 123456789;
+
+static void
+add_packet (GPtrArray *pkts, GBytes *ip)
+{
+  CbPacket *p = g_new0 (CbPacket, 1);
+  p->ip = ip;
+  clock_ns += 1000; /* 1 us apart: exact in microsecond captures */
+  p->ts_sec = clock_ns / 1000000000;
+  p->ts_nsec = (guint32) (clock_ns % 1000000000);
+  g_ptr_array_add (pkts, p);
+}
+
+static void
+packetize (GPtrArray *pkts, const CbConn *c, GPtrArray *sends, const Shape *shape)
+{
+  guint32 seq[2] = { 1000, 0xfffffff0u }; /* the server's sequence numbers wrap */
+  guint8 flags_data = 0x18; /* PSH ACK */
+
+  add_packet (pkts, cb_tcp_packet (c, TRUE, seq[0]++, 0x02, NULL, 0));
+  add_packet (pkts, cb_tcp_packet (c, FALSE, seq[1]++, 0x12, NULL, 0));
+  add_packet (pkts, cb_tcp_packet (c, TRUE, seq[0], 0x10, NULL, 0));
+  for (guint i = 0; i < sends->len; i++)
+    {
+      Send *s = g_ptr_array_index (sends, i);
+      gsize n;
+      const guint8 *p = g_bytes_get_data (s->bytes, &n);
+      guint d = s->from_client ? 0 : 1;
+      guint first = pkts->len;
+      gsize mss = shape->mss != 0 ? shape->mss : n;
+
+      for (gsize off = 0; off < n; off += mss)
+        {
+          gsize len = MIN (mss, n - off);
+          add_packet (pkts, cb_tcp_packet (c, s->from_client, seq[d] + (guint32) off, flags_data, p + off, len));
+          if (shape->retransmit && off > 0 && off % (3 * mss) == 0)
+            {
+              /* overlap: the previous segment's tail plus this one again */
+              gsize back = MIN (off, mss / 2 + 1);
+              add_packet (pkts, cb_tcp_packet (c, s->from_client, seq[d] + (guint32) (off - back), flags_data,
+                                               p + off - back, len + back));
+              /* plain duplicate */
+              add_packet (pkts, cb_tcp_packet (c, s->from_client, seq[d] + (guint32) off, flags_data, p + off, len));
+            }
+        }
+      if (shape->reorder)
+        for (guint k = first; k + 1 < pkts->len; k += 2)
+          {
+            gpointer tmp = pkts->pdata[k];
+            pkts->pdata[k] = pkts->pdata[k + 1];
+            pkts->pdata[k + 1] = tmp;
+          }
+      seq[d] += (guint32) n;
+    }
+  if (!shape->no_fin)
+    {
+      add_packet (pkts, cb_tcp_packet (c, TRUE, seq[0], 0x11, NULL, 0));
+      add_packet (pkts, cb_tcp_packet (c, FALSE, seq[1], 0x11, NULL, 0));
+    }
+}
+
+static void
+conn_v4 (CbConn *c, guint16 cport, guint16 sport)
+{
+  memset (c, 0, sizeof *c);
+  c->family = 4;
+  c->client_addr[0] = 10, c->client_addr[3] = 2;
+  c->server_addr[0] = 10, c->server_addr[3] = 1;
+  c->client_port = cport;
+  c->server_port = sport;
+}
+
+static void
+conn_v6 (CbConn *c, guint16 cport, guint16 sport, gboolean ext)
+{
+  memset (c, 0, sizeof *c);
+  c->family = 6;
+  c->client_addr[0] = 0xfd, c->client_addr[15] = 2;
+  c->server_addr[0] = 0xfd, c->server_addr[15] = 1;
+  c->client_port = cport;
+  c->server_port = sport;
+  c->ipv6_ext = ext;
+}
+
+/* two connections: DEVLIST on stream 0, IMPORT + URBs on stream 1 */
+static GPtrArray *
+standard_packets (gboolean v6, const Shape *shape, GPtrArray **expected)
+{
+  GPtrArray *pkts = g_ptr_array_new_with_free_func (cb_packet_free);
+  g_autoptr (GPtrArray) a = devlist_session ();
+  g_autoptr (GPtrArray) b = import_session ();
+  CbConn c;
+
+  if (v6)
+    conn_v6 (&c, 40000, 3240, TRUE);
+  else
+    conn_v4 (&c, 40000, 3240);
+  packetize (pkts, &c, a, shape);
+  c.client_port = 40001;
+  packetize (pkts, &c, b, shape);
+  *expected = g_ptr_array_new_with_free_func (send_free);
+  for (guint i = 0; i < a->len; i++)
+    g_ptr_array_add (*expected, g_steal_pointer (&a->pdata[i]));
+  for (guint i = 0; i < b->len; i++)
+    g_ptr_array_add (*expected, g_steal_pointer (&b->pdata[i]));
+  g_ptr_array_set_free_func (a, NULL);
+  g_ptr_array_set_free_func (b, NULL);
+  return pkts;
+}
+
+/* ---- decoding ---- */
+
+typedef struct {
+  GPtrArray *messages; /* Decoded */
+  GPtrArray *notes;    /* gchar* "kind:text" */
+  UsbipTraceSummary sum;
+  guint n_truncated_notes;
+} Result;
+
+typedef struct {
+  guint stream;
+  gboolean from_client;
+  UsbipMessageType type;
+  GBytes *raw;
+  GBytes *reencoded;
+  gint64 ts_sec;
+  guint32 ts_nsec;
+  gchar *text;
+  gchar *json;
+} Decoded;
+
+static void
+decoded_free (gpointer p)
+{
+  Decoded *d = p;
+  g_bytes_unref (d->raw);
+  g_bytes_unref (d->reencoded);
+  g_free (d->text);
+  g_free (d->json);
+  g_free (d);
+}
+
+static void
+on_event (const UsbipTraceEvent *ev, gpointer user_data)
+{
+  Result *r = user_data;
+
+  if (ev->type == USBIP_TRACE_EVENT_MESSAGE)
+    {
+      Decoded *d = g_new0 (Decoded, 1);
+      GByteArray *a = g_byte_array_new ();
+      d->stream = ev->stream_id;
+      d->from_client = ev->from_client;
+      d->type = ev->message->type;
+      d->raw = g_bytes_new (ev->raw, ev->raw_len);
+      usbip_message_encode (ev->message, a);
+      d->reencoded = g_byte_array_free_to_bytes (a);
+      d->ts_sec = ev->ts_sec;
+      d->ts_nsec = ev->ts_nsec;
+      d->text = usbip_tool_trace_format_event (ev, FALSE);
+      d->json = usbip_tool_trace_format_event (ev, TRUE);
+      g_ptr_array_add (r->messages, d);
+    }
+  else
+    {
+      g_ptr_array_add (r->notes, g_strdup_printf ("%d:%s", ev->note_kind, ev->note));
+      if (ev->note_kind == USBIP_TRACE_NOTE_TRUNCATED)
+        r->n_truncated_notes++;
+    }
+}
+
+static Result *
+decode (GBytes *capture, guint16 port)
+{
+  Result *r = g_new0 (Result, 1);
+  g_autoptr (GError) error = NULL;
+
+  r->messages = g_ptr_array_new_with_free_func (decoded_free);
+  r->notes = g_ptr_array_new_with_free_func (g_free);
+  g_assert_true (usbip_trace_decode (capture, port, on_event, r, &r->sum, &error));
+  g_assert_no_error (error);
+  return r;
+}
+
+static void
+result_free (Result *r)
+{
+  g_ptr_array_unref (r->messages);
+  g_ptr_array_unref (r->notes);
+  g_free (r);
+}
+
+/* every expected message, in order, byte for byte, with the right stream and direction */
+static void
+assert_messages (Result *r, GPtrArray *expected, guint n_expected, guint first_stream_split)
+{
+  g_assert_cmpuint (r->messages->len, ==, n_expected);
+  for (guint i = 0; i < n_expected; i++)
+    {
+      Decoded *d = g_ptr_array_index (r->messages, i);
+      Send *s = g_ptr_array_index (expected, i);
+      g_assert_cmpint (d->type, ==, s->type);
+      g_assert_cmpint (d->from_client, ==, s->from_client);
+      g_assert_cmpuint (d->stream, ==, i < first_stream_split ? 0 : 1);
+      g_assert_true (g_bytes_equal (d->raw, s->bytes));
+      g_assert_true (g_bytes_equal (d->reencoded, s->bytes));
+    }
+}
+
+static void
+check_standard (GBytes *capture, GPtrArray *expected)
+{
+  Result *r = decode (capture, 3240);
+  assert_messages (r, expected, expected->len, 2);
+  g_assert_cmpuint (r->sum.n_streams, ==, 2);
+  g_assert_cmpuint (r->sum.n_protocol_errors, ==, 0);
+  g_assert_false (r->sum.truncated);
+  g_assert_false (r->sum.damaged);
+  result_free (r);
+}
+
+/* ---- tests ---- */
+
+static void
+test_link_types (void)
+{
+  static const guint32 links[] = { 0, 1, 101, 113, 276 };
+  Shape shape = { 0 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (links); i++)
+    {
+      g_autoptr (GPtrArray) expected = NULL;
+      g_autoptr (GPtrArray) pkts = standard_packets (FALSE, &shape, &expected);
+      g_autoptr (GBytes) cap = cb_pcap (pkts, links[i], FALSE, FALSE);
+      g_test_message ("link type %u", links[i]);
+      check_standard (cap, expected);
+    }
+}
+
+static void
+test_pcap_byte_orders (void)
+{
+  Shape shape = { 0 };
+
+  for (guint be = 0; be < 2; be++)
+    for (guint ns = 0; ns < 2; ns++)
+      {
+        g_autoptr (GPtrArray) expected = NULL;
+        g_autoptr (GPtrArray) pkts = standard_packets (FALSE, &shape, &expected);
+        g_autoptr (GBytes) cap = cb_pcap (pkts, 1, be, ns);
+        Result *r = decode (cap, 3240);
+        Decoded *d;
+        CbPacket *first_data = g_ptr_array_index (pkts, 3); /* after the handshake */
+
+        assert_messages (r, expected, expected->len, 2);
+        d = g_ptr_array_index (r->messages, 0);
+        g_assert_cmpint (d->ts_sec, ==, first_data->ts_sec);
+        g_assert_cmpuint (d->ts_nsec, ==, ns ? first_data->ts_nsec : first_data->ts_nsec / 1000 * 1000);
+        g_assert_true (!ns || d->ts_nsec % 1000 != 0);
+        result_free (r);
+      }
+}
+
+static void
+test_pcapng (void)
+{
+  Shape shape = { .mss = 40 };
+
+  for (guint be = 0; be < 2; be++)
+    {
+      g_autoptr (GPtrArray) expected = NULL;
+      g_autoptr (GPtrArray) pkts = standard_packets (FALSE, &shape, &expected);
+      g_autoptr (GBytes) cap = cb_pcapng (pkts, 1, 276, be, TRUE);
+      Result *r = decode (cap, 3240);
+
+      assert_messages (r, expected, expected->len, 2);
+      /* simple packet blocks carry no time; every other frame does */
+      {
+        guint stamped = 0;
+        for (guint i = 0; i < r->messages->len; i++)
+          stamped += ((Decoded *) g_ptr_array_index (r->messages, i))->ts_sec >= 1700000000;
+        g_assert_cmpuint (stamped, >, 0);
+      }
+      result_free (r);
+    }
+}
+
+static void
+test_pcapng_timestamps (void)
+{
+  Shape shape = { 0 };
+  g_autoptr (GPtrArray) expected = NULL;
+  g_autoptr (GPtrArray) pkts = standard_packets (FALSE, &shape, &expected);
+  g_autoptr (GBytes) cap = cb_pcapng (pkts, 113, 0, FALSE, FALSE);
+  Result *r = decode (cap, 3240);
+
+  assert_messages (r, expected, expected->len, 2);
+  /* packet 3 (interface 1, nanoseconds) carries the OP_REQ_DEVLIST */
+  {
+    Decoded *d = g_ptr_array_index (r->messages, 0);
+    CbPacket *p = g_ptr_array_index (pkts, 3);
+    g_assert_cmpint (d->ts_sec, ==, p->ts_sec);
+    g_assert_cmpuint (d->ts_nsec, ==, p->ts_nsec);
+  }
+  /* packet 4 (interface 0, microseconds) carries the OP_REP_DEVLIST */
+  {
+    Decoded *d = g_ptr_array_index (r->messages, 1);
+    CbPacket *p = g_ptr_array_index (pkts, 4);
+    g_assert_cmpuint (d->ts_nsec, ==, p->ts_nsec / 1000 * 1000);
+  }
+  result_free (r);
+}
+
+static void
+test_out_of_order_and_retransmissions (void)
+{
+  Shape shapes[] = {
+    { .mss = 7, .reorder = TRUE },
+    { .mss = 7, .retransmit = TRUE },
+    { .mss = 5, .reorder = TRUE, .retransmit = TRUE },
+    { .mss = 1, .reorder = TRUE, .retransmit = TRUE },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (shapes); i++)
+    {
+      g_autoptr (GPtrArray) expected = NULL;
+      g_autoptr (GPtrArray) pkts = standard_packets (FALSE, &shapes[i], &expected);
+      g_autoptr (GBytes) cap = cb_pcap (pkts, 1, FALSE, TRUE);
+      g_test_message ("shape %u: %u packets", i, pkts->len);
+      check_standard (cap, expected);
+    }
+}
+
+static void
+test_ipv6 (void)
+{
+  Shape shape = { .mss = 100, .reorder = TRUE };
+  static const guint32 links[] = { 1, 101, 0, 276 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (links); i++)
+    {
+      g_autoptr (GPtrArray) expected = NULL;
+      g_autoptr (GPtrArray) pkts = standard_packets (TRUE, &shape, &expected);
+      g_autoptr (GBytes) cap = cb_pcap (pkts, links[i], TRUE, FALSE);
+      Result *r = decode (cap, 3240);
+      Decoded *d;
+
+      assert_messages (r, expected, expected->len, 2);
+      d = g_ptr_array_index (r->messages, 0);
+      g_assert_nonnull (strstr (d->json, "\"client\":\"[fd00::2]:40000\""));
+      result_free (r);
+    }
+}
+
+static void
+test_truncated_last_packet (void)
+{
+  Shape shape = { .no_fin = TRUE };
+  g_autoptr (GPtrArray) expected = NULL;
+  g_autoptr (GPtrArray) pkts = standard_packets (FALSE, &shape, &expected);
+  g_autoptr (GBytes) full = cb_pcap (pkts, 1, FALSE, FALSE);
+  /* the last packet is the RET_UNLINK (no FIN); cut the file 10 bytes before its end */
+  g_autoptr (GBytes) cut = g_bytes_new_from_bytes (full, 0, g_bytes_get_size (full) - 10);
+  Result *r = decode (cut, 3240);
+
+  assert_messages (r, expected, expected->len - 1, 2);
+  g_assert_true (r->sum.truncated);
+  g_assert_cmpuint (r->sum.n_protocol_errors, ==, 0);
+  g_assert_cmpuint (r->n_truncated_notes, >=, 1);
+  g_assert_nonnull (strstr (g_ptr_array_index (r->notes, r->notes->len - 1), "cut short"));
+  result_free (r);
+}
+
+static void
+test_snaplen_cut (void)
+{
+  Shape shape = { 0 };
+  g_autoptr (GPtrArray) expected = NULL;
+  g_autoptr (GPtrArray) pkts = standard_packets (FALSE, &shape, &expected);
+  g_autoptr (GBytes) cap = NULL;
+  Result *r;
+  guint idx = 0;
+
+  /* cut the packet with the RET_SUBMIT of seqnum 1 (stream 1, 4th message) at 80 bytes */
+  for (guint i = 0, data = 0; i < pkts->len; i++)
+    {
+      CbPacket *p = g_ptr_array_index (pkts, i);
+      if (g_bytes_get_size (p->ip) > 20 + 24 && ++data == 6)
+        {
+          idx = i;
+          p->cut = 80;
+        }
+    }
+  g_assert_cmpuint (idx, >, 0);
+  cap = cb_pcap (pkts, 1, FALSE, FALSE);
+  r = decode (cap, 3240);
+  g_assert_true (r->sum.truncated);
+  /* DEVLIST pair, IMPORT pair, the CMD_SUBMIT, then only client-side messages */
+  g_assert_cmpuint (r->messages->len, ==, 5 + 3);
+  for (guint i = 5; i < r->messages->len; i++)
+    g_assert_true (((Decoded *) g_ptr_array_index (r->messages, i))->from_client);
+  result_free (r);
+}
+
+static void
+test_protocol_error (void)
+{
+  g_autoptr (GPtrArray) pkts = g_ptr_array_new_with_free_func (cb_packet_free);
+  g_autoptr (GPtrArray) sends = devlist_session ();
+  Shape shape = { 0 };
+  CbConn c;
+  g_autoptr (GBytes) cap = NULL;
+  Result *r;
+  Send *bad = g_ptr_array_index (sends, 0);
+  guint8 junk[8] = { 0x01, 0x06, 0x80, 0x05, 0, 0, 0, 0 }; /* version 0x0106 */
+
+  g_bytes_unref (bad->bytes);
+  bad->bytes = g_bytes_new (junk, sizeof junk);
+  g_ptr_array_set_size (sends, 1);
+  conn_v4 (&c, 40000, 3240);
+  packetize (pkts, &c, sends, &shape);
+  cap = cb_pcap (pkts, 1, FALSE, FALSE);
+  r = decode (cap, 3240);
+  g_assert_cmpuint (r->messages->len, ==, 0);
+  g_assert_cmpuint (r->sum.n_protocol_errors, ==, 1);
+  result_free (r);
+}
+
+static void
+test_port_option (void)
+{
+  g_autoptr (GPtrArray) pkts = g_ptr_array_new_with_free_func (cb_packet_free);
+  g_autoptr (GPtrArray) sends = import_session ();
+  Shape shape = { .mss = 30 };
+  CbConn c;
+  g_autoptr (GBytes) cap = NULL;
+  Result *r;
+
+  conn_v4 (&c, 5555, 6000);
+  packetize (pkts, &c, sends, &shape);
+  cap = cb_pcap (pkts, 1, FALSE, FALSE);
+  r = decode (cap, 3240);
+  g_assert_cmpuint (r->messages->len, ==, 0);
+  g_assert_cmpuint (r->sum.n_streams, ==, 0);
+  result_free (r);
+  r = decode (cap, 6000);
+  assert_messages (r, sends, sends->len, G_MAXUINT);
+  result_free (r);
+}
+
+static void
+test_formats (void)
+{
+  Shape shape = { 0 };
+  g_autoptr (GPtrArray) expected = NULL;
+  g_autoptr (GPtrArray) pkts = standard_packets (FALSE, &shape, &expected);
+  g_autoptr (GBytes) cap = cb_pcap (pkts, 1, FALSE, FALSE);
+  Result *r = decode (cap, 3240);
+  Decoded *devlist = g_ptr_array_index (r->messages, 1);
+  Decoded *ctrl = g_ptr_array_index (r->messages, 4);
+  Decoded *ret = g_ptr_array_index (r->messages, 5);
+  Decoded *iso = g_ptr_array_index (r->messages, 9);
+
+  g_assert_nonnull (strstr (devlist->text, "stream 0 s>c OP_REP_DEVLIST"));
+  g_assert_nonnull (strstr (devlist->text, "busid=1-1 path=/sys/devices/pci0000:00/usb1/1-1"));
+  g_assert_nonnull (strstr (devlist->text, "id=1d6b:0104"));
+  g_assert_nonnull (strstr (ctrl->text, "stream 1 c>s USBIP_CMD_SUBMIT seqnum=1 devid=0x00010002"));
+  g_assert_nonnull (strstr (ctrl->text, "bmRequestType=0x80 bRequest=6 wValue=0x0100 wIndex=0x0000 wLength=18"));
+  g_assert_nonnull (strstr (ret->text, "actual_length=18"));
+  g_assert_nonnull (strstr (ret->text, "data_len=18"));
+  g_assert_nonnull (strstr (iso->text, "iso1={offset=8 length=8 actual_length=8 status=0}"));
+
+  for (guint i = 0; i < r->messages->len; i++)
+    {
+      Decoded *d = g_ptr_array_index (r->messages, i);
+      g_autoptr (JsonParser) parser = json_parser_new ();
+      JsonObject *o;
+      g_assert_true (json_parser_load_from_data (parser, d->json, -1, NULL));
+      o = json_node_get_object (json_parser_get_root (parser));
+      g_assert_cmpint (json_object_get_int_member (o, "schema"), ==, 1);
+      g_assert_cmpstr (json_object_get_string_member (o, "type"), ==, "usbip-message");
+      g_assert_cmpstr (json_object_get_string_member (o, "flow"), ==, d->from_client ? "c>s" : "s>c");
+      g_assert_cmpint (json_object_get_int_member (o, "stream"), ==, d->stream);
+      if (i == 4)
+        {
+          JsonObject *sp = json_object_get_object_member (o, "setup_packet");
+          g_assert_cmpint (json_object_get_int_member (sp, "bmRequestType"), ==, 0x80);
+          g_assert_cmpint (json_object_get_int_member (sp, "wValue"), ==, 0x0100);
+          g_assert_cmpint (json_object_get_int_member (sp, "wLength"), ==, 18);
+        }
+    }
+  result_free (r);
+}
+
+static void
+test_not_a_capture (void)
+{
+  g_autoptr (GBytes) junk = g_bytes_new_static ("hello, world, not pcap", 22);
+  g_autoptr (GError) error = NULL;
+
+  g_assert_false (usbip_trace_decode (junk, 3240, NULL, NULL, NULL, &error));
+  g_assert_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT);
+}
+
+static void
+test_rst (void)
+{
+  g_autoptr (GPtrArray) pkts = g_ptr_array_new_with_free_func (cb_packet_free);
+  g_autoptr (GPtrArray) sends = import_session ();
+  Shape shape = { .no_fin = TRUE };
+  CbConn c;
+  g_autoptr (GBytes) cap = NULL;
+  Result *r;
+
+  conn_v4 (&c, 40000, 3240);
+  g_ptr_array_set_size (sends, 4);
+  packetize (pkts, &c, sends, &shape);
+  /* reset from the server, then a stray data segment that must be ignored */
+  add_packet (pkts, cb_tcp_packet (&c, FALSE, 12345, 0x04, NULL, 0));
+  add_packet (pkts, cb_tcp_packet (&c, TRUE, 1001 + 40 + 48, 0x18, (const guint8 *) "garbage!", 8));
+  cap = cb_pcap (pkts, 1, FALSE, FALSE);
+  r = decode (cap, 3240);
+  assert_messages (r, sends, 4, G_MAXUINT);
+  g_assert_cmpuint (r->sum.n_protocol_errors, ==, 0);
+  g_assert_false (r->sum.truncated);
+  result_free (r);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/trace/link-types", test_link_types);
+  g_test_add_func ("/trace/pcap-byte-orders", test_pcap_byte_orders);
+  g_test_add_func ("/trace/pcapng", test_pcapng);
+  g_test_add_func ("/trace/pcapng-timestamps", test_pcapng_timestamps);
+  g_test_add_func ("/trace/out-of-order-retransmissions", test_out_of_order_and_retransmissions);
+  g_test_add_func ("/trace/ipv6", test_ipv6);
+  g_test_add_func ("/trace/truncated-last-packet", test_truncated_last_packet);
+  g_test_add_func ("/trace/snaplen-cut", test_snaplen_cut);
+  g_test_add_func ("/trace/protocol-error", test_protocol_error);
+  g_test_add_func ("/trace/port-option", test_port_option);
+  g_test_add_func ("/trace/formats", test_formats);
+  g_test_add_func ("/trace/not-a-capture", test_not_a_capture);
+  g_test_add_func ("/trace/rst", test_rst);
+  return g_test_run ();
+}
