@@ -25,4 +25,8 @@
 #include "usbip-backoff.h"
 #include "usbip-port-monitor.h"
 #include "usbip-supervisor.h"
+#include "usbip-pcap.h"
+#include "usbip-tcp-segment.h"
+#include "usbip-tcp-reassembler.h"
+#include "usbip-trace-decoder.h"
 #undef USBIPCORE_INSIDE

@@ -14,9 +14,6 @@
 #include "usbip-tool-output.h"
 #include "usbip-tool-trace.h"
 
-#define USBIPCORE_INSIDE
-#include "usbip-trace-decoder.h"
-#undef USBIPCORE_INSIDE
 
 static gchar *
 format_time (gint64 sec, guint32 nsec)
