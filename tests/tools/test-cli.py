@@ -285,6 +285,44 @@ def daemon_bad_config_exit_2():
 
 
 @test
+def auto_reconnect_gives_up_with_events():
+    port = free_port()  # nobody listens: every attempt is refused
+    p = subprocess.run([TOOL, "--json", "--tcp-port", str(port), "attach", "-r", "127.0.0.1", "-b", "1-1",
+                        "--auto-reconnect", "--max-attempts", "3"], capture_output=True, text=True, env=ENV,
+                       timeout=60)
+    events = json_lines(p.stdout)
+    kinds = [e["event"] for e in events]
+    assert kinds == ["reconnecting", "reconnecting", "gave-up"], kinds
+    assert events[0]["attempt"] == 2 and events[1]["attempt"] == 3  # the attempt about to be made
+    assert events[-1]["kind"] == "network" and "3 attempts" in events[-1]["message"]
+    assert p.returncode == 8, p.returncode
+
+
+@test
+def events_stream_port_changes():
+    p = subprocess.Popen([TOOL, "--json", "events", "--interval", "50"], stdout=subprocess.PIPE, text=True, env=ENV)
+    try:
+        time.sleep(0.5)
+        status = os.path.join(ROOT, "sys/devices/platform/vhci_hcd.0/status")
+        with open(status) as f:
+            original = f.read()
+        # the kernel frees port 0 (its record stays: a lost connection)
+        with open(status, "w") as f:
+            f.write(original.replace("hs  0000 006 003 00010002 000005 3-1", "hs  0000 004 000 00000000 000000 0-0"))
+        time.sleep(0.5)
+        with open(status, "w") as f:
+            f.write(original)
+        time.sleep(0.5)
+    finally:
+        p.send_signal(signal.SIGINT)
+        out, _ = p.communicate(timeout=10)
+    events = json_lines(out)
+    assert [e["event"] for e in events] == ["port-lost", "port-attached"], events
+    assert events[0]["port"] == 0 and events[0]["remote_busid"] == "1-1"
+    assert p.returncode == 0
+
+
+@test
 def shipped_example_config_is_valid():
     example = os.path.join(SRCDIR, "..", "..", "contrib", "usbipcore.conf")
     p = subprocess.run([DAEMON, "--check-config", "--config", example], capture_output=True, text=True, env=ENV)

@@ -373,3 +373,38 @@ usbip_tool_print_error (UsbipToolOutput *o, const GError *error)
       json_end (o, b);
     }
 }
+
+void
+usbip_tool_print_port_event (UsbipToolOutput *o, const gchar *type, const gchar *ts, const UsbipPortInfo *port,
+                             guint attempt, guint delay_ms, const GError *error, const gchar *human)
+{
+  if (!o->json)
+    {
+      g_string_append_printf (o->out, "%s %s\n", ts, human);
+      return;
+    }
+  {
+    JsonBuilder *b = json_begin ("event");
+    json_str (b, "event", type);
+    json_str (b, "ts", ts);
+    if (port != NULL)
+      {
+        json_int (b, "port", port->port);
+        json_str (b, "remote_host", port->remote_host);
+        json_str (b, "remote_port", port->remote_port);
+        json_str (b, "remote_busid", port->remote_busid);
+        json_str (b, "local_busid", port->local_busid[0] ? port->local_busid : NULL);
+      }
+    if (attempt > 0)
+      {
+        json_int (b, "attempt", attempt);
+        json_int (b, "delay_ms", delay_ms);
+      }
+    if (error != NULL)
+      {
+        json_str (b, "kind", usbip_tool_error_kind (error));
+        json_str (b, "message", error->message);
+      }
+    json_end (o, b);
+  }
+}

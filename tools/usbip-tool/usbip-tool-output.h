@@ -41,6 +41,9 @@ void usbip_tool_print_ports (UsbipToolOutput *o, GPtrArray *ports);
 void usbip_tool_print_attached (UsbipToolOutput *o, const UsbipPortInfo *port);
 void usbip_tool_print_event (UsbipToolOutput *o, const gchar *type, const gchar *key, const gchar *value,
                              const gchar *human);
+/* an event of `attach --auto-reconnect` or `events`; port, error: (nullable) */
+void usbip_tool_print_port_event (UsbipToolOutput *o, const gchar *type, const gchar *ts, const UsbipPortInfo *port,
+                                  guint attempt, guint delay_ms, const GError *error, const gchar *human);
 void usbip_tool_print_error (UsbipToolOutput *o, const GError *error);
 
 G_END_DECLS

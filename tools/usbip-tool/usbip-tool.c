@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <glib-unix.h>
+
 #include "usbip-tool-output.h"
 #include "usbip-tool-trace.h"
 #include "usbip-tools-common.h"
@@ -39,7 +41,9 @@ static const gchar *commands_help =
   "  list -d           local usbip-vudc devices (device mode)\n"
   "  attach -r HOST -b BUSID | -d DEVID   import a device onto a vhci port\n"
   "  detach -p PORT    release a vhci port\n"
+  "  attach ... --auto-reconnect [--max-attempts N]   stay and re-attach after a loss\n"
   "  port              imported devices\n"
+  "  events [-i MS]    stream vhci port changes (attach, detach, lost connections)\n"
   "  bind -b BUSID     make a local device exportable (usbip-host)\n"
   "  unbind -b BUSID   give a device back to its usual driver\n"
   "  trace decode FILE decode USB/IP in a pcap or pcapng capture\n"
@@ -213,14 +217,167 @@ cmd_list (int argc, char **argv)
   return usage_error ("list: give -r HOST, -l or -d");
 }
 
+/* ---- supervised attach and events: one line (or JSON object) per event ---- */
+
+typedef struct {
+  GMainLoop *loop;
+  int rc;
+} Session;
+
+static void
+emit (const gchar *type, const gchar *human, const UsbipPortInfo *port, guint attempt, guint delay_ms,
+      const GError *error)
+{
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree gchar *ts = g_date_time_format_iso8601 (now);
+
+  usbip_tool_print_port_event (&out, type, ts, port, attempt, delay_ms, error, human);
+  fputs (out.out->str, stdout);
+  fflush (stdout);
+  g_string_truncate (out.out, 0);
+}
+
+static void
+on_sup_attached (UsbipSupervisor *s, UsbipPortInfo *p, Session *ss)
+{
+  g_autofree gchar *h = g_strdup_printf ("attached %s/%s on port %u", p->remote_host, p->remote_busid, p->port);
+  emit ("attached", h, p, 0, 0, NULL);
+}
+
+static void
+on_sup_lost (UsbipSupervisor *s, UsbipPortInfo *p, Session *ss)
+{
+  g_autofree gchar *h = g_strdup_printf ("connection lost on port %u", p->port);
+  emit ("lost", h, p, 0, 0, NULL);
+}
+
+static void
+on_sup_reconnecting (UsbipSupervisor *s, guint attempt, guint delay, GError *cause, Session *ss)
+{
+  g_autofree gchar *h = g_strdup_printf ("reconnecting: attempt %u in %u ms (%s)", attempt, delay, cause->message);
+  emit ("reconnecting", h, NULL, attempt, delay, cause);
+}
+
+static void
+on_sup_reconnected (UsbipSupervisor *s, UsbipPortInfo *p, Session *ss)
+{
+  g_autofree gchar *h = g_strdup_printf ("reconnected on port %u", p->port);
+  emit ("reconnected", h, p, 0, 0, NULL);
+}
+
+static void
+on_sup_detached (UsbipSupervisor *s, UsbipPortInfo *p, Session *ss)
+{
+  g_autofree gchar *h = g_strdup_printf ("port %u was detached on purpose: stopping", p->port);
+  emit ("detached", h, p, 0, 0, NULL);
+  g_main_loop_quit (ss->loop);
+}
+
+static void
+on_sup_gave_up (UsbipSupervisor *s, GError *error, Session *ss)
+{
+  g_autofree gchar *h = g_strdup_printf ("gave up: %s", error->message);
+  emit ("gave-up", h, NULL, 0, 0, error);
+  ss->rc = usbip_tool_exit_code (error);
+  g_main_loop_quit (ss->loop);
+}
+
+static gboolean
+on_quit_signal (gpointer data)
+{
+  g_main_loop_quit (((Session *) data)->loop);
+  return G_SOURCE_CONTINUE;
+}
+
+static int
+supervise (UsbipImporter *importer, const UsbipRemote *remote, const gchar *busid, guint max_attempts)
+{
+  g_autoptr (UsbipSupervisor) sup = usbip_supervisor_new (importer, remote, busid);
+  Session ss = { g_main_loop_new (NULL, FALSE), 0 };
+  GError *error = NULL;
+  guint sig_int, sig_term;
+
+  usbip_supervisor_set_max_attempts (sup, max_attempts);
+  g_signal_connect (sup, "attached", G_CALLBACK (on_sup_attached), &ss);
+  g_signal_connect (sup, "lost", G_CALLBACK (on_sup_lost), &ss);
+  g_signal_connect (sup, "reconnecting", G_CALLBACK (on_sup_reconnecting), &ss);
+  g_signal_connect (sup, "reconnected", G_CALLBACK (on_sup_reconnected), &ss);
+  g_signal_connect (sup, "detached", G_CALLBACK (on_sup_detached), &ss);
+  g_signal_connect (sup, "gave-up", G_CALLBACK (on_sup_gave_up), &ss);
+  sig_int = g_unix_signal_add (SIGINT, on_quit_signal, &ss);
+  sig_term = g_unix_signal_add (SIGTERM, on_quit_signal, &ss);
+  if (!usbip_supervisor_start (sup, &error))
+    return fail (error);
+  g_main_loop_run (ss.loop);
+  /* Ctrl-C stops supervising; the device stays attached (detach it with `detach -p`) */
+  usbip_supervisor_stop (sup);
+  g_source_remove (sig_int);
+  g_source_remove (sig_term);
+  g_main_loop_unref (ss.loop);
+  return ss.rc;
+}
+
+static void
+on_port_added (UsbipPortMonitor *m, UsbipPortInfo *p, gpointer data)
+{
+  g_autofree gchar *h = g_strdup_printf ("port %u: attached %s -> %s:%s/%s", p->port,
+                                         p->local_busid[0] ? p->local_busid : "?", p->remote_host ? p->remote_host : "?",
+                                         p->remote_port ? p->remote_port : "?", p->remote_busid ? p->remote_busid : "?");
+  emit ("port-attached", h, p, 0, 0, NULL);
+}
+
+static void
+on_port_removed (UsbipPortMonitor *m, UsbipPortInfo *p, gboolean record_kept, gpointer data)
+{
+  g_autofree gchar *h = g_strdup_printf ("port %u: %s", p->port,
+                                         record_kept ? "released by the kernel (connection lost)" : "detached");
+  emit (record_kept ? "port-lost" : "port-detached", h, p, 0, 0, NULL);
+}
+
+static int
+cmd_events (int argc, char **argv)
+{
+  gint interval = USBIP_PORT_MONITOR_DEFAULT_INTERVAL_MS;
+  const GOptionEntry entries[] = {
+    { "interval", 'i', 0, G_OPTION_ARG_INT, &interval, "Poll the vhci ports every MS milliseconds (udev events are seen at once)", "MS" },
+    { NULL }
+  };
+  GError *error = NULL;
+  g_autoptr (UsbipPortMonitor) monitor = NULL;
+  UsbipImportBackend *backend;
+  Session ss;
+
+  if (!parse_sub ("events", entries, &argc, &argv, &error))
+    return fail (error);
+  if (!load_plugins (&error) || (backend = usbip_plugin_registry_get_import_backend (registry, "vhci", &error)) == NULL)
+    return fail (error);
+  monitor = usbip_port_monitor_new (backend);
+  usbip_port_monitor_set_interval (monitor, (guint) MAX (interval, 10));
+  g_signal_connect (monitor, "port-added", G_CALLBACK (on_port_added), NULL);
+  g_signal_connect (monitor, "port-removed", G_CALLBACK (on_port_removed), NULL);
+  if (!usbip_port_monitor_start (monitor, &error))
+    return fail (error);
+  ss.loop = g_main_loop_new (NULL, FALSE);
+  ss.rc = 0;
+  g_unix_signal_add (SIGINT, on_quit_signal, &ss);
+  g_unix_signal_add (SIGTERM, on_quit_signal, &ss);
+  g_main_loop_run (ss.loop);
+  g_main_loop_unref (ss.loop);
+  return 0;
+}
+
 static int
 cmd_attach (int argc, char **argv)
 {
   gchar *remote_host = NULL, *busid = NULL, *devid = NULL;
+  gboolean auto_reconnect = FALSE;
+  gint max_attempts = 0;
   const GOptionEntry entries[] = {
     { "remote", 'r', 0, G_OPTION_ARG_STRING, &remote_host, "The exporting host", "HOST" },
     { "busid", 'b', 0, G_OPTION_ARG_STRING, &busid, "Bus ID of the device on HOST", "BUSID" },
     { "device", 'd', 0, G_OPTION_ARG_STRING, &devid, "Device-mode ID on HOST (usbip-vudc.N)", "DEVID" },
+    { "auto-reconnect", 0, 0, G_OPTION_ARG_NONE, &auto_reconnect, "Stay in the foreground and re-attach whenever the connection is lost (docs/reconnect.md)", NULL },
+    { "max-attempts", 0, 0, G_OPTION_ARG_INT, &max_attempts, "With --auto-reconnect: give up after N failed attempts in a row (default 0 = never)", "N" },
     { NULL }
   };
   GError *error = NULL;
@@ -237,6 +394,8 @@ cmd_attach (int argc, char **argv)
   importer = make_importer (TRUE, &error);
   if (importer == NULL || (remote = parse_remote (remote_host, &error)) == NULL)
     return fail (error);
+  if (auto_reconnect)
+    return supervise (importer, remote, busid != NULL ? busid : devid, (guint) MAX (max_attempts, 0));
   w.loop = g_main_loop_new (NULL, FALSE);
   w.result = NULL;
   usbip_importer_attach_async (importer, remote, busid != NULL ? busid : devid, NULL, NULL, wait_cb, &w);
@@ -356,6 +515,8 @@ main (int argc, char **argv)
     rc = cmd_bind (argc - 1, argv + 1, TRUE);
   else if (g_str_equal (argv[1], "unbind"))
     rc = cmd_bind (argc - 1, argv + 1, FALSE);
+  else if (g_str_equal (argv[1], "events"))
+    rc = cmd_events (argc - 1, argv + 1);
   else if (g_str_equal (argv[1], "trace"))
     rc = usbip_tool_trace_main (argc - 1, argv + 1);
   else if (g_str_equal (argv[1], "version"))
