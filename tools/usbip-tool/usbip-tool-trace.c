@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * `usbip-tool trace decode FILE [--port N] [--json]`: every USB/IP message in a pcap or
- * pcapng capture, one line each (text or JSON Lines, docs/json-schema-trace.md). The
+ * pcapng capture, one line each (text or JSON Lines, docs/json-schema.md). The
  * decoding is the library's (usbip_trace_decode); this file only formats.
  */
 #include "config.h"
@@ -425,7 +425,7 @@ usbip_tool_trace_main (int argc, char **argv)
   gboolean json = FALSE;
   const GOptionEntry entries[] = {
     { "port", 'p', 0, G_OPTION_ARG_INT, &port, "TCP port of the USB/IP server in the capture (default 3240)", "N" },
-    { "json", 'j', 0, G_OPTION_ARG_NONE, &json, "Write JSON Lines (docs/json-schema-trace.md)", NULL },
+    { "json", 'j', 0, G_OPTION_ARG_NONE, &json, "Write JSON Lines (docs/json-schema.md)", NULL },
     { NULL }
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("decode FILE");

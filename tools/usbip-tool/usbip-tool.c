@@ -518,7 +518,16 @@ main (int argc, char **argv)
   else if (g_str_equal (argv[1], "events"))
     rc = cmd_events (argc - 1, argv + 1);
   else if (g_str_equal (argv[1], "trace"))
-    rc = usbip_tool_trace_main (argc - 1, argv + 1);
+    {
+      /* the global --json applies to trace too */
+      g_autoptr (GPtrArray) args = g_ptr_array_new ();
+      for (int i = 1; i < argc; i++)
+        g_ptr_array_add (args, argv[i]);
+      if (out.json)
+        g_ptr_array_add (args, (gpointer) "--json");
+      g_ptr_array_add (args, NULL);
+      rc = usbip_tool_trace_main ((int) args->len - 1, (char **) args->pdata);
+    }
   else if (g_str_equal (argv[1], "version"))
     {
       g_autofree gchar *human = g_strdup_printf ("usbip-tool (usbipcore) %s", PACKAGE_VERSION);
