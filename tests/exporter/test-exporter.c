@@ -343,6 +343,25 @@ test_hostile (Fixture *f, gconstpointer data)
 }
 
 static void
+test_idle_flood (Fixture *f, gconstpointer data)
+{
+  GPtrArray *idle = g_ptr_array_new_with_free_func (g_object_unref);
+  gint64 start;
+
+  /* 300 clients connect and say nothing: a good client is still answered at once */
+  for (guint i = 0; i < 300; i++)
+    g_ptr_array_add (idle, test_util_connect (f->port));
+  while (usbip_exporter_get_n_sessions (f->exporter) < 300)
+    g_main_context_iteration (NULL, TRUE);
+  start = g_get_monotonic_time ();
+  assert_serves_good_client (f);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 500000);
+  g_ptr_array_unref (idle);
+  while (usbip_exporter_get_n_sessions (f->exporter) > 0)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static void
 test_byte_at_a_time (Fixture *f, gconstpointer data)
 {
   Raw r = { .port = f->port, .delay_us = 20000 };
@@ -567,12 +586,13 @@ main (int argc, char **argv)
   T ("/exporter/attach-unknown-busid", test_attach_unknown_busid);
   T ("/exporter/attach-no-free-port", test_attach_no_free_port);
   T ("/exporter/import-reply-bytes", test_import_reply_bytes);
-  T ("/exporter/byte-at-a-time", test_byte_at_a_time);
   T ("/exporter/concurrency-200", test_concurrency);
   T ("/exporter/policy-allow-cidr", test_policy_allow_cidr);
   T ("/exporter/policy-per-peer", test_policy_per_peer);
   T ("/exporter/policy-rate", test_policy_rate);
   T ("/exporter/drain", test_drain);
   T ("/hostile/catalogue", test_hostile);
+  T ("/hostile/idle-flood", test_idle_flood);
+  T ("/hostile/byte-at-a-time", test_byte_at_a_time);
   return g_test_run ();
 }
