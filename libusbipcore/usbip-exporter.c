@@ -71,17 +71,26 @@ typedef struct {
 
 static void check_shutdown_done (UsbipExporter *self);
 
-static void
-session_end (Session *s, gint64 status)
+/* the log fields that describe a session */
+static UsbipLogFields
+session_fields (const Session *s)
 {
-  UsbipExporter *self = s->exporter;
   UsbipLogFields f = USBIP_LOG_FIELDS_INIT;
-  gint64 duration_ms = (g_get_monotonic_time () - s->start_us) / 1000;
-  guint count;
 
   f.peer = s->peer;
   f.op = s->op;
   f.busid = s->busid[0] ? s->busid : NULL;
+  return f;
+}
+
+static void
+session_end (Session *s, gint64 status)
+{
+  UsbipExporter *self = s->exporter;
+  UsbipLogFields f = session_fields (s);
+  gint64 duration_ms = (g_get_monotonic_time () - s->start_us) / 1000;
+  guint count;
+
   f.status = status;
   f.duration_ms = duration_ms;
   usbip_log_event (G_LOG_LEVEL_DEBUG, &f, "session closed: %s %s", s->peer, s->op != NULL ? s->op : "-");
@@ -113,9 +122,7 @@ reply_written (GObject *source, GAsyncResult *result, gpointer data)
 
   if (!usbip_io_write_finish (G_OUTPUT_STREAM (source), result, &error))
     {
-      UsbipLogFields f = USBIP_LOG_FIELDS_INIT;
-      f.peer = s->peer;
-      f.op = s->op;
+      UsbipLogFields f = session_fields (s);
       usbip_log_event (G_LOG_LEVEL_INFO, &f, "%s: cannot send the reply: %s", s->peer, error->message);
       session_end (s, USBIP_ST_ERROR);
       return;
@@ -138,11 +145,10 @@ handle_devlist (Session *s)
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) devices = NULL;
   GByteArray *reply = g_byte_array_new ();
-  UsbipLogFields f = USBIP_LOG_FIELDS_INIT;
+  UsbipLogFields f;
 
   s->op = "OP_REQ_DEVLIST";
-  f.peer = s->peer;
-  f.op = s->op;
+  f = session_fields (s);
   devices = usbip_export_backend_list_devices (s->exporter->backend, &error);
   if (devices == NULL)
     {
@@ -164,10 +170,7 @@ import_done (GObject *source, GAsyncResult *result, gpointer data)
 
   if (!usbip_io_write_finish (G_OUTPUT_STREAM (source), result, &error))
     {
-      UsbipLogFields f = USBIP_LOG_FIELDS_INIT;
-      f.peer = s->peer;
-      f.op = s->op;
-      f.busid = s->busid;
+      UsbipLogFields f = session_fields (s);
       usbip_log_event (G_LOG_LEVEL_WARNING, &f, "%s: device %s handed to the kernel but the reply failed: %s",
                        s->peer, s->busid, error->message);
     }
@@ -179,11 +182,8 @@ static void
 refuse_import (Session *s, guint32 status, const gchar *reason)
 {
   GByteArray *reply = g_byte_array_new ();
-  UsbipLogFields f = USBIP_LOG_FIELDS_INIT;
+  UsbipLogFields f = session_fields (s);
 
-  f.peer = s->peer;
-  f.op = s->op;
-  f.busid = s->busid;
   f.status = status;
   usbip_log_event (G_LOG_LEVEL_INFO, &f, "%s: import of %s refused (%s): %s", s->peer, s->busid,
                    usbip_status_to_string (status), reason);
@@ -199,7 +199,7 @@ handle_import (Session *s, const gchar *busid)
   g_autoptr (GError) error = NULL;
   g_autoptr (UsbipDeviceInfo) device = NULL;
   GSocket *socket = g_socket_connection_get_socket (s->conn);
-  UsbipLogFields f = USBIP_LOG_FIELDS_INIT;
+  UsbipLogFields f;
   GByteArray *reply;
   g_autoptr (GBytes) bytes = NULL;
 
@@ -228,9 +228,7 @@ handle_import (Session *s, const gchar *busid)
       refuse_import (s, USBIP_ST_NA, error->message);
       return;
     }
-  f.peer = s->peer;
-  f.op = s->op;
-  f.busid = s->busid;
+  f = session_fields (s);
   f.status = 0;
   usbip_log_event (G_LOG_LEVEL_MESSAGE, &f, "%s: exported %s (%04x:%04x)", s->peer, busid, device->idVendor,
                    device->idProduct);

@@ -149,8 +149,8 @@ json_end (UsbipToolOutput *o, JsonBuilder *b)
   g_object_unref (b);
 }
 
-static void
-json_str (JsonBuilder *b, const gchar *k, const gchar *v)
+void
+usbip_tool_json_str (JsonBuilder *b, const gchar *k, const gchar *v)
 {
   json_builder_set_member_name (b, k);
   if (v != NULL)
@@ -159,44 +159,44 @@ json_str (JsonBuilder *b, const gchar *k, const gchar *v)
     json_builder_add_null_value (b);
 }
 
-static void
-json_int (JsonBuilder *b, const gchar *k, gint64 v)
+void
+usbip_tool_json_int (JsonBuilder *b, const gchar *k, gint64 v)
 {
   json_builder_set_member_name (b, k);
   json_builder_add_int_value (b, v);
 }
 
-static void
-json_hex (JsonBuilder *b, const gchar *k, guint v, guint width)
+void
+usbip_tool_json_hex (JsonBuilder *b, const gchar *k, guint v, guint width)
 {
   g_autofree gchar *s = g_strdup_printf ("%0*x", (int) width, v);
-  json_str (b, k, s);
+  usbip_tool_json_str (b, k, s);
 }
 
 static void
 json_device (JsonBuilder *b, const UsbipDeviceInfo *d)
 {
-  json_str (b, "busid", d->busid);
-  json_str (b, "path", d->path);
-  json_int (b, "busnum", d->busnum);
-  json_int (b, "devnum", d->devnum);
-  json_str (b, "speed", usbip_speed_to_nick (d->speed));
-  json_hex (b, "vendor_id", d->idVendor, 4);
-  json_hex (b, "product_id", d->idProduct, 4);
-  json_hex (b, "bcd_device", d->bcdDevice, 4);
-  json_hex (b, "device_class", d->bDeviceClass, 2);
-  json_hex (b, "device_subclass", d->bDeviceSubClass, 2);
-  json_hex (b, "device_protocol", d->bDeviceProtocol, 2);
-  json_int (b, "configuration_value", d->bConfigurationValue);
-  json_int (b, "num_configurations", d->bNumConfigurations);
+  usbip_tool_json_str (b, "busid", d->busid);
+  usbip_tool_json_str (b, "path", d->path);
+  usbip_tool_json_int (b, "busnum", d->busnum);
+  usbip_tool_json_int (b, "devnum", d->devnum);
+  usbip_tool_json_str (b, "speed", usbip_speed_to_nick (d->speed));
+  usbip_tool_json_hex (b, "vendor_id", d->idVendor, 4);
+  usbip_tool_json_hex (b, "product_id", d->idProduct, 4);
+  usbip_tool_json_hex (b, "bcd_device", d->bcdDevice, 4);
+  usbip_tool_json_hex (b, "device_class", d->bDeviceClass, 2);
+  usbip_tool_json_hex (b, "device_subclass", d->bDeviceSubClass, 2);
+  usbip_tool_json_hex (b, "device_protocol", d->bDeviceProtocol, 2);
+  usbip_tool_json_int (b, "configuration_value", d->bConfigurationValue);
+  usbip_tool_json_int (b, "num_configurations", d->bNumConfigurations);
   json_builder_set_member_name (b, "interfaces");
   json_builder_begin_array (b);
   for (guint i = 0; i < d->bNumInterfaces && i < USBIP_MAX_INTERFACES; i++)
     {
       json_builder_begin_object (b);
-      json_hex (b, "class", d->interfaces[i].bInterfaceClass, 2);
-      json_hex (b, "subclass", d->interfaces[i].bInterfaceSubClass, 2);
-      json_hex (b, "protocol", d->interfaces[i].bInterfaceProtocol, 2);
+      usbip_tool_json_hex (b, "class", d->interfaces[i].bInterfaceClass, 2);
+      usbip_tool_json_hex (b, "subclass", d->interfaces[i].bInterfaceSubClass, 2);
+      usbip_tool_json_hex (b, "protocol", d->interfaces[i].bInterfaceProtocol, 2);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
@@ -222,7 +222,7 @@ usbip_tool_print_remote_devices (UsbipToolOutput *o, const gchar *host, GPtrArra
       for (guint i = 0; i < devices->len; i++)
         {
           JsonBuilder *b = json_begin ("remote-device");
-          json_str (b, "host", host);
+          usbip_tool_json_str (b, "host", host);
           json_device (b, g_ptr_array_index (devices, i));
           json_end (o, b);
         }
@@ -288,16 +288,16 @@ usbip_tool_print_ports (UsbipToolOutput *o, GPtrArray *ports)
       if (o->json)
         {
           JsonBuilder *b = json_begin ("port");
-          json_int (b, "port", p->port);
-          json_str (b, "hub", p->hub == USBIP_HUB_SPEED_SUPER ? "ss" : "hs");
-          json_str (b, "status", p->status == USBIP_PORT_STATUS_USED ? "used" : p->status == USBIP_PORT_STATUS_ERROR ? "error" : "not-assigned");
-          json_str (b, "speed", usbip_speed_to_nick (p->speed));
-          json_int (b, "remote_busnum", p->devid >> 16);
-          json_int (b, "remote_devnum", p->devid & 0xffff);
-          json_str (b, "local_busid", p->local_busid[0] ? p->local_busid : NULL);
-          json_str (b, "remote_host", p->remote_host);
-          json_str (b, "remote_port", p->remote_port);
-          json_str (b, "remote_busid", p->remote_busid);
+          usbip_tool_json_int (b, "port", p->port);
+          usbip_tool_json_str (b, "hub", p->hub == USBIP_HUB_SPEED_SUPER ? "ss" : "hs");
+          usbip_tool_json_str (b, "status", p->status == USBIP_PORT_STATUS_USED ? "used" : p->status == USBIP_PORT_STATUS_ERROR ? "error" : "not-assigned");
+          usbip_tool_json_str (b, "speed", usbip_speed_to_nick (p->speed));
+          usbip_tool_json_int (b, "remote_busnum", p->devid >> 16);
+          usbip_tool_json_int (b, "remote_devnum", p->devid & 0xffff);
+          usbip_tool_json_str (b, "local_busid", p->local_busid[0] ? p->local_busid : NULL);
+          usbip_tool_json_str (b, "remote_host", p->remote_host);
+          usbip_tool_json_str (b, "remote_port", p->remote_port);
+          usbip_tool_json_str (b, "remote_busid", p->remote_busid);
           json_end (o, b);
           continue;
         }
@@ -336,11 +336,11 @@ usbip_tool_print_attached (UsbipToolOutput *o, const UsbipPortInfo *p)
   if (o->json)
     {
       JsonBuilder *b = json_begin ("attached");
-      json_int (b, "port", p->port);
-      json_str (b, "speed", usbip_speed_to_nick (p->speed));
-      json_str (b, "remote_host", p->remote_host);
-      json_str (b, "remote_port", p->remote_port);
-      json_str (b, "remote_busid", p->remote_busid);
+      usbip_tool_json_int (b, "port", p->port);
+      usbip_tool_json_str (b, "speed", usbip_speed_to_nick (p->speed));
+      usbip_tool_json_str (b, "remote_host", p->remote_host);
+      usbip_tool_json_str (b, "remote_port", p->remote_port);
+      usbip_tool_json_str (b, "remote_busid", p->remote_busid);
       json_end (o, b);
     }
   /* upstream prints nothing on success; scripts check the exit status */
@@ -354,7 +354,7 @@ usbip_tool_print_event (UsbipToolOutput *o, const gchar *type, const gchar *key,
     {
       JsonBuilder *b = json_begin (type);
       if (key != NULL)
-        json_str (b, key, value);
+        usbip_tool_json_str (b, key, value);
       json_end (o, b);
     }
   else if (human != NULL)
@@ -367,9 +367,9 @@ usbip_tool_print_error (UsbipToolOutput *o, const GError *error)
   if (o->json)
     {
       JsonBuilder *b = json_begin ("error");
-      json_str (b, "kind", usbip_tool_error_kind (error));
-      json_int (b, "exit_code", usbip_tool_exit_code (error));
-      json_str (b, "message", error->message);
+      usbip_tool_json_str (b, "kind", usbip_tool_error_kind (error));
+      usbip_tool_json_int (b, "exit_code", usbip_tool_exit_code (error));
+      usbip_tool_json_str (b, "message", error->message);
       json_end (o, b);
     }
 }
@@ -385,25 +385,25 @@ usbip_tool_print_port_event (UsbipToolOutput *o, const gchar *type, const gchar 
     }
   {
     JsonBuilder *b = json_begin ("event");
-    json_str (b, "event", type);
-    json_str (b, "ts", ts);
+    usbip_tool_json_str (b, "event", type);
+    usbip_tool_json_str (b, "ts", ts);
     if (port != NULL)
       {
-        json_int (b, "port", port->port);
-        json_str (b, "remote_host", port->remote_host);
-        json_str (b, "remote_port", port->remote_port);
-        json_str (b, "remote_busid", port->remote_busid);
-        json_str (b, "local_busid", port->local_busid[0] ? port->local_busid : NULL);
+        usbip_tool_json_int (b, "port", port->port);
+        usbip_tool_json_str (b, "remote_host", port->remote_host);
+        usbip_tool_json_str (b, "remote_port", port->remote_port);
+        usbip_tool_json_str (b, "remote_busid", port->remote_busid);
+        usbip_tool_json_str (b, "local_busid", port->local_busid[0] ? port->local_busid : NULL);
       }
     if (attempt > 0)
       {
-        json_int (b, "attempt", attempt);
-        json_int (b, "delay_ms", delay_ms);
+        usbip_tool_json_int (b, "attempt", attempt);
+        usbip_tool_json_int (b, "delay_ms", delay_ms);
       }
     if (error != NULL)
       {
-        json_str (b, "kind", usbip_tool_error_kind (error));
-        json_str (b, "message", error->message);
+        usbip_tool_json_str (b, "kind", usbip_tool_error_kind (error));
+        usbip_tool_json_str (b, "message", error->message);
       }
     json_end (o, b);
   }

@@ -29,6 +29,12 @@ typedef struct {
   GString *out; /* everything written to stdout */
 } UsbipToolOutput;
 
+/* JSON members: a string (NULL writes null), an integer, a zero-padded lower-case hex string */
+#include <json-glib/json-glib.h>
+void usbip_tool_json_str (JsonBuilder *b, const gchar *key, const gchar *value);
+void usbip_tool_json_int (JsonBuilder *b, const gchar *key, gint64 value);
+void usbip_tool_json_hex (JsonBuilder *b, const gchar *key, guint value, guint width);
+
 /* vendor and product names from the udev hardware database, "unknown ..." if absent */
 gchar *usbip_tool_device_names (guint16 vid, guint16 pid);
 

@@ -169,56 +169,32 @@ note_kind_name (UsbipTraceNoteKind kind)
 /* ---- JSON ---- */
 
 static void
-j_int (JsonBuilder *b, const gchar *k, gint64 v)
-{
-  json_builder_set_member_name (b, k);
-  json_builder_add_int_value (b, v);
-}
-
-static void
-j_str (JsonBuilder *b, const gchar *k, const gchar *v)
-{
-  json_builder_set_member_name (b, k);
-  if (v != NULL)
-    json_builder_add_string_value (b, v);
-  else
-    json_builder_add_null_value (b);
-}
-
-static void
-j_hex (JsonBuilder *b, const gchar *k, guint v, guint width)
-{
-  g_autofree gchar *s = g_strdup_printf ("%0*x", (int) width, v);
-  j_str (b, k, s);
-}
-
-static void
 j_device (JsonBuilder *b, const UsbipDeviceInfo *d)
 {
   json_builder_begin_object (b);
-  j_str (b, "busid", d->busid);
-  j_str (b, "path", d->path);
-  j_int (b, "busnum", d->busnum);
-  j_int (b, "devnum", d->devnum);
-  j_int (b, "speed", d->speed);
-  j_str (b, "speed_name", usbip_speed_to_nick (d->speed));
-  j_hex (b, "vendor_id", d->idVendor, 4);
-  j_hex (b, "product_id", d->idProduct, 4);
-  j_hex (b, "bcd_device", d->bcdDevice, 4);
-  j_hex (b, "device_class", d->bDeviceClass, 2);
-  j_hex (b, "device_subclass", d->bDeviceSubClass, 2);
-  j_hex (b, "device_protocol", d->bDeviceProtocol, 2);
-  j_int (b, "configuration_value", d->bConfigurationValue);
-  j_int (b, "num_configurations", d->bNumConfigurations);
-  j_int (b, "num_interfaces", d->bNumInterfaces);
+  usbip_tool_json_str (b, "busid", d->busid);
+  usbip_tool_json_str (b, "path", d->path);
+  usbip_tool_json_int (b, "busnum", d->busnum);
+  usbip_tool_json_int (b, "devnum", d->devnum);
+  usbip_tool_json_int (b, "speed", d->speed);
+  usbip_tool_json_str (b, "speed_name", usbip_speed_to_nick (d->speed));
+  usbip_tool_json_hex (b, "vendor_id", d->idVendor, 4);
+  usbip_tool_json_hex (b, "product_id", d->idProduct, 4);
+  usbip_tool_json_hex (b, "bcd_device", d->bcdDevice, 4);
+  usbip_tool_json_hex (b, "device_class", d->bDeviceClass, 2);
+  usbip_tool_json_hex (b, "device_subclass", d->bDeviceSubClass, 2);
+  usbip_tool_json_hex (b, "device_protocol", d->bDeviceProtocol, 2);
+  usbip_tool_json_int (b, "configuration_value", d->bConfigurationValue);
+  usbip_tool_json_int (b, "num_configurations", d->bNumConfigurations);
+  usbip_tool_json_int (b, "num_interfaces", d->bNumInterfaces);
   json_builder_set_member_name (b, "interfaces");
   json_builder_begin_array (b);
   for (guint i = 0; i < d->bNumInterfaces && i < USBIP_MAX_INTERFACES; i++)
     {
       json_builder_begin_object (b);
-      j_hex (b, "class", d->interfaces[i].bInterfaceClass, 2);
-      j_hex (b, "subclass", d->interfaces[i].bInterfaceSubClass, 2);
-      j_hex (b, "protocol", d->interfaces[i].bInterfaceProtocol, 2);
+      usbip_tool_json_hex (b, "class", d->interfaces[i].bInterfaceClass, 2);
+      usbip_tool_json_hex (b, "subclass", d->interfaces[i].bInterfaceSubClass, 2);
+      usbip_tool_json_hex (b, "protocol", d->interfaces[i].bInterfaceProtocol, 2);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
@@ -230,19 +206,19 @@ json_message (JsonBuilder *b, const UsbipMessage *m, gsize raw_len)
 {
   const UsbipUrbHeader *u = &m->urb;
 
-  j_str (b, "message", usbip_message_type_to_string (m->type));
-  j_int (b, "bytes", (gint64) raw_len);
+  usbip_tool_json_str (b, "message", usbip_message_type_to_string (m->type));
+  usbip_tool_json_int (b, "bytes", (gint64) raw_len);
   switch (m->type)
     {
     case USBIP_MESSAGE_OP_REQ_DEVLIST:
     case USBIP_MESSAGE_OP_REP_DEVLIST:
     case USBIP_MESSAGE_OP_REQ_IMPORT:
     case USBIP_MESSAGE_OP_REP_IMPORT:
-      j_int (b, "version", m->op.version);
-      j_int (b, "code", m->op.code);
-      j_int (b, "status", m->op.status);
+      usbip_tool_json_int (b, "version", m->op.version);
+      usbip_tool_json_int (b, "code", m->op.code);
+      usbip_tool_json_int (b, "status", m->op.status);
       if (m->type == USBIP_MESSAGE_OP_REQ_IMPORT)
-        j_str (b, "busid", m->busid);
+        usbip_tool_json_str (b, "busid", m->busid);
       if (m->type == USBIP_MESSAGE_OP_REP_DEVLIST)
         {
           json_builder_set_member_name (b, "devices");
@@ -265,61 +241,61 @@ json_message (JsonBuilder *b, const UsbipMessage *m, gsize raw_len)
       break;
     }
 
-  j_int (b, "command", u->command);
-  j_int (b, "seqnum", u->seqnum);
-  j_int (b, "devid", u->devid);
-  j_int (b, "direction", u->direction);
-  j_int (b, "ep", u->ep);
+  usbip_tool_json_int (b, "command", u->command);
+  usbip_tool_json_int (b, "seqnum", u->seqnum);
+  usbip_tool_json_int (b, "devid", u->devid);
+  usbip_tool_json_int (b, "direction", u->direction);
+  usbip_tool_json_int (b, "ep", u->ep);
   switch (m->type)
     {
     case USBIP_MESSAGE_CMD_SUBMIT:
       {
         g_autofree gchar *setup = hex_bytes (u->u.cmd_submit.setup, 8);
-        j_int (b, "transfer_flags", u->u.cmd_submit.transfer_flags);
-        j_int (b, "transfer_buffer_length", u->u.cmd_submit.transfer_buffer_length);
-        j_int (b, "start_frame", u->u.cmd_submit.start_frame);
-        j_int (b, "number_of_packets", u->u.cmd_submit.number_of_packets);
-        j_int (b, "interval", u->u.cmd_submit.interval);
-        j_str (b, "setup", setup);
+        usbip_tool_json_int (b, "transfer_flags", u->u.cmd_submit.transfer_flags);
+        usbip_tool_json_int (b, "transfer_buffer_length", u->u.cmd_submit.transfer_buffer_length);
+        usbip_tool_json_int (b, "start_frame", u->u.cmd_submit.start_frame);
+        usbip_tool_json_int (b, "number_of_packets", u->u.cmd_submit.number_of_packets);
+        usbip_tool_json_int (b, "interval", u->u.cmd_submit.interval);
+        usbip_tool_json_str (b, "setup", setup);
         if (has_setup (m))
           {
             guint bm, req, val, idx, len;
             setup_fields (u->u.cmd_submit.setup, &bm, &req, &val, &idx, &len);
             json_builder_set_member_name (b, "setup_packet");
             json_builder_begin_object (b);
-            j_int (b, "bmRequestType", bm);
-            j_int (b, "bRequest", req);
-            j_int (b, "wValue", val);
-            j_int (b, "wIndex", idx);
-            j_int (b, "wLength", len);
+            usbip_tool_json_int (b, "bmRequestType", bm);
+            usbip_tool_json_int (b, "bRequest", req);
+            usbip_tool_json_int (b, "wValue", val);
+            usbip_tool_json_int (b, "wIndex", idx);
+            usbip_tool_json_int (b, "wLength", len);
             json_builder_end_object (b);
           }
         break;
       }
     case USBIP_MESSAGE_RET_SUBMIT:
-      j_int (b, "status", u->u.ret_submit.status);
-      j_int (b, "actual_length", u->u.ret_submit.actual_length);
-      j_int (b, "start_frame", u->u.ret_submit.start_frame);
-      j_int (b, "number_of_packets", u->u.ret_submit.number_of_packets);
-      j_int (b, "error_count", u->u.ret_submit.error_count);
+      usbip_tool_json_int (b, "status", u->u.ret_submit.status);
+      usbip_tool_json_int (b, "actual_length", u->u.ret_submit.actual_length);
+      usbip_tool_json_int (b, "start_frame", u->u.ret_submit.start_frame);
+      usbip_tool_json_int (b, "number_of_packets", u->u.ret_submit.number_of_packets);
+      usbip_tool_json_int (b, "error_count", u->u.ret_submit.error_count);
       break;
     case USBIP_MESSAGE_CMD_UNLINK:
-      j_int (b, "unlink_seqnum", u->u.cmd_unlink.unlink_seqnum);
+      usbip_tool_json_int (b, "unlink_seqnum", u->u.cmd_unlink.unlink_seqnum);
       break;
     default:
-      j_int (b, "status", u->u.ret_unlink.status);
+      usbip_tool_json_int (b, "status", u->u.ret_unlink.status);
       break;
     }
-  j_int (b, "data_len", (gint64) m->data_len);
+  usbip_tool_json_int (b, "data_len", (gint64) m->data_len);
   json_builder_set_member_name (b, "iso_packets");
   json_builder_begin_array (b);
   for (guint i = 0; i < m->n_iso; i++)
     {
       json_builder_begin_object (b);
-      j_int (b, "offset", m->iso[i].offset);
-      j_int (b, "length", m->iso[i].length);
-      j_int (b, "actual_length", m->iso[i].actual_length);
-      j_int (b, "status", (gint32) m->iso[i].status);
+      usbip_tool_json_int (b, "offset", m->iso[i].offset);
+      usbip_tool_json_int (b, "length", m->iso[i].length);
+      usbip_tool_json_int (b, "actual_length", m->iso[i].actual_length);
+      usbip_tool_json_int (b, "status", (gint32) m->iso[i].status);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
@@ -353,28 +329,28 @@ usbip_tool_trace_format_event (gconstpointer event, gboolean json)
     {
       g_autoptr (JsonBuilder) b = json_builder_new ();
       json_builder_begin_object (b);
-      j_int (b, "schema", USBIP_TOOL_JSON_SCHEMA);
-      j_str (b, "type", ev->type == USBIP_TRACE_EVENT_MESSAGE ? "usbip-message" : "usbip-note");
-      j_int (b, "frame", ev->frame);
+      usbip_tool_json_int (b, "schema", USBIP_TOOL_JSON_SCHEMA);
+      usbip_tool_json_str (b, "type", ev->type == USBIP_TRACE_EVENT_MESSAGE ? "usbip-message" : "usbip-note");
+      usbip_tool_json_int (b, "frame", ev->frame);
       if (ev->frame != 0)
         {
-          j_str (b, "time", time);
-          j_int (b, "ts_sec", ev->ts_sec);
-          j_int (b, "ts_nsec", ev->ts_nsec);
+          usbip_tool_json_str (b, "time", time);
+          usbip_tool_json_int (b, "ts_sec", ev->ts_sec);
+          usbip_tool_json_int (b, "ts_nsec", ev->ts_nsec);
         }
       if (ev->stream_id >= 0)
         {
-          j_int (b, "stream", ev->stream_id);
-          j_str (b, "flow", flow);
-          j_str (b, "client", ev->client);
-          j_str (b, "server", ev->server);
+          usbip_tool_json_int (b, "stream", ev->stream_id);
+          usbip_tool_json_str (b, "flow", flow);
+          usbip_tool_json_str (b, "client", ev->client);
+          usbip_tool_json_str (b, "server", ev->server);
         }
       if (ev->type == USBIP_TRACE_EVENT_MESSAGE)
         json_message (b, ev->message, ev->raw_len);
       else
         {
-          j_str (b, "kind", note_kind_name (ev->note_kind));
-          j_str (b, "note", ev->note);
+          usbip_tool_json_str (b, "kind", note_kind_name (ev->note_kind));
+          usbip_tool_json_str (b, "note", ev->note);
         }
       json_builder_end_object (b);
       return json_to_line (b);
@@ -467,12 +443,12 @@ usbip_tool_trace_main (int argc, char **argv)
     {
       g_autoptr (JsonBuilder) b = json_builder_new ();
       json_builder_begin_object (b);
-      j_int (b, "schema", USBIP_TOOL_JSON_SCHEMA);
-      j_str (b, "type", "usbip-trace-summary");
-      j_int (b, "frames", sum.n_frames);
-      j_int (b, "streams", sum.n_streams);
-      j_int (b, "messages", sum.n_messages);
-      j_int (b, "protocol_errors", sum.n_protocol_errors);
+      usbip_tool_json_int (b, "schema", USBIP_TOOL_JSON_SCHEMA);
+      usbip_tool_json_str (b, "type", "usbip-trace-summary");
+      usbip_tool_json_int (b, "frames", sum.n_frames);
+      usbip_tool_json_int (b, "streams", sum.n_streams);
+      usbip_tool_json_int (b, "messages", sum.n_messages);
+      usbip_tool_json_int (b, "protocol_errors", sum.n_protocol_errors);
       json_builder_set_member_name (b, "truncated");
       json_builder_add_boolean_value (b, sum.truncated);
       json_builder_set_member_name (b, "damaged");
