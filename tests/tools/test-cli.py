@@ -170,6 +170,22 @@ def list_remote_golden_and_json():
 
 
 @test
+def ipv6():
+    port = free_port()
+    d = Daemon(port=port)  # on 127.0.0.1
+    d6 = subprocess.Popen([DAEMON, "--listen", f"[::1]:{port}"], env=ENV, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(0.5)
+        for host in (f"[::1]:{port}", "::1"):
+            rc, out, err = tool("--json", "--tcp-port", str(port), "list", "-r", host)
+            assert rc == 0 and json_lines(out)[0]["busid"] == "1-1", (host, err)
+    finally:
+        d.stop()
+        d6.send_signal(signal.SIGTERM)
+        d6.communicate(timeout=10)
+
+
+@test
 def list_local_forms():
     rc, out, _ = tool("list", "-l")
     assert rc == 0
