@@ -63,6 +63,8 @@ USBIP_PUBLIC gboolean usbip_sysfs_write_port_record (UsbipSysfs *self, guint por
                                                      const gchar *service, const gchar *busid, GError **error);
 USBIP_PUBLIC gboolean usbip_sysfs_read_port_record (UsbipSysfs *self, guint port, gchar **host,
                                                     gchar **service, gchar **busid, GError **error);
+/* ports that have a record (element-type guint) */
+USBIP_PUBLIC GArray *usbip_sysfs_list_port_records (UsbipSysfs *self);
 USBIP_PUBLIC gboolean usbip_sysfs_remove_port_record (UsbipSysfs *self, guint port, GError **error);
 
 /**

@@ -153,6 +153,9 @@ tcp_add_listener (UsbipTransport *transport, GSocketListener *listener, const gc
   if (socket == NULL)
     goto fail;
   g_socket_set_option (socket, SOL_SOCKET, SO_REUSEADDR, 1, NULL);
+  /* GSocket's default backlog is 10: a burst of clients would see dropped SYNs and wait
+   * seconds for the retransmit; let the kernel queue as many as it allows */
+  g_socket_set_listen_backlog (socket, SOMAXCONN);
   if (g_inet_address_get_family (inet) == G_SOCKET_FAMILY_IPV6 && g_inet_address_get_is_any (inet))
     g_socket_set_option (socket, IPPROTO_IPV6, IPV6_V6ONLY, 0, NULL); /* dual stack for [::] */
   if (!g_socket_bind (socket, sockaddr, TRUE, &local_error) || !g_socket_listen (socket, &local_error)

@@ -74,15 +74,22 @@ usbip_vhci_backend_list_ports (UsbipImportBackend *backend, GError **error)
 {
   UsbipVhciBackend *self = USBIP_VHCI_BACKEND (backend);
   GPtrArray *ports = read_ports (self, error);
+  g_autoptr (GArray) records = NULL;
 
   if (ports == NULL)
     return NULL;
+  records = usbip_sysfs_list_port_records (self->sysfs);
   for (guint i = 0; i < ports->len; i++)
     {
       UsbipPortInfo *p = g_ptr_array_index (ports, i);
+      gboolean has_record = FALSE;
+
+      for (guint r = 0; r < records->len && !has_record; r++)
+        has_record = g_array_index (records, guint, r) == p->port;
       /* free ports too: a record left on a free port marks a lost connection */
-      usbip_sysfs_read_port_record (self->sysfs, p->port, &p->remote_host, &p->remote_port,
-                                    &p->remote_busid, NULL);
+      if (has_record)
+        usbip_sysfs_read_port_record (self->sysfs, p->port, &p->remote_host, &p->remote_port,
+                                      &p->remote_busid, NULL);
     }
   return ports;
 }

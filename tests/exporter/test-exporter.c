@@ -423,6 +423,52 @@ test_concurrency (Fixture *f, gconstpointer data)
   g_test_message ("200 concurrent DEVLIST handshakes in %.1f ms", (g_get_monotonic_time () - start) / 1000.0);
 }
 
+typedef struct {
+  guint16 port;
+  volatile gint connected;
+} Burst;
+
+static gpointer
+burst_connect (gpointer data)
+{
+  Burst *b = data;
+  g_autoptr (GSocket) s = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
+  g_autoptr (GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) addr = g_inet_socket_address_new (lo, b->port);
+
+  g_socket_set_timeout (s, 2);
+  if (g_socket_connect (s, addr, NULL, NULL))
+    g_atomic_int_inc (&b->connected);
+  return NULL;
+}
+
+static void
+test_listen_backlog (void)
+{
+  g_autoptr (UsbipTransport) tcp = usbip_transport_tcp_new ();
+  g_autoptr (GSocketListener) listener = g_socket_listener_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *address = NULL;
+  GSocket *probe;
+  GThread *threads[64];
+  Burst b = { 0 };
+  gint64 start;
+
+  probe = test_util_listen (&b.port);
+  g_object_unref (probe);
+  address = g_strdup_printf ("127.0.0.1:%u", b.port);
+  g_assert_true (usbip_transport_add_listener (tcp, listener, address, &error));
+  /* nobody accepts: 64 clients at once must all be queued by the kernel (a backlog of 10
+   * would drop SYNs and leave clients waiting for retransmits) */
+  start = g_get_monotonic_time ();
+  for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
+    threads[i] = g_thread_new ("burst", burst_connect, &b);
+  for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
+    g_thread_join (threads[i]);
+  g_assert_cmpint (g_atomic_int_get (&b.connected), ==, 64);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 900000);
+}
+
 /* ---- policy through the exporter ---- */
 
 static void
@@ -582,6 +628,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
 #define T(name, fn) g_test_add (name, Fixture, NULL, setup, fn, teardown)
   g_test_add_func ("/policy/logic", test_policy_logic);
+  g_test_add_func ("/exporter/listen-backlog", test_listen_backlog);
   T ("/exporter/list-and-attach", test_list_and_attach);
   T ("/exporter/attach-unknown-busid", test_attach_unknown_busid);
   T ("/exporter/attach-no-free-port", test_attach_no_free_port);
