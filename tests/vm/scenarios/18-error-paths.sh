@@ -12,6 +12,8 @@ if [ -x /bin/busybox ] && /bin/busybox --list | grep -qx nc; then NC="/bin/busyb
 
 start_usbipcored --listen 127.0.0.1:3240
 run usbip bind -b "$B"
+# the mass-storage gadget stays exported and free: what a good client must see listed
+run usbip bind -b "$MS_BUSID"
 run "$USBIP_TOOL" attach -r 127.0.0.1 -b "$B"
 wait_for 20 vhci_device "$LB_ID" || fail "no $LB_ID device appeared on vhci"
 dev=$(vhci_device "$LB_ID")
@@ -43,7 +45,7 @@ if [ -n "$NC" ]; then
   bad=$!
   exec 3> /tmp/bad.fifo
   t=$(now)
-  say "+ printf '\\001\\006\\200\\005\\000\\000\\000\\000' | $NC 127.0.0.1 3240 (OP_REQ_DEVLIST, version 0x0106)"
+  say "+ $NC 127.0.0.1 3240, sending 01 06 80 05 00 00 00 00 (OP_REQ_DEVLIST, version 0x0106)"
   printf '\001\006\200\005\000\000\000\000' >&3
   wait_for 5 absent kill -0 "$bad" || fail "usbipcored did not close the wrong-version connection within 5 s"
   say "wrong version: connection closed after $(elapsed "$t") s, $(wc -c < /tmp/bad.out) reply bytes"
@@ -53,7 +55,9 @@ if [ -n "$NC" ]; then
   t=$(now)
   run usbip list -r 127.0.0.1 > /tmp/good.txt
   cat /tmp/good.txt
-  grep -q "$B:" /tmp/good.txt || fail "a good client is not served while a hostile one is connected"
+  grep -q "$MS_BUSID:" /tmp/good.txt || fail "a good client is not served while a hostile one is connected"
+  # like upstream usbipd, a device in use is not listed
+  grep -q "$B:" /tmp/good.txt && fail "$B is listed while imported (upstream usbipd omits devices in use)"
   say "good client served in $(elapsed "$t") s with an idle connection open"
   kill -0 "$idle" 2>/dev/null || say "note: the idle client was closed by now"
   exec 4>&-
@@ -95,5 +99,6 @@ port=$(upstream_port "$LB_ID") || fail "usbip port does not show $LB_ID"
 run "$USBIP_TOOL" detach -p "$port"
 wait_for 10 absent vhci_device "$LB_ID" || fail "still present after detach"
 run usbip unbind -b "$B"
+run usbip unbind -b "$MS_BUSID"
 stop_usbipd
 say "error paths passed"

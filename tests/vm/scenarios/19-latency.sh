@@ -8,6 +8,8 @@ need_daemon
 B=$LB_BUSID
 trap '$TC qdisc del dev lo root 2>/dev/null' EXIT
 
+exporter_free() { [ "$(cat /sys/bus/usb/devices/$B/usbip_status 2>/dev/null)" = 1 ]; }
+
 round() { # round EXPORTER NETEM-DESCRIPTION
   t=$(now)
   run "$USBIP_TOOL" list -r 127.0.0.1 > /tmp/list.txt
@@ -26,8 +28,12 @@ round() { # round EXPORTER NETEM-DESCRIPTION
   run "$USBIP_TOOL" detach -p "$port"
   wait_for 30 absent vhci_device "$LB_ID" || fail "$dev still present after detach via $1 ($2)"
   td=$(elapsed "$t")
-  say "TIMES $1 [$2]: list -r ${tl} s, attach returned ${ta} s, enumerated ${te} s, configured ${tc_} s, detach ${td} s"
-  echo "| $1 | $2 | $tl | $ta | $te | $td |" >> "$RESULTS/latency.md"
+  # the exporter learns of the close over the impaired link too; the next round needs the
+  # device available again (usbip_status 1) or it is not listed
+  wait_for 60 exporter_free || fail "$B still in use on the exporting side 60 s after detach ($1, $2)"
+  tr=$(elapsed "$t")
+  say "TIMES $1 [$2]: list -r ${tl} s, attach returned ${ta} s, enumerated ${te} s, configured ${tc_} s, detach ${td} s, exporter released ${tr} s"
+  echo "| $1 | $2 | $tl | $ta | $te | $td | $tr |" >> "$RESULTS/latency.md"
 }
 
 netem() { # netem DESCRIPTION ARGS...
@@ -35,13 +41,11 @@ netem() { # netem DESCRIPTION ARGS...
   $TC qdisc del dev lo root 2>/dev/null
   run $TC qdisc add dev lo root netem "$@"
   $TC qdisc show dev lo
-  # the RTT seen by ping (both directions delayed)
-  ping -c 2 -i 0.3 127.0.0.1 | tail -n 1
   NET=$_d
 }
 
-echo "| exporter | netem on lo | list -r (s) | attach returns (s) | enumerated (s) | detach (s) |" > "$RESULTS/latency.md"
-echo "|---|---|---|---|---|---|" >> "$RESULTS/latency.md"
+echo "| exporter | netem on lo | list -r (s) | attach returns (s) | enumerated (s) | detach (s) | released (s) |" > "$RESULTS/latency.md"
+echo "|---|---|---|---|---|---|---|" >> "$RESULTS/latency.md"
 run usbip bind -b "$B"
 for exporter in usbipd usbipcored; do
   if [ $exporter = usbipd ]; then start_usbipd; else start_usbipcored --listen 127.0.0.1:3240; fi
