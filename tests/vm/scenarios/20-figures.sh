@@ -5,15 +5,18 @@
 #      (interleaved), against upstream usbipd; medians
 #  (b) mass-storage read throughput, dd 16 MiB iflag=direct from the imported disk, exported by
 #      usbipcored vs usbipd (upstream usbip attaches both), 3 reads each; medians
-#  (c) OP_REQ_DEVLIST handshakes/s against usbipcored vs usbipd: 200 sequential
-#      `usbip list -r 127.0.0.1`, then a tighter loop without process start-up
-#      (devlist-bench.py: 1 client for 10 s, 64 clients for 10 s); peak RSS (VmHWM) of each
-#      daemon after all of it
+#  (c) OP_REQ_DEVLIST handshakes/s against usbipcored vs usbipd: 200 sequential handshakes
+#      from one client without process start-up (devlist-bench.py), 64 concurrent clients for
+#      10 s, and $FIG_LISTS (30) sequential `usbip list -r 127.0.0.1` (one process each: under
+#      TCG their start-up dominates, 200 of them take ~75 s per daemon); peak RSS (VmHWM) of
+#      each daemon after all of it
+#  (d) process start-up: 10 x `usbip-tool version` vs 10 x `usbip version` (explains (a))
 . "$VMH_SRC/lib.sh"
 need_tool
 need_daemon
 RUNS=${FIG_RUNS:-5}
-LISTS=${FIG_LISTS:-200}
+LISTS=${FIG_LISTS:-30}
+SEQ=${FIG_SEQ:-200}
 PY=/usr/bin/python3
 BENCH=$VMH_SRC/devlist-bench.py
 
@@ -58,7 +61,7 @@ figure attach_enumerated.upstream "$(awk -v v="$up" 'BEGIN { printf "%.0f", v * 
 say "runs (s): usbip-tool $(tr '\n' ' ' < /tmp/a-ours)| usbip $(tr '\n' ' ' < /tmp/a-up)"
 
 # --- (c) handshakes/s with one exported device (the loopback gadget stays bound)
-lists() { # lists DAEMON: 200 sequential `usbip list -r`
+lists() { # lists DAEMON: $LISTS sequential `usbip list -r`
   usbip list -r 127.0.0.1 > /dev/null 2>&1   # warm-up
   _f=0; _i=0
   t_now; _a=$T
@@ -83,8 +86,9 @@ bench() { # bench NAME ARGS...: devlist-bench.py, sets BENCH_RATE, BENCH_FAIL
 lists usbipd
 figure devlist_usbip_list_per_s.upstream "$LISTS_RATE" 1/s
 if [ -x $PY ]; then
-  bench usbipd --concurrency 1 --duration 10
-  figure devlist_1client_per_s.upstream "$BENCH_RATE" 1/s
+  bench usbipd --concurrency 1 --count "$SEQ"
+  [ "$BENCH_FAIL" -eq 0 ] || fail "$BENCH_FAIL of $SEQ sequential handshakes against usbipd failed"
+  figure devlist_seq_per_s.upstream "$BENCH_RATE" 1/s
   bench usbipd --concurrency 64 --duration 10 --timeout 5
   figure devlist_64clients_per_s.upstream "$BENCH_RATE" 1/s
   figure devlist_64clients_failed.upstream "$BENCH_FAIL" requests
@@ -99,8 +103,9 @@ figure idle_rss.ours "$(awk '/^VmRSS:/ { print $2 }' /proc/$USBIPCORED_PID/statu
 lists usbipcored
 figure devlist_usbip_list_per_s.ours "$LISTS_RATE" 1/s
 if [ -x $PY ]; then
-  bench usbipcored --concurrency 1 --duration 10
-  figure devlist_1client_per_s.ours "$BENCH_RATE" 1/s
+  bench usbipcored --concurrency 1 --count "$SEQ"
+  [ "$BENCH_FAIL" -eq 0 ] || fail "$BENCH_FAIL of $SEQ sequential handshakes against usbipcored failed"
+  figure devlist_seq_per_s.ours "$BENCH_RATE" 1/s
   bench usbipcored --concurrency 64 --duration 10 --timeout 5
   figure devlist_64clients_per_s.ours "$BENCH_RATE" 1/s
   figure devlist_64clients_failed.ours "$BENCH_FAIL" requests
@@ -109,6 +114,20 @@ figure peak_rss.ours "$(vm_hwm "$USBIPCORED_PID")" KiB
 say "usbipcored (pid $USBIPCORED_PID) status: $(grep -E '^Vm(HWM|RSS)' /proc/$USBIPCORED_PID/status | tr -s ' \t\n' ' ')"
 stop_usbipcored
 run usbip unbind -b "$LB_BUSID"
+
+# --- (d) start-up of the importers (no network: `version`)
+startup() { # startup CMD...: prints the median of 10 runs in ms
+  for _i in 1 2 3 4 5 6 7 8 9 10; do
+    t_now; _a=$T
+    "$@" > /dev/null 2>&1 || return 1
+    t_now
+    awk -v a="$_a" -v b="$T" 'BEGIN { printf "%.0f\n", (b - a) * 1000 }'
+  done | median
+}
+x=$(startup "$USBIP_TOOL" version) || fail "usbip-tool version failed"
+figure startup_version.ours "$x" ms
+x=$(startup usbip version) || fail "usbip version failed"
+figure startup_version.upstream "$x" ms
 
 # --- (b) mass-storage read throughput
 read_runs() { # read_runs LABEL: 3 direct reads of the whole 16 MiB disk; prints MiB/s lines
