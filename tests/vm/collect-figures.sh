@@ -39,8 +39,10 @@ page() {
   echo "## Command"
   echo
   echo '```sh'
-  if [ -f "$R/command.txt" ]; then cat "$R/command.txt"; else echo "tests/vm/run-vm.sh '20-*'"; fi
-  echo "tests/vm/collect-figures.sh $R docs/performance-vm.md"
+  # paths inside the source tree shown relative to it
+  top=$(cd "$(dirname "$0")/../.." && pwd)
+  if [ -f "$R/command.txt" ]; then sed "s|$top/||g" "$R/command.txt"; else echo "tests/vm/run-vm.sh '20-*'"; fi
+  echo "tests/vm/collect-figures.sh $(echo "$R" | sed "s|^$top/||") docs/performance-vm.md"
   echo '```'
   echo
   echo "## Where"
@@ -50,6 +52,17 @@ page() {
   echo "- host: $(nproc) CPU(s), $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)"
   echo "- date: $(date -u -r "$R/tap.txt" '+%Y-%m-%d %H:%M UTC' 2>/dev/null || date -u '+%Y-%m-%d %H:%M UTC')"
   echo "- usbip/usbipd: Debian package usbip $(dpkg-query -W -f '${Version}' usbip 2>/dev/null || echo '?')"
+  echo
+  echo "## Reading the numbers"
+  echo
+  echo "- Everything runs under TCG emulation on one vCPU: absolute numbers are far below real"
+  echo "  hardware; the ratios, taken in the same boot, are what to compare."
+  echo "- Mass-storage throughput goes through the kernel (usbip-host, vhci-hcd) once the daemon"
+  echo "  has handed the socket over, so ours and upstream should match within noise."
+  echo "- \`devlist_seq_per_s\` and \`devlist_64clients_*\` use the same Python client"
+  echo "  (tests/vm/devlist-bench.py) against both daemons; \`devlist_usbip_list_per_s\` is"
+  echo "  dominated by starting the \`usbip\` process each time."
+  echo "- A failed handshake is a connection or reply that did not complete within 5 s."
   echo
   echo "## Ours vs upstream"
   echo
@@ -63,7 +76,7 @@ page() {
       for (i = 1; i <= n; i++) {
         b = order[i]; o = v[b, "ours"]; w = v[b, "upstream"]
         r = (o != "" && w != "" && w + 0 != 0) ? sprintf("%.2f", o / w) : "-"
-        printf "%s\t%s %s\t%s %s\t%s\n", b, (o == "" ? "-" : o), u[b], (w == "" ? "-" : w), u[b], r
+        printf "%s\t%s\t%s\t%s\n", b, (o == "" ? "-" : o " " u[b]), (w == "" ? "-" : w " " u[b]), r
       }
       for (i = 1; i <= m; i++) { split(other[i], f, " "); printf "OTHER\t%s\t%s %s\n", f[2], f[3], f[4] }
     }' > "$R/.figures.tsv"

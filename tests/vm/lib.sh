@@ -165,7 +165,7 @@ vhci_attached_count() {
 # median: prints the median of the numbers on stdin (one a line)
 median() {
   sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) exit 1;
-    if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+    if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 # figure NAME VALUE UNIT: a measured number for tests/vm/collect-figures.sh
