@@ -113,3 +113,93 @@ stop_usbipd() {
 absent() { ! "$@"; }
 # driver_is BUSID DRIVER
 driver_is() { [ "$(driver_of "$1")" = "$2" ]; }
+
+# need_tool / need_daemon: skip the scenario when our usbip-tool / usbipcored was not given
+need_tool() {
+  [ -n "${USBIP_TOOL:-}" ] || skip "USBIP_TOOL not set (usbip-tool not built)"
+  [ -x "$USBIP_TOOL" ] || skip "$USBIP_TOOL not executable"
+}
+need_daemon() {
+  [ -n "${USBIPCORED:-}" ] || skip "USBIPCORED not set (usbipcored not built)"
+  [ -x "$USBIPCORED" ] || skip "$USBIPCORED not executable"
+}
+
+# start_usbipcored [ARGS...]: our daemon in the foreground of a background job, listening on
+# 127.0.0.1:3240 unless ARGS say otherwise; log in $RESULTS/logs/usbipcored-<scenario>.log.
+# Sets USBIPCORED_PID (also in /tmp/usbipcored.pid for the runner's cleanup).
+start_usbipcored() {
+  _log=$RESULTS/logs/usbipcored-$(basename "$0" .sh).log
+  [ $# -gt 0 ] || set -- --listen 127.0.0.1:3240
+  say "+ $USBIPCORED $* (log: $_log)"
+  "$USBIPCORED" "$@" >> "$_log" 2>&1 &
+  USBIPCORED_PID=$!
+  echo "$USBIPCORED_PID" > /tmp/usbipcored.pid
+  wait_for 10 tcp_listening 3240 || fail "usbipcored does not listen on 3240: $(cat "$_log")"
+}
+stop_usbipcored() {
+  [ -n "${USBIPCORED_PID:-}" ] || return 0
+  kill "$USBIPCORED_PID" 2>/dev/null
+  wait "$USBIPCORED_PID" 2>/dev/null
+  USBIPCORED_PID=
+  rm -f /tmp/usbipcored.pid
+  wait_for 10 tcp_free 3240 || true
+}
+
+# expect_rc CODE OUTFILE CMD...: runs CMD with stdout+stderr into OUTFILE (and the log);
+# fails the scenario unless it exits with CODE
+expect_rc() {
+  _want=$1 _out=$2; shift 2
+  say "+ $* (expecting exit $_want)"
+  "$@" > "$_out" 2>&1
+  _rc=$?
+  sed 's/^/  > /' "$_out"
+  [ "$_rc" -eq "$_want" ] || fail "'$*' exited with $_rc, expected $_want"
+}
+
+# vhci_attached_count: number of used vhci ports (all controllers)
+vhci_attached_count() {
+  cat /sys/devices/platform/vhci_hcd.*/status* 2>/dev/null |
+    awk '$1 ~ /^(hs|ss)$/ && $3 != "004" { n++ } END { print n + 0 }'
+}
+
+# median: prints the median of the numbers on stdin (one a line)
+median() {
+  sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) exit 1;
+    if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# figure NAME VALUE UNIT: a measured number for tests/vm/collect-figures.sh
+figure() { echo "FIGURE $1 $2 $3"; say "figure $1 = $2 $3"; }
+
+# vm_hwm PID: peak RSS of a process in KiB (VmHWM)
+vm_hwm() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
+
+# disk_roundtrip VID:PID: waits for the imported disk, writes 4 MiB of random data with
+# O_DIRECT, reads it back and compares; sets RT_MD5 (the md5 of the data written)
+disk_roundtrip() {
+  _t=$(now)
+  wait_for 30 vhci_block "$1" || fail "no disk appeared behind the imported $1"
+  _sd=$(vhci_block "$1")
+  say "attach -> /dev/$_sd in $(elapsed "$_t") s (from the wait)"
+  wait_for 10 test -b "/dev/$_sd" || fail "/dev/$_sd is not a block device"
+  say "/dev/$_sd: $(cat "/sys/block/$_sd/size") sectors"
+  head -c 4194304 /dev/urandom > /tmp/rand.bin
+  _t=$(now)
+  run dd if=/tmp/rand.bin of="/dev/$_sd" bs=1M oflag=direct conv=fsync status=none
+  say "write 4 MiB: $(elapsed "$_t") s"
+  echo 3 > /proc/sys/vm/drop_caches
+  _t=$(now)
+  run dd if="/dev/$_sd" of=/tmp/back.bin bs=1M count=4 iflag=direct status=none
+  say "read 4 MiB: $(elapsed "$_t") s"
+  RT_MD5=$(md5sum < /tmp/rand.bin | cut -d' ' -f1)
+  _b=$(md5sum < /tmp/back.bin | cut -d' ' -f1)
+  say "md5 written $RT_MD5, read back $_b"
+  [ "$RT_MD5" = "$_b" ] || fail "data read back differs"
+}
+
+# backing_matches MD5: the first 4 MiB of the gadget's backing file have that md5
+backing_matches() {
+  _c=$(head -c 4194304 "$MS_IMAGE" | md5sum | cut -d' ' -f1)
+  say "md5 of the gadget's backing file: $_c"
+  [ "$1" = "$_c" ] || fail "the gadget's backing file does not hold the data"
+}

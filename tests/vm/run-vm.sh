@@ -12,8 +12,15 @@
 #   --plugin-dir DIRS  USBIP_PLUGIN_DIR for our binaries (':'-separated)
 #   --timeout SEC      whole-boot timeout (default 600)
 #   --scenario-timeout SEC  per-scenario timeout inside the guest (default 180)
+#   --figures-out FILE write the FIGURE lines as markdown to FILE too (collect-figures.sh;
+#                      always written to RESULTS/figures.md when a scenario printed any)
 #   SCENARIO-GLOB      run only scenarios whose file name matches (e.g. '01-*' or '*mass*')
+#
+# Without root or qemu the suite is skipped (`1..0 # SKIP`) on a workstation, but in CI (the
+# CI environment variable set and not "false"/"0") it fails loudly unless VM_ALLOW_SKIP=1.
 set -eu
+
+INVOCATION="$0 $*"
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 CACHE=${VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/usbipcore-vm}
@@ -23,6 +30,7 @@ USBIPCORED=${USBIPCORED:-}
 PLUGIN_DIR=${USBIP_PLUGIN_DIR:-}
 TIMEOUT=600
 STIMEOUT=180
+FIGURES_OUT=${VM_FIGURES_OUT:-}
 while [ $# -gt 0 ]; do
   case $1 in
     --cache) CACHE=$2; shift 2 ;;
@@ -32,7 +40,8 @@ while [ $# -gt 0 ]; do
     --plugin-dir) PLUGIN_DIR=$2; shift 2 ;;
     --timeout) TIMEOUT=$2; shift 2 ;;
     --scenario-timeout) STIMEOUT=$2; shift 2 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    --figures-out) FIGURES_OUT=$2; shift 2 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     --) shift; break ;;
     -*) echo "run-vm.sh: unknown option $1" >&2; exit 2 ;;
     *) break ;;
@@ -40,7 +49,17 @@ while [ $# -gt 0 ]; do
 done
 
 bail() { echo "Bail out! $*"; exit 1; }
-skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+in_ci() { case ${CI:-} in ''|false|0) return 1 ;; *) return 0 ;; esac; }
+skip_all() {
+  if in_ci && [ "${VM_ALLOW_SKIP:-0}" != 1 ]; then
+    echo "Bail out! the real-kernel suite cannot run in CI: $* (set VM_ALLOW_SKIP=1 to skip it on purpose)"
+    echo "run-vm.sh: FATAL: the real-kernel suite cannot run in CI: $*." >&2
+    echo "run-vm.sh: run the job as root with qemu-system-x86 installed (scripts/install-deps.sh)," >&2
+    echo "run-vm.sh: or set VM_ALLOW_SKIP=1 to skip it on purpose." >&2
+    exit 1
+  fi
+  echo "1..0 # SKIP $*"; exit 0
+}
 [ "$(id -u)" -eq 0 ] || skip_all "needs root (9p share of / with security_model=none)"
 command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 missing (scripts/install-deps.sh)"
 
@@ -97,6 +116,8 @@ q() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
   echo "G_MESSAGES_DEBUG=$(q "${G_MESSAGES_DEBUG:-}")"
 } > "$RESULTS/config.sh"
 
+echo "$INVOCATION" > "$RESULTS/command.txt"
+
 start=$(date +%s.%N)
 rc=0
 timeout -k 10 "$TIMEOUT" qemu-system-x86_64 -accel tcg -m 1024 -smp 1 -nographic -no-reboot \
@@ -126,6 +147,14 @@ done
 boot=$(sed -n 's/.*VMH: stage2 starting at \([0-9.]*\)s.*/\1/p' "$RESULTS/console.log" | head -n1)
 echo "# qemu exit $rc, wall ${wall} s, guest ready for stage 2 at ${boot:-?} s (uptime)"
 echo "# results and logs: $RESULTS"
+if grep -qs '^FIGURE ' "$RESULTS"/logs/*.log; then
+  if "$HERE/collect-figures.sh" "$RESULTS" "$RESULTS/figures.md" 2>/dev/null; then
+    echo "# figures: $RESULTS/figures.md"
+    [ -z "$FIGURES_OUT" ] || { cp "$RESULTS/figures.md" "$FIGURES_OUT" && echo "# figures written to $FIGURES_OUT"; }
+  else
+    echo "# collect-figures.sh failed"
+  fi
+fi
 if [ $ok -eq 0 ]; then
   [ $rc -eq 124 ] && echo "# the whole boot timed out after $TIMEOUT s"
   echo "=== console log ($RESULTS/console.log) ===" >&2

@@ -1,0 +1,104 @@
+#!/bin/sh
+# Error paths on the real kernel, with usbip-tool's exit codes: a busid already imported (4,
+# "busy"), an unknown busid (3), attach without vhci-hcd loaded (6, names `modprobe vhci-hcd`),
+# and a wrong-version handshake against usbipcored (closed, no reply) while an idle client is
+# connected and a good client is still served.
+. "$VMH_SRC/lib.sh"
+need_tool
+need_daemon
+B=$LB_BUSID
+NC=
+if [ -x /bin/busybox ] && /bin/busybox --list | grep -qx nc; then NC="/bin/busybox nc"; fi
+
+start_usbipcored --listen 127.0.0.1:3240
+run usbip bind -b "$B"
+# the mass-storage gadget stays exported and free: what a good client must see listed
+run usbip bind -b "$MS_BUSID"
+run "$USBIP_TOOL" attach -r 127.0.0.1 -b "$B"
+wait_for 20 vhci_device "$LB_ID" || fail "no $LB_ID device appeared on vhci"
+dev=$(vhci_device "$LB_ID")
+[ "$(vhci_attached_count)" -eq 1 ] || fail "expected 1 used vhci port, have $(vhci_attached_count)"
+
+# --- 1. the same busid again: the exporter answers ST_DEV_BUSY
+t=$(now)
+expect_rc 4 /tmp/busy.txt "$USBIP_TOOL" attach -r 127.0.0.1 -b "$B"
+say "busy refusal in $(elapsed "$t") s"
+grep -qi "busy" /tmp/busy.txt || fail "the refusal does not say busy"
+[ "$(vhci_attached_count)" -eq 1 ] || fail "a refused attach changed the vhci ports ($(vhci_attached_count) used)"
+[ "$(vhci_device "$LB_ID")" = "$dev" ] || fail "the first import is gone after the refused second one"
+expect_rc 4 /tmp/busy.json "$USBIP_TOOL" --json attach -r 127.0.0.1 -b "$B"
+grep -q '"type":"error"' /tmp/busy.json && grep -q '"kind":"busy"' /tmp/busy.json && grep -q '"exit_code":4' /tmp/busy.json ||
+  fail "--json attach did not write an error object with kind busy and exit_code 4"
+
+# --- 2. an unknown busid: ST_NODEV
+expect_rc 3 /tmp/nodev.txt "$USBIP_TOOL" attach -r 127.0.0.1 -b 9-9
+grep -q "9-9" /tmp/nodev.txt || fail "the not-found message does not name the busid"
+
+# --- 3. a wrong protocol version (0x0106) in OP_REQ_DEVLIST, an idle client, a good client
+if [ -n "$NC" ]; then
+  rm -f /tmp/idle.fifo /tmp/bad.fifo
+  mkfifo /tmp/idle.fifo /tmp/bad.fifo
+  $NC 127.0.0.1 3240 < /tmp/idle.fifo > /tmp/idle.out 2>&1 &
+  idle=$!
+  exec 4> /tmp/idle.fifo
+  $NC 127.0.0.1 3240 < /tmp/bad.fifo > /tmp/bad.out 2>&1 &
+  bad=$!
+  exec 3> /tmp/bad.fifo
+  t=$(now)
+  say "+ $NC 127.0.0.1 3240, sending 01 06 80 05 00 00 00 00 (OP_REQ_DEVLIST, version 0x0106)"
+  printf '\001\006\200\005\000\000\000\000' >&3
+  wait_for 5 absent kill -0 "$bad" || fail "usbipcored did not close the wrong-version connection within 5 s"
+  say "wrong version: connection closed after $(elapsed "$t") s, $(wc -c < /tmp/bad.out) reply bytes"
+  [ "$(wc -c < /tmp/bad.out)" -eq 0 ] || fail "usbipcored replied to a wrong version: $(od -An -tx1 /tmp/bad.out)"
+  exec 3>&-
+  kill -0 "$idle" 2>/dev/null || fail "the idle client was dropped early"
+  t=$(now)
+  run usbip list -r 127.0.0.1 > /tmp/good.txt
+  cat /tmp/good.txt
+  grep -q "$MS_BUSID:" /tmp/good.txt || fail "a good client is not served while a hostile one is connected"
+  # like upstream usbipd, a device in use is not listed
+  grep -q "$B:" /tmp/good.txt && fail "$B is listed while imported (upstream usbipd omits devices in use)"
+  say "good client served in $(elapsed "$t") s with an idle connection open"
+  kill -0 "$idle" 2>/dev/null || say "note: the idle client was closed by now"
+  exec 4>&-
+  kill "$idle" 2>/dev/null; wait "$idle" 2>/dev/null
+  kill -0 "$USBIPCORED_PID" || fail "usbipcored died"
+  grep -i "version" "$RESULTS/logs/usbipcored-18-error-paths.log" | tail -n 3
+else
+  say "SKIP step: no busybox nc for the raw handshake"
+fi
+
+# --- 4. the same against upstream usbipd (for comparison; codes are checked, not assumed)
+stop_usbipcored
+start_usbipd
+"$USBIP_TOOL" attach -r 127.0.0.1 -b "$B" > /tmp/busy-up.txt 2>&1
+rc=$?
+say "usbip-tool attach of an imported busid against upstream usbipd: exit $rc: $(cat /tmp/busy-up.txt)"
+[ $rc -ne 0 ] || fail "attaching an imported busid through usbipd succeeded"
+[ "$(vhci_attached_count)" -eq 1 ] || fail "a refused attach changed the vhci ports"
+expect_rc 3 /tmp/nodev-up.txt "$USBIP_TOOL" attach -r 127.0.0.1 -b 9-9
+
+# --- 5. vhci-hcd unloaded
+port=$(upstream_port "$LB_ID") || fail "usbip port does not show $LB_ID"
+run "$USBIP_TOOL" detach -p "$port"
+wait_for 10 absent vhci_device "$LB_ID" || fail "$dev still present after detach"
+[ "$(vhci_attached_count)" -eq 0 ] || fail "ports still in use: $(vhci_attached_count)"
+run rmmod vhci-hcd
+wait_for 10 absent test -d /sys/devices/platform/vhci_hcd.0 || fail "vhci_hcd.0 still present after rmmod"
+t=$(now)
+expect_rc 6 /tmp/nomod.txt "$USBIP_TOOL" attach -r 127.0.0.1 -b "$B"
+say "module-missing refusal in $(elapsed "$t") s"
+grep -q "modprobe vhci-hcd" /tmp/nomod.txt || fail "the message does not name \`modprobe vhci-hcd\`"
+expect_rc 6 /tmp/nomod-port.txt "$USBIP_TOOL" port
+run modprobe -d "$VMH_MODROOT" vhci-hcd
+wait_for 10 test -e /sys/devices/platform/vhci_hcd.0/attach || fail "vhci_hcd.0 did not come back"
+# and it works again
+run "$USBIP_TOOL" attach -r 127.0.0.1 -b "$B"
+wait_for 20 vhci_device "$LB_ID" || fail "no $LB_ID device after reloading vhci-hcd"
+port=$(upstream_port "$LB_ID") || fail "usbip port does not show $LB_ID"
+run "$USBIP_TOOL" detach -p "$port"
+wait_for 10 absent vhci_device "$LB_ID" || fail "still present after detach"
+run usbip unbind -b "$B"
+run usbip unbind -b "$MS_BUSID"
+stop_usbipd
+say "error paths passed"

@@ -1,0 +1,160 @@
+#!/bin/sh
+# Figures, ours against upstream in the same boot (written as `FIGURE name value unit` lines;
+# tests/vm/collect-figures.sh turns them into docs/performance-vm.md):
+#  (a) attach -> enumerated on vhci: usbip-tool attach vs usbip attach, 5 runs each
+#      (interleaved), against upstream usbipd; medians
+#  (b) mass-storage read throughput, dd 16 MiB iflag=direct from the imported disk, exported by
+#      usbipcored vs usbipd (upstream usbip attaches both), 3 reads each; medians
+#  (c) OP_REQ_DEVLIST handshakes/s against usbipcored vs usbipd: 200 sequential handshakes
+#      from one client without process start-up (devlist-bench.py), 64 concurrent clients for
+#      10 s, and $FIG_LISTS (30) sequential `usbip list -r 127.0.0.1` (one process each: under
+#      TCG their start-up dominates, 200 of them take ~75 s per daemon); peak RSS (VmHWM) of
+#      each daemon after all of it
+#  (d) process start-up: 10 x `usbip-tool version` vs 10 x `usbip version` (explains (a))
+. "$VMH_SRC/lib.sh"
+need_tool
+need_daemon
+RUNS=${FIG_RUNS:-5}
+LISTS=${FIG_LISTS:-30}
+SEQ=${FIG_SEQ:-200}
+PY=/usr/bin/python3
+BENCH=$VMH_SRC/devlist-bench.py
+
+# t_now: sets T to the uptime (builtins only, no fork)
+t_now() { read -r T _ < /proc/uptime; }
+no_ports() { [ "$(vhci_attached_count)" -eq 0 ]; }
+# attach_time IMPORTER: attaches the loopback gadget with IMPORTER, prints seconds from the
+# command's start to the device's appearance on vhci (polled every 20 ms), then detaches
+attach_time() {
+  t_now; _a=$T
+  "$1" attach -r 127.0.0.1 -b "$LB_BUSID" > /tmp/attach.out 2>&1 || { cat /tmp/attach.out; return 1; }
+  _n=1000
+  while ! vhci_device "$LB_ID" > /dev/null; do
+    _n=$((_n - 1)); [ $_n -gt 0 ] || return 1
+    sleep 0.02
+  done
+  t_now
+  awk -v a="$_a" -v b="$T" 'BEGIN { printf "%.3f\n", b - a }'
+  _p=$(upstream_port "$LB_ID") || return 1
+  usbip detach -p "$_p" > /dev/null 2>&1 || return 1
+  wait_for 10 absent vhci_device "$LB_ID" || return 1
+  wait_for 10 no_ports
+}
+
+# --- (a) attach -> enumerated
+start_usbipd
+run usbip bind -b "$LB_BUSID"
+: > /tmp/a-ours; : > /tmp/a-up
+i=0
+while [ $i -lt "$RUNS" ]; do
+  i=$((i + 1))
+  x=$(attach_time "$USBIP_TOOL") || fail "usbip-tool attach run $i failed"
+  say "run $i: usbip-tool attach -> enumerated $x s"; echo "$x" >> /tmp/a-ours
+  sleep 0.5
+  x=$(attach_time usbip) || fail "usbip attach run $i failed"
+  say "run $i: usbip attach -> enumerated $x s"; echo "$x" >> /tmp/a-up
+  sleep 0.5
+done
+ours=$(median < /tmp/a-ours); up=$(median < /tmp/a-up)
+figure attach_enumerated.ours "$(awk -v v="$ours" 'BEGIN { printf "%.0f", v * 1000 }')" ms
+figure attach_enumerated.upstream "$(awk -v v="$up" 'BEGIN { printf "%.0f", v * 1000 }')" ms
+say "runs (s): usbip-tool $(tr '\n' ' ' < /tmp/a-ours)| usbip $(tr '\n' ' ' < /tmp/a-up)"
+
+# --- (c) handshakes/s with one exported device (the loopback gadget stays bound)
+lists() { # lists DAEMON: $LISTS sequential `usbip list -r`
+  usbip list -r 127.0.0.1 > /dev/null 2>&1   # warm-up
+  _f=0; _i=0
+  t_now; _a=$T
+  while [ $_i -lt "$LISTS" ]; do
+    _i=$((_i + 1))
+    usbip list -r 127.0.0.1 > /dev/null 2>&1 || _f=$((_f + 1))
+  done
+  t_now
+  _r=$(awk -v n="$LISTS" -v f="$_f" -v a="$_a" -v b="$T" 'BEGIN { printf "%.1f", (n - f) / (b - a) }')
+  say "$1: $LISTS x usbip list -r in $(awk -v a="$_a" -v b="$T" 'BEGIN { printf "%.2f", b - a }') s, $_f failed, $_r/s"
+  [ "$_f" -eq 0 ] || fail "$_f of $LISTS usbip list -r against $1 failed"
+  LISTS_RATE=$_r
+}
+bench() { # bench NAME ARGS...: devlist-bench.py, sets BENCH_RATE, BENCH_FAIL
+  _n=$1; shift
+  $PY "$BENCH" 127.0.0.1 3240 "$@" > /tmp/bench.out 2>&1 || fail "devlist-bench.py $*: $(cat /tmp/bench.out)"
+  say "$_n devlist-bench $*: $(cat /tmp/bench.out)"
+  BENCH_RATE=$(sed -n 's/.*rate=\([0-9.]*\).*/\1/p' /tmp/bench.out)
+  BENCH_FAIL=$(sed -n 's/.*failures=\([0-9]*\).*/\1/p' /tmp/bench.out)
+  grep -q "devices=1" /tmp/bench.out || fail "devlist-bench did not see the one exported device"
+}
+lists usbipd
+figure devlist_usbip_list_per_s.upstream "$LISTS_RATE" 1/s
+if [ -x $PY ]; then
+  bench usbipd --concurrency 1 --count "$SEQ"
+  [ "$BENCH_FAIL" -eq 0 ] || fail "$BENCH_FAIL of $SEQ sequential handshakes against usbipd failed"
+  figure devlist_seq_per_s.upstream "$BENCH_RATE" 1/s
+  bench usbipd --concurrency 64 --duration 10 --timeout 5
+  figure devlist_64clients_per_s.upstream "$BENCH_RATE" 1/s
+  figure devlist_64clients_failed.upstream "$BENCH_FAIL" requests
+fi
+upid=$(cat /tmp/usbipd.pid)
+figure peak_rss.upstream "$(vm_hwm "$upid")" KiB
+say "usbipd (pid $upid) status: $(grep -E '^Vm(HWM|RSS)' /proc/$upid/status | tr -s ' \t\n' ' ')"
+stop_usbipd
+
+start_usbipcored --listen 127.0.0.1:3240
+figure idle_rss.ours "$(awk '/^VmRSS:/ { print $2 }' /proc/$USBIPCORED_PID/status)" KiB
+lists usbipcored
+figure devlist_usbip_list_per_s.ours "$LISTS_RATE" 1/s
+if [ -x $PY ]; then
+  bench usbipcored --concurrency 1 --count "$SEQ"
+  [ "$BENCH_FAIL" -eq 0 ] || fail "$BENCH_FAIL of $SEQ sequential handshakes against usbipcored failed"
+  figure devlist_seq_per_s.ours "$BENCH_RATE" 1/s
+  bench usbipcored --concurrency 64 --duration 10 --timeout 5
+  figure devlist_64clients_per_s.ours "$BENCH_RATE" 1/s
+  figure devlist_64clients_failed.ours "$BENCH_FAIL" requests
+fi
+figure peak_rss.ours "$(vm_hwm "$USBIPCORED_PID")" KiB
+say "usbipcored (pid $USBIPCORED_PID) status: $(grep -E '^Vm(HWM|RSS)' /proc/$USBIPCORED_PID/status | tr -s ' \t\n' ' ')"
+stop_usbipcored
+run usbip unbind -b "$LB_BUSID"
+
+# --- (d) start-up of the importers (no network: `version`)
+startup() { # startup CMD...: prints the median of 10 runs in ms
+  for _i in 1 2 3 4 5 6 7 8 9 10; do
+    t_now; _a=$T
+    "$@" > /dev/null 2>&1 || return 1
+    t_now
+    awk -v a="$_a" -v b="$T" 'BEGIN { printf "%.0f\n", (b - a) * 1000 }'
+  done | median
+}
+x=$(startup "$USBIP_TOOL" version) || fail "usbip-tool version failed"
+figure startup_version.ours "$x" ms
+x=$(startup usbip version) || fail "usbip version failed"
+figure startup_version.upstream "$x" ms
+
+# --- (b) mass-storage read throughput
+read_runs() { # read_runs LABEL: 3 direct reads of the whole 16 MiB disk; prints MiB/s lines
+  wait_for 30 vhci_block "$MS_ID" || fail "no disk behind the imported $MS_ID ($1)"
+  _sd=$(vhci_block "$MS_ID")
+  wait_for 10 test -b "/dev/$_sd" || fail "/dev/$_sd is not a block device"
+  dd if="/dev/$_sd" of=/dev/null bs=1M count=1 iflag=direct status=none   # warm-up
+  for _i in 1 2 3; do
+    t_now; _a=$T
+    dd if="/dev/$_sd" of=/dev/null bs=1M count=16 iflag=direct status=none || fail "dd from /dev/$_sd failed"
+    t_now
+    awk -v a="$_a" -v b="$T" 'BEGIN { printf "%.1f\n", 16 / (b - a) }'
+  done
+}
+run usbip bind -b "$MS_BUSID"
+for exporter in usbipd usbipcored usbipd usbipcored; do
+  if [ $exporter = usbipd ]; then start_usbipd; else start_usbipcored --listen 127.0.0.1:3240; fi
+  run usbip attach -r 127.0.0.1 -b "$MS_BUSID"
+  read_runs $exporter > /tmp/r.out || fail "reads through $exporter failed: $(cat /tmp/r.out)"
+  say "$exporter: dd 16 MiB iflag=direct: $(tr '\n' ' ' < /tmp/r.out) MiB/s"
+  cat /tmp/r.out >> /tmp/tp-$exporter
+  p=$(upstream_port "$MS_ID") || fail "usbip port does not show $MS_ID"
+  run usbip detach -p "$p"
+  wait_for 10 absent vhci_device "$MS_ID" || fail "still attached"
+  if [ $exporter = usbipd ]; then stop_usbipd; else stop_usbipcored; fi
+done
+run usbip unbind -b "$MS_BUSID"
+figure ms_read_throughput.ours "$(median < /tmp/tp-usbipcored)" MiB/s
+figure ms_read_throughput.upstream "$(median < /tmp/tp-usbipd)" MiB/s
+say "figures done"
