@@ -339,6 +339,56 @@ def events_stream_port_changes():
 
 
 @test
+def daemon_sd_notify_protocol():
+    sock_path = os.path.join(ROOT, "notify.sock")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(sock_path)
+    sock.settimeout(5)
+    env = dict(ENV, NOTIFY_SOCKET=sock_path, WATCHDOG_USEC="200000")
+    d = Daemon(env=env)
+    try:
+        messages = []
+        end = time.time() + 3
+        while time.time() < end and sum("WATCHDOG=1" in m for m in messages) < 2:
+            messages.append(sock.recv(4096).decode())
+        assert any("READY=1" in m and "STATUS=serving on 127.0.0.1:" in m for m in messages), messages
+        assert sum("WATCHDOG=1" in m for m in messages) >= 2, messages  # every WATCHDOG_USEC/2
+        d.p.send_signal(signal.SIGHUP)
+        reload_msgs = [sock.recv(4096).decode() for _ in range(6)]
+        assert any("RELOADING=1" in m for m in reload_msgs), reload_msgs
+    finally:
+        rc, _ = d.stop()
+    rest = []
+    try:
+        while True:
+            rest.append(sock.recv(4096).decode())
+    except socket.timeout:
+        pass
+    assert any("STOPPING=1" in m for m in rest), rest
+    sock.close()
+
+
+@test
+def daemon_background_and_pid_file():
+    pid_file = os.path.join(ROOT, "usbipcored.pid")
+    port = free_port()
+    p = subprocess.run([DAEMON, "-D", f"--pid={pid_file}", "--listen", f"127.0.0.1:{port}"], env=ENV,
+                       capture_output=True, text=True, timeout=10)
+    assert p.returncode == 0, p.stderr
+    wait_listening(port)
+    with open(pid_file) as f:
+        pid = int(f.read())
+    os.kill(pid, 0)  # alive, in the background
+    rc, _, err = tool("--tcp-port", str(port), "list", "-r", "127.0.0.1")
+    assert rc == 0, err
+    os.kill(pid, signal.SIGTERM)
+    end = time.time() + 10
+    while os.path.exists(pid_file) and time.time() < end:
+        time.sleep(0.05)
+    assert not os.path.exists(pid_file), "the pid file outlived the daemon"
+
+
+@test
 def shipped_example_config_is_valid():
     example = os.path.join(SRCDIR, "..", "..", "contrib", "usbipcore.conf")
     p = subprocess.run([DAEMON, "--check-config", "--config", example], capture_output=True, text=True, env=ENV)
