@@ -19,14 +19,20 @@ wait_for 20 vhci_device "$LB_ID" || fail "no $LB_ID device appeared on vhci"
 dev=$(vhci_device "$LB_ID")
 [ "$(vhci_attached_count)" -eq 1 ] || fail "expected 1 used vhci port, have $(vhci_attached_count)"
 
-# --- 1. the same busid again: the exporter answers ST_DEV_BUSY
+# --- 1a. the same (remote, busid) again from this host: usbip-tool returns the existing port
+#          (deduplication, docs/reconnect.md) without asking the exporter
+run "$USBIP_TOOL" --json attach -r 127.0.0.1 -b "$B" > /tmp/again.json
+grep -q '"type":"attached"' /tmp/again.json || fail "a second attach of an attached pair did not report the port"
+[ "$(vhci_attached_count)" -eq 1 ] || fail "a second attach of an attached pair took another port"
+# --- 1b. another client asking for it (a different remote spelling = a different pair):
+#          the exporter answers ST_DEV_BUSY
 t=$(now)
-expect_rc 4 /tmp/busy.txt "$USBIP_TOOL" attach -r 127.0.0.1 -b "$B"
+expect_rc 4 /tmp/busy.txt "$USBIP_TOOL" attach -r localhost -b "$B"
 say "busy refusal in $(elapsed "$t") s"
 grep -qi "busy" /tmp/busy.txt || fail "the refusal does not say busy"
 [ "$(vhci_attached_count)" -eq 1 ] || fail "a refused attach changed the vhci ports ($(vhci_attached_count) used)"
 [ "$(vhci_device "$LB_ID")" = "$dev" ] || fail "the first import is gone after the refused second one"
-expect_rc 4 /tmp/busy.json "$USBIP_TOOL" --json attach -r 127.0.0.1 -b "$B"
+expect_rc 4 /tmp/busy.json "$USBIP_TOOL" --json attach -r localhost -b "$B"
 grep -q '"type":"error"' /tmp/busy.json && grep -q '"kind":"busy"' /tmp/busy.json && grep -q '"exit_code":4' /tmp/busy.json ||
   fail "--json attach did not write an error object with kind busy and exit_code 4"
 
@@ -71,7 +77,7 @@ fi
 # --- 4. the same against upstream usbipd (for comparison; codes are checked, not assumed)
 stop_usbipcored
 start_usbipd
-"$USBIP_TOOL" attach -r 127.0.0.1 -b "$B" > /tmp/busy-up.txt 2>&1
+"$USBIP_TOOL" attach -r localhost -b "$B" > /tmp/busy-up.txt 2>&1
 rc=$?
 say "usbip-tool attach of an imported busid against upstream usbipd: exit $rc: $(cat /tmp/busy-up.txt)"
 [ $rc -ne 0 ] || fail "attaching an imported busid through usbipd succeeded"
