@@ -89,3 +89,39 @@ usbip_import_backend_detach (UsbipImportBackend *self, guint port, GError **erro
   g_return_val_if_fail (USBIP_IS_IMPORT_BACKEND (self), FALSE);
   return USBIP_IMPORT_BACKEND_GET_IFACE (self)->detach (self, port, error);
 }
+
+/**
+ * usbip_import_backend_find_port:
+ * @self: a #UsbipImportBackend
+ * @remote_host: the remote host as the port record holds it
+ * @remote_service: the remote TCP port, as text
+ * @remote_busid: the device's bus ID on the remote
+ *
+ * Finds the port in use that carries (remote, busid), as the port records tell — ours and
+ * upstream `usbip`'s alike.
+ *
+ * Returns: (transfer full) (nullable): the port, or %NULL if that pair is not attached
+ *
+ * Since: 0.1
+ */
+UsbipPortInfo *
+usbip_import_backend_find_port (UsbipImportBackend *self, const gchar *remote_host, const gchar *remote_service,
+                                const gchar *remote_busid)
+{
+  UsbipImportBackendInterface *iface;
+  g_autoptr (GPtrArray) ports = NULL;
+
+  g_return_val_if_fail (USBIP_IS_IMPORT_BACKEND (self), NULL);
+  iface = USBIP_IMPORT_BACKEND_GET_IFACE (self);
+  if (iface->find_port != NULL)
+    return iface->find_port (self, remote_host, remote_service, remote_busid);
+  ports = iface->list_ports (self, NULL);
+  for (guint i = 0; ports != NULL && i < ports->len; i++)
+    {
+      UsbipPortInfo *p = g_ptr_array_index (ports, i);
+      if (p->status == USBIP_PORT_STATUS_USED && g_strcmp0 (p->remote_host, remote_host) == 0
+          && g_strcmp0 (p->remote_port, remote_service) == 0 && g_strcmp0 (p->remote_busid, remote_busid) == 0)
+        return usbip_port_info_copy (p);
+    }
+  return NULL;
+}

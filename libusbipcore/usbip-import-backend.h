@@ -19,6 +19,8 @@ USBIP_PUBLIC G_DECLARE_INTERFACE (UsbipImportBackend, usbip_import_backend, USBI
  *   the port record; returns the port number or -1 with @error set
  *   (USBIP_ERROR_NO_FREE_PORT, USBIP_ERROR_MODULE_MISSING, USBIP_ERROR_PERMISSION, ...)
  * @detach: release a port and remove its record
+ * @find_port: (nullable): the used port whose record names (host, service, busid); a
+ *   backend may answer this more cheaply than a full list_ports()
  *
  * The importer side of the kernel (vhci_hcd). Calls are synchronous and quick (sysfs
  * writes); the importer runs them in a worker thread. Implementations must be
@@ -39,9 +41,11 @@ struct _UsbipImportBackendInterface {
                   const gchar *remote_busid,
                   GError **error);
   gboolean (*detach) (UsbipImportBackend *self, guint port, GError **error);
+  UsbipPortInfo *(*find_port) (UsbipImportBackend *self, const gchar *remote_host,
+                               const gchar *remote_service, const gchar *remote_busid);
 
   /*< private >*/
-  gpointer padding[8];
+  gpointer padding[7];
 };
 
 /* (element-type UsbipPortInfo) (transfer container) */
@@ -55,5 +59,7 @@ USBIP_PUBLIC gint usbip_import_backend_attach (UsbipImportBackend *self,
                                                const gchar *remote_busid,
                                                GError **error);
 USBIP_PUBLIC gboolean usbip_import_backend_detach (UsbipImportBackend *self, guint port, GError **error);
+USBIP_PUBLIC UsbipPortInfo *usbip_import_backend_find_port (UsbipImportBackend *self, const gchar *remote_host,
+                                                            const gchar *remote_service, const gchar *remote_busid);
 
 G_END_DECLS

@@ -272,20 +272,6 @@ usbip_importer_list_devices_finish (UsbipImporter *self, GAsyncResult *result, G
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
-/**
- * usbip_importer_attach_async:
- * @self: an importer
- * @remote: the exporting host
- * @busid: the device's bus ID on @remote
- * @options: (nullable): socket options for this attach; %NULL takes the importer's
- * @cancellable: (nullable): a #GCancellable
- * @callback: called with the result
- * @user_data: data for @callback
- *
- * Imports @busid from @remote and attaches it to a free vhci port of its speed class.
- *
- * Since: 0.1
- */
 static gchar *
 attach_key (const UsbipRemote *remote, const gchar *busid)
 {
@@ -317,19 +303,11 @@ attach_shared_done (GObject *source, GAsyncResult *result, gpointer data)
 static UsbipPortInfo *
 find_attached (UsbipImporter *self, const UsbipRemote *remote, const gchar *busid)
 {
-  g_autoptr (GPtrArray) ports = NULL;
   g_autofree gchar *service = g_strdup_printf ("%u", remote->port);
 
-  if (self->backend == NULL || (ports = usbip_import_backend_list_ports (self->backend, NULL)) == NULL)
+  if (self->backend == NULL)
     return NULL;
-  for (guint i = 0; i < ports->len; i++)
-    {
-      UsbipPortInfo *p = g_ptr_array_index (ports, i);
-      if (p->status == USBIP_PORT_STATUS_USED && g_strcmp0 (p->remote_host, remote->host) == 0
-          && g_strcmp0 (p->remote_port, service) == 0 && g_strcmp0 (p->remote_busid, busid) == 0)
-        return usbip_port_info_copy (p);
-    }
-  return NULL;
+  return usbip_import_backend_find_port (self->backend, remote->host, service, busid);
 }
 
 /**

@@ -94,6 +94,37 @@ usbip_vhci_backend_list_ports (UsbipImportBackend *backend, GError **error)
   return ports;
 }
 
+/* records first (one directory read, usually nothing to match); the status files only
+ * when a record names the pair */
+static UsbipPortInfo *
+usbip_vhci_backend_find_port (UsbipImportBackend *backend, const gchar *remote_host, const gchar *remote_service,
+                              const gchar *remote_busid)
+{
+  UsbipVhciBackend *self = USBIP_VHCI_BACKEND (backend);
+  g_autoptr (GArray) records = usbip_sysfs_list_port_records (self->sysfs);
+  g_autoptr (GPtrArray) ports = NULL;
+
+  for (guint r = 0; r < records->len; r++)
+    {
+      guint port = g_array_index (records, guint, r);
+      g_autofree gchar *host = NULL, *service = NULL, *busid = NULL;
+
+      if (!usbip_sysfs_read_port_record (self->sysfs, port, &host, &service, &busid, NULL)
+          || g_strcmp0 (host, remote_host) != 0 || g_strcmp0 (service, remote_service) != 0
+          || g_strcmp0 (busid, remote_busid) != 0)
+        continue;
+      if (ports == NULL && (ports = usbip_vhci_backend_list_ports (backend, NULL)) == NULL)
+        return NULL;
+      for (guint i = 0; i < ports->len; i++)
+        {
+          UsbipPortInfo *p = g_ptr_array_index (ports, i);
+          if (p->port == port && p->status == USBIP_PORT_STATUS_USED)
+            return usbip_port_info_copy (p);
+        }
+    }
+  return NULL;
+}
+
 static gint
 find_free_port (GPtrArray *ports, UsbipHubSpeed hub, guint skip_below)
 {
@@ -233,6 +264,7 @@ usbip_vhci_backend_iface_init (UsbipImportBackendInterface *iface)
   iface->list_ports = usbip_vhci_backend_list_ports;
   iface->attach = usbip_vhci_backend_attach;
   iface->detach = usbip_vhci_backend_detach;
+  iface->find_port = usbip_vhci_backend_find_port;
 }
 
 static void
