@@ -7,7 +7,7 @@
 # aborts), the library coverage-instrumented for libFuzzer. Each target starts from its
 # seed corpus tests/fuzz/corpus/<target>/ (read only) plus the crash regressions, and
 # keeps what it learns in $FUZZ_BUILD/corpus/<target>/. Targets run FUZZ_JOBS at a time
-# (default: the number of cores). On a crash the input is copied to
+# (default: the number of cores); FUZZ_TARGETS="a b" runs only those. On a crash the input is copied to
 # tests/fuzz/crashes/<target>/ and the script fails; the replay test then runs it on every
 # build (see tests/fuzz/crashes/README.md).
 set -uo pipefail
@@ -17,6 +17,12 @@ BUILD=${FUZZ_BUILD:-build-fuzz}
 JOBS=${FUZZ_JOBS:-$(nproc)}
 TARGETS=$(sed -n "/^fuzz_target_names = \[/,/^\]/s/^ *'\([a-z_]*\)',*$/\1/p" tests/fuzz/meson.build)
 [ -n "$TARGETS" ] || { echo "fuzz.sh: no targets found in tests/fuzz/meson.build" >&2; exit 1; }
+if [ -n "${FUZZ_TARGETS:-}" ]; then
+  for t in $FUZZ_TARGETS; do
+    echo "$TARGETS" | grep -qx "$t" || { echo "fuzz.sh: unknown target '$t'; targets: $(echo $TARGETS)" >&2; exit 1; }
+  done
+  TARGETS=$FUZZ_TARGETS
+fi
 
 command -v clang >/dev/null || { echo "fuzz.sh: clang is missing: run scripts/install-deps.sh" >&2; exit 1; }
 
@@ -53,6 +59,7 @@ run_target() {
       cp "$f" "$kept"
       echo "fuzz $t: CRASH, input kept as $kept"
     done
+    ls "$art" | grep -q . || echo "fuzz $t: the fuzzer wrote no crash file; see the log"
     echo "fuzz $t: FAILED (exit $rc) after ${runs:-?} runs; log: $LOGS/$t.log"
     grep -m5 -E 'ERROR|runtime error|fuzz check failed|ERROR:' "$LOGS/$t.log" | sed 's/^/  /'
     return 1
