@@ -601,6 +601,25 @@ test_hostile_op (void)
   rec->data[311] = 0;
   g_byte_array_append (path, rec->data, rec->len);
   assert_invalid (USBIP_STREAM_OP_REPLY, path, USBIP_ERROR_PROTOCOL);
+
+  /* the same unterminated path in the second record of a device list: the list is
+   * whole (the walk over the sizes passes), the decoding of the records rejects it */
+  {
+    g_autoptr (GByteArray) good = device_record_bytes (0);
+    g_autoptr (GByteArray) list = hex ("0111 0005 00000000 00000002");
+    g_byte_array_append (list, good->data, good->len);
+    g_byte_array_append (list, rec->data, rec->len);
+    assert_invalid (USBIP_STREAM_OP_REPLY, list, USBIP_ERROR_PROTOCOL);
+  }
+
+  /* busid without NUL in an import reply */
+  {
+    g_autoptr (GByteArray) good = device_record_bytes (0);
+    g_autoptr (GByteArray) reply = hex ("0111 0003 00000000");
+    memset (good->data + 256, '1', 32);
+    g_byte_array_append (reply, good->data, good->len);
+    assert_invalid (USBIP_STREAM_OP_REPLY, reply, USBIP_ERROR_PROTOCOL);
+  }
 }
 
 static void

@@ -143,6 +143,14 @@ test_device_info (void)
   c = usbip_device_info_copy (d);
   g_assert_cmpstr (c->busid, ==, "3-1");
   g_assert_cmphex (usbip_device_info_get_devid (c), ==, 0x00030007);
+
+  /* the boxed type (bindings, GValue) copies deeply through the same function */
+  {
+    g_autoptr (UsbipDeviceInfo) boxed = g_boxed_copy (USBIP_TYPE_DEVICE_INFO, d);
+    g_assert_true (boxed != d);
+    g_assert_cmpstr (boxed->busid, ==, "3-1");
+    g_assert_cmpuint (boxed->devnum, ==, 7);
+  }
 }
 
 static void
@@ -185,7 +193,13 @@ test_status_errors (void)
       if (cases[i].st <= USBIP_ST_ERROR)
         g_assert_cmpuint (usbip_error_to_status (error), ==, cases[i].st);
     }
+  /* upstream's names for every wire status */
+  g_assert_cmpstr (usbip_status_to_string (USBIP_ST_OK), ==, "ST_OK");
+  g_assert_cmpstr (usbip_status_to_string (USBIP_ST_NA), ==, "ST_NA");
+  g_assert_cmpstr (usbip_status_to_string (USBIP_ST_DEV_BUSY), ==, "ST_DEV_BUSY");
+  g_assert_cmpstr (usbip_status_to_string (USBIP_ST_DEV_ERR), ==, "ST_DEV_ERR");
   g_assert_cmpstr (usbip_status_to_string (USBIP_ST_NODEV), ==, "ST_NODEV");
+  g_assert_cmpstr (usbip_status_to_string (USBIP_ST_ERROR), ==, "ST_ERROR");
   g_assert_cmpstr (usbip_status_to_string (42), ==, "ST_UNKNOWN");
   g_assert_cmpuint (usbip_error_to_status (NULL), ==, USBIP_ST_OK);
 }

@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Runs every fuzz target's entry function over its seed corpus (tests/fuzz/corpus/<target>/)
+ * and over the crash files kept as regressions (tests/fuzz/crashes/<target>/), without
+ * libFuzzer. Seeds are valid messages, so each must be accepted; a crash file must only
+ * pass the target's checks (most are rejected inputs).
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "fuzz-targets.h"
+
+static const gchar *fuzz_dir;
+
+static gint
+compare_paths (gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0 (*(const gchar *const *) a, *(const gchar *const *) b);
+}
+
+/* sorted list of the regular files in dir (empty if it does not exist) */
+static GPtrArray *
+list_files (const gchar *dir)
+{
+  GPtrArray *files = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const gchar *name;
+
+  if (d == NULL)
+    return files;
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree gchar *path = g_build_filename (dir, name, NULL);
+      if (g_str_has_prefix (name, ".") || g_str_equal (name, "README.md")
+          || !g_file_test (path, G_FILE_TEST_IS_REGULAR))
+        continue;
+      g_ptr_array_add (files, g_steal_pointer (&path));
+    }
+  g_ptr_array_sort (files, compare_paths);
+  return files;
+}
+
+static gint
+run_file (const UsbipFuzzTarget *target, const gchar *path)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *contents = NULL;
+  gsize len = 0;
+
+  g_file_get_contents (path, &contents, &len, &error);
+  g_assert_no_error (error);
+  g_test_message ("%s: %s (%" G_GSIZE_FORMAT " bytes)", target->name, path, len);
+  return target->func ((const guint8 *) contents, len);
+}
+
+static void
+test_corpus (gconstpointer data)
+{
+  const UsbipFuzzTarget *target = data;
+  g_autofree gchar *dir = g_build_filename (fuzz_dir, "corpus", target->name, NULL);
+  g_autoptr (GPtrArray) files = list_files (dir);
+
+  /* a target without seeds would make this test pass on nothing */
+  g_assert_cmpuint (files->len, >, 0);
+  for (guint i = 0; i < files->len; i++)
+    {
+      gint accepted = run_file (target, g_ptr_array_index (files, i));
+      if (accepted <= 0)
+        g_error ("seed %s was rejected by %s: seeds must be valid input",
+                 (const gchar *) g_ptr_array_index (files, i), target->name);
+    }
+}
+
+static void
+test_crashes (gconstpointer data)
+{
+  const UsbipFuzzTarget *target = data;
+  g_autofree gchar *dir = g_build_filename (fuzz_dir, "crashes", target->name, NULL);
+  g_autoptr (GPtrArray) files = list_files (dir);
+
+  if (files->len == 0)
+    {
+      g_test_skip ("no crash files kept for this target");
+      return;
+    }
+  for (guint i = 0; i < files->len; i++)
+    run_file (target, g_ptr_array_index (files, i));
+}
+
+/* the corpus and crashes directories hold only known targets */
+static void
+test_no_stray_dirs (void)
+{
+  const gchar *kinds[] = { "corpus", "crashes" };
+
+  for (guint k = 0; k < G_N_ELEMENTS (kinds); k++)
+    {
+      g_autofree gchar *dir = g_build_filename (fuzz_dir, kinds[k], NULL);
+      g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+      const gchar *name;
+
+      if (d == NULL)
+        continue;
+      while ((name = g_dir_read_name (d)) != NULL)
+        {
+          g_autofree gchar *path = g_build_filename (dir, name, NULL);
+          gboolean known = FALSE;
+          if (!g_file_test (path, G_FILE_TEST_IS_DIR))
+            continue;
+          for (const UsbipFuzzTarget *t = usbip_fuzz_targets; t->name != NULL; t++)
+            known = known || g_str_equal (t->name, name);
+          if (!known)
+            g_error ("%s is not named after a fuzz target (see fuzz-targets.c)", path);
+        }
+    }
+}
+
+int
+main (int argc, char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  fuzz_dir = g_getenv ("USBIP_FUZZ_DIR");
+  if (fuzz_dir == NULL)
+    fuzz_dir = USBIP_FUZZ_SOURCE_DIR;
+
+  for (const UsbipFuzzTarget *t = usbip_fuzz_targets; t->name != NULL; t++)
+    {
+      g_autofree gchar *corpus = g_strdup_printf ("/fuzz/corpus/%s", t->name);
+      g_autofree gchar *crashes = g_strdup_printf ("/fuzz/crashes/%s", t->name);
+      g_test_add_data_func (corpus, t, test_corpus);
+      g_test_add_data_func (crashes, t, test_crashes);
+    }
+  g_test_add_func ("/fuzz/no-stray-dirs", test_no_stray_dirs);
+  return g_test_run ();
+}
