@@ -320,20 +320,8 @@ usbip_plugin_registry_load_module (UsbipPluginRegistry *self, const gchar *path,
   return TRUE;
 }
 
-/**
- * usbip_plugin_registry_load:
- * @self: a #UsbipPluginRegistry
- * @error: return location for a #GError, or %NULL
- *
- * Loads every enabled plugin: builtins first, then modules found on the search path.
- * A plugin that fails is recorded as failed (see usbip_plugin_registry_list()) and logged.
- *
- * Returns: %TRUE (reserved for registry-wide failures)
- *
- * Since: 0.1
- */
-gboolean
-usbip_plugin_registry_load (UsbipPluginRegistry *self, GError **error)
+static gboolean
+load_filtered (UsbipPluginRegistry *self, const gchar *const *only, GError **error)
 {
   g_auto (GStrv) dirs = g_strsplit (self->plugin_dir, ":", -1);
   const gchar *conf = usbip_config_get_path (self->config);
@@ -345,7 +333,7 @@ usbip_plugin_registry_load (UsbipPluginRegistry *self, GError **error)
       Builtin *b = g_ptr_array_index (self->builtins, i);
       g_autoptr (GError) local_error = NULL;
 
-      if (find_info (self, b->name) != NULL)
+      if (find_info (self, b->name) != NULL || (only != NULL && !g_strv_contains (only, b->name)))
         continue;
       if (!usbip_config_get_plugin_enabled (self->config, b->name))
         {
@@ -377,7 +365,7 @@ usbip_plugin_registry_load (UsbipPluginRegistry *self, GError **error)
           g_autofree gchar *path = NULL;
           g_autoptr (GError) local_error = NULL;
 
-          if (name == NULL || find_info (self, name) != NULL)
+          if (name == NULL || find_info (self, name) != NULL || (only != NULL && !g_strv_contains (only, name)))
             continue;
           path = g_build_filename (dirs[d], base, NULL);
           if (!usbip_config_get_plugin_enabled (self->config, name))
@@ -393,6 +381,47 @@ usbip_plugin_registry_load (UsbipPluginRegistry *self, GError **error)
         }
     }
   return TRUE;
+}
+
+/**
+ * usbip_plugin_registry_load:
+ * @self: a #UsbipPluginRegistry
+ * @error: return location for a #GError, or %NULL
+ *
+ * Loads every enabled plugin: builtins first, then modules found on the search path.
+ * A plugin that fails is recorded as failed (see usbip_plugin_registry_list()) and logged.
+ *
+ * Returns: %TRUE (reserved for registry-wide failures)
+ *
+ * Since: 0.1
+ */
+gboolean
+usbip_plugin_registry_load (UsbipPluginRegistry *self, GError **error)
+{
+  g_return_val_if_fail (USBIP_IS_PLUGIN_REGISTRY (self), FALSE);
+  return load_filtered (self, NULL, error);
+}
+
+/**
+ * usbip_plugin_registry_load_only:
+ * @self: a registry
+ * @names: (array zero-terminated=1): the plugins wanted now
+ * @error: return location for a #GError
+ *
+ * Like usbip_plugin_registry_load(), for the named plugins only (if enabled): a command
+ * that needs one backend does not pay for loading the others. Can be called again later
+ * for more.
+ *
+ * Returns: %TRUE
+ *
+ * Since: 0.1
+ */
+gboolean
+usbip_plugin_registry_load_only (UsbipPluginRegistry *self, const gchar *const *names, GError **error)
+{
+  g_return_val_if_fail (USBIP_IS_PLUGIN_REGISTRY (self), FALSE);
+  g_return_val_if_fail (names != NULL, FALSE);
+  return load_filtered (self, names, error);
 }
 
 /**

@@ -57,6 +57,8 @@ USBIP_PUBLIC void usbip_plugin_registry_add_builtin (UsbipPluginRegistry *self, 
 /* load every enabled plugin (builtin first, then modules); a plugin that fails is recorded
  * as FAILED and does not fail the call; FALSE only for a registry-wide problem */
 USBIP_PUBLIC gboolean usbip_plugin_registry_load (UsbipPluginRegistry *self, GError **error);
+/* only the named plugins (those enabled among them) */
+USBIP_PUBLIC gboolean usbip_plugin_registry_load_only (UsbipPluginRegistry *self, const gchar *const *names, GError **error);
 /* load one module file (tests); USBIP_ERROR_PLUGIN on a wrong ABI or missing symbol */
 USBIP_PUBLIC gboolean usbip_plugin_registry_load_module (UsbipPluginRegistry *self, const gchar *path, GError **error);
 /* (element-type UsbipPluginInfo) (transfer container) */

@@ -50,6 +50,27 @@ test_modules_from_dir (void)
 }
 
 static void
+test_load_only (void)
+{
+  g_autoptr (UsbipPluginRegistry) reg = usbip_plugin_registry_new (NULL, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) list = NULL;
+  const gchar *vhci_only[] = { "vhci", NULL };
+  const gchar *host_too[] = { "host", NULL };
+
+  g_assert_true (usbip_plugin_registry_load_only (reg, vhci_only, &error));
+  list = usbip_plugin_registry_list (reg);
+  g_assert_nonnull (find_info (list, "vhci"));
+  g_assert_null (find_info (list, "host")); /* not loaded, not even looked at */
+  g_assert_null (usbip_plugin_registry_get_export_backend (reg, "host", &error));
+  g_clear_error (&error);
+  /* more later, on demand */
+  g_assert_true (usbip_plugin_registry_load_only (reg, host_too, &error));
+  g_assert_nonnull (usbip_plugin_registry_get_export_backend (reg, "host", &error));
+  g_assert_nonnull (usbip_plugin_registry_get_import_backend (reg, "vhci", &error));
+}
+
+static void
 test_wrong_abi_refused (void)
 {
   g_autoptr (UsbipPluginRegistry) reg = usbip_plugin_registry_new (NULL, NULL);
@@ -135,6 +156,7 @@ main (int argc, char **argv)
 #else
   g_test_add_func ("/plugins/modules-from-dir", test_modules_from_dir);
   g_test_add_func ("/plugins/wrong-abi-refused", test_wrong_abi_refused);
+  g_test_add_func ("/plugins/load-only", test_load_only);
 #endif
   g_test_add_func ("/config/errors", test_config_errors);
   return g_test_run ();

@@ -9,6 +9,7 @@ G_BEGIN_DECLS
 
 /* Loads the plugins enabled in @config: the compiled-in ones in a builtin_plugins build,
  * else the modules from the plugin directory. Failed plugins are reported by the registry. */
-UsbipPluginRegistry *usbip_tools_load_plugins (UsbipConfig *config, GError **error);
+/* only: (nullable): load just this plugin (a verb needs one backend); NULL loads all */
+UsbipPluginRegistry *usbip_tools_load_plugins (UsbipConfig *config, const gchar *only, GError **error);
 
 G_END_DECLS

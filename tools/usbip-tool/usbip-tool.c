@@ -95,13 +95,16 @@ parse_sub (const gchar *name, const GOptionEntry *entries, int *argc, char ***ar
   return TRUE;
 }
 
+/* the configuration, and the one plugin a verb needs (NULL: none) */
 static gboolean
-load_plugins (GError **error)
+load_plugins (const gchar *plugin, GError **error)
 {
   config = usbip_config_new ();
   if (!usbip_config_load_file (config, opt_config, error))
     return FALSE;
-  registry = usbip_tools_load_plugins (config, error);
+  if (plugin == NULL)
+    return TRUE;
+  registry = usbip_tools_load_plugins (config, plugin, error);
   return registry != NULL;
 }
 
@@ -112,7 +115,7 @@ make_importer (gboolean need_backend, GError **error)
   g_autoptr (UsbipImporter) importer = NULL;
   g_autoptr (UsbipSocketOptions) opts = usbip_socket_options_new ();
 
-  if (!load_plugins (error))
+  if (!load_plugins (need_backend ? "vhci" : NULL, error))
     return NULL;
   if (need_backend)
     {
@@ -202,7 +205,7 @@ cmd_list (int argc, char **argv)
       UsbipExportBackend *backend;
       g_autoptr (GPtrArray) devices = NULL;
 
-      if (!load_plugins (&error))
+      if (!load_plugins (vudc ? "vudc" : "host", &error))
         return fail (error);
       backend = usbip_plugin_registry_get_export_backend (registry, vudc ? "vudc" : "host", &error);
       if (backend == NULL)
@@ -349,7 +352,7 @@ cmd_events (int argc, char **argv)
 
   if (!parse_sub ("events", entries, &argc, &argv, &error))
     return fail (error);
-  if (!load_plugins (&error) || (backend = usbip_plugin_registry_get_import_backend (registry, "vhci", &error)) == NULL)
+  if (!load_plugins ("vhci", &error) || (backend = usbip_plugin_registry_get_import_backend (registry, "vhci", &error)) == NULL)
     return fail (error);
   monitor = usbip_port_monitor_new (backend);
   usbip_port_monitor_set_interval (monitor, (guint) MAX (interval, 10));
@@ -465,7 +468,7 @@ cmd_bind (int argc, char **argv, gboolean bind)
     return fail (error);
   if (busid == NULL)
     return usage_error ("%s: give -b BUSID (see `usbip-tool list -l`)", bind ? "bind" : "unbind");
-  if (!load_plugins (&error) || (backend = usbip_plugin_registry_get_export_backend (registry, "host", &error)) == NULL)
+  if (!load_plugins ("host", &error) || (backend = usbip_plugin_registry_get_export_backend (registry, "host", &error)) == NULL)
     return fail (error);
   if (!(bind ? usbip_export_backend_bind (backend, busid, &error) : usbip_export_backend_unbind (backend, busid, &error)))
     return fail (error);

@@ -349,16 +349,17 @@ main (int argc, char **argv)
       return 1;
     }
 
-  d.registry = usbip_tools_load_plugins (d.config, &error);
-  if (d.registry == NULL)
-    {
-      g_critical ("%s", error->message);
-      return 1;
-    }
-  if (d.device_mode || usbip_config_get_boolean (d.config, "daemon", "device-mode"))
-    backend = usbip_plugin_registry_get_export_backend (d.registry, "vudc", &error);
-  else
-    backend = usbip_plugin_registry_get_export_backend (d.registry, "host", &error);
+  {
+    const gchar *wanted = d.device_mode || usbip_config_get_boolean (d.config, "daemon", "device-mode") ? "vudc" : "host";
+
+    d.registry = usbip_tools_load_plugins (d.config, wanted, &error);
+    if (d.registry == NULL)
+      {
+        g_critical ("%s", error->message);
+        return 1;
+      }
+    backend = usbip_plugin_registry_get_export_backend (d.registry, wanted, &error);
+  }
   if (backend == NULL)
     {
       g_critical ("%s", error->message);
