@@ -287,8 +287,9 @@ attach_shared_done (GObject *source, GAsyncResult *result, gpointer data)
   g_autoptr (GError) error = NULL;
   g_autoptr (UsbipPortInfo) port = g_task_propagate_pointer (G_TASK (result), &error);
   g_autoptr (GPtrArray) waiters = NULL;
+  g_autofree gchar *stolen_key = NULL;
 
-  g_hash_table_steal_extended (self->pending, key, NULL, (gpointer *) &waiters);
+  g_hash_table_steal_extended (self->pending, key, (gpointer *) &stolen_key, (gpointer *) &waiters);
   for (guint i = 0; waiters != NULL && i < waiters->len; i++)
     {
       GTask *task = g_ptr_array_index (waiters, i);
