@@ -37,10 +37,14 @@ static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (UsbipPortMonitor, usbip_port_monitor, G_TYPE_OBJECT)
 
+/* vhci_hcd lists a fresh attachment with local_busid 0-0 (empty here) until the device has
+ * enumerated: an empty local busid on either side does not make it another attachment */
 static gboolean
 same_attachment (const UsbipPortInfo *a, const UsbipPortInfo *b)
 {
-  return a->devid == b->devid && a->sockfd == b->sockfd && g_strcmp0 (a->local_busid, b->local_busid) == 0;
+  return a->devid == b->devid && a->sockfd == b->sockfd
+         && (a->local_busid[0] == '\0' || b->local_busid[0] == '\0'
+             || g_strcmp0 (a->local_busid, b->local_busid) == 0);
 }
 
 static void
