@@ -220,8 +220,9 @@ test_user_detach_is_final (Fixture *f, gconstpointer data)
   g_assert_false (fake_kernel_vhci_port_used (f->fk, 0, NULL));
 }
 
-/* the real vhci_hcd lists a fresh attachment with local_busid 0-0 and fills it in once the
- * device has enumerated: that is the same attachment, not a loss (found in tests/vm 21) */
+/* the real vhci_hcd lists a fresh attachment as not assigned (status 5, devid, sockfd 0, local
+ * busid 0-0) until the device has enumerated: that is the same attachment, not a loss (the
+ * supervisor detached every attachment ~0.5 s after making it; found by tests/vm 21) */
 static void
 test_enumeration_is_not_a_loss (Fixture *f, gconstpointer data)
 {
