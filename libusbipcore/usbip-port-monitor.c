@@ -37,9 +37,14 @@ static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (UsbipPortMonitor, usbip_port_monitor, G_TYPE_OBJECT)
 
+/* vhci_hcd lists a fresh attachment as VDEV_ST_NOTASSIGNED, with devid, sockfd and local busid
+ * zeroed, until the device has enumerated and the port is USED: a not-assigned snapshot matches
+ * whatever the port holds next, or every attachment would look lost once it enumerates */
 static gboolean
 same_attachment (const UsbipPortInfo *a, const UsbipPortInfo *b)
 {
+  if (a->status == USBIP_PORT_STATUS_NOT_ASSIGNED || b->status == USBIP_PORT_STATUS_NOT_ASSIGNED)
+    return TRUE;
   return a->devid == b->devid && a->sockfd == b->sockfd && g_strcmp0 (a->local_busid, b->local_busid) == 0;
 }
 

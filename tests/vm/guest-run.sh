@@ -81,7 +81,7 @@ dmesg -c > "$RESULTS/logs/00-setup.dmesg" 2>&1
 
 # Leave the machine as the next scenario expects it, whatever the last one did.
 cleanup() {
-  for p in /tmp/usbipd.pid /tmp/usbipcored.pid; do
+  for p in /tmp/supervisor.pid /tmp/usbipd.pid /tmp/usbipcored.pid; do
     [ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null
     rm -f "$p"
   done

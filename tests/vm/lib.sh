@@ -203,3 +203,49 @@ backing_matches() {
   say "md5 of the gadget's backing file: $_c"
   [ "$1" = "$_c" ] || fail "the gadget's backing file does not hold the data"
 }
+
+# --- auto-reconnect (usbip-tool attach --auto-reconnect)
+
+# start_supervisor EVENTS-FILE BUSID [ARGS...]: `usbip-tool --json attach -r 127.0.0.1 -b BUSID
+# --auto-reconnect ARGS` in the background, one JSON event a line into EVENTS-FILE (stderr into
+# EVENTS-FILE.err). Sets SUP_PID (also in /tmp/supervisor.pid; stop_supervisor ends it).
+start_supervisor() {
+  _ev=$1 _b=$2; shift 2
+  : > "$_ev"
+  say "+ $USBIP_TOOL --json attach -r ${SUP_HOST:-127.0.0.1} -b $_b --auto-reconnect $* > $_ev &"
+  "$USBIP_TOOL" --json attach -r "${SUP_HOST:-127.0.0.1}" -b "$_b" --auto-reconnect "$@" > "$_ev" 2> "$_ev.err" &
+  SUP_PID=$!
+  echo "$SUP_PID" > /tmp/supervisor.pid
+}
+# stop_supervisor: SIGTERM to a supervisor still running (the attachment stays), reaps it
+stop_supervisor() {
+  [ -n "${SUP_PID:-}" ] || return 0
+  kill "$SUP_PID" 2>/dev/null
+  wait "$SUP_PID" 2>/dev/null
+  SUP_PID=
+  rm -f /tmp/supervisor.pid
+}
+# sup_running: the supervisor started last is still alive
+sup_running() { [ -n "${SUP_PID:-}" ] && kill -0 "$SUP_PID" 2>/dev/null; }
+
+# events FILE: the event names in FILE, space-separated, in order
+events() { sed -n 's/.*"event":"\([a-z-]*\)".*/\1/p' "$1" | tr '\n' ' ' | sed 's/ $//'; }
+# event_count FILE NAME: how many NAME events FILE holds
+event_count() { grep -c "\"event\":\"$2\"" "$1"; }
+# has_events FILE NAME N: FILE holds at least N NAME events (for wait_for)
+has_events() { [ "$(event_count "$1" "$2")" -ge "$3" ]; }
+# last_event_port FILE NAME: the "port" of the last NAME event
+last_event_port() { grep "\"event\":\"$2\"" "$1" | tail -n1 | sed -n 's/.*"port":\([0-9]*\).*/\1/p'; }
+
+# wait_vhci_fast SECONDS VID:PID: polls every 20 ms (builtins only) until the device is on vhci;
+# prints the uptime at which it was seen
+wait_vhci_fast() {
+  _n=$(($1 * 50))
+  while ! vhci_device "$2" > /dev/null; do
+    _n=$((_n - 1)); [ $_n -gt 0 ] || return 1
+    sleep 0.02
+  done
+  read -r _t _ < /proc/uptime; echo "$_t"
+}
+# ms_between A B: (B - A) seconds as whole milliseconds
+ms_between() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", (b - a) * 1000 }'; }
