@@ -15,8 +15,9 @@
 #include "usbip-port-monitor.h"
 #include "usbip-supervisor.h"
 
-/* an unknown bus ID may be a device being replugged: give it this many tries */
-#define NODEV_TRIES 5
+/* an unknown bus ID may be a device being replugged or re-bound on the exporter: give it
+ * this many tries (with the default backoff, a minute or more of waiting) */
+#define NODEV_TRIES 10
 
 /**
  * UsbipSupervisor:

@@ -305,11 +305,16 @@ test_gives_up (Fixture *f, gconstpointer data)
   /* an unknown bus ID gives up after a few tries even without a limit */
   start_exporter (f);
   bad = usbip_supervisor_new (f->importer, f->remote, "9-9");
+  {
+    g_autoptr (UsbipBackoff) quick = usbip_backoff_new (0, 0, 2.0);
+    usbip_supervisor_set_backoff (bad, quick);
+  }
   g_signal_connect (bad, "gave-up", G_CALLBACK (on_gave_up), f);
   usbip_supervisor_start (bad, NULL);
   while (usbip_supervisor_get_state (bad) != USBIP_SUPERVISOR_GAVE_UP)
     g_main_context_iteration (NULL, TRUE);
   g_assert_error (f->last_error, USBIP_ERROR, USBIP_ERROR_NO_DEVICE);
+  g_assert_nonnull (strstr (f->last_error->message, "after 10 tries"));
 }
 
 static void

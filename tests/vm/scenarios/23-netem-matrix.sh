@@ -1,7 +1,7 @@
 #!/bin/sh
 # usbip-tool against usbipcored over an impaired link with the default timeouts: netem on lo
 # with 25, 100, 400 ms delay (lo carries both directions: RTT 50, 200, 800 ms), each with 1 %
-# loss. Per RTT: list -r, attach (the mass-storage gadget), attach -> /dev/sdX, 4 MiB random
+# loss. Per RTT: list -r, attach (the mass-storage gadget), attach -> /dev/sdX, 1 MiB random
 # write and read back with O_DIRECT (md5 equal), detach, and the exporter seeing the close.
 # Then one auto-reconnect (exporter unbind/bind of the loopback gadget) at 200 ms RTT.
 # FIGURE netem_rttN.<step> for each step (ms); FIGURE netem_rtt200.reconnect (ms)
@@ -29,9 +29,11 @@ step() { # step RTT NAME MS: a FIGURE line and a row cell
 
 start_usbipcored --listen 127.0.0.1:3240
 run usbip bind -b "$MS_BUSID"
-echo "| RTT (ms), loss 1 % | list -r | attach | attach -> /dev/sdX | write 4 MiB | read 4 MiB | detach | exporter released |" > "$RESULTS/netem-matrix.md"
+# 1 MiB keeps the 800 ms row to about a minute (4 MiB took 4 minutes); NETEM_MIB=4 for more
+MIB=${NETEM_MIB:-1}
+echo "| RTT (ms), loss 1 % | list -r | attach | attach -> /dev/sdX | write $MIB MiB | read $MIB MiB | detach | exporter released |" > "$RESULTS/netem-matrix.md"
 echo "|---|---|---|---|---|---|---|---|" >> "$RESULTS/netem-matrix.md"
-head -c 4194304 /dev/urandom > /tmp/rand.bin
+head -c $((MIB * 1048576)) /dev/urandom > /tmp/rand.bin
 want=$(md5sum < /tmp/rand.bin | cut -d' ' -f1)
 for rtt in $RTTS; do
   say "=== RTT $rtt ms, loss 1 %"
@@ -52,11 +54,11 @@ for rtt in $RTTS; do
 
   t_now; a=$T
   run dd if=/tmp/rand.bin of="/dev/$sd" bs=1M oflag=direct conv=fsync status=none
-  step "$rtt" write_4MiB "$(ms_since "$a")"
+  step "$rtt" "write_${MIB}MiB" "$(ms_since "$a")"
   echo 3 > /proc/sys/vm/drop_caches
   t_now; a=$T
-  run dd if="/dev/$sd" of=/tmp/back.bin bs=1M count=4 iflag=direct status=none
-  step "$rtt" read_4MiB "$(ms_since "$a")"
+  run dd if="/dev/$sd" of=/tmp/back.bin bs=1M count="$MIB" iflag=direct status=none
+  step "$rtt" "read_${MIB}MiB" "$(ms_since "$a")"
   got=$(md5sum < /tmp/back.bin | cut -d' ' -f1)
   say "md5 written $want, read back $got"
   [ "$want" = "$got" ] || fail "data read back differs at RTT $rtt"
