@@ -166,7 +166,7 @@ wait_run (Wait *w)
 static int
 cmd_list (int argc, char **argv)
 {
-  gchar *remote_host = NULL;
+  g_autofree gchar *remote_host = NULL;
   gboolean local = FALSE, parsable = FALSE, vudc = FALSE;
   const GOptionEntry entries[] = {
     { "remote", 'r', 0, G_OPTION_ARG_STRING, &remote_host, "List the devices exported by HOST", "HOST" },
@@ -372,7 +372,7 @@ cmd_events (int argc, char **argv)
 static int
 cmd_attach (int argc, char **argv)
 {
-  gchar *remote_host = NULL, *busid = NULL, *devid = NULL;
+  g_autofree gchar *remote_host = NULL, *busid = NULL, *devid = NULL;
   gboolean auto_reconnect = FALSE;
   gint max_attempts = 0;
   const GOptionEntry entries[] = {
@@ -413,7 +413,7 @@ cmd_attach (int argc, char **argv)
 static int
 cmd_detach (int argc, char **argv)
 {
-  gchar *port_text = NULL;
+  g_autofree gchar *port_text = NULL;
   const GOptionEntry entries[] = {
     { "port", 'p', 0, G_OPTION_ARG_STRING, &port_text, "The vhci port (see `usbip-tool port`)", "PORT" },
     { NULL }
@@ -455,7 +455,7 @@ cmd_port (int argc, char **argv)
 static int
 cmd_bind (int argc, char **argv, gboolean bind)
 {
-  gchar *busid = NULL;
+  g_autofree gchar *busid = NULL;
   const GOptionEntry entries[] = {
     { "busid", 'b', 0, G_OPTION_ARG_STRING, &busid, "Bus ID of the local device", "BUSID" },
     { NULL }
