@@ -74,7 +74,7 @@ for rtt in $RTTS; do
   say "row: $ROW"
 done
 run $TC qdisc del dev lo root
-c=$(head -c 4194304 "$MS_IMAGE" | md5sum | cut -d' ' -f1)
+c=$(head -c $((MIB * 1048576)) "$MS_IMAGE" | md5sum | cut -d" " -f1)
 [ "$c" = "$want" ] || fail "the gadget's backing file does not hold the data ($c)"
 run usbip unbind -b "$MS_BUSID"
 cat "$RESULTS/netem-matrix.md"
