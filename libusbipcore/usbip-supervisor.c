@@ -176,6 +176,20 @@ connect_now (UsbipSupervisor *self)
                                g_object_ref (self));
 }
 
+static gboolean
+port_is_free (UsbipSupervisor *self, guint port)
+{
+  g_autoptr (GPtrArray) ports = usbip_import_backend_list_ports (usbip_importer_get_backend (self->importer), NULL);
+
+  for (guint i = 0; ports != NULL && i < ports->len; i++)
+    {
+      UsbipPortInfo *p = g_ptr_array_index (ports, i);
+      if (p->port == port)
+        return p->status == USBIP_PORT_STATUS_NULL;
+    }
+  return FALSE;
+}
+
 static void
 on_port_removed (UsbipPortMonitor *monitor, UsbipPortInfo *old, gboolean record_kept, gpointer data)
 {
@@ -192,8 +206,10 @@ on_port_removed (UsbipPortMonitor *monitor, UsbipPortInfo *old, gboolean record_
       return;
     }
   g_signal_emit (self, signals[SIGNAL_LOST], 0, self->port);
-  /* the stale record of the lost port goes; a new attach writes its own */
-  usbip_importer_detach (self->importer, self->port->port, NULL);
+  /* the stale record of the lost port goes (a new attach writes its own) — but only while
+   * the port is free: someone else may have attached there since */
+  if (port_is_free (self, self->port->port))
+    usbip_importer_detach (self->importer, self->port->port, NULL);
   connect_now (self);
 }
 

@@ -202,6 +202,29 @@ test_lost_connection_comes_back (Fixture *f, gconstpointer data)
 }
 
 static void
+test_lost_port_taken_by_another (Fixture *f, gconstpointer data)
+{
+  gint sockfd = 0;
+
+  start_exporter (f);
+  usbip_supervisor_start (f->sup, NULL);
+  run_until_state (f, USBIP_SUPERVISOR_ATTACHED);
+  g_assert_cmpuint (usbip_supervisor_get_port (f->sup)->port, ==, 0);
+  /* the link drops and, before we look, another attacher takes port 0 */
+  fake_kernel_drop_connection (f->fk, 0, "1-1");
+  fake_kernel_take_vhci_port (f->fk, 0);
+  /* ... and writes its record there, as upstream usbip does */
+  g_assert_true (usbip_sysfs_write_port_record (fake_kernel_get_sysfs (f->fk), 0, "10.9.9.9", "3240", "5-5", NULL));
+  usbip_supervisor_check_now (f->sup);
+  while (f->n_reconnected == 0)
+    g_main_context_iteration (NULL, TRUE);
+  /* the other attachment is untouched; ours came back elsewhere */
+  g_assert_true (fake_kernel_vhci_port_used (f->fk, 0, &sockfd));
+  g_assert_cmpint (sockfd, ==, 99);
+  g_assert_cmpuint (usbip_supervisor_get_port (f->sup)->port, !=, 0);
+}
+
+static void
 test_user_detach_is_final (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
@@ -443,6 +466,7 @@ main (int argc, char **argv)
   g_test_add_func ("/backoff/zero", test_backoff_zero);
   T ("/supervisor/lost-connection-comes-back", test_lost_connection_comes_back);
   T ("/supervisor/user-detach-is-final", test_user_detach_is_final);
+  T ("/supervisor/lost-port-taken-by-another", test_lost_port_taken_by_another);
   T ("/supervisor/enumeration-is-not-a-loss", test_enumeration_is_not_a_loss);
   T ("/supervisor/refuses-then-accepts", test_refuses_then_accepts);
   T ("/supervisor/cancel-mid-backoff", test_cancel_mid_backoff);
