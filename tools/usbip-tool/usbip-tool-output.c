@@ -173,8 +173,8 @@ usbip_tool_json_hex (JsonBuilder *b, const gchar *k, guint v, guint width)
   usbip_tool_json_str (b, k, s);
 }
 
-static void
-json_device (JsonBuilder *b, const UsbipDeviceInfo *d)
+void
+usbip_tool_json_device (JsonBuilder *b, const UsbipDeviceInfo *d)
 {
   usbip_tool_json_str (b, "busid", d->busid);
   usbip_tool_json_str (b, "path", d->path);
@@ -223,7 +223,7 @@ usbip_tool_print_remote_devices (UsbipToolOutput *o, const gchar *host, GPtrArra
         {
           JsonBuilder *b = json_begin ("remote-device");
           usbip_tool_json_str (b, "host", host);
-          json_device (b, g_ptr_array_index (devices, i));
+          usbip_tool_json_device (b, g_ptr_array_index (devices, i));
           json_end (o, b);
         }
       return;
@@ -261,7 +261,7 @@ usbip_tool_print_local_devices (UsbipToolOutput *o, GPtrArray *devices)
       if (o->json)
         {
           JsonBuilder *b = json_begin ("local-device");
-          json_device (b, d);
+          usbip_tool_json_device (b, d);
           json_builder_set_member_name (b, "exported");
           json_builder_add_boolean_value (b, d->status != USBIP_DEVICE_STATUS_UNKNOWN);
           json_end (o, b);

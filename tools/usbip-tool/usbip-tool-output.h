@@ -34,6 +34,8 @@ typedef struct {
 void usbip_tool_json_str (JsonBuilder *b, const gchar *key, const gchar *value);
 void usbip_tool_json_int (JsonBuilder *b, const gchar *key, gint64 value);
 void usbip_tool_json_hex (JsonBuilder *b, const gchar *key, guint value, guint width);
+/* the members of a device object (docs/json-schema.md), into an object already begun */
+void usbip_tool_json_device (JsonBuilder *b, const UsbipDeviceInfo *d);
 
 /* vendor and product names from the udev hardware database, "unknown ..." if absent */
 gchar *usbip_tool_device_names (guint16 vid, guint16 pid);

@@ -171,33 +171,11 @@ note_kind_name (UsbipTraceNoteKind kind)
 static void
 j_device (JsonBuilder *b, const UsbipDeviceInfo *d)
 {
+  /* the same device object as `list -r --json`, plus the raw wire values */
   json_builder_begin_object (b);
-  usbip_tool_json_str (b, "busid", d->busid);
-  usbip_tool_json_str (b, "path", d->path);
-  usbip_tool_json_int (b, "busnum", d->busnum);
-  usbip_tool_json_int (b, "devnum", d->devnum);
-  usbip_tool_json_int (b, "speed", d->speed);
-  usbip_tool_json_str (b, "speed_name", usbip_speed_to_nick (d->speed));
-  usbip_tool_json_hex (b, "vendor_id", d->idVendor, 4);
-  usbip_tool_json_hex (b, "product_id", d->idProduct, 4);
-  usbip_tool_json_hex (b, "bcd_device", d->bcdDevice, 4);
-  usbip_tool_json_hex (b, "device_class", d->bDeviceClass, 2);
-  usbip_tool_json_hex (b, "device_subclass", d->bDeviceSubClass, 2);
-  usbip_tool_json_hex (b, "device_protocol", d->bDeviceProtocol, 2);
-  usbip_tool_json_int (b, "configuration_value", d->bConfigurationValue);
-  usbip_tool_json_int (b, "num_configurations", d->bNumConfigurations);
+  usbip_tool_json_device (b, d);
+  usbip_tool_json_int (b, "speed_code", d->speed);
   usbip_tool_json_int (b, "num_interfaces", d->bNumInterfaces);
-  json_builder_set_member_name (b, "interfaces");
-  json_builder_begin_array (b);
-  for (guint i = 0; i < d->bNumInterfaces && i < USBIP_MAX_INTERFACES; i++)
-    {
-      json_builder_begin_object (b);
-      usbip_tool_json_hex (b, "class", d->interfaces[i].bInterfaceClass, 2);
-      usbip_tool_json_hex (b, "subclass", d->interfaces[i].bInterfaceSubClass, 2);
-      usbip_tool_json_hex (b, "protocol", d->interfaces[i].bInterfaceProtocol, 2);
-      json_builder_end_object (b);
-    }
-  json_builder_end_array (b);
   json_builder_end_object (b);
 }
 
