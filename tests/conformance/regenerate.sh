@@ -11,7 +11,7 @@ top=$(cd "$here/../.." && pwd)
 build=$(cd "${1:?usage: regenerate.sh BUILD_DIR}" && pwd)
 work="$build/conformance-regen"
 mkdir -p "$work"
-plugins="$build/plugins/backend-vhci:$build/plugins/backend-host:$build/plugins/backend-vudc"
+plugins="$build/plugins"
 "$top/tests/vm/run-vm.sh" --cache "$work/cache" --results "$work/results" \
   --usbip-tool "$build/tools/usbip-tool/usbip-tool" \
   --usbipcored "$build/tools/usbipcored/usbipcored" \
