@@ -76,45 +76,6 @@ teardown (Fixture *f, gconstpointer data)
 
 /* ---- the importer as client ---- */
 
-typedef struct {
-  volatile gint done;
-  GAsyncResult *result;
-} Wait;
-
-static void
-wait_cb (GObject *source, GAsyncResult *result, gpointer data)
-{
-  Wait *w = data;
-  w->result = g_object_ref (result);
-  g_atomic_int_set (&w->done, 1);
-}
-
-static GPtrArray *
-list_devices (UsbipImporter *importer, UsbipRemote *remote, GError **error)
-{
-  Wait w = { 0 };
-  GPtrArray *devices;
-
-  usbip_importer_list_devices_async (importer, remote, NULL, wait_cb, &w);
-  test_util_run_until (&w.done, 10000);
-  devices = usbip_importer_list_devices_finish (importer, w.result, error);
-  g_object_unref (w.result);
-  return devices;
-}
-
-static UsbipPortInfo *
-attach (UsbipImporter *importer, UsbipRemote *remote, const gchar *busid, GError **error)
-{
-  Wait w = { 0 };
-  UsbipPortInfo *port;
-
-  usbip_importer_attach_async (importer, remote, busid, NULL, NULL, wait_cb, &w);
-  test_util_run_until (&w.done, 10000);
-  port = usbip_importer_attach_finish (importer, w.result, error);
-  g_object_unref (w.result);
-  return port;
-}
-
 static UsbipImporter *
 make_importer (Fixture *f)
 {
@@ -140,7 +101,7 @@ assert_serves_good_client (Fixture *f)
 {
   g_autoptr (UsbipImporter) importer = make_importer (f);
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) devices = list_devices (importer, f->remote, &error);
+  g_autoptr (GPtrArray) devices = test_util_list_devices (importer, f->remote, &error);
 
   g_assert_no_error (error);
   g_assert_nonnull (devices);
@@ -157,7 +118,7 @@ test_list_and_attach (Fixture *f, gconstpointer data)
   g_autoptr (GPtrArray) ports = NULL;
   UsbipDeviceInfo *d;
 
-  devices = list_devices (importer, f->remote, &error);
+  devices = test_util_list_devices (importer, f->remote, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (devices->len, ==, 2);
   d = g_ptr_array_index (devices, 0);
@@ -167,24 +128,24 @@ test_list_and_attach (Fixture *f, gconstpointer data)
   g_assert_cmpuint (d->bNumInterfaces, ==, 1);
   g_assert_cmphex (d->interfaces[0].bInterfaceClass, ==, 0x08);
 
-  port = attach (importer, f->remote, "1-1", &error);
+  port = test_util_attach (importer, f->remote, "1-1", &error);
   g_assert_no_error (error);
   g_assert_cmpuint (port->port, ==, 0);
   g_assert_true (fake_kernel_vhci_port_used (f->fk, 0, NULL));
   g_assert_cmpstr (port->remote_busid, ==, "1-1");
 
   /* a SuperSpeed device lands on an ss port */
-  port2 = attach (importer, f->remote, "1-2", &error);
+  port2 = test_util_attach (importer, f->remote, "1-2", &error);
   g_assert_no_error (error);
   g_assert_cmpuint (port2->port, ==, 4);
 
   /* both are in use now: hidden from the list, and a second import is refused as busy */
   g_clear_pointer (&devices, g_ptr_array_unref);
-  devices = list_devices (importer, f->remote, &error);
+  devices = test_util_list_devices (importer, f->remote, &error);
   g_assert_cmpuint (devices->len, ==, 0);
   /* attaching an attached pair again gives the same port, without asking the exporter */
   {
-    g_autoptr (UsbipPortInfo) again = attach (importer, f->remote, "1-1", &error);
+    g_autoptr (UsbipPortInfo) again = test_util_attach (importer, f->remote, "1-1", &error);
     g_assert_no_error (error);
     g_assert_cmpuint (again->port, ==, port->port);
     g_assert_cmpuint (f->import_refused, ==, 0);
@@ -217,7 +178,7 @@ test_attach_unknown_busid (Fixture *f, gconstpointer data)
   g_autoptr (UsbipImporter) importer = make_importer (f);
   g_autoptr (GError) error = NULL;
 
-  g_assert_null (attach (importer, f->remote, "7-7", &error));
+  g_assert_null (test_util_attach (importer, f->remote, "7-7", &error));
   g_assert_error (error, USBIP_ERROR, USBIP_ERROR_NO_DEVICE);
   g_assert_nonnull (strstr (error->message, "ST_NODEV"));
   g_assert_false (fake_kernel_vhci_port_used (f->fk, 0, NULL));
@@ -231,7 +192,7 @@ test_attach_no_free_port (Fixture *f, gconstpointer data)
 
   for (guint i = 0; i < 4; i++)
     fake_kernel_take_vhci_port (f->fk, i);
-  g_assert_null (attach (importer, f->remote, "1-1", &error));
+  g_assert_null (test_util_attach (importer, f->remote, "1-1", &error));
   g_assert_error (error, USBIP_ERROR, USBIP_ERROR_NO_FREE_PORT);
 }
 

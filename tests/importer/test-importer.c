@@ -61,19 +61,6 @@ peer_thread (gpointer data)
   return NULL;
 }
 
-typedef struct {
-  volatile gint done;
-  GAsyncResult *result;
-} Wait;
-
-static void
-wait_cb (GObject *source, GAsyncResult *result, gpointer data)
-{
-  Wait *w = data;
-  w->result = g_object_ref (result);
-  g_atomic_int_set (&w->done, 1);
-}
-
 static UsbipDeviceInfo *
 sample_device (const gchar *busid)
 {
@@ -137,27 +124,13 @@ start_peer (Fixture *f, GByteArray *reply)
 static UsbipPortInfo *
 do_attach (Fixture *f, const gchar *busid, GError **error)
 {
-  Wait w = { 0 };
-  UsbipPortInfo *port;
-
-  usbip_importer_attach_async (f->importer, f->remote, busid, NULL, NULL, wait_cb, &w);
-  test_util_run_until (&w.done, 10000);
-  port = usbip_importer_attach_finish (f->importer, w.result, error);
-  g_object_unref (w.result);
-  return port;
+  return test_util_attach (f->importer, f->remote, busid, error);
 }
 
 static GPtrArray *
 do_list (Fixture *f, GError **error)
 {
-  Wait w = { 0 };
-  GPtrArray *devices;
-
-  usbip_importer_list_devices_async (f->importer, f->remote, NULL, wait_cb, &w);
-  test_util_run_until (&w.done, 10000);
-  devices = usbip_importer_list_devices_finish (f->importer, w.result, error);
-  g_object_unref (w.result);
-  return devices;
+  return test_util_list_devices (f->importer, f->remote, error);
 }
 
 static void
@@ -323,10 +296,10 @@ test_cancel (Fixture *f, gconstpointer data)
 {
   g_autoptr (GCancellable) cancel = g_cancellable_new ();
   g_autoptr (GError) error = NULL;
-  Wait w = { 0 };
+  TestWait w = { 0 };
 
   /* nobody accepts: the connection sits in the listen backlog */
-  usbip_importer_attach_async (f->importer, f->remote, "1-1", NULL, cancel, wait_cb, &w);
+  usbip_importer_attach_async (f->importer, f->remote, "1-1", NULL, cancel, test_util_wait_cb, &w);
   g_cancellable_cancel (cancel);
   test_util_run_until (&w.done, 5000);
   g_assert_null (usbip_importer_attach_finish (f->importer, w.result, &error));
