@@ -13,6 +13,7 @@
 #include "usbip-importer.h"
 #include "usbip-io.h"
 #include "usbip-proto.h"
+#include "usbip-text.h"
 #include "usbip-transport-tcp.h"
 
 /**
@@ -76,6 +77,58 @@ return_error (GTask *task, GError *error)
   g_object_unref (task);
 }
 
+/* A peer that is no USB/IP server (a web server, ssh, ...) fails the version check on its
+ * first bytes: say that, and show them. */
+static gboolean
+explain_not_usbip (Op *op, GError **error)
+{
+  g_autofree gchar *start = NULL;
+
+  /* a 1.x header is USB/IP of another version: the codec's message says that */
+  if (!g_error_matches (*error, USBIP_ERROR, USBIP_ERROR_VERSION) || op->buffer->len == 0
+      || op->buffer->data[0] == 0x01)
+    return FALSE;
+  start = usbip_text_escape ((const gchar *) op->buffer->data, MIN (op->buffer->len, 16));
+  g_clear_error (error);
+  g_set_error (error, USBIP_ERROR, USBIP_ERROR_VERSION,
+               "%s is not a USB/IP server: its reply starts \"%s\"; check the host and the port "
+               "(--tcp-port, default 3240)", op->peer, start);
+  return TRUE;
+}
+
+/* The kernel trusts what goes into vhci's `attach`: check the exporter's reply first. */
+static gboolean
+check_import_reply (Op *op, const UsbipDeviceInfo *d, GError **error)
+{
+  g_autofree gchar *busid = NULL;
+
+  if (d == NULL || strncmp (d->busid, op->busid, USBIP_BUSID_SIZE) != 0)
+    {
+      busid = d != NULL ? usbip_text_escape (d->busid, -1) : g_strdup ("(none)");
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_PROTOCOL,
+                   "%s answered the import of %s with device %s: refusing a device we did not ask for",
+                   op->peer, op->busid, busid);
+      return FALSE;
+    }
+  if (d->speed < USBIP_SPEED_LOW || d->speed > USBIP_SPEED_SUPER_PLUS)
+    {
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_PROTOCOL,
+                   "%s sent speed %u for %s, which is no USB speed (1 to 6): refusing to attach; "
+                   "the exporter is broken or hostile", op->peer, (guint) d->speed, op->busid);
+      return FALSE;
+    }
+  /* devid = busnum << 16 | devnum; USB addresses are 0..127 (0: a usbip-vudc gadget) */
+  if (d->busnum > 0xffff || d->devnum > 127)
+    {
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_PROTOCOL,
+                   "%s sent bus %u device %u for %s, which is no USB address (bus 0 to 65535, "
+                   "device 0 to 127): refusing to attach; the exporter is broken or hostile",
+                   op->peer, d->busnum, d->devnum, op->busid);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static void
 reply_read (GObject *source, GAsyncResult *result, gpointer data)
 {
@@ -91,7 +144,8 @@ reply_read (GObject *source, GAsyncResult *result, gpointer data)
 
   if (!usbip_io_read_frame_finish (G_INPUT_STREAM (source), result, &msg, &error))
     {
-      g_prefix_error (&error, "%s: ", op->peer);
+      if (!explain_not_usbip (op, &error))
+        g_prefix_error (&error, "%s: ", op->peer);
       return_error (task, error);
       return;
     }
@@ -122,11 +176,8 @@ reply_read (GObject *source, GAsyncResult *result, gpointer data)
     }
 
   /* import: the reply must be about the device we asked for */
-  if (msg.device == NULL || strncmp (msg.device->busid, op->busid, USBIP_BUSID_SIZE) != 0)
+  if (!check_import_reply (op, msg.device, &error))
     {
-      g_set_error (&error, USBIP_ERROR, USBIP_ERROR_PROTOCOL,
-                   "%s answered the import of %s with device %s: refusing a device we did not ask for",
-                   op->peer, op->busid, msg.device != NULL ? msg.device->busid : "(none)");
       usbip_message_clear (&msg);
       return_error (task, error);
       return;

@@ -4,6 +4,7 @@
 #define USBIPCORE_INSIDE
 #include "usbip-common.h"
 #include "usbip-error.h"
+#include "usbip-text.h"
 #include "usbip-speed.h"
 #include "usbip-busid.h"
 #include "usbip-remote.h"

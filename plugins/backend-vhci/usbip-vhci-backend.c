@@ -201,15 +201,23 @@ usbip_vhci_backend_attach (UsbipImportBackend *backend, gint sockfd, guint32 dev
           g_debug ("attached devid %08x speed %u on port %d", devid, speed, port);
           return port;
         }
-      /* another attacher took the port between our read and our write: try the next */
-      if (g_error_matches (local_error, USBIP_ERROR, USBIP_ERROR_BUSY)
-          || g_error_matches (local_error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT))
+      /* another attacher took the port between our read and our write (the kernel says
+       * EBUSY, as upstream expects): try the next; any other error is final */
+      if (g_error_matches (local_error, USBIP_ERROR, USBIP_ERROR_BUSY))
         {
           g_debug ("port %d taken concurrently (%s), retrying", port, local_error->message);
           skip_below = (guint) port + 1;
           continue;
         }
-      g_propagate_error (error, g_steal_pointer (&local_error));
+      /* EINVAL: the kernel refused the request itself (speed, devid, socket); retrying
+       * another port would fail the same way. It stays INVALID_ARGUMENT: permanent. */
+      if (g_error_matches (local_error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT))
+        g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
+                     "vhci_hcd refused to attach %s (devid %08x, speed %s) on port %d: %s; the kernel "
+                     "log (`dmesg`) says why", remote_busid, devid, usbip_speed_to_nick (speed), port,
+                     local_error->message);
+      else
+        g_propagate_error (error, g_steal_pointer (&local_error));
       return -1;
     }
   g_set_error (error, USBIP_ERROR, USBIP_ERROR_BUSY,

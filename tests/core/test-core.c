@@ -287,6 +287,37 @@ test_convert (void)
   g_error_free (mine);
 }
 
+/* hostile bytes come out printable, one line, valid UTF-8; clean text is unchanged */
+static void
+test_text_escape (void)
+{
+  static const struct {
+    const gchar *in;
+    const gchar *out;
+  } cases[] = {
+    { "1-1.2", "1-1.2" },
+    { "M\xc3\xbcnchen", "M\xc3\xbcnchen" },                 /* printable UTF-8 stays */
+    { "a\x1b]0;pwned\x07" "b", "a\\x1b]0;pwned\\x07b" },         /* OSC */
+    { "x\x1b[2Jy", "x\\x1b[2Jy" },                            /* CSI */
+    { "line\nforged", "line\\nforged" },
+    { "\xff\xfe", "\\xff\\xfe" },                            /* invalid UTF-8 */
+    { "back\\slash", "back\\\\slash" },
+    { "\xc2\x9b" "1m", "\\u{009B}1m" },                      /* C1 CSI */
+    { "\xe2\x80\xae" "txt", "\\u{202E}txt" },                /* bidi override */
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree gchar *got = usbip_text_escape (cases[i].in, -1);
+      g_assert_cmpstr (got, ==, cases[i].out);
+      g_assert_true (g_utf8_validate (got, -1, NULL));
+    }
+  {
+    g_autofree gchar *got = usbip_text_escape ("a\0b", 3);
+    g_assert_cmpstr (got, ==, "a\\x00b");
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -304,5 +335,6 @@ main (int argc, char **argv)
   g_test_add_func ("/core/error/to-status", test_error_to_status_other);
   g_test_add_func ("/core/error/errno", test_errno);
   g_test_add_func ("/core/error/convert", test_convert);
+  g_test_add_func ("/core/text-escape", test_text_escape);
   return g_test_run ();
 }

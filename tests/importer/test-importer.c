@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -212,6 +213,107 @@ test_attach_wrong_busid (Fixture *f, gconstpointer data)
   g_assert_false (fake_kernel_vhci_port_used (f->fk, 0, NULL));
 }
 
+static guint
+count_attach_writes (Fixture *f)
+{
+  GPtrArray *writes = fake_kernel_get_writes (f->fk);
+  guint n = 0;
+
+  for (guint i = 0; i < writes->len; i++)
+    n += strstr (g_ptr_array_index (writes, i), "/attach=") != NULL;
+  return n;
+}
+
+/* a hostile exporter's speed and devid never reach vhci's attach */
+static void
+test_attach_bad_reply (Fixture *f, gconstpointer data)
+{
+  static const struct {
+    guint32 speed, busnum, devnum;
+    const gchar *mentions;
+  } cases[] = {
+    { 0xdeadbeef, 1, 4, "speed 3735928559" },
+    { USBIP_SPEED_UNKNOWN, 1, 4, "speed 0" },
+    { USBIP_SPEED_HIGH, 0xffffffff, 4, "bus 4294967295" },
+    { USBIP_SPEED_HIGH, 1, 0xffff, "device 65535" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      GByteArray *reply = g_byte_array_new ();
+      g_autoptr (UsbipDeviceInfo) dev = sample_device ("1-1");
+      g_autoptr (GError) error = NULL;
+
+      dev->speed = (UsbipSpeed) cases[i].speed;
+      dev->busnum = cases[i].busnum;
+      dev->devnum = cases[i].devnum;
+      usbip_encode_op_rep_import (reply, USBIP_ST_OK, dev);
+      start_peer (f, reply);
+      g_assert_null (do_attach (f, "1-1", &error));
+      g_test_message ("%s", error->message);
+      g_assert_error (error, USBIP_ERROR, USBIP_ERROR_PROTOCOL);
+      g_assert_nonnull (strstr (error->message, cases[i].mentions));
+      g_thread_join (f->thread);
+      f->thread = NULL;
+      g_clear_pointer (&f->peer.reply, g_bytes_unref);
+    }
+  g_assert_cmpuint (count_attach_writes (f), ==, 0);
+}
+
+/* EINVAL from attach is the kernel refusing the request, not a port taken: no retry on
+ * another port, and a code the supervisor treats as permanent */
+static void
+test_attach_einval_is_final (Fixture *f, gconstpointer data)
+{
+  GByteArray *reply = g_byte_array_new ();
+  g_autoptr (UsbipDeviceInfo) dev = sample_device ("1-1");
+  g_autoptr (GError) error = NULL;
+
+  usbip_encode_op_rep_import (reply, USBIP_ST_OK, dev);
+  start_peer (f, reply);
+  fake_kernel_fail_write (f->fk, "/attach", EINVAL);
+  g_assert_null (do_attach (f, "1-1", &error));
+  g_test_message ("%s", error->message);
+  g_assert_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "dmesg"));
+  g_assert_cmpuint (count_attach_writes (f), ==, 1);
+  g_assert_false (fake_kernel_vhci_port_used (f->fk, 1, NULL));
+}
+
+static void
+test_attach_ebusy_takes_next_port (Fixture *f, gconstpointer data)
+{
+  GByteArray *reply = g_byte_array_new ();
+  g_autoptr (UsbipDeviceInfo) dev = sample_device ("1-1");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (UsbipPortInfo) port = NULL;
+
+  usbip_encode_op_rep_import (reply, USBIP_ST_OK, dev);
+  start_peer (f, reply);
+  fake_kernel_fail_write (f->fk, "/attach", EBUSY);
+  port = do_attach (f, "1-1", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (port->port, ==, 1);
+  g_assert_cmpuint (count_attach_writes (f), ==, 2);
+}
+
+/* a web server on the port: say it is no USB/IP server and show its first bytes */
+static void
+test_not_usbip_server (Fixture *f, gconstpointer data)
+{
+  GByteArray *reply = g_byte_array_new ();
+  g_autoptr (GError) error = NULL;
+  const gchar http[] = "HTTP/1.1 400 Bad Request\r\n\r\n";
+
+  g_byte_array_append (reply, (const guint8 *) http, sizeof http - 1);
+  start_peer (f, reply);
+  g_assert_null (do_list (f, &error));
+  g_test_message ("%s", error->message);
+  g_assert_error (error, USBIP_ERROR, USBIP_ERROR_VERSION);
+  g_assert_nonnull (strstr (error->message, "not a USB/IP server"));
+  g_assert_nonnull (strstr (error->message, "\"HTTP/1.1 400 Bad\""));
+}
+
 static void
 test_attach_short_reply (Fixture *f, gconstpointer data)
 {
@@ -325,6 +427,10 @@ main (int argc, char **argv)
   T ("/importer/attach-statuses", test_attach_statuses);
   T ("/importer/attach-wrong-busid", test_attach_wrong_busid);
   T ("/importer/attach-short-reply", test_attach_short_reply);
+  T ("/importer/attach-bad-reply", test_attach_bad_reply);
+  T ("/importer/attach-einval-is-final", test_attach_einval_is_final);
+  T ("/importer/attach-ebusy-takes-next-port", test_attach_ebusy_takes_next_port);
+  T ("/importer/not-usbip-server", test_not_usbip_server);
   T ("/importer/silent-peer-deadline", test_silent_peer_deadline);
   T ("/importer/list-segmented", test_list_segmented);
   T ("/importer/list-hostile-count", test_list_hostile_count);
