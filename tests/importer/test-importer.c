@@ -333,14 +333,15 @@ static void
 test_silent_peer_deadline (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  gint64 start = g_get_monotonic_time ();
 
+  /* the peer takes the whole request and never answers: the importer gives up with a
+   * timeout (not "closed"), while the peer still holds the connection */
   f->peer.silent = TRUE;
   start_peer (f, NULL);
   g_assert_null (do_attach (f, "1-1", &error));
   g_assert_error (error, USBIP_ERROR, USBIP_ERROR_TIMEOUT);
-  g_assert_cmpint (g_get_monotonic_time () - start, >=, 450000);
-  g_assert_cmpint (g_get_monotonic_time () - start, <, 3000000);
+  test_util_run_until (&f->peer.done, 5000); /* the importer closed; the peer saw it */
+  g_assert_cmpuint (f->peer.request_len, ==, 8 + 32);
 }
 
 static void
@@ -382,9 +383,8 @@ test_connection_refused (Fixture *f, gconstpointer data)
   g_autoptr (GError) error = NULL;
   g_autoptr (UsbipRemote) closed = NULL;
   guint16 port;
-  GSocket *s = test_util_listen (&port);
+  g_autoptr (GSocket) s = test_util_reserve_port (&port); /* bound, nobody listens */
 
-  g_object_unref (s); /* nobody listens there now */
   closed = usbip_remote_new ("127.0.0.1", port);
   usbip_remote_free (f->remote);
   f->remote = g_steal_pointer (&closed);

@@ -79,6 +79,7 @@ typedef struct {
   UsbipImporter *importer;
   UsbipSupervisor *sup;
   guint16 port;
+  GSocket *reserved; /* bound to port, not listening until start_exporter */
   UsbipRemote *remote;
   guint n_attached, n_lost, n_reconnecting, n_reconnected, n_detached, n_gave_up;
   GError *last_error;
@@ -88,14 +89,10 @@ static void
 start_exporter (Fixture *f)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GSocket) s = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
-  g_autoptr (GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr (GSocketAddress) addr = g_inet_socket_address_new (lo, f->port);
 
-  g_assert_true (g_socket_bind (s, addr, TRUE, &error));
-  g_assert_true (g_socket_listen (s, &error));
+  g_assert_true (g_socket_listen (f->reserved, &error));
   f->exporter = usbip_exporter_new (f->host);
-  g_assert_true (usbip_exporter_add_socket (f->exporter, s, &error));
+  g_assert_true (usbip_exporter_add_socket (f->exporter, f->reserved, &error));
   usbip_exporter_start (f->exporter);
 }
 
@@ -125,7 +122,6 @@ setup (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (UsbipVhciBackend) vhci = NULL;
-  g_autoptr (GSocket) probe = NULL;
   g_autoptr (UsbipBackoff) backoff = usbip_backoff_new (0, 0, 2.0);
 
   f->fk = fake_kernel_new ();
@@ -134,8 +130,7 @@ setup (Fixture *f, gconstpointer data)
   fake_kernel_add_usb_device (f->fk, "1-1", 0x1d6b, 0x0104, "480", 0, "usb", FALSE);
   f->host = USBIP_EXPORT_BACKEND (usbip_host_backend_new (fake_kernel_get_sysfs (f->fk)));
   g_assert_true (usbip_export_backend_bind (f->host, "1-1", &error));
-  probe = test_util_listen (&f->port);
-  g_clear_object (&probe); /* a free port number to reuse */
+  f->reserved = test_util_reserve_port (&f->port); /* refuses connections until start_exporter */
   vhci = usbip_vhci_backend_new (fake_kernel_get_sysfs (f->fk));
   f->importer = usbip_importer_new (USBIP_IMPORT_BACKEND (vhci), NULL);
   f->remote = usbip_remote_new ("127.0.0.1", f->port);
@@ -156,6 +151,7 @@ teardown (Fixture *f, gconstpointer data)
   g_clear_object (&f->sup);
   g_clear_object (&f->importer);
   g_clear_object (&f->exporter);
+  g_clear_object (&f->reserved);
   g_object_unref (f->host);
   usbip_remote_free (f->remote);
   g_clear_error (&f->last_error);
@@ -193,8 +189,7 @@ test_lost_connection_comes_back (Fixture *f, gconstpointer data)
   t0 = g_get_monotonic_time ();
   fake_kernel_drop_connection (f->fk, 0, "1-1");
   usbip_supervisor_check_now (f->sup);
-  while (f->n_reconnected == 0)
-    g_main_context_iteration (NULL, TRUE);
+  test_util_wait_for (f->n_reconnected > 0, 10000);
   g_test_message ("reconnected %.1f ms after the loss was seen", (g_get_monotonic_time () - t0) / 1000.0);
   g_assert_cmpuint (f->n_lost, ==, 1);
   g_assert_cmpint (usbip_supervisor_get_state (f->sup), ==, USBIP_SUPERVISOR_ATTACHED);
@@ -216,8 +211,7 @@ test_lost_port_taken_by_another (Fixture *f, gconstpointer data)
   /* ... and writes its record there, as upstream usbip does */
   g_assert_true (usbip_sysfs_write_port_record (fake_kernel_get_sysfs (f->fk), 0, "10.9.9.9", "3240", "5-5", NULL));
   usbip_supervisor_check_now (f->sup);
-  while (f->n_reconnected == 0)
-    g_main_context_iteration (NULL, TRUE);
+  test_util_wait_for (f->n_reconnected > 0, 10000);
   /* the other attachment is untouched; ours came back elsewhere */
   g_assert_true (fake_kernel_vhci_port_used (f->fk, 0, &sockfd));
   g_assert_cmpint (sockfd, ==, 99);
@@ -277,8 +271,7 @@ test_refuses_then_accepts (Fixture *f, gconstpointer data)
 
   usbip_supervisor_set_backoff (f->sup, backoff);
   usbip_supervisor_start (f->sup, NULL); /* nobody listens yet */
-  while (f->n_reconnecting < 3)
-    g_main_context_iteration (NULL, TRUE);
+  test_util_wait_for (f->n_reconnecting >= 3, 10000);
   g_assert_error (f->last_error, USBIP_ERROR, USBIP_ERROR_CONNECTION);
   start_exporter (f);
   run_until_state (f, USBIP_SUPERVISOR_ATTACHED);
@@ -334,8 +327,7 @@ test_gives_up (Fixture *f, gconstpointer data)
   }
   g_signal_connect (bad, "gave-up", G_CALLBACK (on_gave_up), f);
   usbip_supervisor_start (bad, NULL);
-  while (usbip_supervisor_get_state (bad) != USBIP_SUPERVISOR_GAVE_UP)
-    g_main_context_iteration (NULL, TRUE);
+  test_util_wait_for (usbip_supervisor_get_state (bad) == USBIP_SUPERVISOR_GAVE_UP, 10000);
   g_assert_error (f->last_error, USBIP_ERROR, USBIP_ERROR_NO_DEVICE);
   g_assert_nonnull (strstr (f->last_error->message, "after 10 tries"));
 }
@@ -352,8 +344,7 @@ test_permanent_error_gives_up_at_once (Fixture *f, gconstpointer data)
   g_signal_connect (sup, "gave-up", G_CALLBACK (on_gave_up), f);
   g_signal_connect (sup, "reconnecting", G_CALLBACK (on_reconnecting), f);
   usbip_supervisor_start (sup, NULL);
-  while (usbip_supervisor_get_state (sup) != USBIP_SUPERVISOR_GAVE_UP)
-    g_main_context_iteration (NULL, TRUE);
+  test_util_wait_for (usbip_supervisor_get_state (sup) == USBIP_SUPERVISOR_GAVE_UP, 10000);
   g_assert_error (f->last_error, USBIP_ERROR, USBIP_ERROR_MODULE_MISSING);
   g_assert_cmpuint (f->n_reconnecting, ==, 0);
   g_clear_object (&sup);
@@ -445,8 +436,7 @@ test_no_leaks_over_1000_cycles (Fixture *f, gconstpointer data)
 
       fake_kernel_drop_connection (f->fk, usbip_supervisor_get_port (f->sup)->port, "1-1");
       usbip_supervisor_check_now (f->sup);
-      while (f->n_reconnected == before)
-        g_main_context_iteration (NULL, TRUE);
+      test_util_wait_for (f->n_reconnected > before, 10000);
     }
   for (guint i = 0; i < 50; i++)
     g_main_context_iteration (NULL, FALSE);
