@@ -28,9 +28,13 @@ usbip_socket_options_new (void)
   opts->write_timeout_ms = 10000;
   opts->nodelay = TRUE;
   opts->keepalive = TRUE;
-  opts->keepalive_idle_s = 30;
-  opts->keepalive_interval_s = 10;
-  opts->keepalive_probes = 3;
+  /* a dead link is noticed in ~16 s whether the session is idle (keepalive probes at 4, 7, 10,
+   * 13 s unanswered) or busy (data unacknowledged for 16 s); a false loss needs every probe of
+   * a window, or the same segment's retransmissions for 16 s, lost (docs/reconnect.md) */
+  opts->keepalive_idle_s = 4;
+  opts->keepalive_interval_s = 3;
+  opts->keepalive_probes = 5;
+  opts->user_timeout_ms = 16000;
   return opts;
 }
 
@@ -78,8 +82,9 @@ set_int (GSocket *socket, gint level, gint name, gint value, const gchar *what, 
  * @socket: a connected or accepted socket
  * @error: return location for a #GError
  *
- * Applies TCP_NODELAY and the keepalive settings (TCP sockets only) and the buffer sizes.
- * A zero value leaves the kernel's default in place.
+ * Applies TCP_NODELAY, the keepalive settings and TCP_USER_TIMEOUT (TCP sockets only) and
+ * the buffer sizes. A zero value leaves the kernel's default in place. These stay on the
+ * socket the kernel takes over, so they decide when a dead link ends the session.
  *
  * Returns: %TRUE on success
  *
@@ -110,6 +115,10 @@ usbip_socket_options_apply (const UsbipSocketOptions *opts, GSocket *socket, GEr
           && !set_int (socket, IPPROTO_TCP, TCP_KEEPCNT, (gint) opts->keepalive_probes, "TCP_KEEPCNT", error))
         return FALSE;
     }
+  if (tcp && opts->user_timeout_ms > 0
+      && !set_int (socket, IPPROTO_TCP, TCP_USER_TIMEOUT, (gint) MIN (opts->user_timeout_ms, G_MAXINT),
+                   "TCP_USER_TIMEOUT", error))
+    return FALSE;
   if (opts->sndbuf > 0 && !set_int (socket, SOL_SOCKET, SO_SNDBUF, (gint) MIN (opts->sndbuf, G_MAXINT), "SO_SNDBUF", error))
     return FALSE;
   if (opts->rcvbuf > 0 && !set_int (socket, SOL_SOCKET, SO_RCVBUF, (gint) MIN (opts->rcvbuf, G_MAXINT), "SO_RCVBUF", error))

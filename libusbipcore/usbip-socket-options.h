@@ -15,9 +15,12 @@ G_BEGIN_DECLS
  * @write_timeout_ms: handshake write deadline, 0 = none (default 10000)
  * @nodelay: TCP_NODELAY (default %TRUE)
  * @keepalive: SO_KEEPALIVE (default %TRUE)
- * @keepalive_idle_s: TCP_KEEPIDLE, 0 = kernel default (default 30)
- * @keepalive_interval_s: TCP_KEEPINTVL, 0 = kernel default (default 10)
- * @keepalive_probes: TCP_KEEPCNT, 0 = kernel default (default 3)
+ * @keepalive_idle_s: TCP_KEEPIDLE, 0 = kernel default (default 4)
+ * @keepalive_interval_s: TCP_KEEPINTVL, 0 = kernel default (default 3)
+ * @keepalive_probes: TCP_KEEPCNT, 0 = kernel default (default 5; with a user timeout the
+ *   kernel ends the connection on the user timeout instead)
+ * @user_timeout_ms: TCP_USER_TIMEOUT: how long sent data or keepalive probes may stay
+ *   unacknowledged before the kernel ends the connection, 0 = kernel default (default 16000)
  * @sndbuf: SO_SNDBUF bytes, 0 = kernel default
  * @rcvbuf: SO_RCVBUF bytes, 0 = kernel default
  *
@@ -36,6 +39,7 @@ typedef struct {
   guint keepalive_probes;
   guint sndbuf;
   guint rcvbuf;
+  guint user_timeout_ms;
 } UsbipSocketOptions;
 
 USBIP_PUBLIC GType usbip_socket_options_get_type (void) G_GNUC_CONST;
