@@ -6,7 +6,10 @@
 
 G_BEGIN_DECLS
 
-#define USBIP_BACKOFF_DEFAULT_INITIAL_MS 500
+/* the reconnect cadence (usbip_backoff_new_default(), docs/reconnect.md) */
+#define USBIP_BACKOFF_DEFAULT_INITIAL_MS 1200
+#define USBIP_BACKOFF_DEFAULT_FLOOR_MS 600
+#define USBIP_BACKOFF_DEFAULT_FAST_WINDOW_MS 60000
 #define USBIP_BACKOFF_DEFAULT_MAX_MS 30000
 #define USBIP_BACKOFF_DEFAULT_MULTIPLIER 2.0
 
@@ -15,12 +18,16 @@ typedef struct _UsbipBackoff UsbipBackoff;
 
 USBIP_PUBLIC GType usbip_backoff_get_type (void) G_GNUC_CONST;
 USBIP_PUBLIC UsbipBackoff *usbip_backoff_new (guint initial_ms, guint max_ms, gdouble multiplier);
+USBIP_PUBLIC UsbipBackoff *usbip_backoff_new_default (void);
+USBIP_PUBLIC void usbip_backoff_set_floor_ms (UsbipBackoff *self, guint floor_ms);
+USBIP_PUBLIC void usbip_backoff_set_fast_window (UsbipBackoff *self, guint window_ms);
 USBIP_PUBLIC UsbipBackoff *usbip_backoff_copy (const UsbipBackoff *self);
 USBIP_PUBLIC void usbip_backoff_free (UsbipBackoff *self);
 USBIP_PUBLIC void usbip_backoff_set_seed (UsbipBackoff *self, guint32 seed);
 USBIP_PUBLIC guint usbip_backoff_get_ceiling_ms (const UsbipBackoff *self);
 USBIP_PUBLIC guint usbip_backoff_get_attempt (const UsbipBackoff *self);
 USBIP_PUBLIC guint usbip_backoff_next_ms (UsbipBackoff *self);
+USBIP_PUBLIC guint usbip_backoff_next_ms_in_outage (UsbipBackoff *self, guint64 outage_ms);
 USBIP_PUBLIC void usbip_backoff_reset (UsbipBackoff *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (UsbipBackoff, usbip_backoff_free)

@@ -70,9 +70,10 @@ usbip_error_set_from_status (GError **error, guint32 status, const gchar *remote
       return TRUE;
     case USBIP_ST_NA:
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_NOT_AVAILABLE,
-                   "%s is not available on %s (ST_NA): bind it there first with "
-                   "`usbip-tool bind -b %s`",
-                   b, r, b);
+                   "%s on %s could not be handed over (ST_NA): the exporter could not pass the "
+                   "connection to its driver, most often because another client imported it at the "
+                   "same moment; try again (--auto-reconnect retries it)",
+                   b, r);
       return FALSE;
     case USBIP_ST_DEV_BUSY:
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_DEVICE_BUSY,

@@ -2,12 +2,16 @@
 /*
  * Keeps one attachment alive: attach, watch the vhci port, and when the port is released
  * while its port record stays (the connection was lost, not detached by anyone), dial again
- * with exponential backoff and full jitter until it works, the attempts run out, or the
- * error cannot heal by waiting.
+ * on the reconnect cadence (UsbipBackoff: quick while the outage is young, backing off only
+ * for long outages) until it works, the attempts run out, or the error cannot heal by waiting.
  *
  *   IDLE -> CONNECTING -> ATTACHED -> (lost) -> WAITING -> CONNECTING -> ...
  *   CONNECTING -(permanent error / out of attempts)-> GAVE_UP
  *   ATTACHED -(detached on purpose)-> DETACHED
+ *
+ * An attachment counts as a success only once it has lasted the stable time: an exporter
+ * that accepts and drops at once is an outage that goes on (attempt count and backoff keep
+ * growing), not a fresh start each time.
  */
 #include "config.h"
 
@@ -15,9 +19,16 @@
 #include "usbip-port-monitor.h"
 #include "usbip-supervisor.h"
 
-/* an unknown bus ID may be a device being replugged or re-bound on the exporter: give it
- * this many tries (with the default backoff, a minute or more of waiting) */
-#define NODEV_TRIES 10
+/* an answer that may heal by itself (see classify()) is retried for at least this many
+ * tries in a row and this long; then the supervisor gives up */
+#define AMBIGUOUS_TRIES 10
+#define AMBIGUOUS_US (180 * G_USEC_PER_SEC)
+
+typedef enum {
+  RETRY,         /* heals by waiting: the network, a busy device or port */
+  RETRY_BOUNDED, /* may heal (a device being re-bound or replugged, a race) or may not */
+  STOP,          /* cannot heal by waiting */
+} RetryClass;
 
 /**
  * UsbipSupervisor:
@@ -34,13 +45,19 @@ struct _UsbipSupervisor {
   UsbipBackoff *backoff;
   guint max_attempts; /* 0 = unlimited */
   guint poll_interval_ms;
+  guint stable_ms;
+  UsbipSupervisorClockFunc clock;
+  gpointer clock_data;
   UsbipPortMonitor *monitor;
   UsbipSupervisorState state;
   UsbipPortInfo *port;
   GCancellable *cancellable;
   guint retry_id;
-  guint attempts;  /* failed attempts since the last success */
-  guint nodev;     /* consecutive ST_NODEV answers */
+  guint attempts;          /* failed attempts since the last stable attachment */
+  gint64 outage_start;     /* clock: when the current outage began */
+  gint64 attached_at;      /* clock: when the current attachment was made */
+  guint ambiguous;         /* consecutive RETRY_BOUNDED answers */
+  gint64 ambiguous_since;  /* clock: the first of them */
   gboolean was_attached;
 };
 
@@ -74,22 +91,45 @@ usbip_supervisor_state_to_string (UsbipSupervisorState state)
   return (guint) state < G_N_ELEMENTS (names) ? names[state] : "unknown";
 }
 
-static gboolean
-is_permanent (const GError *error)
+static gint64
+now_us (UsbipSupervisor *self)
+{
+  return self->clock != NULL ? self->clock (self->clock_data) : g_get_monotonic_time ();
+}
+
+/* what an attempt's error means for the next one */
+static RetryClass
+classify (const GError *error)
 {
   if (error->domain != USBIP_ERROR)
-    return FALSE;
-  switch (error->code)
+    return RETRY; /* GIO: resolver, network */
+  switch ((UsbipErrorCode) error->code)
     {
     case USBIP_ERROR_PERMISSION:
     case USBIP_ERROR_MODULE_MISSING:
-    case USBIP_ERROR_INVALID_ARGUMENT:
-    case USBIP_ERROR_NOT_AVAILABLE:
+    case USBIP_ERROR_INVALID_ARGUMENT: /* includes vhci refusing the attach (EINVAL) */
     case USBIP_ERROR_CONFIG:
     case USBIP_ERROR_PLUGIN:
-      return TRUE;
+      return STOP;
+    case USBIP_ERROR_NOT_AVAILABLE: /* ST_NA: the hand-over failed, e.g. two clients raced */
+    case USBIP_ERROR_NO_DEVICE:     /* ST_NODEV: being re-bound or replugged, or a wrong bus ID */
+    case USBIP_ERROR_DEVICE_ERROR:  /* ST_DEV_ERR: until someone re-binds it */
+    case USBIP_ERROR_REMOTE_ERROR:  /* ST_ERROR */
+    case USBIP_ERROR_PROTOCOL:      /* not a USB/IP server, or a broken reply */
+    case USBIP_ERROR_VERSION:
+    case USBIP_ERROR_UNKNOWN_OPCODE:
+    case USBIP_ERROR_NOT_FOUND:
+    case USBIP_ERROR_DENIED:
+      return RETRY_BOUNDED;
+    case USBIP_ERROR_DEVICE_BUSY: /* ST_DEV_BUSY: another client (or our lost session, until the
+                                   * exporter notices) holds it */
+    case USBIP_ERROR_BUSY:
+    case USBIP_ERROR_NO_FREE_PORT:
+    case USBIP_ERROR_TIMEOUT:
+    case USBIP_ERROR_CONNECTION:
+    case USBIP_ERROR_FAILED:
     default:
-      return FALSE;
+      return RETRY;
     }
 }
 
@@ -114,11 +154,41 @@ on_retry (gpointer data)
 static void
 schedule_retry (UsbipSupervisor *self, const GError *cause)
 {
-  guint delay = usbip_backoff_next_ms (self->backoff);
+  gint64 age_us = MAX (now_us (self) - self->outage_start, 0);
+  guint delay = usbip_backoff_next_ms_in_outage (self->backoff, (guint64) age_us / 1000);
 
   self->state = USBIP_SUPERVISOR_WAITING;
   g_signal_emit (self, signals[SIGNAL_RECONNECTING], 0, self->attempts + 1, delay, cause);
   self->retry_id = g_timeout_add (delay, on_retry, self);
+}
+
+/* an attempt failed (or an attachment did not last): give up or wait for the next one */
+static void
+failed (UsbipSupervisor *self, GError *error)
+{
+  RetryClass class = classify (error);
+  gint64 now = now_us (self);
+
+  self->attempts++;
+  if (class != RETRY_BOUNDED)
+    self->ambiguous = 0;
+  else if (self->ambiguous++ == 0)
+    self->ambiguous_since = now;
+  if (class == STOP)
+    give_up (self, error);
+  else if (class == RETRY_BOUNDED && self->ambiguous >= AMBIGUOUS_TRIES && now - self->ambiguous_since >= AMBIGUOUS_US)
+    {
+      g_prefix_error (&error, "gave up after %u tries in %u s with the same kind of answer: ", self->ambiguous,
+                      (guint) ((now - self->ambiguous_since) / G_USEC_PER_SEC));
+      give_up (self, error);
+    }
+  else if (self->max_attempts > 0 && self->attempts >= self->max_attempts)
+    {
+      g_prefix_error (&error, "gave up after %u attempts: ", self->attempts);
+      give_up (self, error);
+    }
+  else
+    schedule_retry (self, error);
 }
 
 static void
@@ -137,34 +207,19 @@ attach_done (GObject *source, GAsyncResult *result, gpointer data)
     {
       gboolean again = self->was_attached;
 
+      /* attempts and backoff are reset when this attachment proves stable (on_port_removed) */
       g_clear_pointer (&self->port, usbip_port_info_free);
       self->port = port;
       self->state = USBIP_SUPERVISOR_ATTACHED;
-      self->attempts = 0;
-      self->nodev = 0;
+      self->attached_at = now_us (self);
+      self->ambiguous = 0;
       self->was_attached = TRUE;
-      usbip_backoff_reset (self->backoff);
       usbip_port_monitor_start (self->monitor, NULL);
       g_signal_emit (self, signals[again ? SIGNAL_RECONNECTED : SIGNAL_ATTACHED], 0, port);
       g_object_unref (self);
       return;
     }
-  self->attempts++;
-  self->nodev = g_error_matches (error, USBIP_ERROR, USBIP_ERROR_NO_DEVICE) ? self->nodev + 1 : 0;
-  if (is_permanent (error))
-    give_up (self, error);
-  else if (self->nodev >= NODEV_TRIES)
-    {
-      g_prefix_error (&error, "gave up after %u tries: ", self->nodev);
-      give_up (self, error);
-    }
-  else if (self->max_attempts > 0 && self->attempts >= self->max_attempts)
-    {
-      g_prefix_error (&error, "gave up after %u attempts: ", self->attempts);
-      give_up (self, error);
-    }
-  else
-    schedule_retry (self, error);
+  failed (self, error);
   g_object_unref (self);
 }
 
@@ -194,6 +249,7 @@ static void
 on_port_removed (UsbipPortMonitor *monitor, UsbipPortInfo *old, gboolean record_kept, gpointer data)
 {
   UsbipSupervisor *self = data;
+  gint64 now, lasted_ms;
 
   if (self->state != USBIP_SUPERVISOR_ATTACHED || self->port == NULL || old->port != self->port->port)
     return;
@@ -210,7 +266,24 @@ on_port_removed (UsbipPortMonitor *monitor, UsbipPortInfo *old, gboolean record_
    * the port is free: someone else may have attached there since */
   if (port_is_free (self, self->port->port))
     usbip_importer_detach (self->importer, self->port->port, NULL);
-  connect_now (self);
+  now = now_us (self);
+  lasted_ms = (now - self->attached_at) / 1000;
+  if (lasted_ms >= self->stable_ms)
+    {
+      /* a new outage: try at once, then quickly */
+      self->attempts = 0;
+      self->outage_start = now;
+      usbip_backoff_reset (self->backoff);
+      connect_now (self);
+    }
+  else
+    {
+      g_autoptr (GError) error = g_error_new (USBIP_ERROR, USBIP_ERROR_CONNECTION,
+                                              "the attachment was lost after %" G_GINT64_FORMAT " ms, before it "
+                                              "was stable (%u ms): the exporter drops the connection",
+                                              lasted_ms, self->stable_ms);
+      failed (self, error);
+    }
 }
 
 /**
@@ -238,7 +311,8 @@ usbip_supervisor_start (UsbipSupervisor *self, GError **error)
   g_clear_object (&self->cancellable);
   self->cancellable = g_cancellable_new ();
   self->attempts = 0;
-  self->nodev = 0;
+  self->ambiguous = 0;
+  self->outage_start = now_us (self);
   usbip_backoff_reset (self->backoff);
   usbip_port_monitor_set_interval (self->monitor, self->poll_interval_ms);
   connect_now (self);
@@ -311,7 +385,7 @@ usbip_supervisor_get_port (UsbipSupervisor *self)
 /**
  * usbip_supervisor_set_backoff:
  * @self: a supervisor
- * @backoff: delays between attempts (copied; defaults 500 ms initial, 30 s max, ×2)
+ * @backoff: delays between attempts (copied; default usbip_backoff_new_default())
  *
  * Since: 0.1
  */
@@ -351,6 +425,42 @@ usbip_supervisor_set_poll_interval (UsbipSupervisor *self, guint interval_ms)
   g_return_if_fail (USBIP_IS_SUPERVISOR (self));
   self->poll_interval_ms = interval_ms;
   usbip_port_monitor_set_interval (self->monitor, interval_ms);
+}
+
+/**
+ * usbip_supervisor_set_stable_time:
+ * @self: a supervisor
+ * @stable_ms: an attachment lost sooner than this after it was made does not count as a
+ *   success: the attempt count and backoff go on growing (default
+ *   %USBIP_SUPERVISOR_DEFAULT_STABLE_MS)
+ *
+ * Since: 0.1
+ */
+void
+usbip_supervisor_set_stable_time (UsbipSupervisor *self, guint stable_ms)
+{
+  g_return_if_fail (USBIP_IS_SUPERVISOR (self));
+  self->stable_ms = stable_ms;
+}
+
+/**
+ * usbip_supervisor_set_clock:
+ * @self: a supervisor
+ * @clock: (nullable) (scope forever): monotonic time in microseconds; %NULL for
+ *   g_get_monotonic_time()
+ * @user_data: passed to @clock
+ *
+ * The clock that dates outages and attachments (tests drive it; the delays between attempts
+ * still run on the main context).
+ *
+ * Since: 0.1
+ */
+void
+usbip_supervisor_set_clock (UsbipSupervisor *self, UsbipSupervisorClockFunc clock, gpointer user_data)
+{
+  g_return_if_fail (USBIP_IS_SUPERVISOR (self));
+  self->clock = clock;
+  self->clock_data = user_data;
 }
 
 static void
@@ -437,8 +547,8 @@ usbip_supervisor_class_init (UsbipSupervisorClass *klass)
 static void
 usbip_supervisor_init (UsbipSupervisor *self)
 {
-  self->backoff = usbip_backoff_new (USBIP_BACKOFF_DEFAULT_INITIAL_MS, USBIP_BACKOFF_DEFAULT_MAX_MS,
-                                     USBIP_BACKOFF_DEFAULT_MULTIPLIER);
+  self->backoff = usbip_backoff_new_default ();
+  self->stable_ms = USBIP_SUPERVISOR_DEFAULT_STABLE_MS;
   self->poll_interval_ms = USBIP_PORT_MONITOR_DEFAULT_INTERVAL_MS;
   self->cancellable = g_cancellable_new ();
 }

@@ -175,7 +175,7 @@ test_status_errors (void)
     gint code;
     const gchar *hint;
   } cases[] = {
-    { USBIP_ST_NA, USBIP_ERROR_NOT_AVAILABLE, "bind" },
+    { USBIP_ST_NA, USBIP_ERROR_NOT_AVAILABLE, "handed over" },
     { USBIP_ST_DEV_BUSY, USBIP_ERROR_DEVICE_BUSY, "another client" },
     { USBIP_ST_DEV_ERR, USBIP_ERROR_DEVICE_ERROR, "replug" },
     { USBIP_ST_NODEV, USBIP_ERROR_NO_DEVICE, "list -r" },

@@ -171,7 +171,7 @@ test_attach_statuses (Fixture *f, gconstpointer data)
     gint code;
     const gchar *mentions;
   } cases[] = {
-    { USBIP_ST_NA, USBIP_ERROR_NOT_AVAILABLE, "bind" },
+    { USBIP_ST_NA, USBIP_ERROR_NOT_AVAILABLE, "handed over" },
     { USBIP_ST_DEV_BUSY, USBIP_ERROR_DEVICE_BUSY, "busy" },
     { USBIP_ST_DEV_ERR, USBIP_ERROR_DEVICE_ERROR, "replug" },
     { USBIP_ST_NODEV, USBIP_ERROR_NO_DEVICE, "list -r" },

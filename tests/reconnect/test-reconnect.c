@@ -1,13 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Auto-reconnect: the backoff (deterministic with a seed), and UsbipSupervisor against a
- * real UsbipExporter on loopback with the fake kernel: a lost connection comes back by
- * itself, a detach on purpose does not, a peer that refuses then accepts, cancellation
- * mid-backoff, giving up, deduplication, and no fd or source leaks over 1000 cycles.
+ * Auto-reconnect: the backoff (deterministic with a seed) and its cadence, and UsbipSupervisor
+ * against a real UsbipExporter on loopback with the fake kernel and a fake clock: a lost
+ * connection comes back by itself, a detach on purpose does not, a peer that refuses then
+ * accepts, status codes classified by what they mean for a retry, an exporter that drops at
+ * once (no fast loop), cancellation mid-backoff, giving up, deduplication, and no fd or
+ * source leaks over 1000 cycles. Counts and order are asserted, never durations.
  */
 #include "config.h"
 
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "fake-kernel.h"
 #include "test-util.h"
@@ -70,6 +76,94 @@ test_backoff_zero (void)
     g_assert_cmpuint (usbip_backoff_next_ms (b), ==, 0);
 }
 
+/* the default cadence: quick (floor..initial) while the outage is young, growing after it;
+ * never a delay under the floor, so never more than 60000 / floor attempts a minute */
+static void
+test_backoff_cadence (void)
+{
+  g_autoptr (UsbipBackoff) b = usbip_backoff_new_default ();
+  g_autoptr (UsbipBackoff) copy = NULL;
+  const guint ceilings[] = { 1200, 2400, 4800, 9600, 19200, 30000, 30000 };
+
+  usbip_backoff_set_seed (b, 3);
+  for (guint i = 0; i < 500; i++)
+    {
+      guint d = usbip_backoff_next_ms_in_outage (b, (guint64) i * 100); /* up to 50 s */
+      g_assert_cmpuint (d, >=, USBIP_BACKOFF_DEFAULT_FLOOR_MS);
+      g_assert_cmpuint (d, <=, USBIP_BACKOFF_DEFAULT_INITIAL_MS);
+    }
+  g_assert_cmpuint (usbip_backoff_get_attempt (b), ==, 500);
+  /* past the fast window the ceiling grows from the initial one, whatever came before */
+  for (guint i = 0; i < G_N_ELEMENTS (ceilings); i++)
+    {
+      guint d;
+
+      g_assert_cmpuint (usbip_backoff_get_ceiling_ms (b), ==, ceilings[i]);
+      d = usbip_backoff_next_ms_in_outage (b, USBIP_BACKOFF_DEFAULT_FAST_WINDOW_MS + i);
+      g_assert_cmpuint (d, >=, USBIP_BACKOFF_DEFAULT_FLOOR_MS);
+      g_assert_cmpuint (d, <=, ceilings[i]);
+    }
+  /* a copy keeps the cadence */
+  copy = usbip_backoff_copy (b);
+  g_assert_cmpuint (usbip_backoff_get_ceiling_ms (copy), ==, USBIP_BACKOFF_DEFAULT_INITIAL_MS);
+  for (guint i = 0; i < 100; i++)
+    g_assert_cmpuint (usbip_backoff_next_ms_in_outage (copy, 0), >=, USBIP_BACKOFF_DEFAULT_FLOOR_MS);
+  usbip_backoff_reset (b);
+  g_assert_cmpuint (usbip_backoff_get_ceiling_ms (b), ==, USBIP_BACKOFF_DEFAULT_INITIAL_MS);
+}
+
+/* ---- dead-link detection: the socket options the kernel inherits ---- */
+
+static gint
+sockopt (GSocket *socket, gint level, gint name)
+{
+  gint v = -1;
+  socklen_t len = sizeof v;
+
+  g_assert_cmpint (getsockopt (g_socket_get_fd (socket), level, name, &v, &len), ==, 0);
+  return v;
+}
+
+static void
+test_dead_link_defaults (void)
+{
+  g_autoptr (GError) error = NULL;
+  guint16 port;
+  g_autoptr (GSocket) listener = test_util_listen (&port);
+  g_autoptr (GSocket) client = test_util_connect (port);
+  g_autoptr (UsbipSocketOptions) opts = usbip_socket_options_new ();
+  gint idle, intvl, user_timeout_ms, detect_s;
+
+  g_assert_true (usbip_socket_options_apply (opts, client, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (sockopt (client, SOL_SOCKET, SO_KEEPALIVE), ==, 1);
+  g_assert_cmpint (sockopt (client, IPPROTO_TCP, TCP_NODELAY), ==, 1);
+  idle = sockopt (client, IPPROTO_TCP, TCP_KEEPIDLE);
+  intvl = sockopt (client, IPPROTO_TCP, TCP_KEEPINTVL);
+  user_timeout_ms = sockopt (client, IPPROTO_TCP, TCP_USER_TIMEOUT);
+  g_assert_cmpint (idle, ==, 4);
+  g_assert_cmpint (intvl, ==, 3);
+  g_assert_cmpint (sockopt (client, IPPROTO_TCP, TCP_KEEPCNT), ==, 5);
+  g_assert_cmpint (user_timeout_ms, ==, 16000);
+  /* the kernel ends an idle connection at the first probe at or past the user timeout, a busy
+   * one when data has waited that long: both within the 20 s budget (less the vhci poll) */
+  detect_s = idle;
+  while (detect_s * 1000 < user_timeout_ms)
+    detect_s += intvl;
+  g_assert_cmpint (detect_s, <=, 19);
+  g_assert_cmpint (user_timeout_ms, <=, 19000);
+  /* and a false loss needs at least 4 probes in a row lost (1 % loss: 1e-8) */
+  g_assert_cmpint ((user_timeout_ms / 1000 - idle) / intvl, >=, 3);
+
+  /* zero leaves the kernel's value */
+  opts->user_timeout_ms = 0;
+  {
+    g_autoptr (GSocket) other = test_util_connect (port);
+    g_assert_true (usbip_socket_options_apply (opts, other, &error));
+    g_assert_cmpint (sockopt (other, IPPROTO_TCP, TCP_USER_TIMEOUT), ==, 0);
+  }
+}
+
 /* ---- supervisor ---- */
 
 typedef struct {
@@ -83,7 +177,23 @@ typedef struct {
   UsbipRemote *remote;
   guint n_attached, n_lost, n_reconnecting, n_reconnected, n_detached, n_gave_up;
   GError *last_error;
+  GString *events;  /* "attached lost reconnecting(1) ..." */
+  GArray *delays;   /* delay_ms of each reconnecting */
+  gint64 clock_us;  /* the supervisor's clock */
+  gint64 step_us;   /* the clock moves this much at each reconnecting */
 } Fixture;
+
+static gint64
+fake_clock (gpointer data)
+{
+  return ((Fixture *) data)->clock_us;
+}
+
+static void
+event (Fixture *f, const gchar *name)
+{
+  g_string_append_printf (f->events, "%s%s", f->events->len ? " " : "", name);
+}
 
 static void
 start_exporter (Fixture *f)
@@ -96,23 +206,29 @@ start_exporter (Fixture *f)
   usbip_exporter_start (f->exporter);
 }
 
-static void on_attached (UsbipSupervisor *s, UsbipPortInfo *p, Fixture *f) { f->n_attached++; }
-static void on_lost (UsbipSupervisor *s, UsbipPortInfo *p, Fixture *f) { f->n_lost++; }
-static void on_reconnected (UsbipSupervisor *s, UsbipPortInfo *p, Fixture *f) { f->n_reconnected++; }
-static void on_detached (UsbipSupervisor *s, UsbipPortInfo *p, Fixture *f) { f->n_detached++; }
+static void on_attached (UsbipSupervisor *s, UsbipPortInfo *p, Fixture *f) { f->n_attached++; event (f, "attached"); }
+static void on_lost (UsbipSupervisor *s, UsbipPortInfo *p, Fixture *f) { f->n_lost++; event (f, "lost"); }
+static void on_reconnected (UsbipSupervisor *s, UsbipPortInfo *p, Fixture *f) { f->n_reconnected++; event (f, "reconnected"); }
+static void on_detached (UsbipSupervisor *s, UsbipPortInfo *p, Fixture *f) { f->n_detached++; event (f, "detached"); }
 
 static void
 on_reconnecting (UsbipSupervisor *s, guint attempt, guint delay, GError *cause, Fixture *f)
 {
+  g_autofree gchar *name = g_strdup_printf ("reconnecting(%u)", attempt);
+
   f->n_reconnecting++;
   g_clear_error (&f->last_error);
   f->last_error = g_error_copy (cause);
+  g_array_append_val (f->delays, delay);
+  f->clock_us += f->step_us;
+  event (f, name);
 }
 
 static void
 on_gave_up (UsbipSupervisor *s, GError *error, Fixture *f)
 {
   f->n_gave_up++;
+  event (f, "gave-up");
   g_clear_error (&f->last_error);
   f->last_error = g_error_copy (error);
 }
@@ -135,6 +251,10 @@ setup (Fixture *f, gconstpointer data)
   f->importer = usbip_importer_new (USBIP_IMPORT_BACKEND (vhci), NULL);
   f->remote = usbip_remote_new ("127.0.0.1", f->port);
   f->sup = usbip_supervisor_new (f->importer, f->remote, "1-1");
+  f->events = g_string_new (NULL);
+  f->delays = g_array_new (FALSE, FALSE, sizeof (guint));
+  f->clock_us = 1000 * G_USEC_PER_SEC;
+  usbip_supervisor_set_clock (f->sup, fake_clock, f);
   usbip_supervisor_set_poll_interval (f->sup, 0); /* the tests call check_now */
   usbip_supervisor_set_backoff (f->sup, backoff);
   g_signal_connect (f->sup, "attached", G_CALLBACK (on_attached), f);
@@ -155,6 +275,8 @@ teardown (Fixture *f, gconstpointer data)
   g_object_unref (f->host);
   usbip_remote_free (f->remote);
   g_clear_error (&f->last_error);
+  g_string_free (f->events, TRUE);
+  g_array_unref (f->delays);
   fake_kernel_free (f->fk);
 }
 
@@ -325,11 +447,136 @@ test_gives_up (Fixture *f, gconstpointer data)
     g_autoptr (UsbipBackoff) quick = usbip_backoff_new (0, 0, 2.0);
     usbip_supervisor_set_backoff (bad, quick);
   }
+  usbip_supervisor_set_clock (bad, fake_clock, f);
   g_signal_connect (bad, "gave-up", G_CALLBACK (on_gave_up), f);
+  g_signal_connect (bad, "reconnecting", G_CALLBACK (on_reconnecting), f);
+  f->n_reconnecting = 0;
+  f->step_us = 20 * G_USEC_PER_SEC; /* 10 tries take 3 minutes */
   usbip_supervisor_start (bad, NULL);
   test_util_wait_for (usbip_supervisor_get_state (bad) == USBIP_SUPERVISOR_GAVE_UP, 10000);
   g_assert_error (f->last_error, USBIP_ERROR, USBIP_ERROR_NO_DEVICE);
-  g_assert_nonnull (strstr (f->last_error->message, "after 10 tries"));
+  g_assert_nonnull (strstr (f->last_error->message, "after 10 tries in 180 s"));
+  g_assert_cmpuint (f->n_reconnecting, ==, 9);
+}
+
+/* an answer that may heal is retried for at least 10 tries AND 3 minutes: many quick tries
+ * (a young outage) do not give up */
+static void
+test_ambiguous_needs_time_too (Fixture *f, gconstpointer data)
+{
+  g_autoptr (UsbipSupervisor) bad = NULL;
+  g_autoptr (UsbipBackoff) quick = usbip_backoff_new (0, 0, 2.0);
+
+  start_exporter (f);
+  bad = usbip_supervisor_new (f->importer, f->remote, "9-9");
+  usbip_supervisor_set_backoff (bad, quick);
+  usbip_supervisor_set_clock (bad, fake_clock, f);
+  g_signal_connect (bad, "gave-up", G_CALLBACK (on_gave_up), f);
+  g_signal_connect (bad, "reconnecting", G_CALLBACK (on_reconnecting), f);
+  f->step_us = G_USEC_PER_SEC;
+  usbip_supervisor_start (bad, NULL);
+  while (f->n_reconnecting < 40 && f->n_gave_up == 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (f->n_gave_up, ==, 0);
+  f->step_us = 200 * G_USEC_PER_SEC;
+  while (usbip_supervisor_get_state (bad) != USBIP_SUPERVISOR_GAVE_UP)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (f->n_reconnecting, ==, 41);
+  g_assert_error (f->last_error, USBIP_ERROR, USBIP_ERROR_NO_DEVICE);
+}
+
+/* usbipcored answers ST_NA when the hand-over to usbip-host fails (two clients racing):
+ * that is retried, and the message says what happened, not "bind it first" */
+static void
+test_st_na_is_retried (Fixture *f, gconstpointer data)
+{
+  start_exporter (f);
+  fake_kernel_fail_write (f->fk, "usbip_sockfd", EBUSY);
+  usbip_supervisor_start (f->sup, NULL);
+  run_until_state (f, USBIP_SUPERVISOR_ATTACHED);
+  g_assert_cmpstr (f->events->str, ==, "reconnecting(2) attached");
+  g_assert_error (f->last_error, USBIP_ERROR, USBIP_ERROR_NOT_AVAILABLE);
+  g_assert_nonnull (strstr (f->last_error->message, "handed over"));
+  g_assert_null (strstr (f->last_error->message, "bind it"));
+  g_assert_cmpuint (f->n_gave_up, ==, 0);
+}
+
+/* ST_DEV_BUSY heals when the other client lets go (or the exporter notices our lost session):
+ * retried without a limit, however long it takes */
+static void
+test_busy_is_retried_without_limit (Fixture *f, gconstpointer data)
+{
+  start_exporter (f);
+  fake_kernel_put (f->fk, "sys/bus/usb/devices/1-1/usbip_status", "2\n");
+  f->step_us = 60 * G_USEC_PER_SEC;
+  usbip_supervisor_start (f->sup, NULL);
+  while (f->n_reconnecting < 15)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_error (f->last_error, USBIP_ERROR, USBIP_ERROR_DEVICE_BUSY);
+  g_assert_cmpuint (f->n_gave_up, ==, 0);
+  fake_kernel_put (f->fk, "sys/bus/usb/devices/1-1/usbip_status", "1\n");
+  run_until_state (f, USBIP_SUPERVISOR_ATTACHED);
+  g_assert_cmpuint (f->n_attached, ==, 1);
+  g_assert_cmpuint (f->n_gave_up, ==, 0);
+}
+
+/* an exporter that accepts and drops at once: every short-lived attachment is a failed attempt
+ * (the count and backoff go on), so the loop slows down and --max-attempts ends it; once an
+ * attachment has been stable, a loss starts afresh (an immediate attempt, count from 1) */
+static void
+test_flapping_exporter (Fixture *f, gconstpointer data)
+{
+  start_exporter (f);
+  usbip_supervisor_set_max_attempts (f->sup, 4);
+  usbip_supervisor_start (f->sup, NULL);
+  run_until_state (f, USBIP_SUPERVISOR_ATTACHED);
+  /* a stable attachment, then a loss: straight back */
+  f->clock_us += USBIP_SUPERVISOR_DEFAULT_STABLE_MS * 1000;
+  fake_kernel_drop_connection (f->fk, usbip_supervisor_get_port (f->sup)->port, "1-1");
+  usbip_supervisor_check_now (f->sup);
+  while (f->n_reconnected < 1)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpstr (f->events->str, ==, "attached lost reconnected");
+  /* now it drops every attachment at once (the clock barely moves) */
+  g_string_truncate (f->events, 0);
+  f->step_us = 1000; /* 1 ms per attempt */
+  while (usbip_supervisor_get_state (f->sup) != USBIP_SUPERVISOR_GAVE_UP)
+    {
+      if (usbip_supervisor_get_state (f->sup) == USBIP_SUPERVISOR_ATTACHED)
+        {
+          if (f->n_lost > 10)
+            g_error ("a fast attach/lose loop: %s", f->events->str);
+          fake_kernel_drop_connection (f->fk, usbip_supervisor_get_port (f->sup)->port, "1-1");
+          usbip_supervisor_check_now (f->sup);
+        }
+      g_main_context_iteration (NULL, TRUE);
+    }
+  g_assert_cmpstr (f->events->str, ==,
+                   "lost reconnecting(2) reconnected lost reconnecting(3) reconnected "
+                   "lost reconnecting(4) reconnected lost gave-up");
+  g_assert_error (f->last_error, USBIP_ERROR, USBIP_ERROR_CONNECTION);
+  g_assert_nonnull (strstr (f->last_error->message, "after 4 attempts"));
+  g_assert_nonnull (strstr (f->last_error->message, "before it was stable"));
+}
+
+/* the cadence follows the outage's age on the supervisor's clock: the ceiling stays while the
+ * outage is young and grows after the fast window (floor = ceiling makes each delay exact) */
+static void
+test_cadence_follows_outage_age (Fixture *f, gconstpointer data)
+{
+  g_autoptr (UsbipBackoff) b = usbip_backoff_new (2, 1000, 2.0);
+  const guint expected[] = { 2, 2, 2, 2, 4, 8, 16 };
+
+  usbip_backoff_set_fast_window (b, 60000);
+  usbip_backoff_set_floor_ms (b, 1000);
+  usbip_supervisor_set_backoff (f->sup, b);
+  f->step_us = 20 * G_USEC_PER_SEC;
+  usbip_supervisor_start (f->sup, NULL); /* nobody listens: connection refused */
+  while (f->n_reconnecting < G_N_ELEMENTS (expected))
+    g_main_context_iteration (NULL, TRUE);
+  usbip_supervisor_stop (f->sup);
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+    g_assert_cmpuint (g_array_index (f->delays, guint, i), ==, expected[i]);
 }
 
 static void
@@ -454,6 +701,8 @@ main (int argc, char **argv)
   g_test_add_func ("/backoff/ceilings-and-jitter", test_backoff_ceilings_and_jitter);
   g_test_add_func ("/backoff/full-jitter-spread", test_backoff_full_jitter_spread);
   g_test_add_func ("/backoff/zero", test_backoff_zero);
+  g_test_add_func ("/backoff/cadence", test_backoff_cadence);
+  g_test_add_func ("/socket-options/dead-link-defaults", test_dead_link_defaults);
   T ("/supervisor/lost-connection-comes-back", test_lost_connection_comes_back);
   T ("/supervisor/user-detach-is-final", test_user_detach_is_final);
   T ("/supervisor/lost-port-taken-by-another", test_lost_port_taken_by_another);
@@ -462,6 +711,11 @@ main (int argc, char **argv)
   T ("/supervisor/cancel-mid-backoff", test_cancel_mid_backoff);
   T ("/supervisor/gives-up", test_gives_up);
   T ("/supervisor/permanent-error", test_permanent_error_gives_up_at_once);
+  T ("/supervisor/ambiguous-needs-time-too", test_ambiguous_needs_time_too);
+  T ("/supervisor/st-na-is-retried", test_st_na_is_retried);
+  T ("/supervisor/busy-is-retried-without-limit", test_busy_is_retried_without_limit);
+  T ("/supervisor/flapping-exporter", test_flapping_exporter);
+  T ("/supervisor/cadence-follows-outage-age", test_cadence_follows_outage_age);
   T ("/importer/dedup-concurrent-attach", test_dedup_concurrent_attach);
   T ("/supervisor/no-leaks-1000-cycles", test_no_leaks_over_1000_cycles);
   return g_test_run ();
