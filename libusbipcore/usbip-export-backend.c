@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
+#include "usbip-busid.h"
 #include "usbip-error.h"
 #include "usbip-export-backend.h"
 
@@ -8,6 +9,11 @@
  * UsbipExportBackend:
  *
  * The exporter side of the kernel: usbip-host devices or usbip-vudc gadgets.
+ *
+ * Every entry point that takes a busid (often peer-supplied, from OP_REQ_IMPORT)
+ * validates it with usbip_busid_validate() before the backend sees it, so no
+ * implementation forms a sysfs path from a name with `/`, `..` or control bytes in it:
+ * implementations may trust the busid they are given.
  *
  * Since: 0.1
  */
@@ -73,6 +79,8 @@ usbip_export_backend_get_device (UsbipExportBackend *self, const gchar *busid, G
 {
   g_return_val_if_fail (USBIP_IS_EXPORT_BACKEND (self), NULL);
   g_return_val_if_fail (busid != NULL, NULL);
+  if (!usbip_busid_validate (busid, error))
+    return NULL;
   return USBIP_EXPORT_BACKEND_GET_IFACE (self)->get_device (self, busid, error);
 }
 
@@ -101,6 +109,8 @@ usbip_export_backend_bind (UsbipExportBackend *self, const gchar *busid, GError 
                    "the %s backend cannot bind devices", G_OBJECT_TYPE_NAME (self));
       return FALSE;
     }
+  if (!usbip_busid_validate (busid, error))
+    return FALSE;
   return iface->bind (self, busid, error);
 }
 
@@ -129,6 +139,8 @@ usbip_export_backend_unbind (UsbipExportBackend *self, const gchar *busid, GErro
                    "the %s backend cannot unbind devices", G_OBJECT_TYPE_NAME (self));
       return FALSE;
     }
+  if (!usbip_busid_validate (busid, error))
+    return FALSE;
   return iface->unbind (self, busid, error);
 }
 
@@ -150,5 +162,7 @@ usbip_export_backend_export_fd (UsbipExportBackend *self, const gchar *busid, gi
 {
   g_return_val_if_fail (USBIP_IS_EXPORT_BACKEND (self), FALSE);
   g_return_val_if_fail (sockfd >= 0, FALSE);
+  if (!usbip_busid_validate (busid, error))
+    return FALSE;
   return USBIP_EXPORT_BACKEND_GET_IFACE (self)->export_fd (self, busid, sockfd, error);
 }

@@ -17,9 +17,16 @@
 #include "usbip-log.h"
 #include "usbip-proto.h"
 
-/* the longest valid request is an 8-byte header + a 32-byte bus ID */
-#define MAX_HANDSHAKE_BYTES 64
+/* the longest valid request, OP_REQ_IMPORT: an 8-byte header + a 32-byte bus ID. Read no
+ * further: what follows the request belongs to the kernel once the socket is handed off */
+#define MAX_HANDSHAKE_BYTES (USBIP_OP_HEADER_SIZE + USBIP_BUSID_SIZE)
 #define DEFAULT_HANDSHAKE_TIMEOUT_MS 10000
+/* when accept() fails (no file descriptor left: EMFILE/ENFILE), wait this long before
+ * the next try instead of retrying at once: the pending connection stays queued */
+#define ACCEPT_PAUSE_MS 250
+/* repeated log lines (accept failures, refusals) at most once per interval */
+#define ACCEPT_ERROR_LOG_INTERVAL_US (10 * G_USEC_PER_SEC)
+#define REFUSAL_LOG_INTERVAL_US G_USEC_PER_SEC
 
 /**
  * UsbipExporter:
@@ -35,9 +42,15 @@ struct _UsbipExporter {
   UsbipPolicy *policy;
   UsbipSocketOptions *options;
   guint handshake_timeout_ms;
-  GSocketService *service;
+  GSocketListener *listener;
+  GCancellable *accepting;  /* cancels the pending accept (shutdown, dispose) */
+  gboolean running;
+  gboolean accept_pending;
+  GSource *accept_pause;    /* set while accepting is paused after an accept() error */
+  UsbipLogLimit accept_error_log;
+  UsbipLogLimit refusal_log;
   GHashTable *sessions;     /* Session* set */
-  GHashTable *peer_counts;  /* peer address string -> count */
+  GHashTable *peer_counts;  /* peer key (usbip_policy_peer_key()) -> count */
   GCancellable *abort;      /* cancels every session (shutdown timeout, dispose) */
   GTask *shutdown_task;
   GSource *shutdown_timer;
@@ -61,15 +74,19 @@ typedef struct {
   UsbipExporter *exporter; /* unowned: the exporter outlives its sessions */
   GSocketConnection *conn;
   gchar *peer;      /* "addr:port" */
-  gchar *peer_addr; /* "addr" */
+  gchar *peer_key;  /* what per-peer caps count */
   UsbipDeframer *deframer;
   GByteArray *buffer;
   gint64 start_us;
+  guint timeout_ms;
   const gchar *op;
+  guint32 status;   /* the status answered */
   gchar busid[USBIP_BUSID_SIZE];
+  gchar *busid_shown; /* the peer's busid escaped for logs */
 } Session;
 
 static void check_shutdown_done (UsbipExporter *self);
+static void accept_next (UsbipExporter *self);
 
 /* the log fields that describe a session */
 static UsbipLogFields
@@ -79,7 +96,7 @@ session_fields (const Session *s)
 
   f.peer = s->peer;
   f.op = s->op;
-  f.busid = s->busid[0] ? s->busid : NULL;
+  f.busid = s->busid_shown;
   return f;
 }
 
@@ -98,18 +115,26 @@ session_end (Session *s, gint64 status)
 
   g_io_stream_close (G_IO_STREAM (s->conn), NULL, NULL);
   g_hash_table_remove (self->sessions, s);
-  count = GPOINTER_TO_UINT (g_hash_table_lookup (self->peer_counts, s->peer_addr));
+  count = GPOINTER_TO_UINT (g_hash_table_lookup (self->peer_counts, s->peer_key));
   if (count <= 1)
-    g_hash_table_remove (self->peer_counts, s->peer_addr);
+    g_hash_table_remove (self->peer_counts, s->peer_key);
   else
-    g_hash_table_insert (self->peer_counts, g_strdup (s->peer_addr), GUINT_TO_POINTER (count - 1));
+    g_hash_table_insert (self->peer_counts, g_strdup (s->peer_key), GUINT_TO_POINTER (count - 1));
 
   g_object_unref (s->conn);
   g_free (s->peer);
-  g_free (s->peer_addr);
+  g_free (s->peer_key);
+  g_free (s->busid_shown);
   usbip_deframer_free (s->deframer);
   g_byte_array_unref (s->buffer);
   g_free (s);
+  /* a descriptor is free again: accept at once if a pause was waiting for one */
+  if (self->accept_pause != NULL)
+    {
+      g_source_destroy (self->accept_pause);
+      g_clear_pointer (&self->accept_pause, g_source_unref);
+      accept_next (self);
+    }
   check_shutdown_done (self);
   g_object_unref (self);
 }
@@ -127,7 +152,7 @@ reply_written (GObject *source, GAsyncResult *result, gpointer data)
       session_end (s, USBIP_ST_ERROR);
       return;
     }
-  session_end (s, 0);
+  session_end (s, s->status);
 }
 
 static void
@@ -172,7 +197,7 @@ import_done (GObject *source, GAsyncResult *result, gpointer data)
     {
       UsbipLogFields f = session_fields (s);
       usbip_log_event (G_LOG_LEVEL_WARNING, &f, "%s: device %s handed to the kernel but the reply failed: %s",
-                       s->peer, s->busid, error->message);
+                       s->peer, s->busid_shown, error->message);
     }
   /* the kernel holds its own reference to the socket: closing ours does not end it */
   session_end (s, 0);
@@ -184,8 +209,9 @@ refuse_import (Session *s, guint32 status, const gchar *reason)
   GByteArray *reply = g_byte_array_new ();
   UsbipLogFields f = session_fields (s);
 
+  s->status = status;
   f.status = status;
-  usbip_log_event (G_LOG_LEVEL_INFO, &f, "%s: import of %s refused (%s): %s", s->peer, s->busid,
+  usbip_log_event (G_LOG_LEVEL_INFO, &f, "%s: import of %s refused (%s): %s", s->peer, s->busid_shown,
                    usbip_status_to_string (status), reason);
   g_signal_emit (s->exporter, signals[SIGNAL_IMPORT_REFUSED], 0, s->peer, s->busid, status, reason);
   usbip_encode_op_rep_import (reply, status, NULL);
@@ -205,6 +231,7 @@ handle_import (Session *s, const gchar *busid)
 
   s->op = "OP_REQ_IMPORT";
   g_strlcpy (s->busid, busid, sizeof s->busid);
+  s->busid_shown = usbip_log_escape (busid);
   device = usbip_export_backend_get_device (self->backend, busid, &error);
   if (device == NULL)
     {
@@ -252,11 +279,24 @@ request_read (GObject *source, GAsyncResult *result, gpointer data)
   f.peer = s->peer;
   if (!usbip_io_read_frame_finish (G_INPUT_STREAM (source), result, &msg, &error))
     {
-      /* upstream closes without a reply on a bad version or opcode; so do we, and log it */
-      GLogLevelFlags level = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ? G_LOG_LEVEL_DEBUG
-                                                                                        : G_LOG_LEVEL_INFO;
-      usbip_log_event (level, &f, "%s: bad or no request, closing: %s", s->peer, error->message);
-      s->op = error->domain == USBIP_ERROR && error->code == USBIP_ERROR_TIMEOUT ? "timeout" : "invalid";
+      g_autofree gchar *shown = usbip_log_escape (error->message);
+
+      /* upstream closes without a reply on a bad version or opcode; so do we, and log it
+       * in the daemon's terms (the I/O layer words its errors for a client) */
+      s->op = "invalid";
+      if (g_error_matches (error, USBIP_ERROR, USBIP_ERROR_TIMEOUT))
+        {
+          s->op = "timeout";
+          usbip_log_event (G_LOG_LEVEL_INFO, &f, "%s: client sent no request within --handshake-timeout %u ms, closing",
+                           s->peer, s->timeout_ms);
+        }
+      else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        usbip_log_event (G_LOG_LEVEL_DEBUG, &f, "%s: handshake aborted by the shutdown", s->peer);
+      else if (g_error_matches (error, USBIP_ERROR, USBIP_ERROR_CONNECTION))
+        usbip_log_event (G_LOG_LEVEL_INFO, &f, "%s: client closed the connection after %u bytes, before a whole request",
+                         s->peer, s->buffer->len);
+      else
+        usbip_log_event (G_LOG_LEVEL_INFO, &f, "%s: invalid request, closing without a reply: %s", s->peer, shown);
       session_end (s, USBIP_ST_ERROR);
       return;
     }
@@ -295,49 +335,161 @@ address_string (GSocketAddress *addr, gboolean with_port)
   return g_strdup_printf ("%s:%u", host, g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (addr)));
 }
 
-static gboolean
-on_incoming (GSocketService *service, GSocketConnection *conn, GObject *source_object, gpointer user_data)
+/* admit or refuse one accepted connection, then read its request */
+static void
+handle_connection (UsbipExporter *self, GSocketConnection *conn)
 {
-  UsbipExporter *self = user_data;
   g_autoptr (GSocketAddress) addr = g_socket_connection_get_remote_address (conn, NULL);
-  g_autofree gchar *peer = addr ? address_string (addr, TRUE) : g_strdup ("unknown");
-  g_autofree gchar *peer_addr = addr ? address_string (addr, FALSE) : g_strdup ("unknown");
+  GInetAddress *inet = addr != NULL && G_IS_INET_SOCKET_ADDRESS (addr)
+                           ? g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (addr))
+                           : NULL;
+  g_autofree gchar *peer = addr != NULL ? address_string (addr, TRUE) : g_strdup ("unknown");
+  g_autofree gchar *key = usbip_policy_peer_key (inet);
   g_autofree gchar *rule = NULL;
-  guint peer_count = GPOINTER_TO_UINT (g_hash_table_lookup (self->peer_counts, peer_addr));
+  guint peer_count = GPOINTER_TO_UINT (g_hash_table_lookup (self->peer_counts, key));
+  guint suppressed = 0;
   Session *s;
 
-  if (self->shutting_down)
-    {
-      g_io_stream_close (G_IO_STREAM (conn), NULL, NULL);
-      return TRUE;
-    }
-  if (addr != NULL && G_IS_INET_SOCKET_ADDRESS (addr)
-      && !usbip_policy_admit (self->policy, g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (addr)),
-                              g_hash_table_size (self->sessions), peer_count, g_get_monotonic_time (), &rule))
+  /* no inet address (getpeername() failed, or not an IP transport): the policy refuses
+   * it whenever an address rule is set */
+  if (!usbip_policy_admit (self->policy, inet, g_hash_table_size (self->sessions), peer_count,
+                           g_get_monotonic_time (), &rule))
     {
       UsbipLogFields f = USBIP_LOG_FIELDS_INIT;
       f.peer = peer;
       f.rule = rule;
-      usbip_log_event (G_LOG_LEVEL_INFO, &f, "%s: connection refused by rule %s", peer, rule);
+      if (usbip_log_limit_pass (&self->refusal_log, g_get_monotonic_time (), REFUSAL_LOG_INTERVAL_US, &suppressed))
+        {
+          if (suppressed > 0)
+            usbip_log_event (G_LOG_LEVEL_INFO, &f, "%s: connection refused by rule %s (%u more refusals not logged)",
+                             peer, rule, suppressed);
+          else
+            usbip_log_event (G_LOG_LEVEL_INFO, &f, "%s: connection refused by rule %s", peer, rule);
+        }
       g_signal_emit (self, signals[SIGNAL_CONNECTION_REFUSED], 0, peer, rule);
       g_io_stream_close (G_IO_STREAM (conn), NULL, NULL);
-      return TRUE;
+      return;
     }
 
   s = g_new0 (Session, 1);
   s->exporter = g_object_ref (self);
   s->conn = g_object_ref (conn);
   s->peer = g_steal_pointer (&peer);
-  s->peer_addr = g_strdup (peer_addr);
+  s->peer_key = g_strdup (key);
   s->deframer = usbip_deframer_new (USBIP_STREAM_OP_REQUEST, NULL);
   s->buffer = g_byte_array_new ();
   s->start_us = g_get_monotonic_time ();
+  s->timeout_ms = self->handshake_timeout_ms;
   g_hash_table_add (self->sessions, s);
-  g_hash_table_insert (self->peer_counts, g_steal_pointer (&peer_addr), GUINT_TO_POINTER (peer_count + 1));
+  g_hash_table_insert (self->peer_counts, g_steal_pointer (&key), GUINT_TO_POINTER (peer_count + 1));
   g_signal_emit (self, signals[SIGNAL_SESSION_OPENED], 0, s->peer);
   usbip_io_read_frame_async (g_io_stream_get_input_stream (G_IO_STREAM (conn)), s->deframer, s->buffer,
-                             MAX_HANDSHAKE_BYTES, self->handshake_timeout_ms, self->abort, request_read, s);
-  return TRUE;
+                             MAX_HANDSHAKE_BYTES, s->timeout_ms, self->abort, request_read, s);
+}
+
+/* ---- the accept loop: one accept at a time, paused (not retried at once) on errors ---- */
+
+static gboolean
+accept_resume (gpointer data)
+{
+  UsbipExporter *self = data;
+
+  g_clear_pointer (&self->accept_pause, g_source_unref);
+  accept_next (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* one accept in flight; the exporter may be gone or have restarted accepting by the time
+ * it completes */
+typedef struct {
+  GWeakRef exporter;
+  GCancellable *cancellable;
+} AcceptCall;
+
+static void
+accepted (GObject *source, GAsyncResult *result, gpointer data)
+{
+  AcceptCall *call = data;
+  g_autoptr (UsbipExporter) self = g_weak_ref_get (&call->exporter);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSocketConnection) conn = g_socket_listener_accept_finish (G_SOCKET_LISTENER (source), result, NULL,
+                                                                         &error);
+  gboolean current = self != NULL && call->cancellable == self->accepting;
+  guint suppressed = 0;
+
+  g_weak_ref_clear (&call->exporter);
+  g_object_unref (call->cancellable);
+  g_free (call);
+  if (!current)
+    return;
+  self->accept_pending = FALSE;
+  if (conn != NULL)
+    {
+      if (self->running)
+        handle_connection (self, conn);
+      accept_next (self);
+      return;
+    }
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || !self->running)
+    return;
+  /* out of descriptors (EMFILE/ENFILE) or memory: retrying at once would spin on the
+   * same error while the connection waits in the queue; pause, and resume as soon as a
+   * session ends or the pause is over */
+  if (usbip_log_limit_pass (&self->accept_error_log, g_get_monotonic_time (), ACCEPT_ERROR_LOG_INTERVAL_US,
+                            &suppressed))
+    {
+      UsbipLogFields f = USBIP_LOG_FIELDS_INIT;
+      usbip_log_event (G_LOG_LEVEL_WARNING, &f,
+                       "cannot accept connections: %s (%u handshakes in progress; %u similar errors not logged); "
+                       "pausing accepts for %u ms each time. If this persists, raise the open file limit "
+                       "(LimitNOFILE=) or lower --max-sessions",
+                       error->message, g_hash_table_size (self->sessions), suppressed, ACCEPT_PAUSE_MS);
+    }
+  self->accept_pause = g_timeout_source_new (ACCEPT_PAUSE_MS);
+  g_source_set_callback (self->accept_pause, accept_resume, self, NULL);
+  g_source_set_static_name (self->accept_pause, "usbip accept pause");
+  g_source_attach (self->accept_pause, g_main_context_get_thread_default ());
+}
+
+static void
+accept_next (UsbipExporter *self)
+{
+  AcceptCall *call;
+
+  if (!self->running || self->accept_pending || self->accept_pause != NULL)
+    return;
+  call = g_new0 (AcceptCall, 1);
+  g_weak_ref_init (&call->exporter, self);
+  call->cancellable = g_object_ref (self->accepting);
+  self->accept_pending = TRUE;
+  g_socket_listener_accept_async (self->listener, self->accepting, accepted, call);
+}
+
+/* a listener was added while running: the accept in flight does not watch it, start anew */
+static void
+accept_restart (UsbipExporter *self)
+{
+  if (!self->accept_pending)
+    return;
+  g_cancellable_cancel (self->accepting);
+  g_object_unref (self->accepting);
+  self->accepting = g_cancellable_new ();
+  self->accept_pending = FALSE;
+  accept_next (self);
+}
+
+/* stop accepting for good and close the listening sockets */
+static void
+stop_listening (UsbipExporter *self)
+{
+  self->running = FALSE;
+  g_cancellable_cancel (self->accepting);
+  if (self->accept_pause != NULL)
+    {
+      g_source_destroy (self->accept_pause);
+      g_clear_pointer (&self->accept_pause, g_source_unref);
+    }
+  g_socket_listener_close (self->listener);
 }
 
 static void
@@ -345,11 +497,10 @@ usbip_exporter_dispose (GObject *object)
 {
   UsbipExporter *self = USBIP_EXPORTER (object);
 
-  if (self->service != NULL)
+  if (self->listener != NULL)
     {
-      g_socket_service_stop (self->service);
-      g_socket_listener_close (G_SOCKET_LISTENER (self->service));
-      g_clear_object (&self->service);
+      stop_listening (self);
+      g_clear_object (&self->listener);
     }
   G_OBJECT_CLASS (usbip_exporter_parent_class)->dispose (object);
 }
@@ -365,6 +516,7 @@ usbip_exporter_finalize (GObject *object)
   g_hash_table_unref (self->sessions);
   g_hash_table_unref (self->peer_counts);
   g_object_unref (self->abort);
+  g_object_unref (self->accepting);
   G_OBJECT_CLASS (usbip_exporter_parent_class)->finalize (object);
 }
 
@@ -439,9 +591,8 @@ usbip_exporter_init (UsbipExporter *self)
   self->sessions = g_hash_table_new (NULL, NULL);
   self->peer_counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->abort = g_cancellable_new ();
-  self->service = g_socket_service_new ();
-  g_socket_service_stop (self->service);
-  g_signal_connect (self->service, "incoming", G_CALLBACK (on_incoming), self);
+  self->accepting = g_cancellable_new ();
+  self->listener = g_socket_listener_new ();
 }
 
 /**
@@ -540,7 +691,10 @@ gboolean
 usbip_exporter_listen (UsbipExporter *self, UsbipTransport *transport, const gchar *address, GError **error)
 {
   g_return_val_if_fail (USBIP_IS_EXPORTER (self), FALSE);
-  return usbip_transport_add_listener (transport, G_SOCKET_LISTENER (self->service), address, error);
+  if (!usbip_transport_add_listener (transport, self->listener, address, error))
+    return FALSE;
+  accept_restart (self);
+  return TRUE;
 }
 
 /**
@@ -558,11 +712,12 @@ usbip_exporter_add_socket (UsbipExporter *self, GSocket *socket, GError **error)
 {
   g_return_val_if_fail (USBIP_IS_EXPORTER (self), FALSE);
   g_return_val_if_fail (G_IS_SOCKET (socket), FALSE);
-  if (!g_socket_listener_add_socket (G_SOCKET_LISTENER (self->service), socket, NULL, error))
+  if (!g_socket_listener_add_socket (self->listener, socket, NULL, error))
     {
       usbip_error_convert (error);
       return FALSE;
     }
+  accept_restart (self);
   return TRUE;
 }
 
@@ -570,7 +725,10 @@ usbip_exporter_add_socket (UsbipExporter *self, GSocket *socket, GError **error)
  * usbip_exporter_start:
  * @self: an exporter
  *
- * Starts accepting connections on the thread-default main context.
+ * Starts accepting connections on the thread-default main context, one at a time. When
+ * accept() fails (e.g. EMFILE: no file descriptor left) accepting pauses for 250 ms, or
+ * until a session ends, instead of retrying at once; the error is logged at most once
+ * every 10 s.
  *
  * Since: 0.1
  */
@@ -578,7 +736,10 @@ void
 usbip_exporter_start (UsbipExporter *self)
 {
   g_return_if_fail (USBIP_IS_EXPORTER (self));
-  g_socket_service_start (self->service);
+  if (self->shutting_down)
+    return;
+  self->running = TRUE;
+  accept_next (self);
 }
 
 /**
@@ -657,8 +818,7 @@ usbip_exporter_shutdown_async (UsbipExporter *self,
       return;
     }
   self->shutting_down = TRUE;
-  g_socket_service_stop (self->service);
-  g_socket_listener_close (G_SOCKET_LISTENER (self->service));
+  stop_listening (self);
   self->shutdown_task = task;
   self->n_aborted = 0;
   if (timeout_ms == 0)

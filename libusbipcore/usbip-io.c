@@ -245,6 +245,11 @@ read_more (GTask *task)
   ReadFrame *rf = g_task_get_task_data (task);
   gsize want = MIN (sizeof rf->chunk, rf->max_bytes - rf->total);
 
+  /* bounded reads take the header alone first: a frame is then read without the bytes
+   * that follow it whenever max_bytes is the largest frame (those belong to the kernel) */
+  if (rf->max_bytes != G_MAXSIZE && rf->buffer->len < USBIP_OP_HEADER_SIZE)
+    want = MIN (want, USBIP_OP_HEADER_SIZE - rf->buffer->len);
+
   g_input_stream_read_async (G_INPUT_STREAM (g_task_get_source_object (task)), rf->chunk, want,
                              G_PRIORITY_DEFAULT, usbip_deadline_get_cancellable (rf->deadline),
                              read_done, task);

@@ -48,3 +48,34 @@ usbip_log_event (GLogLevelFlags level, const UsbipLogFields *f, const gchar *for
 #undef ADD
   g_log_structured_array (level, fields, n);
 }
+
+gboolean
+usbip_log_limit_pass (UsbipLogLimit *limit, gint64 now_us, gint64 interval_us, guint *suppressed)
+{
+  if (now_us < limit->next_us)
+    {
+      limit->suppressed++;
+      return FALSE;
+    }
+  *suppressed = limit->suppressed;
+  limit->suppressed = 0;
+  limit->next_us = now_us + interval_us;
+  return TRUE;
+}
+
+gchar *
+usbip_log_escape (const gchar *text)
+{
+  GString *out = g_string_new (NULL);
+
+  for (const guchar *p = (const guchar *) (text != NULL ? text : ""); *p != '\0'; p++)
+    {
+      if (*p == '\\')
+        g_string_append (out, "\\\\");
+      else if (*p >= 0x20 && *p < 0x7f)
+        g_string_append_c (out, (gchar) *p);
+      else
+        g_string_append_printf (out, "\\x%02x", *p);
+    }
+  return g_string_free (out, FALSE);
+}

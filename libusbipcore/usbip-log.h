@@ -22,4 +22,18 @@ typedef struct {
 
 void usbip_log_event (GLogLevelFlags level, const UsbipLogFields *fields, const gchar *format, ...) G_GNUC_PRINTF (3, 4);
 
+/* At most one line per interval: usbip_log_limit_pass() says whether to log now and how
+ * many lines were held back since the last one (say so in the line). */
+typedef struct {
+  gint64 next_us;
+  guint suppressed;
+} UsbipLogLimit;
+
+gboolean usbip_log_limit_pass (UsbipLogLimit *limit, gint64 now_us, gint64 interval_us, guint *suppressed);
+
+/* @text as printable ASCII for a log line: a backslash is doubled, control bytes and bytes
+ * outside ASCII become \xNN (for peer-supplied strings: no forged lines, no terminal
+ * escapes, valid UTF-8 for JSON) */
+gchar *usbip_log_escape (const gchar *text);
+
 G_END_DECLS

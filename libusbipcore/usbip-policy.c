@@ -10,8 +10,10 @@
  * UsbipPolicy:
  *
  * Who may open a session with the exporter: allowed address prefixes, session caps in
- * total and per peer, and a token bucket on the accept rate. Pure logic: the caller
- * passes the counts and the clock, so every rule is testable without sockets.
+ * total and per peer, and a token bucket on the accept rate for each peer. A peer is an
+ * IPv4 address or an IPv6 /64 (one host usually holds a whole /64), see
+ * usbip_policy_peer_key(). Pure logic: the caller passes the counts and the clock, so
+ * every rule is testable without sockets.
  *
  * Since: 0.1
  */
@@ -23,9 +25,17 @@ struct _UsbipPolicy {
   guint max_per_peer;
   gdouble rate;
   gdouble burst;
+  GHashTable *buckets; /* peer key -> Bucket */
+};
+
+/* one peer's token bucket */
+typedef struct {
   gdouble tokens;
   gint64 last_us;
-};
+} Bucket;
+
+/* buckets kept at most; beyond, full (idle) ones are dropped, then newcomers share one */
+#define MAX_BUCKETS 65536
 
 G_DEFINE_FINAL_TYPE (UsbipPolicy, usbip_policy, G_TYPE_OBJECT)
 
@@ -36,6 +46,7 @@ usbip_policy_finalize (GObject *object)
 
   g_ptr_array_unref (self->allow);
   g_ptr_array_unref (self->allow_text);
+  g_hash_table_unref (self->buckets);
   G_OBJECT_CLASS (usbip_policy_parent_class)->finalize (object);
 }
 
@@ -50,7 +61,7 @@ usbip_policy_init (UsbipPolicy *self)
 {
   self->allow = g_ptr_array_new_with_free_func (g_object_unref);
   self->allow_text = g_ptr_array_new_with_free_func (g_free);
-  self->last_us = -1;
+  self->buckets = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 }
 
 /**
@@ -64,6 +75,28 @@ UsbipPolicy *
 usbip_policy_new (void)
 {
   return g_object_new (USBIP_TYPE_POLICY, NULL);
+}
+
+/* GLib warns through the log (a GObject property out of range) for a length beyond the
+ * family's bits before it returns its error: check it first, and say what fits */
+static gboolean
+check_prefix_length (const gchar *cidr, GError **error)
+{
+  const gchar *slash = strchr (cidr, '/');
+  guint64 length;
+  guint bits = strchr (cidr, ':') != NULL ? 128 : 32;
+
+  if (slash == NULL)
+    return TRUE;
+  if (!g_ascii_string_to_unsigned (slash + 1, 10, 0, bits, &length, NULL))
+    {
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
+                   "invalid address prefix \"%s\": the length after '/' must be 0..%u for an %s address "
+                   "(write e.g. 192.168.1.0/24 or fd00::/8)",
+                   cidr, bits, bits == 128 ? "IPv6" : "IPv4");
+      return FALSE;
+    }
+  return TRUE;
 }
 
 /**
@@ -87,6 +120,8 @@ usbip_policy_add_allow_cidr (UsbipPolicy *self, const gchar *cidr, GError **erro
 
   g_return_val_if_fail (USBIP_IS_POLICY (self), FALSE);
   g_return_val_if_fail (cidr != NULL, FALSE);
+  if (!check_prefix_length (cidr, error))
+    return FALSE;
   mask = g_inet_address_mask_new_from_string (cidr, &local_error);
   if (mask == NULL)
     {
@@ -132,8 +167,11 @@ usbip_policy_set_max_sessions_per_peer (UsbipPolicy *self, guint max)
 /**
  * usbip_policy_set_accept_rate:
  * @self: a policy
- * @per_second: accepted connections per second in the long run; 0 = no limit
- * @burst: how many may arrive at once (at least 1)
+ * @per_second: connections each peer may open per second in the long run; 0 = no limit
+ * @burst: how many one peer may open at once (at least 1)
+ *
+ * Each peer (see usbip_policy_peer_key()) has its own token bucket, so a peer that
+ * floods is refused without taking the share of any other.
  *
  * Since: 0.1
  */
@@ -143,8 +181,7 @@ usbip_policy_set_accept_rate (UsbipPolicy *self, gdouble per_second, guint burst
   g_return_if_fail (USBIP_IS_POLICY (self));
   self->rate = MAX (per_second, 0.0);
   self->burst = MAX (burst, 1u);
-  self->tokens = self->burst;
-  self->last_us = -1;
+  g_hash_table_remove_all (self->buckets);
 }
 
 static GInetAddress *
@@ -162,11 +199,87 @@ unmap_v4 (GInetAddress *addr)
 }
 
 /**
+ * usbip_policy_peer_key:
+ * @peer: (nullable): a peer's address; %NULL when unknown
+ *
+ * What counts as one peer for the per-peer session cap and the accept rate: an IPv4
+ * address (also when it arrives on a dual-stack socket as `::ffff:a.b.c.d`), the /64 of
+ * an IPv6 address (a host can pick any address of its /64), or `unknown`.
+ *
+ * Returns: (transfer full): e.g. `192.0.2.7`, `2001:db8:1:2::/64`
+ *
+ * Since: 0.1
+ */
+gchar *
+usbip_policy_peer_key (GInetAddress *peer)
+{
+  g_autoptr (GInetAddress) addr = NULL;
+  g_autoptr (GInetAddress) net = NULL;
+  g_autofree gchar *text = NULL;
+  guint8 bytes[16] = { 0 };
+
+  if (peer == NULL)
+    return g_strdup ("unknown");
+  g_return_val_if_fail (G_IS_INET_ADDRESS (peer), NULL);
+  addr = unmap_v4 (peer);
+  if (g_inet_address_get_family (addr) != G_SOCKET_FAMILY_IPV6)
+    return g_inet_address_to_string (addr);
+  memcpy (bytes, g_inet_address_to_bytes (addr), 8);
+  net = g_inet_address_new_from_bytes (bytes, G_SOCKET_FAMILY_IPV6);
+  text = g_inet_address_to_string (net);
+  return g_strconcat (text, "/64", NULL);
+}
+
+static gboolean
+take_token (UsbipPolicy *self, GInetAddress *peer, gint64 now_us)
+{
+  g_autofree gchar *key = usbip_policy_peer_key (peer);
+  Bucket *b = g_hash_table_lookup (self->buckets, key);
+
+  if (b == NULL)
+    {
+      if (g_hash_table_size (self->buckets) >= MAX_BUCKETS)
+        {
+          GHashTableIter it;
+          Bucket *old;
+
+          /* a bucket refilled to the burst is the same as no bucket */
+          g_hash_table_iter_init (&it, self->buckets);
+          while (g_hash_table_iter_next (&it, NULL, (gpointer *) &old))
+            if (old->tokens + self->rate * (gdouble) (now_us - old->last_us) / G_USEC_PER_SEC >= self->burst)
+              g_hash_table_iter_remove (&it);
+          if (g_hash_table_size (self->buckets) >= MAX_BUCKETS)
+            {
+              g_free (key);
+              key = g_strdup ("overflow");
+            }
+        }
+      b = g_hash_table_lookup (self->buckets, key);
+    }
+  if (b == NULL)
+    {
+      b = g_new0 (Bucket, 1);
+      b->tokens = self->burst;
+      b->last_us = now_us;
+      g_hash_table_insert (self->buckets, g_steal_pointer (&key), b);
+    }
+  if (now_us > b->last_us)
+    b->tokens = MIN (self->burst, b->tokens + self->rate * (gdouble) (now_us - b->last_us) / G_USEC_PER_SEC);
+  b->last_us = MAX (b->last_us, now_us);
+  if (b->tokens < 1.0)
+    return FALSE;
+  b->tokens -= 1.0;
+  return TRUE;
+}
+
+/**
  * usbip_policy_admit:
  * @self: a policy
- * @peer: the peer's address
+ * @peer: (nullable): the peer's address; %NULL when it is unknown (getpeername() failed,
+ *   or not an IP transport): refused whenever an address prefix is set
  * @active_sessions: sessions open now, not counting this one
- * @active_sessions_of_peer: sessions of @peer open now, not counting this one
+ * @active_sessions_of_peer: sessions of the peer (counted by usbip_policy_peer_key()) open
+ *   now, not counting this one
  * @now_us: a monotonic clock in microseconds
  * @rule: (out) (optional) (transfer full): which rule refused, e.g. `allow-cidr`
  *
@@ -185,16 +298,17 @@ usbip_policy_admit (UsbipPolicy *self,
                     gchar **rule)
 {
   g_return_val_if_fail (USBIP_IS_POLICY (self), FALSE);
-  g_return_val_if_fail (G_IS_INET_ADDRESS (peer), FALSE);
+  g_return_val_if_fail (peer == NULL || G_IS_INET_ADDRESS (peer), FALSE);
 
   if (rule != NULL)
     *rule = NULL;
   if (self->allow->len > 0)
     {
-      g_autoptr (GInetAddress) addr = unmap_v4 (peer);
+      g_autoptr (GInetAddress) addr = peer != NULL ? unmap_v4 (peer) : NULL;
       gboolean found = FALSE;
 
-      for (guint i = 0; i < self->allow->len && !found; i++)
+      /* an unknown peer matches no prefix: fail closed */
+      for (guint i = 0; addr != NULL && i < self->allow->len && !found; i++)
         {
           GInetAddressMask *mask = g_ptr_array_index (self->allow, i);
           if (g_inet_address_mask_get_family (mask) == g_inet_address_get_family (addr))
@@ -203,7 +317,7 @@ usbip_policy_admit (UsbipPolicy *self,
       if (!found)
         {
           if (rule != NULL)
-            *rule = g_strdup ("allow-cidr");
+            *rule = g_strdup (addr != NULL ? "allow-cidr" : "allow-cidr (peer address unknown)");
           return FALSE;
         }
     }
@@ -219,18 +333,11 @@ usbip_policy_admit (UsbipPolicy *self,
         *rule = g_strdup_printf ("max-sessions-per-peer=%u", self->max_per_peer);
       return FALSE;
     }
-  if (self->rate > 0)
+  if (self->rate > 0 && !take_token (self, peer, now_us))
     {
-      if (self->last_us >= 0 && now_us > self->last_us)
-        self->tokens = MIN (self->burst, self->tokens + self->rate * (gdouble) (now_us - self->last_us) / G_USEC_PER_SEC);
-      self->last_us = now_us;
-      if (self->tokens < 1.0)
-        {
-          if (rule != NULL)
-            *rule = g_strdup_printf ("accept-rate-limit=%g", self->rate);
-          return FALSE;
-        }
-      self->tokens -= 1.0;
+      if (rule != NULL)
+        *rule = g_strdup_printf ("accept-rate-limit=%g", self->rate);
+      return FALSE;
     }
   return TRUE;
 }

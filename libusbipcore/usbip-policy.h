@@ -20,5 +20,6 @@ USBIP_PUBLIC gboolean usbip_policy_admit (UsbipPolicy *self,
                                           guint active_sessions_of_peer,
                                           gint64 now_us,
                                           gchar **rule);
+USBIP_PUBLIC gchar *usbip_policy_peer_key (GInetAddress *peer);
 
 G_END_DECLS

@@ -136,7 +136,8 @@ vudc_export_fd (UsbipExportBackend *backend, const gchar *busid, gint sockfd, GE
   g_autofree gchar *path = NULL;
   g_autofree gchar *value = g_strdup_printf ("%d", sockfd);
 
-  if (!g_str_has_prefix (busid, USBIP_VUDC_PREFIX) || !usbip_busid_validate (busid, error))
+  /* the busid was validated by usbip_export_backend_export_fd() */
+  if (!g_str_has_prefix (busid, USBIP_VUDC_PREFIX))
     {
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_NOT_FOUND, "%s is not a usbip-vudc device", busid);
       return FALSE;

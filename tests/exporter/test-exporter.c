@@ -7,12 +7,96 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/inotify.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gio/gunixsocketaddress.h>
 
 #include "fake-kernel.h"
 #include "test-util.h"
 #include "usbip-host-backend.h"
 #include "usbip-vhci-backend.h"
+#include "usbip-vudc-backend.h"
+
+/* ---- log records, captured while a test asks for them ---- */
+
+typedef struct {
+  GLogLevelFlags level;
+  gchar *message;
+  gchar *busid;  /* USBIP_BUSID, or NULL */
+  gchar *fields; /* every field value, one per line, for checks that cover them all */
+} LogRecord;
+
+static GPtrArray *captured; /* LogRecord, or NULL when not capturing */
+
+static void
+log_record_free (LogRecord *r)
+{
+  g_free (r->message);
+  g_free (r->busid);
+  g_free (r->fields);
+  g_free (r);
+}
+
+static GLogWriterOutput
+capture_writer (GLogLevelFlags level, const GLogField *fields, gsize n, gpointer data)
+{
+  if (captured != NULL)
+    {
+      LogRecord *r = g_new0 (LogRecord, 1);
+      GString *all = g_string_new (NULL);
+
+      r->level = level;
+      for (gsize i = 0; i < n; i++)
+        {
+          g_autofree gchar *v = fields[i].length < 0 ? g_strdup (fields[i].value)
+                                                     : g_strndup (fields[i].value, (gsize) fields[i].length);
+          if (g_str_equal (fields[i].key, "MESSAGE"))
+            r->message = g_strdup (v);
+          else if (g_str_equal (fields[i].key, "USBIP_BUSID"))
+            r->busid = g_strdup (v);
+          g_string_append_printf (all, "%s\n", v);
+        }
+      r->fields = g_string_free (all, FALSE);
+      g_ptr_array_add (captured, r);
+      /* a captured warning is what the test expects: shown, not fatal */
+      return g_log_writer_standard_streams (level, fields, n, data);
+    }
+  if (level & (G_LOG_LEVEL_DEBUG | G_LOG_LEVEL_INFO))
+    return G_LOG_WRITER_HANDLED;
+  return g_log_writer_default (level, fields, n, data);
+}
+
+static void
+capture_start (void)
+{
+  g_clear_pointer (&captured, g_ptr_array_unref);
+  captured = g_ptr_array_new_with_free_func ((GDestroyNotify) log_record_free);
+}
+
+static void
+capture_stop (void)
+{
+  g_clear_pointer (&captured, g_ptr_array_unref);
+}
+
+/* records whose message contains @needle */
+static guint
+captured_count (const gchar *needle)
+{
+  guint n = 0;
+
+  for (guint i = 0; captured != NULL && i < captured->len; i++)
+    {
+      LogRecord *r = g_ptr_array_index (captured, i);
+      n += r->message != NULL && strstr (r->message, needle) != NULL;
+    }
+  return n;
+}
 
 typedef struct {
   FakeKernel *fk;
@@ -23,6 +107,9 @@ typedef struct {
   guint refused;
   gchar *refused_rule;
   guint import_refused;
+  guint closed;
+  guint closed_status;
+  gchar *closed_op;
 } Fixture;
 
 static void
@@ -38,6 +125,16 @@ on_import_refused (UsbipExporter *e, const gchar *peer, const gchar *busid, guin
                    Fixture *f)
 {
   f->import_refused++;
+}
+
+static void
+on_session_closed (UsbipExporter *e, const gchar *peer, const gchar *op, guint status, guint64 duration_ms,
+                   Fixture *f)
+{
+  f->closed++;
+  f->closed_status = status;
+  g_free (f->closed_op);
+  f->closed_op = g_strdup (op);
 }
 
 static void
@@ -60,6 +157,7 @@ setup (Fixture *f, gconstpointer data)
   g_assert_true (usbip_exporter_add_socket (f->exporter, listener, &error));
   g_signal_connect (f->exporter, "connection-refused", G_CALLBACK (on_conn_refused), f);
   g_signal_connect (f->exporter, "import-refused", G_CALLBACK (on_import_refused), f);
+  g_signal_connect (f->exporter, "session-closed", G_CALLBACK (on_session_closed), f);
   usbip_exporter_start (f->exporter);
   f->remote = usbip_remote_new ("127.0.0.1", f->port);
 }
@@ -71,7 +169,9 @@ teardown (Fixture *f, gconstpointer data)
   g_object_unref (f->host);
   usbip_remote_free (f->remote);
   g_free (f->refused_rule);
+  g_free (f->closed_op);
   fake_kernel_free (f->fk);
+  capture_stop ();
 }
 
 /* ---- the importer as client ---- */
@@ -600,10 +700,388 @@ test_policy_logic (void)
   g_assert_false (usbip_policy_admit (p, v4, 0, 0, 9000000, NULL));
 }
 
+/* ---- issue 10: the daemon under attack ---- */
+
+/* iterate the default main context for an observation window; tests assert what was
+ * counted in it, never how long anything took */
+static gboolean
+window_over (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static guint
+iterate_for (guint ms)
+{
+  gboolean over = FALSE;
+  guint id = g_timeout_add (ms, window_over, &over);
+  guint wakeups = 0;
+
+  while (!over)
+    {
+      g_main_context_iteration (NULL, TRUE);
+      wakeups++;
+    }
+  (void) id;
+  return wakeups;
+}
+
+static guint
+count_open_fds (void)
+{
+  g_autoptr (GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  guint n = 0;
+
+  g_assert_nonnull (dir);
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+  return n;
+}
+
+/* item 1: at the descriptor limit the exporter pauses accepting instead of spinning, logs
+ * once, and serves again once descriptors are free */
+static void
+test_fd_exhaustion (Fixture *f, gconstpointer data)
+{
+  struct rlimit saved, low;
+  g_autoptr (GPtrArray) idle = g_ptr_array_new_with_free_func (g_object_unref);
+  guint before, wakeups;
+
+  usbip_exporter_set_handshake_timeout (f->exporter, 0); /* idle clients keep their descriptor */
+  g_assert_cmpint (getrlimit (RLIMIT_NOFILE, &saved), ==, 0);
+  low = saved;
+  low.rlim_cur = count_open_fds () + 40;
+  g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &low), ==, 0);
+  capture_start ();
+  /* 30 client sockets, then the exporter accepts until the 40 descriptors are used up */
+  for (guint i = 0; i < 30; i++)
+    g_ptr_array_add (idle, test_util_connect (f->port));
+  test_util_wait_for (captured_count ("cannot accept connections") > 0, 10000);
+  g_assert_cmpuint (captured_count ("cannot accept connections"), ==, 1);
+  g_assert_nonnull (strstr (((LogRecord *) g_ptr_array_index (captured, captured->len - 1))->message,
+                            "open files"));
+  g_assert_cmpuint (usbip_exporter_get_n_sessions (f->exporter), <, 30);
+
+  /* a one-second window at the limit: no retry storm, no flood of log lines */
+  before = captured->len;
+  wakeups = iterate_for (1000);
+  g_test_message ("at the fd limit: %u main-loop wakeups and %u log lines in the window", wakeups,
+                  captured->len - before);
+  g_assert_cmpuint (captured->len - before, ==, 0);
+  g_assert_cmpuint (wakeups, <, 100);
+
+  /* the idle clients leave: the queued connections are taken and a good client is served */
+  g_ptr_array_set_size (idle, 0);
+  assert_serves_good_client (f);
+  g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &saved), ==, 0);
+  capture_stop ();
+}
+
+/* item 2: a busid with `/..` never reaches a path; the reply does not tell whether the
+ * target exists */
+static void
+test_vudc_path_traversal (void)
+{
+  FakeKernel *fk = fake_kernel_new ();
+  g_autoptr (UsbipExportBackend) vudc = NULL;
+  g_autoptr (UsbipExporter) exporter = NULL;
+  g_autoptr (GSocket) listener = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *outside = g_build_filename (fake_kernel_get_root (fk), "x", NULL);
+  g_autofree gchar *outside_desc = g_build_filename (outside, "dev_desc", NULL);
+  g_autofree gchar *outside_sockfd = g_build_filename (outside, "usbip_sockfd", NULL);
+  g_autofree gchar *sockfd_text = NULL;
+  const guint8 desc[18] = { 18, 1, 0x00, 0x02, 0, 0, 0, 64, 0x34, 0x12, 0x78, 0x56, 0x00, 0x01, 1, 2, 3, 1 };
+  const gchar *busids[] = { "usbip-vudc.0/../../../../x", "usbip-vudc.0/../../../../y" };
+  guint n_writes;
+  guint16 port;
+  gint watch_fd, wd;
+  guint8 events[4096];
+
+  fake_kernel_add_vudc (fk, 0, 0x1d6b, 0x0104);
+  /* a look-alike gadget outside the sysfs tree (<root>/x, next to <root>/sys) */
+  fake_kernel_put (fk, "/x/usbip_status", "1\n");
+  fake_kernel_put (fk, "/x/usbip_sockfd", "");
+  g_assert_true (g_file_set_contents (outside_desc, (const gchar *) desc, sizeof desc, NULL));
+  vudc = USBIP_EXPORT_BACKEND (usbip_vudc_backend_new (fake_kernel_get_sysfs (fk)));
+  exporter = usbip_exporter_new (vudc);
+  listener = test_util_listen (&port);
+  g_assert_true (usbip_exporter_add_socket (exporter, listener, &error));
+  usbip_exporter_start (exporter);
+  n_writes = fake_kernel_get_writes (fk)->len;
+  watch_fd = inotify_init1 (IN_NONBLOCK | IN_CLOEXEC);
+  g_assert_cmpint (watch_fd, >=, 0);
+  wd = inotify_add_watch (watch_fd, outside, IN_OPEN | IN_ACCESS | IN_MODIFY);
+  g_assert_cmpint (wd, >=, 0);
+
+  for (guint i = 0; i < G_N_ELEMENTS (busids); i++)
+    {
+      Raw r = { .port = port };
+      UsbipOpHeader hdr;
+
+      g_test_message ("busid %s", busids[i]);
+      r.send = import_request (busids[i]);
+      raw_run (&r);
+      /* the same answer whether <root>/x exists (i = 0) or not (i = 1) */
+      g_assert_cmpuint (g_bytes_get_size (r.reply), ==, 8);
+      g_assert_true (usbip_decode_op_header (g_bytes_get_data (r.reply, NULL), 8, &hdr, NULL));
+      g_assert_cmpuint (hdr.status, ==, USBIP_ST_NODEV);
+      g_bytes_unref (r.send);
+      g_bytes_unref (r.reply);
+    }
+  /* nothing outside the tree was opened or written */
+  g_assert_cmpint (read (watch_fd, events, sizeof events), ==, -1);
+  g_assert_cmpint (errno, ==, EAGAIN);
+  g_assert_cmpuint (fake_kernel_get_writes (fk)->len, ==, n_writes);
+  g_assert_true (g_file_get_contents (outside_sockfd, &sockfd_text, NULL, NULL));
+  g_assert_cmpstr (sockfd_text, ==, "");
+  close (watch_fd);
+
+  /* every entry point refuses it with one error (no "GError set over the top") */
+  g_assert_null (usbip_export_backend_get_device (vudc, busids[0], &error));
+  g_assert_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (usbip_export_backend_export_fd (vudc, busids[0], 0, &error));
+  g_assert_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (usbip_export_backend_export_fd (vudc, "1-1", 0, &error)); /* valid, not vudc: one error */
+  g_assert_error (error, USBIP_ERROR, USBIP_ERROR_NOT_FOUND);
+  g_clear_object (&exporter);
+  fake_kernel_free (fk);
+}
+
+static GSocket *
+connect_from (const gchar *source, guint16 port)
+{
+  g_autoptr (GError) error = NULL;
+  GSocket *s = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_autoptr (GInetAddress) src = g_inet_address_new_from_string (source);
+  g_autoptr (GSocketAddress) local = g_inet_socket_address_new (src, 0);
+  g_autoptr (GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) addr = g_inet_socket_address_new (lo, port);
+
+  g_assert_no_error (error);
+  g_assert_true (g_socket_bind (s, local, FALSE, &error));
+  g_assert_true (g_socket_connect (s, addr, NULL, &error));
+  return s;
+}
+
+/* item 3: each peer has its own accept-rate bucket; IPv6 peers are counted by /64 */
+static void
+test_rate_per_peer (Fixture *f, gconstpointer data)
+{
+  g_autoptr (UsbipPolicy) policy = usbip_policy_new ();
+  g_autoptr (UsbipPolicy) logic = usbip_policy_new ();
+  g_autoptr (GInetAddress) a1 = g_inet_address_new_from_string ("2001:db8:1:2::1");
+  g_autoptr (GInetAddress) a2 = g_inet_address_new_from_string ("2001:db8:1:2:ffff::9");
+  g_autoptr (GInetAddress) b = g_inet_address_new_from_string ("2001:db8:1:3::1");
+  g_autoptr (GInetAddress) mapped = g_inet_address_new_from_string ("::ffff:192.0.2.7");
+  g_autofree gchar *k1 = usbip_policy_peer_key (a1);
+  g_autofree gchar *k2 = usbip_policy_peer_key (a2);
+  g_autofree gchar *k3 = usbip_policy_peer_key (mapped);
+  Raw good = { .port = f->port };
+
+  /* the /64 is one peer: its addresses share one bucket, the next /64 has its own */
+  g_assert_cmpstr (k1, ==, "2001:db8:1:2::/64");
+  g_assert_cmpstr (k2, ==, k1);
+  g_assert_cmpstr (k3, ==, "192.0.2.7");
+  usbip_policy_set_accept_rate (logic, 1.0, 1);
+  g_assert_true (usbip_policy_admit (logic, a1, 0, 0, 1000000, NULL));
+  g_assert_false (usbip_policy_admit (logic, a2, 0, 0, 1000000, NULL));
+  g_assert_true (usbip_policy_admit (logic, b, 0, 0, 1000000, NULL));
+
+  /* 127.0.0.2 floods (connect, close) 10 times against 0.01/s with a burst of 2 */
+  usbip_policy_set_accept_rate (policy, 0.01, 2);
+  usbip_exporter_set_policy (f->exporter, policy);
+  for (guint i = 0; i < 10; i++)
+    {
+      GSocket *s = connect_from ("127.0.0.2", f->port);
+      g_object_unref (s);
+      test_util_wait_for (f->closed + f->refused >= i + 1, 10000);
+    }
+  g_assert_cmpuint (f->refused, ==, 8);
+  g_assert_cmpstr (f->refused_rule, ==, "accept-rate-limit=0.01");
+  /* another address is still admitted and answered */
+  good.send = devlist_request ();
+  raw_run (&good);
+  g_assert_cmpuint (g_bytes_get_size (good.reply), >, 0);
+  g_assert_cmpuint (f->refused, ==, 8);
+  g_bytes_unref (good.send);
+  g_bytes_unref (good.reply);
+}
+
+/* item 4: hostile busids reach the log escaped: no forged line, no terminal escape, valid
+ * UTF-8 (the JSON log writes these fields as they are) */
+static void
+test_log_injection (Fixture *f, gconstpointer data)
+{
+  const gchar *busids[] = {
+    "1-1\nusbipcored: notice: forged",
+    "\033[2J\033]0;owned\007",
+    "\xff\xfe\xc3\x28",
+    "1-1\r\\x0a",
+  };
+
+  capture_start ();
+  for (guint i = 0; i < G_N_ELEMENTS (busids); i++)
+    {
+      Raw r = { .port = f->port };
+
+      r.send = import_request (busids[i]);
+      raw_run (&r);
+      g_assert_cmpuint (g_bytes_get_size (r.reply), ==, 8); /* refused, ST_NODEV */
+      g_bytes_unref (r.send);
+      g_bytes_unref (r.reply);
+    }
+  g_assert_cmpuint (captured->len, >=, G_N_ELEMENTS (busids));
+  for (guint i = 0; i < captured->len; i++)
+    {
+      LogRecord *r = g_ptr_array_index (captured, i);
+
+      g_assert_true (g_utf8_validate (r->fields, -1, NULL));
+      for (const gchar *p = r->fields; *p != '\0'; p++)
+        g_assert_true (*p == '\n' || (*p >= 0x20 && *p != 0x7f)); /* '\n' separates the fields here */
+    }
+  g_assert_cmpuint (captured_count ("1-1\\x0ausbipcored: notice: forged"), >=, 1);
+  g_assert_cmpuint (captured_count ("\\x1b[2J\\x1b]0;owned\\x07"), >=, 1);
+  g_assert_cmpuint (captured_count ("\\xff\\xfe\\xc3("), >=, 1);
+  g_assert_cmpuint (captured_count ("1-1\\x0d\\\\x0a"), >=, 1); /* a literal backslash is doubled */
+  capture_stop ();
+}
+
+/* item 5: a peer without a known address is refused when any address rule is set */
+static void
+test_unknown_peer_fail_closed (Fixture *f, gconstpointer data)
+{
+  g_autoptr (UsbipPolicy) policy = usbip_policy_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *dir = g_dir_make_tmp ("usbip-unix-XXXXXX", &error);
+  g_autofree gchar *path = g_build_filename (dir, "sock", NULL);
+  g_autoptr (GSocketAddress) addr = g_unix_socket_address_new (path);
+  g_autoptr (GSocket) unix_listener = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM, 0, &error);
+  g_autoptr (GSocket) client = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM, 0, &error);
+  g_autoptr (GSocket) reset = NULL;
+  g_autoptr (GBytes) reply = NULL;
+  g_autoptr (GBytes) req = devlist_request ();
+
+  g_assert_true (usbip_policy_add_allow_cidr (policy, "127.0.0.0/8", NULL));
+  usbip_exporter_set_policy (f->exporter, policy);
+
+  /* a Unix-socket peer has no IP address to check */
+  g_assert_true (g_socket_bind (unix_listener, addr, TRUE, &error));
+  g_assert_true (g_socket_listen (unix_listener, &error));
+  g_assert_true (usbip_exporter_add_socket (f->exporter, unix_listener, &error));
+  g_assert_true (g_socket_connect (client, addr, NULL, &error));
+  test_util_send (client, g_bytes_get_data (req, NULL), g_bytes_get_size (req));
+  test_util_wait_for (f->refused >= 1, 10000);
+  g_assert_cmpstr (f->refused_rule, ==, "allow-cidr (peer address unknown)");
+  g_socket_set_timeout (client, 5);
+  reply = test_util_read_all (client, 4096);
+  g_assert_cmpuint (g_bytes_get_size (reply), ==, 0); /* closed without a reply */
+
+  /* getpeername() fails: the client reset the connection before it was accepted */
+  reset = test_util_connect (f->port);
+  {
+    struct linger lg = { 1, 0 };
+    g_assert_cmpint (setsockopt (g_socket_get_fd (reset), SOL_SOCKET, SO_LINGER, &lg, sizeof lg), ==, 0);
+  }
+  g_clear_object (&reset); /* RST */
+  test_util_wait_for (f->refused >= 2, 10000);
+  g_assert_cmpstr (f->refused_rule, ==, "allow-cidr (peer address unknown)");
+  g_assert_cmpuint (f->closed, ==, 0); /* no session was opened for either */
+  assert_serves_good_client (f);
+  unlink (path);
+  rmdir (dir);
+}
+
+/* item 6: session-closed carries the status that was sent */
+static void
+test_session_closed_status (Fixture *f, gconstpointer data)
+{
+  Raw r = { .port = f->port };
+
+  r.send = import_request ("7-7");
+  raw_run (&r);
+  g_assert_cmpuint (g_bytes_get_size (r.reply), ==, 8);
+  test_util_wait_for (f->closed >= 1, 10000);
+  g_assert_cmpstr (f->closed_op, ==, "OP_REQ_IMPORT");
+  g_assert_cmpuint (f->closed_status, ==, USBIP_ST_NODEV);
+  g_bytes_unref (r.send);
+  g_bytes_unref (r.reply);
+}
+
+/* item 7: what the daemon logs about a client is said in the daemon's terms */
+static void
+test_daemon_wording (Fixture *f, gconstpointer data)
+{
+  Raw idle = { .port = f->port }; /* sends nothing */
+  g_autoptr (GSocket) truncated = NULL;
+
+  capture_start ();
+  raw_run (&idle);
+  g_assert_cmpuint (captured_count ("client sent no request within --handshake-timeout 1000 ms"), ==, 1);
+  /* 3 bytes of a header, then the client closes its side */
+  truncated = test_util_connect (f->port);
+  test_util_send (truncated, truncated_header, sizeof truncated_header);
+  g_assert_true (g_socket_shutdown (truncated, FALSE, TRUE, NULL));
+  test_util_wait_for (f->closed >= 2, 10000);
+  g_assert_cmpuint (captured_count ("client closed the connection after 3 bytes, before a whole request"), ==, 1);
+  /* none of the client-side advice of the I/O layer */
+  g_assert_cmpuint (captured_count ("raise the timeout"), ==, 0);
+  g_assert_cmpuint (captured_count ("--allow-cidr"), ==, 0);
+  g_assert_cmpuint (captured_count ("may refuse this client"), ==, 0);
+  g_bytes_unref (idle.reply);
+  capture_stop ();
+}
+
+/* item 8: the handshake read stops at the end of the request; what follows is left on the
+ * socket for the kernel */
+typedef struct {
+  FakeKernel *fk;
+  gchar seen[64];
+  gssize n_seen;
+} Handoff;
+
+static void
+on_exported (UsbipExporter *e, const gchar *busid, const gchar *peer, Handoff *h)
+{
+  GPtrArray *writes = fake_kernel_get_writes (h->fk);
+  const gchar *last = g_ptr_array_index (writes, writes->len - 1);
+  const gchar *eq = strrchr (last, '=');
+  gint fd;
+
+  /* the fd the exporter handed to the (fake) kernel, still open: look at what is queued */
+  g_assert_true (eq - last > 13 && strncmp (eq - 13, "/usbip_sockfd", 13) == 0);
+  fd = atoi (eq + 1);
+  h->n_seen = recv (fd, h->seen, sizeof h->seen, MSG_PEEK | MSG_DONTWAIT);
+}
+
+static void
+test_trailing_bytes_for_kernel (Fixture *f, gconstpointer data)
+{
+  Raw r = { .port = f->port };
+  Handoff h = { .fk = f->fk };
+  static const gchar urb[] = "URB-BYTES-FOR-THE-KERNEL";
+  GByteArray *a = g_byte_array_new ();
+
+  usbip_encode_op_req_import (a, "1-1");
+  g_byte_array_append (a, (const guint8 *) urb, sizeof urb - 1);
+  r.send = g_byte_array_free_to_bytes (a); /* one write: the request and what follows */
+  g_signal_connect (f->exporter, "device-exported", G_CALLBACK (on_exported), &h);
+  raw_run (&r);
+  g_assert_cmpuint (g_bytes_get_size (r.reply), ==, 8 + 312);
+  g_assert_cmpint (h.n_seen, ==, sizeof urb - 1);
+  g_assert_cmpmem (h.seen, (gsize) h.n_seen, urb, sizeof urb - 1);
+  g_bytes_unref (r.send);
+  g_bytes_unref (r.reply);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  g_log_set_writer_func (capture_writer, NULL, NULL);
 #define T(name, fn) g_test_add (name, Fixture, NULL, setup, fn, teardown)
   g_test_add_func ("/policy/logic", test_policy_logic);
   g_test_add_func ("/exporter/listen-backlog", test_listen_backlog);
@@ -620,5 +1098,13 @@ main (int argc, char **argv)
   T ("/hostile/handshake-deadline", test_handshake_deadline);
   T ("/hostile/idle-flood", test_idle_flood);
   T ("/hostile/byte-at-a-time", test_byte_at_a_time);
+  T ("/hostile/fd-exhaustion", test_fd_exhaustion);
+  g_test_add_func ("/hostile/vudc-path-traversal", test_vudc_path_traversal);
+  T ("/hostile/rate-per-peer", test_rate_per_peer);
+  T ("/hostile/log-injection", test_log_injection);
+  T ("/hostile/unknown-peer-fail-closed", test_unknown_peer_fail_closed);
+  T ("/hostile/session-closed-status", test_session_closed_status);
+  T ("/hostile/daemon-wording", test_daemon_wording);
+  T ("/hostile/trailing-bytes-for-kernel", test_trailing_bytes_for_kernel);
   return g_test_run ();
 }
