@@ -534,10 +534,41 @@ usbip_decode_urb_header (const guint8 *buf, gsize len, UsbipUrbHeader *out, GErr
 
 /* ---- URB tracker ---- */
 
+/* One pending URB. The hash table maps its seqnum to its link in the age queue, so that
+ * completing a URB forgets it at once (O(1)) and only pending URBs count toward the cap. */
+typedef struct {
+  guint32 seqnum;
+  UsbipDirection direction;
+} TrackedUrb;
+
 struct _UsbipUrbTracker {
-  GHashTable *dirs; /* seqnum -> direction + 1 */
-  GQueue order;     /* seqnums, oldest first */
+  GHashTable *pending; /* seqnum -> GList link in order (data: TrackedUrb) */
+  GQueue order;        /* pending URBs, oldest first */
 };
+
+static void
+tracker_forget (UsbipUrbTracker *self, GList *link)
+{
+  TrackedUrb *urb = link->data;
+
+  g_hash_table_remove (self->pending, GUINT_TO_POINTER (urb->seqnum));
+  g_queue_unlink (&self->order, link);
+  g_free (urb);
+  g_list_free_1 (link);
+}
+
+/* the direction of a pending URB, without forgetting it */
+static gboolean
+tracker_lookup (UsbipUrbTracker *self, guint32 seqnum, UsbipDirection *direction)
+{
+  GList *link = g_hash_table_lookup (self->pending, GUINT_TO_POINTER (seqnum));
+
+  if (link == NULL)
+    return FALSE;
+  if (direction != NULL)
+    *direction = ((TrackedUrb *) link->data)->direction;
+  return TRUE;
+}
 
 /**
  * usbip_urb_tracker_new:
@@ -551,7 +582,7 @@ usbip_urb_tracker_new (void)
 {
   UsbipUrbTracker *self = g_new0 (UsbipUrbTracker, 1);
 
-  self->dirs = g_hash_table_new (g_direct_hash, g_direct_equal);
+  self->pending = g_hash_table_new (g_direct_hash, g_direct_equal);
   g_queue_init (&self->order);
   return self;
 }
@@ -569,8 +600,8 @@ usbip_urb_tracker_free (UsbipUrbTracker *self)
 {
   if (self == NULL)
     return;
-  g_hash_table_unref (self->dirs);
-  g_queue_clear (&self->order);
+  g_hash_table_unref (self->pending);
+  g_queue_clear_full (&self->order, g_free);
   g_free (self);
 }
 
@@ -580,22 +611,30 @@ usbip_urb_tracker_free (UsbipUrbTracker *self)
  * @seqnum: the CMD_SUBMIT's seqnum
  * @direction: its direction
  *
- * Remembers a submitted URB's direction; the oldest entries are forgotten past 65536.
+ * Remembers a submitted URB's direction until its RET_SUBMIT takes it. Only URBs still
+ * pending count toward the cap of 65536: past it, the oldest pending URB is forgotten.
  *
  * Since: 0.1
  */
 void
 usbip_urb_tracker_add (UsbipUrbTracker *self, guint32 seqnum, UsbipDirection direction)
 {
-  gpointer key = GUINT_TO_POINTER (seqnum);
+  GList *link = g_hash_table_lookup (self->pending, GUINT_TO_POINTER (seqnum));
+  TrackedUrb *urb;
 
-  if (!g_hash_table_contains (self->dirs, key))
+  if (link != NULL)
     {
-      g_queue_push_tail (&self->order, key);
-      while (self->order.length > TRACKER_CAP)
-        g_hash_table_remove (self->dirs, g_queue_pop_head (&self->order));
+      /* a seqnum submitted again: the newer submission is the one a return answers */
+      ((TrackedUrb *) link->data)->direction = direction;
+      return;
     }
-  g_hash_table_insert (self->dirs, key, GUINT_TO_POINTER ((guint) direction + 1));
+  while (self->order.length >= TRACKER_CAP)
+    tracker_forget (self, self->order.head);
+  urb = g_new (TrackedUrb, 1);
+  urb->seqnum = seqnum;
+  urb->direction = direction;
+  g_queue_push_tail (&self->order, urb);
+  g_hash_table_insert (self->pending, GUINT_TO_POINTER (seqnum), self->order.tail);
 }
 
 /**
@@ -613,15 +652,13 @@ usbip_urb_tracker_add (UsbipUrbTracker *self, guint32 seqnum, UsbipDirection dir
 gboolean
 usbip_urb_tracker_take (UsbipUrbTracker *self, guint32 seqnum, UsbipDirection *direction)
 {
-  gpointer key = GUINT_TO_POINTER (seqnum);
-  gpointer v = g_hash_table_lookup (self->dirs, key);
+  GList *link = g_hash_table_lookup (self->pending, GUINT_TO_POINTER (seqnum));
 
-  if (v == NULL)
+  if (link == NULL)
     return FALSE;
   if (direction != NULL)
-    *direction = (UsbipDirection) (GPOINTER_TO_UINT (v) - 1);
-  g_hash_table_remove (self->dirs, key);
-  /* the queue entry stays until it ages out; removing it would cost O(n) */
+    *direction = ((TrackedUrb *) link->data)->direction;
+  tracker_forget (self, link);
   return TRUE;
 }
 
@@ -925,11 +962,7 @@ pop_urb (UsbipDeframer *self, const guint8 *data, gsize len, gsize *consumed, Us
             || !iso_count (hdr.u.ret_submit.number_of_packets, &n_iso, error))
           return USBIP_DEFRAME_INVALID;
         /* look without forgetting yet: the frame may still be incomplete */
-        if (g_hash_table_contains (self->tracker->dirs, GUINT_TO_POINTER (hdr.seqnum)))
-          dir = (UsbipDirection) (GPOINTER_TO_UINT (g_hash_table_lookup (
-                                      self->tracker->dirs, GUINT_TO_POINTER (hdr.seqnum)))
-                                  - 1);
-        else if (hdr.direction == USBIP_DIR_IN)
+        if (!tracker_lookup (self->tracker, hdr.seqnum, &dir) && hdr.direction == USBIP_DIR_IN)
           dir = USBIP_DIR_IN;
         if (dir == USBIP_DIR_OUT)
           data_len = 0;

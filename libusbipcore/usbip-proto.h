@@ -219,7 +219,8 @@ typedef enum {
  * Remembers the direction of each CMD_SUBMIT by seqnum so that the RET_SUBMIT stream can
  * be framed (a RET_SUBMIT carries data only for IN transfers, and its header does not say
  * which). Share one tracker between the command and return deframers of a connection.
- * Bounded: it forgets the oldest entries past a cap.
+ * Bounded: only pending URBs are kept (a RET_SUBMIT forgets its URB), and past a cap of
+ * 65536 pending URBs the oldest is forgotten.
  */
 typedef struct _UsbipUrbTracker UsbipUrbTracker;
 
