@@ -733,6 +733,85 @@ test_tracker_cap (void)
   g_assert_false (usbip_urb_tracker_take (t, 65545, &dir));
 }
 
+/* encodes a URB message into @out (cleared first) */
+static void
+encode_urb (GByteArray *out, UsbipMessageType type, guint32 seqnum, UsbipDirection dir,
+            const guint8 *data, gsize len)
+{
+  UsbipMessage m = { 0 };
+
+  g_byte_array_set_size (out, 0);
+  m.type = type;
+  m.urb.command = type == USBIP_MESSAGE_CMD_SUBMIT ? USBIP_CMD_SUBMIT : USBIP_RET_SUBMIT;
+  m.urb.seqnum = seqnum;
+  m.urb.devid = 0x00010002;
+  m.urb.direction = dir;
+  m.urb.ep = dir == USBIP_DIR_IN ? 1 : 2;
+  if (type == USBIP_MESSAGE_CMD_SUBMIT)
+    {
+      m.urb.u.cmd_submit.transfer_buffer_length = (gint32) len;
+      m.urb.u.cmd_submit.number_of_packets = -1;
+    }
+  else
+    m.urb.u.ret_submit.actual_length = (gint32) len;
+  m.data = data;
+  m.data_len = data != NULL ? len : 0;
+  usbip_message_encode (&m, out);
+}
+
+/* An IN URB pending while 70 000 others are submitted and completed keeps its direction:
+ * only pending URBs count toward the tracker's cap. Its RET_SUBMIT (direction 0, as
+ * usbip-host sends it) must be framed with its data, and the next frame must follow. */
+static void
+test_tracker_long_pending (void)
+{
+  g_autoptr (UsbipUrbTracker) tracker = usbip_urb_tracker_new ();
+  g_autoptr (UsbipDeframer) dc = usbip_deframer_new (USBIP_STREAM_URB_COMMAND, tracker);
+  g_autoptr (UsbipDeframer) dr = usbip_deframer_new (USBIP_STREAM_URB_RETURN, tracker);
+  g_autoptr (GByteArray) frame = g_byte_array_new ();
+  g_autoptr (GByteArray) stream = g_byte_array_new ();
+  g_autoptr (GError) error = NULL;
+  guint8 payload[64];
+  UsbipMessage msg = { 0 };
+  gsize consumed = 0;
+
+  /* the payload looks like a RET_SUBMIT header: read as one, it would frame wrongly */
+  memset (payload, 0, sizeof payload);
+  payload[3] = 0x03;
+  encode_urb (frame, USBIP_MESSAGE_CMD_SUBMIT, 1, USBIP_DIR_IN, NULL, sizeof payload);
+  pop_one (dc, frame, &msg);
+  usbip_message_clear (&msg);
+  for (guint32 seq = 2; seq < 2 + 70000; seq++)
+    {
+      encode_urb (frame, USBIP_MESSAGE_CMD_SUBMIT, seq, USBIP_DIR_OUT, payload, 4);
+      pop_one (dc, frame, &msg);
+      usbip_message_clear (&msg);
+      encode_urb (frame, USBIP_MESSAGE_RET_SUBMIT, seq, USBIP_DIR_OUT, NULL, 4);
+      pop_one (dr, frame, &msg);
+      g_assert_cmpuint (msg.data_len, ==, 0);
+      usbip_message_clear (&msg);
+    }
+
+  /* RET_SUBMIT of seqnum 1 with 64 bytes of IN data, then another return */
+  encode_urb (stream, USBIP_MESSAGE_RET_SUBMIT, 1, USBIP_DIR_OUT, payload, sizeof payload);
+  encode_urb (frame, USBIP_MESSAGE_RET_SUBMIT, 70002, USBIP_DIR_OUT, NULL, 0);
+  g_byte_array_append (stream, frame->data, frame->len);
+  g_assert_cmpint (usbip_deframer_pop (dr, stream->data, stream->len, &consumed, &msg, &error), ==,
+                   USBIP_DEFRAME_FRAME);
+  g_assert_no_error (error);
+  g_assert_cmpuint (msg.urb.seqnum, ==, 1);
+  g_assert_cmpuint (msg.data_len, ==, sizeof payload);
+  g_assert_cmpuint (consumed, ==, USBIP_URB_HEADER_SIZE + sizeof payload);
+  usbip_message_clear (&msg);
+  g_assert_cmpint (usbip_deframer_pop (dr, stream->data + consumed, stream->len - consumed,
+                                       &consumed, &msg, &error), ==, USBIP_DEFRAME_FRAME);
+  g_assert_no_error (error);
+  g_assert_cmpuint (msg.urb.seqnum, ==, 70002);
+  usbip_message_clear (&msg);
+  /* everything completed: the tracker holds nothing */
+  g_assert_false (usbip_urb_tracker_take (tracker, 1, NULL));
+}
+
 static void
 test_names (void)
 {
@@ -768,6 +847,7 @@ main (int argc, char **argv)
   g_test_add_func ("/codec/decode-pieces", test_decode_pieces);
   g_test_add_func ("/codec/encode-long-busid", test_encode_long_busid);
   g_test_add_func ("/codec/tracker-cap", test_tracker_cap);
+  g_test_add_func ("/codec/tracker-long-pending", test_tracker_long_pending);
   g_test_add_func ("/codec/names", test_names);
   return g_test_run ();
 }
