@@ -230,14 +230,18 @@ next_pcap (UsbipPcapReader *self, UsbipPcapPacket *packet, GError **error)
   return USBIP_PCAP_PACKET;
 }
 
-static void
+/* the packet time in seconds + nanoseconds; FALSE when it does not fit a gint64 (a
+ * hostile if_tsoffset or a timestamp near 2^64 units) */
+static gboolean
 ts_from_units (const Interface *iface, guint64 units, gint64 *sec, guint32 *nsec)
 {
+  guint64 whole;
+
   if (iface->resol_pow2)
     {
       guint shift = MIN (iface->resol, 63);
       guint64 mask = shift == 0 ? 0 : (G_GUINT64_CONSTANT (1) << shift) - 1;
-      *sec = (gint64) (units >> shift);
+      whole = units >> shift;
       *nsec = (guint32) (((unsigned __int128) (units & mask) * 1000000000u) >> shift);
     }
   else
@@ -247,7 +251,7 @@ ts_from_units (const Interface *iface, guint64 units, gint64 *sec, guint32 *nsec
       guint64 frac;
       for (guint i = 0; i < e; i++)
         div *= 10;
-      *sec = (gint64) (units / div);
+      whole = units / div;
       frac = units % div;
       if (e <= 9)
         {
@@ -261,7 +265,8 @@ ts_from_units (const Interface *iface, guint64 units, gint64 *sec, guint32 *nsec
         }
       *nsec = (guint32) frac;
     }
-  *sec += iface->offset_sec;
+  return whole <= (guint64) G_MAXINT64
+         && !__builtin_add_overflow ((gint64) whole, iface->offset_sec, sec);
 }
 
 static void
@@ -387,8 +392,11 @@ next_pcapng (UsbipPcapReader *self, UsbipPcapPacket *packet, GError **error)
             packet->frame = ++self->frame;
             packet->interface_id = ifid;
             packet->linktype = iface->linktype;
-            if (type != PCAPNG_SPB)
-              ts_from_units (iface, units, &packet->ts_sec, &packet->ts_nsec);
+            if (type != PCAPNG_SPB
+                && !ts_from_units (iface, units, &packet->ts_sec, &packet->ts_nsec))
+              return invalid (self, error, "packet %u: its timestamp (%" G_GUINT64_FORMAT
+                              " units) plus the interface's if_tsoffset (%" G_GINT64_FORMAT
+                              " s) is out of range", packet->frame, units, iface->offset_sec);
             packet->data = data;
             packet->caplen = caplen;
             packet->origlen = MAX (origlen, caplen);
