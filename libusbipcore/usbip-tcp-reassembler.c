@@ -2,8 +2,14 @@
 /*
  * TCP reassembly for captures: per connection and direction, bytes are delivered in
  * sequence order exactly once. Segments ahead of the expected sequence number wait in a
- * sorted list; bytes already delivered (retransmissions, overlaps) are trimmed away. All
- * sequence arithmetic is modulo 2^32 (signed 32-bit differences).
+ * balanced sequence (GSequence) sorted by their 64-bit stream offset, so n out-of-order
+ * segments cost O(n log n); bytes already delivered (retransmissions, overlaps) are
+ * trimmed away. Sequence numbers are compared modulo 2^32 (signed 32-bit differences) and
+ * turned into 64-bit stream offsets on arrival, which gives the waiting segments a total
+ * order however long the stream.
+ *
+ * Memory: what waits is charged its bytes plus a fixed cost per entry (holes included), and
+ * a direction that would hold more than the cap is declared broken (a GAP event).
  */
 #include "config.h"
 
@@ -13,8 +19,12 @@
 
 /* bytes a direction may hold out of order before it is declared broken */
 #define PENDING_CAP (64u * 1024u * 1024u)
+/* what one waiting entry costs besides its bytes: the entry, its GBytes and tree node */
+#define PENDING_ENTRY_COST 128u
 
 typedef struct {
+  gint64 offset;  /* stream offset of the first byte (0 = the first byte of the direction) */
+  guint64 serial; /* arrival order, to keep equal offsets in arrival order */
   guint32 seq;
   GBytes *data; /* NULL: a hole of hole_len bytes the capture did not keep */
   gsize hole_len;
@@ -27,9 +37,11 @@ typedef struct {
   gboolean closed;
   gboolean broken;
   guint32 next;
+  gint64 next_offset; /* stream offset of next */
   guint32 fin_seq;
-  GList *pending; /* of Pending, sorted by seq */
-  gsize pending_bytes;
+  GSequence *pending; /* of Pending, sorted by (offset, serial); NULL while empty */
+  guint64 serial;
+  gsize pending_cost; /* bytes held + PENDING_ENTRY_COST per entry */
 } Direction;
 
 typedef struct {
@@ -64,9 +76,32 @@ pending_free (gpointer p)
 static void
 direction_clear_pending (Direction *dir)
 {
-  g_list_free_full (dir->pending, pending_free);
-  dir->pending = NULL;
-  dir->pending_bytes = 0;
+  if (dir->pending != NULL)
+    {
+      for (GSequenceIter *it = g_sequence_get_begin_iter (dir->pending); !g_sequence_iter_is_end (it);
+           it = g_sequence_iter_next (it))
+        pending_free (g_sequence_get (it));
+      g_clear_pointer (&dir->pending, g_sequence_free);
+    }
+  dir->pending_cost = 0;
+}
+
+static gsize
+pending_cost (const Pending *p)
+{
+  return PENDING_ENTRY_COST + (p->data != NULL ? g_bytes_get_size (p->data) : 0);
+}
+
+/* the first waiting entry, or NULL */
+static Pending *
+first_pending (Direction *dir)
+{
+  GSequenceIter *it;
+
+  if (dir->pending == NULL)
+    return NULL;
+  it = g_sequence_get_begin_iter (dir->pending);
+  return g_sequence_iter_is_end (it) ? NULL : g_sequence_get (it);
 }
 
 static void
@@ -232,12 +267,13 @@ lookup (UsbipTcpReassembler *self, const UsbipTcpSegment *seg)
 }
 
 static gint
-pending_cmp (gconstpointer a, gconstpointer b)
+pending_cmp (gconstpointer a, gconstpointer b, gpointer user_data)
 {
   const Pending *pa = a, *pb = b;
-  gint32 d = (gint32) (pa->seq - pb->seq);
 
-  return d < 0 ? -1 : d > 0 ? 1 : 0;
+  if (pa->offset != pb->offset)
+    return pa->offset < pb->offset ? -1 : 1;
+  return pa->serial < pb->serial ? -1 : pa->serial > pb->serial ? 1 : 0;
 }
 
 static void
@@ -265,6 +301,7 @@ deliver (UsbipTcpReassembler *self, Connection *conn, gboolean from_client, guin
   data += -rel;
   len -= (gsize) -rel;
   dir->next += (guint32) len;
+  dir->next_offset += len;
   emit (self, conn, USBIP_TCP_EVENT_DATA, from_client, data, len, seg);
 }
 
@@ -277,6 +314,7 @@ check_fin (UsbipTcpReassembler *self, Connection *conn, gboolean from_client, co
     {
       dir->closed = TRUE;
       dir->next++;
+      dir->next_offset++;
       emit (self, conn, USBIP_TCP_EVENT_FIN, from_client, NULL, 0, seg);
     }
 }
@@ -286,17 +324,17 @@ drain (UsbipTcpReassembler *self, Connection *conn, gboolean from_client, const 
 {
   Direction *dir = &conn->dir[from_client ? 0 : 1];
 
-  while (dir->pending != NULL && !dir->broken)
+  Pending *p;
+
+  while (!dir->broken && (p = first_pending (dir)) != NULL)
     {
-      Pending *p = dir->pending->data;
-      gint64 rel = (gint32) (p->seq - dir->next);
+      gint64 rel = (gint64) (p->offset - dir->next_offset);
       gsize len = p->data != NULL ? g_bytes_get_size (p->data) : p->hole_len;
 
       if (rel > 0)
         break;
-      dir->pending = g_list_delete_link (dir->pending, dir->pending);
-      if (p->data != NULL)
-        dir->pending_bytes -= len;
+      dir->pending_cost -= pending_cost (p);
+      g_sequence_remove (g_sequence_get_begin_iter (dir->pending));
       if (rel + (gint64) len > 0)
         {
           if (p->data == NULL)
@@ -318,19 +356,22 @@ add_pending (UsbipTcpReassembler *self, Connection *conn, gboolean from_client, 
   Direction *dir = &conn->dir[from_client ? 0 : 1];
   Pending *p = g_new0 (Pending, 1);
 
+  p->offset = dir->next_offset + (gint32) (seq - dir->next);
+  p->serial = dir->serial++;
   p->seq = seq;
   if (data != NULL)
-    {
-      p->data = g_bytes_new (data, len);
-      dir->pending_bytes += len;
-    }
+    p->data = g_bytes_new (data, len);
   else
     p->hole_len = hole_len;
-  dir->pending = g_list_insert_sorted (dir->pending, p, pending_cmp);
-  if (dir->pending_bytes > PENDING_CAP)
+  if (dir->pending == NULL)
+    dir->pending = g_sequence_new (NULL); /* entries are freed by their remover */
+  g_sequence_insert_sorted (dir->pending, p, pending_cmp, NULL);
+  dir->pending_cost += pending_cost (p);
+  if (dir->pending_cost > PENDING_CAP)
     {
-      Pending *first = dir->pending->data;
-      mark_broken (self, conn, from_client, (gint32) (first->seq - dir->next), seg);
+      Pending *first = first_pending (dir);
+      mark_broken (self, conn, from_client,
+                   first != NULL ? (gsize) (first->offset - dir->next_offset) : 0, seg);
     }
 }
 
@@ -428,11 +469,9 @@ usbip_tcp_reassembler_finish (UsbipTcpReassembler *self)
       for (guint d = 0; d < 2; d++)
         {
           Direction *dir = &conn->dir[d];
-          if (!dir->broken && dir->pending != NULL)
-            {
-              Pending *first = dir->pending->data;
-              mark_broken (self, conn, d == 0, (gint32) (first->seq - dir->next), NULL);
-            }
+          Pending *first = dir->broken ? NULL : first_pending (dir);
+          if (first != NULL)
+            mark_broken (self, conn, d == 0, (gsize) (first->offset - dir->next_offset), NULL);
         }
     }
 }

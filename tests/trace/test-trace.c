@@ -12,7 +12,9 @@
 #include <json-glib/json-glib.h>
 
 #include "usbip-error.h"
+#include "usbip-pcap.h"
 #include "usbip-proto.h"
+#include "usbip-tcp-reassembler.h"
 #include "usbip-trace-decoder.h"
 #include "usbip-tool-trace.h"
 #include "capture-builder.h"
@@ -691,6 +693,217 @@ test_formats (void)
 }
 
 static void
+put_le (GByteArray *a, guint64 v, guint n)
+{
+  for (guint i = 0; i < n; i++)
+    {
+      guint8 b = (guint8) (v >> (8 * i));
+      g_byte_array_append (a, &b, 1);
+    }
+}
+
+/* little-endian pcapng: a section, one Ethernet interface stamping in seconds with
+ * if_tsoffset @offset, one empty enhanced packet block at 10 s */
+static GBytes *
+pcapng_with_tsoffset (gint64 offset)
+{
+  GByteArray *a = g_byte_array_new ();
+
+  put_le (a, 0x0a0d0d0a, 4), put_le (a, 28, 4), put_le (a, 0x1a2b3c4d, 4);
+  put_le (a, 1, 2), put_le (a, 0, 2), put_le (a, G_MAXUINT64, 8), put_le (a, 28, 4);
+  /* IDB: 8 + 8 + if_tsresol (4 + 4) + if_tsoffset (4 + 8) + opt_endofopt (4) + 4 */
+  put_le (a, 1, 4), put_le (a, 44, 4), put_le (a, 1, 2), put_le (a, 0, 2), put_le (a, 65535, 4);
+  put_le (a, 9, 2), put_le (a, 1, 2), put_le (a, 0, 4); /* 10^0: seconds */
+  put_le (a, 14, 2), put_le (a, 8, 2), put_le (a, (guint64) offset, 8);
+  put_le (a, 0, 4), put_le (a, 44, 4);
+  /* EPB: interface 0, timestamp 10 units, nothing captured */
+  put_le (a, 6, 4), put_le (a, 32, 4), put_le (a, 0, 4), put_le (a, 0, 4), put_le (a, 10, 4);
+  put_le (a, 0, 4), put_le (a, 0, 4), put_le (a, 32, 4);
+  return g_byte_array_free_to_bytes (a);
+}
+
+/* issue 10 item 14: 10 s + if_tsoffset INT64_MAX overflowed a gint64 (UBSan) */
+static void
+test_pcapng_tsoffset_overflow (void)
+{
+  static const gint64 bad[] = { G_MAXINT64, G_MAXINT64 - 9 };
+  UsbipPcapPacket packet;
+
+  {
+    g_autoptr (GBytes) cap = pcapng_with_tsoffset (100);
+    g_autoptr (UsbipPcapReader) reader = usbip_pcap_reader_new (cap, NULL);
+    g_autoptr (GError) error = NULL;
+    g_assert_cmpint (usbip_pcap_reader_next (reader, &packet, &error), ==, USBIP_PCAP_PACKET);
+    g_assert_no_error (error);
+    g_assert_cmpint (packet.ts_sec, ==, 110);
+  }
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GBytes) cap = pcapng_with_tsoffset (bad[i]);
+      g_autoptr (UsbipPcapReader) reader = usbip_pcap_reader_new (cap, NULL);
+      g_autoptr (GError) error = NULL;
+      g_assert_cmpint (usbip_pcap_reader_next (reader, &packet, &error), ==, USBIP_PCAP_INVALID);
+      g_assert_error (error, USBIP_ERROR, USBIP_ERROR_PROTOCOL);
+      g_assert_nonnull (strstr (error->message, "if_tsoffset"));
+      g_assert_cmpint (usbip_pcap_reader_next (reader, &packet, NULL), ==, USBIP_PCAP_END);
+    }
+  /* the largest offset that fits still decodes */
+  {
+    g_autoptr (GBytes) cap = pcapng_with_tsoffset (G_MAXINT64 - 10);
+    g_autoptr (UsbipPcapReader) reader = usbip_pcap_reader_new (cap, NULL);
+    g_assert_cmpint (usbip_pcap_reader_next (reader, &packet, NULL), ==, USBIP_PCAP_PACKET);
+    g_assert_cmpint (packet.ts_sec, ==, G_MAXINT64);
+  }
+}
+
+/* ---- the reassembler alone ---- */
+
+typedef struct {
+  GByteArray *client_bytes; /* DATA delivered client to server, in order */
+  guint n_gaps;
+  guint gap_at;             /* segments added when the first GAP came */
+  guint added;
+  gboolean data_after_gap;
+} Reassembled;
+
+static void
+on_tcp_event (const UsbipTcpEvent *ev, gpointer user_data)
+{
+  Reassembled *r = user_data;
+
+  if (!ev->from_client)
+    return;
+  if (ev->type == USBIP_TCP_EVENT_DATA)
+    {
+      r->data_after_gap |= r->n_gaps > 0;
+      g_byte_array_append (r->client_bytes, ev->data, (guint) ev->len);
+    }
+  else if (ev->type == USBIP_TCP_EVENT_GAP && r->n_gaps++ == 0)
+    r->gap_at = r->added;
+}
+
+static void
+client_segment (UsbipTcpSegment *seg, guint32 seq, guint8 flags, const guint8 *payload, gsize len,
+                gsize missing)
+{
+  memset (seg, 0, sizeof *seg);
+  seg->family = 4;
+  seg->src_addr[0] = 10, seg->src_addr[3] = 2;
+  seg->dst_addr[0] = 10, seg->dst_addr[3] = 1;
+  seg->src_port = 40000;
+  seg->dst_port = 3240;
+  seg->seq = seq;
+  seg->flags = flags;
+  seg->payload = payload;
+  seg->payload_len = len;
+  seg->payload_missing = missing;
+}
+
+/* 30 000 segments of 1..64 bytes in a shuffled order, a fifth of them sent twice, the
+ * first one last, sequence numbers wrapping: every byte comes out once, in order. */
+static void
+test_reassembler_shuffled (void)
+{
+  const guint32 isn = 0xffff0000u; /* wraps after 64 KiB */
+  g_autoptr (GRand) rand = g_rand_new_with_seed (10);
+  g_autoptr (GByteArray) stream = g_byte_array_new ();
+  g_autoptr (GArray) cuts = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr (GArray) order = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr (GByteArray) delivered = g_byte_array_new ();
+  Reassembled r = { delivered };
+  g_autoptr (UsbipTcpReassembler) tcp = usbip_tcp_reassembler_new (3240, on_tcp_event, &r);
+  UsbipTcpSegment seg;
+  guint n;
+
+  for (guint off = 0; off < 1000000;)
+    {
+      guint len = (guint) g_rand_int_range (rand, 1, 65);
+      g_array_append_val (cuts, off);
+      for (guint i = 0; i < len; i++)
+        {
+          guint8 b = (guint8) g_rand_int (rand);
+          g_byte_array_append (stream, &b, 1);
+        }
+      off += len;
+      if (cuts->len == 30000)
+        break;
+    }
+  n = cuts->len;
+  g_array_append_val (cuts, stream->len);
+  for (guint i = 1; i < n; i++)
+    {
+      g_array_append_val (order, i);
+      if (g_rand_int_range (rand, 0, 5) == 0)
+        g_array_append_val (order, i);
+    }
+  for (guint i = order->len; i > 1; i--)
+    {
+      guint j = (guint) g_rand_int_range (rand, 0, (gint32) i);
+      guint tmp = g_array_index (order, guint, i - 1);
+      g_array_index (order, guint, i - 1) = g_array_index (order, guint, j);
+      g_array_index (order, guint, j) = tmp;
+    }
+  g_array_append_val (order, (guint){ 0 });
+
+  client_segment (&seg, isn - 1, USBIP_TCP_SYN, NULL, 0, 0);
+  usbip_tcp_reassembler_add (tcp, &seg);
+  for (guint k = 0; k < order->len; k++)
+    {
+      guint i = g_array_index (order, guint, k);
+      guint off = g_array_index (cuts, guint, i);
+      guint end = g_array_index (cuts, guint, i + 1);
+      client_segment (&seg, isn + off, 0x18, stream->data + off, end - off, 0);
+      usbip_tcp_reassembler_add (tcp, &seg);
+      /* nothing can be delivered before the first segment arrives */
+      if (k + 1 < order->len)
+        g_assert_cmpuint (delivered->len, ==, 0);
+    }
+  usbip_tcp_reassembler_finish (tcp);
+  g_assert_cmpuint (r.n_gaps, ==, 0);
+  g_assert_cmpmem (delivered->data, delivered->len, stream->data, stream->len);
+}
+
+/* A flood of segments ahead of a missing one, each carrying no captured byte (holes cut at
+ * the snapshot length) or a single byte, must hit the memory cap (64 MiB per direction,
+ * each waiting entry charged its bytes and 128 bytes of overhead): the direction is given
+ * up with one GAP, and nothing is delivered after it. */
+static void
+test_reassembler_holes_count (void)
+{
+  const guint cap_entries = 64u * 1024u * 1024u / 128u;
+  g_autoptr (GByteArray) delivered = g_byte_array_new ();
+  Reassembled r = { delivered };
+  g_autoptr (UsbipTcpReassembler) tcp = usbip_tcp_reassembler_new (3240, on_tcp_event, &r);
+  UsbipTcpSegment seg;
+  const guint8 byte = 0x5a;
+
+  client_segment (&seg, 999, USBIP_TCP_SYN, NULL, 0, 0);
+  usbip_tcp_reassembler_add (tcp, &seg);
+  /* byte 1000 never comes; segments after it arrive from the last one down, alternately
+   * a hole and one byte */
+  for (guint i = 0; i < cap_entries + 1000 && r.n_gaps == 0; i++)
+    {
+      guint32 seq = 1001 + 2 * (cap_entries + 1000 - i);
+      if (i % 2 == 0)
+        client_segment (&seg, seq, 0x18, NULL, 0, 2);
+      else
+        client_segment (&seg, seq, 0x18, &byte, 1, 1);
+      usbip_tcp_reassembler_add (tcp, &seg);
+      r.added++;
+    }
+  g_assert_cmpuint (r.n_gaps, ==, 1);
+  g_assert_cmpuint (r.gap_at, <=, cap_entries);
+  g_assert_cmpuint (r.gap_at, >=, cap_entries / 2);
+  /* the missing byte arrives late: the direction stays given up */
+  client_segment (&seg, 1000, 0x18, &byte, 1, 0);
+  usbip_tcp_reassembler_add (tcp, &seg);
+  usbip_tcp_reassembler_finish (tcp);
+  g_assert_cmpuint (r.n_gaps, ==, 1);
+  g_assert_false (r.data_after_gap);
+  g_assert_cmpuint (delivered->len, ==, 0);
+}
+
+static void
 test_not_a_capture (void)
 {
   g_autoptr (GBytes) junk = g_bytes_new_static ("hello, world, not pcap", 22);
@@ -739,6 +952,9 @@ main (int argc, char **argv)
   g_test_add_func ("/trace/protocol-error", test_protocol_error);
   g_test_add_func ("/trace/port-option", test_port_option);
   g_test_add_func ("/trace/formats", test_formats);
+  g_test_add_func ("/trace/pcapng-tsoffset-overflow", test_pcapng_tsoffset_overflow);
+  g_test_add_func ("/trace/reassembler/shuffled", test_reassembler_shuffled);
+  g_test_add_func ("/trace/reassembler/holes-count", test_reassembler_holes_count);
   g_test_add_func ("/trace/not-a-capture", test_not_a_capture);
   g_test_add_func ("/trace/rst", test_rst);
   return g_test_run ();
