@@ -24,6 +24,12 @@ typedef struct {
 
 /* Deframer inputs start with 4 bytes seeding the chunk sizes; the stream follows. */
 #define USBIP_FUZZ_CHUNK_SEED_SIZE 4
+/* tcp_segment_parse inputs start with a link-type index (1 byte) and the bytes the wire
+ * had beyond the frame (2 bytes, big-endian); the frame follows */
+#define USBIP_FUZZ_FRAME_PREFIX_SIZE 3
+/* tcp_reassemble inputs: the initial sequence number (4 bytes), then one record per
+ * segment: flags | direction << 7, stream offset (3 bytes), length, missing, spare */
+#define USBIP_FUZZ_SEGMENT_RECORD_SIZE 7
 
 gint usbip_fuzz_deframe_op_request (const guint8 *data, gsize size);
 gint usbip_fuzz_deframe_op_reply (const guint8 *data, gsize size);
@@ -34,6 +40,15 @@ gint usbip_fuzz_decode_device_record (const guint8 *data, gsize size);
 gint usbip_fuzz_decode_urb_header (const guint8 *data, gsize size);
 gint usbip_fuzz_busid_validate (const guint8 *data, gsize size);
 gint usbip_fuzz_remote_parse (const guint8 *data, gsize size);
+gint usbip_fuzz_pcap_read (const guint8 *data, gsize size);
+gint usbip_fuzz_tcp_segment_parse (const guint8 *data, gsize size);
+gint usbip_fuzz_tcp_reassemble (const guint8 *data, gsize size);
+gint usbip_fuzz_trace_decode (const guint8 *data, gsize size);
+gint usbip_fuzz_vhci_status (const guint8 *data, gsize size);
+gint usbip_fuzz_port_record (const guint8 *data, gsize size);
+gint usbip_fuzz_vudc_descriptor (const guint8 *data, gsize size);
+gint usbip_fuzz_config_keyfile (const guint8 *data, gsize size);
+gint usbip_fuzz_cidr_parse (const guint8 *data, gsize size);
 
 /* every target, in a fixed order; NULL-terminated */
 extern const UsbipFuzzTarget usbip_fuzz_targets[];

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "capture-builder.h"
 #include "fuzz-targets.h"
 
 static const gchar *out_dir;
@@ -267,6 +268,225 @@ gen_text (void)
     }
 }
 
+/* ---- captures ---- */
+
+static void
+cb_add (GPtrArray *pkts, GBytes *ip)
+{
+  CbPacket *p = g_new0 (CbPacket, 1);
+
+  p->ip = ip;
+  p->ts_sec = 1700000000;
+  p->ts_nsec = pkts->len * 1000u;
+  g_ptr_array_add (pkts, p);
+}
+
+static void
+conn_addrs (CbConn *c, guint8 family)
+{
+  memset (c, 0, sizeof *c);
+  c->family = family;
+  c->client_addr[0] = c->server_addr[0] = family == 4 ? 10 : 0xfd;
+  c->client_addr[family == 4 ? 3 : 15] = 2;
+  c->server_addr[family == 4 ? 3 : 15] = 1;
+  c->client_port = 40000;
+  c->server_port = USBIP_DEFAULT_TCP_PORT;
+}
+
+/* handshake, import of 1-1, one control IN URB and its return, FIN both ways */
+static GPtrArray *
+import_capture (guint8 family)
+{
+  GPtrArray *pkts = g_ptr_array_new_with_free_func (cb_packet_free);
+  g_autoptr (UsbipDeviceInfo) dev = make_device ("1-1", 1, 2, 0x0781, 0x5567, 0);
+  g_autoptr (GByteArray) c2s = g_byte_array_new ();
+  g_autoptr (GByteArray) s2c = g_byte_array_new ();
+  static const guint8 descriptor[18] = { 0x12, 0x01, 0x00, 0x02, 0x00, 0x00, 0x00, 0x40, 0x81,
+                                         0x07, 0x67, 0x55, 0x00, 0x01, 0x01, 0x02, 0x03, 0x01 };
+  guint32 cseq = 1000, sseq = 5000;
+  gsize req_len, rep_len;
+  CbConn c;
+
+  conn_addrs (&c, family);
+  usbip_encode_op_req_import (c2s, "1-1");
+  req_len = c2s->len;
+  append_urb (c2s, USBIP_MESSAGE_CMD_SUBMIT, USBIP_CMD_SUBMIT, 1, USBIP_DIR_IN, 0, NULL, 18, 0);
+  usbip_encode_op_rep_import (s2c, 0, dev);
+  rep_len = s2c->len;
+  append_urb (s2c, USBIP_MESSAGE_RET_SUBMIT, USBIP_RET_SUBMIT, 1, USBIP_DIR_IN, 0, descriptor,
+              sizeof descriptor, 0);
+
+  cb_add (pkts, cb_tcp_packet (&c, TRUE, cseq++, 0x02, NULL, 0));
+  cb_add (pkts, cb_tcp_packet (&c, FALSE, sseq++, 0x12, NULL, 0));
+  cb_add (pkts, cb_tcp_packet (&c, TRUE, cseq, 0x18, c2s->data, req_len));
+  cb_add (pkts, cb_tcp_packet (&c, FALSE, sseq, 0x18, s2c->data, rep_len));
+  cb_add (pkts, cb_tcp_packet (&c, TRUE, cseq + (guint32) req_len, 0x18, c2s->data + req_len,
+                               c2s->len - req_len));
+  cb_add (pkts, cb_tcp_packet (&c, FALSE, sseq + (guint32) rep_len, 0x18, s2c->data + rep_len,
+                               s2c->len - rep_len));
+  cb_add (pkts, cb_tcp_packet (&c, TRUE, cseq + c2s->len, 0x11, NULL, 0));
+  cb_add (pkts, cb_tcp_packet (&c, FALSE, sseq + s2c->len, 0x11, NULL, 0));
+  return pkts;
+}
+
+static void
+write_bytes (const gchar *target, const gchar *name, GBytes *bytes)
+{
+  gsize len;
+  const guint8 *p = g_bytes_get_data (bytes, &len);
+
+  write_seed (target, name, p, len);
+}
+
+static void
+gen_captures (void)
+{
+  g_autoptr (GPtrArray) v4 = import_capture (4);
+  g_autoptr (GPtrArray) v6 = import_capture (6);
+  static const struct {
+    const gchar *name;
+    guint32 linktype;
+    guint index; /* in fuzz-targets.c's link type table */
+  } links[] = {
+    { "null", 0, 0 }, { "ethernet", 1, 1 }, { "raw", 101, 2 }, { "sll", 113, 4 }, { "sll2", 276, 7 },
+  };
+  const gchar *captures[] = { "pcap_read", "trace_decode" };
+
+  for (guint t = 0; t < G_N_ELEMENTS (captures); t++)
+    {
+      g_autoptr (GBytes) a = cb_pcap (v4, 1, FALSE, FALSE);
+      g_autoptr (GBytes) b = cb_pcap (v6, 113, TRUE, TRUE);
+      g_autoptr (GBytes) c = cb_pcapng (v4, 1, 276, FALSE, TRUE);
+      g_autoptr (GBytes) d = cb_pcapng (v6, 101, 1, TRUE, FALSE);
+      write_bytes (captures[t], "pcap-le-us-ethernet-ipv4", a);
+      write_bytes (captures[t], "pcap-be-ns-sll-ipv6", b);
+      write_bytes (captures[t], "pcapng-le-2-interfaces-spb", c);
+      write_bytes (captures[t], "pcapng-be-raw-ipv6", d);
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (links); i++)
+    for (guint f = 0; f < 2; f++)
+      {
+        CbPacket *p = g_ptr_array_index (f == 0 ? v4 : v6, 2); /* the OP_REQ_IMPORT */
+        g_autoptr (GBytes) frame = cb_link (links[i].linktype, p->ip);
+        g_autoptr (GByteArray) seed = g_byte_array_new ();
+        g_autofree gchar *name = g_strdup_printf ("%s-ipv%u", links[i].name, f == 0 ? 4 : 6);
+        guint8 prefix[USBIP_FUZZ_FRAME_PREFIX_SIZE] = { links[i].index, 0, f == 0 ? 0 : 100 };
+        gsize len;
+        const guint8 *bytes = g_bytes_get_data (frame, &len);
+
+        g_byte_array_append (seed, prefix, sizeof prefix);
+        g_byte_array_append (seed, bytes, len);
+        write_seed ("tcp_segment_parse", name, seed->data, seed->len);
+      }
+}
+
+/* one tcp_reassemble record */
+static void
+segment_record (GByteArray *b, gboolean from_server, guint8 flags, guint32 offset, guint8 len,
+                guint8 missing)
+{
+  guint8 r[USBIP_FUZZ_SEGMENT_RECORD_SIZE] = {
+    (guint8) (flags | (from_server ? 0x80 : 0)), offset >> 16, offset >> 8, offset, len, missing, 0,
+  };
+
+  g_byte_array_append (b, r, sizeof r);
+}
+
+static void
+gen_segments (void)
+{
+  const guint8 isn_wrapping[4] = { 0xff, 0xff, 0xff, 0x80 };
+  const guint8 isn[4] = { 0x00, 0x00, 0x10, 0x00 };
+  g_autoptr (GByteArray) b = g_byte_array_new ();
+
+  /* in order, both directions, closed by FIN */
+  g_byte_array_append (b, isn, 4);
+  segment_record (b, FALSE, 0x02, 0, 0, 0);
+  segment_record (b, TRUE, 0x12, 0, 0, 0);
+  for (guint i = 0; i < 4; i++)
+    {
+      segment_record (b, FALSE, 0x18, i * 100, 100, 0);
+      segment_record (b, TRUE, 0x18, i * 200, 200, 0);
+    }
+  segment_record (b, FALSE, 0x11, 400, 0, 0);
+  segment_record (b, TRUE, 0x11, 800, 0, 0);
+  write_seed ("tcp_reassemble", "in-order-fin", b->data, b->len);
+
+  /* out of order, duplicates and overlaps across the sequence wrap */
+  g_byte_array_set_size (b, 0);
+  g_byte_array_append (b, isn_wrapping, 4);
+  segment_record (b, FALSE, 0x02, 0, 0, 0);
+  segment_record (b, FALSE, 0x18, 200, 100, 0);
+  segment_record (b, FALSE, 0x18, 100, 100, 0);
+  segment_record (b, FALSE, 0x18, 150, 120, 0);
+  segment_record (b, FALSE, 0x18, 0, 100, 0);
+  segment_record (b, FALSE, 0x18, 0, 100, 0);
+  write_seed ("tcp_reassemble", "out-of-order-wrap", b->data, b->len);
+
+  /* the capture starts mid-connection; a segment cut at the snapshot length; a reset */
+  g_byte_array_set_size (b, 0);
+  g_byte_array_append (b, isn, 4);
+  segment_record (b, TRUE, 0x18, 1000, 50, 0);
+  segment_record (b, TRUE, 0x18, 1050, 20, 30);
+  segment_record (b, FALSE, 0x18, 10, 60, 0);
+  segment_record (b, FALSE, 0x04, 70, 0, 0);
+  segment_record (b, FALSE, 0x02, 0, 0, 0);
+  segment_record (b, FALSE, 0x18, 0, 10, 0);
+  write_seed ("tcp_reassemble", "midstream-snaplen-reset", b->data, b->len);
+}
+
+/* ---- text and small binaries read from the kernel and from files ---- */
+
+static void
+gen_files (void)
+{
+  static const gchar *const vhci[] = {
+    "hub port sta spd dev      sockfd local_busid\n"
+    "hs  0000 006 003 00010002 000005 3-1\n"
+    "hs  0001 004 000 00000000 000000 0-0\n"
+    "ss  0002 004 000 00000000 000000 0-0\n"
+    "ss  0003 006 005 00020003 000007 4-1\n",
+    /* before Linux 4.13 */
+    "prt sta spd bus dev socket           local_busid\n"
+    "000 006 003 001 002 ffff8800b4e2c000 3-1\n"
+    "001 004 000 000 000 0000000000000000 0-0\n",
+  };
+  static const gchar *const records[] = { "192.0.2.7 3240 1-1\n", "fd00::1 3240 2-1.4\n",
+                                          "exporter.example usbip usbip-vudc.0" };
+  static const guint8 descriptor[18] = { 0x12, 0x01, 0x00, 0x02, 0xef, 0x02, 0x01, 0x40, 0x6b,
+                                         0x1d, 0x04, 0x01, 0x00, 0x01, 0x01, 0x02, 0x03, 0x01 };
+  static const gchar *const configs[] = {
+    "[plugins]\nenabled=vhci;host\n\n[daemon]\nlisten=0.0.0.0:3240;[::]:3240\n"
+    "max-sessions=64\naccept-rate-limit=20.5\nlog-format=json\ndevice-mode=false\n",
+    "# comments and defaults\n[daemon]\nlisten=\n[vhci]\nname=caf\\u00e9 \\s\n",
+  };
+  static const gchar *const cidrs[] = { "10.0.0.0/8", "fd00::/8", "192.0.2.1/32",
+                                        "::ffff:10.0.0.0/104", "192.0.2.1" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (vhci); i++)
+    {
+      g_autofree gchar *name = g_strdup_printf ("status-%u", i);
+      write_seed ("vhci_status", name, (const guint8 *) vhci[i], strlen (vhci[i]));
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (records); i++)
+    {
+      g_autofree gchar *name = g_strdup_printf ("record-%u", i);
+      write_seed ("port_record", name, (const guint8 *) records[i], strlen (records[i]));
+    }
+  write_seed ("vudc_descriptor", "composite-1d6b-0104", descriptor, sizeof descriptor);
+  for (guint i = 0; i < G_N_ELEMENTS (configs); i++)
+    {
+      g_autofree gchar *name = g_strdup_printf ("config-%u", i);
+      write_seed ("config_keyfile", name, (const guint8 *) configs[i], strlen (configs[i]));
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (cidrs); i++)
+    {
+      g_autofree gchar *name = g_strdup_printf ("cidr-%u", i);
+      write_seed ("cidr_parse", name, (const guint8 *) cidrs[i], strlen (cidrs[i]));
+    }
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -279,5 +499,8 @@ main (int argc, char *argv[])
   gen_op ();
   gen_urb ();
   gen_text ();
+  gen_captures ();
+  gen_segments ();
+  gen_files ();
   return 0;
 }

@@ -2,8 +2,9 @@
 /*
  * Runs every fuzz target's entry function over its seed corpus (tests/fuzz/corpus/<target>/)
  * and over the crash files kept as regressions (tests/fuzz/crashes/<target>/), without
- * libFuzzer. Seeds are valid messages, so each must be accepted; a crash file must only
- * pass the target's checks (most are rejected inputs).
+ * libFuzzer. Seeds are valid input, so each must be accepted; a crash file must only pass
+ * the target's checks (most are rejected inputs). Each kept crash file is a test of its
+ * own (/fuzz/crash/<target>/<file>); a target without crash files registers none.
  */
 #include "config.h"
 
@@ -72,20 +73,18 @@ test_corpus (gconstpointer data)
     }
 }
 
-static void
-test_crashes (gconstpointer data)
-{
-  const UsbipFuzzTarget *target = data;
-  g_autofree gchar *dir = g_build_filename (fuzz_dir, "crashes", target->name, NULL);
-  g_autoptr (GPtrArray) files = list_files (dir);
+typedef struct {
+  const UsbipFuzzTarget *target;
+  gchar *path;
+} CrashCase;
 
-  if (files->len == 0)
-    {
-      g_test_skip ("no crash files kept for this target");
-      return;
-    }
-  for (guint i = 0; i < files->len; i++)
-    run_file (target, g_ptr_array_index (files, i));
+/* the input that once crashed the target now passes its checks */
+static void
+test_crash (gconstpointer data)
+{
+  const CrashCase *c = data;
+
+  run_file (c->target, c->path);
 }
 
 /* the corpus and crashes directories hold only known targets */
@@ -127,9 +126,19 @@ main (int argc, char *argv[])
   for (const UsbipFuzzTarget *t = usbip_fuzz_targets; t->name != NULL; t++)
     {
       g_autofree gchar *corpus = g_strdup_printf ("/fuzz/corpus/%s", t->name);
-      g_autofree gchar *crashes = g_strdup_printf ("/fuzz/crashes/%s", t->name);
+      g_autofree gchar *dir = g_build_filename (fuzz_dir, "crashes", t->name, NULL);
+      g_autoptr (GPtrArray) files = list_files (dir);
+
       g_test_add_data_func (corpus, t, test_corpus);
-      g_test_add_data_func (crashes, t, test_crashes);
+      for (guint i = 0; i < files->len; i++)
+        {
+          CrashCase *c = g_new0 (CrashCase, 1); /* lives as long as the test program */
+          g_autofree gchar *base = g_path_get_basename (g_ptr_array_index (files, i));
+          g_autofree gchar *name = g_strdup_printf ("/fuzz/crash/%s/%s", t->name, base);
+          c->target = t;
+          c->path = g_strdup (g_ptr_array_index (files, i));
+          g_test_add_data_func (name, c, test_crash);
+        }
     }
   g_test_add_func ("/fuzz/no-stray-dirs", test_no_stray_dirs);
   return g_test_run ();
