@@ -1,7 +1,10 @@
 #!/bin/bash
-# Runs every libFuzzer target for SECONDS each (default 60) in its own build dir.
+# Runs every libFuzzer target in its own build dir.
 #
-#   scripts/fuzz.sh [SECONDS]
+#   scripts/fuzz.sh [SECONDS]        every target SECONDS (default 60)
+#   scripts/fuzz.sh --total SECONDS  the fuzzing takes about SECONDS of wall time in all:
+#                                    each target gets SECONDS * FUZZ_JOBS / targets (at
+#                                    least 10), e.g. CI's gate: --total 420
 #
 # Build: build-fuzz (override with FUZZ_BUILD), clang, -Dfuzzing=true, ASan + UBSan (UB
 # aborts), the library coverage-instrumented for libFuzzer. Each target starts from its
@@ -12,7 +15,14 @@
 # build (see tests/fuzz/crashes/README.md).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-SECONDS_PER_TARGET=${1:-60}
+TOTAL=
+if [ "${1:-}" = "--total" ]; then
+  TOTAL=${2:-}
+  [[ "$TOTAL" =~ ^[0-9]+$ ]] || { echo "fuzz.sh: --total needs a number of seconds, e.g. --total 420" >&2; exit 2; }
+else
+  SECONDS_PER_TARGET=${1:-60}
+  [[ "$SECONDS_PER_TARGET" =~ ^[0-9]+$ ]] || { echo "fuzz.sh: SECONDS must be a number, e.g. scripts/fuzz.sh 60 (or --total 420)" >&2; exit 2; }
+fi
 BUILD=${FUZZ_BUILD:-build-fuzz}
 JOBS=${FUZZ_JOBS:-$(nproc)}
 TARGETS=$(sed -n "/^fuzz_target_names = \[/,/^\]/s/^ *'\([a-z_]*\)',*$/\1/p" tests/fuzz/meson.build)
@@ -22,6 +32,12 @@ if [ -n "${FUZZ_TARGETS:-}" ]; then
     echo "$TARGETS" | grep -qx "$t" || { echo "fuzz.sh: unknown target '$t'; targets: $(echo $TARGETS)" >&2; exit 1; }
   done
   TARGETS=$FUZZ_TARGETS
+fi
+if [ -n "$TOTAL" ]; then
+  n=$(echo $TARGETS | wc -w)
+  SECONDS_PER_TARGET=$(( TOTAL * JOBS / n ))
+  [ "$SECONDS_PER_TARGET" -ge 10 ] || SECONDS_PER_TARGET=10
+  echo "fuzz: $n targets, $JOBS at a time, ${SECONDS_PER_TARGET}s each (budget ${TOTAL}s)"
 fi
 
 command -v clang >/dev/null || { echo "fuzz.sh: clang is missing: run scripts/install-deps.sh" >&2; exit 1; }
