@@ -402,7 +402,10 @@ usbip_tcp_reassembler_add (UsbipTcpReassembler *self, const UsbipTcpSegment *seg
 
   if ((segment->flags & USBIP_TCP_RST) != 0)
     {
+      /* nothing more is delivered either way: what waits is dropped, not reported missing */
       conn->reset = TRUE;
+      direction_clear_pending (&conn->dir[0]);
+      direction_clear_pending (&conn->dir[1]);
       emit (self, conn, USBIP_TCP_EVENT_RST, from_client, NULL, 0, segment);
       return;
     }
@@ -469,7 +472,8 @@ usbip_tcp_reassembler_finish (UsbipTcpReassembler *self)
       for (guint d = 0; d < 2; d++)
         {
           Direction *dir = &conn->dir[d];
-          Pending *first = dir->broken ? NULL : first_pending (dir);
+          /* a reset connection or a closed direction waits for nothing */
+          Pending *first = dir->broken || dir->closed || conn->reset ? NULL : first_pending (dir);
           if (first != NULL)
             mark_broken (self, conn, d == 0, (gsize) (first->offset - dir->next_offset), NULL);
         }
