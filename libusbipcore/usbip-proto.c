@@ -466,8 +466,10 @@ usbip_decode_device_record (const guint8 *buf, gsize len, UsbipDeviceInfo *out, 
   out->bNumInterfaces = p[23];
   if (out->bNumInterfaces > USBIP_MAX_INTERFACES)
     {
+      /* the busid is the peer's bytes: escaped, so the message is printable UTF-8 */
+      g_autofree gchar *busid = g_strescape (out->busid, NULL);
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_PROTOCOL,
-                   "device %s announces %u interfaces; at most %u are accepted", out->busid,
+                   "device \"%s\" announces %u interfaces; at most %u are accepted", busid,
                    out->bNumInterfaces, USBIP_MAX_INTERFACES);
       return FALSE;
     }
