@@ -549,27 +549,32 @@ usbip_sysfs_read_port_record (UsbipSysfs *self, guint port, gchar **host, gchar 
 {
   g_autofree gchar *path = record_path (self, port);
   g_autofree gchar *text = NULL;
-  g_auto (GStrv) parts = NULL;
+  g_auto (GStrv) all = NULL;
+  g_autoptr (GPtrArray) words = g_ptr_array_new ();
 
   if (!g_file_get_contents (path, &text, NULL, NULL))
     {
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_NOT_FOUND, "no port record for port %u", port);
       return FALSE;
     }
-  g_strstrip (text);
-  parts = g_strsplit_set (text, " \t", -1);
-  if (g_strv_length (parts) != 3)
+  /* "<host> <port> <busid>": three words separated by any run of white space, as
+   * upstream's sscanf("%s %s %s") reads them */
+  all = g_strsplit_set (text, " \t\n\r\v\f", -1);
+  for (guint i = 0; all[i] != NULL; i++)
+    if (*all[i] != '\0')
+      g_ptr_array_add (words, all[i]);
+  if (words->len != 3)
     {
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_FAILED,
                    "port record %s is malformed: expected '<host> <port> <busid>'", path);
       return FALSE;
     }
   if (host != NULL)
-    *host = g_strdup (parts[0]);
+    *host = g_strdup (g_ptr_array_index (words, 0));
   if (service != NULL)
-    *service = g_strdup (parts[1]);
+    *service = g_strdup (g_ptr_array_index (words, 1));
   if (busid != NULL)
-    *busid = g_strdup (parts[2]);
+    *busid = g_strdup (g_ptr_array_index (words, 2));
   return TRUE;
 }
 
