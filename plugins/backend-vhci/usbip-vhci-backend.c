@@ -168,7 +168,7 @@ usbip_vhci_backend_attach (UsbipImportBackend *backend, gint sockfd, guint32 dev
 {
   UsbipVhciBackend *self = USBIP_VHCI_BACKEND (backend);
   UsbipHubSpeed hub = usbip_speed_is_superspeed (speed) ? USBIP_HUB_SPEED_SUPER : USBIP_HUB_SPEED_HIGH;
-  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  G_GNUC_UNUSED g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
   guint skip_below = 0;
 
   for (guint attempt = 0; attempt < ATTACH_RETRIES; attempt++)
