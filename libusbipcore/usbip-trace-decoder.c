@@ -35,6 +35,10 @@ typedef struct {
   const UsbipPcapPacket *packet; /* the frame being processed, NULL at the end */
   GPtrArray *streams;
   GHashTable *unsupported_links;
+  guint16 server_port;
+  guint n_tcp_segments;
+  GHashTable *pairs;        /* port pair (lower << 16 | higher) -> its likely server port + 1 */
+  GHashTable *server_ports; /* likely server port -> segments, for the hint at the end */
 } Decoder;
 
 static void
@@ -165,6 +169,91 @@ pop_messages (Decoder *dec, Stream *s, gboolean from_client)
     }
 }
 
+/* the port a connection's server most likely listens on, decided by the first segment
+ * seen of that pair of ports: the destination of a SYN, the source of a SYN-ACK, else the
+ * lower port (clients use high ephemeral ports) */
+static guint16
+likely_server_port (Decoder *dec, const UsbipTcpSegment *seg)
+{
+  guint lo = MIN (seg->src_port, seg->dst_port), hi = MAX (seg->src_port, seg->dst_port);
+  gpointer pair = GUINT_TO_POINTER (lo << 16 | hi);
+  guint known = GPOINTER_TO_UINT (g_hash_table_lookup (dec->pairs, pair));
+  guint port;
+
+  if (known != 0)
+    return (guint16) (known - 1);
+  if ((seg->flags & (USBIP_TCP_SYN | USBIP_TCP_ACK)) == USBIP_TCP_SYN)
+    port = seg->dst_port;
+  else if ((seg->flags & (USBIP_TCP_SYN | USBIP_TCP_ACK)) == (USBIP_TCP_SYN | USBIP_TCP_ACK))
+    port = seg->src_port;
+  else
+    port = lo;
+  g_hash_table_insert (dec->pairs, pair, GUINT_TO_POINTER (port + 1));
+  return (guint16) port;
+}
+
+static void
+count_segment (Decoder *dec, const UsbipTcpSegment *seg)
+{
+  gpointer key = GUINT_TO_POINTER ((guint) likely_server_port (dec, seg));
+
+  dec->n_tcp_segments++;
+  g_hash_table_insert (dec->server_ports, key,
+                       GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (dec->server_ports, key)) + 1));
+}
+
+static gint
+by_count_desc (gconstpointer a, gconstpointer b, gpointer user_data)
+{
+  GHashTable *counts = user_data;
+  guint ca = GPOINTER_TO_UINT (g_hash_table_lookup (counts, *(gpointer const *) a));
+  guint cb = GPOINTER_TO_UINT (g_hash_table_lookup (counts, *(gpointer const *) b));
+
+  if (ca != cb)
+    return ca > cb ? -1 : 1;
+  return GPOINTER_TO_INT (*(gpointer const *) a) - GPOINTER_TO_INT (*(gpointer const *) b);
+}
+
+/* no connection on the server port: say where the TCP traffic is, so that the reader can
+ * choose the right port */
+static void
+note_no_stream (Decoder *dec)
+{
+  g_autoptr (GPtrArray) ports = g_ptr_array_new ();
+  g_autoptr (GString) list = g_string_new (NULL);
+  GHashTableIter iter;
+  gpointer key;
+
+  g_hash_table_iter_init (&iter, dec->server_ports);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    g_ptr_array_add (ports, key);
+
+  if (dec->n_tcp_segments == 0)
+    {
+      note (dec, NULL, TRUE, USBIP_TRACE_NOTE_INFO,
+            "no USB/IP traffic: the capture holds no TCP segment (%u frames); capture the "
+            "USB/IP connection itself, e.g. `tcpdump -i any -w FILE tcp port 3240`",
+            dec->sum->n_frames);
+      return;
+    }
+  g_ptr_array_sort_with_data (ports, by_count_desc, dec->server_ports);
+  for (guint i = 0; i < ports->len && i < 5; i++)
+    {
+      guint port = GPOINTER_TO_UINT (g_ptr_array_index (ports, i));
+      g_string_append_printf (list, "%s%u (%u segments)", i > 0 ? ", " : "", port,
+                              GPOINTER_TO_UINT (g_hash_table_lookup (dec->server_ports,
+                                                                     GUINT_TO_POINTER (port))));
+    }
+  if (ports->len > 5)
+    g_string_append_printf (list, " and %u more", ports->len - 5);
+  note (dec, NULL, TRUE, USBIP_TRACE_NOTE_INFO,
+        "no USB/IP traffic found on port %u: no TCP connection in the capture uses it; its TCP "
+        "traffic is on port%s %s; decode with the USB/IP server's port (`usbip-tool trace decode "
+        "--port %u FILE`)",
+        dec->server_port, ports->len > 1 ? "s" : "", list->str,
+        GPOINTER_TO_UINT (g_ptr_array_index (ports, 0)));
+}
+
 static void
 on_tcp (const UsbipTcpEvent *tev, gpointer user_data)
 {
@@ -272,8 +361,11 @@ usbip_trace_decode (GBytes *capture, guint16 server_port, UsbipTraceEventFunc fu
   g_autoptr (UsbipTcpReassembler) tcp = NULL;
   g_autoptr (GPtrArray) streams = g_ptr_array_new_with_free_func (stream_free);
   g_autoptr (GHashTable) unsupported = g_hash_table_new (NULL, NULL);
+  g_autoptr (GHashTable) server_ports = g_hash_table_new (NULL, NULL);
+  g_autoptr (GHashTable) pairs = g_hash_table_new (NULL, NULL);
   UsbipTraceSummary local = { 0 };
-  Decoder dec = { func, user_data, summary != NULL ? summary : &local, NULL, streams, unsupported };
+  Decoder dec = { func, user_data, summary != NULL ? summary : &local, NULL, streams, unsupported,
+                  server_port, 0, pairs, server_ports };
 
   memset (dec.sum, 0, sizeof *dec.sum);
   reader = usbip_pcap_reader_new (capture, error);
@@ -303,6 +395,7 @@ usbip_trace_decode (GBytes *capture, guint16 server_port, UsbipTraceEventFunc fu
       switch (usbip_tcp_segment_parse (packet.linktype, packet.data, packet.caplen, packet.origlen, &seg))
         {
         case USBIP_TCP_PARSE_SEGMENT:
+          count_segment (&dec, &seg);
           usbip_tcp_reassembler_add (tcp, &seg);
           break;
         case USBIP_TCP_PARSE_UNSUPPORTED_LINK:
@@ -326,6 +419,8 @@ usbip_trace_decode (GBytes *capture, guint16 server_port, UsbipTraceEventFunc fu
 
   dec.packet = NULL;
   usbip_tcp_reassembler_finish (tcp);
+  if (streams->len == 0 && !dec.sum->damaged)
+    note_no_stream (&dec);
   for (guint i = 0; i < streams->len; i++)
     {
       Stream *s = g_ptr_array_index (streams, i);

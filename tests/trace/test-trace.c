@@ -369,11 +369,34 @@ on_event (const UsbipTraceEvent *ev, gpointer user_data)
     }
 }
 
+/* With USBIP_TRACE_CAPTURE_DIR set, every capture decoded here is also written there as
+ * NNN-port-PORT.pcap, for test-trace-json.py to run `usbip-tool --json trace decode` on. */
+static void
+keep_capture (GBytes *capture, guint16 port)
+{
+  static guint n;
+  const gchar *dir = g_getenv ("USBIP_TRACE_CAPTURE_DIR");
+  g_autofree gchar *name = NULL;
+  g_autofree gchar *path = NULL;
+  g_autoptr (GError) error = NULL;
+  gsize len;
+  const gchar *data = g_bytes_get_data (capture, &len);
+
+  if (dir == NULL)
+    return;
+  name = g_strdup_printf ("%03u-port-%u.pcap", n++, port);
+  path = g_build_filename (dir, name, NULL);
+  g_file_set_contents (path, data, (gssize) len, &error);
+  g_assert_no_error (error);
+}
+
 static Result *
 decode (GBytes *capture, guint16 port)
 {
   Result *r = g_new0 (Result, 1);
   g_autoptr (GError) error = NULL;
+
+  keep_capture (capture, port);
 
   r->messages = g_ptr_array_new_with_free_func (decoded_free);
   r->notes = g_ptr_array_new_with_free_func (g_free);
@@ -642,6 +665,11 @@ test_port_option (void)
   r = decode (cap, 3240);
   g_assert_cmpuint (r->messages->len, ==, 0);
   g_assert_cmpuint (r->sum.n_streams, ==, 0);
+  /* issue 10 item 19: the wrong port is named, with where the TCP traffic is */
+  g_assert_cmpuint (r->notes->len, ==, 1);
+  g_assert_nonnull (strstr (g_ptr_array_index (r->notes, 0), "no USB/IP traffic found on port 3240"));
+  g_assert_nonnull (strstr (g_ptr_array_index (r->notes, 0), "on port 6000 ("));
+  g_assert_nonnull (strstr (g_ptr_array_index (r->notes, 0), "--port 6000"));
   result_free (r);
   r = decode (cap, 6000);
   assert_messages (r, sends, sends->len, G_MAXUINT);
@@ -903,6 +931,20 @@ test_reassembler_holes_count (void)
   g_assert_cmpuint (delivered->len, ==, 0);
 }
 
+/* a damaged capture: decoding stops at the damage with a "damaged" note */
+static void
+test_damaged (void)
+{
+  g_autoptr (GBytes) cap = pcapng_with_tsoffset (G_MAXINT64);
+  Result *r = decode (cap, 3240);
+
+  g_assert_true (r->sum.damaged);
+  g_assert_cmpuint (r->sum.n_frames, ==, 0);
+  g_assert_cmpuint (r->notes->len, ==, 1);
+  g_assert_true (g_str_has_prefix (g_ptr_array_index (r->notes, 0), "3:the capture is damaged"));
+  result_free (r);
+}
+
 static void
 test_not_a_capture (void)
 {
@@ -955,6 +997,7 @@ main (int argc, char **argv)
   g_test_add_func ("/trace/pcapng-tsoffset-overflow", test_pcapng_tsoffset_overflow);
   g_test_add_func ("/trace/reassembler/shuffled", test_reassembler_shuffled);
   g_test_add_func ("/trace/reassembler/holes-count", test_reassembler_holes_count);
+  g_test_add_func ("/trace/damaged", test_damaged);
   g_test_add_func ("/trace/not-a-capture", test_not_a_capture);
   g_test_add_func ("/trace/rst", test_rst);
   return g_test_run ();

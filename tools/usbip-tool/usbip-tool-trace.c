@@ -365,11 +365,65 @@ print_event (const UsbipTraceEvent *ev, gpointer user_data)
   fputc ('\n', stdout);
 }
 
+/* A failure: the message on stderr and, with --json, an error object on stdout (as every
+ * verb writes one); returns the exit code the error maps to (docs/cli.md). */
 static int
-trace_usage (const gchar *msg)
+trace_fail (gboolean json, GError *error)
 {
-  g_printerr ("usbip-tool: error: %s (usage: usbip-tool trace decode FILE [--port N] [--json])\n", msg);
-  return USBIP_TOOL_EXIT_USAGE;
+  int code = usbip_tool_exit_code (error);
+
+  if (json)
+    {
+      UsbipToolOutput out = { .json = TRUE, .out = g_string_new (NULL) };
+      usbip_tool_print_error (&out, error);
+      fputs (out.out->str, stdout);
+      fflush (stdout);
+      g_string_free (out.out, TRUE);
+    }
+  g_printerr ("usbip-tool: error: %s\n", error->message);
+  g_error_free (error);
+  return code;
+}
+
+static int
+trace_usage (gboolean json, const gchar *msg)
+{
+  return trace_fail (json, g_error_new (USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
+                                        "%s (usage: usbip-tool trace decode FILE [--port N] [--json])",
+                                        msg));
+}
+
+/* the capture's bytes; a clear error for what is not a readable regular file */
+static GMappedFile *
+open_capture (const gchar *path, GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+  GMappedFile *file;
+
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
+                   "%s is a directory: give a capture file in it (pcap or pcapng, e.g. written "
+                   "by `tcpdump -w FILE`)", path);
+      return NULL;
+    }
+  if (g_file_test (path, G_FILE_TEST_EXISTS) && !g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    {
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
+                   "%s is not a regular file (a pipe or a device?): save the capture to a file "
+                   "first (`tcpdump -w FILE`) and decode that", path);
+      return NULL;
+    }
+  file = g_mapped_file_new (path, FALSE, &local_error);
+  if (file == NULL)
+    {
+      gint code = g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT)   ? USBIP_ERROR_NOT_FOUND
+                  : g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_ACCES) ? USBIP_ERROR_PERMISSION
+                                                                                    : USBIP_ERROR_FAILED;
+      g_set_error (error, USBIP_ERROR, code, "cannot read the capture: %s; check the path and its "
+                   "permissions", local_error->message);
+    }
+  return file;
 }
 
 int
@@ -383,38 +437,43 @@ usbip_tool_trace_main (int argc, char **argv)
     { NULL }
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("decode FILE");
-  g_autoptr (GError) error = NULL;
+  GError *error = NULL;
   g_autoptr (GMappedFile) file = NULL;
   g_autoptr (GBytes) bytes = NULL;
   UsbipTraceSummary sum = { 0 };
   Printer printer;
   g_autofree gchar *summary = NULL;
 
+  /* --json may come after an option error: look for it first so that the error object
+   * is written too */
+  for (int i = 1; i < argc; i++)
+    json = json || g_str_equal (argv[i], "--json") || g_str_equal (argv[i], "-j");
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_option_context_set_summary (ctx, "Decode the USB/IP messages of a pcap or pcapng capture.");
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
-    return trace_usage (error->message);
-  if (argc < 2 || !g_str_equal (argv[1], "decode"))
-    return trace_usage (argc < 2 ? "trace: give a subcommand" : "trace: unknown subcommand");
-  if (argc != 3)
-    return trace_usage ("trace decode: give exactly one capture FILE");
-  if (port <= 0 || port > 65535)
-    return trace_usage ("trace decode: --port must be 1..65535");
-
-  file = g_mapped_file_new (argv[2], FALSE, &error);
-  if (file == NULL)
     {
-      g_printerr ("usbip-tool: error: cannot read the capture: %s; check the path and its "
-                  "permissions\n", error->message);
-      return g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_NOENT) ? USBIP_TOOL_EXIT_NOT_FOUND
-                                                                       : USBIP_TOOL_EXIT_FAILURE;
+      g_autofree gchar *msg = g_strdup_printf ("trace: %s", error->message);
+      g_clear_error (&error);
+      return trace_usage (json, msg);
     }
+  if (argc < 2 || !g_str_equal (argv[1], "decode"))
+    return trace_usage (json, argc < 2 ? "trace: give a subcommand" : "trace: unknown subcommand");
+  if (argc != 3)
+    return trace_usage (json, "trace decode: give exactly one capture FILE");
+  if (port <= 0 || port > 65535)
+    return trace_usage (json, "trace decode: --port must be 1..65535");
+
+  file = open_capture (argv[2], &error);
+  if (file == NULL)
+    return trace_fail (json, error);
   bytes = g_mapped_file_get_bytes (file);
   printer.json = json;
   if (!usbip_trace_decode (bytes, (guint16) port, print_event, &printer, &sum, &error))
     {
-      g_printerr ("usbip-tool: error: %s: %s\n", argv[2], error->message);
-      return USBIP_TOOL_EXIT_FAILURE;
+      /* not a capture at all: a failure of the file, not of the command line */
+      GError *e = g_error_new (USBIP_ERROR, USBIP_ERROR_FAILED, "%s: %s", argv[2], error->message);
+      g_error_free (error);
+      return trace_fail (json, e);
     }
 
   if (json)
@@ -443,8 +502,15 @@ usbip_tool_trace_main (int argc, char **argv)
   printf ("%s\n", summary);
   fflush (stdout);
   if (sum.damaged)
-    return USBIP_TOOL_EXIT_FAILURE;
+    return trace_fail (json, g_error_new (USBIP_ERROR, USBIP_ERROR_FAILED,
+                                          "%s: the capture file is damaged; %u messages were "
+                                          "decoded before the damage (see the notes)",
+                                          argv[2], sum.n_messages));
   if (sum.n_protocol_errors > 0)
-    return USBIP_TOOL_EXIT_PROTOCOL;
+    return trace_fail (json, g_error_new (USBIP_ERROR, USBIP_ERROR_PROTOCOL,
+                                          "%s: %u direction(s) of USB/IP traffic are not valid "
+                                          "USB/IP (see the protocol-error notes); is --port %d "
+                                          "the USB/IP server's port?",
+                                          argv[2], sum.n_protocol_errors, port));
   return USBIP_TOOL_EXIT_OK;
 }
