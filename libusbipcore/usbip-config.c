@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Keyfile configuration with keys, types and defaults registered in code. Loading checks
- * every registered key; unknown keys only warn, so a newer config works with an older
- * daemon.
+ * the groups this program registered keys for; unknown keys and groups only warn, so a
+ * newer config works with an older daemon; other components' groups are theirs to check.
  */
 #include "config.h"
 
@@ -201,13 +201,35 @@ check_value (UsbipConfig *self, KeyInfo *k, const gchar *value, GError **error)
   return FALSE;
 }
 
+/* groups that belong to a usbipcore program: each program registers the keys of the groups
+ * it reads and leaves the others' groups alone (usbip-tool reads the daemon's file too) */
+static const gchar *const component_groups[] = { "plugins", "daemon", NULL };
+
+static gboolean
+group_registered (UsbipConfig *self, const gchar *group)
+{
+  for (guint i = 0; i < self->order->len; i++)
+    if (g_str_equal (((KeyInfo *) g_ptr_array_index (self->order, i))->group, group))
+      return TRUE;
+  return FALSE;
+}
+
+/* another program's group, or a plugin's own group (`[<name>]`, read by that plugin) */
+static gboolean
+group_owned_elsewhere (UsbipConfig *self, const gchar *group)
+{
+  return g_strv_contains (component_groups, group) || usbip_config_get_plugin_enabled (self, group);
+}
+
 /**
  * usbip_config_validate:
  * @self: a #UsbipConfig
  * @error: return location for a #GError, or %NULL
  *
- * Checks every registered key present in the file, and warns about keys nobody
- * registered (in groups somebody registered keys for, and in unknown groups).
+ * Checks every key of the groups this program registered keys for, and warns once about
+ * each key nobody registered in those groups and once about each group no usbipcore
+ * component owns. Groups owned by another component (`[daemon]` for usbip-tool, a
+ * plugin's `[<name>]`) are left to their owner and only noted at debug level.
  *
  * Returns: %FALSE with %USBIP_ERROR_CONFIG on the first bad value
  *
@@ -220,14 +242,26 @@ usbip_config_validate (UsbipConfig *self, GError **error)
 
   for (guint g = 0; groups[g] != NULL; g++)
     {
-      g_auto (GStrv) keys = g_key_file_get_keys (self->keyfile, groups[g], NULL, NULL);
+      g_auto (GStrv) keys = NULL;
+
+      if (!group_registered (self, groups[g]))
+        {
+          if (group_owned_elsewhere (self, groups[g]))
+            g_debug ("%s: [%s] belongs to another component: not checked here", where (self), groups[g]);
+          else
+            g_warning ("%s: unknown group [%s] is ignored: no usbipcore program or enabled plugin reads it "
+                       "(docs/configuration.md lists the groups)", where (self), groups[g]);
+          continue;
+        }
+      keys = g_key_file_get_keys (self->keyfile, groups[g], NULL, NULL);
       for (guint i = 0; keys != NULL && keys[i] != NULL; i++)
         {
           KeyInfo *k = lookup (self, groups[g], keys[i]);
           g_autofree gchar *value = NULL;
           if (k == NULL)
             {
-              g_warning ("%s: unknown key [%s] %s is ignored", where (self), groups[g], keys[i]);
+              g_warning ("%s: unknown key [%s] %s is ignored (docs/configuration.md lists the keys)",
+                         where (self), groups[g], keys[i]);
               continue;
             }
           value = g_key_file_get_value (self->keyfile, groups[g], keys[i], NULL);

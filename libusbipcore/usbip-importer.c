@@ -414,6 +414,7 @@ usbip_importer_attach_async (UsbipImporter *self,
   existing = find_attached (self, remote, busid);
   if (existing != NULL)
     {
+      g_task_set_task_data (task, GINT_TO_POINTER (TRUE), NULL); /* see attach_finish_full */
       g_task_return_pointer (task, existing, (GDestroyNotify) usbip_port_info_free);
       g_object_unref (task);
       return;
@@ -439,6 +440,30 @@ UsbipPortInfo *
 usbip_importer_attach_finish (UsbipImporter *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * usbip_importer_attach_finish_full:
+ * @self: an importer
+ * @result: the result passed to the callback
+ * @already_attached: (out) (optional): %TRUE when the pair was attached before this request
+ *   (by this process or another, upstream `usbip` included) and the existing port is returned
+ * @error: return location for a #GError
+ *
+ * Like usbip_importer_attach_finish(), and tells whether the port is an existing one.
+ *
+ * Returns: (transfer full): the port the device is attached to, or %NULL
+ *
+ * Since: 0.1
+ */
+UsbipPortInfo *
+usbip_importer_attach_finish_full (UsbipImporter *self, GAsyncResult *result, gboolean *already_attached,
+                                   GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  if (already_attached != NULL)
+    *already_attached = g_task_get_task_data (G_TASK (result)) != NULL;
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 

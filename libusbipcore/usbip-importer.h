@@ -35,6 +35,10 @@ USBIP_PUBLIC void usbip_importer_attach_async (UsbipImporter *self,
                                                GAsyncReadyCallback callback,
                                                gpointer user_data);
 USBIP_PUBLIC UsbipPortInfo *usbip_importer_attach_finish (UsbipImporter *self, GAsyncResult *result, GError **error);
+USBIP_PUBLIC UsbipPortInfo *usbip_importer_attach_finish_full (UsbipImporter *self,
+                                                               GAsyncResult *result,
+                                                               gboolean *already_attached,
+                                                               GError **error);
 
 USBIP_PUBLIC gboolean usbip_importer_detach (UsbipImporter *self, guint port, GError **error);
 USBIP_PUBLIC GPtrArray *usbip_importer_list_ports (UsbipImporter *self, GError **error);

@@ -415,6 +415,198 @@ def socket_activation():
     assert "socket-activated" in err, err
 
 
+def tool_bytes(*args, env=None):
+    p = subprocess.run([TOOL, *args], capture_output=True, env=env or ENV, timeout=30)
+    return p.returncode, p.stdout, p.stderr
+
+
+class ScriptedPeer:
+    """A TCP server that answers every connection with the same bytes (an exporter that is
+    hostile, or no USB/IP server at all)."""
+
+    def __init__(self, reply):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen()
+        self.port = self.sock.getsockname()[1]
+        self.reply = reply
+        self.thread = __import__("threading").Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            with c:
+                c.recv(64)
+                c.sendall(self.reply)
+
+    def close(self):
+        self.sock.close()
+
+
+def devlist_reply(busid, path, interfaces, dev_class=(0, 0, 0)):
+    """OP_REP_DEVLIST with one device (docs/protocol.md)."""
+    import struct
+    dev = path.ljust(256, b"\0") + busid.ljust(32, b"\0")
+    dev += struct.pack(">III", 1, 4, 3) + struct.pack(">HHH", 0x0781, 0x5567, 0x0100)
+    dev += bytes([*dev_class, 1, 1, len(interfaces)])
+    for c in interfaces:
+        dev += bytes([*c, 0])
+    return struct.pack(">HHI", 0x0111, 0x0005, 0) + struct.pack(">I", 1) + dev
+
+
+@test
+def hostile_exporter_text_is_escaped():
+    # ESC/OSC sequences and invalid UTF-8 from the exporter never reach the terminal raw
+    busid = b"1-1\x1b]0;pwned\x07"
+    path = b"/sys/devices/\x1b[2J\xff\xfe/1-1"
+    peer = ScriptedPeer(devlist_reply(busid, path, [(8, 6, 80)]))
+    try:
+        rc, out, err = tool_bytes("--tcp-port", str(peer.port), "list", "-r", "127.0.0.1")
+        assert rc == 0, err
+        assert b"\x1b" not in out and b"\x07" not in out and b"\xff" not in out, out
+        text = out.decode("utf-8")  # valid UTF-8
+        assert "1-1\\x1b]0;pwned\\x07" in text and "\\x1b[2J\\xff\\xfe" in text, text
+        # upstream's class names from usb.ids
+        assert "           :  0 - Mass Storage / SCSI / Bulk-Only (08/06/50)\n" in text, text
+        rc, out, err = tool_bytes("--json", "--tcp-port", str(peer.port), "list", "-r", "127.0.0.1")
+        assert rc == 0, err
+        objs = json_lines(out.decode("utf-8"))
+        assert objs[0]["busid"] == "1-1\x1b]0;pwned\x07", objs  # JSON escapes control characters itself
+        assert "\\xff\\xfe" in objs[0]["path"], objs
+    finally:
+        peer.close()
+
+
+@test
+def class_names_from_usb_ids():
+    peer = ScriptedPeer(devlist_reply(b"1-1", b"/sys/devices/x/1-1", [(8, 6, 80), (8, 6, 98), (255, 1, 1)]))
+    try:
+        rc, out, err = tool("--tcp-port", str(peer.port), "list", "-r", "127.0.0.1")
+        assert rc == 0, err
+        assert ":  0 - Mass Storage / SCSI / Bulk-Only (08/06/50)" in out, out
+        assert ":  1 - Mass Storage / SCSI / unknown protocol (08/06/62)" in out, out
+        assert ":  2 - unknown class / unknown subclass / unknown protocol (ff/01/01)" in out, out
+    finally:
+        peer.close()
+
+
+@test
+def not_a_usbip_server_is_named():
+    peer = ScriptedPeer(b"HTTP/1.1 400 Bad Request\r\n\r\n")
+    try:
+        rc, _, err = tool("--tcp-port", str(peer.port), "list", "-r", "127.0.0.1")
+        assert rc == 9 and "not a USB/IP server" in err and '"HTTP/1.1 400 Bad"' in err, (rc, err)
+    finally:
+        peer.close()
+
+
+@test
+def port_record_text_is_escaped():
+    record = os.path.join(ROOT, "var/run/vhci_hcd/port0")
+    with open(record) as f:
+        original = f.read()
+    try:
+        with open(record, "w") as f:
+            f.write("192.0.2.7\x1b[31m 3240 1-1\x1b]0;x\x07\n")
+        rc, out, err = tool("port")
+        assert rc == 0, err
+        assert "\x1b" not in out and "usbip://192.0.2.7\\x1b[31m:3240/1-1\\x1b]0;x\\x07" in out, out
+    finally:
+        with open(record, "w") as f:
+            f.write(original)
+
+
+@test
+def glib_quotes_print_in_the_locale():
+    # setlocale: GLib's “quotes” print as such in a UTF-8 locale, not as '?'
+    rc, _, err = tool("--timeout", "2000", "list", "-r", "host.invalid", env=dict(ENV, LC_ALL="C.UTF-8"))
+    assert rc == 8, (rc, err)
+    assert "\u201chost.invalid\u201d" in err, err
+
+
+@test
+def numeric_flags_and_stray_arguments_exit_2():
+    for args, named in ((["-t", "70000", "port"], "--tcp-port 70000"), (["--timeout", "-5", "port"], "--timeout -5"),
+                        (["--timeout", "99999999", "port"], "--timeout 99999999"),
+                        (["attach", "-r", "h", "-b", "1-1", "--max-attempts", "-1"], "--max-attempts -1"),
+                        (["events", "-i", "5"], "--interval 5"), (["port", "extra"], '"extra"'),
+                        (["list", "-l", "stray"], '"stray"'), (["version", "x"], '"x"')):
+        rc, _, err = tool(*args)
+        assert rc == 2 and named in err, (args, rc, err)
+
+
+@test
+def help_verb_and_per_verb_help():
+    rc, out, _ = tool("help")
+    assert rc == 0, rc
+    for verb in ("list", "attach", "detach", "port", "events", "bind", "unbind", "trace", "version", "help"):
+        assert f"  {verb}" in out, (verb, out)
+    for args in (["help", "attach"], ["attach", "--help"]):
+        rc, out, _ = tool(*args)
+        assert rc == 0 and "Import a remote device onto a free vhci port" in out and "--auto-reconnect" in out, out
+    rc, _, err = tool("help", "frobnicate")
+    assert rc == 2 and "frobnicate" in err, err
+
+
+SHIPPED_CONF = os.path.join(SRCDIR, "..", "..", "contrib", "usbipcore.conf")
+
+
+@test
+def shipped_config_leaves_stderr_empty():
+    # the shipped file has the daemon's [daemon] group: usbip-tool leaves it to usbipcored
+    env = dict(ENV, USBIP_CONFIG=SHIPPED_CONF)
+    d = Daemon()
+    try:
+        for args in (["version"], ["list", "-l"], ["list", "-l", "-p"], ["port"], ["--json", "port"],
+                     ["--tcp-port", str(d.port), "list", "-r", "127.0.0.1"],
+                     ["attach", "-r", "192.0.2.7", "-b", "1-1"]):
+            rc, _, err = tool(*args, env=env)
+            assert rc == 0 and err == "", (args, rc, err)
+    finally:
+        d.stop()
+
+
+@test
+def unknown_config_group_reported_once_in_tool_format():
+    conf = os.path.join(ROOT, "unknown-group.conf")
+    with open(conf, "w") as f:
+        f.write("[daemon]\nmax-sessions=lots\n[frobnicator]\na=1\nb=2\n[plugins]\nenabledd=vhci\n")
+    rc, _, err = tool("--config", conf, "port")
+    assert rc == 0, err
+    lines = err.splitlines()
+    assert lines == [f"usbip-tool: warning: {conf.replace(ROOT, '<root>')}: unknown group [frobnicator] is ignored: "
+                     "no usbipcore program or enabled plugin reads it (docs/configuration.md lists the groups)",
+                     f"usbip-tool: warning: {conf.replace(ROOT, '<root>')}: unknown key [plugins] enabledd is "
+                     "ignored (docs/configuration.md lists the keys)"], lines
+
+
+@test
+def allow_cidr_config_error_names_file_group_key():
+    conf = os.path.join(ROOT, "bad-cidr.conf")
+    with open(conf, "w") as f:
+        f.write("[daemon]\nallow-cidr=10.0.0.0/33\n")
+    p = subprocess.run([DAEMON, "--check-config", "--config", conf], capture_output=True, text=True, env=ENV,
+                       timeout=10)
+    assert p.returncode == 2 and f"{conf}: [daemon] allow-cidr: " in p.stderr, p.stderr
+    p = subprocess.run([DAEMON, "--check-config", "--allow-cidr", "10.0.0.0/33"], capture_output=True, text=True,
+                       env=ENV, timeout=10)
+    assert p.returncode == 2 and "--allow-cidr: " in p.stderr, p.stderr
+
+
+@test
+def reattach_names_the_existing_port():
+    # port 0 carries 1-1 from 192.0.2.7 (the tree's port record): upstream fails here
+    rc, out, err = tool("attach", "-r", "192.0.2.7", "-b", "1-1")
+    assert rc == 0 and out == "1-1 from 192.0.2.7 is already attached on port 0\n", (rc, out, err)
+    rc, out, err = tool("--json", "attach", "-r", "192.0.2.7", "-b", "1-1")
+    o = json_lines(out)[0]
+    assert rc == 0 and o["type"] == "attached" and o["already_attached"] is True and o["port"] == 0, (o, err)
+
+
 print(f"1..{len(results)}")
 failed = 0
 for i, fn in enumerate(results, 1):

@@ -1,70 +1,132 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include <json-glib/json-glib.h>
 
 #include "usbip-tool-output.h"
 
-/* usb.ids, as upstream `usbip` reads it: "vvvv  Vendor" then "\tpppp  Product" lines */
-static gboolean
-lookup_usb_ids (guint16 vid, guint16 pid, gchar **vendor, gchar **product)
+/* usb.ids (hwdata), read once: vendors "vvvv  name" with products "\tpppp  name", and
+ * classes "C cc  name" with subclasses "\tss  name" and protocols "\t\tpp  name" */
+static gchar **
+usb_ids_lines (void)
 {
   static const gchar *const paths[] = { "/usr/share/hwdata/usb.ids", "/usr/share/misc/usb.ids" };
+  static gchar **lines;
   const gchar *override = g_getenv ("USBIP_USB_IDS");
   g_autofree gchar *text = NULL;
-  g_auto (GStrv) lines = NULL;
-  gboolean in_vendor = FALSE;
 
+  if (lines != NULL)
+    return lines;
   if (override != NULL)
     g_file_get_contents (override, &text, NULL, NULL);
   for (guint i = 0; text == NULL && override == NULL && i < G_N_ELEMENTS (paths); i++)
     g_file_get_contents (paths[i], &text, NULL, NULL);
-  if (text == NULL)
-    return FALSE;
-  lines = g_strsplit (text, "\n", -1);
+  lines = g_strsplit (text != NULL ? text : "", "\n", -1);
+  return lines;
+}
+
+/* the name on @line if it starts with @id in @width hex digits and two spaces */
+static gchar *
+ids_name (const gchar *line, guint width, guint id)
+{
+  guint v = 0;
+
+  for (guint k = 0; k < width; k++)
+    {
+      if (!g_ascii_isxdigit (line[k]))
+        return NULL;
+      v = v * 16 + (guint) g_ascii_xdigit_value (line[k]);
+    }
+  if (v != id || line[width] != ' ')
+    return NULL;
+  return g_strstrip (g_strdup (line + width));
+}
+
+/* the name of ids[depth] under ids[0..depth-1]: a top-level entry "<prefix><ids[0]>", its
+ * children one tab in, theirs two tabs in; NULL when usb.ids does not list it */
+static gchar *
+ids_lookup (const gchar *prefix, guint width, const guint *ids, guint depth)
+{
+  gchar **lines = usb_ids_lines ();
+  gsize plen = strlen (prefix);
+  guint level = 0; /* entries matched so far */
+
   for (guint i = 0; lines[i] != NULL; i++)
     {
       const gchar *l = lines[i];
-      guint64 id;
+      guint tabs = 0;
+      gchar *name;
 
       if (l[0] == '#' || l[0] == '\0')
         continue;
-      if (l[0] != '\t')
-        {
-          if (in_vendor || g_str_has_prefix (l, "C "))
-            break; /* past our vendor, or into the class list */
-          g_autofree gchar *hex = g_strndup (l, 4);
-          if (strlen (l) > 6 && g_ascii_string_to_unsigned (hex, 16, 0, 0xffff, &id, NULL) && id == vid)
-            {
-              *vendor = g_strstrip (g_strdup (l + 4));
-              in_vendor = TRUE;
-            }
-          continue;
-        }
-      if (in_vendor && l[1] != '\t' && strlen (l) > 7)
-        {
-          g_autofree gchar *hex = g_strndup (l + 1, 4);
-          if (g_ascii_string_to_unsigned (hex, 16, 0, 0xffff, &id, NULL) && id == pid)
-            {
-              *product = g_strstrip (g_strdup (l + 5));
-              break;
-            }
-        }
+      while (l[tabs] == '\t')
+        tabs++;
+      if (level > 0 && tabs < level)
+        return NULL; /* left the matched entry without finding its child */
+      if (tabs != level || (tabs == 0 && strncmp (l, prefix, plen) != 0))
+        continue;
+      name = ids_name (l + (tabs == 0 ? plen : tabs), width, ids[level]);
+      if (name == NULL)
+        continue;
+      if (level == depth)
+        return name;
+      g_free (name);
+      level++;
     }
-  return *vendor != NULL;
+  return NULL;
 }
 
 gchar *
 usbip_tool_device_names (guint16 vid, guint16 pid)
 {
-  g_autofree gchar *vendor = NULL;
-  g_autofree gchar *product = NULL;
+  const guint ids[] = { vid, pid };
+  g_autofree gchar *vendor = ids_lookup ("", 4, ids, 0);
+  g_autofree gchar *product = vendor != NULL ? ids_lookup ("", 4, ids, 1) : NULL;
 
-  lookup_usb_ids (vid, pid, &vendor, &product);
   return g_strdup_printf ("%s : %s (%04x:%04x)", vendor ? vendor : "unknown vendor",
                           product ? product : "unknown product", vid, pid);
+}
+
+gchar *
+usbip_tool_class_names (guint8 c, guint8 s, guint8 p)
+{
+  const guint ids[] = { c, s, p };
+  g_autofree gchar *cn = NULL, *sn = NULL, *pn = NULL;
+
+  if (c == 0 && s == 0 && p == 0)
+    return g_strdup ("(Defined at Interface level) (00/00/00)");
+  cn = ids_lookup ("C ", 2, ids, 0);
+  sn = cn != NULL ? ids_lookup ("C ", 2, ids, 1) : NULL;
+  pn = sn != NULL ? ids_lookup ("C ", 2, ids, 2) : NULL;
+  return g_strdup_printf ("%s / %s / %s (%02x/%02x/%02x)", cn ? cn : "unknown class", sn ? sn : "unknown subclass",
+                          pn ? pn : "unknown protocol", c, s, p);
+}
+
+const gchar *
+usbip_tool_text (UsbipToolOutput *o, const gchar *text)
+{
+  gchar *escaped;
+
+  if (text == NULL)
+    return NULL;
+  if (o->scratch == NULL)
+    o->scratch = g_ptr_array_new_with_free_func (g_free);
+  escaped = usbip_text_escape (text, -1);
+  g_ptr_array_add (o->scratch, escaped);
+  return escaped;
+}
+
+void
+usbip_tool_flush (UsbipToolOutput *o)
+{
+  fputs (o->out->str, stdout);
+  fflush (stdout);
+  g_string_truncate (o->out, 0);
+  if (o->scratch != NULL)
+    g_ptr_array_set_size (o->scratch, 0);
 }
 
 int
@@ -153,7 +215,13 @@ void
 usbip_tool_json_str (JsonBuilder *b, const gchar *k, const gchar *v)
 {
   json_builder_set_member_name (b, k);
-  if (v != NULL)
+  if (v != NULL && !g_utf8_validate (v, -1, NULL))
+    {
+      /* bytes from a peer or a capture that are not UTF-8 would make the line invalid JSON */
+      g_autofree gchar *escaped = usbip_text_escape (v, -1);
+      json_builder_add_string_value (b, escaped);
+    }
+  else if (v != NULL)
     json_builder_add_string_value (b, v);
   else
     json_builder_add_null_value (b);
@@ -207,11 +275,10 @@ usbip_tool_json_device (JsonBuilder *b, const UsbipDeviceInfo *d)
 static void
 class_line (GString *out, const gchar *lead, guint8 c, guint8 s, guint8 p)
 {
-  if (c == 0 && s == 0 && p == 0)
-    g_string_append_printf (out, "%s(Defined at Interface level) (%02x/%02x/%02x)\n", lead, c, s, p);
-  else
-    g_string_append_printf (out, "%sunknown class / unknown subclass / unknown protocol (%02x/%02x/%02x)\n", lead,
-                            c, s, p);
+  g_autofree gchar *names = usbip_tool_class_names (c, s, p);
+  g_autofree gchar *shown = usbip_text_escape (names, -1);
+
+  g_string_append_printf (out, "%s%s\n", lead, shown);
 }
 
 void
@@ -231,14 +298,14 @@ usbip_tool_print_remote_devices (UsbipToolOutput *o, const gchar *host, GPtrArra
   if (devices->len == 0)
     return; /* the caller prints upstream's "no exportable devices found" note */
   g_string_append (o->out, "Exportable USB devices\n======================\n");
-  g_string_append_printf (o->out, " - %s\n", host);
+  g_string_append_printf (o->out, " - %s\n", usbip_tool_text (o, host));
   for (guint i = 0; i < devices->len; i++)
     {
       const UsbipDeviceInfo *d = g_ptr_array_index (devices, i);
       g_autofree gchar *names = usbip_tool_device_names (d->idVendor, d->idProduct);
 
-      g_string_append_printf (o->out, "%11s: %s\n", d->busid, names);
-      g_string_append_printf (o->out, "%11s: %s\n", "", d->path);
+      g_string_append_printf (o->out, "%11s: %s\n", usbip_tool_text (o, d->busid), usbip_tool_text (o, names));
+      g_string_append_printf (o->out, "%11s: %s\n", "", usbip_tool_text (o, d->path));
       class_line (o->out, "           : ", d->bDeviceClass, d->bDeviceSubClass, d->bDeviceProtocol);
       for (guint j = 0; j < d->bNumInterfaces && j < USBIP_MAX_INTERFACES; j++)
         {
@@ -267,10 +334,11 @@ usbip_tool_print_local_devices (UsbipToolOutput *o, GPtrArray *devices)
           json_end (o, b);
         }
       else if (o->parsable)
-        g_string_append_printf (o->out, "busid=%s#usbid=%04x:%04x#\n", d->busid, d->idVendor, d->idProduct);
+        g_string_append_printf (o->out, "busid=%s#usbid=%04x:%04x#\n", usbip_tool_text (o, d->busid), d->idVendor,
+                                d->idProduct);
       else
-        g_string_append_printf (o->out, " - busid %s (%04x:%04x)\n   %s\n\n", d->busid, d->idVendor, d->idProduct,
-                                names);
+        g_string_append_printf (o->out, " - busid %s (%04x:%04x)\n   %s\n\n", usbip_tool_text (o, d->busid), d->idVendor,
+                                d->idProduct, usbip_tool_text (o, names));
     }
 }
 
@@ -316,22 +384,24 @@ usbip_tool_print_ports (UsbipToolOutput *o, GPtrArray *ports)
           if (usbip_sysfs_read_uint (sysfs, vid_path, 16, &vid, NULL) && usbip_sysfs_read_uint (sysfs, pid_path, 16, &pid, NULL))
             {
               g_autofree gchar *names = usbip_tool_device_names ((guint16) vid, (guint16) pid);
-              g_string_append_printf (o->out, "       %s\n", names);
+              g_string_append_printf (o->out, "       %s\n", usbip_tool_text (o, names));
             }
         }
       if (p->remote_host != NULL)
-        g_string_append_printf (o->out, "       %s -> usbip://%s:%s/%s\n", p->local_busid[0] ? p->local_busid : "?",
-                                p->remote_host, p->remote_port ? p->remote_port : "3240",
-                                p->remote_busid ? p->remote_busid : "?");
+        g_string_append_printf (o->out, "       %s -> usbip://%s:%s/%s\n",
+                                usbip_tool_text (o, p->local_busid[0] ? p->local_busid : "?"),
+                                usbip_tool_text (o, p->remote_host),
+                                usbip_tool_text (o, p->remote_port ? p->remote_port : "3240"),
+                                usbip_tool_text (o, p->remote_busid ? p->remote_busid : "?"));
       else
         g_string_append_printf (o->out, "       %s -> unknown host, remote port and remote busid\n",
-                                p->local_busid[0] ? p->local_busid : "?");
+                                usbip_tool_text (o, p->local_busid[0] ? p->local_busid : "?"));
       g_string_append_printf (o->out, "           -> remote bus/dev %03u/%03u\n", p->devid >> 16, p->devid & 0xffff);
     }
 }
 
 void
-usbip_tool_print_attached (UsbipToolOutput *o, const UsbipPortInfo *p)
+usbip_tool_print_attached (UsbipToolOutput *o, const UsbipPortInfo *p, gboolean already_attached)
 {
   if (o->json)
     {
@@ -341,9 +411,14 @@ usbip_tool_print_attached (UsbipToolOutput *o, const UsbipPortInfo *p)
       usbip_tool_json_str (b, "remote_host", p->remote_host);
       usbip_tool_json_str (b, "remote_port", p->remote_port);
       usbip_tool_json_str (b, "remote_busid", p->remote_busid);
+      json_builder_set_member_name (b, "already_attached");
+      json_builder_add_boolean_value (b, already_attached);
       json_end (o, b);
     }
-  /* upstream prints nothing on success; scripts check the exit status */
+  else if (already_attached) /* upstream fails here; we name the port that carries it */
+    g_string_append_printf (o->out, "%s from %s is already attached on port %u\n", usbip_tool_text (o, p->remote_busid),
+                            usbip_tool_text (o, p->remote_host), p->port);
+  /* a new attachment: upstream prints nothing on success; scripts check the exit status */
 }
 
 void
@@ -358,7 +433,7 @@ usbip_tool_print_event (UsbipToolOutput *o, const gchar *type, const gchar *key,
       json_end (o, b);
     }
   else if (human != NULL)
-    g_printerr ("usbip-tool: info: %s\n", human); /* upstream writes these notes to stderr */
+    g_printerr ("usbip-tool: info: %s\n", usbip_tool_text (o, human)); /* upstream writes these notes to stderr */
 }
 
 void
@@ -380,7 +455,7 @@ usbip_tool_print_port_event (UsbipToolOutput *o, const gchar *type, const gchar 
 {
   if (!o->json)
     {
-      g_string_append_printf (o->out, "%s %s\n", ts, human);
+      g_string_append_printf (o->out, "%s %s\n", ts, usbip_tool_text (o, human));
       return;
     }
   {

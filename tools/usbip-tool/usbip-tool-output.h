@@ -26,8 +26,14 @@ enum {
 typedef struct {
   gboolean json;
   gboolean parsable;
-  GString *out; /* everything written to stdout */
+  GString *out;      /* everything written to stdout */
+  GPtrArray *scratch; /* escaped strings, freed at the next flush */
 } UsbipToolOutput;
+
+/* @text escaped for a terminal (usbip_text_escape()), owned by @o until usbip_tool_flush() */
+const gchar *usbip_tool_text (UsbipToolOutput *o, const gchar *text);
+/* writes what was collected to stdout */
+void usbip_tool_flush (UsbipToolOutput *o);
 
 /* JSON members: a string (NULL writes null), an integer, a zero-padded lower-case hex string */
 #include <json-glib/json-glib.h>
@@ -37,8 +43,10 @@ void usbip_tool_json_hex (JsonBuilder *b, const gchar *key, guint value, guint w
 /* the members of a device object (docs/json-schema.md), into an object already begun */
 void usbip_tool_json_device (JsonBuilder *b, const UsbipDeviceInfo *d);
 
-/* vendor and product names from the udev hardware database, "unknown ..." if absent */
+/* names from usb.ids as upstream prints them: "Vendor : Product (vvvv:pppp)" and
+ * "Class / Subclass / Protocol (cc/ss/pp)", "unknown ..." where usb.ids has none */
 gchar *usbip_tool_device_names (guint16 vid, guint16 pid);
+gchar *usbip_tool_class_names (guint8 c, guint8 s, guint8 p);
 
 int usbip_tool_exit_code (const GError *error);
 const gchar *usbip_tool_error_kind (const GError *error);
@@ -46,7 +54,7 @@ const gchar *usbip_tool_error_kind (const GError *error);
 void usbip_tool_print_remote_devices (UsbipToolOutput *o, const gchar *host, GPtrArray *devices);
 void usbip_tool_print_local_devices (UsbipToolOutput *o, GPtrArray *devices);
 void usbip_tool_print_ports (UsbipToolOutput *o, GPtrArray *ports);
-void usbip_tool_print_attached (UsbipToolOutput *o, const UsbipPortInfo *port);
+void usbip_tool_print_attached (UsbipToolOutput *o, const UsbipPortInfo *port, gboolean already_attached);
 void usbip_tool_print_event (UsbipToolOutput *o, const gchar *type, const gchar *key, const gchar *value,
                              const gchar *human);
 /* an event of `attach --auto-reconnect` or `events`; port, error: (nullable) */

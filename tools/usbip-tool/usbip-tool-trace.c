@@ -347,7 +347,11 @@ usbip_tool_trace_format_event (gconstpointer event, gboolean json)
         }
       else
         g_string_append_printf (s, " note (%s): %s", note_kind_name (ev->note_kind), ev->note);
-      return g_string_free (s, FALSE);
+      {
+        /* busids and paths come from the capture: one printable line whatever they hold */
+        g_autofree gchar *raw = g_string_free (s, FALSE);
+        return usbip_text_escape (raw, -1);
+      }
     }
 }
 

@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -17,7 +18,7 @@
 
 static gint opt_tcp_port = USBIP_DEFAULT_TCP_PORT;
 static gboolean opt_debug, opt_json, opt_version;
-static gint opt_timeout_ms = -1;
+static gint opt_timeout_ms = G_MININT; /* G_MININT: not given */
 static gchar *opt_config;
 
 static UsbipToolOutput out;
@@ -28,7 +29,7 @@ static const GOptionEntry global_entries[] = {
   { "tcp-port", 't', 0, G_OPTION_ARG_INT, &opt_tcp_port, "TCP port of the remote (default 3240)", "PORT" },
   { "debug", 'd', 0, G_OPTION_ARG_NONE, &opt_debug, "Print debugging information", NULL },
   { "json", 'j', 0, G_OPTION_ARG_NONE, &opt_json, "Write JSON Lines (docs/json-schema.md)", NULL },
-  { "timeout", 0, 0, G_OPTION_ARG_INT, &opt_timeout_ms, "Connect and reply deadline in milliseconds (default 10000)", "MS" },
+  { "timeout", 0, 0, G_OPTION_ARG_INT, &opt_timeout_ms, "Connect and reply deadline in milliseconds, 1 to 3600000 (default 10000)", "MS" },
   { "version", 'V', 0, G_OPTION_ARG_NONE, &opt_version, "Print the version and exit", NULL },
   { "config", 'c', 0, G_OPTION_ARG_FILENAME, &opt_config, "Configuration file (default " USBIP_DEFAULT_CONFIG ")", "FILE" },
   { NULL }
@@ -48,6 +49,7 @@ static const gchar *commands_help =
   "  unbind -b BUSID   give a device back to its usual driver\n"
   "  trace decode FILE decode USB/IP in a pcap or pcapng capture\n"
   "  version           print the version\n"
+  "  help [COMMAND]    this help, or a command's options (also: COMMAND --help)\n"
   "\n"
   "Exit status: 0 success, 1 other failure, 2 usage, 3 not found, 4 busy, 5 no free port,\n"
   "6 kernel module missing, 7 permission, 8 network or timeout, 9 protocol error.\n";
@@ -59,7 +61,7 @@ fail (GError *error)
 
   if (out.json)
     usbip_tool_print_error (&out, error);
-  g_printerr ("usbip-tool: error: %s\n", error->message);
+  g_printerr ("usbip-tool: error: %s\n", usbip_tool_text (&out, error->message));
   g_error_free (error);
   return code;
 }
@@ -79,20 +81,44 @@ usage_error (const gchar *format, ...)
   return fail (g_error_new (USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT, "%s (see `usbip-tool --help`)", msg));
 }
 
+static const gchar *verb_summary (const gchar *name);
+
+/* a verb's options; `VERB --help` prints them with the verb's one-line description */
 static gboolean
 parse_sub (const gchar *name, const GOptionEntry *entries, int *argc, char ***argv, GError **error)
 {
-  g_autoptr (GOptionContext) ctx = g_option_context_new (name);
+  g_autofree gchar *usage = g_strdup_printf ("%s", name);
+  g_autoptr (GOptionContext) ctx = g_option_context_new (usage);
 
   g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_set_summary (ctx, verb_summary (name));
+  g_option_context_set_description (ctx, "Global options (before the command): see `usbip-tool --help`.");
   if (!g_option_context_parse (ctx, argc, argv, error))
     {
       GError *e = *error;
-      *error = g_error_new (USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT, "%s: %s", name, e->message);
+      *error = g_error_new (USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT, "%s: %s (see `usbip-tool %s --help`)", name,
+                            e->message, name);
       g_error_free (e);
       return FALSE;
     }
+  if (*argc > 1)
+    {
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
+                   "%s: unexpected argument \"%s\" (see `usbip-tool %s --help`)", name, (*argv)[1], name);
+      return FALSE;
+    }
   return TRUE;
+}
+
+/* a number flag out of its range is a usage error naming the flag */
+static gboolean
+check_range (const gchar *flag, gint value, gint min, gint max, GError **error)
+{
+  if (value >= min && value <= max)
+    return TRUE;
+  g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT, "%s %d: expected %d to %d (see `usbip-tool --help`)",
+               flag, value, min, max);
+  return FALSE;
 }
 
 /* the configuration, and the one plugin a verb needs (NULL: none) */
@@ -124,7 +150,7 @@ make_importer (gboolean need_backend, GError **error)
         return NULL;
     }
   importer = usbip_importer_new (backend, NULL);
-  if (opt_timeout_ms >= 0)
+  if (opt_timeout_ms != G_MININT)
     opts->connect_timeout_ms = opts->read_timeout_ms = opts->write_timeout_ms = (guint) opt_timeout_ms;
   usbip_importer_set_socket_options (importer, opts);
   return g_steal_pointer (&importer);
@@ -133,11 +159,6 @@ make_importer (gboolean need_backend, GError **error)
 static UsbipRemote *
 parse_remote (const gchar *host, GError **error)
 {
-  if (opt_tcp_port <= 0 || opt_tcp_port > 65535)
-    {
-      g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT, "--tcp-port %d: expected 1..65535", opt_tcp_port);
-      return NULL;
-    }
   return usbip_remote_parse (host, (guint16) opt_tcp_port, error);
 }
 
@@ -235,9 +256,7 @@ emit (const gchar *type, const gchar *human, const UsbipPortInfo *port, guint at
   g_autofree gchar *ts = g_date_time_format_iso8601 (now);
 
   usbip_tool_print_port_event (&out, type, ts, port, attempt, delay_ms, error, human);
-  fputs (out.out->str, stdout);
-  fflush (stdout);
-  g_string_truncate (out.out, 0);
+  usbip_tool_flush (&out);
 }
 
 static void
@@ -350,12 +369,13 @@ cmd_events (int argc, char **argv)
   UsbipImportBackend *backend;
   Session ss;
 
-  if (!parse_sub ("events", entries, &argc, &argv, &error))
+  if (!parse_sub ("events", entries, &argc, &argv, &error)
+      || !check_range ("--interval", interval, 10, 3600000, &error))
     return fail (error);
   if (!load_plugins ("vhci", &error) || (backend = usbip_plugin_registry_get_import_backend (registry, "vhci", &error)) == NULL)
     return fail (error);
   monitor = usbip_port_monitor_new (backend);
-  usbip_port_monitor_set_interval (monitor, (guint) MAX (interval, 10));
+  usbip_port_monitor_set_interval (monitor, (guint) interval);
   g_signal_connect (monitor, "port-added", G_CALLBACK (on_port_added), NULL);
   g_signal_connect (monitor, "port-removed", G_CALLBACK (on_port_removed), NULL);
   if (!usbip_port_monitor_start (monitor, &error))
@@ -390,7 +410,10 @@ cmd_attach (int argc, char **argv)
   g_autoptr (GAsyncResult) result = NULL;
   Wait w;
 
-  if (!parse_sub ("attach", entries, &argc, &argv, &error))
+  gboolean already_attached = FALSE;
+
+  if (!parse_sub ("attach", entries, &argc, &argv, &error)
+      || !check_range ("--max-attempts", max_attempts, 0, 1000000, &error))
     return fail (error);
   if (remote_host == NULL || (busid == NULL) == (devid == NULL))
     return usage_error ("attach: give -r HOST and one of -b BUSID or -d DEVID");
@@ -398,15 +421,15 @@ cmd_attach (int argc, char **argv)
   if (importer == NULL || (remote = parse_remote (remote_host, &error)) == NULL)
     return fail (error);
   if (auto_reconnect)
-    return supervise (importer, remote, busid != NULL ? busid : devid, (guint) MAX (max_attempts, 0));
+    return supervise (importer, remote, busid != NULL ? busid : devid, (guint) max_attempts);
   w.loop = g_main_loop_new (NULL, FALSE);
   w.result = NULL;
   usbip_importer_attach_async (importer, remote, busid != NULL ? busid : devid, NULL, NULL, wait_cb, &w);
   result = wait_run (&w);
-  port = usbip_importer_attach_finish (importer, result, &error);
+  port = usbip_importer_attach_finish_full (importer, result, &already_attached, &error);
   if (port == NULL)
     return fail (error);
-  usbip_tool_print_attached (&out, port);
+  usbip_tool_print_attached (&out, port, already_attached);
   return 0;
 }
 
@@ -477,13 +500,140 @@ cmd_bind (int argc, char **argv, gboolean bind)
   return 0;
 }
 
+static int cmd_help (int argc, char **argv);
+
+static int
+cmd_version (int argc, char **argv)
+{
+  const GOptionEntry entries[] = { { NULL } };
+  GError *error = NULL;
+
+  if (!parse_sub ("version", entries, &argc, &argv, &error))
+    return fail (error);
+  if (out.json)
+    usbip_tool_print_event (&out, "version", "version", PACKAGE_VERSION, NULL);
+  else
+    g_string_append_printf (out.out, "usbip-tool (usbipcore) %s\n", PACKAGE_VERSION);
+  return 0;
+}
+
+static int
+cmd_trace (int argc, char **argv)
+{
+  /* the global --json applies to trace too */
+  g_autoptr (GPtrArray) args = g_ptr_array_new ();
+
+  for (int i = 0; i < argc; i++)
+    g_ptr_array_add (args, argv[i]);
+  if (out.json)
+    g_ptr_array_add (args, (gpointer) "--json");
+  g_ptr_array_add (args, NULL);
+  return usbip_tool_trace_main ((int) args->len - 1, (char **) args->pdata);
+}
+
+static int
+cmd_bind_verb (int argc, char **argv)
+{
+  return cmd_bind (argc, argv, TRUE);
+}
+
+static int
+cmd_unbind_verb (int argc, char **argv)
+{
+  return cmd_bind (argc, argv, FALSE);
+}
+
+static const struct {
+  const gchar *name;
+  int (*run) (int argc, char **argv);
+  const gchar *summary;
+} verbs[] = {
+  { "list", cmd_list, "List the devices a remote exports (-r HOST), local USB devices (-l) or usbip-vudc devices (-d)." },
+  { "attach", cmd_attach, "Import a remote device onto a free vhci port (-r HOST -b BUSID); --auto-reconnect stays and re-attaches." },
+  { "detach", cmd_detach, "Release a vhci port (-p PORT, from `usbip-tool port`)." },
+  { "port", cmd_port, "Show the imported devices: vhci ports in use and their remotes." },
+  { "events", cmd_events, "Stream vhci port changes (attach, detach, lost connections) until interrupted." },
+  { "bind", cmd_bind_verb, "Make a local device exportable through usbip-host (-b BUSID)." },
+  { "unbind", cmd_unbind_verb, "Give a device back to its usual driver (-b BUSID)." },
+  { "trace", cmd_trace, "Decode USB/IP in a pcap or pcapng capture (trace decode FILE)." },
+  { "version", cmd_version, "Print the version." },
+  { "help", cmd_help, "Print the commands, or one command's options (help COMMAND)." },
+};
+
+static const gchar *
+verb_summary (const gchar *name)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (verbs); i++)
+    if (g_str_equal (verbs[i].name, name))
+      return verbs[i].summary;
+  return NULL;
+}
+
+static GOptionContext *main_context;
+
+static int
+cmd_help (int argc, char **argv)
+{
+  if (argc > 2)
+    return usage_error ("help: give at most one command");
+  if (argc == 2)
+    {
+      char *args[] = { argv[1], (char *) "--help", NULL };
+
+      if (verb_summary (argv[1]) == NULL || g_str_equal (argv[1], "help"))
+        return usage_error ("help: unknown command \"%s\"", argv[1]);
+      /* GOption prints the command's help and exits 0 */
+      for (guint i = 0; i < G_N_ELEMENTS (verbs); i++)
+        if (g_str_equal (verbs[i].name, argv[1]))
+          return verbs[i].run (2, args);
+    }
+  {
+    g_autofree gchar *help = g_option_context_get_help (main_context, TRUE, NULL);
+    g_string_append (out.out, help);
+  }
+  return 0;
+}
+
+/* library warnings in the tool's own format: "usbip-tool: warning: ..." */
+static GLogWriterOutput
+log_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer data)
+{
+  const gchar *message = NULL, *domain = NULL;
+  const gchar *label;
+
+  for (gsize i = 0; i < n_fields; i++)
+    {
+      if (g_str_equal (fields[i].key, "MESSAGE"))
+        message = fields[i].value;
+      else if (g_str_equal (fields[i].key, "GLIB_DOMAIN"))
+        domain = fields[i].value;
+    }
+  if (message == NULL || g_log_writer_default_would_drop (level, domain))
+    return G_LOG_WRITER_HANDLED;
+  label = level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL) ? "error"
+          : level & G_LOG_LEVEL_WARNING                      ? "warning"
+          : level & G_LOG_LEVEL_DEBUG                        ? "debug"
+                                                             : "info";
+  {
+    g_autofree gchar *shown = usbip_text_escape (message, -1);
+    if (level & G_LOG_LEVEL_DEBUG)
+      g_printerr ("usbip-tool: debug: %s: %s\n", domain != NULL ? domain : "usbip-tool", shown);
+    else
+      g_printerr ("usbip-tool: %s: %s\n", label, shown);
+  }
+  return G_LOG_WRITER_HANDLED;
+}
+
 int
 main (int argc, char **argv)
 {
   g_autoptr (GOptionContext) ctx = g_option_context_new ("COMMAND [ARGS]");
   GError *error = NULL;
-  int rc;
+  int rc = -1;
 
+  setlocale (LC_ALL, "");
+  g_log_set_writer_func (log_writer, NULL, NULL);
+  main_context = ctx;
   g_option_context_add_main_entries (ctx, global_entries, NULL);
   g_option_context_set_strict_posix (ctx, TRUE);
   g_option_context_set_summary (ctx, "Import and export USB devices over USB/IP (upstream usbip's verbs).");
@@ -494,6 +644,9 @@ main (int argc, char **argv)
   out.json = opt_json;
   if (opt_debug)
     g_setenv ("G_MESSAGES_DEBUG", "all", TRUE);
+  if (!check_range ("--tcp-port", opt_tcp_port, 1, 65535, &error)
+      || (opt_timeout_ms != G_MININT && !check_range ("--timeout", opt_timeout_ms, 1, 3600000, &error)))
+    return fail (error);
   if (opt_version)
     {
       printf ("usbip-tool (usbipcore) %s\n", PACKAGE_VERSION);
@@ -506,46 +659,15 @@ main (int argc, char **argv)
       return USBIP_TOOL_EXIT_USAGE;
     }
 
-  if (g_str_equal (argv[1], "list"))
-    rc = cmd_list (argc - 1, argv + 1);
-  else if (g_str_equal (argv[1], "attach"))
-    rc = cmd_attach (argc - 1, argv + 1);
-  else if (g_str_equal (argv[1], "detach"))
-    rc = cmd_detach (argc - 1, argv + 1);
-  else if (g_str_equal (argv[1], "port"))
-    rc = cmd_port (argc - 1, argv + 1);
-  else if (g_str_equal (argv[1], "bind"))
-    rc = cmd_bind (argc - 1, argv + 1, TRUE);
-  else if (g_str_equal (argv[1], "unbind"))
-    rc = cmd_bind (argc - 1, argv + 1, FALSE);
-  else if (g_str_equal (argv[1], "events"))
-    rc = cmd_events (argc - 1, argv + 1);
-  else if (g_str_equal (argv[1], "trace"))
-    {
-      /* the global --json applies to trace too */
-      g_autoptr (GPtrArray) args = g_ptr_array_new ();
-      for (int i = 1; i < argc; i++)
-        g_ptr_array_add (args, argv[i]);
-      if (out.json)
-        g_ptr_array_add (args, (gpointer) "--json");
-      g_ptr_array_add (args, NULL);
-      rc = usbip_tool_trace_main ((int) args->len - 1, (char **) args->pdata);
-    }
-  else if (g_str_equal (argv[1], "version"))
-    {
-      g_autofree gchar *human = g_strdup_printf ("usbip-tool (usbipcore) %s", PACKAGE_VERSION);
-      if (out.json)
-        usbip_tool_print_event (&out, "version", "version", PACKAGE_VERSION, NULL);
-      else
-        g_string_append_printf (out.out, "%s\n", human);
-      rc = 0;
-    }
-  else
+  for (guint i = 0; i < G_N_ELEMENTS (verbs) && rc < 0; i++)
+    if (g_str_equal (argv[1], verbs[i].name))
+      rc = verbs[i].run (argc - 1, argv + 1);
+  if (rc < 0)
     rc = usage_error ("unknown command \"%s\"", argv[1]);
 
-  fputs (out.out->str, stdout);
-  fflush (stdout);
+  usbip_tool_flush (&out);
   g_string_free (out.out, TRUE);
+  g_clear_pointer (&out.scratch, g_ptr_array_unref);
   g_clear_object (&registry);
   g_clear_object (&config);
   return rc;

@@ -141,7 +141,13 @@ build_policy (GError **error)
     cidrs = from_config = usbip_config_get_string_list (d.config, "daemon", "allow-cidr");
   for (guint i = 0; cidrs != NULL && cidrs[i] != NULL; i++)
     if (!usbip_policy_add_allow_cidr (policy, cidrs[i], error))
-      return NULL;
+      {
+        if (from_config != NULL) /* name where the bad value is */
+          g_prefix_error (error, "%s: [daemon] allow-cidr: ", usbip_config_get_path (d.config));
+        else
+          g_prefix_error (error, "--allow-cidr: ");
+        return NULL;
+      }
   usbip_policy_set_max_sessions (policy, setting_uint (d.max_sessions, "max-sessions"));
   usbip_policy_set_max_sessions_per_peer (policy, setting_uint (d.max_per_peer, "max-sessions-per-peer"));
   rate = d.accept_rate >= 0 ? d.accept_rate : usbip_config_get_double (d.config, "daemon", "accept-rate-limit");
@@ -310,6 +316,8 @@ main (int argc, char **argv)
       return 0;
     }
 
+  /* text until the configuration names the format: its own warnings use our format too */
+  usbipcored_log_setup (USBIPCORED_LOG_TEXT, d.debug);
   d.config = load_config (&error);
   if (d.config == NULL)
     {
