@@ -189,7 +189,16 @@ host_list_devices (UsbipExportBackend *backend, GError **error)
 static GPtrArray *
 host_list_local_devices (UsbipExportBackend *backend, GError **error)
 {
-  return enumerate (USBIP_HOST_BACKEND (backend), FALSE, error);
+  UsbipHostBackend *self = USBIP_HOST_BACKEND (backend);
+
+  if (!usbip_sysfs_exists (self->sysfs, USBIP_HOST_DEVICES_DIR))
+    {
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_NOT_FOUND,
+                   "%s does not exist: this kernel has no USB support, or /sys is not mounted "
+                   "(in a container, run on the host or bind-mount /sys)", USBIP_HOST_DEVICES_DIR);
+      return NULL;
+    }
+  return enumerate (self, FALSE, error);
 }
 
 static UsbipDeviceInfo *

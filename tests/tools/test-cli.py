@@ -232,6 +232,8 @@ def module_missing_exit_6():
     assert rc == 6 and "modprobe vhci-hcd" in err, err
     rc, _, err = tool("bind", "-b", "1-1", env=env)
     assert rc == 6 and "modprobe usbip-host" in err, err
+    rc, _, err = tool("list", "-l", env=env)  # no /sys/bus/usb at all: say why, not just ENOENT
+    assert rc == 3 and "/sys/bus/usb/devices does not exist" in err and "mounted" in err, err
     shutil.rmtree(empty)
 
 

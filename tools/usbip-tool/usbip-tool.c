@@ -83,11 +83,13 @@ usage_error (const gchar *format, ...)
 
 static const gchar *verb_summary (const gchar *name);
 
-/* a verb's options; `VERB --help` prints them with the verb's one-line description */
+/* a verb's options (and at most @max_args arguments); `VERB --help` prints them with the
+ * verb's one-line description */
 static gboolean
-parse_sub (const gchar *name, const GOptionEntry *entries, int *argc, char ***argv, GError **error)
+parse_sub_args (const gchar *name, const gchar *args_help, int max_args, const GOptionEntry *entries, int *argc,
+                char ***argv, GError **error)
 {
-  g_autofree gchar *usage = g_strdup_printf ("%s", name);
+  g_autofree gchar *usage = g_strdup_printf ("%s%s", name, args_help);
   g_autoptr (GOptionContext) ctx = g_option_context_new (usage);
 
   g_option_context_add_main_entries (ctx, entries, NULL);
@@ -101,13 +103,20 @@ parse_sub (const gchar *name, const GOptionEntry *entries, int *argc, char ***ar
       g_error_free (e);
       return FALSE;
     }
-  if (*argc > 1)
+  if (*argc > 1 + max_args)
     {
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
-                   "%s: unexpected argument \"%s\" (see `usbip-tool %s --help`)", name, (*argv)[1], name);
+                   "%s: unexpected argument \"%s\" (see `usbip-tool %s --help`)", name, (*argv)[1 + max_args],
+                   name);
       return FALSE;
     }
   return TRUE;
+}
+
+static gboolean
+parse_sub (const gchar *name, const GOptionEntry *entries, int *argc, char ***argv, GError **error)
+{
+  return parse_sub_args (name, "", 0, entries, argc, argv, error);
 }
 
 /* a number flag out of its range is a usage error naming the flag */
@@ -574,8 +583,11 @@ static GOptionContext *main_context;
 static int
 cmd_help (int argc, char **argv)
 {
-  if (argc > 2)
-    return usage_error ("help: give at most one command");
+  const GOptionEntry entries[] = { { NULL } };
+  GError *error = NULL;
+
+  if (!parse_sub_args ("help", " [COMMAND]", 1, entries, &argc, &argv, &error))
+    return fail (error);
   if (argc == 2)
     {
       char *args[] = { argv[1], (char *) "--help", NULL };
