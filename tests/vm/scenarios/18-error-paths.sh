@@ -22,7 +22,11 @@ dev=$(vhci_device "$LB_ID")
 # --- 1a. the same (remote, busid) again from this host: usbip-tool returns the existing port
 #          (deduplication, docs/reconnect.md) without asking the exporter
 run "$USBIP_TOOL" --json attach -r 127.0.0.1 -b "$B" > /tmp/again.json
-grep -q '"type":"attached"' /tmp/again.json || fail "a second attach of an attached pair did not report the port"
+grep -q '"type":"attached"' /tmp/again.json && grep -q '"already_attached":true' /tmp/again.json ||
+  fail "a second attach of an attached pair did not report the existing port (already_attached)"
+run "$USBIP_TOOL" attach -r 127.0.0.1 -b "$B" > /tmp/again.txt
+grep -qx "$B from 127.0.0.1 is already attached on port [0-9]*" /tmp/again.txt ||
+  fail "a second attach did not say it is already attached: $(cat /tmp/again.txt)"
 [ "$(vhci_attached_count)" -eq 1 ] || fail "a second attach of an attached pair took another port"
 # --- 1b. another client asking for it (a different remote spelling = a different pair):
 #          the exporter answers ST_DEV_BUSY
