@@ -520,6 +520,18 @@ test_busy_is_retried_without_limit (Fixture *f, gconstpointer data)
   g_assert_cmpuint (f->n_gave_up, ==, 0);
 }
 
+/* vhci refusing the attach (EINVAL: the exporter's reply does not fit) cannot heal */
+static void
+test_vhci_einval_stops (Fixture *f, gconstpointer data)
+{
+  start_exporter (f);
+  fake_kernel_fail_write (f->fk, "attach", EINVAL);
+  usbip_supervisor_start (f->sup, NULL);
+  run_until_state (f, USBIP_SUPERVISOR_GAVE_UP);
+  g_assert_cmpstr (f->events->str, ==, "gave-up");
+  g_assert_error (f->last_error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT);
+}
+
 /* an exporter that accepts and drops at once: every short-lived attachment is a failed attempt
  * (the count and backoff go on), so the loop slows down and --max-attempts ends it; once an
  * attachment has been stable, a loss starts afresh (an immediate attempt, count from 1) */
@@ -714,6 +726,7 @@ main (int argc, char **argv)
   T ("/supervisor/ambiguous-needs-time-too", test_ambiguous_needs_time_too);
   T ("/supervisor/st-na-is-retried", test_st_na_is_retried);
   T ("/supervisor/busy-is-retried-without-limit", test_busy_is_retried_without_limit);
+  T ("/supervisor/vhci-einval-stops", test_vhci_einval_stops);
   T ("/supervisor/flapping-exporter", test_flapping_exporter);
   T ("/supervisor/cadence-follows-outage-age", test_cadence_follows_outage_age);
   T ("/importer/dedup-concurrent-attach", test_dedup_concurrent_attach);
