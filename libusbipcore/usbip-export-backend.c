@@ -166,3 +166,52 @@ usbip_export_backend_export_fd (UsbipExportBackend *self, const gchar *busid, gi
     return FALSE;
   return USBIP_EXPORT_BACKEND_GET_IFACE (self)->export_fd (self, busid, sockfd, error);
 }
+
+/**
+ * usbip_export_backend_get_status:
+ * @self: a #UsbipExportBackend
+ * @busid: a busid
+ * @error: return location for a #GError, or %NULL
+ *
+ * Reads one device's export state only (cheaper than usbip_export_backend_get_device()).
+ *
+ * Returns: the state; %USBIP_DEVICE_STATUS_UNKNOWN with @error set when the device is not
+ *   bound (any more) or the backend cannot tell
+ *
+ * Since: 0.1
+ */
+UsbipDeviceStatus
+usbip_export_backend_get_status (UsbipExportBackend *self, const gchar *busid, GError **error)
+{
+  UsbipExportBackendInterface *iface;
+
+  g_return_val_if_fail (USBIP_IS_EXPORT_BACKEND (self), USBIP_DEVICE_STATUS_UNKNOWN);
+  g_return_val_if_fail (busid != NULL, USBIP_DEVICE_STATUS_UNKNOWN);
+  iface = USBIP_EXPORT_BACKEND_GET_IFACE (self);
+  if (iface->get_status == NULL)
+    {
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_NOT_AVAILABLE, "the %s backend cannot read one device's status",
+                   G_OBJECT_TYPE_NAME (self));
+      return USBIP_DEVICE_STATUS_UNKNOWN;
+    }
+  return iface->get_status (self, busid, error);
+}
+
+/**
+ * usbip_export_backend_has_status:
+ * @self: a #UsbipExportBackend
+ *
+ * Returns: %TRUE if the backend lists every bound device (usbip_export_backend_list_local_devices(),
+ *   with their state) and reads one device's state cheaply (usbip_export_backend_get_status())
+ *
+ * Since: 0.1
+ */
+gboolean
+usbip_export_backend_has_status (UsbipExportBackend *self)
+{
+  UsbipExportBackendInterface *iface;
+
+  g_return_val_if_fail (USBIP_IS_EXPORT_BACKEND (self), FALSE);
+  iface = USBIP_EXPORT_BACKEND_GET_IFACE (self);
+  return iface->get_status != NULL && iface->list_local_devices != NULL;
+}

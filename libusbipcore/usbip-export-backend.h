@@ -22,6 +22,8 @@ USBIP_PUBLIC G_DECLARE_INTERFACE (UsbipExportBackend, usbip_export_backend, USBI
  *   match_busid add, bind, rollback on failure)
  * @unbind: (nullable): give a device back to its normal driver
  * @export_fd: hand an accepted, handshaken socket to the device (write to `usbip_sockfd`)
+ * @get_status: (nullable): one device's export state only (its `usbip_status`), cheaply;
+ *   with @list_local_devices it lets UsbipDeviceCache serve OP_REQ_DEVLIST without rescanning
  *
  * The exporter side of the kernel (usbip-host, usbip-vudc). Synchronous and quick;
  * thread-safe.
@@ -37,9 +39,10 @@ struct _UsbipExportBackendInterface {
   gboolean (*bind) (UsbipExportBackend *self, const gchar *busid, GError **error);
   gboolean (*unbind) (UsbipExportBackend *self, const gchar *busid, GError **error);
   gboolean (*export_fd) (UsbipExportBackend *self, const gchar *busid, gint sockfd, GError **error);
+  UsbipDeviceStatus (*get_status) (UsbipExportBackend *self, const gchar *busid, GError **error);
 
   /*< private >*/
-  gpointer padding[8];
+  gpointer padding[7];
 };
 
 /* (element-type UsbipDeviceInfo) (transfer container) */
@@ -50,6 +53,9 @@ USBIP_PUBLIC UsbipDeviceInfo *usbip_export_backend_get_device (UsbipExportBacken
 /* USBIP_ERROR_NOT_AVAILABLE ("this backend cannot bind") when the vfunc is NULL */
 USBIP_PUBLIC gboolean usbip_export_backend_bind (UsbipExportBackend *self, const gchar *busid, GError **error);
 USBIP_PUBLIC gboolean usbip_export_backend_unbind (UsbipExportBackend *self, const gchar *busid, GError **error);
+/* USBIP_DEVICE_STATUS_UNKNOWN with an error when unknown or the vfunc is NULL */
+USBIP_PUBLIC UsbipDeviceStatus usbip_export_backend_get_status (UsbipExportBackend *self, const gchar *busid, GError **error);
+USBIP_PUBLIC gboolean usbip_export_backend_has_status (UsbipExportBackend *self);
 USBIP_PUBLIC gboolean usbip_export_backend_export_fd (UsbipExportBackend *self, const gchar *busid, gint sockfd, GError **error);
 
 G_END_DECLS

@@ -11,6 +11,7 @@
  */
 #include "config.h"
 
+#include "usbip-device-cache.h"
 #include "usbip-error.h"
 #include "usbip-exporter.h"
 #include "usbip-io.h"
@@ -39,6 +40,7 @@
 struct _UsbipExporter {
   GObject parent_instance;
   UsbipExportBackend *backend;
+  UsbipDeviceCache *devices; /* what OP_REQ_DEVLIST offers */
   UsbipPolicy *policy;
   UsbipSocketOptions *options;
   guint handshake_timeout_ms;
@@ -174,7 +176,7 @@ handle_devlist (Session *s)
 
   s->op = "OP_REQ_DEVLIST";
   f = session_fields (s);
-  devices = usbip_export_backend_list_devices (s->exporter->backend, &error);
+  devices = usbip_device_cache_list (s->exporter->devices, &error);
   if (devices == NULL)
     {
       /* upstream answers an empty list when nothing is exported: so do we, and say why */
@@ -510,6 +512,7 @@ usbip_exporter_finalize (GObject *object)
 {
   UsbipExporter *self = USBIP_EXPORTER (object);
 
+  g_clear_object (&self->devices);
   g_clear_object (&self->backend);
   g_clear_object (&self->policy);
   usbip_socket_options_free (self->options);
@@ -612,7 +615,23 @@ usbip_exporter_new (UsbipExportBackend *backend)
   g_return_val_if_fail (USBIP_IS_EXPORT_BACKEND (backend), NULL);
   self = g_object_new (USBIP_TYPE_EXPORTER, NULL);
   self->backend = g_object_ref (backend);
+  self->devices = usbip_device_cache_new (backend);
   return self;
+}
+
+/**
+ * usbip_exporter_get_device_cache:
+ * @self: an exporter
+ *
+ * Returns: (transfer none): the cache OP_REQ_DEVLIST is answered from
+ *
+ * Since: 0.1
+ */
+UsbipDeviceCache *
+usbip_exporter_get_device_cache (UsbipExporter *self)
+{
+  g_return_val_if_fail (USBIP_IS_EXPORTER (self), NULL);
+  return self->devices;
 }
 
 /**

@@ -3,6 +3,7 @@
 
 #include <gio/gio.h>
 #include "usbip-common.h"
+#include "usbip-device-cache.h"
 #include "usbip-export-backend.h"
 #include "usbip-policy.h"
 #include "usbip-socket-options.h"
@@ -14,6 +15,7 @@ G_BEGIN_DECLS
 USBIP_PUBLIC G_DECLARE_FINAL_TYPE (UsbipExporter, usbip_exporter, USBIP, EXPORTER, GObject)
 
 USBIP_PUBLIC UsbipExporter *usbip_exporter_new (UsbipExportBackend *backend);
+USBIP_PUBLIC UsbipDeviceCache *usbip_exporter_get_device_cache (UsbipExporter *self);
 USBIP_PUBLIC void usbip_exporter_set_policy (UsbipExporter *self, UsbipPolicy *policy);
 USBIP_PUBLIC UsbipPolicy *usbip_exporter_get_policy (UsbipExporter *self);
 USBIP_PUBLIC void usbip_exporter_set_socket_options (UsbipExporter *self, const UsbipSocketOptions *options);

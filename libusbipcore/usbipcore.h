@@ -22,6 +22,7 @@
 #include "usbip-transport-tcp.h"
 #include "usbip-policy.h"
 #include "usbip-importer.h"
+#include "usbip-device-cache.h"
 #include "usbip-exporter.h"
 #include "usbip-backoff.h"
 #include "usbip-port-monitor.h"

@@ -333,6 +333,28 @@ host_export_fd (UsbipExportBackend *backend, const gchar *busid, gint sockfd, GE
   return usbip_sysfs_write (self->sysfs, path, value, error);
 }
 
+/* one read: what UsbipDeviceCache checks on every OP_REQ_DEVLIST */
+static UsbipDeviceStatus
+host_get_status (UsbipExportBackend *backend, const gchar *busid, GError **error)
+{
+  UsbipHostBackend *self = USBIP_HOST_BACKEND (backend);
+  g_autofree gchar *path = NULL;
+  guint64 st = 0;
+
+  if (!usbip_busid_validate (busid, error))
+    return USBIP_DEVICE_STATUS_UNKNOWN;
+  path = g_build_filename (USBIP_HOST_DEVICES_DIR, busid, "usbip_status", NULL);
+  if (!usbip_sysfs_read_uint (self->sysfs, path, 10, &st, error))
+    return USBIP_DEVICE_STATUS_UNKNOWN;
+  if (st < USBIP_DEVICE_STATUS_AVAILABLE || st > USBIP_DEVICE_STATUS_ERROR)
+    {
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_PROTOCOL, "%s: usbip_status %" G_GUINT64_FORMAT " is not 1, 2 or 3",
+                   busid, st);
+      return USBIP_DEVICE_STATUS_UNKNOWN;
+    }
+  return (UsbipDeviceStatus) st;
+}
+
 static void
 usbip_host_backend_iface_init (UsbipExportBackendInterface *iface)
 {
@@ -342,6 +364,7 @@ usbip_host_backend_iface_init (UsbipExportBackendInterface *iface)
   iface->bind = host_bind;
   iface->unbind = host_unbind;
   iface->export_fd = host_export_fd;
+  iface->get_status = host_get_status;
 }
 
 static void

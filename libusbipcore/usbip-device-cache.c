@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The exporter's device list without a sysfs rescan per OP_REQ_DEVLIST. The expensive part
+ * (walking every USB device and reading its descriptors) is done again only when the kernel
+ * says a USB device was added, removed, bound or unbound (a uevent of subsystem "usb", read
+ * from the kernel's uevent netlink socket, which works with or without udevd). The export
+ * state (`usbip_status`: free, in use, error) changes without a uevent when an import happens
+ * or a session ends, so it is re-read on every request: one small read per bound device.
+ * A device that vanished makes that read fail, which also forces a rescan. Where the uevent
+ * socket cannot be opened, or the backend cannot read one device's state, every request
+ * rescans (the behaviour without a cache).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <linux/netlink.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "usbip-device-cache.h"
+#include "usbip-error.h"
+
+/**
+ * UsbipDeviceCache:
+ *
+ * OP_REQ_DEVLIST answers from a cache, invalidated by the kernel's USB uevents.
+ *
+ * Since: 0.1
+ */
+struct _UsbipDeviceCache {
+  GObject parent_instance;
+  UsbipExportBackend *backend;
+  gint uevent_fd;   /* -1: no events, rescan every time */
+  GPtrArray *bound; /* UsbipDeviceInfo of every bound device, or NULL (invalid) */
+  guint rescans;
+};
+
+G_DEFINE_FINAL_TYPE (UsbipDeviceCache, usbip_device_cache, G_TYPE_OBJECT)
+
+/**
+ * usbip_device_cache_uevent_is_usb:
+ * @msg: (array length=len): one uevent datagram (`ACTION@DEVPATH` then `KEY=VALUE` strings,
+ *   each NUL-terminated)
+ * @len: its length
+ *
+ * Returns: %TRUE if it is about the `usb` subsystem, or cannot be parsed (safe: a rescan)
+ *
+ * Since: 0.1
+ */
+gboolean
+usbip_device_cache_uevent_is_usb (const guint8 *msg, gsize len)
+{
+  gsize i = 0;
+
+  if (msg == NULL || len == 0 || memchr (msg, '@', MIN (len, 64)) == NULL)
+    return TRUE;
+  while (i < len)
+    {
+      const gchar *s = (const gchar *) msg + i;
+      gsize n = strnlen (s, len - i);
+
+      if (n >= 10 && strncmp (s, "SUBSYSTEM=", 10) == 0)
+        return n == 13 && strncmp (s + 10, "usb", 3) == 0;
+      i += n + 1;
+    }
+  return TRUE;
+}
+
+/* reads every pending uevent; TRUE if any says a USB device changed (or some were lost) */
+static gboolean
+drain_uevents (UsbipDeviceCache *self)
+{
+  guint8 buf[8192];
+  gboolean changed = FALSE;
+
+  for (;;)
+    {
+      ssize_t n = recv (self->uevent_fd, buf, sizeof buf, MSG_DONTWAIT);
+
+      if (n > 0)
+        changed |= usbip_device_cache_uevent_is_usb (buf, (gsize) n);
+      else if (n < 0 && errno == EINTR)
+        continue;
+      else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        return changed;
+      else
+        return TRUE; /* ENOBUFS: events were lost; anything else: be safe */
+    }
+}
+
+static gint
+open_uevent_socket (void)
+{
+  struct sockaddr_nl addr = { .nl_family = AF_NETLINK, .nl_groups = 1 /* the kernel's own */ };
+  gint fd = socket (AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_KOBJECT_UEVENT);
+
+  if (fd < 0)
+    return -1;
+  if (bind (fd, (struct sockaddr *) &addr, sizeof addr) < 0)
+    {
+      close (fd);
+      return -1;
+    }
+  return fd;
+}
+
+static gboolean
+rescan (UsbipDeviceCache *self, GError **error)
+{
+  g_autoptr (GPtrArray) all = usbip_export_backend_list_local_devices (self->backend, error);
+
+  self->rescans++;
+  g_clear_pointer (&self->bound, g_ptr_array_unref);
+  if (all == NULL)
+    return FALSE;
+  self->bound = g_ptr_array_new_with_free_func ((GDestroyNotify) usbip_device_info_free);
+  for (guint i = 0; i < all->len; i++)
+    {
+      UsbipDeviceInfo *info = g_ptr_array_index (all, i);
+      if (info->status != USBIP_DEVICE_STATUS_UNKNOWN) /* bound to the export driver */
+        g_ptr_array_add (self->bound, usbip_device_info_copy (info));
+    }
+  return TRUE;
+}
+
+/**
+ * usbip_device_cache_is_caching:
+ * @self: a cache
+ *
+ * Returns: %TRUE if requests are answered from the cache; %FALSE if each rescans (no uevent
+ *   socket, or a backend that cannot read one device's state)
+ *
+ * Since: 0.1
+ */
+gboolean
+usbip_device_cache_is_caching (UsbipDeviceCache *self)
+{
+  g_return_val_if_fail (USBIP_IS_DEVICE_CACHE (self), FALSE);
+  return self->uevent_fd >= 0 && usbip_export_backend_has_status (self->backend);
+}
+
+/**
+ * usbip_device_cache_list:
+ * @self: a cache
+ * @error: return location for a #GError
+ *
+ * The devices to offer in OP_REP_DEVLIST: bound and free, with their state read now.
+ *
+ * Returns: (element-type UsbipDeviceInfo) (transfer container): the devices, or %NULL
+ *
+ * Since: 0.1
+ */
+GPtrArray *
+usbip_device_cache_list (UsbipDeviceCache *self, GError **error)
+{
+  g_return_val_if_fail (USBIP_IS_DEVICE_CACHE (self), NULL);
+  if (!usbip_device_cache_is_caching (self))
+    {
+      self->rescans++;
+      return usbip_export_backend_list_devices (self->backend, error);
+    }
+  if (drain_uevents (self))
+    usbip_device_cache_invalidate (self);
+  /* at most twice: a device that vanishes or is unbound before its uevent reaches us fails
+   * its state read, and the second pass rescans (a device that fails again is left out) */
+  for (guint pass = 0; pass < 2; pass++)
+    {
+      g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) usbip_device_info_free);
+      gboolean stale = FALSE;
+
+      if (self->bound == NULL && !rescan (self, error))
+        return NULL;
+      for (guint i = 0; i < self->bound->len; i++)
+        {
+          UsbipDeviceInfo *info = g_ptr_array_index (self->bound, i);
+          UsbipDeviceStatus st = usbip_export_backend_get_status (self->backend, info->busid, NULL);
+
+          stale |= st == USBIP_DEVICE_STATUS_UNKNOWN;
+          info->status = st;
+          if (st == USBIP_DEVICE_STATUS_AVAILABLE)
+            g_ptr_array_add (out, usbip_device_info_copy (info));
+        }
+      if (!stale || pass == 1)
+        return g_steal_pointer (&out);
+      usbip_device_cache_invalidate (self);
+    }
+  g_assert_not_reached ();
+}
+
+/**
+ * usbip_device_cache_invalidate:
+ * @self: a cache
+ *
+ * The next request rescans.
+ *
+ * Since: 0.1
+ */
+void
+usbip_device_cache_invalidate (UsbipDeviceCache *self)
+{
+  g_return_if_fail (USBIP_IS_DEVICE_CACHE (self));
+  g_clear_pointer (&self->bound, g_ptr_array_unref);
+}
+
+/**
+ * usbip_device_cache_get_rescans:
+ * @self: a cache
+ *
+ * Returns: how many times the backend's device list was read
+ *
+ * Since: 0.1
+ */
+guint
+usbip_device_cache_get_rescans (UsbipDeviceCache *self)
+{
+  g_return_val_if_fail (USBIP_IS_DEVICE_CACHE (self), 0);
+  return self->rescans;
+}
+
+/**
+ * usbip_device_cache_set_uevent_fd:
+ * @self: a cache
+ * @fd: (transfer full): a datagram socket that delivers uevents, or -1 for none (every
+ *   request rescans)
+ *
+ * Replaces the kernel's uevent socket (tests feed their own events through a socketpair).
+ *
+ * Since: 0.1
+ */
+void
+usbip_device_cache_set_uevent_fd (UsbipDeviceCache *self, gint fd)
+{
+  g_return_if_fail (USBIP_IS_DEVICE_CACHE (self));
+  if (self->uevent_fd >= 0)
+    close (self->uevent_fd);
+  self->uevent_fd = fd;
+  usbip_device_cache_invalidate (self);
+}
+
+static void
+usbip_device_cache_finalize (GObject *object)
+{
+  UsbipDeviceCache *self = USBIP_DEVICE_CACHE (object);
+
+  if (self->uevent_fd >= 0)
+    close (self->uevent_fd);
+  g_clear_pointer (&self->bound, g_ptr_array_unref);
+  g_clear_object (&self->backend);
+  G_OBJECT_CLASS (usbip_device_cache_parent_class)->finalize (object);
+}
+
+static void
+usbip_device_cache_class_init (UsbipDeviceCacheClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = usbip_device_cache_finalize;
+}
+
+static void
+usbip_device_cache_init (UsbipDeviceCache *self)
+{
+  self->uevent_fd = -1;
+}
+
+/**
+ * usbip_device_cache_new:
+ * @backend: the export backend to list
+ *
+ * Opens the kernel's uevent socket; without it (no permission, no netlink) every request
+ * rescans.
+ *
+ * Returns: (transfer full): a cache, empty (the first request scans)
+ *
+ * Since: 0.1
+ */
+UsbipDeviceCache *
+usbip_device_cache_new (UsbipExportBackend *backend)
+{
+  UsbipDeviceCache *self;
+
+  g_return_val_if_fail (USBIP_IS_EXPORT_BACKEND (backend), NULL);
+  self = g_object_new (USBIP_TYPE_DEVICE_CACHE, NULL);
+  self->backend = g_object_ref (backend);
+  self->uevent_fd = open_uevent_socket ();
+  return self;
+}

@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The exporter's device-list cache (UsbipDeviceCache) through real OP_REQ_DEVLIST handshakes
+ * on loopback, with the fake kernel: bind, unbind and unplug are in the next DEVLIST; an
+ * import and the end of a session (usbip_status changes, which have no uevent) are too, with
+ * no rescan; unchanged devices cost no rescan; events of other subsystems cost none. The
+ * uevents the kernel would send are fed through a socketpair.
+ */
+#include "config.h"
+
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "fake-kernel.h"
+#include "test-util.h"
+#include "usbip-host-backend.h"
+#include "usbip-vhci-backend.h"
+
+typedef struct {
+  FakeKernel *fk;
+  UsbipExportBackend *host;
+  UsbipExporter *exporter;
+  UsbipDeviceCache *cache;
+  UsbipImporter *importer;
+  UsbipRemote *remote;
+  gint events; /* our end of the uevent socketpair */
+} Fixture;
+
+static void
+setup (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (UsbipVhciBackend) vhci = NULL;
+  guint16 port;
+  g_autoptr (GSocket) listener = test_util_listen (&port);
+  gint sv[2];
+
+  f->fk = fake_kernel_new ();
+  fake_kernel_load_usbip_host (f->fk);
+  fake_kernel_add_vhci (f->fk, 1, 4);
+  fake_kernel_add_usb_device (f->fk, "1-1", 0x1d6b, 0x0104, "480", 0, "usb", FALSE);
+  fake_kernel_add_usb_device (f->fk, "1-2", 0x0781, 0x5567, "480", 0, "usb", FALSE);
+  f->host = USBIP_EXPORT_BACKEND (usbip_host_backend_new (fake_kernel_get_sysfs (f->fk)));
+  g_assert_true (usbip_export_backend_bind (f->host, "1-1", &error));
+  f->exporter = usbip_exporter_new (f->host);
+  g_assert_true (usbip_exporter_add_socket (f->exporter, listener, &error));
+  usbip_exporter_start (f->exporter);
+  f->cache = usbip_exporter_get_device_cache (f->exporter);
+  g_assert_cmpint (socketpair (AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv), ==, 0);
+  usbip_device_cache_set_uevent_fd (f->cache, sv[0]);
+  f->events = sv[1];
+  vhci = usbip_vhci_backend_new (fake_kernel_get_sysfs (f->fk));
+  f->importer = usbip_importer_new (USBIP_IMPORT_BACKEND (vhci), NULL);
+  f->remote = usbip_remote_new ("127.0.0.1", port);
+}
+
+static void
+teardown (Fixture *f, gconstpointer data)
+{
+  close (f->events);
+  g_clear_object (&f->importer);
+  g_clear_object (&f->exporter);
+  g_object_unref (f->host);
+  usbip_remote_free (f->remote);
+  fake_kernel_free (f->fk);
+}
+
+/* a uevent as the kernel sends it: "ACTION@DEVPATH" then KEY=VALUE strings */
+static void
+uevent (Fixture *f, const gchar *action, const gchar *busid, const gchar *subsystem)
+{
+  g_autoptr (GString) m = g_string_new (NULL);
+
+  g_string_append_printf (m, "%s@/devices/pci0000:00/0000:00:14.0/usb1/%s", action, busid);
+  g_string_append_c (m, '\0');
+  g_string_append_printf (m, "ACTION=%s", action);
+  g_string_append_c (m, '\0');
+  g_string_append_printf (m, "DEVPATH=/devices/pci0000:00/0000:00:14.0/usb1/%s", busid);
+  g_string_append_c (m, '\0');
+  g_string_append_printf (m, "SUBSYSTEM=%s", subsystem);
+  g_string_append_c (m, '\0');
+  g_assert_cmpint (send (f->events, m->str, m->len, 0), ==, (gssize) m->len);
+}
+
+/* the bus IDs in a DEVLIST over the wire, "1-1 1-2" */
+static gchar *
+devlist (Fixture *f)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) devices = test_util_list_devices (f->importer, f->remote, &error);
+  g_autoptr (GString) s = g_string_new (NULL);
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < devices->len; i++)
+    g_string_append_printf (s, "%s%s", i ? " " : "", ((UsbipDeviceInfo *) g_ptr_array_index (devices, i))->busid);
+  return g_string_free (g_steal_pointer (&s), FALSE);
+}
+
+#define assert_devlist(f, expected)                                                                                    \
+  G_STMT_START                                                                                                         \
+  {                                                                                                                    \
+    g_autofree gchar *got_ = devlist (f);                                                                              \
+    g_assert_cmpstr (got_, ==, expected);                                                                              \
+  }                                                                                                                    \
+  G_STMT_END
+
+static void
+test_uevent_parse (void)
+{
+  const gchar usb[] = "bind@/devices/x/1-1\0ACTION=bind\0SUBSYSTEM=usb\0";
+  const gchar block[] = "add@/devices/x/block/sda\0ACTION=add\0SUBSYSTEM=block\0";
+  const gchar usbmisc[] = "add@/devices/x\0ACTION=add\0SUBSYSTEM=usbmisc\0";
+  const gchar garbage[] = "libudev\0\xfe\xed";
+
+  g_assert_true (usbip_device_cache_uevent_is_usb ((const guint8 *) usb, sizeof usb - 1));
+  g_assert_false (usbip_device_cache_uevent_is_usb ((const guint8 *) block, sizeof block - 1));
+  g_assert_false (usbip_device_cache_uevent_is_usb ((const guint8 *) usbmisc, sizeof usbmisc - 1));
+  /* what cannot be read costs a rescan, never a stale list */
+  g_assert_true (usbip_device_cache_uevent_is_usb ((const guint8 *) garbage, sizeof garbage - 1));
+  g_assert_true (usbip_device_cache_uevent_is_usb ((const guint8 *) "x@y", 3));
+}
+
+static void
+test_follows_the_kernel (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (UsbipPortInfo) port = NULL;
+  guint rescans;
+
+  g_assert_true (usbip_device_cache_is_caching (f->cache));
+  assert_devlist (f, "1-1");
+  rescans = usbip_device_cache_get_rescans (f->cache);
+  g_assert_cmpuint (rescans, ==, 1);
+  for (guint i = 0; i < 5; i++)
+    assert_devlist (f, "1-1");
+  g_assert_cmpuint (usbip_device_cache_get_rescans (f->cache), ==, rescans); /* from the cache */
+
+  /* another subsystem's event: no rescan */
+  uevent (f, "add", "block/sda", "block");
+  assert_devlist (f, "1-1");
+  g_assert_cmpuint (usbip_device_cache_get_rescans (f->cache), ==, rescans);
+
+  /* bind: the kernel says so, the next DEVLIST has it */
+  g_assert_true (usbip_export_backend_bind (f->host, "1-2", &error));
+  uevent (f, "bind", "1-2", "usb");
+  assert_devlist (f, "1-1 1-2");
+  g_assert_cmpuint (usbip_device_cache_get_rescans (f->cache), ==, ++rescans);
+
+  /* an import (usbip_status 2, no uevent): gone from the next DEVLIST, without a rescan */
+  port = test_util_attach (f->importer, f->remote, "1-1", &error);
+  g_assert_no_error (error);
+  assert_devlist (f, "1-2");
+  /* the session ends (usbip_status 1 again, no uevent): back */
+  fake_kernel_drop_connection (f->fk, port->port, "1-1");
+  assert_devlist (f, "1-1 1-2");
+  g_assert_cmpuint (usbip_device_cache_get_rescans (f->cache), ==, rescans);
+
+  /* unbind, even before its uevent arrives: its state cannot be read, so a rescan */
+  g_assert_true (usbip_export_backend_unbind (f->host, "1-2", &error));
+  assert_devlist (f, "1-1");
+  g_assert_cmpuint (usbip_device_cache_get_rescans (f->cache), ==, ++rescans);
+  uevent (f, "unbind", "1-2", "usb");
+  assert_devlist (f, "1-1");
+  g_assert_cmpuint (usbip_device_cache_get_rescans (f->cache), ==, ++rescans);
+
+  /* unplug */
+  fake_kernel_remove_usb_device (f->fk, "1-1");
+  uevent (f, "remove", "1-1", "usb");
+  assert_devlist (f, "");
+}
+
+/* a bind has no other trace than its uevent: without one the cache would be stale, so the
+ * event is what the next DEVLIST depends on (this fails if events are ignored) */
+static void
+test_bind_needs_the_event (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+
+  assert_devlist (f, "1-1");
+  g_assert_true (usbip_export_backend_bind (f->host, "1-2", &error));
+  assert_devlist (f, "1-1"); /* no event yet: the cache does not rescan */
+  uevent (f, "bind", "1-2", "usb");
+  assert_devlist (f, "1-1 1-2");
+}
+
+/* no uevent socket (no netlink here): every DEVLIST rescans, so every change is in the next */
+static void
+test_without_events_rescans (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+
+  usbip_device_cache_set_uevent_fd (f->cache, -1);
+  g_assert_false (usbip_device_cache_is_caching (f->cache));
+  assert_devlist (f, "1-1");
+  g_assert_true (usbip_export_backend_bind (f->host, "1-2", &error));
+  assert_devlist (f, "1-1 1-2");
+  fake_kernel_remove_usb_device (f->fk, "1-1");
+  assert_devlist (f, "1-2");
+  g_assert_cmpuint (usbip_device_cache_get_rescans (f->cache), ==, 3);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/devlist/uevent-parse", test_uevent_parse);
+#define T(name, fn) g_test_add (name, Fixture, NULL, setup, fn, teardown)
+  T ("/devlist/follows-the-kernel", test_follows_the_kernel);
+  T ("/devlist/bind-needs-the-event", test_bind_needs_the_event);
+  T ("/devlist/without-events-rescans", test_without_events_rescans);
+  return g_test_run ();
+}
