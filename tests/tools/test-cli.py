@@ -6,19 +6,24 @@ logs and systemd socket activation. Runs both binaries against a fake sysfs tree
 (USBIP_SYSFS_ROOT). Prints TAP."""
 import json
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import jsonschema
 
 TOOL, DAEMON, SRCDIR, SCHEMA = sys.argv[1:5]
 GOLDEN = os.path.join(SRCDIR, "golden")
-UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
+UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"  # rewrite the goldens: only by hand, never in CI
+if UPDATE and os.environ.get("USBIPCORE_STRICT") == "1":
+    print("Bail out! UPDATE_GOLDEN=1 rewrites the goldens: refused under USBIPCORE_STRICT=1 (CI)")
+    sys.exit(1)
 results = []
 
 
@@ -27,10 +32,61 @@ def test(fn):
     return fn
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def check(cond, *why):
+    """An assertion that survives PYTHONOPTIMIZE (a bare `assert` would vanish under -O)."""
+    if not cond:
+        raise AssertionError(" ".join(str(w) for w in why) or "check failed")
+
+
+def wait_until(pred, what, timeout=10):
+    """Polls PRED until it returns something true (returned); fails naming WHAT after TIMEOUT s."""
+    end = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.02)
+
+
+def reserve_port(host="127.0.0.1"):
+    """(socket, port): a kernel-chosen port held bound (SO_REUSEADDR) and not listening, so
+    connections to it are refused and nobody else gets it; a daemon told to listen there
+    binds it too (Linux allows that while ours does not listen). No bind-close-reuse race."""
+    s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((host, 0))
+    return s, s.getsockname()[1]
+
+
+def collect(stream):
+    """The lines of STREAM, appended as they arrive by a thread (read them with wait_until)."""
+    lines = []
+    t = threading.Thread(target=lambda: lines.extend(iter(stream.readline, "")), daemon=True)
+    t.start()
+    return lines, t
+
+
+def listening(pid):
+    """{port: local address hex} of the TCP sockets process PID listens on (from /proc)."""
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    found = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as f:
+            for row in f.readlines()[1:]:
+                col = row.split()
+                if col[3] == "0A" and col[9] in inodes:  # LISTEN, owned by PID
+                    addr, port = col[1].rsplit(":", 1)
+                    found[int(port, 16)] = addr
+    return found
 
 
 def put(root, path, content=""):
@@ -111,47 +167,99 @@ def golden(name, text):
             f.write(text)
     with open(path) as f:
         expected = f.read()
-    assert text == expected, f"{name} differs:\n--- expected\n{expected}--- got\n{text}"
+    check(text == expected, f"{name} differs:\n--- expected\n{expected}--- got\n{text}")
 
 
 class Daemon:
-    def __init__(self, *args, env=None, port=None):
-        self.port = port or free_port()
-        self.args = [DAEMON, "--listen", f"127.0.0.1:{self.port}", *args]
-        self.p = subprocess.Popen(self.args, env=env or ENV, stderr=subprocess.PIPE, text=True)
-        wait_listening(self.port)
+    """usbipcored on a reserved port (--listen 127.0.0.1:PORT unless LISTEN=False: then ARGS
+    say where, with PORT for --tcp-port). Started = its own PID listens on PORT (not merely
+    "something answers there"). Its stderr is collected as it comes (wait_log)."""
+
+    def __init__(self, *args, env=None, host="127.0.0.1", listen=True):
+        self.reserved, self.port = reserve_port(host)
+        where = f"[{host}]" if ":" in host else host
+        self.args = [DAEMON, *(["--listen", f"{where}:{self.port}"] if listen else []), *args]
+        self.p = subprocess.Popen([a.replace("PORT", str(self.port)) for a in self.args], env=env or ENV,
+                                  stderr=subprocess.PIPE, text=True)
+        self.lines, self.reader = collect(self.p.stderr)
+        wait_until(lambda: self.port in listening(self.p.pid) or self.p.poll() is not None,
+                   f"usbipcored to listen on {self.port}")
+        check(self.p.poll() is None, "usbipcored exited at start:", self.log())
+
+    def log(self):
+        return "".join(self.lines)
+
+    def wait_log(self, text, timeout=10):
+        wait_until(lambda: text in self.log(), f"'{text}' in the daemon's log: {self.log()}", timeout)
 
     def stop(self, sig=signal.SIGTERM):
-        self.p.send_signal(sig)
-        _, err = self.p.communicate(timeout=20)
-        return self.p.returncode, err
-
-
-def wait_listening(port, timeout=10):
-    end = time.time() + timeout
-    while time.time() < end:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError(f"nothing listens on {port}")
+        if self.p.poll() is None:
+            self.p.send_signal(sig)
+        self.p.wait(timeout=20)
+        self.reader.join(timeout=10)
+        self.reserved.close()
+        return self.p.returncode, self.log()
 
 
 @test
 def version():
     rc, out, _ = tool("version")
-    assert rc == 0 and out.startswith("usbip-tool (usbipcore) "), out
+    check(rc == 0 and out.startswith("usbip-tool (usbipcore) "), out)
     rc, out, _ = tool("--json", "version")
-    assert rc == 0 and json_lines(out)[0]["type"] == "version"
+    check(rc == 0 and json_lines(out)[0]["type"] == "version")
+
+
+def help_flags(*argv):
+    """[(short or None, --long)] of the options ARGV --help lists (--help itself left out)."""
+    p = subprocess.run([*argv, "--help"], capture_output=True, text=True, env=ENV, timeout=30)
+    check(p.returncode == 0, argv, p.stderr)
+    found = [re.match(r"^\s+(?:(-\w), )?(--[a-z0-9-]+)", line) for line in p.stdout.splitlines()]
+    return [(m.group(1), m.group(2)) for m in found if m and m.group(2) != "--help"]
+
+
+# the sources whose command lines count as exercising a flag: these tests and the VM
+# scenarios (the flags that need a real kernel, e.g. device mode, are exercised there)
+EXERCISING = [__file__] + sorted(
+    os.path.join(SRCDIR, "..", "vm", "scenarios", n) for n in os.listdir(os.path.join(SRCDIR, "..", "vm", "scenarios")))
+
+
+@test
+def every_help_flag_is_exercised():
+    """Each option either tool's --help (and each usbip-tool command's) lists appears in a
+    command line of a test: a flag added without a test fails here."""
+    text = ""
+    for path in EXERCISING:
+        with open(path) as f:
+            text += f.read()
+    commands = ["list", "attach", "detach", "port", "events", "bind", "unbind", "trace decode", "version"]
+    groups = {"usbipcored": help_flags(DAEMON), "usbip-tool": help_flags(TOOL)}
+    for c in commands:
+        groups["usbip-tool " + c] = help_flags(TOOL, *c.split())
+    used = lambda flag: flag and re.search(r"(?<![\w-])" + re.escape(flag) + r"(?![\w-])", text)
+    missing = [f"{g} {long}" for g, flags in groups.items() for short, long in flags if not (used(long) or used(short))]
+    check(sum(len(f) for f in groups.values()) > 30, "too few flags parsed from --help:", groups)
+    check(not missing, "flags in --help that no test runs:", missing)
+
+
+@test
+def no_bare_assert():
+    """A bare `assert` vanishes under PYTHONOPTIMIZE: the Python tests use check()."""
+    tests_dir = os.path.join(SRCDIR, "..")
+    bare = []
+    for top, _, files in os.walk(tests_dir):
+        for name in files:
+            if name.endswith(".py"):
+                with open(os.path.join(top, name)) as f:
+                    bare += [f"{name}:{i}" for i, line in enumerate(f, 1) if re.match(r"\s*assert\b", line)]
+    check(not bare, "bare assert (use check()):", bare)
 
 
 @test
 def usage_errors_exit_2():
     for args in (["frobnicate"], ["attach", "-r", "h"], ["detach", "-p", "x"], ["list"], ["--bogus"]):
         rc, _, err = tool(*args)
-        assert rc == 2, (args, rc)
-        assert "usbip-tool --help" in err, err
+        check(rc == 2, (args, rc))
+        check("usbip-tool --help" in err, err)
 
 
 @test
@@ -159,53 +267,48 @@ def list_remote_golden_and_json():
     d = Daemon()
     try:
         rc, out, err = tool("--tcp-port", str(d.port), "list", "-r", "127.0.0.1")
-        assert rc == 0, err
+        check(rc == 0, err)
         golden("list-remote.txt", out)
         rc, out, _ = tool("--json", "--tcp-port", str(d.port), "list", "-r", "127.0.0.1")
         objs = json_lines(out)
-        assert [o["busid"] for o in objs] == ["1-1"]  # 1-2 is not bound: not offered
-        assert objs[0]["vendor_id"] == "1d6b" and objs[0]["speed"] == "high"
+        check([o["busid"] for o in objs] == ["1-1"])  # 1-2 is not bound: not offered
+        check(objs[0]["vendor_id"] == "1d6b" and objs[0]["speed"] == "high")
     finally:
         d.stop()
 
 
 @test
 def ipv6():
-    port = free_port()
-    d = Daemon(port=port)  # on 127.0.0.1
-    d6 = subprocess.Popen([DAEMON, "--listen", f"[::1]:{port}"], env=ENV, stderr=subprocess.PIPE, text=True)
+    d6 = Daemon(host="::1")  # only on [::1]: an answer on that port came over IPv6
     try:
-        time.sleep(0.5)
-        for host in (f"[::1]:{port}", "::1"):
-            rc, out, err = tool("--json", "--tcp-port", str(port), "list", "-r", host)
-            assert rc == 0 and json_lines(out)[0]["busid"] == "1-1", (host, err)
+        for host in (f"[::1]:{d6.port}", "::1"):
+            rc, out, err = tool("--json", "--tcp-port", str(d6.port), "list", "-r", host)
+            check(rc == 0 and json_lines(out)[0]["busid"] == "1-1", (host, err))
     finally:
-        d.stop()
-        d6.send_signal(signal.SIGTERM)
-        d6.communicate(timeout=10)
+        d6.stop()
 
 
 @test
 def list_local_forms():
     rc, out, _ = tool("list", "-l")
-    assert rc == 0
+    check(rc == 0)
     golden("list-local.txt", out)
     rc, out, _ = tool("list", "-l", "-p")
-    assert rc == 0
+    check(rc == 0)
     golden("list-local-parsable.txt", out)
     rc, out, _ = tool("--json", "list", "-l")
     # like upstream, devices imported through vhci (3-1) are local devices too
-    assert [o["busid"] for o in json_lines(out)] == ["1-1", "1-2", "3-1"]
+    check([o["busid"] for o in json_lines(out)] == ["1-1", "1-2", "3-1"])
 
 
 @test
 def port_golden_and_json():
     rc, out, err = tool("port")
-    assert rc == 0, err
+    check(rc == 0, err)
     golden("port.txt", out)
     rc, out, _ = tool("--json", "port")
     objs = json_lines(out)
-    assert len(objs) == 1 and objs[0]["remote_host"] == "192.0.2.7" and objs[0]["remote_busid"] == "1-1"
+    check(len(objs) == 1 and objs[0]["remote_host"] == "192.0.2.7" and objs[0]["remote_busid"] == "1-1")
 
 
 @test
@@ -213,15 +316,53 @@ def attach_errors_have_exit_codes():
     d = Daemon()
     try:
         rc, out, err = tool("--json", "--tcp-port", str(d.port), "attach", "-r", "127.0.0.1", "-b", "9-9")
-        assert rc == 3, (rc, err)
+        check(rc == 3, (rc, err))
         e = json_lines(out)[0]
-        assert e["kind"] == "not-found" and "ST_NODEV" in e["message"], e
+        check(e["kind"] == "not-found" and "ST_NODEV" in e["message"], e)
     finally:
         d.stop()
-    rc, _, err = tool("--tcp-port", str(free_port()), "attach", "-r", "127.0.0.1", "-b", "1-1")
-    assert rc == 8 and "connection refused" in err, err
-    rc, _, err = tool("--tcp-port", str(free_port()), "list", "-r", "127.0.0.1")
-    assert rc == 8, err
+    closed, port = reserve_port()  # bound, nobody listens
+    with closed:
+        rc, _, err = tool("--tcp-port", str(port), "attach", "-r", "127.0.0.1", "-b", "1-1")
+        check(rc == 8 and "connection refused" in err, err)
+        rc, _, err = tool("--tcp-port", str(port), "list", "-r", "127.0.0.1")
+        check(rc == 8, err)
+
+
+@test
+def no_free_port_exit_5():
+    status = os.path.join(ROOT, "sys/devices/platform/vhci_hcd.0/status")
+    with open(status) as f:
+        original = f.read()
+    d = Daemon()
+    try:  # 1-1 is high speed: both hs ports taken (the ss ones stay free: they do not count)
+        with open(status, "w") as f:
+            f.write(original.replace("hs  0001 004 000 00000000 000000 0-0", "hs  0001 006 003 00010003 000006 3-2"))
+        rc, _, err = tool("--tcp-port", str(d.port), "attach", "-r", "127.0.0.1", "-b", "1-1")
+        check(rc == 5, rc, err)
+    finally:
+        with open(status, "w") as f:
+            f.write(original)
+        d.stop()
+
+
+@test
+def protocol_error_exit_9():
+    # a peer that answers OP_REQ_DEVLIST with a reply of another protocol version
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+
+    def answer():
+        conn, _ = server.accept()
+        with conn:
+            conn.recv(8)
+            conn.sendall(bytes([0x01, 0x06, 0x00, 0x05, 0, 0, 0, 0, 0, 0, 0, 0]))
+    t = threading.Thread(target=answer, daemon=True)
+    t.start()
+    with server:
+        rc, _, err = tool("--tcp-port", str(port), "list", "-r", "127.0.0.1")
+        t.join(timeout=10)
+    check(rc == 9, rc, err)
 
 
 @test
@@ -229,31 +370,31 @@ def module_missing_exit_6():
     empty = tempfile.mkdtemp(prefix="usbip-empty-")
     env = dict(ENV, USBIP_SYSFS_ROOT=empty)
     rc, _, err = tool("port", env=env)
-    assert rc == 6 and "modprobe vhci-hcd" in err, err
+    check(rc == 6 and "modprobe vhci-hcd" in err, err)
     rc, _, err = tool("bind", "-b", "1-1", env=env)
-    assert rc == 6 and "modprobe usbip-host" in err, err
+    check(rc == 6 and "modprobe usbip-host" in err, err)
     rc, _, err = tool("list", "-l", env=env)  # no /sys/bus/usb at all: say why, not just ENOENT
-    assert rc == 3 and "/sys/bus/usb/devices does not exist" in err and "mounted" in err, err
+    check(rc == 3 and "/sys/bus/usb/devices does not exist" in err and "mounted" in err, err)
     shutil.rmtree(empty)
 
 
 @test
 def bind_unknown_busid_exit_3():
     rc, _, err = tool("bind", "-b", "7-7")
-    assert rc == 3 and "7-7" in err, err
+    check(rc == 3 and "7-7" in err, err)
 
 
 @test
 def daemon_flags():
     p = subprocess.run([DAEMON, "--bogus"], capture_output=True, text=True, env=ENV)
-    assert p.returncode == 2 and "--help" in p.stderr
+    check(p.returncode == 2 and "--help" in p.stderr)
     p = subprocess.run([DAEMON, "--version"], capture_output=True, text=True, env=ENV)
-    assert p.returncode == 0 and p.stdout.startswith("usbipcored ")
+    check(p.returncode == 0 and p.stdout.startswith("usbipcored "))
     d = Daemon()
     try:  # the port is taken: exit 3 with the reason
         p = subprocess.run([DAEMON, "--listen", f"127.0.0.1:{d.port}"], capture_output=True, text=True, env=ENV,
                            timeout=10)
-        assert p.returncode == 3 and "in use" in p.stderr, p.stderr
+        check(p.returncode == 3 and "in use" in p.stderr, p.stderr)
     finally:
         d.stop()
 
@@ -263,12 +404,12 @@ def daemon_json_log_and_drain():
     d = Daemon("--log-format", "json", "--debug")
     tool("--tcp-port", str(d.port), "list", "-r", "127.0.0.1")
     rc, err = d.stop(signal.SIGTERM)
-    assert rc == 0, err
+    check(rc == 0, err)
     records = [json.loads(line) for line in err.splitlines()]
-    assert all("ts" in r and "level" in r and "message" in r for r in records)
+    check(all("ts" in r and "level" in r and "message" in r for r in records))
     sessions = [r for r in records if r.get("op") == "OP_REQ_DEVLIST" and "duration_ms" in r]
-    assert sessions and sessions[0]["peer"].startswith("127.0.0.1:") and sessions[0]["status"] == 0, records
-    assert any("drained" in r["message"] for r in records)
+    check(sessions and sessions[0]["peer"].startswith("127.0.0.1:") and sessions[0]["status"] == 0, records)
+    check(any("drained" in r["message"] for r in records))
 
 
 @test
@@ -279,17 +420,153 @@ def daemon_reload_applies_policy():
     d = Daemon("--config", conf)
     try:
         rc, _, err = tool("--tcp-port", str(d.port), "list", "-r", "127.0.0.1")
-        assert rc == 0, err
+        check(rc == 0, err)
         with open(conf, "w") as f:
             f.write("[daemon]\nallow-cidr=10.0.0.0/8\n")
         d.p.send_signal(signal.SIGHUP)
-        time.sleep(0.5)
+        d.wait_log("configuration reloaded")
         rc, _, err = tool("--tcp-port", str(d.port), "list", "-r", "127.0.0.1")
-        assert rc == 8 and "closed" in err, (rc, err)
+        check(rc == 8 and "closed" in err, (rc, err))
     finally:
         rc, err = d.stop()
-    assert "connection refused by rule allow-cidr" in err, err
-    assert "configuration reloaded" in err
+    check("connection refused by rule allow-cidr" in err, err)
+    check("configuration reloaded" in err)
+
+
+def conf_file(name, text):
+    path = os.path.join(ROOT, name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def list_rc(d):
+    rc, _, err = tool("--tcp-port", str(d.port), "list", "-r", "127.0.0.1")
+    return rc, err
+
+
+@test
+def daemon_address_family_flags():
+    # -4 alone: 0.0.0.0:PORT; -6: [::]:PORT, dual stack (an IPv4 client is served)
+    for flags, addr in ((["-4"], "00000000"), (["--ipv4"], "00000000"), (["-6"], "0" * 32), (["--ipv6"], "0" * 32)):
+        d = Daemon(*flags, "--tcp-port", "PORT", listen=False)
+        try:
+            check(listening(d.p.pid) == {d.port: addr}, flags, listening(d.p.pid))
+            check(list_rc(d)[0] == 0, flags, list_rc(d))
+        finally:
+            d.stop()
+
+
+@test
+def daemon_allow_cidr_flag_wins_over_config():
+    conf = conf_file("cidr.conf", "[daemon]\nallow-cidr=127.0.0.0/8\n")
+    d = Daemon("--config", conf)  # the key from the file admits us
+    try:
+        check(list_rc(d)[0] == 0, list_rc(d))
+    finally:
+        d.stop()
+    d = Daemon("--config", conf, "--allow-cidr", "10.0.0.0/8")  # the flag wins
+    try:
+        rc, err = list_rc(d)
+        check(rc == 8 and "closed" in err, rc, err)
+    finally:
+        _, log = d.stop()
+    check("connection refused by rule allow-cidr" in log, log)
+
+
+@test
+def daemon_session_limits():
+    # one idle client holds the only handshake slot: the next one is refused; the daemon
+    # accepts in connection order, so the idle one is in before the list
+    for flag, key, rule in (("--max-sessions", "max-sessions", "max-sessions=1"),
+                            ("--max-sessions-per-peer", "max-sessions-per-peer", "max-sessions-per-peer=1")):
+        for args in ([flag, "1"], ["--config", conf_file("limit.conf", f"[daemon]\n{key}=1\n")]):
+            d = Daemon("--handshake-timeout", "60000", *args)
+            try:
+                with socket.create_connection(("127.0.0.1", d.port)):
+                    rc, err = list_rc(d)
+                    check(rc == 8, args, rc, err)
+                d.wait_log(f"refused by rule {rule}")
+            finally:
+                d.stop()
+
+
+@test
+def daemon_accept_rate_limit():
+    # a rate so low that only the burst of one is admitted: the second connection is refused
+    for args in (["--accept-rate-limit", "0.001"], ["--config", conf_file("rate.conf", "[daemon]\naccept-rate-limit=0.001\n")]):
+        d = Daemon(*args)
+        try:
+            first, second = list_rc(d), list_rc(d)
+            check(first[0] == 0 and second[0] == 8, args, first, second)
+        finally:
+            _, log = d.stop()
+        check("refused by rule accept-rate" in log, log)
+
+
+@test
+def daemon_handshake_and_shutdown_timeouts():
+    # which deadline fires first decides how a drain ends: the handshake deadline (the idle
+    # client is closed, "drained") or the shutdown deadline ("did not finish in time")
+    cases = ((["--handshake-timeout", "100", "--shutdown-timeout", "60000"], "shutdown: drained"),
+             (["--handshake-timeout", "60000", "--shutdown-timeout", "1"], "1 handshakes did not finish in time"),
+             (["--config", conf_file("t.conf", "[daemon]\nhandshake-timeout=100\nshutdown-timeout=60000\n")],
+              "shutdown: drained"),
+             (["--config", conf_file("t2.conf", "[daemon]\nhandshake-timeout=60000\nshutdown-timeout=1\n")],
+              "1 handshakes did not finish in time"))
+    for args, outcome in cases:
+        d = Daemon(*args)
+        with socket.create_connection(("127.0.0.1", d.port)) as idle:
+            check(list_rc(d)[0] == 0, args)  # served after the idle one was accepted
+            rc, log = d.stop()
+            check(rc == 0 and outcome in log, args, rc, log)
+            check(idle.recv(1) == b"", "the idle client was not closed", args)
+
+
+@test
+def daemon_second_signal_stops_at_once():
+    d = Daemon("--handshake-timeout", "60000", "--shutdown-timeout", "60000")
+    with socket.create_connection(("127.0.0.1", d.port)):
+        check(list_rc(d)[0] == 0)
+        d.p.send_signal(signal.SIGTERM)
+        d.wait_log("draining: no new connections; 1 handshakes in flight")
+        rc, log = d.stop(signal.SIGINT)  # well before either 60 s deadline
+    check("second signal: stopping now" in log, log)
+
+
+@test
+def daemon_reload_bad_file_keeps_old_settings():
+    conf = conf_file("keep.conf", "[daemon]\nallow-cidr=10.0.0.0/8\n")
+    d = Daemon("--config", conf)
+    try:
+        check(list_rc(d)[0] == 8)  # refused by the file's rule
+        conf_file("keep.conf", "[daemon]\nmax-sessions=lots\n")
+        d.p.send_signal(signal.SIGHUP)
+        d.wait_log("reload failed, keeping the old settings")
+        rc, err = list_rc(d)  # the defaults would admit us: the old rule still refuses
+        check(rc == 8, rc, err)
+    finally:
+        d.stop()
+
+
+@test
+def daemon_without_usbip_host_answers_empty_list():
+    bare = tempfile.mkdtemp(prefix="usbip-bare-")
+    d = Daemon(env=dict(ENV, USBIP_SYSFS_ROOT=bare))
+    try:
+        rc, out, err = tool("--json", "--tcp-port", str(d.port), "list", "-r", "127.0.0.1")
+        check(rc == 0 and out == "", rc, out, err)
+    finally:
+        _, log = d.stop()
+    check("until then the device list is empty" in log, log)
+    shutil.rmtree(bare)
+
+
+@test
+def daemon_runtime_failure_exit_1():
+    p = subprocess.run([DAEMON, "--listen", "127.0.0.1:1", f"--pid={ROOT}/no/such/dir/pid"], capture_output=True,
+                       text=True, env=ENV, timeout=10)
+    check(p.returncode == 1 and "pid file" in p.stderr, p.returncode, p.stderr)
 
 
 @test
@@ -299,45 +576,51 @@ def daemon_bad_config_exit_2():
         f.write("[daemon]\nmax-sessions=lots\n")
     p = subprocess.run([DAEMON, "--check-config", "--config", conf], capture_output=True, text=True, env=ENV,
                        timeout=10)
-    assert p.returncode == 2 and "[daemon] max-sessions" in p.stderr and "expected" in p.stderr, p.stderr
+    check(p.returncode == 2 and "[daemon] max-sessions" in p.stderr and "expected" in p.stderr, p.stderr)
 
 
 @test
 def auto_reconnect_gives_up_with_events():
-    port = free_port()  # nobody listens: every attempt is refused
-    p = subprocess.run([TOOL, "--json", "--tcp-port", str(port), "attach", "-r", "127.0.0.1", "-b", "1-1",
-                        "--auto-reconnect", "--max-attempts", "3"], capture_output=True, text=True, env=ENV,
-                       timeout=60)
+    closed, port = reserve_port()  # nobody listens: every attempt is refused
+    with closed:
+        p = subprocess.run([TOOL, "--json", "--tcp-port", str(port), "attach", "-r", "127.0.0.1", "-b", "1-1",
+                            "--auto-reconnect", "--max-attempts", "3"], capture_output=True, text=True, env=ENV,
+                           timeout=60)
     events = json_lines(p.stdout)
     kinds = [e["event"] for e in events]
-    assert kinds == ["reconnecting", "reconnecting", "gave-up"], kinds
-    assert events[0]["attempt"] == 2 and events[1]["attempt"] == 3  # the attempt about to be made
-    assert events[-1]["kind"] == "network" and "3 attempts" in events[-1]["message"]
-    assert p.returncode == 8, p.returncode
+    check(kinds == ["reconnecting", "reconnecting", "gave-up"], kinds)
+    check(events[0]["attempt"] == 2 and events[1]["attempt"] == 3)  # the attempt about to be made
+    check(events[-1]["kind"] == "network" and "3 attempts" in events[-1]["message"])
+    check(p.returncode == 8, p.returncode)
 
 
 @test
 def events_stream_port_changes():
-    p = subprocess.Popen([TOOL, "--json", "events", "--interval", "50"], stdout=subprocess.PIPE, text=True, env=ENV)
+    p = subprocess.Popen([TOOL, "--debug", "--json", "events", "--interval", "50"], stdout=subprocess.PIPE, text=True,
+                         env=ENV)
+    lines, reader = collect(p.stdout)
+    objs = lambda: [line for line in lines if line.startswith("{")]  # GLib writes --debug lines to stdout too
     try:
-        time.sleep(0.5)
+        # the first snapshot is taken once this is logged: changes from here on are events
+        wait_until(lambda: "watching the vhci ports" in "".join(lines), f"events to start watching: {lines}")
         status = os.path.join(ROOT, "sys/devices/platform/vhci_hcd.0/status")
         with open(status) as f:
             original = f.read()
         # the kernel frees port 0 (its record stays: a lost connection)
         with open(status, "w") as f:
             f.write(original.replace("hs  0000 006 003 00010002 000005 3-1", "hs  0000 004 000 00000000 000000 0-0"))
-        time.sleep(0.5)
+        wait_until(lambda: len(objs()) >= 1, "the port-lost event")
         with open(status, "w") as f:
             f.write(original)
-        time.sleep(0.5)
+        wait_until(lambda: len(objs()) >= 2, "the port-attached event")
     finally:
         p.send_signal(signal.SIGINT)
-        out, _ = p.communicate(timeout=10)
-    events = json_lines(out)
-    assert [e["event"] for e in events] == ["port-lost", "port-attached"], events
-    assert events[0]["port"] == 0 and events[0]["remote_busid"] == "1-1"
-    assert p.returncode == 0
+        p.wait(timeout=10)
+        reader.join(timeout=10)
+    events = json_lines("".join(objs()))
+    check([e["event"] for e in events] == ["port-lost", "port-attached"], events)
+    check(events[0]["port"] == 0 and events[0]["remote_busid"] == "1-1")
+    check(p.returncode == 0)
 
 
 @test
@@ -353,11 +636,11 @@ def daemon_sd_notify_protocol():
         end = time.time() + 3
         while time.time() < end and sum("WATCHDOG=1" in m for m in messages) < 2:
             messages.append(sock.recv(4096).decode())
-        assert any("READY=1" in m and "STATUS=serving on 127.0.0.1:" in m for m in messages), messages
-        assert sum("WATCHDOG=1" in m for m in messages) >= 2, messages  # every WATCHDOG_USEC/2
+        check(any("READY=1" in m and "STATUS=serving on 127.0.0.1:" in m for m in messages), messages)
+        check(sum("WATCHDOG=1" in m for m in messages) >= 2, messages)  # every WATCHDOG_USEC/2
         d.p.send_signal(signal.SIGHUP)
         reload_msgs = [sock.recv(4096).decode() for _ in range(6)]
-        assert any("RELOADING=1" in m for m in reload_msgs), reload_msgs
+        check(any("RELOADING=1" in m for m in reload_msgs), reload_msgs)
     finally:
         rc, _ = d.stop()
     rest = []
@@ -366,55 +649,55 @@ def daemon_sd_notify_protocol():
             rest.append(sock.recv(4096).decode())
     except socket.timeout:
         pass
-    assert any("STOPPING=1" in m for m in rest), rest
+    check(any("STOPPING=1" in m for m in rest), rest)
     sock.close()
 
 
 @test
 def daemon_background_and_pid_file():
     pid_file = os.path.join(ROOT, "usbipcored.pid")
-    port = free_port()
+    reserved, port = reserve_port()
     p = subprocess.run([DAEMON, "-D", f"--pid={pid_file}", "--listen", f"127.0.0.1:{port}"], env=ENV,
                        capture_output=True, text=True, timeout=10)
-    assert p.returncode == 0, p.stderr
-    wait_listening(port)
+    check(p.returncode == 0, p.stderr)
+    # the parent returns at the fork; the child writes the pid file, then listens
+    wait_until(lambda: os.path.exists(pid_file) and open(pid_file).read().endswith("\n"), "the pid file")
     with open(pid_file) as f:
         pid = int(f.read())
-    os.kill(pid, 0)  # alive, in the background
+    wait_until(lambda: port in listening(pid), "the backgrounded daemon (the pid in the pid file) to listen")
+    reserved.close()
     rc, _, err = tool("--tcp-port", str(port), "list", "-r", "127.0.0.1")
-    assert rc == 0, err
+    check(rc == 0, err)
     os.kill(pid, signal.SIGTERM)
-    end = time.time() + 10
-    while os.path.exists(pid_file) and time.time() < end:
-        time.sleep(0.05)
-    assert not os.path.exists(pid_file), "the pid file outlived the daemon"
+    wait_until(lambda: not os.path.exists(pid_file), "the pid file to go with the daemon")
 
 
 @test
 def shipped_example_config_is_valid():
     example = os.path.join(SRCDIR, "..", "..", "contrib", "usbipcore.conf")
     p = subprocess.run([DAEMON, "--check-config", "--config", example], capture_output=True, text=True, env=ENV)
-    assert p.returncode == 0 and "valid" in p.stdout, p.stdout + p.stderr
-    assert "unknown key" not in p.stderr, p.stderr  # every key in it is a real one
+    check(p.returncode == 0 and "valid" in p.stdout, p.stdout + p.stderr)
+    check("unknown key" not in p.stderr, p.stderr)  # every key in it is a real one
 
 
 @test
 def socket_activation():
     activate = shutil.which("systemd-socket-activate") or "/usr/bin/systemd-socket-activate"
-    assert os.path.exists(activate), "systemd-socket-activate missing: run scripts/install-deps.sh"
-    port = free_port()
+    check(os.path.exists(activate), "systemd-socket-activate missing: run scripts/install-deps.sh")
+    reserved, port = reserve_port()
     # systemd-socket-activate clears the environment: pass ours on explicitly
     passenv = [f"-E{k}" for k in ENV if k.startswith("USBIP_") or k in ("LD_LIBRARY_PATH", "LC_ALL")]
     p = subprocess.Popen([activate, "-l", f"127.0.0.1:{port}", "--fdname=usbip", *passenv, DAEMON], env=ENV,
                          stderr=subprocess.PIPE, text=True)
     try:
-        wait_listening(port)
+        wait_until(lambda: port in listening(p.pid), "systemd-socket-activate to listen")
+        reserved.close()
         rc, out, err = tool("--json", "--tcp-port", str(port), "list", "-r", "127.0.0.1")
-        assert rc == 0 and json_lines(out)[0]["busid"] == "1-1", err
+        check(rc == 0 and json_lines(out)[0]["busid"] == "1-1", err)
     finally:
         p.send_signal(signal.SIGTERM)
         _, err = p.communicate(timeout=20)
-    assert "socket-activated" in err, err
+    check("socket-activated" in err, err)
 
 
 def tool_bytes(*args, env=None):
@@ -468,17 +751,17 @@ def hostile_exporter_text_is_escaped():
     peer = ScriptedPeer(devlist_reply(busid, path, [(8, 6, 80)]))
     try:
         rc, out, err = tool_bytes("--tcp-port", str(peer.port), "list", "-r", "127.0.0.1")
-        assert rc == 0, err
-        assert b"\x1b" not in out and b"\x07" not in out and b"\xff" not in out, out
+        check(rc == 0, err)
+        check(b"\x1b" not in out and b"\x07" not in out and b"\xff" not in out, out)
         text = out.decode("utf-8")  # valid UTF-8
-        assert "1-1\\x1b]0;pwned\\x07" in text and "\\x1b[2J\\xff\\xfe" in text, text
+        check("1-1\\x1b]0;pwned\\x07" in text and "\\x1b[2J\\xff\\xfe" in text, text)
         # upstream's class names from usb.ids
-        assert "           :  0 - Mass Storage / SCSI / Bulk-Only (08/06/50)\n" in text, text
+        check("           :  0 - Mass Storage / SCSI / Bulk-Only (08/06/50)\n" in text, text)
         rc, out, err = tool_bytes("--json", "--tcp-port", str(peer.port), "list", "-r", "127.0.0.1")
-        assert rc == 0, err
+        check(rc == 0, err)
         objs = json_lines(out.decode("utf-8"))
-        assert objs[0]["busid"] == "1-1\x1b]0;pwned\x07", objs  # JSON escapes control characters itself
-        assert "\\xff\\xfe" in objs[0]["path"], objs
+        check(objs[0]["busid"] == "1-1\x1b]0;pwned\x07", objs)  # JSON escapes control characters itself
+        check("\\xff\\xfe" in objs[0]["path"], objs)
     finally:
         peer.close()
 
@@ -488,10 +771,10 @@ def class_names_from_usb_ids():
     peer = ScriptedPeer(devlist_reply(b"1-1", b"/sys/devices/x/1-1", [(8, 6, 80), (8, 6, 98), (255, 1, 1)]))
     try:
         rc, out, err = tool("--tcp-port", str(peer.port), "list", "-r", "127.0.0.1")
-        assert rc == 0, err
-        assert ":  0 - Mass Storage / SCSI / Bulk-Only (08/06/50)" in out, out
-        assert ":  1 - Mass Storage / SCSI / unknown protocol (08/06/62)" in out, out
-        assert ":  2 - unknown class / unknown subclass / unknown protocol (ff/01/01)" in out, out
+        check(rc == 0, err)
+        check(":  0 - Mass Storage / SCSI / Bulk-Only (08/06/50)" in out, out)
+        check(":  1 - Mass Storage / SCSI / unknown protocol (08/06/62)" in out, out)
+        check(":  2 - unknown class / unknown subclass / unknown protocol (ff/01/01)" in out, out)
     finally:
         peer.close()
 
@@ -501,7 +784,7 @@ def not_a_usbip_server_is_named():
     peer = ScriptedPeer(b"HTTP/1.1 400 Bad Request\r\n\r\n")
     try:
         rc, _, err = tool("--tcp-port", str(peer.port), "list", "-r", "127.0.0.1")
-        assert rc == 9 and "not a USB/IP server" in err and '"HTTP/1.1 400 Bad"' in err, (rc, err)
+        check(rc == 9 and "not a USB/IP server" in err and '"HTTP/1.1 400 Bad"' in err, (rc, err))
     finally:
         peer.close()
 
@@ -515,8 +798,8 @@ def port_record_text_is_escaped():
         with open(record, "w") as f:
             f.write("192.0.2.7\x1b[31m 3240 1-1\x1b]0;x\x07\n")
         rc, out, err = tool("port")
-        assert rc == 0, err
-        assert "\x1b" not in out and "usbip://192.0.2.7\\x1b[31m:3240/1-1\\x1b]0;x\\x07" in out, out
+        check(rc == 0, err)
+        check("\x1b" not in out and "usbip://192.0.2.7\\x1b[31m:3240/1-1\\x1b]0;x\\x07" in out, out)
     finally:
         with open(record, "w") as f:
             f.write(original)
@@ -526,8 +809,8 @@ def port_record_text_is_escaped():
 def glib_quotes_print_in_the_locale():
     # setlocale: GLib's “quotes” print as such in a UTF-8 locale, not as '?'
     rc, _, err = tool("--timeout", "2000", "list", "-r", "host.invalid", env=dict(ENV, LC_ALL="C.UTF-8"))
-    assert rc == 8, (rc, err)
-    assert "\u201chost.invalid\u201d" in err, err
+    check(rc == 8, (rc, err))
+    check("\u201chost.invalid\u201d" in err, err)
 
 
 @test
@@ -538,20 +821,20 @@ def numeric_flags_and_stray_arguments_exit_2():
                         (["events", "-i", "5"], "--interval 5"), (["port", "extra"], '"extra"'),
                         (["list", "-l", "stray"], '"stray"'), (["version", "x"], '"x"')):
         rc, _, err = tool(*args)
-        assert rc == 2 and named in err, (args, rc, err)
+        check(rc == 2 and named in err, (args, rc, err))
 
 
 @test
 def help_verb_and_per_verb_help():
     rc, out, _ = tool("help")
-    assert rc == 0, rc
+    check(rc == 0, rc)
     for verb in ("list", "attach", "detach", "port", "events", "bind", "unbind", "trace", "version", "help"):
-        assert f"  {verb}" in out, (verb, out)
+        check(f"  {verb}" in out, (verb, out))
     for args in (["help", "attach"], ["attach", "--help"]):
         rc, out, _ = tool(*args)
-        assert rc == 0 and "Import a remote device onto a free vhci port" in out and "--auto-reconnect" in out, out
+        check(rc == 0 and "Import a remote device onto a free vhci port" in out and "--auto-reconnect" in out, out)
     rc, _, err = tool("help", "frobnicate")
-    assert rc == 2 and "frobnicate" in err, err
+    check(rc == 2 and "frobnicate" in err, err)
 
 
 SHIPPED_CONF = os.path.join(SRCDIR, "..", "..", "contrib", "usbipcore.conf")
@@ -567,7 +850,7 @@ def shipped_config_leaves_stderr_empty():
                      ["--tcp-port", str(d.port), "list", "-r", "127.0.0.1"],
                      ["attach", "-r", "192.0.2.7", "-b", "1-1"]):
             rc, _, err = tool(*args, env=env)
-            assert rc == 0 and err == "", (args, rc, err)
+            check(rc == 0 and err == "", (args, rc, err))
     finally:
         d.stop()
 
@@ -578,12 +861,12 @@ def unknown_config_group_reported_once_in_tool_format():
     with open(conf, "w") as f:
         f.write("[daemon]\nmax-sessions=lots\n[frobnicator]\na=1\nb=2\n[plugins]\nenabledd=vhci\n")
     rc, _, err = tool("--config", conf, "port")
-    assert rc == 0, err
+    check(rc == 0, err)
     lines = err.splitlines()
-    assert lines == [f"usbip-tool: warning: {conf.replace(ROOT, '<root>')}: unknown group [frobnicator] is ignored: "
+    check(lines == [f"usbip-tool: warning: {conf.replace(ROOT, '<root>')}: unknown group [frobnicator] is ignored: "
                      "no usbipcore program or enabled plugin reads it (docs/configuration.md lists the groups)",
                      f"usbip-tool: warning: {conf.replace(ROOT, '<root>')}: unknown key [plugins] enabledd is "
-                     "ignored (docs/configuration.md lists the keys)"], lines
+                     "ignored (docs/configuration.md lists the keys)"], lines)
 
 
 @test
@@ -593,20 +876,20 @@ def allow_cidr_config_error_names_file_group_key():
         f.write("[daemon]\nallow-cidr=10.0.0.0/33\n")
     p = subprocess.run([DAEMON, "--check-config", "--config", conf], capture_output=True, text=True, env=ENV,
                        timeout=10)
-    assert p.returncode == 2 and f"{conf}: [daemon] allow-cidr: " in p.stderr, p.stderr
+    check(p.returncode == 2 and f"{conf}: [daemon] allow-cidr: " in p.stderr, p.stderr)
     p = subprocess.run([DAEMON, "--check-config", "--allow-cidr", "10.0.0.0/33"], capture_output=True, text=True,
                        env=ENV, timeout=10)
-    assert p.returncode == 2 and "--allow-cidr: " in p.stderr, p.stderr
+    check(p.returncode == 2 and "--allow-cidr: " in p.stderr, p.stderr)
 
 
 @test
 def reattach_names_the_existing_port():
     # port 0 carries 1-1 from 192.0.2.7 (the tree's port record): upstream fails here
     rc, out, err = tool("attach", "-r", "192.0.2.7", "-b", "1-1")
-    assert rc == 0 and out == "1-1 from 192.0.2.7 is already attached on port 0\n", (rc, out, err)
+    check(rc == 0 and out == "1-1 from 192.0.2.7 is already attached on port 0\n", (rc, out, err))
     rc, out, err = tool("--json", "attach", "-r", "192.0.2.7", "-b", "1-1")
     o = json_lines(out)[0]
-    assert rc == 0 and o["type"] == "attached" and o["already_attached"] is True and o["port"] == 0, (o, err)
+    check(rc == 0 and o["type"] == "attached" and o["already_attached"] is True and o["port"] == 0, (o, err))
 
 
 print(f"1..{len(results)}")

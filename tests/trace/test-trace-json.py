@@ -14,6 +14,12 @@ import tempfile
 
 import jsonschema
 
+
+def check(cond, *why):
+    """An assertion that survives PYTHONOPTIMIZE (tests/tools/test-cli.py checks for bare asserts)."""
+    if not cond:
+        raise AssertionError(" ".join(str(w) for w in why) or "check failed")
+
 TEST_TRACE, TOOL, SCHEMA = sys.argv[1:4]
 with open(SCHEMA) as f:
     VALIDATOR = jsonschema.Draft202012Validator(json.load(f))
@@ -49,14 +55,14 @@ CAPTURES = sorted(os.listdir(WORK))
 @test
 def every_trace_capture_validates():
     """each capture of the trace tests, decoded by the tool: every line is a schema object"""
-    assert len(CAPTURES) >= 20, f"only {len(CAPTURES)} captures written by test-trace"
+    check(len(CAPTURES) >= 20, f"only {len(CAPTURES)} captures written by test-trace")
     seen = set()
     for name in CAPTURES:
         port = name.split("-port-")[1].split(".")[0]
         rc, objs, err = decode("--port", port, os.path.join(WORK, name))
-        assert rc in (0, 1, 9), f"{name}: exit {rc}: {err}"
+        check(rc in (0, 1, 9), f"{name}: exit {rc}: {err}")
         summaries = [o for o in objs if o["type"] == "usbip-trace-summary"]
-        assert len(summaries) == 1, f"{name}: {len(summaries)} summary lines"
+        check(len(summaries) == 1, f"{name}: {len(summaries)} summary lines")
         seen.update(o["type"] for o in objs)
         seen.update(o["message"] for o in objs if o["type"] == "usbip-message")
         seen.update("note:" + o["kind"] for o in objs if o["type"] == "usbip-note")
@@ -65,22 +71,22 @@ def every_trace_capture_validates():
                  "OP_REP_DEVLIST", "OP_REQ_IMPORT", "OP_REP_IMPORT", "USBIP_CMD_SUBMIT",
                  "USBIP_RET_SUBMIT", "USBIP_CMD_UNLINK", "USBIP_RET_UNLINK", "note:info",
                  "note:truncated", "note:protocol-error", "note:damaged"):
-        assert want in seen, f"no {want} in any capture"
+        check(want in seen, f"no {want} in any capture")
 
 
 @test
 def directory_is_a_clear_error():
     rc, objs, err = decode(WORK)
-    assert rc == 2, rc
-    assert objs[-1]["kind"] == "usage"
-    assert "is a directory: give a capture file" in objs[-1]["message"], objs[-1]
-    assert "mmap" not in err and "is a directory" in err, err
+    check(rc == 2, rc)
+    check(objs[-1]["kind"] == "usage")
+    check("is a directory: give a capture file" in objs[-1]["message"], objs[-1])
+    check("mmap" not in err and "is a directory" in err, err)
 
 
 @test
 def missing_file_is_not_found():
     rc, objs, _ = decode(os.path.join(WORK, "nothing-here.pcap"))
-    assert rc == 3 and objs[-1]["kind"] == "not-found", objs
+    check(rc == 3 and objs[-1]["kind"] == "not-found", objs)
 
 
 @test
@@ -89,16 +95,16 @@ def not_a_capture_is_a_failure():
     with open(junk, "w") as f:
         f.write("hello, this is no capture\n")
     rc, objs, _ = decode(junk)
-    assert rc == 1 and objs[-1]["kind"] == "failure", objs
-    assert "not a pcap or pcapng capture" in objs[-1]["message"], objs[-1]
+    check(rc == 1 and objs[-1]["kind"] == "failure", objs)
+    check("not a pcap or pcapng capture" in objs[-1]["message"], objs[-1])
 
 
 @test
 def bad_option_is_a_usage_error():
     rc, objs, _ = decode("--no-such-option", os.path.join(WORK, CAPTURES[0]))
-    assert rc == 2 and objs[-1]["kind"] == "usage", objs
+    check(rc == 2 and objs[-1]["kind"] == "usage", objs)
     rc, objs, _ = decode("--port", "70000", os.path.join(WORK, CAPTURES[0]))
-    assert rc == 2 and "--port must be 1..65535" in objs[-1]["message"], objs
+    check(rc == 2 and "--port must be 1..65535" in objs[-1]["message"], objs)
 
 
 @test
@@ -106,14 +112,14 @@ def wrong_port_names_the_ports_with_traffic():
     """a capture whose USB/IP traffic is on 3240, decoded with --port 80"""
     name = next(n for n in CAPTURES if n.endswith("-port-3240.pcap"))
     rc, objs, _ = decode("--port", "80", os.path.join(WORK, name))
-    assert rc == 0, rc
+    check(rc == 0, rc)
     notes = [o["note"] for o in objs if o["type"] == "usbip-note"]
-    assert any("no USB/IP traffic found on port 80" in n and "port 3240 (" in n
-               and "--port 3240" in n for n in notes), notes
+    check(any("no USB/IP traffic found on port 80" in n and "port 3240 (" in n
+               and "--port 3240" in n for n in notes), notes)
     # the same in text form
     p = subprocess.run([TOOL, "trace", "decode", "--port", "80", os.path.join(WORK, name)],
                        capture_output=True, text=True, env=ENV, timeout=60)
-    assert "no USB/IP traffic found on port 80" in p.stdout, p.stdout
+    check("no USB/IP traffic found on port 80" in p.stdout, p.stdout)
 
 
 print(f"1..{len(results)}")

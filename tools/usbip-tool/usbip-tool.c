@@ -389,6 +389,7 @@ cmd_events (int argc, char **argv)
   g_signal_connect (monitor, "port-removed", G_CALLBACK (on_port_removed), NULL);
   if (!usbip_port_monitor_start (monitor, &error))
     return fail (error);
+  g_debug ("events: watching the vhci ports (changes from now on are reported)");
   ss.loop = g_main_loop_new (NULL, FALSE);
   ss.rc = 0;
   g_unix_signal_add (SIGINT, on_quit_signal, &ss);
