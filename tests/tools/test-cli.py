@@ -596,28 +596,28 @@ def auto_reconnect_gives_up_with_events():
 
 @test
 def events_stream_port_changes():
-    p = subprocess.Popen([TOOL, "--debug", "--json", "events", "--interval", "50"], stdout=subprocess.PIPE, text=True,
-                         env=ENV)
-    lines, reader = collect(p.stdout)
-    objs = lambda: [line for line in lines if line.startswith("{")]  # GLib writes --debug lines to stdout too
+    p = subprocess.Popen([TOOL, "--debug", "--json", "events", "--interval", "50"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, env=ENV)
+    out, reader = collect(p.stdout)
+    err, _ = collect(p.stderr)
     try:
         # the first snapshot is taken once this is logged: changes from here on are events
-        wait_until(lambda: "watching the vhci ports" in "".join(lines), f"events to start watching: {lines}")
+        wait_until(lambda: "watching the vhci ports" in "".join(err), f"events to start watching: {err}")
         status = os.path.join(ROOT, "sys/devices/platform/vhci_hcd.0/status")
         with open(status) as f:
             original = f.read()
         # the kernel frees port 0 (its record stays: a lost connection)
         with open(status, "w") as f:
             f.write(original.replace("hs  0000 006 003 00010002 000005 3-1", "hs  0000 004 000 00000000 000000 0-0"))
-        wait_until(lambda: len(objs()) >= 1, "the port-lost event")
+        wait_until(lambda: len(out) >= 1, "the port-lost event")
         with open(status, "w") as f:
             f.write(original)
-        wait_until(lambda: len(objs()) >= 2, "the port-attached event")
+        wait_until(lambda: len(out) >= 2, "the port-attached event")
     finally:
         p.send_signal(signal.SIGINT)
         p.wait(timeout=10)
         reader.join(timeout=10)
-    events = json_lines("".join(objs()))
+    events = json_lines("".join(out))
     check([e["event"] for e in events] == ["port-lost", "port-attached"], events)
     check(events[0]["port"] == 0 and events[0]["remote_busid"] == "1-1")
     check(p.returncode == 0)

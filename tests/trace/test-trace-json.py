@@ -20,6 +20,7 @@ def check(cond, *why):
     if not cond:
         raise AssertionError(" ".join(str(w) for w in why) or "check failed")
 
+
 TEST_TRACE, TOOL, SCHEMA = sys.argv[1:4]
 with open(SCHEMA) as f:
     VALIDATOR = jsonschema.Draft202012Validator(json.load(f))
