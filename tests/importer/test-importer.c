@@ -122,6 +122,16 @@ start_peer (Fixture *f, GByteArray *reply)
   f->thread = g_thread_new ("peer", peer_thread, &f->peer);
 }
 
+/* the peer answers OP_REQ_IMPORT with ST_OK and @dev */
+static void
+serve_import (Fixture *f, const UsbipDeviceInfo *dev)
+{
+  GByteArray *reply = g_byte_array_new ();
+
+  usbip_encode_op_rep_import (reply, USBIP_ST_OK, dev);
+  start_peer (f, reply);
+}
+
 static UsbipPortInfo *
 do_attach (Fixture *f, const gchar *busid, GError **error)
 {
@@ -201,12 +211,10 @@ test_attach_statuses (Fixture *f, gconstpointer data)
 static void
 test_attach_wrong_busid (Fixture *f, gconstpointer data)
 {
-  GByteArray *reply = g_byte_array_new ();
   g_autoptr (UsbipDeviceInfo) dev = sample_device ("2-2");
   g_autoptr (GError) error = NULL;
 
-  usbip_encode_op_rep_import (reply, USBIP_ST_OK, dev);
-  start_peer (f, reply);
+  serve_import (f, dev);
   g_assert_null (do_attach (f, "1-1", &error));
   g_assert_error (error, USBIP_ERROR, USBIP_ERROR_PROTOCOL);
   g_assert_nonnull (strstr (error->message, "2-2"));
@@ -240,15 +248,13 @@ test_attach_bad_reply (Fixture *f, gconstpointer data)
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      GByteArray *reply = g_byte_array_new ();
       g_autoptr (UsbipDeviceInfo) dev = sample_device ("1-1");
       g_autoptr (GError) error = NULL;
 
       dev->speed = (UsbipSpeed) cases[i].speed;
       dev->busnum = cases[i].busnum;
       dev->devnum = cases[i].devnum;
-      usbip_encode_op_rep_import (reply, USBIP_ST_OK, dev);
-      start_peer (f, reply);
+      serve_import (f, dev);
       g_assert_null (do_attach (f, "1-1", &error));
       g_test_message ("%s", error->message);
       g_assert_error (error, USBIP_ERROR, USBIP_ERROR_PROTOCOL);
@@ -265,12 +271,10 @@ test_attach_bad_reply (Fixture *f, gconstpointer data)
 static void
 test_attach_einval_is_final (Fixture *f, gconstpointer data)
 {
-  GByteArray *reply = g_byte_array_new ();
   g_autoptr (UsbipDeviceInfo) dev = sample_device ("1-1");
   g_autoptr (GError) error = NULL;
 
-  usbip_encode_op_rep_import (reply, USBIP_ST_OK, dev);
-  start_peer (f, reply);
+  serve_import (f, dev);
   fake_kernel_fail_write (f->fk, "/attach", EINVAL);
   g_assert_null (do_attach (f, "1-1", &error));
   g_test_message ("%s", error->message);
@@ -283,13 +287,11 @@ test_attach_einval_is_final (Fixture *f, gconstpointer data)
 static void
 test_attach_ebusy_takes_next_port (Fixture *f, gconstpointer data)
 {
-  GByteArray *reply = g_byte_array_new ();
   g_autoptr (UsbipDeviceInfo) dev = sample_device ("1-1");
   g_autoptr (GError) error = NULL;
   g_autoptr (UsbipPortInfo) port = NULL;
 
-  usbip_encode_op_rep_import (reply, USBIP_ST_OK, dev);
-  start_peer (f, reply);
+  serve_import (f, dev);
   fake_kernel_fail_write (f->fk, "/attach", EBUSY);
   port = do_attach (f, "1-1", &error);
   g_assert_no_error (error);
