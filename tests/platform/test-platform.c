@@ -146,6 +146,23 @@ test_config_errors (void)
   g_assert_cmpuint (usbip_config_get_uint (config, "demo", "size"), ==, 3);
 }
 
+/* each program checks the groups it owns: another component's group ([daemon] for
+ * usbip-tool, an enabled plugin's [<name>]) is left alone; a group nobody owns is reported
+ * once, as a group */
+static void
+test_config_group_ownership (void)
+{
+  g_autoptr (UsbipConfig) config = usbip_config_new (); /* owns [plugins] only, like usbip-tool */
+  g_autoptr (GError) error = NULL;
+  const gchar *text = "[plugins]\nenabled=vhci;host\n[daemon]\nmax-sessions=lots\ndevice-mode=false\n"
+                      "[vhci]\nanything=1\n[frobnicator]\na=1\nb=2\n";
+
+  g_test_expect_message ("usbipcore", G_LOG_LEVEL_WARNING, "*unknown group [frobnicator] is ignored*");
+  g_assert_true (usbip_config_load_data (config, text, strlen (text), &error));
+  g_assert_no_error (error);
+  g_test_assert_expected_messages (); /* exactly one warning: none for [daemon] or [vhci] */
+}
+
 int
 main (int argc, char **argv)
 {
@@ -159,5 +176,6 @@ main (int argc, char **argv)
   g_test_add_func ("/plugins/load-only", test_load_only);
 #endif
   g_test_add_func ("/config/errors", test_config_errors);
+  g_test_add_func ("/config/group-ownership", test_config_group_ownership);
   return g_test_run ();
 }
