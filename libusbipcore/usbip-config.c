@@ -242,8 +242,6 @@ usbip_config_validate (UsbipConfig *self, GError **error)
 
   for (guint g = 0; groups[g] != NULL; g++)
     {
-      g_auto (GStrv) keys = NULL;
-
       if (!group_registered (self, groups[g]))
         {
           if (group_owned_elsewhere (self, groups[g]))
@@ -253,23 +251,45 @@ usbip_config_validate (UsbipConfig *self, GError **error)
                        "(docs/configuration.md lists the groups)", where (self), groups[g]);
           continue;
         }
-      keys = g_key_file_get_keys (self->keyfile, groups[g], NULL, NULL);
-      for (guint i = 0; keys != NULL && keys[i] != NULL; i++)
+      if (!usbip_config_validate_group (self, groups[g], error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * usbip_config_validate_group:
+ * @self: a #UsbipConfig
+ * @group: a group
+ * @error: return location for a #GError, or %NULL
+ *
+ * Like usbip_config_validate() for one group (a plugin checks its own group when it loads).
+ *
+ * Returns: %FALSE with %USBIP_ERROR_CONFIG on the first bad value
+ *
+ * Since: 0.1
+ */
+gboolean
+usbip_config_validate_group (UsbipConfig *self, const gchar *group, GError **error)
+{
+  g_auto (GStrv) keys = g_key_file_get_keys (self->keyfile, group, NULL, NULL);
+
+  g_return_val_if_fail (USBIP_IS_CONFIG (self), FALSE);
+  for (guint i = 0; keys != NULL && keys[i] != NULL; i++)
+    {
+      KeyInfo *k = lookup (self, group, keys[i]);
+      g_autofree gchar *value = NULL;
+      if (k == NULL)
         {
-          KeyInfo *k = lookup (self, groups[g], keys[i]);
-          g_autofree gchar *value = NULL;
-          if (k == NULL)
-            {
-              g_warning ("%s: unknown key [%s] %s is ignored (docs/configuration.md lists the keys)",
-                         where (self), groups[g], keys[i]);
-              continue;
-            }
-          value = g_key_file_get_value (self->keyfile, groups[g], keys[i], NULL);
-          if (k->type != USBIP_CONFIG_TYPE_STRING && k->type != USBIP_CONFIG_TYPE_STRING_LIST)
-            g_strstrip (value);
-          if (!check_value (self, k, value, error))
-            return FALSE;
+          g_warning ("%s: unknown key [%s] %s is ignored (docs/configuration.md lists the keys)",
+                     where (self), group, keys[i]);
+          continue;
         }
+      value = g_key_file_get_value (self->keyfile, group, keys[i], NULL);
+      if (k->type != USBIP_CONFIG_TYPE_STRING && k->type != USBIP_CONFIG_TYPE_STRING_LIST)
+        g_strstrip (value);
+      if (!check_value (self, k, value, error))
+        return FALSE;
     }
   return TRUE;
 }

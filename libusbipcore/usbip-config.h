@@ -55,6 +55,7 @@ USBIP_PUBLIC gboolean usbip_config_load_file (UsbipConfig *self, const gchar *pa
 USBIP_PUBLIC gboolean usbip_config_load_data (UsbipConfig *self, const gchar *data, gsize len, GError **error);
 /* re-check every registered key (call after plugins registered theirs); warns unknown keys */
 USBIP_PUBLIC gboolean usbip_config_validate (UsbipConfig *self, GError **error);
+USBIP_PUBLIC gboolean usbip_config_validate_group (UsbipConfig *self, const gchar *group, GError **error);
 USBIP_PUBLIC const gchar *usbip_config_get_path (UsbipConfig *self);
 USBIP_PUBLIC GKeyFile *usbip_config_get_keyfile (UsbipConfig *self);
 

@@ -53,6 +53,7 @@ struct _UsbipExporter {
   UsbipLogLimit refusal_log;
   GHashTable *sessions;     /* Session* set */
   GHashTable *peer_counts;  /* peer key (usbip_policy_peer_key()) -> count */
+  GHashTable *exports;      /* bus ID -> peer, devices handed to the kernel */
   GCancellable *abort;      /* cancels every session (shutdown timeout, dispose) */
   GTask *shutdown_task;
   GSource *shutdown_timer;
@@ -261,6 +262,7 @@ handle_import (Session *s, const gchar *busid)
   f.status = 0;
   usbip_log_event (G_LOG_LEVEL_MESSAGE, &f, "%s: exported %s (%04x:%04x)", s->peer, busid, device->idVendor,
                    device->idProduct);
+  g_hash_table_insert (self->exports, g_strdup (busid), g_strdup (s->peer));
   g_signal_emit (self, signals[SIGNAL_DEVICE_EXPORTED], 0, busid, s->peer);
   reply = g_byte_array_new ();
   usbip_encode_op_rep_import (reply, USBIP_ST_OK, device);
@@ -518,6 +520,7 @@ usbip_exporter_finalize (GObject *object)
   usbip_socket_options_free (self->options);
   g_hash_table_unref (self->sessions);
   g_hash_table_unref (self->peer_counts);
+  g_hash_table_unref (self->exports);
   g_object_unref (self->abort);
   g_object_unref (self->accepting);
   G_OBJECT_CLASS (usbip_exporter_parent_class)->finalize (object);
@@ -593,6 +596,7 @@ usbip_exporter_init (UsbipExporter *self)
   self->handshake_timeout_ms = DEFAULT_HANDSHAKE_TIMEOUT_MS;
   self->sessions = g_hash_table_new (NULL, NULL);
   self->peer_counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->exports = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->abort = g_cancellable_new ();
   self->accepting = g_cancellable_new ();
   self->listener = g_socket_listener_new ();
@@ -774,6 +778,86 @@ usbip_exporter_get_n_sessions (UsbipExporter *self)
 {
   g_return_val_if_fail (USBIP_IS_EXPORTER (self), 0);
   return g_hash_table_size (self->sessions);
+}
+
+static gint
+session_older (gconstpointer a, gconstpointer b)
+{
+  const Session *sa = a, *sb = b;
+  return sa->start_us < sb->start_us ? -1 : sa->start_us > sb->start_us;
+}
+
+/**
+ * usbip_exporter_list_sessions:
+ * @self: an exporter
+ *
+ * Returns: (element-type UsbipExporterSession) (transfer full): the handshakes in
+ *   progress, oldest first
+ *
+ * Since: 0.1
+ */
+GPtrArray *
+usbip_exporter_list_sessions (UsbipExporter *self)
+{
+  GPtrArray *list = g_ptr_array_new_with_free_func ((GDestroyNotify) usbip_exporter_session_free);
+  gint64 now = g_get_monotonic_time ();
+  GList *sessions;
+
+  g_return_val_if_fail (USBIP_IS_EXPORTER (self), list);
+  sessions = g_list_sort (g_hash_table_get_keys (self->sessions), session_older);
+  for (GList *l = sessions; l != NULL; l = l->next)
+    {
+      const Session *s = l->data;
+      UsbipExporterSession *info = g_new0 (UsbipExporterSession, 1);
+
+      info->peer = g_strdup (s->peer);
+      info->op = g_strdup (s->op);
+      info->busid = s->busid[0] ? g_strdup (s->busid) : NULL;
+      info->state = g_strdup (s->op == NULL ? "reading-request" : "answering");
+      info->age_ms = (guint64) MAX (now - s->start_us, 0) / 1000;
+      g_ptr_array_add (list, info);
+    }
+  g_list_free (sessions);
+  return list;
+}
+
+/**
+ * usbip_exporter_list_exports:
+ * @self: an exporter
+ *
+ * Returns: (element-type utf8 utf8) (transfer full): bus ID -> peer (`addr:port`) of
+ *   every device this exporter handed to the kernel, the latest peer per device. Whether
+ *   the kernel still carries the session is the device's status in the backend.
+ *
+ * Since: 0.1
+ */
+GHashTable *
+usbip_exporter_list_exports (UsbipExporter *self)
+{
+  GHashTable *copy = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  GHashTableIter iter;
+  gpointer k, v;
+
+  g_return_val_if_fail (USBIP_IS_EXPORTER (self), copy);
+  g_hash_table_iter_init (&iter, self->exports);
+  while (g_hash_table_iter_next (&iter, &k, &v))
+    g_hash_table_insert (copy, g_strdup (k), g_strdup (v));
+  return copy;
+}
+
+/**
+ * usbip_exporter_get_draining:
+ * @self: an exporter
+ *
+ * Returns: %TRUE once usbip_exporter_shutdown_async() was called
+ *
+ * Since: 0.1
+ */
+gboolean
+usbip_exporter_get_draining (UsbipExporter *self)
+{
+  g_return_val_if_fail (USBIP_IS_EXPORTER (self), FALSE);
+  return self->shutting_down;
 }
 
 static void

@@ -5,6 +5,7 @@
 #include "usbip-common.h"
 #include "usbip-device-cache.h"
 #include "usbip-export-backend.h"
+#include "usbip-exporter-session.h"
 #include "usbip-policy.h"
 #include "usbip-socket-options.h"
 #include "usbip-transport.h"
@@ -24,6 +25,14 @@ USBIP_PUBLIC gboolean usbip_exporter_listen (UsbipExporter *self, UsbipTransport
 USBIP_PUBLIC gboolean usbip_exporter_add_socket (UsbipExporter *self, GSocket *socket, GError **error);
 USBIP_PUBLIC void usbip_exporter_start (UsbipExporter *self);
 USBIP_PUBLIC guint usbip_exporter_get_n_sessions (UsbipExporter *self);
+/* (element-type UsbipExporterSession) (transfer full): handshakes in progress, oldest first */
+USBIP_PUBLIC GPtrArray *usbip_exporter_list_sessions (UsbipExporter *self);
+/* (element-type utf8 utf8) (transfer full): bus ID -> peer of every device this exporter
+ * handed to the kernel (the latest peer per device; whether the kernel still holds it is
+ * the backend's device status) */
+USBIP_PUBLIC GHashTable *usbip_exporter_list_exports (UsbipExporter *self);
+/* TRUE once usbip_exporter_shutdown_async() was called */
+USBIP_PUBLIC gboolean usbip_exporter_get_draining (UsbipExporter *self);
 USBIP_PUBLIC void usbip_exporter_shutdown_async (UsbipExporter *self,
                                                  guint timeout_ms,
                                                  GCancellable *cancellable,

@@ -34,6 +34,7 @@ struct _UsbipImporter {
 enum {
   SIGNAL_PORT_ATTACHED,
   SIGNAL_PORT_DETACHED,
+  SIGNAL_ATTACH_FINISHED,
   N_SIGNALS
 };
 static guint signals[N_SIGNALS];
@@ -48,6 +49,7 @@ typedef struct {
   GSocketConnection *conn;
   UsbipDeframer *deframer;
   GByteArray *buffer;
+  gint64 start_us;
 } Op;
 
 static void
@@ -278,6 +280,7 @@ start_op (UsbipImporter *self,
   op->options = usbip_socket_options_copy (options != NULL ? options : self->options);
   op->deframer = usbip_deframer_new (USBIP_STREAM_OP_REPLY, NULL);
   op->buffer = g_byte_array_new ();
+  op->start_us = g_get_monotonic_time ();
   g_task_set_task_data (task, op, op_free);
   usbip_transport_connect_async (self->transport, remote, op->options, cancellable, connected, task);
 }
@@ -339,7 +342,10 @@ attach_shared_done (GObject *source, GAsyncResult *result, gpointer data)
   g_autoptr (UsbipPortInfo) port = g_task_propagate_pointer (G_TASK (result), &error);
   g_autoptr (GPtrArray) waiters = NULL;
   g_autofree gchar *stolen_key = NULL;
+  const Op *op = g_task_get_task_data (G_TASK (result));
 
+  g_signal_emit (self, signals[SIGNAL_ATTACH_FINISHED], 0, op->busid,
+                 (guint64) (g_get_monotonic_time () - op->start_us) / 1000, error);
   g_hash_table_steal_extended (self->pending, key, (gpointer *) &stolen_key, (gpointer *) &waiters);
   for (guint i = 0; waiters != NULL && i < waiters->len; i++)
     {
@@ -562,6 +568,19 @@ usbip_importer_class_init (UsbipImporterClass *klass)
    */
   signals[SIGNAL_PORT_DETACHED] = g_signal_new ("port-detached", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                                                 NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
+  /**
+   * UsbipImporter::attach-finished:
+   * @self: the importer
+   * @busid: the device asked for
+   * @duration_ms: connect to handoff (or to the failure)
+   * @error: (type GError) (nullable): why it failed, %NULL on success
+   *
+   * An attach attempt ended (one per connection made; concurrent requests for the same
+   * device share one).
+   */
+  signals[SIGNAL_ATTACH_FINISHED] = g_signal_new ("attach-finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                                  0, NULL, NULL, NULL, G_TYPE_NONE, 3, G_TYPE_STRING, G_TYPE_UINT64,
+                                                  G_TYPE_ERROR);
 }
 
 static void

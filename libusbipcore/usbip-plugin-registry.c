@@ -33,7 +33,15 @@ struct _UsbipPluginRegistry {
   GPtrArray *infos;     /* UsbipPluginInfo */
   GPtrArray *imports;   /* (name, backend) pairs as GObject data */
   GPtrArray *exports;
+  GPtrArray *objects;   /* what the program handed over (usbip_plugin_registry_add_object) */
+  GPtrArray *kept;      /* plugins' own state objects */
 };
+
+enum {
+  SIGNAL_OBJECT_ADDED,
+  N_SIGNALS
+};
+static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (UsbipPluginRegistry, usbip_plugin_registry, G_TYPE_OBJECT)
 G_DEFINE_BOXED_TYPE (UsbipPluginInfo, usbip_plugin_info, usbip_plugin_info_copy, usbip_plugin_info_free)
@@ -118,6 +126,8 @@ usbip_plugin_registry_finalize (GObject *object)
   g_ptr_array_unref (self->infos);
   g_ptr_array_unref (self->imports);
   g_ptr_array_unref (self->exports);
+  g_ptr_array_unref (self->kept);
+  g_ptr_array_unref (self->objects);
   G_OBJECT_CLASS (usbip_plugin_registry_parent_class)->finalize (object);
 }
 
@@ -125,6 +135,20 @@ static void
 usbip_plugin_registry_class_init (UsbipPluginRegistryClass *klass)
 {
   G_OBJECT_CLASS (klass)->finalize = usbip_plugin_registry_finalize;
+
+  /**
+   * UsbipPluginRegistry::object-added:
+   * @self: the registry
+   * @object: an exporter, importer or supervisor the program created
+   *
+   * Detailed by the object's type name (`object-added::UsbipExporter`, ...): plugins that
+   * observe the program connect to it from their register function.
+   *
+   * Since: 0.1
+   */
+  signals[SIGNAL_OBJECT_ADDED] = g_signal_new ("object-added", G_TYPE_FROM_CLASS (klass),
+                                               G_SIGNAL_RUN_LAST | G_SIGNAL_DETAILED, 0, NULL, NULL, NULL,
+                                               G_TYPE_NONE, 1, G_TYPE_OBJECT);
 }
 
 static void
@@ -134,6 +158,8 @@ usbip_plugin_registry_init (UsbipPluginRegistry *self)
   self->infos = g_ptr_array_new_with_free_func ((GDestroyNotify) usbip_plugin_info_free);
   self->imports = g_ptr_array_new_with_free_func (g_object_unref);
   self->exports = g_ptr_array_new_with_free_func (g_object_unref);
+  self->objects = g_ptr_array_new_with_free_func (g_object_unref);
+  self->kept = g_ptr_array_new_with_free_func (g_object_unref);
 }
 
 /**
@@ -515,6 +541,42 @@ usbip_plugin_registry_get_export_backend (UsbipPluginRegistry *self, const gchar
   return USBIP_EXPORT_BACKEND (b);
 }
 
+/**
+ * usbip_plugin_registry_add_object:
+ * @self: a #UsbipPluginRegistry
+ * @object: an exporter, importer or supervisor the program created
+ *
+ * Lets the loaded plugins observe @object: emits #UsbipPluginRegistry::object-added with
+ * the type name as detail and keeps a reference for the registry's lifetime. Costs one
+ * signal emission when no plugin listens.
+ *
+ * Since: 0.1
+ */
+void
+usbip_plugin_registry_add_object (UsbipPluginRegistry *self, GObject *object)
+{
+  g_return_if_fail (USBIP_IS_PLUGIN_REGISTRY (self));
+  g_return_if_fail (G_IS_OBJECT (object));
+  g_ptr_array_add (self->objects, g_object_ref (object));
+  g_signal_emit (self, signals[SIGNAL_OBJECT_ADDED], g_quark_from_string (G_OBJECT_TYPE_NAME (object)), object);
+}
+
+/**
+ * usbip_plugin_registry_get_info:
+ * @self: a #UsbipPluginRegistry
+ * @name: a plugin name
+ *
+ * Returns: (nullable) (transfer none): what happened to plugin @name, %NULL if never seen
+ *
+ * Since: 0.1
+ */
+const UsbipPluginInfo *
+usbip_plugin_registry_get_info (UsbipPluginRegistry *self, const gchar *name)
+{
+  g_return_val_if_fail (USBIP_IS_PLUGIN_REGISTRY (self), NULL);
+  return find_info (self, name);
+}
+
 /* ---- the context plugins see ---- */
 
 /**
@@ -589,4 +651,131 @@ usbip_plugin_context_add_export_backend (UsbipPluginContext *ctx, const gchar *n
 {
   g_object_set_data_full (G_OBJECT (backend), "usbip-backend-name", g_strdup (name), g_free);
   g_ptr_array_add (ctx->registry->exports, g_object_ref (backend));
+}
+
+/**
+ * usbip_plugin_context_get_registry:
+ * @ctx: a #UsbipPluginContext
+ *
+ * Returns: (transfer none): the #UsbipPluginRegistry, to connect to its
+ *   #UsbipPluginRegistry::object-added signal
+ *
+ * Since: 0.1
+ */
+GObject *
+usbip_plugin_context_get_registry (UsbipPluginContext *ctx)
+{
+  return G_OBJECT (ctx->registry);
+}
+
+/**
+ * usbip_plugin_context_keep:
+ * @ctx: a #UsbipPluginContext
+ * @object: (transfer none): the plugin's state
+ *
+ * Keeps @object alive as long as the registry.
+ *
+ * Since: 0.1
+ */
+void
+usbip_plugin_context_keep (UsbipPluginContext *ctx, GObject *object)
+{
+  g_ptr_array_add (ctx->registry->kept, g_object_ref (object));
+}
+
+/**
+ * usbip_plugin_context_register_key:
+ * @ctx: a #UsbipPluginContext
+ * @key: a key of the plugin's group `[<name>]`
+ * @type: its type
+ * @default_value: its default, in keyfile syntax
+ * @min: minimum for numbers
+ * @max: maximum for numbers
+ * @description: one line for humans
+ *
+ * Since: 0.1
+ */
+void
+usbip_plugin_context_register_key (UsbipPluginContext *ctx, const gchar *key, UsbipConfigType type,
+                                   const gchar *default_value, gdouble min, gdouble max, const gchar *description)
+{
+  usbip_config_register_key (ctx->registry->config, ctx->name, key, type, default_value, NULL, min, max,
+                             description);
+}
+
+/**
+ * usbip_plugin_context_check_config:
+ * @ctx: a #UsbipPluginContext
+ * @error: return location for a #GError
+ *
+ * Checks the values of the plugin's group against the registered keys.
+ *
+ * Returns: %FALSE with %USBIP_ERROR_CONFIG naming file, group, key and the accepted values
+ *
+ * Since: 0.1
+ */
+gboolean
+usbip_plugin_context_check_config (UsbipPluginContext *ctx, GError **error)
+{
+  return usbip_config_validate_group (ctx->registry->config, ctx->name, error);
+}
+
+/**
+ * usbip_plugin_context_get_string:
+ * @ctx: a #UsbipPluginContext
+ * @key: a registered key of the plugin's group
+ *
+ * Returns: (transfer full): the value, else the default
+ *
+ * Since: 0.1
+ */
+gchar *
+usbip_plugin_context_get_string (UsbipPluginContext *ctx, const gchar *key)
+{
+  return usbip_config_get_string (ctx->registry->config, ctx->name, key);
+}
+
+/**
+ * usbip_plugin_context_get_string_list:
+ * @ctx: a #UsbipPluginContext
+ * @key: a registered key of the plugin's group
+ *
+ * Returns: (transfer full) (array zero-terminated=1): the value, else the default
+ *
+ * Since: 0.1
+ */
+gchar **
+usbip_plugin_context_get_string_list (UsbipPluginContext *ctx, const gchar *key)
+{
+  return usbip_config_get_string_list (ctx->registry->config, ctx->name, key);
+}
+
+/**
+ * usbip_plugin_context_get_uint:
+ * @ctx: a #UsbipPluginContext
+ * @key: a registered key of the plugin's group
+ *
+ * Returns: the value, else the default
+ *
+ * Since: 0.1
+ */
+guint64
+usbip_plugin_context_get_uint (UsbipPluginContext *ctx, const gchar *key)
+{
+  return usbip_config_get_uint (ctx->registry->config, ctx->name, key);
+}
+
+/**
+ * usbip_plugin_context_get_boolean:
+ * @ctx: a #UsbipPluginContext
+ * @key: a registered key of the plugin's group
+ *
+ * Returns: the value, else the default
+ *
+ * Since: 0.1
+ */
+gboolean
+usbip_plugin_context_get_boolean (UsbipPluginContext *ctx, const gchar *key)
+{
+  return usbip_config_get_boolean (ctx->registry->config, ctx->name, key);
 }

@@ -67,6 +67,12 @@ USBIP_PUBLIC GPtrArray *usbip_plugin_registry_list (UsbipPluginRegistry *self);
  * plugin would provide it and why it is not there (disabled in FILE / failed: REASON). */
 USBIP_PUBLIC UsbipImportBackend *usbip_plugin_registry_get_import_backend (UsbipPluginRegistry *self, const gchar *name, GError **error);
 USBIP_PUBLIC UsbipExportBackend *usbip_plugin_registry_get_export_backend (UsbipPluginRegistry *self, const gchar *name, GError **error);
+/* the program hands over each exporter, importer and supervisor it creates so that plugins
+ * can observe it: the registry keeps a reference and emits `object-added` (detailed by the
+ * type name, e.g. `object-added::UsbipExporter`) */
+USBIP_PUBLIC void usbip_plugin_registry_add_object (UsbipPluginRegistry *self, GObject *object);
+/* (nullable) (transfer none): the record of plugin @name, NULL if never seen */
+USBIP_PUBLIC const UsbipPluginInfo *usbip_plugin_registry_get_info (UsbipPluginRegistry *self, const gchar *name);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (UsbipPluginInfo, usbip_plugin_info_free)
 

@@ -14,11 +14,12 @@
 #include "usbip-sysfs.h"
 #include "usbip-import-backend.h"
 #include "usbip-export-backend.h"
+#include "usbip-config.h"
 
 G_BEGIN_DECLS
 
 #define USBIP_PLUGIN_ABI_MAJOR 1
-#define USBIP_PLUGIN_ABI_MINOR 0
+#define USBIP_PLUGIN_ABI_MINOR 1
 
 /**
  * UsbipPluginAbi:
@@ -53,6 +54,29 @@ USBIP_PUBLIC UsbipSysfs *usbip_plugin_context_get_sysfs (UsbipPluginContext *ctx
 /* backend: (transfer none): the registry takes its own reference */
 USBIP_PUBLIC void usbip_plugin_context_add_import_backend (UsbipPluginContext *ctx, const gchar *name, UsbipImportBackend *backend);
 USBIP_PUBLIC void usbip_plugin_context_add_export_backend (UsbipPluginContext *ctx, const gchar *name, UsbipExportBackend *backend);
+
+/* ABI 1.1: observing what the program creates. The registry (a GObject) emits
+ * `object-added::UsbipExporter` (and `::UsbipImporter`, `::UsbipSupervisor`) when the
+ * program hands it one (usbip_plugin_registry_add_object()); connect to it. (transfer none) */
+USBIP_PUBLIC GObject *usbip_plugin_context_get_registry (UsbipPluginContext *ctx);
+/* keeps @object alive as long as the registry (the plugin's own state) */
+USBIP_PUBLIC void usbip_plugin_context_keep (UsbipPluginContext *ctx, GObject *object);
+
+/* ABI 1.1: typed access to the plugin's own group `[<name>]`: declare each key with its
+ * type, default and bounds, then check the group (a bad value fails the plugin with an
+ * error naming file, group, key and what is accepted), then read typed values. */
+USBIP_PUBLIC void usbip_plugin_context_register_key (UsbipPluginContext *ctx,
+                                                     const gchar *key,
+                                                     UsbipConfigType type,
+                                                     const gchar *default_value,
+                                                     gdouble min,
+                                                     gdouble max,
+                                                     const gchar *description);
+USBIP_PUBLIC gboolean usbip_plugin_context_check_config (UsbipPluginContext *ctx, GError **error);
+USBIP_PUBLIC gchar *usbip_plugin_context_get_string (UsbipPluginContext *ctx, const gchar *key);
+USBIP_PUBLIC gchar **usbip_plugin_context_get_string_list (UsbipPluginContext *ctx, const gchar *key);
+USBIP_PUBLIC guint64 usbip_plugin_context_get_uint (UsbipPluginContext *ctx, const gchar *key);
+USBIP_PUBLIC gboolean usbip_plugin_context_get_boolean (UsbipPluginContext *ctx, const gchar *key);
 
 #ifdef USBIP_PLUGIN_MODULE
 #define USBIP_PLUGIN_DEFINE(name, func)                                                          \

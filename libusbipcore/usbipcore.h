@@ -24,6 +24,7 @@
 #include "usbip-importer.h"
 #include "usbip-device-cache.h"
 #include "usbip-exporter.h"
+#include "usbip-exporter-session.h"
 #include "usbip-backoff.h"
 #include "usbip-port-monitor.h"
 #include "usbip-supervisor.h"

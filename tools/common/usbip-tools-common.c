@@ -24,3 +24,23 @@ usbip_tools_load_plugins (UsbipConfig *config, const gchar *only, GError **error
     return NULL;
   return g_steal_pointer (&registry);
 }
+
+gboolean
+usbip_tools_load_observers (UsbipPluginRegistry *registry, GError **error)
+{
+  static const gchar *const observers[] = { "metrics", NULL };
+
+  if (!usbip_plugin_registry_load_only (registry, observers, error))
+    return FALSE;
+  for (guint i = 0; observers[i] != NULL; i++)
+    {
+      const UsbipPluginInfo *info = usbip_plugin_registry_get_info (registry, observers[i]);
+      if (info != NULL && info->state == USBIP_PLUGIN_STATE_FAILED)
+        {
+          g_set_error (error, USBIP_ERROR, USBIP_ERROR_PLUGIN, "the %s plugin is enabled but failed: %s",
+                       observers[i], info->reason);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}

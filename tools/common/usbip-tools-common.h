@@ -12,4 +12,8 @@ G_BEGIN_DECLS
 /* only: (nullable): load just this plugin (a verb needs one backend); NULL loads all */
 UsbipPluginRegistry *usbip_tools_load_plugins (UsbipConfig *config, const gchar *only, GError **error);
 
+/* Loads the enabled plugins that observe a program rather than provide a backend
+ * (`metrics`); one that is enabled but cannot start is an error naming the reason. */
+gboolean usbip_tools_load_observers (UsbipPluginRegistry *registry, GError **error);
+
 G_END_DECLS

@@ -20,6 +20,7 @@
 
 #include "usbip-tools-common.h"
 #include "usbipcored-log.h"
+#include "usbipcored-status.h"
 
 #define EXIT_USAGE 2
 #define EXIT_LISTEN 3
@@ -37,6 +38,7 @@ typedef struct {
   gdouble accept_rate;
   gint handshake_timeout_ms, shutdown_timeout_ms;
   gchar *log_format;
+  gchar *status_socket;
 
   GMainLoop *loop;
   UsbipConfig *config;
@@ -45,6 +47,8 @@ typedef struct {
   gint exit_code;
   gboolean draining;
   guint watchdog_id;
+  UsbipcoredStatus *status;
+  GSocket *activated_status; /* the socket-activated fd named "status" */
 } Daemon;
 
 static Daemon d = {
@@ -82,6 +86,7 @@ static const GOptionEntry entries[] = {
   { "handshake-timeout", 0, 0, G_OPTION_ARG_INT, &d.handshake_timeout_ms, "Milliseconds a client may take to send its request (default 10000)", "MS" },
   { "shutdown-timeout", 0, 0, G_OPTION_ARG_INT, &d.shutdown_timeout_ms, "Milliseconds to let handshakes finish on SIGTERM (default 5000)", "MS" },
   { "log-format", 0, 0, G_OPTION_ARG_STRING, &d.log_format, "text, json or journal (default: journal under systemd, else text)", "FORMAT" },
+  { "status-socket", 0, 0, G_OPTION_ARG_FILENAME, &d.status_socket, "Serve the status API (HTTP+JSON) on this Unix socket (default " USBIPCORED_DEFAULT_STATUS_SOCKET "; \"\" = off)", "PATH" },
   { "check-config", 0, 0, G_OPTION_ARG_NONE, &d.check_config, "Validate the configuration and the flags, then exit (0 valid, 2 not)", NULL },
   { "version", 'v', 0, G_OPTION_ARG_NONE, &d.version, "Print the version and exit", NULL },
   { NULL }
@@ -108,6 +113,8 @@ register_daemon_keys (UsbipConfig *config)
                              3600000, "milliseconds");
   usbip_config_register_key (config, "daemon", "shutdown-timeout", USBIP_CONFIG_TYPE_UINT, "5000", NULL, 0,
                              3600000, "milliseconds");
+  usbip_config_register_key (config, "daemon", "status-socket", USBIP_CONFIG_TYPE_STRING,
+                             USBIPCORED_DEFAULT_STATUS_SOCKET, NULL, 0, 0, "Unix socket of the status API; empty = off");
   usbip_config_register_key (config, "daemon", "log-format", USBIP_CONFIG_TYPE_ENUM, "auto", formats, 0, 0,
                              "log output");
 }
@@ -253,6 +260,11 @@ add_activated_sockets (GError **error)
   for (gint i = 0; i < n; i++)
     {
       g_autoptr (GSocket) socket = g_socket_new_from_fd (SD_LISTEN_FDS_START + i, error);
+      if (socket != NULL && names != NULL && g_strcmp0 (names[i], "status") == 0)
+        {
+          g_set_object (&d.activated_status, socket);
+          continue;
+        }
       if (socket == NULL || !usbip_exporter_add_socket (d.exporter, socket, error))
         {
           g_strfreev (names);
@@ -262,7 +274,44 @@ add_activated_sockets (GError **error)
               names != NULL && names[i] != NULL ? names[i] : "unnamed");
     }
   g_strfreev (names);
-  return MAX (n, 0);
+  return MAX (n, 0) - (d.activated_status != NULL);
+}
+
+/* the status API: on the socket-activated fd named "status", else on the configured path;
+ * only an explicitly chosen path that fails is fatal */
+static gboolean
+start_status (UsbipExportBackend *backend, UsbipPolicy *policy, const gchar *listeners, GError **error)
+{
+  g_autofree gchar *path = d.status_socket != NULL ? g_strdup (d.status_socket)
+                                                   : usbip_config_get_string (d.config, "daemon", "status-socket");
+  g_auto (GStrv) cidrs = d.allow_cidr != NULL ? g_strdupv (d.allow_cidr)
+                                              : usbip_config_get_string_list (d.config, "daemon", "allow-cidr");
+  UsbipcoredStatusInfo info = { listeners, (const gchar *const *) cidrs,
+                                setting_uint (d.max_sessions, "max-sessions"),
+                                setting_uint (d.max_per_peer, "max-sessions-per-peer"),
+                                d.accept_rate >= 0 ? d.accept_rate
+                                                   : usbip_config_get_double (d.config, "daemon", "accept-rate-limit") };
+  g_autoptr (GError) local_error = NULL;
+
+  if (d.activated_status == NULL && (path == NULL || *path == '\0'))
+    return TRUE;
+  d.status = usbipcored_status_new (d.exporter, backend, d.registry);
+  usbipcored_status_set_info (d.status, &info);
+  if (d.activated_status != NULL)
+    return usbipcored_status_add_socket (d.status, d.activated_status, error);
+  if (usbipcored_status_listen (d.status, path, &local_error))
+    {
+      g_info ("status API on %s", path);
+      return TRUE;
+    }
+  g_clear_pointer (&d.status, usbipcored_status_free);
+  if (d.status_socket == NULL && g_str_equal (path, USBIPCORED_DEFAULT_STATUS_SOCKET))
+    {
+      g_warning ("no status API: %s", local_error->message);
+      return TRUE;
+    }
+  g_propagate_error (error, g_steal_pointer (&local_error));
+  return FALSE;
 }
 
 static gchar **
@@ -368,6 +417,11 @@ main (int argc, char **argv)
       }
     backend = usbip_plugin_registry_get_export_backend (d.registry, wanted, &error);
   }
+  if (backend != NULL && !usbip_tools_load_observers (d.registry, &error))
+    {
+      g_critical ("%s", error->message);
+      return 1;
+    }
   if (backend == NULL)
     {
       g_critical ("%s", error->message);
@@ -385,6 +439,7 @@ main (int argc, char **argv)
   d.exporter = usbip_exporter_new (backend);
   usbip_exporter_set_policy (d.exporter, policy);
   usbip_exporter_set_handshake_timeout (d.exporter, setting_uint (d.handshake_timeout_ms, "handshake-timeout"));
+  usbip_plugin_registry_add_object (d.registry, G_OBJECT (d.exporter));
 
   n_activated = add_activated_sockets (&error);
   if (n_activated < 0)
@@ -409,6 +464,12 @@ main (int argc, char **argv)
         }
     }
 
+  if (!start_status (backend, policy, where->str, &error))
+    {
+      g_critical ("%s", error->message);
+      return EXIT_LISTEN;
+    }
+
   d.loop = g_main_loop_new (NULL, FALSE);
   g_unix_signal_add (SIGTERM, on_terminate, NULL);
   g_unix_signal_add (SIGINT, on_terminate, NULL);
@@ -427,6 +488,8 @@ main (int argc, char **argv)
   notify_status ("stopped");
   if (d.want_pid)
     unlink (d.pid_file);
+  g_clear_pointer (&d.status, usbipcored_status_free);
+  g_clear_object (&d.activated_status);
   g_clear_object (&d.exporter);
   g_clear_object (&d.registry);
   g_clear_object (&d.config);
