@@ -7,6 +7,7 @@ PKGS="meson ninja-build pkg-config gcc clang llvm libclang-rt-14-dev gcovr pytho
 libglib2.0-dev libgudev-1.0-dev libjson-glib-dev libsoup-3.0-dev libsystemd-dev
 gobject-introspection libgirepository1.0-dev python3-gi gir1.2-glib-2.0
 umockdev libumockdev-dev systemd valgrind tshark tcpdump usbip
+prometheus curl
 qemu-system-x86 busybox-static cpio kmod usbutils hwdata iproute2 scdoc bash-completion zsh"
 missing=""
 for p in $PKGS; do

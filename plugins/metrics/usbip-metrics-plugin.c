@@ -54,7 +54,10 @@ listen_on (SoupServer *server, const gchar *address, GError **error)
   g_autoptr (GError) local_error = NULL;
 
   if (remote == NULL)
-    return FALSE;
+    {
+      g_prefix_error (error, "[metrics] listen=%s: ", address);
+      return FALSE;
+    }
   inet = g_inet_address_new_from_string (remote->host);
   if (inet == NULL || remote->port == 0)
     {
