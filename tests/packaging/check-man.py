@@ -116,7 +116,11 @@ registered = set()
 for src in glob.glob(os.path.join(ROOT, "libusbipcore", "*.c")) + glob.glob(os.path.join(ROOT, "tools", "*", "*.c")) \
         + glob.glob(os.path.join(ROOT, "plugins", "**", "*.c"), recursive=True):
     with open(src) as f:
-        registered.update(re.findall(r'usbip_config_register_key\s*\(\s*\w+\s*,\s*"([^"]+)"\s*,\s*"([^"]+)"', f.read()))
+        text = f.read()
+        registered.update(re.findall(r'usbip_config_register_key\s*\(\s*\w+\s*,\s*"([^"]+)"\s*,\s*"([^"]+)"', text))
+        # a plugin's own group is named after the plugin (plugins/<kind-><name>/)
+        plugin = os.path.relpath(src, os.path.join(ROOT, "plugins")).split(os.sep)[0].split("-")[-1]
+        registered.update((plugin, k) for k in re.findall(r'usbip_plugin_context_register_key\s*\(\s*\w+\s*,\s*"([^"]+)"', text))
 documented, group = set(), None
 with open(page("usbipcore.conf.5")) as f:
     for line in f:
