@@ -897,7 +897,7 @@ def reattach_names_the_existing_port():
 def scrape(port):
     import urllib.request
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
-        assert r.headers["Content-Type"].startswith("text/plain; version=0.0.4"), r.headers["Content-Type"]
+        check(r.headers["Content-Type"].startswith("text/plain; version=0.0.4"), r.headers["Content-Type"])
         return r.read().decode()
 
 
@@ -909,16 +909,6 @@ def samples(text):
             key, value = line.rsplit(" ", 1)
             out[key] = float(value)
     return out
-
-
-def wait_for(fn, timeout=10):
-    end = time.time() + timeout
-    while True:
-        got = fn()
-        if got:
-            return got
-        assert time.time() < end, "condition not reached in time"
-        time.sleep(0.05)
 
 
 def unix_get(path, url):
@@ -942,7 +932,7 @@ def raw_import(port, busid):
         reply = b""
         while len(reply) < 8:
             chunk = s.recv(8 - len(reply))
-            assert chunk, "closed before the reply"
+            check(chunk, "closed before the reply")
             reply += chunk
         return int.from_bytes(reply[4:8], "big")
 
@@ -953,44 +943,44 @@ def idle_scrape(port, invalid_at_least=0):
         m = samples(scrape(port))
         key = 'usbip_exporter_handshakes_total{op="unknown",status="invalid"}'
         return m if m["usbip_exporter_sessions"] == 0 and m.get(key, 0) >= invalid_at_least else None
-    return wait_for(ready)
+    return wait_until(ready, "no handshake in flight")
 
 
 @test
 def metrics_exact_counters_promtool_and_status_socket():
-    mport = free_port()
+    reserved, mport = reserve_port()
     conf = os.path.join(ROOT, "metrics.conf")
     put(ROOT, "/metrics.conf", f"[plugins]\nenabled=host;metrics\n[metrics]\nlisten=127.0.0.1:{mport}\n")
     sock = os.path.join(ROOT, "run", "status.sock")
     d = Daemon("--config", conf, "--status-socket", sock, "--allow-cidr", "127.0.0.1/32")
     try:
-        # the probe that saw the daemon listen is one handshake closed unanswered: count from there
-        base = idle_scrape(mport, invalid_at_least=1)
-        assert base["usbip_exporter_devices_exported_total"] == 0, base
-        assert oct(os.stat(sock).st_mode & 0o777) == "0o660"
+        base = idle_scrape(mport)
+        check(base["usbip_exporter_devices_exported_total"] == 0, base)
+        check(oct(os.stat(sock).st_mode & 0o777) == "0o660", "status socket mode")
         for _ in range(3):
             rc, _, err = tool("--tcp-port", str(d.port), "list", "-r", "127.0.0.1")
-            assert rc == 0, err
-        assert raw_import(d.port, "9-9") == 4 and raw_import(d.port, "9-9") == 4  # ST_NODEV
-        assert raw_import(d.port, "1-1") == 0
+            check(rc == 0, err)
+        check(raw_import(d.port, "9-9") == 4 and raw_import(d.port, "9-9") == 4, "ST_NODEV twice")
+        check(raw_import(d.port, "1-1") == 0, "ST_OK")
         with socket.create_connection(("127.0.0.1", d.port)) as bad:  # hostile: wrong version
             bad.sendall(bytes.fromhex("0107800500000000"))
-            assert closed_unanswered(bad)
+            check(closed_unanswered(bad), "bad version answered")
         slow = socket.create_connection(("127.0.0.1", d.port))
         slow.sendall(b"\x01\x11")  # half a header, then nothing
-        sessions = wait_for(lambda: json.loads(unix_get(sock, "/v1/sessions")[1])["sessions"])
-        assert len(sessions) == 1 and sessions[0]["state"] == "reading-request" and sessions[0]["op"] is None, sessions
-        assert sessions[0]["peer"] == "127.0.0.1:%d" % slow.getsockname()[1], sessions
-        assert samples(scrape(mport))["usbip_exporter_sessions"] == 1
+        sessions = wait_until(lambda: json.loads(unix_get(sock, "/v1/sessions")[1])["sessions"], "a session")
+        check(len(sessions) == 1 and sessions[0]["state"] == "reading-request" and sessions[0]["op"] is None,
+              sessions)
+        check(sessions[0]["peer"] == "127.0.0.1:%d" % slow.getsockname()[1], sessions)
+        check(samples(scrape(mport))["usbip_exporter_sessions"] == 1, "sessions gauge")
         with socket.create_connection(("127.0.0.1", d.port), source_address=("127.0.0.2", 0)) as refused:
-            assert closed_unanswered(refused)  # not in --allow-cidr
+            check(closed_unanswered(refused), "not in --allow-cidr but answered")
         slow.close()
-        m = idle_scrape(mport, invalid_at_least=3)
+        m = idle_scrape(mport, invalid_at_least=base.get('usbip_exporter_handshakes_total{op="unknown",status="invalid"}', 0) + 2)
         moved = {k: v - base.get(k, 0) for k, v in m.items() if v != base.get(k, 0) and k.startswith("usbip_")}
-        assert moved.pop("usbip_exporter_handshake_duration_seconds_sum", 0) >= 0
+        check(moved.pop("usbip_exporter_handshake_duration_seconds_sum", 0) >= 0, "sum")
         for k in [k for k in moved if "_bucket" in k and 'le="+Inf"' not in k]:
             del moved[k]  # which bucket a handshake falls in depends on the machine
-        assert moved == {
+        check(moved == {
             'usbip_exporter_handshakes_total{op="devlist",status="ST_OK"}': 3,
             'usbip_exporter_handshakes_total{op="import",status="ST_NODEV"}': 2,
             'usbip_exporter_handshakes_total{op="import",status="ST_OK"}': 1,
@@ -999,43 +989,45 @@ def metrics_exact_counters_promtool_and_status_socket():
             "usbip_exporter_devices_exported_total": 1,
             "usbip_exporter_handshake_duration_seconds_count": 8,
             'usbip_exporter_handshake_duration_seconds_bucket{le="+Inf"}': 8,
-        }, moved
-        assert m["usbip_exporter_draining"] == 0 and m['usbip_build_info{version="0.1.0"}'] == 1, m
-        assert m["process_open_fds"] > 0 and m["process_resident_memory_bytes"] > 0, m
-        text = scrape(mport)
-        p = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True)
-        assert p.returncode == 0, p.stdout + p.stderr
+        }, moved)
+        check(m["usbip_exporter_draining"] == 0 and m['usbip_build_info{version="0.1.0"}'] == 1, m)
+        check(m["process_open_fds"] > 0 and m["process_resident_memory_bytes"] > 0, m)
+        p = subprocess.run(["promtool", "check", "metrics"], input=scrape(mport), capture_output=True, text=True)
+        check(p.returncode == 0, p.stdout + p.stderr)
         code, body = unix_get(sock, "/v1/status")
         st = json.loads(body)
-        assert code == 200 and st["counters"]["devices_exported"] == 1 and st["counters"]["handshakes"] == 9, st
-        assert st["counters"]["connections_refused"] == 1 and st["counters"]["imports_refused"] == 2, st
-        assert st["plugins"] == ["host", "metrics"] and st["listeners"] == [f"127.0.0.1:{d.port}"], st
-        assert st["policy"]["allow_cidr"] == ["127.0.0.1/32"] and st["draining"] is False, st
+        check(code == 200 and st["counters"]["devices_exported"] == 1, st)
+        check(st["counters"]["connections_refused"] == 1 and st["counters"]["imports_refused"] == 2, st)
+        check(st["plugins"] == ["host", "metrics"] and st["listeners"] == [f"127.0.0.1:{d.port}"], st)
+        check(st["policy"]["allow_cidr"] == ["127.0.0.1/32"] and st["draining"] is False, st)
         code, body = unix_get(sock, "/v1/devices")
-        assert code == 200 and [x["busid"] for x in json.loads(body)["devices"]] == ["1-1"], body
-        assert unix_get(sock, "/healthz")[0] == 200 and unix_get(sock, "/readyz") == (200, "ready\n")
-        assert unix_get(sock, "/v2/nothing")[0] == 404
+        check(code == 200 and [x["busid"] for x in json.loads(body)["devices"]] == ["1-1"], body)
+        check(unix_get(sock, "/healthz")[0] == 200 and unix_get(sock, "/readyz") == (200, "ready\n"), "health")
+        check(unix_get(sock, "/v2/nothing")[0] == 404, "unknown path")
     finally:
         rc, err = d.stop()
-    assert rc == 0, err
-    assert not os.path.exists(sock), "the status socket is removed on exit"
+        reserved.close()
+    check(rc == 0, err)
+    check(not os.path.exists(sock), "the status socket is removed on exit")
 
 
 @test
 def metrics_plugin_disabled_or_misconfigured():
-    mport = free_port()
+    reserved, mport = reserve_port()
     put(ROOT, "/nometrics.conf", f"[plugins]\nenabled=host\n[metrics]\nlisten=127.0.0.1:{mport}\n")
     d = Daemon("--config", os.path.join(ROOT, "nometrics.conf"), "--status-socket", "")
-    try:  # not enabled: nothing listens, and its group is not an error
+    try:  # not enabled: nothing serves metrics, and its group is not an error
         with socket.socket() as s:
-            assert s.connect_ex(("127.0.0.1", mport)) != 0
+            check(s.connect_ex(("127.0.0.1", mport)) != 0, "metrics served while disabled")
     finally:
         d.stop()
+        reserved.close()
     put(ROOT, "/badmetrics.conf", "[plugins]\nenabled=host;metrics\n[metrics]\nlisten=localhost:http\n")
-    p = subprocess.run([DAEMON, "--config", os.path.join(ROOT, "badmetrics.conf"), "--listen",
-                        f"127.0.0.1:{free_port()}", "--status-socket", ""], capture_output=True, text=True,
-                       env=ENV, timeout=20)
-    assert p.returncode != 0 and "[metrics] listen" in p.stderr, p.stderr
+    reserved, port = reserve_port()
+    p = subprocess.run([DAEMON, "--config", os.path.join(ROOT, "badmetrics.conf"), "--listen", f"127.0.0.1:{port}",
+                        "--status-socket", ""], capture_output=True, text=True, env=ENV, timeout=20)
+    reserved.close()
+    check(p.returncode != 0 and "[metrics] listen=localhost:http" in p.stderr, p.stderr)
 
 print(f"1..{len(results)}")
 failed = 0
