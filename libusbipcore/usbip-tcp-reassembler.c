@@ -323,7 +323,6 @@ static void
 drain (UsbipTcpReassembler *self, Connection *conn, gboolean from_client, const UsbipTcpSegment *seg)
 {
   Direction *dir = &conn->dir[from_client ? 0 : 1];
-
   Pending *p;
 
   while (!dir->broken && (p = first_pending (dir)) != NULL)

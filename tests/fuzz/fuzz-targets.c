@@ -701,13 +701,13 @@ port_record_cleanup (void)
 }
 
 /* a port record file (`/var/run/vhci_hcd/port<N>`, written by upstream usbip too) read
- * through the sysfs seam from a private directory; what reads back writes back the same */
+ * through the sysfs seam from a private directory: three non-empty words without white
+ * space, or an error */
 gint
 usbip_fuzz_port_record (const guint8 *data, gsize size)
 {
   g_autofree gchar *record = NULL;
   g_autofree gchar *host = NULL, *service = NULL, *busid = NULL;
-  g_autofree gchar *host2 = NULL, *service2 = NULL, *busid2 = NULL;
   g_autoptr (GError) error = NULL;
 
   if (port_record_sysfs == NULL)
@@ -718,7 +718,9 @@ usbip_fuzz_port_record (const guint8 *data, gsize size)
       atexit (port_record_cleanup);
     }
   record = g_build_filename (usbip_sysfs_get_state_dir (port_record_sysfs), "port0", NULL);
-  FUZZ_CHECK (g_file_set_contents (record, (const gchar *) data, (gssize) size, NULL));
+  /* no fsync: this file is scratch */
+  FUZZ_CHECK (g_file_set_contents_full (record, (const gchar *) data, (gssize) size,
+                                        G_FILE_SET_CONTENTS_NONE, 0600, NULL));
   if (!usbip_sysfs_read_port_record (port_record_sysfs, 0, &host, &service, &busid, &error))
     {
       check_error (error);
@@ -727,9 +729,9 @@ usbip_fuzz_port_record (const guint8 *data, gsize size)
   FUZZ_CHECK (error == NULL);
   FUZZ_CHECK (host != NULL && service != NULL && busid != NULL);
   FUZZ_CHECK (host[0] != '\0' && service[0] != '\0' && busid[0] != '\0');
-  FUZZ_CHECK (usbip_sysfs_write_port_record (port_record_sysfs, 0, host, service, busid, NULL));
-  FUZZ_CHECK (usbip_sysfs_read_port_record (port_record_sysfs, 0, &host2, &service2, &busid2, NULL));
-  FUZZ_CHECK (g_str_equal (host, host2) && g_str_equal (service, service2) && g_str_equal (busid, busid2));
+  FUZZ_CHECK (strpbrk (host, " \t\n\r\v\f") == NULL);
+  FUZZ_CHECK (strpbrk (service, " \t\n\r\v\f") == NULL);
+  FUZZ_CHECK (strpbrk (busid, " \t\n\r\v\f") == NULL);
   return 1;
 }
 
