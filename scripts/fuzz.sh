@@ -4,7 +4,7 @@
 #   scripts/fuzz.sh [SECONDS]        every target SECONDS (default 60)
 #   scripts/fuzz.sh --total SECONDS  the fuzzing takes about SECONDS of wall time in all:
 #                                    each target gets SECONDS * FUZZ_JOBS / targets (at
-#                                    least 10), e.g. CI's gate: --total 420
+#                                    least 10), e.g. CI's gate: --total 360
 #
 # Build: build-fuzz (override with FUZZ_BUILD), clang, -Dfuzzing=true, ASan + UBSan (UB
 # aborts), the library coverage-instrumented for libFuzzer. Each target starts from its
