@@ -127,85 +127,150 @@ decode_file (const gchar *path)
   return msgs;
 }
 
-/* the reassembled byte stream of every (stream, direction), independently of the decoder */
-static void
-on_tcp (const UsbipTcpEvent *ev, gpointer user_data)
+static gint
+cmp_str (gconstpointer a, gconstpointer b)
 {
-  GHashTable *streams = user_data;
-
-  if (ev->type == USBIP_TCP_EVENT_DATA)
-    {
-      gpointer key = GUINT_TO_POINTER (ev->stream_id * 2 + (ev->from_client ? 0 : 1) + 1);
-      GByteArray *a = g_hash_table_lookup (streams, key);
-      if (a == NULL)
-        g_hash_table_insert (streams, key, a = g_byte_array_new ());
-      g_byte_array_append (a, ev->data, ev->len);
-    }
-  g_assert_true (ev->type != USBIP_TCP_EVENT_GAP);
+  return g_strcmp0 (*(const gchar *const *) a, *(const gchar *const *) b);
 }
 
-static GHashTable *
-reassemble_file (const gchar *path)
+static void
+gstring_free (gpointer s)
 {
-  g_autoptr (GBytes) bytes = load (path);
-  g_autoptr (UsbipPcapReader) reader = usbip_pcap_reader_new (bytes, NULL);
-  GHashTable *streams = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_byte_array_unref);
-  g_autoptr (UsbipTcpReassembler) tcp = usbip_tcp_reassembler_new (3240, on_tcp, streams);
-  UsbipPcapPacket pkt;
-  UsbipPcapResult r;
+  g_string_free (s, TRUE);
+}
 
-  g_assert_nonnull (reader);
-  while ((r = usbip_pcap_reader_next (reader, &pkt, NULL)) == USBIP_PCAP_PACKET)
+/* tshark, or NULL after marking the test skipped (failed under USBIPCORE_STRICT=1, where CI
+ * installs it) */
+static gchar *
+need_tshark (void)
+{
+  gchar *tshark = g_find_program_in_path ("tshark");
+
+  if (tshark == NULL)
     {
-      UsbipTcpSegment seg;
-      if (usbip_tcp_segment_parse (pkt.linktype, pkt.data, pkt.caplen, pkt.origlen, &seg)
-          == USBIP_TCP_PARSE_SEGMENT)
-        usbip_tcp_reassembler_add (tcp, &seg);
+      if (g_strcmp0 (g_getenv ("USBIPCORE_STRICT"), "1") == 0)
+        g_test_fail_printf ("tshark is not installed: run scripts/install-deps.sh (package tshark)");
+      else
+        g_test_skip ("tshark is not installed (scripts/install-deps.sh installs it)");
     }
-  g_assert_cmpint (r, ==, USBIP_PCAP_END);
-  usbip_tcp_reassembler_finish (tcp);
+  return tshark;
+}
+
+static gchar *
+run_tshark (const gchar *tshark, const gchar *const *args)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+  gchar *out = NULL;
+  g_autofree gchar *err = NULL;
+  gint status = 0;
+
+  g_ptr_array_add (argv, (gchar *) tshark);
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gchar *) args[i]);
+  g_ptr_array_add (argv, NULL);
+  g_assert_true (g_spawn_sync (NULL, (gchar **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
+                               &status, &error));
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("tshark failed: %s", err);
+  return out;
+}
+
+/* the byte stream of every (TCP stream, direction) as Wireshark reassembles it (`-z
+ * follow,tcp,raw`), not as our decoder does: "c<hex>" / "s<hex>" strings, sorted */
+static GPtrArray *
+tshark_streams (const gchar *tshark, const gchar *path)
+{
+  const gchar *list_args[] = { "-n", "-r", path, "-Y", "tcp.port==3240", "-T", "fields", "-e", "tcp.stream", NULL };
+  g_autofree gchar *ids = run_tshark (tshark, list_args);
+  g_auto (GStrv) lines = g_strsplit (ids, "\n", -1);
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  GPtrArray *streams = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint l = 0; lines[l] != NULL; l++)
+    {
+      g_autofree gchar *filter = NULL, *out = NULL;
+      g_auto (GStrv) rows = NULL;
+      GString *dir[2];
+      gboolean body = FALSE;
+
+      if (*lines[l] == '\0' || !g_hash_table_add (seen, lines[l]))
+        continue;
+      filter = g_strdup_printf ("follow,tcp,raw,%s", lines[l]);
+      {
+        const gchar *follow_args[] = { "-n", "-r", path, "-q", "-z", filter, NULL };
+        out = run_tshark (tshark, follow_args);
+      }
+      dir[0] = g_string_new ("c");
+      dir[1] = g_string_new ("s");
+      rows = g_strsplit (out, "\n", -1);
+      for (guint r = 0; rows[r] != NULL; r++)
+        {
+          if (g_str_has_prefix (rows[r], "Node 1:"))
+            body = TRUE; /* node 0 is the client (it sent first), lines of node 1 start with a tab */
+          else if (body && g_str_has_prefix (rows[r], "===="))
+            body = FALSE;
+          else if (body && *rows[r] != '\0')
+            g_string_append (dir[rows[r][0] == '\t'], rows[r] + (rows[r][0] == '\t'));
+        }
+      for (guint d = 0; d < 2; d++)
+        if (dir[d]->len > 1)
+          g_ptr_array_add (streams, g_string_free (dir[d], FALSE));
+        else
+          g_string_free (dir[d], TRUE);
+    }
+  g_ptr_array_sort (streams, cmp_str);
   return streams;
 }
 
 static void
 test_reencode (void)
 {
-  g_autoptr (GPtrArray) files = capture_files ();
+  g_autofree gchar *tshark = need_tshark ();
+  g_autoptr (GPtrArray) files = NULL;
 
+  if (tshark == NULL)
+    return;
+  files = capture_files ();
   for (guint fi = 0; fi < files->len; fi++)
     {
       const gchar *path = g_ptr_array_index (files, fi);
       g_autoptr (GPtrArray) msgs = decode_file (path);
-      g_autoptr (GHashTable) streams = reassemble_file (path);
-      g_autoptr (GHashTable) joined = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_byte_array_unref);
+      g_autoptr (GPtrArray) streams = tshark_streams (tshark, path);
+      g_autoptr (GHashTable) joined = g_hash_table_new_full (NULL, NULL, NULL, gstring_free);
+      g_autoptr (GPtrArray) ours = g_ptr_array_new ();
       guint urbs = 0;
       GHashTableIter it;
-      gpointer key, value;
+      gpointer value;
 
       g_assert_cmpuint (msgs->len, >, 0);
       for (guint i = 0; i < msgs->len; i++)
         {
           Msg *m = g_ptr_array_index (msgs, i);
           gpointer k = GUINT_TO_POINTER (m->stream * 2 + (m->from_client ? 0 : 1) + 1);
-          GByteArray *a = g_hash_table_lookup (joined, k);
+          GString *a = g_hash_table_lookup (joined, k);
+          gsize len;
+          const guint8 *b = g_bytes_get_data (m->raw, &len);
           if (!g_bytes_equal (m->raw, m->reencoded))
             g_error ("%s frame %u: %s re-encodes differently", path, m->frame,
                      usbip_message_type_to_string (m->copy.type));
           if (a == NULL)
-            g_hash_table_insert (joined, k, a = g_byte_array_new ());
-          g_byte_array_append (a, g_bytes_get_data (m->raw, NULL), g_bytes_get_size (m->raw));
+            g_hash_table_insert (joined, k, a = g_string_new (m->from_client ? "c" : "s"));
+          for (gsize j = 0; j < len; j++)
+            g_string_append_printf (a, "%02x", b[j]);
           urbs += m->copy.type >= USBIP_MESSAGE_CMD_SUBMIT;
         }
       /* the captures hold DEVLIST, IMPORT and the URB phase */
       g_assert_cmpuint (urbs, >, 0);
-      g_assert_cmpuint (g_hash_table_size (joined), ==, g_hash_table_size (streams));
-      g_hash_table_iter_init (&it, streams);
-      while (g_hash_table_iter_next (&it, &key, &value))
-        {
-          GByteArray *want = value, *got = g_hash_table_lookup (joined, key);
-          g_assert_nonnull (got);
-          g_assert_cmpmem (got->data, got->len, want->data, want->len);
-        }
+      /* the decoded messages of each direction, put together, are exactly Wireshark's stream */
+      g_hash_table_iter_init (&it, joined);
+      while (g_hash_table_iter_next (&it, NULL, &value))
+        g_ptr_array_add (ours, ((GString *) value)->str);
+      g_ptr_array_sort (ours, cmp_str);
+      g_assert_cmpuint (ours->len, ==, streams->len);
+      for (guint i = 0; i < ours->len; i++)
+        g_assert_cmpstr (g_ptr_array_index (ours, i), ==, g_ptr_array_index (streams, i));
     }
 }
 
@@ -301,18 +366,11 @@ compare_frame (const gchar *path, Msg *m, gchar ***f)
 static void
 test_tshark (void)
 {
-  g_autofree gchar *tshark = g_find_program_in_path ("tshark");
+  g_autofree gchar *tshark = need_tshark ();
   g_autoptr (GPtrArray) files = NULL;
 
   if (tshark == NULL)
-    {
-      /* CI (USBIPCORE_STRICT=1) installs it: missing there is a failure, not a skip */
-      if (g_strcmp0 (g_getenv ("USBIPCORE_STRICT"), "1") == 0)
-        g_test_fail_printf ("tshark is not installed: run scripts/install-deps.sh (package tshark)");
-      else
-        g_test_skip ("tshark is not installed (scripts/install-deps.sh installs it)");
-      return;
-    }
+    return;
   files = capture_files ();
   for (guint fi = 0; fi < files->len; fi++)
     {
@@ -365,17 +423,31 @@ test_tshark (void)
             f[i] = g_strsplit (cols[i], ",", -1);
           frame = (guint) num (cols[F_FRAME]);
           n_here = g_strv_length (f[F_OP]) + g_strv_length (f[F_URB]);
-          /* every message tshark shows in this frame, we decode in this frame, in order */
+          /* every message tshark shows in this frame, we decode in this frame, in order, and
+           * field by field: each field's occurrences are split evenly between the frame's
+           * messages (a frame whose messages carry different fields cannot be split: failure) */
           for (guint k = 0; k < n_here; k++, mi++)
             {
+              gchar **mine[N_FIELDS];
               Msg *m;
               g_assert_cmpuint (mi, <, msgs->len);
               m = g_ptr_array_index (msgs, mi);
               g_assert_cmpuint (m->frame, ==, frame);
-              if (n_here == 1)
-                compare_frame (path, m, f);
-              else
-                g_test_message ("%s frame %u holds %u messages: compared by order only", path, frame, n_here);
+              for (guint i = 0; i < N_FIELDS; i++)
+                {
+                  guint n = g_strv_length (f[i]), per = n / n_here;
+                  if (i == F_FRAME || i == F_SRCPORT)
+                    per = n; /* one per frame */
+                  else if (n % n_here != 0)
+                    g_error ("%s frame %u: %s occurs %u times among %u messages", path, frame, tshark_fields[i], n,
+                             n_here);
+                  mine[i] = g_new0 (gchar *, per + 1);
+                  for (guint j = 0; j < per; j++)
+                    mine[i][j] = f[i][(per == n ? 0 : k * per) + j];
+                }
+              compare_frame (path, m, mine);
+              for (guint i = 0; i < N_FIELDS; i++)
+                g_free (mine[i]);
             }
           pdus += n_here;
           for (guint i = 0; i < N_FIELDS; i++)
