@@ -3,8 +3,10 @@
  * Conformance against real captures (tests/conformance/captures/, written by the VM
  * harness: upstream usbip/usbipd and our tools on a real kernel):
  *  - every decoded message re-encodes byte for byte, and the messages of each direction
- *    put together are exactly the reassembled TCP stream;
- *  - Wireshark's usbip dissector (tshark) agrees field for field on every message.
+ *    put together are exactly the TCP stream as Wireshark reassembles it (tshark's
+ *    follow,tcp,raw: code that shares nothing with our decoder);
+ *  - Wireshark's usbip dissector (tshark) agrees field for field on every message, also
+ *    when one frame holds several.
  */
 #include "config.h"
 

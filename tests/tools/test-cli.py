@@ -255,6 +255,22 @@ def no_bare_assert():
 
 
 @test
+def vm_no_unexplained_sleep_or_true():
+    """The VM scenarios wait for events, not for time, and their checks cannot be disabled by
+    `|| true`: each `sleep` or `|| true` left carries `# allowed ...: why` on its line."""
+    vm = os.path.join(SRCDIR, "..", "vm")
+    files = [os.path.join(vm, "lib.sh")] + [p for p in EXERCISING if p.endswith(".sh")]
+    bad = []
+    for path in files:
+        with open(path) as f:
+            for i, line in enumerate(f, 1):
+                code = line.split(" #", 1)[0]
+                if (re.search(r"(^|[;&|(]|\s)sleep\s", code) or "|| true" in code) and "# allowed" not in line:
+                    bad.append(f"{os.path.basename(path)}:{i}: {line.strip()}")
+    check(not bad, "sleep or || true without '# allowed ...: reason':", bad)
+
+
+@test
 def usage_errors_exit_2():
     for args in (["frobnicate"], ["attach", "-r", "h"], ["detach", "-p", "x"], ["list"], ["--bogus"]):
         rc, _, err = tool(*args)

@@ -23,7 +23,7 @@ wait_for() {
   while ! "$@" >/dev/null 2>&1; do
     _n=$((_n - 1))
     [ $_n -gt 0 ] || return 1
-    sleep 0.1
+    sleep 0.1  # allowed sleep: poll interval of a bounded wait
   done
 }
 
@@ -41,6 +41,22 @@ tcp_listening() {
 }
 
 tcp_free() { ! tcp_listening "$1"; }
+
+# pid_listens PID PORT: process PID itself owns a socket listening on PORT (its fds against
+# the inodes in /proc/net/tcp{,6}): "something answers on PORT" is not enough. Also true when
+# PID is gone (so a wait ends at once); callers check `kill -0` after.
+pid_listens() {
+  kill -0 "$1" 2>/dev/null || return 0
+  ls -l "/proc/$1/fd" 2>/dev/null | awk -v p=":$(printf '%04X' "$2")" '
+    FILENAME == "-" { if (match($0, /socket:\[[0-9]+\]/)) ino[substr($0, RSTART + 8, RLENGTH - 9)] = 1; next }
+    $4 == "0A" && substr($2, length($2) - 4) == p && ($10 in ino) { f = 1 }
+    END { exit !f }' - /proc/net/tcp /proc/net/tcp6
+}
+# started PID PORT WHAT: waits until PID listens on PORT; fails if it died or never listened
+started() {
+  wait_for 10 pid_listens "$1" "$2" && kill -0 "$1" 2>/dev/null ||
+    fail "$3 (pid $1) is not listening on $2${4:+: $4}"
+}
 
 # _usb_device_under GLOB VID:PID: prints the name of the first usb device (not a root hub,
 # not an interface) below sysfs dirs matching GLOB with that id. Uses only shell builtins.
@@ -92,7 +108,9 @@ start_capture() {
 }
 stop_capture() {
   [ -n "${TCPDUMP_PID:-}" ] || return 0
-  sleep 0.2
+  # lets tcpdump read the last packets from its buffer (SIGINT drops what is still queued);
+  # the capture's content is checked by whoever reads it
+  sleep 0.2  # allowed sleep: tcpdump drains its buffer
   kill -INT "$TCPDUMP_PID" 2>/dev/null
   wait "$TCPDUMP_PID" 2>/dev/null
   TCPDUMP_PID=
@@ -101,12 +119,13 @@ stop_capture() {
 # Start upstream usbipd in the background and wait for its socket
 start_usbipd() {
   run usbipd -D --pid=/tmp/usbipd.pid
-  wait_for 10 tcp_listening 3240 || fail "usbipd does not listen on 3240"
+  wait_for 10 test -s /tmp/usbipd.pid || fail "usbipd -D wrote no pid file"
+  started "$(cat /tmp/usbipd.pid)" 3240 usbipd
 }
 stop_usbipd() {
   [ -f /tmp/usbipd.pid ] && kill "$(cat /tmp/usbipd.pid)" 2>/dev/null
   rm -f /tmp/usbipd.pid
-  wait_for 10 tcp_free 3240 || true
+  wait_for 10 tcp_free 3240 || fail "port 3240 still listening 10 s after stopping usbipd"
 }
 
 # absent CMD...: succeeds when CMD fails (for wait_for)
@@ -134,7 +153,7 @@ start_usbipcored() {
   "$USBIPCORED" "$@" >> "$_log" 2>&1 &
   USBIPCORED_PID=$!
   echo "$USBIPCORED_PID" > /tmp/usbipcored.pid
-  wait_for 10 tcp_listening 3240 || fail "usbipcored does not listen on 3240: $(cat "$_log")"
+  started "$USBIPCORED_PID" 3240 usbipcored "$(cat "$_log")"
 }
 stop_usbipcored() {
   [ -n "${USBIPCORED_PID:-}" ] || return 0
@@ -142,7 +161,7 @@ stop_usbipcored() {
   wait "$USBIPCORED_PID" 2>/dev/null
   USBIPCORED_PID=
   rm -f /tmp/usbipcored.pid
-  wait_for 10 tcp_free 3240 || true
+  wait_for 10 tcp_free 3240 || fail "port 3240 still listening 10 s after stopping usbipcored"
 }
 
 # expect_rc CODE OUTFILE CMD...: runs CMD with stdout+stderr into OUTFILE (and the log);
@@ -154,6 +173,23 @@ expect_rc() {
   _rc=$?
   sed 's/^/  > /' "$_out"
   [ "$_rc" -eq "$_want" ] || fail "'$*' exited with $_rc, expected $_want"
+}
+
+# same_as_upstream NAME THEIRS OURS: our human output OURS must equal upstream's THEIRS byte
+# for byte, except for the intended differences checked in as
+# $VMH_SRC/upstream-differences/NAME.diff (the output of `diff THEIRS OURS`, each difference
+# explained in upstream-differences/README.md): a new, changed or vanished difference fails.
+# The diff seen is kept as $RESULTS/upstream-differences/NAME.diff.
+same_as_upstream() {
+  mkdir -p "$RESULTS/upstream-differences"
+  _seen=$RESULTS/upstream-differences/$1.diff
+  diff "$2" "$3" > "$_seen"
+  _want=$VMH_SRC/upstream-differences/$1.diff
+  [ -f "$_want" ] || _want=/dev/null
+  diff -u "$_want" "$_seen" > "$_seen.unexpected" ||
+    fail "$1: our output differs from upstream's other than as listed in upstream-differences/$1.diff:
+$(cat "$_seen.unexpected")"
+  say "$1: identical to upstream's$( [ -s "$_seen" ] && echo ", but for the listed differences")"
 }
 
 # vhci_attached_count: number of used vhci ports (all controllers)
@@ -243,7 +279,7 @@ wait_vhci_fast() {
   _n=$(($1 * 50))
   while ! vhci_device "$2" > /dev/null; do
     _n=$((_n - 1)); [ $_n -gt 0 ] || return 1
-    sleep 0.02
+    sleep 0.02  # allowed sleep: poll interval of a bounded wait
   done
   read -r _t _ < /proc/uptime; echo "$_t"
 }

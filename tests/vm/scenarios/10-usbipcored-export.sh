@@ -10,7 +10,7 @@ start_capture "$RESULTS/usbipcored-export.pcap"
 say "+ $USBIPCORED --listen 127.0.0.1:3240"
 "$USBIPCORED" --listen 127.0.0.1:3240 > "$RESULTS/logs/usbipcored.log" 2>&1 &
 echo $! > /tmp/usbipcored.pid
-wait_for 10 tcp_listening 3240 || fail "usbipcored does not listen on 3240: $(cat "$RESULTS/logs/usbipcored.log")"
+started "$(cat /tmp/usbipcored.pid)" 3240 usbipcored "$(cat "$RESULTS/logs/usbipcored.log")"
 run usbip bind -b "$B"
 run usbip list -r 127.0.0.1 > /tmp/list.txt
 cat /tmp/list.txt

@@ -37,6 +37,8 @@ gadget_down() {
   rmdir $G/configs/c.1 $G/functions/Loopback.vudc $G/strings/0x409 $G 2>/dev/null
 }
 vudc_status() { cat "$P/usbip_status" 2>/dev/null; }
+# (a function, so that wait_for reads the file again on every try)
+vudc_status_is() { [ "$(vudc_status)" = "$1" ]; }
 # rebind the gadget to the UDC: gives a fresh, exportable vudc after an import ended
 gadget_rebind() {
   echo "" > $G/UDC && echo "$UDC" > $G/UDC
@@ -71,12 +73,13 @@ wait_for 10 absent vhci_device "$VID" || fail "$dev still present after detach"
 stop_usbipcored
 
 # the vudc may stay in its error state after the peer left; a rebind makes it exportable again
-wait_for 5 test "$(vudc_status)" = 1 || { say "usbip_status $(vudc_status) after detach: rebinding the gadget"; gadget_rebind; }
-wait_for 10 sh -c "[ \"\$(cat $P/usbip_status)\" = 1 ]" || fail "$UDC not available again (usbip_status $(vudc_status))"
+wait_for 5 vudc_status_is 1 || { say "usbip_status $(vudc_status) after detach: rebinding the gadget"; gadget_rebind; }
+wait_for 10 vudc_status_is 1 || fail "$UDC not available again (usbip_status $(vudc_status))"
 
 # --- 2. upstream usbipd -e -> usbip-tool attach -d
 run usbipd -e -D --pid=/tmp/usbipd.pid
-wait_for 10 tcp_listening 3240 || fail "usbipd -e does not listen on 3240"
+wait_for 10 test -s /tmp/usbipd.pid || fail "usbipd -e -D wrote no pid file"
+started "$(cat /tmp/usbipd.pid)" 3240 "usbipd -e"
 run "$USBIP_TOOL" list -r 127.0.0.1 > /tmp/list.txt
 cat /tmp/list.txt
 grep -q "$UDC" /tmp/list.txt || fail "usbip-tool list -r against usbipd -e does not show $UDC"

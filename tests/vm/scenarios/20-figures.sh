@@ -31,7 +31,7 @@ attach_time() {
   _n=1000
   while ! vhci_device "$LB_ID" > /dev/null; do
     _n=$((_n - 1)); [ $_n -gt 0 ] || return 1
-    sleep 0.02
+    sleep 0.02  # allowed sleep: poll interval of a bounded wait
   done
   t_now
   awk -v a="$_a" -v b="$T" 'BEGIN { printf "%.3f\n", b - a }'
@@ -50,10 +50,10 @@ while [ $i -lt "$RUNS" ]; do
   i=$((i + 1))
   x=$(attach_time "$USBIP_TOOL") || fail "usbip-tool attach run $i failed"
   say "run $i: usbip-tool attach -> enumerated $x s"; echo "$x" >> /tmp/a-ours
-  sleep 0.5
+  sleep 0.5  # allowed sleep: pacing between benchmark runs
   x=$(attach_time usbip) || fail "usbip attach run $i failed"
   say "run $i: usbip attach -> enumerated $x s"; echo "$x" >> /tmp/a-up
-  sleep 0.5
+  sleep 0.5  # allowed sleep: pacing between benchmark runs
 done
 ours=$(median < /tmp/a-ours); up=$(median < /tmp/a-up)
 figure attach_enumerated.ours "$(awk -v v="$ours" 'BEGIN { printf "%.0f", v * 1000 }')" ms

@@ -34,7 +34,7 @@ break_and_heal() {
   if [ "$_restart" = 1 ]; then
     stop_exporter "$_e"
     say "$_e stopped; waiting 3 s: the established session must survive (the kernel owns it)"
-    sleep 3
+    sleep 3  # allowed sleep: a period in which the session must not be lost
     vhci_device "$LB_ID" > /dev/null || fail "$LB_ID left vhci when only $_e was stopped"
     exporter_busy || fail "$B no longer in use on the exporting side after stopping $_e"
     [ "$(event_count "$_ev" lost)" -eq "$_lost" ] || fail "'lost' reported although only $_e was stopped"
@@ -95,7 +95,7 @@ round() { # round EXPORTER DETACH-COMMAND...
   wait "$SUP_PID"; rc=$?
   SUP_PID=; rm -f /tmp/supervisor.pid
   [ "$rc" -eq 0 ] || fail "the supervisor exited with $rc after a deliberate detach"
-  sleep 3
+  sleep 3  # allowed sleep: a period in which nothing may re-attach
   vhci_device "$LB_ID" > /dev/null && fail "$LB_ID re-attached after a deliberate detach"
   [ "$(events "$ev")" = "$sequence detached" ] || fail "events after the detach: $(events "$ev")"
   [ -s "$ev.err" ] && { say "supervisor stderr:"; sed 's/^/  ! /' "$ev.err"; }

@@ -20,8 +20,10 @@ run usbip bind -b "$B"
 start_supervisor "$ev" "$B"
 wait_for 30 vhci_device "$LB_ID" || fail "no $LB_ID on vhci: $(cat "$ev" "$ev.err")"
 wait_for 10 has_events "$ev" attached 1 || fail "no 'attached' event: $(cat "$ev" "$ev.err")"
-# the device enumerates (control traffic) before the session goes idle
-sleep 2
+# the device enumerates (control traffic) before the session goes idle: wait for its
+# configured interface
+dev=$(vhci_device "$LB_ID")
+wait_for 20 test -e "/sys/bus/usb/devices/$dev:1.0" || fail "$dev has no configured interface"
 
 read -r t0 _ < /proc/uptime
 run $TC qdisc add dev lo root netem loss 100%

@@ -102,7 +102,7 @@ run "$USBIP_TOOL" detach -p "$port"
 wait_for 30 has_events "$ev" detached 1 || fail "no 'detached' event: $(events "$ev")"
 stop_supervisor
 run $TC qdisc del dev lo root
-wait_for 60 exporter_free "$LB_BUSID" || true
+wait_for 60 exporter_free "$LB_BUSID" || fail "$LB_BUSID still in use on the exporting side 60 s after the detach"
 run usbip unbind -b "$LB_BUSID"
 stop_usbipcored
 say "netem matrix passed"
