@@ -24,6 +24,7 @@ typedef struct {
   gboolean silent;    /* never answer, hold the connection */
   gchar request[64];  /* what the peer received */
   gsize request_len;
+  volatile gint received; /* the request is in */
   volatile gint done;
 } Peer;
 
@@ -41,6 +42,7 @@ peer_thread (gpointer data)
   gssize got = g_socket_receive (conn, p->request, sizeof p->request, NULL, NULL);
 
   p->request_len = got > 0 ? (gsize) got : 0;
+  g_atomic_int_set (&p->received, 1);
   if (p->silent)
     {
       gchar c;
@@ -396,6 +398,33 @@ test_connection_refused (Fixture *f, gconstpointer data)
 }
 
 static void
+test_cancel_mid_reply (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GCancellable) cancel = g_cancellable_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (UsbipSocketOptions) opts = usbip_socket_options_new ();
+  TestWait w = { 0 };
+
+  /* the request went out and the importer waits for the reply (no deadline in sight): a
+   * cancel then ends it with CANCELLED, closes the connection and leaves no port taken */
+  opts->read_timeout_ms = 600000;
+  usbip_importer_set_socket_options (f->importer, opts);
+  f->peer.silent = TRUE;
+  start_peer (f, NULL);
+  usbip_importer_attach_async (f->importer, f->remote, "1-1", NULL, cancel, test_util_wait_cb, &w);
+  test_util_run_until (&f->peer.received, 5000);
+  g_assert_false (g_atomic_int_get (&w.done));
+  g_cancellable_cancel (cancel);
+  test_util_run_until (&w.done, 5000);
+  g_assert_null (usbip_importer_attach_finish (f->importer, w.result, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_object_unref (w.result);
+  test_util_run_until (&f->peer.done, 5000); /* the peer saw the connection close */
+  g_assert_cmpuint (f->peer.request_len, ==, 8 + 32);
+  g_assert_false (fake_kernel_vhci_port_used (f->fk, 0, NULL));
+}
+
+static void
 test_cancel (Fixture *f, gconstpointer data)
 {
   g_autoptr (GCancellable) cancel = g_cancellable_new ();
@@ -438,6 +467,7 @@ main (int argc, char **argv)
   T ("/importer/list-hostile-count", test_list_hostile_count);
   T ("/importer/connection-refused", test_connection_refused);
   T ("/importer/cancel", test_cancel);
+  T ("/importer/cancel-mid-reply", test_cancel_mid_reply);
   T ("/importer/bad-busid-argument", test_bad_busid_argument);
   return g_test_run ();
 }
