@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Regenerates the figures of docs/performance.md (the part between the BEGIN/END markers):
-runs bench/bench-codec, bench/idle-connections-rss.py and bench/bench-exporter RUNS times
+runs bench/bench-codec, bench/idle-connections-rss.py, bench/bench-reassembly and
+bench/bench-exporter RUNS times
 each and writes every run (none chosen), the summary against the targets (host figures from
 these runs, real-kernel figures from docs/performance-vm.md, which tests/vm/collect-figures.sh
 generates), the command, the machine and the date. Usage:
@@ -48,6 +49,11 @@ for _ in range(RUNS):
     peak = int(re.search(r"with 1000 idle connections: RSS \d+ KiB, peak (\d+) KiB", out).group(1))
     rss.append((idle, peak))
 exporter = run(os.path.join(BUILD, "bench", "bench-exporter"), str(RUNS)).strip().splitlines()
+reassembly = {}  # (segments, order) -> [segments/s of each run]
+for _ in range(RUNS):
+    for row in re.findall(r"^\| (\d+) \| ([a-z-]+) \| [\d.]+ \| (\d+) \|$",
+                          run(os.path.join(BUILD, "bench", "bench-reassembly"), "10000", "40000"), re.M):
+        reassembly.setdefault(row[:2], []).append(int(row[2]))
 
 vm = {}  # figure -> (ours, upstream, ratio) from performance-vm.md's generated table
 if os.path.exists(VM_DOC):
@@ -105,6 +111,10 @@ lines += ["", "## Daemon memory: every run (host)", "",
           "`bench/idle-connections-rss.py usbipcored 1000` (handshake deadline raised so they stay). Every run:", "",
           "| run | idle peak RSS | peak RSS with 1 000 idle connections |", "| --- | --- | --- |"]
 lines += [f"| {i} | {r[0]:,} KiB | {r[1]:,} KiB |" for i, r in enumerate(rss, 1)]
+lines += ["", "## TCP reassembly: every run (host)", "",
+          "`bench/bench-reassembly 10000 40000` (the arrival orders are described above):", "",
+          "| segments | arrival order | segments/s, every run |", "| --- | --- | --- |"]
+lines += [f"| {k[0]} | {k[1]} | {' / '.join(f'{v:,}' for v in vals)} |" for k, vals in reassembly.items()]
 lines += ["", "## Exporter timings (host, fake kernel)", "",
           "`bench/bench-exporter`: what the functional tests assert only as ordering (a good client",
           "is served while 300 idle ones are held; the handshake deadline closes an idle client; 64",
