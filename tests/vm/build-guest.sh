@@ -22,7 +22,7 @@ mkdir -p "$OUT/kernel"
 OUT=$(cd "$OUT" && pwd)
 
 MODULES="usbip-core usbip-host vhci-hcd usbip-vudc dummy_hcd libcomposite usb_f_ss_lb
-usb_f_mass_storage usb-storage sd_mod sch_netem veth 9p 9pnet_virtio virtio_pci af_packet
+usb_f_mass_storage usb-storage sd_mod sch_netem veth 9p 9pnet_virtio virtio_pci af_packet overlay
 ${VM_EXTRA_MODULES:-}"
 
 log() { echo "build-guest: $*" >&2; }
@@ -70,7 +70,7 @@ echo "$kver" > "$OUT/kver"
 # --- 2. the initramfs tree -----------------------------------------------------------------
 ir=$OUT/initramfs-root
 rm -rf "$ir"
-mkdir -p "$ir/bin" "$ir/sbin" "$ir/dev" "$ir/proc" "$ir/sys" "$ir/host" "$ir/results" \
+mkdir -p "$ir/bin" "$ir/sbin" "$ir/dev" "$ir/proc" "$ir/sys" "$ir/host" "$ir/results" "$ir/stage" \
          "$ir/tmp" "$ir/lib/modules/$kver"
 
 # modules and their dependencies

@@ -12,6 +12,8 @@ export VMH_SRC VMH_MODROOT
 [ -n "${USBIPCORED:-}" ] && export USBIPCORED
 [ -n "${USBIP_PLUGIN_DIR:-}" ] && export USBIP_PLUGIN_DIR
 [ -n "${G_MESSAGES_DEBUG:-}" ] && export G_MESSAGES_DEBUG
+# a staged install under a prefix the dynamic linker does not search (e.g. /usr/local)
+[ -n "${VMH_LD_LIBRARY_PATH:-}" ] && export LD_LIBRARY_PATH="$VMH_LD_LIBRARY_PATH"
 . "$VMH_SRC/lib.sh"
 
 mkdir -p "$RESULTS/logs"

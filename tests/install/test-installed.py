@@ -1,0 +1,190 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The tools as a package installs them: runs the usbip-tool and usbipcored installed under
+STAGE (a DESTDIR install of a --prefix=/usr --sysconfdir=/etc build, see stage.sh) with the
+shipped /etc/usbipcore/usbipcore.conf, never the build tree. The only redirections are the
+documented overrides (docs/configuration.md): USBIP_PLUGIN_DIR (the installed plugin dir),
+USBIP_CONFIG (the staged /etc file), USBIP_SYSFS_ROOT/USBIP_VHCI_STATE_DIR (a small fake
+kernel: this machine may have no USB at all), and LD_LIBRARY_PATH for the staged library.
+A verb that succeeds must print nothing on stderr. Prints TAP."""
+import glob
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+
+STAGE = os.path.abspath(sys.argv[1])
+results = []
+
+
+def test(fn):
+    results.append(fn)
+    return fn
+
+
+def staged(path):
+    return os.path.join(STAGE, path.lstrip("/"))
+
+
+TOOL = staged("/usr/bin/usbip-tool")
+DAEMON = staged("/usr/sbin/usbipcored")
+CONF = staged("/etc/usbipcore/usbipcore.conf")
+PLUGIN_DIRS = glob.glob(staged("/usr/lib/*/usbipcore-1/plugins")) + glob.glob(staged("/usr/lib/usbipcore-1/plugins"))
+LIBDIR = os.path.dirname(os.path.dirname(PLUGIN_DIRS[0])) if PLUGIN_DIRS else ""
+
+
+def put(root, path, content=""):
+    full = os.path.join(root, path.lstrip("/"))
+    os.makedirs(os.path.dirname(full), exist_ok=True)
+    with open(full, "w") as f:
+        f.write(content)
+
+
+def fake_kernel(root):
+    """usbip-host loaded with 2-1 bound to it; vhci_hcd.0 with port 0 imported (upstream's record)."""
+    for a in ("bind", "unbind", "rebind", "match_busid"):
+        put(root, "/sys/bus/usb/drivers/usbip-host/" + a)
+    dev = "/sys/devices/pci0000:00/0000:00:14.0/usb2/2-1"
+    for k, v in dict(busnum="2", devnum="3", speed="480", idVendor="1d6b", idProduct="0104", bcdDevice="0100",
+                     bDeviceClass="00", bDeviceSubClass="00", bDeviceProtocol="00", bConfigurationValue="",
+                     bNumConfigurations="1", bNumInterfaces="", usbip_status="1", usbip_sockfd="").items():
+        put(root, f"{dev}/{k}", v + "\n")
+    os.makedirs(os.path.join(root, "sys/bus/usb/devices"))
+    os.symlink(root + dev, os.path.join(root, "sys/bus/usb/devices/2-1"))
+    os.symlink(os.path.join(root, "sys/bus/usb/drivers/usbip-host"), os.path.join(root + dev, "driver"))
+    vhci = "/sys/devices/platform/vhci_hcd.0"
+    put(root, vhci + "/nports", "2\n")
+    put(root, vhci + "/attach")
+    put(root, vhci + "/detach")
+    put(root, vhci + "/status", "hub port sta spd dev      sockfd local_busid\n"
+                                "hs  0000 006 003 00010002 000005 3-1\n"
+                                "ss  0001 004 000 00000000 000000 0-0\n")
+    put(root, "/var/run/vhci_hcd/port0", "192.0.2.7 3240 1-1\n")
+
+
+ROOT = tempfile.mkdtemp(prefix="usbip-installed-")
+fake_kernel(ROOT)
+# a clean environment: nothing from the build tree or meson's devenv leaks in
+ENV = {"PATH": "/usr/bin:/bin", "LC_ALL": "C", "LD_LIBRARY_PATH": LIBDIR,
+       "USBIP_PLUGIN_DIR": ":".join(PLUGIN_DIRS), "USBIP_CONFIG": CONF,
+       "USBIP_SYSFS_ROOT": ROOT, "USBIP_VHCI_STATE_DIR": os.path.join(ROOT, "var/run/vhci_hcd")}
+
+
+def run(*args):
+    p = subprocess.run(list(args), capture_output=True, text=True, env=ENV, timeout=30)
+    return p.returncode, p.stdout, p.stderr
+
+
+def succeeds_quietly(*args):
+    rc, out, err = run(*args)
+    assert rc == 0, f"{args} exited {rc}: {err}"
+    assert err == "", f"{args} succeeded but wrote to stderr:\n{err}"
+    return out
+
+
+@test
+def layout_is_a_packages():
+    for path in (TOOL, DAEMON, CONF):
+        assert os.path.isfile(path), f"{path} not installed"
+    assert PLUGIN_DIRS, f"no usr/lib/*/usbipcore-1/plugins under {STAGE}"
+    mods = sorted(os.listdir(PLUGIN_DIRS[0]))
+    for name in ("vhci", "host", "vudc"):
+        assert f"libusbip-plugin-{name}.so" in mods, mods
+    assert os.path.isfile(os.path.join(LIBDIR, "libusbipcore.so.1")), LIBDIR
+
+
+@test
+def no_path_into_the_build_tree():
+    # installed binaries carry no RPATH/RUNPATH: the library and plugins come from the stage only
+    for path in [TOOL, DAEMON] + glob.glob(os.path.join(PLUGIN_DIRS[0], "*.so")):
+        dyn = subprocess.run(["readelf", "-d", path], capture_output=True, text=True, check=True).stdout
+        assert "RPATH" not in dyn and "RUNPATH" not in dyn, f"{path} has a run path:\n{dyn}"
+
+
+@test
+def compiled_defaults_are_a_packages():
+    rc, out, _ = run(DAEMON, "--help")
+    assert rc == 0 and "(default /etc/usbipcore/usbipcore.conf)" in out, out
+
+
+@test
+def version():
+    assert succeeds_quietly(TOOL, "version").startswith("usbip-tool (usbipcore) ")
+    assert succeeds_quietly(DAEMON, "--version").startswith("usbipcored ")
+
+
+@test
+def list_local():
+    out = succeeds_quietly(TOOL, "list", "-l")
+    assert "busid 2-1 (1d6b:0104)" in out, out
+
+
+@test
+def port():
+    out = succeeds_quietly(TOOL, "port")
+    assert "Port 00: <Port in Use> at High Speed(480Mbps)" in out, out
+    assert "usbip://192.0.2.7:3240/1-1" in out, out
+
+
+@test
+def check_config_of_the_shipped_file():
+    out = succeeds_quietly(DAEMON, "--check-config")
+    assert CONF in out and "valid" in out, out
+
+
+@test
+def daemon_serves_list_remote():
+    # socket activation on a port the kernel picked: no port race, and the daemon's own start path
+    lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(16)
+    port = lsock.getsockname()[1]
+
+    def as_fd3():
+        os.dup2(lsock.fileno(), 3)
+        os.set_inheritable(3, True)
+
+    p = subprocess.Popen(["/bin/sh", "-c", 'LISTEN_PID=$$ LISTEN_FDS=1 LISTEN_FDNAMES=usbip exec "$0" "$@"',
+                          DAEMON], env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         preexec_fn=as_fd3, close_fds=False)
+    lsock.close()
+    try:
+        out = succeeds_quietly(TOOL, "list", "-r", f"127.0.0.1:{port}")
+        assert "2-1: " in out and "(1d6b:0104)" in out, out
+    finally:
+        p.send_signal(signal.SIGTERM)
+        dout, derr = p.communicate(timeout=30)
+    assert p.returncode == 0, f"usbipcored exited {p.returncode}: {derr}"
+    # stderr is the daemon's log: a clean start, serve and stop logs nothing above notice
+    bad = [ln for ln in derr.splitlines() if not ln.startswith(("usbipcored: info: ", "usbipcored: notice: "))]
+    assert not bad, f"usbipcored logged more than info/notice on a clean start, serve and stop:\n{derr}"
+
+
+@test
+def unit_points_at_installed_files():
+    unit = staged("/usr/lib/systemd/system/usbipcored.service")
+    with open(unit) as f:
+        lines = f.read().splitlines()
+    execs = [ln.split("=", 1)[1].split()[0] for ln in lines if ln.startswith("ExecStart=")]
+    assert execs == ["/usr/sbin/usbipcored"], execs
+    docs = [u for ln in lines if ln.startswith("Documentation=") for u in ln.split("=", 1)[1].split()]
+    assert docs, "the unit has no Documentation="
+    for u in docs:
+        assert u.startswith("file://"), u
+        assert os.path.isfile(staged(u[len("file://"):])), f"Documentation={u} is not installed"
+
+
+print(f"1..{len(results)}")
+failed = 0
+for i, fn in enumerate(results, 1):
+    try:
+        fn()
+        print(f"ok {i} - {fn.__name__}")
+    except Exception as e:  # noqa: BLE001 - report every failure as TAP
+        failed += 1
+        print(f"not ok {i} - {fn.__name__}")
+        for line in str(e).splitlines() or [repr(e)]:
+            print(f"# {line}")
+sys.exit(1 if failed else 0)
