@@ -1,10 +1,11 @@
 #!/bin/sh
-# The main job: installs dependencies, builds, and runs the usbipcored daemon in the
-# foreground, serving USB/IP on loopback (127.0.0.1:3240) with the plugins from the build
-# tree. Extra arguments go to usbipcored (e.g. --listen 0.0.0.0:3240, -e, --debug).
+# The main job: installs what building and running need (scripts/install-deps.sh --build),
+# builds, and runs the usbipcored daemon in the foreground, serving USB/IP on loopback
+# (127.0.0.1:3240) with the plugins from the build tree. Extra arguments go to usbipcored
+# (e.g. --listen 0.0.0.0:3240, -e, --debug).
 set -eu
 cd "$(dirname "$0")/.."
-./scripts/install-deps.sh
+./scripts/install-deps.sh --build
 BUILD=${BUILD:-build}
 if [ ! -f "$BUILD/build.ninja" ]; then
   meson setup "$BUILD"
@@ -13,4 +14,4 @@ ninja -C "$BUILD"
 if [ $# -eq 0 ]; then
   set -- --listen 127.0.0.1:3240
 fi
-exec meson devenv -C "$BUILD" "$PWD/$BUILD/tools/usbipcored/usbipcored" "$@"
+exec meson devenv -C "$BUILD" usbipcored "$@"

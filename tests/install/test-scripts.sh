@@ -1,0 +1,86 @@
+#!/bin/sh
+# test-scripts.sh SRCDIR BUILDDIR: scripts/install-deps.sh and scripts/run.sh with apt-get,
+# dpkg-query, debconf-set-selections and sudo as stubs on PATH (nothing is installed): waiting
+# for an apt lock another apt-get holds, giving up after APT_LOCK_WAIT with a message, failing
+# at once on other errors, and run.sh installing only the build-and-run packages. Prints TAP.
+set -u
+SRC=$1
+BUILD=$2
+T=$(mktemp -d /tmp/usbip-scripts-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+mkdir -p "$T/bin"
+# apt-get: logs each call; answers "lock held" while $T/locked-N exists for call N
+cat > "$T/bin/apt-get" <<STUB
+#!/bin/sh
+echo "\$*" >> "$T/apt-calls"
+n=\$(wc -l < "$T/apt-calls")
+if [ -e "$T/locked-\$n" ] || [ -e "$T/locked-always" ]; then
+  echo "E: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 4242 (apt-get)" >&2
+  echo "E: Unable to acquire the dpkg frontend lock (/var/lib/dpkg/lock-frontend), is another process using it?" >&2
+  exit 100
+fi
+if [ -e "$T/broken" ]; then echo "E: Unable to locate package nosuch" >&2; exit 100; fi
+exit 0
+STUB
+printf '#!/bin/sh\necho "deinstall ok config-files"\n' > "$T/bin/dpkg-query"   # nothing installed
+printf '#!/bin/sh\ncat > /dev/null\n' > "$T/bin/debconf-set-selections"
+printf '#!/bin/sh\nexec "$@"\n' > "$T/bin/sudo"
+chmod +x "$T/bin/"*
+export PATH="$T/bin:$PATH" APT_LOCK_POLL=1
+
+n=0
+failed=0
+check() {
+  n=$((n + 1))
+  rm -f "$T"/apt-calls "$T"/locked-* "$T/broken"
+  if ( "$@" ) > "$T/out" 2>&1; then echo "ok $n - $1"; else
+    echo "not ok $n - $1"; failed=$((failed + 1)); sed 's/^/# /' "$T/out"
+  fi
+}
+calls() { [ -e "$T/apt-calls" ] && wc -l < "$T/apt-calls" || echo 0; }
+
+waits_for_the_apt_lock() {
+  touch "$T/locked-1" "$T/locked-2"             # update waits twice, then runs; install runs
+  "$SRC/scripts/install-deps.sh" --build 2> "$T/err" || { cat "$T/err"; echo "exited $?"; return 1; }
+  grep -q 'another apt-get or dpkg holds the lock (held by process 4242 (apt-get)); waiting up to 600 s' "$T/err" ||
+    { cat "$T/err"; return 1; }
+  [ "$(grep -c waiting "$T/err")" -eq 1 ] || { echo "the message is repeated"; return 1; }
+  [ "$(calls)" -eq 4 ] || { cat "$T/apt-calls"; return 1; }
+}
+gives_up_after_apt_lock_wait() {
+  touch "$T/locked-always"
+  rc=0
+  APT_LOCK_WAIT=2 "$SRC/scripts/install-deps.sh" --build 2> "$T/err" || rc=$?
+  [ $rc -eq 100 ] || { echo "exited $rc"; return 1; }
+  grep -q 'the apt lock is still held after 2 s; let the other apt-get' "$T/err" || { cat "$T/err"; return 1; }
+  [ "$(calls)" -eq 3 ] || { cat "$T/apt-calls"; return 1; }
+}
+other_apt_errors_fail_at_once() {
+  touch "$T/broken"
+  rc=0
+  "$SRC/scripts/install-deps.sh" --build 2> "$T/err" || rc=$?
+  [ $rc -eq 100 ] && grep -q 'Unable to locate package' "$T/err" && ! grep -q waiting "$T/err" &&
+    [ "$(calls)" -eq 1 ] || { echo "exited $rc"; cat "$T/err"; return 1; }
+}
+all_adds_the_test_toolchain() {
+  "$SRC/scripts/install-deps.sh" > /dev/null || return 1
+  grep '^install' "$T/apt-calls" | grep -q ' qemu-system-x86 ' || { cat "$T/apt-calls"; return 1; }
+}
+run_sh_installs_only_build_and_run_packages() {
+  # --version: usbipcored starts through meson devenv (both tools on its PATH) and exits
+  BUILD=$BUILD "$SRC/scripts/run.sh" --version > "$T/run.out" 2>&1 || { cat "$T/run.out"; return 1; }
+  grep -q '^usbipcored ' "$T/run.out" || { cat "$T/run.out"; return 1; }
+  inst=$(grep '^install' "$T/apt-calls")
+  echo "$inst" | grep -q ' meson ' || { echo "no meson in: $inst"; return 1; }
+  for p in qemu-system-x86 clang tshark valgrind gcovr; do
+    case " $inst " in *" $p "*) echo "run.sh installs the test package $p: $inst"; return 1 ;; esac
+  done
+}
+
+echo "1..5"
+check waits_for_the_apt_lock
+check gives_up_after_apt_lock_wait
+check other_apt_errors_fail_at_once
+check all_adds_the_test_toolchain
+check run_sh_installs_only_build_and_run_packages
+[ "$failed" -eq 0 ]
