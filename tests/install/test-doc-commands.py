@@ -59,6 +59,12 @@ def test(fn):
     return fn
 
 
+def check(cond, *why):
+    """An assertion that survives PYTHONOPTIMIZE (a bare `assert` would vanish under -O)."""
+    if not cond:
+        raise AssertionError(" ".join(str(w) for w in why) or "check failed")
+
+
 def doc_text(name):
     with open(os.path.join(SRC, name)) as f:
         return f.read()
@@ -109,7 +115,7 @@ def start_daemon():
 
 def make_case(doc, printed, want):
     def case():
-        assert printed in doc_text(doc), f"{doc} no longer prints `{printed}`: update this test"
+        check(printed in doc_text(doc), f"{doc} no longer prints `{printed}`: update this test")
         argv = printed.split()
         cwd = SRC
         if argv[:2] == ["meson", "devenv"]:
@@ -129,7 +135,7 @@ def make_case(doc, printed, want):
             if daemon:
                 daemon.send_signal(signal.SIGTERM)
                 daemon.wait(timeout=30)
-        assert p.returncode == want, f"`{printed}` ran as {argv}: exit {p.returncode}\n{p.stdout}{p.stderr}"
+        check(p.returncode == want, f"`{printed}` ran as {argv}: exit {p.returncode}\n{p.stdout}{p.stderr}")
     case.__name__ = f"{doc}: {printed}".replace("\n", " ")
     return case
 
@@ -142,7 +148,7 @@ for entry in RUN:
 def not_run_commands_are_still_printed():
     text = "".join(doc_text(d) for d in ("README.md", "docs/ops.md", "docs/troubleshooting.md"))
     gone = [c for c in NOT_RUN if c not in text]
-    assert not gone, f"no longer printed (remove from NOT_RUN): {gone}"
+    check(not gone, f"no longer printed (remove from NOT_RUN): {gone}")
 
 
 @test
@@ -150,24 +156,24 @@ def ops_install_reads_the_documented_config():
     """ops.md's install command configures the paths ops.md and configuration.md name."""
     text = doc_text("docs/ops.md")
     m = re.search(r"^    (meson setup build [^\n&]*?) &&", text, re.M)
-    assert m, "ops.md prints no `meson setup build ...` command"
+    check(m, "ops.md prints no `meson setup build ...` command")
     d = tempfile.mkdtemp(prefix="usbip-ops-")
     try:
         argv = m.group(1).split()
         argv[2] = os.path.join(d, "build")
         p = subprocess.run(argv + ["-Dtests=false"], cwd=SRC, capture_output=True, text=True, timeout=300)
-        assert p.returncode == 0, p.stdout + p.stderr
+        check(p.returncode == 0, p.stdout + p.stderr)
         with open(os.path.join(d, "build/config.h")) as f:
-            assert '#define USBIP_DEFAULT_CONFIG "/etc/usbipcore/usbipcore.conf"' in f.read()
+            check('#define USBIP_DEFAULT_CONFIG "/etc/usbipcore/usbipcore.conf"' in f.read())
         p = subprocess.run(["meson", "introspect", "--installed", os.path.join(d, "build")],
                            capture_output=True, text=True, check=True)
         installed = set(json.loads(p.stdout).values())
         for path in ("/etc/usbipcore/usbipcore.conf", "/usr/local/sbin/usbipcored",
                      "/usr/local/share/doc/usbipcore/ops.md"):
-            assert path in installed, f"{path} not installed by `{m.group(1)}`: {sorted(installed)}"
+            check(path in installed, f"{path} not installed by `{m.group(1)}`: {sorted(installed)}")
         for path in ("/etc/usbipcore/usbipcore.conf", "/usr/local/sbin", "/usr/local/share/doc/usbipcore"):
-            assert path in text, f"ops.md does not say where `{m.group(1)}` installs {path}"
-        assert "/etc/usbipcore/usbipcore.conf" in doc_text("docs/configuration.md")
+            check(path in text, f"ops.md does not say where `{m.group(1)}` installs {path}")
+        check("/etc/usbipcore/usbipcore.conf" in doc_text("docs/configuration.md"))
     finally:
         shutil.rmtree(d)
 
@@ -180,7 +186,7 @@ def architecture_names_only_tests_that_exist():
     p = subprocess.run(["meson", "introspect", "--tests", BUILD], capture_output=True, text=True, check=True)
     real = {t["name"] for t in json.loads(p.stdout)}
     missing = sorted(named - real)
-    assert not missing, f"docs/architecture.md names tests that do not exist: {missing}"
+    check(not missing, f"docs/architecture.md names tests that do not exist: {missing}")
 
 
 print(f"1..{len(results)}")

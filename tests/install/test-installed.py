@@ -24,6 +24,12 @@ def test(fn):
     return fn
 
 
+def check(cond, *why):
+    """An assertion that survives PYTHONOPTIMIZE (a bare `assert` would vanish under -O)."""
+    if not cond:
+        raise AssertionError(" ".join(str(w) for w in why) or "check failed")
+
+
 def staged(path):
     return os.path.join(STAGE, path.lstrip("/"))
 
@@ -79,20 +85,20 @@ def run(*args):
 
 def succeeds_quietly(*args):
     rc, out, err = run(*args)
-    assert rc == 0, f"{args} exited {rc}: {err}"
-    assert err == "", f"{args} succeeded but wrote to stderr:\n{err}"
+    check(rc == 0, f"{args} exited {rc}: {err}")
+    check(err == "", f"{args} succeeded but wrote to stderr:\n{err}")
     return out
 
 
 @test
 def layout_is_a_packages():
     for path in (TOOL, DAEMON, CONF):
-        assert os.path.isfile(path), f"{path} not installed"
-    assert PLUGIN_DIRS, f"no usr/lib/*/usbipcore-1/plugins under {STAGE}"
+        check(os.path.isfile(path), f"{path} not installed")
+    check(PLUGIN_DIRS, f"no usr/lib/*/usbipcore-1/plugins under {STAGE}")
     mods = sorted(os.listdir(PLUGIN_DIRS[0]))
     for name in ("vhci", "host", "vudc"):
-        assert f"libusbip-plugin-{name}.so" in mods, mods
-    assert os.path.isfile(os.path.join(LIBDIR, "libusbipcore.so.1")), LIBDIR
+        check(f"libusbip-plugin-{name}.so" in mods, mods)
+    check(os.path.isfile(os.path.join(LIBDIR, "libusbipcore.so.1")), LIBDIR)
 
 
 @test
@@ -100,38 +106,38 @@ def no_path_into_the_build_tree():
     # installed binaries carry no RPATH/RUNPATH: the library and plugins come from the stage only
     for path in [TOOL, DAEMON] + glob.glob(os.path.join(PLUGIN_DIRS[0], "*.so")):
         dyn = subprocess.run(["readelf", "-d", path], capture_output=True, text=True, check=True).stdout
-        assert "RPATH" not in dyn and "RUNPATH" not in dyn, f"{path} has a run path:\n{dyn}"
+        check("RPATH" not in dyn and "RUNPATH" not in dyn, f"{path} has a run path:\n{dyn}")
 
 
 @test
 def compiled_defaults_are_a_packages():
     rc, out, _ = run(DAEMON, "--help")
-    assert rc == 0 and "(default /etc/usbipcore/usbipcore.conf)" in out, out
+    check(rc == 0 and "(default /etc/usbipcore/usbipcore.conf)" in out, out)
 
 
 @test
 def version():
-    assert succeeds_quietly(TOOL, "version").startswith("usbip-tool (usbipcore) ")
-    assert succeeds_quietly(DAEMON, "--version").startswith("usbipcored ")
+    check(succeeds_quietly(TOOL, "version").startswith("usbip-tool (usbipcore) "))
+    check(succeeds_quietly(DAEMON, "--version").startswith("usbipcored "))
 
 
 @test
 def list_local():
     out = succeeds_quietly(TOOL, "list", "-l")
-    assert "busid 2-1 (1d6b:0104)" in out, out
+    check("busid 2-1 (1d6b:0104)" in out, out)
 
 
 @test
 def port():
     out = succeeds_quietly(TOOL, "port")
-    assert "Port 00: <Port in Use> at High Speed(480Mbps)" in out, out
-    assert "usbip://192.0.2.7:3240/1-1" in out, out
+    check("Port 00: <Port in Use> at High Speed(480Mbps)" in out, out)
+    check("usbip://192.0.2.7:3240/1-1" in out, out)
 
 
 @test
 def check_config_of_the_shipped_file():
     out = succeeds_quietly(DAEMON, "--check-config")
-    assert CONF in out and "valid" in out, out
+    check(CONF in out and "valid" in out, out)
 
 
 @test
@@ -152,14 +158,14 @@ def daemon_serves_list_remote():
     lsock.close()
     try:
         out = succeeds_quietly(TOOL, "list", "-r", f"127.0.0.1:{port}")
-        assert "2-1: " in out and "(1d6b:0104)" in out, out
+        check("2-1: " in out and "(1d6b:0104)" in out, out)
     finally:
         p.send_signal(signal.SIGTERM)
         dout, derr = p.communicate(timeout=30)
-    assert p.returncode == 0, f"usbipcored exited {p.returncode}: {derr}"
+    check(p.returncode == 0, f"usbipcored exited {p.returncode}: {derr}")
     # stderr is the daemon's log: a clean start, serve and stop logs nothing above notice
     bad = [ln for ln in derr.splitlines() if not ln.startswith(("usbipcored: info: ", "usbipcored: notice: "))]
-    assert not bad, f"usbipcored logged more than info/notice on a clean start, serve and stop:\n{derr}"
+    check(not bad, f"usbipcored logged more than info/notice on a clean start, serve and stop:\n{derr}")
 
 
 @test
@@ -168,12 +174,12 @@ def unit_points_at_installed_files():
     with open(unit) as f:
         lines = f.read().splitlines()
     execs = [ln.split("=", 1)[1].split()[0] for ln in lines if ln.startswith("ExecStart=")]
-    assert execs == ["/usr/sbin/usbipcored"], execs
+    check(execs == ["/usr/sbin/usbipcored"], execs)
     docs = [u for ln in lines if ln.startswith("Documentation=") for u in ln.split("=", 1)[1].split()]
-    assert docs, "the unit has no Documentation="
+    check(docs, "the unit has no Documentation=")
     for u in docs:
-        assert u.startswith("file://"), u
-        assert os.path.isfile(staged(u[len("file://"):])), f"Documentation={u} is not installed"
+        check(u.startswith("file://"), u)
+        check(os.path.isfile(staged(u[len("file://"):])), f"Documentation={u} is not installed")
 
 
 print(f"1..{len(results)}")
