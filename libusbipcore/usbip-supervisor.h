@@ -18,7 +18,7 @@ typedef enum {
 } UsbipSupervisorState;
 
 /* an attachment that lasts this long counts as a success (docs/reconnect.md) */
-#define USBIP_SUPERVISOR_DEFAULT_STABLE_MS 10000
+#define USBIP_SUPERVISOR_DEFAULT_STABLE_MS 5000
 
 /**
  * UsbipSupervisorClockFunc:

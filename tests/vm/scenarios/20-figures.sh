@@ -5,9 +5,9 @@
 #      (interleaved), against upstream usbipd; medians
 #  (b) mass-storage read throughput, dd 16 MiB iflag=direct from the imported disk, exported by
 #      usbipcored vs usbipd (upstream usbip attaches both), 3 reads each; medians
-#  (c) OP_REQ_DEVLIST handshakes/s against usbipcored vs usbipd: 200 sequential handshakes
-#      from one client without process start-up (devlist-bench.py), 64 concurrent clients for
-#      10 s, and $FIG_LISTS (30) sequential `usbip list -r 127.0.0.1` (one process each: under
+#  (c) OP_REQ_DEVLIST handshakes/s against usbipcored vs usbipd: one client for 10 s without
+#      process start-up (bench/devlist-bench, compiled; devlist-bench.py when it is not built),
+#      64 concurrent clients for 10 s, and $FIG_LISTS (30) sequential `usbip list -r 127.0.0.1` (one process each: under
 #      TCG their start-up dominates, 200 of them take ~75 s per daemon); peak RSS (VmHWM) of
 #      each daemon after all of it
 #  (d) process start-up: 10 x `usbip-tool version` vs 10 x `usbip version` (explains (a))
@@ -16,9 +16,10 @@ need_tool
 need_daemon
 RUNS=${FIG_RUNS:-5}
 LISTS=${FIG_LISTS:-30}
-SEQ=${FIG_SEQ:-200}
 PY=/usr/bin/python3
-BENCH=$VMH_SRC/devlist-bench.py
+# the compiled load client (bench/devlist-bench.c) next to our build, else the Python one
+CBENCH=${DEVLIST_BENCH:-$(dirname "$USBIP_TOOL")/../../bench/devlist-bench}
+if [ -x "$CBENCH" ]; then BENCH=$CBENCH; elif [ -x $PY ]; then BENCH="$PY $VMH_SRC/devlist-bench.py"; else BENCH=; fi
 
 # t_now: sets T to the uptime (builtins only, no fork)
 t_now() { read -r T _ < /proc/uptime; }
@@ -77,7 +78,7 @@ lists() { # lists DAEMON: $LISTS sequential `usbip list -r`
 }
 bench() { # bench NAME ARGS...: devlist-bench.py, sets BENCH_RATE, BENCH_FAIL
   _n=$1; shift
-  $PY "$BENCH" 127.0.0.1 3240 "$@" > /tmp/bench.out 2>&1 || fail "devlist-bench.py $*: $(cat /tmp/bench.out)"
+  $BENCH 127.0.0.1 3240 "$@" > /tmp/bench.out 2>&1 || fail "$BENCH $*: $(cat /tmp/bench.out)"
   say "$_n devlist-bench $*: $(cat /tmp/bench.out)"
   BENCH_RATE=$(sed -n 's/.*rate=\([0-9.]*\).*/\1/p' /tmp/bench.out)
   BENCH_FAIL=$(sed -n 's/.*failures=\([0-9]*\).*/\1/p' /tmp/bench.out)
@@ -85,9 +86,10 @@ bench() { # bench NAME ARGS...: devlist-bench.py, sets BENCH_RATE, BENCH_FAIL
 }
 lists usbipd
 figure devlist_usbip_list_per_s.upstream "$LISTS_RATE" 1/s
-if [ -x $PY ]; then
-  bench usbipd --concurrency 1 --count "$SEQ"
-  [ "$BENCH_FAIL" -eq 0 ] || fail "$BENCH_FAIL of $SEQ sequential handshakes against usbipd failed"
+if [ -n "$BENCH" ]; then
+  say "load client: $BENCH"
+  bench usbipd --concurrency 1 --duration 10 --timeout 5
+  [ "$BENCH_FAIL" -eq 0 ] || fail "$BENCH_FAIL sequential handshakes against usbipd failed"
   figure devlist_seq_per_s.upstream "$BENCH_RATE" 1/s
   bench usbipd --concurrency 64 --duration 10 --timeout 5
   figure devlist_64clients_per_s.upstream "$BENCH_RATE" 1/s
@@ -102,9 +104,9 @@ start_usbipcored --listen 127.0.0.1:3240
 figure idle_rss.ours "$(awk '/^VmRSS:/ { print $2 }' /proc/$USBIPCORED_PID/status)" KiB
 lists usbipcored
 figure devlist_usbip_list_per_s.ours "$LISTS_RATE" 1/s
-if [ -x $PY ]; then
-  bench usbipcored --concurrency 1 --count "$SEQ"
-  [ "$BENCH_FAIL" -eq 0 ] || fail "$BENCH_FAIL of $SEQ sequential handshakes against usbipcored failed"
+if [ -n "$BENCH" ]; then
+  bench usbipcored --concurrency 1 --duration 10 --timeout 5
+  [ "$BENCH_FAIL" -eq 0 ] || fail "$BENCH_FAIL sequential handshakes against usbipcored failed"
   figure devlist_seq_per_s.ours "$BENCH_RATE" 1/s
   bench usbipcored --concurrency 64 --duration 10 --timeout 5
   figure devlist_64clients_per_s.ours "$BENCH_RATE" 1/s

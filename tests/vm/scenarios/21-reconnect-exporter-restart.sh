@@ -6,6 +6,8 @@
 # session (the kernel owns the socket). Events: attached, lost, reconnecting..., reconnected;
 # a deliberate detach (usbip-tool detach, then upstream usbip detach) ends the supervisor with
 # `detached` and nothing is re-attached.
+# Each outage lasts REC_OUTAGE_S (55 s) from the loss: the supervisor stays on its quick cadence
+# for the first minute, so the device must be back within ~2 s of the exporter returning.
 # FIGURE reconnect_rebind.<exporter>: `usbip bind` returned -> device back on vhci (ms)
 # FIGURE reconnect_restart.<exporter>: daemon listening again -> device back on vhci (ms)
 # FIGURE reconnect_lost_seen.<exporter>: `usbip unbind` -> `lost` event (ms)
@@ -30,6 +32,8 @@ sup_alive() { [ -d "/proc/$SUP_PID" ] && ! grep -q '^State:[[:space:]]*Z' "/proc
 # again and measures how long until it is back on vhci
 break_and_heal() {
   _e=$1 _ev=$2 _restart=$3
+  # an outage after a healthy attachment: it has lasted the supervisor's stable time (5 s)
+  sleep 5
   _lost=$(event_count "$_ev" lost) _rec=$(event_count "$_ev" reconnecting) _ok=$(event_count "$_ev" reconnected)
   if [ "$_restart" = 1 ]; then
     stop_exporter "$_e"
@@ -50,6 +54,10 @@ break_and_heal() {
   wait_for 30 has_events "$_ev" reconnecting $((_rec + 1)) ||
     fail "no 'reconnecting' event while $B is not exportable ($_e): $(events "$_ev")"
   grep '"event":"reconnecting"' "$_ev" | tail -n1 | sed 's/^/  > /'
+  # the outage goes on; the supervisor keeps trying
+  read -r _tn _ < /proc/uptime
+  sleep "$(awk -v a="$_t1" -v n="$_tn" -v o="${REC_OUTAGE_S:-55}" 'BEGIN { s = o - (n - a); print (s > 0 ? s : 0) }')"
+  say "outage of ${REC_OUTAGE_S:-55} s: $(grep -c '"event":"reconnecting"' "$_ev") reconnecting events so far"
   run usbip bind -b "$B"
   if [ "$_restart" = 1 ]; then
     start_exporter "$_e"

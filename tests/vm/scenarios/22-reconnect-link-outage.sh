@@ -1,11 +1,11 @@
 #!/bin/sh
 # A link outage (netem loss 100% on lo: every packet both ways dropped) with the default socket
-# options (keepalive idle 30 s, interval 10 s, 3 probes): the idle session's keepalive gives up,
+# options (keepalive idle 4 s, interval 3 s, TCP_USER_TIMEOUT 16 s): the idle session's keepalive gives up,
 # vhci releases the port, usbip-tool attach --auto-reconnect reports `lost`, its attempts fail
 # while the link is down (connect deadline 10 s), and once the link is back the device returns
 # to vhci with no action from the test. Exporter: usbipcored (it applies the same keepalive to
 # its side, so the stub lets the device go too).
-# FIGURE link_outage_lost_seen: link down -> `lost` event (s; keepalive bound ~60 s)
+# FIGURE link_outage_lost_seen: link down -> `lost` event (s; bound ~16 s + the 0.5 s poll)
 # FIGURE link_outage_reconnect: link back -> device on vhci again (ms)
 . "$VMH_SRC/lib.sh"
 need_tool

@@ -2,7 +2,9 @@
 # usbip-tool against usbipcored over an impaired link with the default timeouts: netem on lo
 # with 25, 100, 400 ms delay (lo carries both directions: RTT 50, 200, 800 ms), each with 1 %
 # loss. Per RTT: list -r, attach (the mass-storage gadget), attach -> /dev/sdX, 1 MiB random
-# write and read back with O_DIRECT (md5 equal), detach, and the exporter seeing the close.
+# write and read back with O_DIRECT (md5 equal), the device left idle for NETEM_IDLE_S (20 s:
+# five keepalive rounds; a false dead-link verdict would take the disk away), a second read,
+# detach, and the exporter seeing the close.
 # Then one auto-reconnect (exporter unbind/bind of the loopback gadget) at 200 ms RTT.
 # FIGURE netem_rttN.<step> for each step (ms); FIGURE netem_rtt200.reconnect (ms)
 . "$VMH_SRC/lib.sh"
@@ -62,6 +64,12 @@ for rtt in $RTTS; do
   got=$(md5sum < /tmp/back.bin | cut -d' ' -f1)
   say "md5 written $want, read back $got"
   [ "$want" = "$got" ] || fail "data read back differs at RTT $rtt"
+  # idle: only keepalive probes cross the lossy link (default 4 s idle, user timeout 16 s)
+  sleep "${NETEM_IDLE_S:-20}"
+  [ "$(vhci_block "$MS_ID")" = "$sd" ] || fail "the disk went away while idle at RTT $rtt (false dead link)"
+  echo 3 > /proc/sys/vm/drop_caches
+  run dd if="/dev/$sd" of=/tmp/back.bin bs=1M count="$MIB" iflag=direct status=none
+  say "still attached after ${NETEM_IDLE_S:-20} s idle at RTT $rtt; read again"
 
   port=$(upstream_port "$MS_ID") || fail "usbip port does not show $MS_ID"
   t_now; a=$T
