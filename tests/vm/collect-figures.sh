@@ -21,7 +21,7 @@ describe() {
     devlist_seq_per_s) echo "OP_REQ_DEVLIST handshakes/s, 1 client for 10 s (bench/devlist-bench, compiled)" ;;
     devlist_64clients_per_s) echo "OP_REQ_DEVLIST handshakes/s, 64 concurrent clients for 10 s (bench/devlist-bench)" ;;
     devlist_64clients_failed) echo "failed handshakes among those (5 s timeout)" ;;
-    devlist_usbip_list_per_s) echo "\`usbip list -r 127.0.0.1\` runs/s, 30 sequential (process start-up included)" ;;
+    devlist_usbip_list_per_s) echo "\`usbip list -r 127.0.0.1\` runs/s, 10 sequential (process start-up included)" ;;
     peak_rss) echo "daemon peak RSS (VmHWM) after all the above (usbipd: the parent; it forks per connection)" ;;
     idle_rss) echo "daemon RSS right after start" ;;
     *) echo "$1" ;;

@@ -7,7 +7,7 @@
 #      usbipcored vs usbipd (upstream usbip attaches both), 3 reads each; medians
 #  (c) OP_REQ_DEVLIST handshakes/s against usbipcored vs usbipd: one client for 10 s without
 #      process start-up (bench/devlist-bench, compiled; devlist-bench.py when it is not built),
-#      64 concurrent clients for 10 s, and $FIG_LISTS (30) sequential `usbip list -r 127.0.0.1` (one process each: under
+#      64 concurrent clients for 10 s, and $FIG_LISTS (10) sequential `usbip list -r 127.0.0.1` (one process each: under
 #      TCG their start-up dominates, 200 of them take ~75 s per daemon); peak RSS (VmHWM) of
 #      each daemon after all of it
 #  (d) process start-up: 10 x `usbip-tool version` vs 10 x `usbip version` (explains (a))
@@ -15,7 +15,7 @@
 need_tool
 need_daemon
 RUNS=${FIG_RUNS:-5}
-LISTS=${FIG_LISTS:-30}
+LISTS=${FIG_LISTS:-10}
 PY=/usr/bin/python3
 # the compiled load client (bench/devlist-bench.c) next to our build, else the Python one
 CBENCH=${DEVLIST_BENCH:-$(dirname "$USBIP_TOOL")/../../bench/devlist-bench}
