@@ -33,7 +33,7 @@ sup_alive() { [ -d "/proc/$SUP_PID" ] && ! grep -q '^State:[[:space:]]*Z' "/proc
 break_and_heal() {
   _e=$1 _ev=$2 _restart=$3
   # an outage after a healthy attachment: it has lasted the supervisor's stable time (5 s)
-  sleep 5
+  sleep 5 # allowed: the attachment must last the stable time, a duration not an event
   _lost=$(event_count "$_ev" lost) _rec=$(event_count "$_ev" reconnecting) _ok=$(event_count "$_ev" reconnected)
   if [ "$_restart" = 1 ]; then
     stop_exporter "$_e"
@@ -56,7 +56,7 @@ break_and_heal() {
   grep '"event":"reconnecting"' "$_ev" | tail -n1 | sed 's/^/  > /'
   # the outage goes on; the supervisor keeps trying
   read -r _tn _ < /proc/uptime
-  sleep "$(awk -v a="$_t1" -v n="$_tn" -v o="${REC_OUTAGE_S:-55}" 'BEGIN { s = o - (n - a); print (s > 0 ? s : 0) }')"
+  sleep "$(awk -v a="$_t1" -v n="$_tn" -v o="${REC_OUTAGE_S:-55}" 'BEGIN { s = o - (n - a); print (s > 0 ? s : 0) }')" # allowed: the outage's length is what is tested
   say "outage of ${REC_OUTAGE_S:-55} s: $(grep -c '"event":"reconnecting"' "$_ev") reconnecting events so far"
   run usbip bind -b "$B"
   if [ "$_restart" = 1 ]; then

@@ -65,7 +65,7 @@ for rtt in $RTTS; do
   say "md5 written $want, read back $got"
   [ "$want" = "$got" ] || fail "data read back differs at RTT $rtt"
   # idle: only keepalive probes cross the lossy link (default 4 s idle, user timeout 16 s)
-  sleep "${NETEM_IDLE_S:-20}"
+  sleep "${NETEM_IDLE_S:-20}" # allowed: idle time is what is tested (keepalive rounds)
   [ "$(vhci_block "$MS_ID")" = "$sd" ] || fail "the disk went away while idle at RTT $rtt (false dead link)"
   echo 3 > /proc/sys/vm/drop_caches
   run dd if="/dev/$sd" of=/tmp/back.bin bs=1M count="$MIB" iflag=direct status=none
