@@ -1077,6 +1077,41 @@ def metrics_plugin_disabled_or_misconfigured():
     reserved.close()
     check(p.returncode != 0 and "[metrics] listen=localhost:http" in p.stderr, p.stderr)
 
+
+@test
+def attach_auto_reconnect_serves_metrics():
+    closed, port = reserve_port()  # nobody listens: every attempt is refused
+    reserved, mport = reserve_port()
+    p = subprocess.Popen([TOOL, "--tcp-port", str(port), "attach", "-r", "127.0.0.1", "-b", "1-1",
+                          "--auto-reconnect", "--metrics", f"127.0.0.1:{mport}"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, env=ENV)
+    try:
+        def two_failed():
+            try:
+                m = samples(scrape(mport))
+            except OSError:
+                return None
+            return m if m.get('usbip_importer_attach_total{status="connection"}', 0) >= 2 else None
+        m = wait_until(two_failed, "two failed attempts counted", timeout=30)
+        check(m.get('usbip_supervisor_reconnects_total{cause="connection"}', 0) >= 1, m)
+        check(m["usbip_importer_attach_duration_seconds_count"] >= 2, m)
+        check(m['usbip_supervisor_state{state="waiting"}'] + m['usbip_supervisor_state{state="connecting"}'] == 1, m)
+        check("usbip_exporter_sessions" not in m, "exporter metrics in an importer")
+        text = scrape(mport)
+        q = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True)
+        check(q.returncode == 0, q.stdout + q.stderr)
+    finally:
+        p.send_signal(signal.SIGTERM)
+        p.communicate(timeout=20)
+        closed.close()
+        reserved.close()
+    # --metrics needs --auto-reconnect; a bad address names the key and the fix
+    rc, _, err = tool("attach", "-r", "127.0.0.1", "-b", "1-1", "--metrics", "127.0.0.1:1")
+    check(rc == 2 and "--auto-reconnect" in err, err)
+    rc, _, err = tool("--tcp-port", str(port), "attach", "-r", "127.0.0.1", "-b", "1-1", "--auto-reconnect",
+                      "--metrics", "nowhere")
+    check(rc != 0 and "[metrics] listen=nowhere" in err, rc, err)
+
 print(f"1..{len(results)}")
 failed = 0
 for i, fn in enumerate(results, 1):

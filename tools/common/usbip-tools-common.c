@@ -44,3 +44,19 @@ usbip_tools_load_observers (UsbipPluginRegistry *registry, GError **error)
     }
   return TRUE;
 }
+
+void
+usbip_tools_enable_metrics (UsbipConfig *config, const gchar *listen)
+{
+  GKeyFile *kf = usbip_config_get_keyfile (config);
+  g_auto (GStrv) enabled = usbip_config_get_string_list (config, "plugins", "enabled");
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto (GStrv) list = NULL;
+
+  g_strv_builder_addv (builder, (const gchar **) enabled);
+  if (!g_strv_contains ((const gchar *const *) enabled, "metrics"))
+    g_strv_builder_add (builder, "metrics");
+  list = g_strv_builder_end (builder);
+  g_key_file_set_string_list (kf, "plugins", "enabled", (const gchar *const *) list, g_strv_length (list));
+  g_key_file_set_string (kf, "metrics", "listen", listen);
+}

@@ -15,5 +15,7 @@ UsbipPluginRegistry *usbip_tools_load_plugins (UsbipConfig *config, const gchar 
 /* Loads the enabled plugins that observe a program rather than provide a backend
  * (`metrics`); one that is enabled but cannot start is an error naming the reason. */
 gboolean usbip_tools_load_observers (UsbipPluginRegistry *registry, GError **error);
+/* enables the metrics plugin in @config, serving on @listen (ADDR:PORT), whatever the file said */
+void usbip_tools_enable_metrics (UsbipConfig *config, const gchar *listen);
 
 G_END_DECLS

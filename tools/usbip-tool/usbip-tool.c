@@ -42,7 +42,7 @@ static const gchar *commands_help =
   "  list -d           local usbip-vudc devices (device mode)\n"
   "  attach -r HOST -b BUSID | -d DEVID   import a device onto a vhci port\n"
   "  detach -p PORT    release a vhci port\n"
-  "  attach ... --auto-reconnect [--max-attempts N]   stay and re-attach after a loss\n"
+  "  attach ... --auto-reconnect [--max-attempts N] [--metrics ADDR:PORT]   stay and re-attach after a loss\n"
   "  port              imported devices\n"
   "  events [-i MS]    stream vhci port changes (attach, detach, lost connections)\n"
   "  bind -b BUSID     make a local device exportable (usbip-host)\n"
@@ -321,7 +321,8 @@ on_quit_signal (gpointer data)
 }
 
 static int
-supervise (UsbipImporter *importer, const UsbipRemote *remote, const gchar *busid, guint max_attempts)
+supervise (UsbipImporter *importer, const UsbipRemote *remote, const gchar *busid, guint max_attempts,
+           const gchar *metrics)
 {
   g_autoptr (UsbipSupervisor) sup = usbip_supervisor_new (importer, remote, busid);
   Session ss = { g_main_loop_new (NULL, FALSE), 0 };
@@ -329,6 +330,15 @@ supervise (UsbipImporter *importer, const UsbipRemote *remote, const gchar *busi
   guint sig_int, sig_term;
 
   usbip_supervisor_set_max_attempts (sup, max_attempts);
+  /* --metrics: the metrics plugin serves the importer's and the supervisor's metrics */
+  if (metrics != NULL)
+    {
+      usbip_tools_enable_metrics (config, metrics);
+      if (!usbip_tools_load_observers (registry, &error))
+        return fail (error);
+      usbip_plugin_registry_add_object (registry, G_OBJECT (importer));
+      usbip_plugin_registry_add_object (registry, G_OBJECT (sup));
+    }
   g_signal_connect (sup, "attached", G_CALLBACK (on_sup_attached), &ss);
   g_signal_connect (sup, "lost", G_CALLBACK (on_sup_lost), &ss);
   g_signal_connect (sup, "reconnecting", G_CALLBACK (on_sup_reconnecting), &ss);
@@ -405,12 +415,14 @@ cmd_attach (int argc, char **argv)
   g_autofree gchar *remote_host = NULL, *busid = NULL, *devid = NULL;
   gboolean auto_reconnect = FALSE;
   gint max_attempts = 0;
+  g_autofree gchar *metrics = NULL;
   const GOptionEntry entries[] = {
     { "remote", 'r', 0, G_OPTION_ARG_STRING, &remote_host, "The exporting host", "HOST" },
     { "busid", 'b', 0, G_OPTION_ARG_STRING, &busid, "Bus ID of the device on HOST", "BUSID" },
     { "device", 'd', 0, G_OPTION_ARG_STRING, &devid, "Device-mode ID on HOST (usbip-vudc.N)", "DEVID" },
     { "auto-reconnect", 0, 0, G_OPTION_ARG_NONE, &auto_reconnect, "Stay in the foreground and re-attach whenever the connection is lost (docs/reconnect.md)", NULL },
     { "max-attempts", 0, 0, G_OPTION_ARG_INT, &max_attempts, "With --auto-reconnect: give up after N failed attempts in a row (default 0 = never)", "N" },
+    { "metrics", 0, 0, G_OPTION_ARG_STRING, &metrics, "With --auto-reconnect: serve Prometheus metrics of the importer and the supervisor at http://ADDR:PORT/metrics (docs/ops.md)", "ADDR:PORT" },
     { NULL }
   };
   GError *error = NULL;
@@ -430,8 +442,10 @@ cmd_attach (int argc, char **argv)
   importer = make_importer (TRUE, &error);
   if (importer == NULL || (remote = parse_remote (remote_host, &error)) == NULL)
     return fail (error);
+  if (metrics != NULL && !auto_reconnect)
+    return usage_error ("attach: --metrics needs --auto-reconnect (a one-shot attach has nothing to watch)");
   if (auto_reconnect)
-    return supervise (importer, remote, busid != NULL ? busid : devid, (guint) max_attempts);
+    return supervise (importer, remote, busid != NULL ? busid : devid, (guint) max_attempts, metrics);
   w.loop = g_main_loop_new (NULL, FALSE);
   w.result = NULL;
   usbip_importer_attach_async (importer, remote, busid != NULL ? busid : devid, NULL, NULL, wait_cb, &w);
