@@ -1020,6 +1020,12 @@ def metrics_exact_counters_promtool_and_status_socket():
               sessions)
         check(sessions[0]["peer"] == "127.0.0.1:%d" % slow.getsockname()[1], sessions)
         check(samples(scrape(mport))["usbip_exporter_sessions"] == 1, "sessions gauge")
+        rc, out, err = tool("--json", "status", "--socket", sock)  # validated against the schema
+        st = json_lines(out)[0]
+        check(rc == 0 and st["type"] == "status" and st["sessions"][0]["peer"] == sessions[0]["peer"], out, err)
+        rc, out, err = tool("status", "--socket", sock)
+        check(rc == 0 and out.startswith("usbipcored 0.1.0: serving, up ") and "handshakes in progress: 1\n" in out
+              and "(no request yet) reading-request" in out, out, err)
         with socket.create_connection(("127.0.0.1", d.port), source_address=("127.0.0.2", 0)) as refused:
             check(closed_unanswered(refused), "not in --allow-cidr but answered")
         slow.close()
@@ -1057,6 +1063,8 @@ def metrics_exact_counters_promtool_and_status_socket():
         reserved.close()
     check(rc == 0, err)
     check(not os.path.exists(sock), "the status socket is removed on exit")
+    rc, _, err = tool("status", "--socket", sock)
+    check(rc == 8 and "is usbipcored running" in err, rc, err)
 
 
 @test

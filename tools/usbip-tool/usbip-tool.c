@@ -13,6 +13,7 @@
 #include <glib-unix.h>
 
 #include "usbip-tool-output.h"
+#include "usbip-tool-status.h"
 #include "usbip-tool-trace.h"
 #include "usbip-tools-common.h"
 
@@ -47,6 +48,7 @@ static const gchar *commands_help =
   "  events [-i MS]    stream vhci port changes (attach, detach, lost connections)\n"
   "  bind -b BUSID     make a local device exportable (usbip-host)\n"
   "  unbind -b BUSID   give a device back to its usual driver\n"
+  "  status [--socket PATH]   what usbipcored is doing (its status socket)\n"
   "  trace decode FILE decode USB/IP in a pcap or pcapng capture\n"
   "  version           print the version\n"
   "  help [COMMAND]    this help, or a command's options (also: COMMAND --help)\n"
@@ -556,6 +558,21 @@ cmd_trace (int argc, char **argv)
 }
 
 static int
+cmd_status (int argc, char **argv)
+{
+  g_autofree gchar *socket_path = NULL;
+  const GOptionEntry entries[] = {
+    { "socket", 's', 0, G_OPTION_ARG_FILENAME, &socket_path, "usbipcored's status socket (default " USBIP_TOOL_STATUS_SOCKET ")", "PATH" },
+    { NULL }
+  };
+  GError *error = NULL;
+
+  if (!parse_sub ("status", entries, &argc, &argv, &error) || !usbip_tool_status (&out, socket_path, &error))
+    return fail (error);
+  return 0;
+}
+
+static int
 cmd_bind_verb (int argc, char **argv)
 {
   return cmd_bind (argc, argv, TRUE);
@@ -579,6 +596,7 @@ static const struct {
   { "events", cmd_events, "Stream vhci port changes (attach, detach, lost connections) until interrupted." },
   { "bind", cmd_bind_verb, "Make a local device exportable through usbip-host (-b BUSID)." },
   { "unbind", cmd_unbind_verb, "Give a device back to its usual driver (-b BUSID)." },
+  { "status", cmd_status, "Show what usbipcored is doing, from its status socket (--socket PATH)." },
   { "trace", cmd_trace, "Decode USB/IP in a pcap or pcapng capture (trace decode FILE)." },
   { "version", cmd_version, "Print the version." },
   { "help", cmd_help, "Print the commands, or one command's options (help COMMAND)." },

@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * `usbip-tool status [--socket PATH]`: what usbipcored is doing, read from its status socket
+ * (HTTP+JSON on a Unix socket, docs/ops.md). --json writes one `status` object carrying
+ * /v1/status and the handshakes in progress from /v1/sessions.
+ */
+#include "config.h"
+
+#include <gio/gunixsocketaddress.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+#include "usbip-tool-status.h"
+
+static JsonObject *
+get_json (SoupSession *session, const gchar *socket_path, const gchar *path, GError **error)
+{
+  g_autofree gchar *uri = g_strconcat ("http://localhost", path, NULL);
+  g_autoptr (SoupMessage) msg = soup_message_new ("GET", uri);
+  g_autoptr (GBytes) body = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) local_error = NULL;
+  JsonNode *root;
+
+  body = soup_session_send_and_read (session, msg, NULL, &local_error);
+  if (body == NULL)
+    {
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_CONNECTION,
+                   "cannot reach usbipcored's status socket %s: %s: is usbipcored running, and is this its "
+                   "--status-socket? (give it with --socket)",
+                   socket_path, local_error->message);
+      return NULL;
+    }
+  if (soup_message_get_status (msg) != SOUP_STATUS_OK
+      || !json_parser_load_from_data (parser, g_bytes_get_data (body, NULL), g_bytes_get_size (body), NULL)
+      || !JSON_NODE_HOLDS_OBJECT ((root = json_parser_get_root (parser))))
+    {
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_PROTOCOL,
+                   "%s answered %s with HTTP %u and no JSON object: is it usbipcored's status socket?",
+                   socket_path, path, soup_message_get_status (msg));
+      return NULL;
+    }
+  return json_object_ref (json_node_get_object (root));
+}
+
+static gchar *
+join_strings (JsonObject *o, const gchar *member, const gchar *none)
+{
+  JsonArray *a = json_object_has_member (o, member) ? json_object_get_array_member (o, member) : NULL;
+  g_autoptr (GPtrArray) items = g_ptr_array_new ();
+
+  for (guint i = 0; a != NULL && i < json_array_get_length (a); i++)
+    g_ptr_array_add (items, (gpointer) json_array_get_string_element (a, i));
+  g_ptr_array_add (items, NULL);
+  return items->len > 1 ? g_strjoinv (", ", (gchar **) items->pdata) : g_strdup (none);
+}
+
+static void
+print_human (UsbipToolOutput *out, JsonObject *st, JsonArray *sessions)
+{
+  JsonObject *policy = json_object_get_object_member (st, "policy");
+  JsonObject *counters = json_object_get_object_member (st, "counters");
+  g_autofree gchar *listeners = join_strings (st, "listeners", "none");
+  g_autofree gchar *plugins = join_strings (st, "plugins", "none");
+  g_autofree gchar *cidrs = join_strings (policy, "allow_cidr", "any");
+
+  g_string_append_printf (out->out, "usbipcored %s: %s, up %" G_GINT64_FORMAT " s\n",
+                          usbip_tool_text (out, json_object_get_string_member (st, "version")),
+                          json_object_get_boolean_member (st, "draining") ? "draining" : "serving",
+                          json_object_get_int_member (st, "uptime_s"));
+  g_string_append_printf (out->out, "listeners: %s\n", usbip_tool_text (out, listeners));
+  g_string_append_printf (out->out, "plugins: %s\n", usbip_tool_text (out, plugins));
+  g_string_append_printf (out->out,
+                          "policy: allow-cidr %s; max-sessions %" G_GINT64_FORMAT "; max-sessions-per-peer %"
+                          G_GINT64_FORMAT "; accept-rate-limit %g (0 = no limit)\n",
+                          usbip_tool_text (out, cidrs), json_object_get_int_member (policy, "max_sessions"),
+                          json_object_get_int_member (policy, "max_sessions_per_peer"),
+                          json_object_get_double_member (policy, "accept_rate_limit"));
+  g_string_append_printf (out->out, "handshakes in progress: %u\n", json_array_get_length (sessions));
+  for (guint i = 0; i < json_array_get_length (sessions); i++)
+    {
+      JsonObject *s = json_array_get_object_element (sessions, i);
+      const gchar *op = json_object_get_string_member_with_default (s, "op", NULL);
+      const gchar *busid = json_object_get_string_member_with_default (s, "busid", NULL);
+
+      g_string_append_printf (out->out, "  %s %s%s%s %s, %" G_GINT64_FORMAT " ms\n",
+                              usbip_tool_text (out, json_object_get_string_member (s, "peer")),
+                              op != NULL ? op : "(no request yet)", busid != NULL ? " " : "",
+                              busid != NULL ? usbip_tool_text (out, busid) : "",
+                              json_object_get_string_member (s, "state"), json_object_get_int_member (s, "age_ms"));
+    }
+  g_string_append_printf (out->out,
+                          "since start: %" G_GINT64_FORMAT " connections, %" G_GINT64_FORMAT
+                          " refused by policy, %" G_GINT64_FORMAT " handshakes, %" G_GINT64_FORMAT
+                          " devices exported, %" G_GINT64_FORMAT " imports refused\n",
+                          json_object_get_int_member (counters, "connections"),
+                          json_object_get_int_member (counters, "connections_refused"),
+                          json_object_get_int_member (counters, "handshakes"),
+                          json_object_get_int_member (counters, "devices_exported"),
+                          json_object_get_int_member (counters, "imports_refused"));
+}
+
+gboolean
+usbip_tool_status (UsbipToolOutput *out, const gchar *socket_path, GError **error)
+{
+  g_autoptr (GSocketAddress) addr = NULL;
+  g_autoptr (SoupSession) session = NULL;
+  g_autoptr (JsonObject) st = NULL;
+  g_autoptr (JsonObject) sessions = NULL;
+
+  if (socket_path == NULL)
+    socket_path = USBIP_TOOL_STATUS_SOCKET;
+  addr = g_unix_socket_address_new (socket_path);
+  session = soup_session_new_with_options ("remote-connectable", addr, "timeout", 10, NULL);
+  st = get_json (session, socket_path, "/v1/status", error);
+  if (st == NULL || (sessions = get_json (session, socket_path, "/v1/sessions", error)) == NULL)
+    return FALSE;
+  if (out->json)
+    {
+      g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+      g_autofree gchar *text = NULL;
+
+      json_object_set_int_member (st, "schema", USBIP_TOOL_JSON_SCHEMA);
+      json_object_set_string_member (st, "type", "status");
+      /* the count of /v1/status becomes the list of /v1/sessions */
+      json_object_set_array_member (st, "sessions",
+                                    json_array_ref (json_object_get_array_member (sessions, "sessions")));
+      json_node_set_object (node, st);
+      text = json_to_string (node, FALSE);
+      g_string_append_printf (out->out, "%s\n", text);
+    }
+  else
+    print_human (out, st, json_object_get_array_member (sessions, "sessions"));
+  return TRUE;
+}
