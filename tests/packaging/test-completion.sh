@@ -112,7 +112,7 @@ check "global long options" "--tcp-port --timeout" usbip-tool --t
 check "a global option's value is skipped" "attach" usbip-tool -t 3240 att
 check "--opt=value (three words) is skipped" "attach" usbip-tool --tcp-port = 3240 att
 check "nothing is offered for an option's value" "" usbip-tool --timeout ""
-check "attach options" "--auto-reconnect --busid --device --help --max-attempts --remote" usbip-tool attach --
+check "attach options" "--auto-reconnect --busid --device --help --max-attempts --metrics --remote" usbip-tool attach --
 check "detach options" "--help --port" usbip-tool -d detach --
 check "bind -b offers local bus IDs (list -l)" "1-1 1-2" usbip-tool bind -b ""
 check "unbind --busid offers local bus IDs by prefix" "1-1 1-2" usbip-tool unbind --busid 1-
