@@ -175,9 +175,11 @@ class Daemon:
     say where, with PORT for --tcp-port). Started = its own PID listens on PORT (not merely
     "something answers there"). Its stderr is collected as it comes (wait_log)."""
 
-    def __init__(self, *args, env=None, host="127.0.0.1", listen=True):
+    def __init__(self, *args, env=None, host="127.0.0.1", listen=True, conf=None):
         self.reserved, self.port = reserve_port(host)
         where = f"[{host}]" if ":" in host else host
+        if conf is not None:  # a config file, PORT replaced by the reserved port
+            args = ("--config", conf_file("daemon.conf", conf.replace("PORT", str(self.port))), *args)
         self.args = [DAEMON, *(["--listen", f"{where}:{self.port}"] if listen else []), *args]
         self.p = subprocess.Popen([a.replace("PORT", str(self.port)) for a in self.args], env=env or ENV,
                                   stderr=subprocess.PIPE, text=True)
@@ -271,6 +273,30 @@ def every_documented_exit_code_is_tested():
 def other_failure_exit_1():
     rc, _, err = tool("port", env=dict(ENV, USBIP_PLUGIN_DIR=os.path.join(ROOT, "no-plugins")))
     check(rc == 1 and "USBIP_PLUGIN_DIR" in err, rc, err)
+
+
+# config keys docs/configuration.md documents that no test here sets, with the reason
+CONFIG_KEYS_NOT_TESTED = {}
+
+
+@test
+def every_documented_config_key_is_read_from_a_file():
+    """Each key of docs/configuration.md's groups appears as `key=` in a configuration a test
+    writes (the flag that wins over it is tested next to it where there is one)."""
+    with open(os.path.join(SRCDIR, "..", "..", "docs", "configuration.md")) as f:
+        doc = f.read()
+    keys = []
+    for part in re.split(r"^## ", doc, flags=re.M):
+        group = re.match(r"`\[([a-z-]+)\]`", part)
+        if group:
+            keys += [(group.group(1), k) for k in re.findall(r"^\| `([a-z-]+)` \|", part, re.M)]
+    check(len(keys) >= 10, keys)
+    text = ""
+    for path in EXERCISING:
+        with open(path) as f:
+            text += f.read()
+    missing = [f"[{g}] {k}" for g, k in keys if f"{k}=" not in text and (g, k) not in CONFIG_KEYS_NOT_TESTED]
+    check(not missing, "documented keys no test reads from a file:", missing)
 
 
 @test
@@ -615,6 +641,37 @@ def daemon_runtime_failure_exit_1():
     p = subprocess.run([DAEMON, "--listen", "127.0.0.1:1", f"--pid={ROOT}/no/such/dir/pid"], capture_output=True,
                        text=True, env=ENV, timeout=10)
     check(p.returncode == 1 and "pid file" in p.stderr, p.returncode, p.stderr)
+
+
+@test
+def daemon_listen_log_format_device_mode_keys():
+    # [daemon] listen and log-format from the file
+    d = Daemon(listen=False, conf="[daemon]\nlisten=127.0.0.1:PORT\nlog-format=json\n")
+    try:
+        check(list_rc(d)[0] == 0, list_rc(d))
+    finally:
+        _, log = d.stop()
+    check(log and all(line.startswith("{") for line in log.splitlines()), "log-format=json from the file:", log)
+    # the flags win: it listens where --listen says, not on the file's port, and logs text
+    unused, unused_port = reserve_port()
+    with unused:
+        d = Daemon("--log-format", "text", conf=f"[daemon]\nlisten=127.0.0.1:{unused_port}\nlog-format=json\n")
+        try:
+            check(set(listening(d.p.pid)) == {d.port}, listening(d.p.pid), unused_port)
+        finally:
+            _, log = d.stop()
+    check(log and not log.startswith("{"), "--log-format text did not win over the file:", log)
+    # [daemon] device-mode from the file: the usbip-vudc backend serves
+    d = Daemon(conf="[daemon]\ndevice-mode=true\n")
+    _, log = d.stop()
+    check("serving usbip-vudc devices" in log, log)
+
+
+@test
+def plugins_enabled_key():
+    conf = conf_file("plugins.conf", "[plugins]\nenabled=host\n")  # vhci left out
+    rc, _, err = tool("port", env=dict(ENV, USBIP_CONFIG=conf))
+    check(rc != 0 and "vhci" in err, rc, err)
 
 
 @test

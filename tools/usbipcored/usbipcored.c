@@ -407,7 +407,10 @@ main (int argc, char **argv)
     }
 
   {
-    const gchar *wanted = d.device_mode || usbip_config_get_boolean (d.config, "daemon", "device-mode") ? "vudc" : "host";
+    const gchar *wanted;
+
+    d.device_mode = d.device_mode || usbip_config_get_boolean (d.config, "daemon", "device-mode");
+    wanted = d.device_mode ? "vudc" : "host";
 
     d.registry = usbip_tools_load_plugins (d.config, wanted, &error);
     if (d.registry == NULL)
