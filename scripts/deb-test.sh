@@ -1,0 +1,106 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Heavy gate (not part of `meson test`; ~10 min, needs root and the Debian mirror): installs,
+# upgrades and purges the packages on a fresh Debian 12 made by debootstrap, and checks what
+# a user relies on: the socket unit is enabled (deb-systemd-helper's state and the
+# sockets.target.wants symlink), systemctl knows the units, `man usbipcored` works, Tab
+# completes `usbip-tool att`, the default configuration is a conffile that validates, a
+# local edit survives an upgrade, and purge removes the configuration and the unit state.
+#   scripts/deb-test.sh                 build HEAD twice (0.1.0-1 style and a -2 revision)
+#   scripts/deb-test.sh V1DIR V2DIR     use prebuilt .debs (V2 must be newer than V1)
+# env: CHROOT_CACHE (pristine chroot, default /var/cache/usbipcore-deb-chroot), MIRROR.
+set -eu
+src=$(cd "$(dirname "$0")/.." && pwd)
+cache=${CHROOT_CACHE:-/var/cache/usbipcore-deb-chroot}
+mirror=${MIRROR:-http://deb.debian.org/debian}
+[ "$(id -u)" -eq 0 ] || { echo "deb-test: needs root (debootstrap, chroot)" >&2; exit 2; }
+work=$(mktemp -d "${TMPDIR:-/var/tmp}/usbipcore-deb-test.XXXXXX")
+root=$work/root
+cleanup() {
+  umount "$root/proc" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+if [ $# -ge 2 ]; then
+  v1=$(cd "$1" && pwd) v2=$(cd "$2" && pwd)
+else
+  v1=$work/v1 v2=$work/v2
+  "$src/scripts/deb-build.sh" "$v1" >"$work/build1.log" 2>&1 || { tail -30 "$work/build1.log"; exit 1; }
+  base=$(cd "$src" && dpkg-parsechangelog -S Version)
+  DEB_VERSION="${base%-*}-$((${base##*-} + 1))" "$src/scripts/deb-build.sh" "$v2" >"$work/build2.log" 2>&1 ||
+    { tail -30 "$work/build2.log"; exit 1; }
+fi
+
+if [ ! -x "$cache/usr/bin/apt-get" ]; then
+  echo "deb-test: making a Debian 12 chroot in $cache (once)"
+  rm -rf "$cache.new"
+  nice -n 15 debootstrap --variant=minbase --include=systemd,man-db,bash-completion bookworm "$cache.new" "$mirror" \
+    >"$work/debootstrap.log" 2>&1 || { tail -20 "$work/debootstrap.log"; exit 1; }
+  mv "$cache.new" "$cache"
+fi
+echo "deb-test: fresh copy of $cache"
+cp -a "$cache" "$root"
+mount -t proc proc "$root/proc"
+cp /etc/resolv.conf "$root/etc/resolv.conf"
+mkdir "$root/debs1" "$root/debs2"
+cp "$v1"/*.deb "$root/debs1/"
+cp "$v2"/*.deb "$root/debs2/"
+
+in_root() { chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8 "$@"; }
+passed=0 failed=0
+check() { # check DESCRIPTION COMMAND... (run in the chroot by sh -c)
+  name=$1
+  shift
+  if out=$(in_root sh -c "$*" 2>&1); then
+    passed=$((passed + 1))
+    echo "ok - $name"
+  else
+    failed=$((failed + 1))
+    echo "not ok - $name"
+    printf '%s\n' "$out" | sed 's/^/#   /'
+  fi
+}
+# bash as a user's interactive shell does it: bash-completion loads the completion on demand
+complete_cmd='. /usr/share/bash-completion/bash_completion; _completion_loader usbip-tool;
+  COMP_WORDS=(usbip-tool att); COMP_CWORD=1; _usbip_tool usbip-tool att usbip-tool; [ "${COMPREPLY[*]}" = attach ]'
+
+in_root apt-get update -qq
+echo "== install $(ls "$v1" | grep '^usbipcore_.*deb$')"
+in_root sh -c 'apt-get install -y -qq --no-install-recommends /debs1/*.deb' >"$work/install.log" 2>&1 ||
+  { tail -30 "$work/install.log"; exit 1; }
+check "the packages are installed" 'dpkg -s usbipcore libusbipcore1 libusbipcore-dev | grep -c "^Status: install ok installed" | grep -qx 3'
+check "usbipcored.socket is enabled (systemctl)" 'systemctl is-enabled usbipcored.socket | grep -qx enabled'
+check "usbipcored.socket is enabled (sockets.target.wants link)" \
+  'test "$(readlink /etc/systemd/system/sockets.target.wants/usbipcored.socket)" = /lib/systemd/system/usbipcored.socket'
+check "deb-systemd-helper recorded the socket as installed" 'DPKG_MAINTSCRIPT_PACKAGE=usbipcore deb-systemd-helper debian-installed usbipcored.socket'
+check "systemctl knows usbipcored.service (not enabled alone)" 'test "$(systemctl is-enabled usbipcored.service)" = disabled'
+check "the default configuration is a conffile" 'dpkg-query -W -f="\${Conffiles}" usbipcore | grep -q " /etc/usbipcore/usbipcore.conf "'
+check "the shipped configuration validates" 'usbipcored --check-config'
+check "usbip-tool runs" 'usbip-tool --version | grep -q usbipcore'
+check "man usbipcored works" 'man -P cat usbipcored | grep -q "serve USB devices over USB/IP"'
+check "man usbipcore.conf works" 'man -P cat 5 usbipcore.conf | grep -q max-sessions-per-peer'
+check "Tab completes usbip-tool att" "bash -c '$complete_cmd'"
+check "the kernel modules load at boot (modules-load.d)" 'grep -qx usbip-host /usr/lib/modules-load.d/usbipcore.conf && grep -qx vhci-hcd /usr/lib/modules-load.d/usbipcore.conf'
+check "the plugins are installed" 'ls /usr/lib/*/usbipcore-1/plugins/libusbip-plugin-host.so'
+check "pkg-config finds usbipcore-1 with its dependencies" 'apt-get install -y -qq pkgconf >/dev/null && pkg-config --print-errors --cflags --libs usbipcore-1'
+
+echo "== upgrade to $(ls "$v2" | grep '^usbipcore_.*deb$')"
+in_root sh -c 'echo "# local edit" >>/etc/usbipcore/usbipcore.conf'
+in_root sh -c 'apt-get install -y -qq --no-install-recommends /debs2/*.deb' >"$work/upgrade.log" 2>&1 ||
+  { tail -30 "$work/upgrade.log"; exit 1; }
+v2ver=$(dpkg-deb -f "$(ls "$v2"/usbipcore_*.deb)" Version)
+check "upgraded to $v2ver" "dpkg-query -W -f='\${Version}' usbipcore | grep -qx '$v2ver'"
+check "the local configuration edit survived the upgrade" 'tail -1 /etc/usbipcore/usbipcore.conf | grep -qx "# local edit"'
+check "usbipcored.socket is still enabled" 'systemctl is-enabled usbipcored.socket | grep -qx enabled'
+
+echo "== purge"
+in_root apt-get purge -y -qq usbipcore libusbipcore-dev libusbipcore1 >"$work/purge.log" 2>&1 ||
+  { tail -30 "$work/purge.log"; exit 1; }
+check "the packages are gone" '! dpkg -s usbipcore 2>/dev/null | grep -q "^Status: install"'
+check "purge removed the configuration" 'test ! -e /etc/usbipcore'
+check "purge removed the socket's enablement" 'test ! -e /etc/systemd/system/sockets.target.wants/usbipcored.socket && ! DPKG_MAINTSCRIPT_PACKAGE=usbipcore deb-systemd-helper debian-installed usbipcored.socket'
+check "purge removed deb-systemd-helper's state" '! ls /var/lib/systemd/deb-systemd-helper-enabled/ | grep -q usbipcored'
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
