@@ -307,7 +307,8 @@ start_status (UsbipExportBackend *backend, UsbipPolicy *policy, const gchar *lis
   g_clear_pointer (&d.status, usbipcored_status_free);
   if (d.status_socket == NULL && g_str_equal (path, USBIPCORED_DEFAULT_STATUS_SOCKET))
     {
-      g_warning ("no status API: %s", local_error->message);
+      /* the default place is taken or not writable: not an error (give a path to insist) */
+      g_message ("no status API: %s", local_error->message);
       return TRUE;
     }
   g_propagate_error (error, g_steal_pointer (&local_error));
