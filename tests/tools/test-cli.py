@@ -233,7 +233,11 @@ def every_help_flag_is_exercised():
     for path in EXERCISING:
         with open(path) as f:
             text += f.read()
-    commands = ["list", "attach", "detach", "port", "events", "bind", "unbind", "trace decode", "version"]
+    # every command the top-level --help lists (a new command's flags are checked too)
+    top = subprocess.run([TOOL, "--help"], capture_output=True, text=True, env=ENV, timeout=30).stdout
+    commands = sorted({line.split()[0] for line in top.split("Commands:", 1)[1].split("\n\n", 1)[0].splitlines()
+                       if line.strip()})
+    check({"list", "attach", "port", "bind"} <= set(commands), "commands not found in --help:", commands)
     groups = {"usbipcored": help_flags(DAEMON), "usbip-tool": help_flags(TOOL)}
     for c in commands:
         groups["usbip-tool " + c] = help_flags(TOOL, *c.split())
