@@ -17,6 +17,7 @@
 #include "usbip-io.h"
 #include "usbip-log.h"
 #include "usbip-proto.h"
+#include "usbip-text.h"
 
 /* the longest valid request, OP_REQ_IMPORT: an 8-byte header + a 32-byte bus ID. Read no
  * further: what follows the request belongs to the kernel once the socket is handed off */
@@ -234,7 +235,7 @@ handle_import (Session *s, const gchar *busid)
 
   s->op = "OP_REQ_IMPORT";
   g_strlcpy (s->busid, busid, sizeof s->busid);
-  s->busid_shown = usbip_log_escape (busid);
+  s->busid_shown = usbip_text_escape (busid, -1);
   device = usbip_export_backend_get_device (self->backend, busid, &error);
   if (device == NULL)
     {
@@ -283,7 +284,7 @@ request_read (GObject *source, GAsyncResult *result, gpointer data)
   f.peer = s->peer;
   if (!usbip_io_read_frame_finish (G_INPUT_STREAM (source), result, &msg, &error))
     {
-      g_autofree gchar *shown = usbip_log_escape (error->message);
+      g_autofree gchar *shown = usbip_text_escape (error->message, -1);
 
       /* upstream closes without a reply on a bad version or opcode; so do we, and log it
        * in the daemon's terms (the I/O layer words its errors for a client) */

@@ -62,20 +62,3 @@ usbip_log_limit_pass (UsbipLogLimit *limit, gint64 now_us, gint64 interval_us, g
   limit->next_us = now_us + interval_us;
   return TRUE;
 }
-
-gchar *
-usbip_log_escape (const gchar *text)
-{
-  GString *out = g_string_new (NULL);
-
-  for (const guchar *p = (const guchar *) (text != NULL ? text : ""); *p != '\0'; p++)
-    {
-      if (*p == '\\')
-        g_string_append (out, "\\\\");
-      else if (*p >= 0x20 && *p < 0x7f)
-        g_string_append_c (out, (gchar) *p);
-      else
-        g_string_append_printf (out, "\\x%02x", *p);
-    }
-  return g_string_free (out, FALSE);
-}

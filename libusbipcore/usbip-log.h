@@ -31,9 +31,4 @@ typedef struct {
 
 gboolean usbip_log_limit_pass (UsbipLogLimit *limit, gint64 now_us, gint64 interval_us, guint *suppressed);
 
-/* @text as printable ASCII for a log line: a backslash is doubled, control bytes and bytes
- * outside ASCII become \xNN (for peer-supplied strings: no forged lines, no terminal
- * escapes, valid UTF-8 for JSON) */
-gchar *usbip_log_escape (const gchar *text);
-
 G_END_DECLS
