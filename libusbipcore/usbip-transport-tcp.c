@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
+#include <errno.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -127,6 +128,8 @@ tcp_add_listener (UsbipTransport *transport, GSocketListener *listener, const gc
   g_autoptr (GSocketAddress) sockaddr = NULL;
   g_autoptr (GSocket) socket = NULL;
   GError *local_error = NULL;
+  struct sockaddr_storage native;
+  gint bind_errno = 0;
 
   remote = usbip_remote_parse (address, USBIP_DEFAULT_TCP_PORT, error);
   if (remote == NULL)
@@ -158,13 +161,27 @@ tcp_add_listener (UsbipTransport *transport, GSocketListener *listener, const gc
   g_socket_set_listen_backlog (socket, SOMAXCONN);
   if (g_inet_address_get_family (inet) == G_SOCKET_FAMILY_IPV6 && g_inet_address_get_is_any (inet))
     g_socket_set_option (socket, IPPROTO_IPV6, IPV6_V6ONLY, 0, NULL); /* dual stack for [::] */
-  if (!g_socket_bind (socket, sockaddr, TRUE, &local_error) || !g_socket_listen (socket, &local_error)
-      || !g_socket_listener_add_socket (listener, socket, NULL, &local_error))
+  /* bind() itself: GLib folds EADDRNOTAVAIL into G_IO_ERROR_FAILED, and that one needs
+   * its own advice */
+  if (!g_socket_address_to_native (sockaddr, &native, sizeof native, &local_error))
+    goto fail;
+  if (bind (g_socket_get_fd (socket), (struct sockaddr *) &native, (socklen_t) g_socket_address_get_native_size (sockaddr)) != 0)
+    {
+      bind_errno = errno;
+      local_error = g_error_new (G_IO_ERROR, g_io_error_from_errno (bind_errno), "%s", g_strerror (bind_errno));
+      goto fail;
+    }
+  if (!g_socket_listen (socket, &local_error) || !g_socket_listener_add_socket (listener, socket, NULL, &local_error))
     goto fail;
   return TRUE;
 
 fail:
-  if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE))
+  if (bind_errno == EADDRNOTAVAIL)
+    g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
+                 "cannot listen on %s: %s is not an address of this host (see `ip address`); "
+                 "listen on one of this host's addresses, or on all of them with [::]:%u",
+                 address, remote->host, remote->port);
+  else if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE))
     g_set_error (error, USBIP_ERROR, USBIP_ERROR_BUSY,
                  "cannot listen on %s: the address is in use (is another usbipd or usbipcored running? "
                  "stop it or pick another port with --tcp-port)",

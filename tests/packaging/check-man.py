@@ -121,6 +121,8 @@ for src in glob.glob(os.path.join(ROOT, "libusbipcore", "*.c")) + glob.glob(os.p
         # a plugin's own group is named after the plugin (plugins/<kind-><name>/)
         plugin = os.path.relpath(src, os.path.join(ROOT, "plugins")).split(os.sep)[0].split("-")[-1]
         registered.update((plugin, k) for k in re.findall(r'usbip_plugin_context_register_key\s*\(\s*\w+\s*,\s*"([^"]+)"', text))
+        # keys registered from a table: rows of { "group", "key", USBIP_CONFIG_TYPE_... }
+        registered.update(re.findall(r'\{\s*"([\w-]+)"\s*,\s*"([\w-]+)"\s*,\s*USBIP_CONFIG_TYPE_', text))
 documented, group = set(), None
 with open(page("usbipcore.conf.5")) as f:
     for line in f:

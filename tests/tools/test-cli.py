@@ -5,6 +5,7 @@ against docs/usbip-tool.schema.json, exit codes, daemon flags, reload, drain, st
 logs and systemd socket activation. Runs both binaries against a fake sysfs tree
 (USBIP_SYSFS_ROOT). Prints TAP."""
 import json
+import resource
 import os
 import re
 import shutil
@@ -175,14 +176,14 @@ class Daemon:
     say where, with PORT for --tcp-port). Started = its own PID listens on PORT (not merely
     "something answers there"). Its stderr is collected as it comes (wait_log)."""
 
-    def __init__(self, *args, env=None, host="127.0.0.1", listen=True, conf=None):
+    def __init__(self, *args, env=None, host="127.0.0.1", listen=True, conf=None, preexec=None):
         self.reserved, self.port = reserve_port(host)
         where = f"[{host}]" if ":" in host else host
         if conf is not None:  # a config file, PORT replaced by the reserved port
             args = ("--config", conf_file("daemon.conf", conf.replace("PORT", str(self.port))), *args)
         self.args = [DAEMON, *(["--listen", f"{where}:{self.port}"] if listen else []), *args]
         self.p = subprocess.Popen([a.replace("PORT", str(self.port)) for a in self.args], env=env or ENV,
-                                  stderr=subprocess.PIPE, text=True)
+                                  stderr=subprocess.PIPE, text=True, preexec_fn=preexec)
         self.lines, self.reader = collect(self.p.stderr)
         wait_until(lambda: self.port in listening(self.p.pid) or self.p.poll() is not None,
                    f"usbipcored to listen on {self.port}")
@@ -1180,6 +1181,135 @@ def attach_auto_reconnect_serves_metrics():
     rc, _, err = tool("--tcp-port", str(port), "attach", "-r", "127.0.0.1", "-b", "1-1", "--auto-reconnect",
                       "--metrics", "nowhere")
     check(rc != 0 and "[metrics] listen=nowhere" in err, rc, err)
+
+
+def daemon_run(*args, env=None):
+    p = subprocess.run([DAEMON, *args], capture_output=True, text=True, env=env or ENV, timeout=20)
+    return p.returncode, p.stdout, p.stderr
+
+
+@test
+def daemon_refuses_bad_numbers_and_stray_arguments():
+    # the flags get the ranges of the config keys; each error names its flag
+    for args, flag in ((["--max-sessions", "-5"], "--max-sessions"), (["--max-sessions", "1.5"], "--max-sessions"),
+                       (["--accept-rate-limit", "1e12"], "--accept-rate-limit"),
+                       (["--max-sessions-per-peer", "lots"], "--max-sessions-per-peer"),
+                       (["--handshake-timeout", "-1"], "--handshake-timeout"),
+                       (["--shutdown-timeout", "3600001"], "--shutdown-timeout"),
+                       (["-t", "70000"], "--tcp-port"), (["--tcp-port", "0"], "--tcp-port")):
+        rc, _, err = daemon_run("--check-config", *args)
+        check(rc == 2 and flag in err and "expected" in err, (args, rc, err))
+    rc, _, err = daemon_run("--check-config", "stray")
+    check(rc == 2 and '"stray"' in err, err)
+    rc, out, err = daemon_run("--check-config", "--max-sessions", "1000000", "--accept-rate-limit", "0.5")
+    check(rc == 0, err)
+
+
+@test
+def daemon_allow_cidr_errors_are_clear():
+    rc, _, err = daemon_run("--check-config", "--allow-cidr", "::1/129")
+    check(rc == 2 and "0..128" in err and "::1/129" in err, err)
+    check("warning" not in err and "property" not in err, err)  # no GLib warning leaks out
+    # setlocale: GLib's own quotes print as quotes, not '?'
+    rc, _, err = daemon_run("--check-config", "--allow-cidr", "bogus", env=dict(ENV, LC_ALL="C.UTF-8"))
+    check(rc == 2 and "\u201cbogus\u201d" in err, err)
+
+
+@test
+def daemon_check_config_tells_the_truth():
+    # the compiled default file: "valid" only when it exists
+    env = dict(ENV)
+    del env["USBIP_CONFIG"]
+    rc, out, err = daemon_run("--check-config", env=env)
+    path = out.split(":")[0]
+    check(rc == 0 and path.endswith("usbipcore.conf"), out + err)
+    if os.path.exists(path):
+        check(out.startswith(f"{path}: valid"), out)
+    else:
+        check(out.startswith(f"{path}: no such file, the defaults apply"), out)
+    rc, out, err = daemon_run("--check-config", "--listen", "127.0.0.1:99999")
+    check(rc == 2 and "99999" in err, out + err)
+    rc, out, err = daemon_run("--check-config", "--listen", "127.0.0.1:3240")
+    check(rc == 0 and "127.0.0.1:3240" in out, out + err)
+
+
+@test
+def daemon_nonlocal_listen_address():
+    rc, _, err = daemon_run("--listen", "192.0.2.1:3240")
+    check(rc == 3 and "192.0.2.1 is not an address of this host" in err and "[::]:3240" in err, err)
+
+
+@test
+def daemon_background_reports_busy_port_before_detaching():
+    pid_file = os.path.join(ROOT, "busy.pid")
+    d = Daemon()
+    try:
+        rc, _, err = daemon_run("-D", f"--pid={pid_file}", "--listen", f"127.0.0.1:{d.port}")
+        check(rc == 3 and "in use" in err, (rc, err))
+        check(not os.path.exists(pid_file), "a failed start left a pid file")
+    finally:
+        d.stop()
+
+
+@test
+def daemon_upstream_pid_flag_form():
+    # upstream usbipd's -P takes the file attached: -P/run/usbipd.pid; -D returns once listening
+    pid_file = os.path.join(ROOT, "attached.pid")
+    reserved, port = reserve_port()
+    rc, _, err = daemon_run("-D", f"-P{pid_file}", "--listen", f"127.0.0.1:{port}")
+    reserved.close()
+    check(rc == 0, err)
+    with open(pid_file) as f:
+        pid = int(f.read())
+    check(port in listening(pid), "the daemon listens when -D returns")
+    os.kill(pid, signal.SIGTERM)
+    wait_until(lambda: not os.path.exists(pid_file), "the pid file to go with the daemon")
+
+
+@test
+def daemon_device_mode_from_config_says_so():
+    conf = os.path.join(ROOT, "device.conf")
+    with open(conf, "w") as f:
+        f.write("[daemon]\ndevice-mode=true\n")
+    d = Daemon("--config", conf)
+    _, err = d.stop()
+    check("serving usbip-vudc devices" in err and "usbip-host devices" not in err, err)
+
+
+@test
+def daemon_session_cap_from_fd_limit():
+    # the soft limit is raised to the hard one; the cap is that limit less 64
+    for soft, hard, cap in ((100, 200, 136), (100, 100, 36)):
+        d = Daemon(preexec=lambda s=soft, h=hard: resource.setrlimit(resource.RLIMIT_NOFILE, (s, h)))
+        d.wait_log("handshakes at once")
+        _, err = d.stop()
+        check(f"at most {cap} handshakes at once" in err and f"open file limit {hard})" in err, err)
+    d = Daemon("--max-sessions", "7")
+    d.wait_log("handshakes at once")
+    _, err = d.stop()
+    check("at most 7 handshakes at once (max-sessions" in err, err)
+
+
+@test
+def daemon_logs_hostile_busids_escaped():
+    busid = b"\x1b[2J\xff\xfe\nusbipcored: forged"  # 25 bytes: fits the 32-byte field
+    request = b"\x01\x11\x80\x03\x00\x00\x00\x00" + busid + b"\x00" * (32 - len(busid))
+    for fmt in ("text", "json"):
+        d = Daemon("--log-format", fmt, "--debug")
+        with socket.create_connection(("127.0.0.1", d.port)) as s:
+            s.sendall(request)
+            check(len(s.recv(64)) == 8, "refused with ST_NODEV")
+        d.wait_log("session closed")
+        _, err = d.stop()  # stderr decoded as UTF-8 (strict): it is valid UTF-8 throughout
+        check("\x1b" not in err, err)
+        lines = err.splitlines()
+        if fmt == "json":
+            records = [json.loads(line) for line in lines]
+            check(any("\\x1b[2J\\xff\\xfe\\nusbipcored: forged" in r["message"] for r in records), records)
+        else:
+            check(all(line.startswith("usbipcored: ") for line in lines), lines)
+            check(not any(line.startswith("usbipcored: forged") for line in lines), lines)
+
 
 print(f"1..{len(results)}")
 failed = 0

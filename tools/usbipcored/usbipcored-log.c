@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <json-glib/json-glib.h>
+#include <usbipcore.h>
 
 #include "usbipcored-log.h"
 
@@ -68,6 +69,20 @@ field_value (const GLogField *fields, gsize n, const gchar *key)
   return NULL;
 }
 
+/* @text as written: unchanged when it is printable UTF-8, else escaped, so nothing that
+ * reached a message unescaped (a peer's or an operator's bytes) forges a line, drives the
+ * terminal or breaks the JSON */
+static gchar *
+safe_text (const gchar *text)
+{
+  if (!g_utf8_validate (text, -1, NULL))
+    return usbip_text_escape (text, -1);
+  for (const gchar *p = text; *p != '\0'; p = g_utf8_next_char (p))
+    if (!g_unichar_isprint (g_utf8_get_char (p)))
+      return usbip_text_escape (text, -1);
+  return g_strdup (text);
+}
+
 gchar *
 usbipcored_log_format_json (GLogLevelFlags level, const GLogField *fields, gsize n, gint64 now_us)
 {
@@ -77,7 +92,7 @@ usbipcored_log_format_json (GLogLevelFlags level, const GLogField *fields, gsize
   g_autoptr (GDateTime) base = g_date_time_new_from_unix_utc (now_us / G_USEC_PER_SEC);
   g_autoptr (GDateTime) dt = g_date_time_add (base, now_us % G_USEC_PER_SEC);
   g_autofree gchar *ts = g_date_time_format_iso8601 (dt);
-  const gchar *message = field_value (fields, n, "MESSAGE");
+  g_autofree gchar *message = safe_text (field_value (fields, n, "MESSAGE") ?: "");
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "ts");
@@ -85,7 +100,7 @@ usbipcored_log_format_json (GLogLevelFlags level, const GLogField *fields, gsize
   json_builder_set_member_name (b, "level");
   json_builder_add_string_value (b, level_name (level));
   json_builder_set_member_name (b, "message");
-  json_builder_add_string_value (b, message != NULL ? message : "");
+  json_builder_add_string_value (b, message);
   for (guint i = 0; i < G_N_ELEMENTS (field_map); i++)
     {
       const gchar *v = field_value (fields, n, field_map[i].field);
@@ -95,7 +110,10 @@ usbipcored_log_format_json (GLogLevelFlags level, const GLogField *fields, gsize
       if (field_map[i].number)
         json_builder_add_int_value (b, g_ascii_strtoll (v, NULL, 10));
       else
-        json_builder_add_string_value (b, v);
+        {
+          g_autofree gchar *shown = safe_text (v);
+          json_builder_add_string_value (b, shown);
+        }
     }
   json_builder_end_object (b);
   root = json_builder_get_root (b);
@@ -106,7 +124,7 @@ usbipcored_log_format_json (GLogLevelFlags level, const GLogField *fields, gsize
 static GLogWriterOutput
 writer (GLogLevelFlags level, const GLogField *fields, gsize n, gpointer user_data)
 {
-  const gchar *message;
+  g_autofree gchar *message = NULL;
 
   if ((level & G_LOG_LEVEL_DEBUG) && !log_debug)
     return G_LOG_WRITER_HANDLED;
@@ -127,8 +145,8 @@ writer (GLogLevelFlags level, const GLogField *fields, gsize n, gpointer user_da
     default:
       break;
     }
-  message = field_value (fields, n, "MESSAGE");
-  fprintf (stderr, "usbipcored: %s: %s\n", level_name (level), message != NULL ? message : "");
+  message = safe_text (field_value (fields, n, "MESSAGE") ?: "");
+  fprintf (stderr, "usbipcored: %s: %s\n", level_name (level), message);
   fflush (stderr);
   return G_LOG_WRITER_HANDLED;
 }

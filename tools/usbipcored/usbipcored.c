@@ -10,8 +10,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gio/gio.h>
@@ -25,20 +29,48 @@
 #define EXIT_USAGE 2
 #define EXIT_LISTEN 3
 
+/* descriptors kept back from the session cap derived from the open file limit: stdio,
+ * the listeners, the log, plugin modules, the sysfs files of an export in progress and
+ * the main loop's own (an eventfd, signal and timer sources), with room to spare */
+#define RESERVED_FDS 64
+
+/* The numeric settings: one table gives the config keys their ranges and checks the
+ * flags of the same name against the same ranges. */
+enum { NUM_MAX_SESSIONS, NUM_MAX_PER_PEER, NUM_ACCEPT_RATE, NUM_HANDSHAKE_TIMEOUT, NUM_SHUTDOWN_TIMEOUT, N_NUMS };
+static const struct {
+  const gchar *group;
+  const gchar *key;
+  UsbipConfigType type;
+  const gchar *default_value;
+  gdouble max;
+  const gchar *description;
+} numbers[N_NUMS] = {
+  [NUM_MAX_SESSIONS] = { "daemon", "max-sessions", USBIP_CONFIG_TYPE_UINT, "0", 1000000,
+                         "most handshakes at once; 0 = derived from the open file limit" },
+  [NUM_MAX_PER_PEER] = { "daemon", "max-sessions-per-peer", USBIP_CONFIG_TYPE_UINT, "0", 1000000,
+                         "most handshakes per client (IPv6: per /64)" },
+  [NUM_ACCEPT_RATE] = { "daemon", "accept-rate-limit", USBIP_CONFIG_TYPE_DOUBLE, "0", 1e6,
+                        "new connections per second per client" },
+  [NUM_HANDSHAKE_TIMEOUT] = { "daemon", "handshake-timeout", USBIP_CONFIG_TYPE_UINT, "10000", 3600000, "milliseconds" },
+  [NUM_SHUTDOWN_TIMEOUT] = { "daemon", "shutdown-timeout", USBIP_CONFIG_TYPE_UINT, "5000", 3600000, "milliseconds" },
+};
+
 typedef struct {
-  /* command line; unset values are -1 / NULL and fall back to the config file */
+  /* command line; unset values are NULL and fall back to the config file */
   gboolean ipv4, ipv6, device_mode, daemonize, debug, version, check_config;
+  gchar *tcp_port_text;
   gint tcp_port;
   gchar *pid_file;
   gboolean want_pid;
   gchar **listen;
   gchar *config_path;
   gchar **allow_cidr;
-  gint max_sessions, max_per_peer;
-  gdouble accept_rate;
-  gint handshake_timeout_ms, shutdown_timeout_ms;
+  gchar *number_text[N_NUMS];
+  gdouble number[N_NUMS]; /* parsed flag, or -1 */
   gchar *log_format;
   gchar *status_socket;
+  rlim_t nofile;
+  gint ready_fd; /* -D: tells the waiting parent we are serving; -1 otherwise */
 
   GMainLoop *loop;
   UsbipConfig *config;
@@ -53,11 +85,8 @@ typedef struct {
 
 static Daemon d = {
   .tcp_port = -1,
-  .max_sessions = -1,
-  .max_per_peer = -1,
-  .accept_rate = -1,
-  .handshake_timeout_ms = -1,
-  .shutdown_timeout_ms = -1,
+  .number = { -1, -1, -1, -1, -1 },
+  .ready_fd = -1,
 };
 
 static gboolean
@@ -72,7 +101,7 @@ pid_option (const gchar *name, const gchar *value, gpointer data, GError **error
 static const GOptionEntry entries[] = {
   { "ipv4", '4', 0, G_OPTION_ARG_NONE, &d.ipv4, "Listen on IPv4 only (0.0.0.0)", NULL },
   { "ipv6", '6', 0, G_OPTION_ARG_NONE, &d.ipv6, "Listen on IPv6 (::)", NULL },
-  { "tcp-port", 't', 0, G_OPTION_ARG_INT, &d.tcp_port, "TCP port to listen on (default 3240)", "PORT" },
+  { "tcp-port", 't', 0, G_OPTION_ARG_STRING, &d.tcp_port_text, "TCP port to listen on (default 3240)", "PORT" },
   { "device", 'e', 0, G_OPTION_ARG_NONE, &d.device_mode, "Device mode: export usbip-vudc gadgets instead of usbip-host devices", NULL },
   { "daemon", 'D', 0, G_OPTION_ARG_NONE, &d.daemonize, "Run in the background", NULL },
   { "pid", 'P', G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, pid_option, "Write the process id to FILE (default /run/usbipcored.pid)", "FILE" },
@@ -80,14 +109,14 @@ static const GOptionEntry entries[] = {
   { "listen", 0, 0, G_OPTION_ARG_STRING_ARRAY, &d.listen, "Listen on ADDR:PORT (repeatable; [v6]:port for IPv6)", "ADDR:PORT" },
   { "config", 'c', 0, G_OPTION_ARG_FILENAME, &d.config_path, "Configuration file (default " USBIP_DEFAULT_CONFIG ")", "FILE" },
   { "allow-cidr", 0, 0, G_OPTION_ARG_STRING_ARRAY, &d.allow_cidr, "Admit only clients in this prefix (repeatable)", "PREFIX" },
-  { "max-sessions", 0, 0, G_OPTION_ARG_INT, &d.max_sessions, "Most handshakes at once (0 = no limit)", "N" },
-  { "max-sessions-per-peer", 0, 0, G_OPTION_ARG_INT, &d.max_per_peer, "Most handshakes at once per client address (0 = no limit)", "N" },
-  { "accept-rate-limit", 0, 0, G_OPTION_ARG_DOUBLE, &d.accept_rate, "Most new connections per second (0 = no limit)", "RATE" },
-  { "handshake-timeout", 0, 0, G_OPTION_ARG_INT, &d.handshake_timeout_ms, "Milliseconds a client may take to send its request (default 10000)", "MS" },
-  { "shutdown-timeout", 0, 0, G_OPTION_ARG_INT, &d.shutdown_timeout_ms, "Milliseconds to let handshakes finish on SIGTERM (default 5000)", "MS" },
+  { "max-sessions", 0, 0, G_OPTION_ARG_STRING, &d.number_text[NUM_MAX_SESSIONS], "Most handshakes at once, 0..1000000 (0 = the open file limit - 64)", "N" },
+  { "max-sessions-per-peer", 0, 0, G_OPTION_ARG_STRING, &d.number_text[NUM_MAX_PER_PEER], "Most handshakes at once per client address (IPv6: per /64), 0..1000000 (0 = no limit)", "N" },
+  { "accept-rate-limit", 0, 0, G_OPTION_ARG_STRING, &d.number_text[NUM_ACCEPT_RATE], "Most new connections per second per client, 0..1000000 (0 = no limit)", "RATE" },
+  { "handshake-timeout", 0, 0, G_OPTION_ARG_STRING, &d.number_text[NUM_HANDSHAKE_TIMEOUT], "Milliseconds a client may take to send its request, 0..3600000 (default 10000)", "MS" },
+  { "shutdown-timeout", 0, 0, G_OPTION_ARG_STRING, &d.number_text[NUM_SHUTDOWN_TIMEOUT], "Milliseconds to let handshakes finish on SIGTERM, 0..3600000 (default 5000)", "MS" },
   { "log-format", 0, 0, G_OPTION_ARG_STRING, &d.log_format, "text, json or journal (default: journal under systemd, else text)", "FORMAT" },
   { "status-socket", 0, 0, G_OPTION_ARG_FILENAME, &d.status_socket, "Serve the status API (HTTP+JSON) on this Unix socket (default " USBIPCORED_DEFAULT_STATUS_SOCKET "; \"\" = off)", "PATH" },
-  { "check-config", 0, 0, G_OPTION_ARG_NONE, &d.check_config, "Validate the configuration and the flags, then exit (0 valid, 2 not)", NULL },
+  { "check-config", 0, 0, G_OPTION_ARG_NONE, &d.check_config, "Validate the configuration file, the flags and the listen addresses, then exit (0 valid, 2 not)", NULL },
   { "version", 'v', 0, G_OPTION_ARG_NONE, &d.version, "Print the version and exit", NULL },
   { NULL }
 };
@@ -103,16 +132,9 @@ register_daemon_keys (UsbipConfig *config)
                              "export usbip-vudc gadgets");
   usbip_config_register_key (config, "daemon", "allow-cidr", USBIP_CONFIG_TYPE_STRING_LIST, "", NULL, 0, 0,
                              "admitted client prefixes");
-  usbip_config_register_key (config, "daemon", "max-sessions", USBIP_CONFIG_TYPE_UINT, "0", NULL, 0, 1000000,
-                             "most handshakes at once");
-  usbip_config_register_key (config, "daemon", "max-sessions-per-peer", USBIP_CONFIG_TYPE_UINT, "0", NULL, 0,
-                             1000000, "most handshakes per client");
-  usbip_config_register_key (config, "daemon", "accept-rate-limit", USBIP_CONFIG_TYPE_DOUBLE, "0", NULL, 0, 1e6,
-                             "new connections per second");
-  usbip_config_register_key (config, "daemon", "handshake-timeout", USBIP_CONFIG_TYPE_UINT, "10000", NULL, 0,
-                             3600000, "milliseconds");
-  usbip_config_register_key (config, "daemon", "shutdown-timeout", USBIP_CONFIG_TYPE_UINT, "5000", NULL, 0,
-                             3600000, "milliseconds");
+  for (guint i = 0; i < N_NUMS; i++)
+    usbip_config_register_key (config, numbers[i].group, numbers[i].key, numbers[i].type, numbers[i].default_value, NULL,
+                               0, numbers[i].max, numbers[i].description);
   usbip_config_register_key (config, "daemon", "status-socket", USBIP_CONFIG_TYPE_STRING,
                              USBIPCORED_DEFAULT_STATUS_SOCKET, NULL, 0, 0, "Unix socket of the status API; empty = off");
   usbip_config_register_key (config, "daemon", "log-format", USBIP_CONFIG_TYPE_ENUM, "auto", formats, 0, 0,
@@ -130,10 +152,88 @@ load_config (GError **error)
   return g_steal_pointer (&config);
 }
 
-static guint
-setting_uint (gint flag, const gchar *key)
+/* the flags' numbers, checked against the ranges of the config keys; FALSE names the flag */
+static gboolean
+parse_number_flags (GError **error)
 {
-  return flag >= 0 ? (guint) flag : (guint) usbip_config_get_uint (d.config, "daemon", key);
+  for (guint i = 0; i < N_NUMS; i++)
+    {
+      const gchar *text = d.number_text[i];
+      gchar *end = NULL;
+      gdouble v;
+
+      if (text == NULL)
+        continue;
+      v = g_ascii_strtod (text, &end);
+      if (end == text || *end != '\0' || !(v >= 0 && v <= numbers[i].max)
+          || (numbers[i].type == USBIP_CONFIG_TYPE_UINT && v != (gdouble) (guint64) v))
+        {
+          g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT, "--%s %s: expected %s from 0 to %.0f",
+                       numbers[i].key, text,
+                       numbers[i].type == USBIP_CONFIG_TYPE_UINT ? "a whole number" : "a number", numbers[i].max);
+          return FALSE;
+        }
+      d.number[i] = v;
+    }
+  if (d.tcp_port_text != NULL)
+    {
+      guint64 port;
+      if (!g_ascii_string_to_unsigned (d.tcp_port_text, 10, 1, 65535, &port, NULL))
+        {
+          g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
+                       "--tcp-port %s: expected a port number from 1 to 65535", d.tcp_port_text);
+          return FALSE;
+        }
+      d.tcp_port = (gint) port;
+    }
+  return TRUE;
+}
+
+static gdouble
+setting_number (guint which)
+{
+  if (d.number[which] >= 0)
+    return d.number[which];
+  if (numbers[which].type == USBIP_CONFIG_TYPE_DOUBLE)
+    return usbip_config_get_double (d.config, "daemon", numbers[which].key);
+  return (gdouble) usbip_config_get_uint (d.config, "daemon", numbers[which].key);
+}
+
+static guint
+setting_uint (guint which)
+{
+  return (guint) setting_number (which);
+}
+
+/* Raises the soft open file limit to the hard one (as a server expecting many clients
+ * should); returns the limit in force */
+static rlim_t
+raise_nofile_limit (void)
+{
+  struct rlimit rl;
+
+  if (getrlimit (RLIMIT_NOFILE, &rl) != 0)
+    return 1024;
+  if (rl.rlim_cur < rl.rlim_max)
+    {
+      struct rlimit raised = { rl.rlim_max, rl.rlim_max };
+      if (setrlimit (RLIMIT_NOFILE, &raised) == 0)
+        rl.rlim_cur = rl.rlim_max;
+    }
+  return rl.rlim_cur;
+}
+
+/* the session cap: as set, or (0) the open file limit less RESERVED_FDS (at least 1) */
+static guint
+session_cap (void)
+{
+  guint set = setting_uint (NUM_MAX_SESSIONS);
+
+  if (set > 0)
+    return set;
+  if (d.nofile == RLIM_INFINITY || d.nofile > 1000000 + RESERVED_FDS)
+    return 1000000;
+  return d.nofile > RESERVED_FDS ? (guint) (d.nofile - RESERVED_FDS) : 1;
 }
 
 static UsbipPolicy *
@@ -155,9 +255,9 @@ build_policy (GError **error)
           g_prefix_error (error, "--allow-cidr: ");
         return NULL;
       }
-  usbip_policy_set_max_sessions (policy, setting_uint (d.max_sessions, "max-sessions"));
-  usbip_policy_set_max_sessions_per_peer (policy, setting_uint (d.max_per_peer, "max-sessions-per-peer"));
-  rate = d.accept_rate >= 0 ? d.accept_rate : usbip_config_get_double (d.config, "daemon", "accept-rate-limit");
+  usbip_policy_set_max_sessions (policy, session_cap ());
+  usbip_policy_set_max_sessions_per_peer (policy, setting_uint (NUM_MAX_PER_PEER));
+  rate = setting_number (NUM_ACCEPT_RATE);
   usbip_policy_set_accept_rate (policy, rate, (guint) MAX (1.0, rate));
   return g_steal_pointer (&policy);
 }
@@ -195,7 +295,7 @@ on_terminate (gpointer data)
   sd_notify (0, "STOPPING=1\nSTATUS=draining");
   g_message ("draining: no new connections; %u handshakes in flight",
              usbip_exporter_get_n_sessions (d.exporter));
-  usbip_exporter_shutdown_async (d.exporter, setting_uint (d.shutdown_timeout_ms, "shutdown-timeout"), NULL,
+  usbip_exporter_shutdown_async (d.exporter, setting_uint (NUM_SHUTDOWN_TIMEOUT), NULL,
                                  shutdown_done, NULL);
   return G_SOURCE_CONTINUE;
 }
@@ -226,7 +326,7 @@ on_reload (gpointer data)
   else
     {
       usbip_exporter_set_policy (d.exporter, policy);
-      usbip_exporter_set_handshake_timeout (d.exporter, setting_uint (d.handshake_timeout_ms, "handshake-timeout"));
+      usbip_exporter_set_handshake_timeout (d.exporter, setting_uint (NUM_HANDSHAKE_TIMEOUT));
       g_message ("configuration reloaded: new connections follow the new policy");
     }
   sd_notify (0, "READY=1");
@@ -287,10 +387,8 @@ start_status (UsbipExportBackend *backend, UsbipPolicy *policy, const gchar *lis
   g_auto (GStrv) cidrs = d.allow_cidr != NULL ? g_strdupv (d.allow_cidr)
                                               : usbip_config_get_string_list (d.config, "daemon", "allow-cidr");
   UsbipcoredStatusInfo info = { listeners, (const gchar *const *) cidrs,
-                                setting_uint (d.max_sessions, "max-sessions"),
-                                setting_uint (d.max_per_peer, "max-sessions-per-peer"),
-                                d.accept_rate >= 0 ? d.accept_rate
-                                                   : usbip_config_get_double (d.config, "daemon", "accept-rate-limit") };
+                                session_cap (), setting_uint (NUM_MAX_PER_PEER),
+                                setting_number (NUM_ACCEPT_RATE) };
   g_autoptr (GError) local_error = NULL;
 
   if (d.activated_status == NULL && (path == NULL || *path == '\0'))
@@ -334,6 +432,89 @@ listen_addresses (void)
   }
 }
 
+/* upstream usbipd's -P takes its optional argument attached (`-P/run/x.pid`, getopt's
+ * "P::"); GOption would read that as a cluster of short flags: spell it --pid=FILE */
+static void
+attach_pid_argument (gint argc, gchar **argv)
+{
+  for (gint i = 1; i < argc && !g_str_equal (argv[i], "--"); i++)
+    if (g_str_has_prefix (argv[i], "-P") && argv[i][2] != '\0')
+      argv[i] = g_strconcat ("--pid=", argv[i] + 2, NULL); /* lives as long as argv */
+}
+
+/* -D: fork at once; the parent stays until the child serves (exit 0) or fails (the
+ * child's exit status), so a busy port or a bad address reaches the caller's terminal
+ * and exit status before anything detaches */
+static gboolean
+detach_start (GError **error)
+{
+  gint fds[2];
+  pid_t pid;
+
+  if (!g_unix_open_pipe (fds, FD_CLOEXEC, error))
+    return FALSE;
+  pid = fork ();
+  if (pid < 0)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot fork: %s", g_strerror (errno));
+      return FALSE;
+    }
+  if (pid > 0)
+    {
+      gchar c;
+      gint status = 0;
+
+      close (fds[1]);
+      if (read (fds[0], &c, 1) == 1)
+        _exit (0);
+      while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+        ;
+      _exit (WIFEXITED (status) ? WEXITSTATUS (status) : 1);
+    }
+  close (fds[0]);
+  d.ready_fd = fds[1];
+  setsid ();
+  return TRUE;
+}
+
+/* serving: release the waiting parent and leave the terminal */
+static void
+detach_finish (void)
+{
+  gint null_fd;
+
+  if (d.ready_fd < 0)
+    return;
+  if (chdir ("/") != 0)
+    g_debug ("chdir /: %s", g_strerror (errno));
+  null_fd = open ("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null_fd >= 0)
+    {
+      dup2 (null_fd, STDIN_FILENO);
+      dup2 (null_fd, STDOUT_FILENO);
+      dup2 (null_fd, STDERR_FILENO);
+      if (null_fd > STDERR_FILENO)
+        close (null_fd);
+    }
+  if (write (d.ready_fd, "1", 1) != 1)
+    g_debug ("telling the parent we serve: %s", g_strerror (errno));
+  close (d.ready_fd);
+  d.ready_fd = -1;
+}
+
+/* --check-config: the addresses must parse (binding them is for the real start) */
+static gboolean
+check_listen_addresses (gchar **addresses, GError **error)
+{
+  for (guint i = 0; addresses[i] != NULL; i++)
+    {
+      g_autoptr (UsbipRemote) remote = usbip_remote_parse (addresses[i], USBIP_DEFAULT_TCP_PORT, error);
+      if (remote == NULL)
+        return FALSE;
+    }
+  return TRUE;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -348,7 +529,10 @@ main (int argc, char **argv)
   g_autofree gchar *format_text = NULL;
   guint64 watchdog_usec = 0;
   gint n_activated;
+  const gchar *wanted;
 
+  setlocale (LC_ALL, "");
+  attach_pid_argument (argc, argv);
   ctx = g_option_context_new ("- serve USB devices over USB/IP");
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_option_context_set_description (ctx,
@@ -360,11 +544,23 @@ main (int argc, char **argv)
       fprintf (stderr, "usbipcored: %s\nTry `usbipcored --help`.\n", error->message);
       return EXIT_USAGE;
     }
+  if (argc > 1)
+    {
+      fprintf (stderr, "usbipcored: unexpected argument \"%s\": usbipcored takes options only\n"
+                       "Try `usbipcored --help`.\n", argv[1]);
+      return EXIT_USAGE;
+    }
+  if (!parse_number_flags (&error))
+    {
+      fprintf (stderr, "usbipcored: %s\nTry `usbipcored --help`.\n", error->message);
+      return EXIT_USAGE;
+    }
   if (d.version)
     {
       printf ("usbipcored %s\n", PACKAGE_VERSION);
       return 0;
     }
+  d.nofile = raise_nofile_limit ();
 
   /* text until the configuration names the format: its own warnings use our format too */
   usbipcored_log_setup (USBIPCORED_LOG_TEXT, d.debug);
@@ -390,37 +586,39 @@ main (int argc, char **argv)
       g_printerr ("usbipcored: %s\n", error->message);
       return EXIT_USAGE;
     }
+  addresses = listen_addresses ();
   if (d.check_config)
     {
-      printf ("%s: valid\n", usbip_config_get_path (d.config));
+      const gchar *path = usbip_config_get_path (d.config);
+      g_autofree gchar *joined = g_strjoinv (", ", addresses);
+
+      if (!check_listen_addresses (addresses, &error))
+        {
+          g_printerr ("usbipcored: listen address: %s\n", error->message);
+          return EXIT_USAGE;
+        }
+      if (g_file_test (path, G_FILE_TEST_EXISTS))
+        printf ("%s: valid; flags valid; would listen on %s\n", path, joined);
+      else
+        printf ("%s: no such file, the defaults apply; flags valid; would listen on %s\n", path, joined);
       return 0;
     }
 
-  if (d.daemonize && daemon (0, 0) < 0)
+  if (d.daemonize && !detach_start (&error))
     {
-      g_printerr ("usbipcored: cannot daemonize: %s\n", g_strerror (errno));
-      return 1;
-    }
-  if (d.want_pid && !write_pid_file (&error))
-    {
-      g_critical ("cannot write the pid file: %s", error->message);
+      g_printerr ("usbipcored: cannot run in the background: %s\n", error->message);
       return 1;
     }
 
-  {
-    const gchar *wanted;
-
-    d.device_mode = d.device_mode || usbip_config_get_boolean (d.config, "daemon", "device-mode");
-    wanted = d.device_mode ? "vudc" : "host";
-
-    d.registry = usbip_tools_load_plugins (d.config, wanted, &error);
-    if (d.registry == NULL)
-      {
-        g_critical ("%s", error->message);
-        return 1;
-      }
-    backend = usbip_plugin_registry_get_export_backend (d.registry, wanted, &error);
-  }
+  d.device_mode = d.device_mode || usbip_config_get_boolean (d.config, "daemon", "device-mode");
+  wanted = d.device_mode ? "vudc" : "host";
+  d.registry = usbip_tools_load_plugins (d.config, wanted, &error);
+  if (d.registry == NULL)
+    {
+      g_critical ("%s", error->message);
+      return 1;
+    }
+  backend = usbip_plugin_registry_get_export_backend (d.registry, wanted, &error);
   if (backend != NULL && !usbip_tools_load_observers (d.registry, &error))
     {
       g_critical ("%s", error->message);
@@ -442,8 +640,13 @@ main (int argc, char **argv)
 
   d.exporter = usbip_exporter_new (backend);
   usbip_exporter_set_policy (d.exporter, policy);
-  usbip_exporter_set_handshake_timeout (d.exporter, setting_uint (d.handshake_timeout_ms, "handshake-timeout"));
+  usbip_exporter_set_handshake_timeout (d.exporter, setting_uint (NUM_HANDSHAKE_TIMEOUT));
   usbip_plugin_registry_add_object (d.registry, G_OBJECT (d.exporter));
+  /* before listening: a signal that comes as soon as clients can connect is handled */
+  d.loop = g_main_loop_new (NULL, FALSE);
+  g_unix_signal_add (SIGTERM, on_terminate, NULL);
+  g_unix_signal_add (SIGINT, on_terminate, NULL);
+  g_unix_signal_add (SIGHUP, on_reload, NULL);
 
   n_activated = add_activated_sockets (&error);
   if (n_activated < 0)
@@ -456,7 +659,6 @@ main (int argc, char **argv)
   else
     {
       tcp = usbip_transport_tcp_new ();
-      addresses = listen_addresses ();
       for (guint i = 0; addresses[i] != NULL; i++)
         {
           if (!usbip_exporter_listen (d.exporter, tcp, addresses[i], &error))
@@ -474,15 +676,21 @@ main (int argc, char **argv)
       return EXIT_LISTEN;
     }
 
-  d.loop = g_main_loop_new (NULL, FALSE);
-  g_unix_signal_add (SIGTERM, on_terminate, NULL);
-  g_unix_signal_add (SIGINT, on_terminate, NULL);
-  g_unix_signal_add (SIGHUP, on_reload, NULL);
   if (sd_watchdog_enabled (0, &watchdog_usec) > 0 && watchdog_usec > 0)
     d.watchdog_id = g_timeout_add (MAX (watchdog_usec / 2000, 1), on_watchdog, NULL);
 
+  /* only now: a failed start leaves no pid file behind */
+  if (d.want_pid && !write_pid_file (&error))
+    {
+      g_critical ("cannot write the pid file: %s", error->message);
+      return 1;
+    }
   usbip_exporter_start (d.exporter);
-  g_message ("serving %s devices on %s", d.device_mode ? "usbip-vudc" : "usbip-host", where->str);
+  g_message ("serving usbip-%s devices on %s", wanted, where->str);
+  g_info ("at most %u handshakes at once (%s; open file limit %" G_GUINT64_FORMAT ")", session_cap (),
+          setting_uint (NUM_MAX_SESSIONS) > 0 ? "max-sessions" : "the open file limit less " G_STRINGIFY (RESERVED_FDS),
+          (guint64) d.nofile);
+  detach_finish ();
   {
     g_autofree gchar *status = g_strdup_printf ("READY=1\nSTATUS=serving on %s", where->str);
     sd_notify (0, status);
