@@ -5,9 +5,9 @@ against docs/usbip-tool.schema.json, exit codes, daemon flags, reload, drain, st
 logs and systemd socket activation. Runs both binaries against a fake sysfs tree
 (USBIP_SYSFS_ROOT). Prints TAP."""
 import json
-import resource
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
