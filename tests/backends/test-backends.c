@@ -346,6 +346,8 @@ test_vudc_bad_descriptor (void)
 int
 main (int argc, char **argv)
 {
+  /* log lines go to stderr: stdout is TAP */
+  g_log_writer_default_set_use_stderr (TRUE);
   g_test_init (&argc, &argv, NULL);
 #define T(name, fn) g_test_add (name, Fixture, NULL, setup, fn, teardown)
   g_test_add_func ("/vhci/status-layouts", test_status_layouts);

@@ -829,6 +829,8 @@ test_names (void)
 int
 main (int argc, char **argv)
 {
+  /* log lines go to stderr: stdout is TAP */
+  g_log_writer_default_set_use_stderr (TRUE);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/codec/op/req-devlist", test_op_req_devlist);
   g_test_add_func ("/codec/op/req-import", test_op_req_import);

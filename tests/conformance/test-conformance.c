@@ -463,6 +463,8 @@ test_tshark (void)
 int
 main (int argc, char **argv)
 {
+  /* log lines go to stderr: stdout is TAP */
+  g_log_writer_default_set_use_stderr (TRUE);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/conformance/reencode", test_reencode);
   g_test_add_func ("/conformance/tshark", test_tshark);

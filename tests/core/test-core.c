@@ -321,6 +321,8 @@ test_text_escape (void)
 int
 main (int argc, char **argv)
 {
+  /* log lines go to stderr: stdout is TAP */
+  g_log_writer_default_set_use_stderr (TRUE);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/core/busid/valid", test_busid_valid);
   g_test_add_func ("/core/busid/invalid", test_busid_invalid);

@@ -203,6 +203,8 @@ test_without_events_rescans (Fixture *f, gconstpointer data)
 int
 main (int argc, char **argv)
 {
+  /* log lines go to stderr: stdout is TAP */
+  g_log_writer_default_set_use_stderr (TRUE);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/devlist/uevent-parse", test_uevent_parse);
 #define T(name, fn) g_test_add (name, Fixture, NULL, setup, fn, teardown)

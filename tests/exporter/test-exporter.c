@@ -1085,6 +1085,8 @@ test_trailing_bytes_for_kernel (Fixture *f, gconstpointer data)
 int
 main (int argc, char **argv)
 {
+  /* log lines go to stderr: stdout is TAP */
+  g_log_writer_default_set_use_stderr (TRUE);
   g_test_init (&argc, &argv, NULL);
   g_log_set_writer_func (capture_writer, NULL, NULL);
 #define T(name, fn) g_test_add (name, Fixture, NULL, setup, fn, teardown)

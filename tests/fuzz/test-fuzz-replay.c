@@ -118,6 +118,8 @@ test_no_stray_dirs (void)
 int
 main (int argc, char *argv[])
 {
+  /* log lines go to stderr: stdout is TAP */
+  g_log_writer_default_set_use_stderr (TRUE);
   g_test_init (&argc, &argv, NULL);
   fuzz_dir = g_getenv ("USBIP_FUZZ_DIR");
   if (fuzz_dir == NULL)

@@ -452,6 +452,8 @@ test_bad_busid_argument (Fixture *f, gconstpointer data)
 int
 main (int argc, char **argv)
 {
+  /* log lines go to stderr: stdout is TAP */
+  g_log_writer_default_set_use_stderr (TRUE);
   g_test_init (&argc, &argv, NULL);
 #define T(name, fn) g_test_add (name, Fixture, NULL, setup, fn, teardown)
   T ("/importer/attach-ok-segmented", test_attach_ok_segmented);

@@ -105,6 +105,8 @@ test_proc_parsers (void)
 int
 main (int argc, char **argv)
 {
+  /* log lines go to stderr: stdout is TAP */
+  g_log_writer_default_set_use_stderr (TRUE);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/metrics/text/escaping", test_escaping);
   g_test_add_func ("/metrics/text/values", test_values);

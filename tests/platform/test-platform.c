@@ -166,6 +166,8 @@ test_config_group_ownership (void)
 int
 main (int argc, char **argv)
 {
+  /* log lines go to stderr: stdout is TAP */
+  g_log_writer_default_set_use_stderr (TRUE);
   g_test_init (&argc, &argv, NULL);
 #ifdef TEST_BUILTIN
   /* a builtin build must never load the modules too (two copies of the GTypes) */

@@ -708,6 +708,8 @@ test_no_leaks_over_1000_cycles (Fixture *f, gconstpointer data)
 int
 main (int argc, char **argv)
 {
+  /* log lines go to stderr: stdout is TAP */
+  g_log_writer_default_set_use_stderr (TRUE);
   g_test_init (&argc, &argv, NULL);
 #define T(name, fn) g_test_add (name, Fixture, NULL, setup, fn, teardown)
   g_test_add_func ("/backoff/ceilings-and-jitter", test_backoff_ceilings_and_jitter);

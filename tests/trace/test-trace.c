@@ -982,6 +982,8 @@ test_rst (void)
 int
 main (int argc, char **argv)
 {
+  /* log lines go to stderr: stdout is TAP */
+  g_log_writer_default_set_use_stderr (TRUE);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/trace/link-types", test_link_types);
   g_test_add_func ("/trace/pcap-byte-orders", test_pcap_byte_orders);
