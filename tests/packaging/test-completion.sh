@@ -132,13 +132,21 @@ zcheck "trace decode offers files" "FILES" usbip-tool trace decode ""
 zcheck "usbipcored --log-format values" "journal json text" usbipcored --log-format ""
 
 # attach -b asks the remote: a real usbipcored exporting 1-1 from the same fake tree
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-usbipcored --listen "127.0.0.1:$port" 2>"$ROOT/daemon.log" &
+# the port is kernel-chosen and held bound (SO_REUSEADDR, not listening) by a helper until the
+# daemon listens on it, so no other process can take it in between (no bind-close-reuse race)
+coproc HOLD { exec python3 -c 'import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1], flush=True); sys.stdin.read()'; }
+read -r port <&"${HOLD[0]}"
+usbipcored --listen "127.0.0.1:$port" --status-socket "$ROOT/status.sock" 2>"$ROOT/daemon.log" &
 DAEMON_PID=$!
-for ((i = 0; i < 200; i++)); do # bounded wait for the listener (up to 20 s)
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+listening=0
+for ((i = 0; i < 200; i++)); do # allowed: bounded wait (20 s) for the daemon's listener
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && { listening=1; break; }
     sleep 0.1
 done
+kill "$HOLD_PID" 2>/dev/null
+[ "$listening" = 1 ] || { echo "Bail out! usbipcored did not listen on 127.0.0.1:$port within 20 s:"; cat "$ROOT/daemon.log"; exit 1; }
 check "attach -r HOST -b offers HOST's bus IDs" "1-1" usbip-tool -t "$port" attach -r 127.0.0.1 -b ""
 check "attach -r HOST:PORT (three words) -b" "1-1" usbip-tool attach -r 127.0.0.1 : "$port" -b ""
 zcheck "attach -r HOST:PORT -b offers HOST's bus IDs" "1-1" usbip-tool attach -r "127.0.0.1:$port" -b ""

@@ -249,9 +249,27 @@ def every_help_flag_is_exercised():
 
 
 # exit codes docs/cli.md documents that no test here can provoke, with the reason
-EXIT_CODES_NOT_TESTED = {
-    ("usbip-tool", 7): "permission: CI runs as root, and root is not refused by file modes",
-}
+EXIT_CODES_NOT_TESTED = {}
+
+
+@test
+def permission_denied_exit_7():
+    """A sysfs write the caller may not make exits 7 and says to run as root. Root ignores
+    file modes through CAP_DAC_OVERRIDE, so as root the tool runs without it (setpriv drops it
+    from the bounding set) on a tree whose files are read-only."""
+    root = tempfile.mkdtemp(prefix="usbip-perm-", dir=ROOT)
+    make_tree(root)
+    put(root, "/none.conf", "")
+    for d, _, files in os.walk(root):
+        os.chmod(d, 0o755)
+        for f in files:
+            os.chmod(os.path.join(d, f), 0o444)
+    env = dict(ENV, USBIP_SYSFS_ROOT=root, USBIP_VHCI_STATE_DIR=os.path.join(root, "var/run/vhci_hcd"),
+               USBIP_CONFIG=os.path.join(root, "none.conf"))
+    as_user = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"] if os.geteuid() == 0 else []
+    p = subprocess.run([*as_user, TOOL, "detach", "-p", "0"], capture_output=True, text=True, env=env, timeout=30)
+    check(p.returncode == 7, p.returncode, p.stderr)
+    check("Permission denied" in p.stderr and "run as root" in p.stderr, p.stderr)
 
 
 @test
