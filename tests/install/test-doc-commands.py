@@ -20,6 +20,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
+from taptest import check, run_tests, test  # noqa: E402
+
 SRC, BUILD = (os.path.abspath(a) for a in sys.argv[1:3])
 CAPTURE = os.path.join(SRC, "tests/conformance/captures/usbipcored-export.pcap")
 
@@ -50,19 +53,6 @@ NOT_RUN = {
     "journalctl -u usbipcored\nUSBIP_OP=OP_REQ_IMPORT": "needs the daemon under systemd",
     "tcpdump -i any -w cap.pcap port 3240": "captures live traffic as root: the vm suite records captures",
 }
-
-results = []
-
-
-def test(fn):
-    results.append(fn)
-    return fn
-
-
-def check(cond, *why):
-    """An assertion that survives PYTHONOPTIMIZE (a bare `assert` would vanish under -O)."""
-    if not cond:
-        raise AssertionError(" ".join(str(w) for w in why) or "check failed")
 
 
 def doc_text(name):
@@ -191,16 +181,4 @@ def architecture_names_only_tests_that_exist():
     check(not missing, f"docs/architecture.md names tests that do not exist: {missing}")
 
 
-print(f"1..{len(results)}")
-failed = 0
-for i, fn in enumerate(results, 1):
-    try:
-        fn()
-        print(f"ok {i} - {fn.__name__}")
-    except Exception as e:  # noqa: BLE001 - every failure becomes a TAP line
-        failed += 1
-        print(f"not ok {i} - {fn.__name__}")
-        for line in str(e).splitlines() or [repr(e)]:
-            print(f"# {line}")
-shutil.rmtree(ROOT)
-sys.exit(1 if failed else 0)
+run_tests(cleanup=lambda: shutil.rmtree(ROOT))

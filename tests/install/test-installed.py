@@ -16,19 +16,10 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
+from taptest import check, run_tests, test  # noqa: E402
+
 STAGE = os.path.abspath(sys.argv[1])
-results = []
-
-
-def test(fn):
-    results.append(fn)
-    return fn
-
-
-def check(cond, *why):
-    """An assertion that survives PYTHONOPTIMIZE (a bare `assert` would vanish under -O)."""
-    if not cond:
-        raise AssertionError(" ".join(str(w) for w in why) or "check failed")
 
 
 def staged(path):
@@ -188,15 +179,4 @@ def unit_points_at_installed_files():
         check(os.path.isfile(staged(u[len("file://"):])), f"Documentation={u} is not installed")
 
 
-print(f"1..{len(results)}")
-failed = 0
-for i, fn in enumerate(results, 1):
-    try:
-        fn()
-        print(f"ok {i} - {fn.__name__}")
-    except Exception as e:  # noqa: BLE001 - report every failure as TAP
-        failed += 1
-        print(f"not ok {i} - {fn.__name__}")
-        for line in str(e).splitlines() or [repr(e)]:
-            print(f"# {line}")
-sys.exit(1 if failed else 0)
+run_tests()

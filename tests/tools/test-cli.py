@@ -17,6 +17,9 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
+from taptest import check, run_tests, test, wait_until  # noqa: E402
+
 import jsonschema
 
 TOOL, DAEMON, SRCDIR, SCHEMA = sys.argv[1:5]
@@ -25,30 +28,6 @@ UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"  # rewrite the goldens: only by 
 if UPDATE and os.environ.get("USBIPCORE_STRICT") == "1":
     print("Bail out! UPDATE_GOLDEN=1 rewrites the goldens: refused under USBIPCORE_STRICT=1 (CI)")
     sys.exit(1)
-results = []
-
-
-def test(fn):
-    results.append(fn)
-    return fn
-
-
-def check(cond, *why):
-    """An assertion that survives PYTHONOPTIMIZE (a bare `assert` would vanish under -O)."""
-    if not cond:
-        raise AssertionError(" ".join(str(w) for w in why) or "check failed")
-
-
-def wait_until(pred, what, timeout=10):
-    """Polls PRED until it returns something true (returned); fails naming WHAT after TIMEOUT s."""
-    end = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.02)
 
 
 def reserve_port(host="127.0.0.1"):
@@ -1020,8 +999,6 @@ def reattach_names_the_existing_port():
     check(rc == 0 and o["type"] == "attached" and o["already_attached"] is True and o["port"] == 0, (o, err))
 
 
-
-
 def scrape(port):
     import urllib.request
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
@@ -1329,16 +1306,4 @@ def daemon_logs_hostile_busids_escaped():
             check(not any(line.startswith("usbipcored: forged") for line in lines), lines)
 
 
-print(f"1..{len(results)}")
-failed = 0
-for i, fn in enumerate(results, 1):
-    try:
-        fn()
-        print(f"ok {i} - {fn.__name__}")
-    except Exception as e:  # noqa: BLE001 - report every failure as TAP
-        failed += 1
-        print(f"not ok {i} - {fn.__name__}")
-        for line in str(e).splitlines() or [repr(e)]:
-            print(f"# {line}")
-shutil.rmtree(ROOT, ignore_errors=True)
-sys.exit(1 if failed else 0)
+run_tests(cleanup=lambda: shutil.rmtree(ROOT, ignore_errors=True))

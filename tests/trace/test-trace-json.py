@@ -12,25 +12,16 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
+from taptest import check, run_tests, test  # noqa: E402
+
 import jsonschema
-
-
-def check(cond, *why):
-    """An assertion that survives PYTHONOPTIMIZE (tests/tools/test-cli.py checks for bare asserts)."""
-    if not cond:
-        raise AssertionError(" ".join(str(w) for w in why) or "check failed")
 
 
 TEST_TRACE, TOOL, SCHEMA = sys.argv[1:4]
 with open(SCHEMA) as f:
     VALIDATOR = jsonschema.Draft202012Validator(json.load(f))
 ENV = dict(os.environ, LC_ALL="C")
-results = []
-
-
-def test(fn):
-    results.append(fn)
-    return fn
 
 
 def decode(*args):
@@ -123,16 +114,4 @@ def wrong_port_names_the_ports_with_traffic():
     check("no USB/IP traffic found on port 80" in p.stdout, p.stdout)
 
 
-print(f"1..{len(results)}")
-failed = 0
-for i, fn in enumerate(results, 1):
-    try:
-        fn()
-        print(f"ok {i} {fn.__name__}")
-    except Exception as e:  # noqa: BLE001 - report every failure as TAP
-        failed += 1
-        print(f"not ok {i} {fn.__name__}")
-        for line in str(e).splitlines() or [repr(e)]:
-            print(f"# {line}")
-subprocess.run(["rm", "-rf", WORK])
-sys.exit(1 if failed else 0)
+run_tests(cleanup=lambda: subprocess.run(["rm", "-rf", WORK]))
