@@ -160,6 +160,8 @@ class Daemon:
         where = f"[{host}]" if ":" in host else host
         if conf is not None:  # a config file, PORT replaced by the reserved port
             args = ("--config", conf_file("daemon.conf", conf.replace("PORT", str(self.port))), *args)
+        if "--status-socket" not in args:  # its own, so no test touches /run/usbipcored
+            args = (*args, "--status-socket", os.path.join(ROOT, f"status-{self.port}.sock"))
         self.args = [DAEMON, *(["--listen", f"{where}:{self.port}"] if listen else []), *args]
         self.p = subprocess.Popen([a.replace("PORT", str(self.port)) for a in self.args], env=env or ENV,
                                   stderr=subprocess.PIPE, text=True, preexec_fn=preexec)
@@ -665,6 +667,38 @@ def daemon_listen_log_format_device_mode_keys():
     check(log and not log.startswith("{"), "--log-format text did not win over the file:", log)
     # [daemon] device-mode from the file: the usbip-vudc backend serves
     d = Daemon(conf="[daemon]\ndevice-mode=true\n")
+    _, log = d.stop()
+    check("serving usbip-vudc devices" in log, log)
+
+
+@test
+def daemon_flags_win_over_config_keys():
+    """Each [daemon] key that has a flag: the file says one value, the flag another, and the
+    daemon runs with the flag's (seen in its status API, or in what it does)."""
+    sock = os.path.join(ROOT, "flags-win.sock")
+    d = Daemon("--status-socket", sock, "--max-sessions", "9", "--max-sessions-per-peer", "7",
+               "--accept-rate-limit", "11", "--handshake-timeout", "300", "--allow-cidr", "127.0.0.0/8",
+               conf="[daemon]\nmax-sessions=5\nmax-sessions-per-peer=3\naccept-rate-limit=4\n"
+                    "handshake-timeout=60000\nallow-cidr=10.0.0.0/8\nstatus-socket=/nonexistent/s.sock\n")
+    try:
+        rc, out, err = tool("--json", "status", "--socket", sock)  # --status-socket won too
+        check(rc == 0, rc, err)
+        policy = json_lines(out)[0]["policy"]
+        check(policy["max_sessions"] == 9 and policy["max_sessions_per_peer"] == 7
+              and policy["accept_rate_limit"] == 11 and policy["allow_cidr"] == ["127.0.0.0/8"], policy)
+        with socket.create_connection(("127.0.0.1", d.port)):  # says nothing: 300 ms, not 60 s
+            d.wait_log("client sent no request within --handshake-timeout 300 ms", timeout=20)
+    finally:
+        d.stop()
+    # --shutdown-timeout: a handshake in flight is cut after 200 ms, not the file's 60 s
+    d = Daemon("--shutdown-timeout", "200", conf="[daemon]\nshutdown-timeout=60000\n")
+    with socket.create_connection(("127.0.0.1", d.port)) as s:
+        s.sendall(b"\x01")  # in flight: a request begun
+        d.p.send_signal(signal.SIGTERM)
+        d.wait_log("did not finish in time and were closed", timeout=20)
+    d.stop()
+    # -e: the file says device-mode=false, the flag serves usbip-vudc devices
+    d = Daemon("-e", conf="[daemon]\ndevice-mode=false\n")
     _, log = d.stop()
     check("serving usbip-vudc devices" in log, log)
 
