@@ -5,6 +5,7 @@
 
 #include "usbip-busid.h"
 #include "usbip-error.h"
+#include "usbip-text.h"
 
 static gboolean
 is_usb_busid (const gchar *s)
@@ -76,7 +77,7 @@ usbip_busid_validate (const gchar *busid, GError **error)
     }
   if (!is_usb_busid (busid) && !is_platform_name (busid))
     {
-      g_autofree gchar *shown = g_strescape (busid, NULL);
+      g_autofree gchar *shown = usbip_text_escape (busid, -1);
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
                    "'%s' is not a busid: expected <bus>-<port>[.<port>...] such as 1-1.2, or a "
                    "device name such as usbip-vudc.0",

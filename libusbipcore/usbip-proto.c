@@ -12,6 +12,7 @@
 
 #include "usbip-error.h"
 #include "usbip-proto.h"
+#include "usbip-text.h"
 
 #define TRACKER_CAP 65536
 
@@ -467,7 +468,7 @@ usbip_decode_device_record (const guint8 *buf, gsize len, UsbipDeviceInfo *out, 
   if (out->bNumInterfaces > USBIP_MAX_INTERFACES)
     {
       /* the busid is the peer's bytes: escaped, so the message is printable UTF-8 */
-      g_autofree gchar *busid = g_strescape (out->busid, NULL);
+      g_autofree gchar *busid = usbip_text_escape (out->busid, -1);
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_PROTOCOL,
                    "device \"%s\" announces %u interfaces; at most %u are accepted", busid,
                    out->bNumInterfaces, USBIP_MAX_INTERFACES);

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <string.h>
 #include <gio/gio.h>
 
 #include "usbipcore.h"
@@ -31,6 +32,17 @@ test_busid_invalid (void)
       g_assert_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT);
     }
   g_assert_false (usbip_busid_validate (NULL, NULL));
+
+  /* a hostile busid is shown the way every other untrusted text is (usbip_text_escape):
+   * printable UTF-8, no control character, one escape style in the whole message */
+  {
+    g_autoptr (GError) error = NULL;
+    g_assert_false (usbip_busid_validate ("\033[2J\377\n1-1", &error));
+    g_assert_nonnull (strstr (error->message, "'\\x1b[2J\\xff\\n1-1'"));
+    g_assert_true (g_utf8_validate (error->message, -1, NULL));
+    for (const gchar *c = error->message; *c; c++)
+      g_assert_false (g_ascii_iscntrl (*c));
+  }
 }
 
 static void
