@@ -14,4 +14,10 @@ ninja -C "$BUILD"
 if [ $# -eq 0 ]; then
   set -- --listen 127.0.0.1:3240
 fi
-exec meson devenv -C "$BUILD" usbipcored "$@"
+# the daemon itself in the foreground (not under `meson devenv`, whose Python prints a
+# traceback on Ctrl-C): the build tree's binaries find their library by RUNPATH, and
+# USBIP_PLUGIN_DIR points at the build tree's plugins, as devenv would set it
+case "$BUILD" in /*) ;; *) BUILD="$(pwd)/$BUILD" ;; esac
+USBIP_PLUGIN_DIR="$BUILD/plugins"
+export USBIP_PLUGIN_DIR
+exec "$BUILD/tools/usbipcored/usbipcored" "$@"

@@ -67,7 +67,7 @@ all_adds_the_test_toolchain() {
   grep '^install' "$T/apt-calls" | grep -q ' qemu-system-x86 ' || { cat "$T/apt-calls"; return 1; }
 }
 run_sh_installs_only_build_and_run_packages() {
-  # --version: usbipcored starts through meson devenv (both tools on its PATH) and exits
+  # --version: usbipcored starts from the build tree and exits
   BUILD=$BUILD "$SRC/scripts/run.sh" --version > "$T/run.out" 2>&1 || { cat "$T/run.out"; return 1; }
   grep -q '^usbipcored ' "$T/run.out" || { cat "$T/run.out"; return 1; }
   inst=$(grep '^install' "$T/apt-calls")
@@ -77,10 +77,41 @@ run_sh_installs_only_build_and_run_packages() {
   done
 }
 
-echo "1..5"
+run_sh_ctrl_c_drains_quietly() {
+  # Ctrl-C in a terminal signals the whole foreground process group: the daemon drains and
+  # stops, run.sh exits 0, and nothing between them prints a traceback
+  python3 - "$SRC" "$BUILD" "$T" <<'PY'
+import os, signal, socket, subprocess, sys, threading, time
+src, build, t = sys.argv[1:]
+held = socket.socket()
+held.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+held.bind(("127.0.0.1", 0))  # kernel-chosen, held until the daemon listens
+port = held.getsockname()[1]
+p = subprocess.Popen([src + "/scripts/run.sh", "--listen", f"127.0.0.1:{port}", "--status-socket", t + "/st.sock"],
+                     env=dict(os.environ, BUILD=build), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                     start_new_session=True)
+lines = []
+threading.Thread(target=lambda: lines.extend(iter(p.stdout.readline, "")), daemon=True).start()
+end = time.monotonic() + 120  # bounded: a first run may still compile
+while not any("serving" in line for line in lines):
+    if p.poll() is not None or time.monotonic() > end:
+        sys.exit("run.sh did not start serving:\n" + "".join(lines))
+    time.sleep(0.05)
+held.close()
+os.killpg(p.pid, signal.SIGINT)
+rc = p.wait(timeout=30)
+time.sleep(0.2)  # allowed: let the reader thread take the last lines after exit
+out = "".join(lines)
+if rc != 0 or "Traceback" in out or "shutdown: drained" not in out:
+    sys.exit(f"run.sh exited {rc} on Ctrl-C:\n{out}")
+PY
+}
+
+echo "1..6"
 check waits_for_the_apt_lock
 check gives_up_after_apt_lock_wait
 check other_apt_errors_fail_at_once
 check all_adds_the_test_toolchain
 check run_sh_installs_only_build_and_run_packages
+check run_sh_ctrl_c_drains_quietly
 [ "$failed" -eq 0 ]
