@@ -207,6 +207,50 @@ assert_serves_good_client (Fixture *f)
   g_assert_nonnull (devices);
 }
 
+/* each side's tunables are on the socket it hands to the kernel, read back with getsockopt
+ * (the kernel doubles the buffer sizes it is given) */
+static void
+assert_handed (FakeKernel *fk, FakeHandedTo to, const UsbipSocketOptions *o)
+{
+  const FakeHandedSocket *h = fake_kernel_get_handed_socket (fk, to);
+
+  g_assert_true (h->taken);
+  g_assert_cmpint (h->nodelay != 0, ==, o->nodelay);
+  g_assert_cmpint (h->keepalive != 0, ==, o->keepalive);
+  g_assert_cmpint (h->keepalive_idle, ==, o->keepalive_idle_s);
+  g_assert_cmpint (h->keepalive_interval, ==, o->keepalive_interval_s);
+  g_assert_cmpint (h->keepalive_probes, ==, o->keepalive_probes);
+  g_assert_cmpint (h->user_timeout, ==, o->user_timeout_ms);
+  g_assert_cmpint (h->sndbuf, ==, 2 * o->sndbuf);
+  g_assert_cmpint (h->rcvbuf, ==, 2 * o->rcvbuf);
+}
+
+static void
+test_socket_options_handed (Fixture *f, gconstpointer data)
+{
+  g_autoptr (UsbipImporter) importer = make_importer (f);
+  g_autoptr (UsbipSocketOptions) exp = usbip_socket_options_new ();
+  g_autoptr (UsbipSocketOptions) imp = usbip_socket_options_new ();
+  g_autoptr (UsbipPortInfo) port = NULL;
+  g_autoptr (GError) error = NULL;
+
+  /* none of them the defaults, and the two sides different */
+  *exp = (UsbipSocketOptions){ .connect_timeout_ms = 10000, .read_timeout_ms = 10000, .write_timeout_ms = 10000,
+                               .nodelay = FALSE, .keepalive = TRUE, .keepalive_idle_s = 7,
+                               .keepalive_interval_s = 2, .keepalive_probes = 9, .user_timeout_ms = 20000,
+                               .sndbuf = 65536, .rcvbuf = 49152 };
+  *imp = (UsbipSocketOptions){ .connect_timeout_ms = 10000, .read_timeout_ms = 10000, .write_timeout_ms = 10000,
+                               .nodelay = TRUE, .keepalive = TRUE, .keepalive_idle_s = 11,
+                               .keepalive_interval_s = 5, .keepalive_probes = 3, .user_timeout_ms = 9000,
+                               .sndbuf = 40960, .rcvbuf = 81920 };
+  usbip_exporter_set_socket_options (f->exporter, exp);
+  usbip_importer_set_socket_options (importer, imp);
+  port = test_util_attach (importer, f->remote, "1-1", &error);
+  g_assert_no_error (error);
+  assert_handed (f->fk, FAKE_HANDED_HOST, exp);
+  assert_handed (f->fk, FAKE_HANDED_VHCI, imp);
+}
+
 static void
 test_list_and_attach (Fixture *f, gconstpointer data)
 {
@@ -1093,6 +1137,7 @@ main (int argc, char **argv)
   g_test_add_func ("/policy/logic", test_policy_logic);
   g_test_add_func ("/exporter/listen-backlog", test_listen_backlog);
   T ("/exporter/list-and-attach", test_list_and_attach);
+  T ("/exporter/socket-options-handed", test_socket_options_handed);
   T ("/exporter/attach-unknown-busid", test_attach_unknown_busid);
   T ("/exporter/attach-no-free-port", test_attach_no_free_port);
   T ("/exporter/import-reply-bytes", test_import_reply_bytes);

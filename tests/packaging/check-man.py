@@ -113,11 +113,17 @@ compare("every option usbipcored(8) mentions exists", help_flags(daemon_help),
 
 # usbipcore.conf(5): the keys registered in the code, group by group
 registered = set()
+with open(os.path.join(ROOT, "tools", "common", "usbip-tools-socket.c")) as f:
+    socket_keys = re.findall(r'^\s*TUNABLE \("([a-z-]+)"|usbip_config_register_key \(config, group, "([a-z-]+)"', f.read(), re.M)
+    socket_keys = [a or b for a, b in socket_keys]
 for src in glob.glob(os.path.join(ROOT, "libusbipcore", "*.c")) + glob.glob(os.path.join(ROOT, "tools", "*", "*.c")) \
         + glob.glob(os.path.join(ROOT, "plugins", "**", "*.c"), recursive=True):
     with open(src) as f:
         text = f.read()
         registered.update(re.findall(r'usbip_config_register_key\s*\(\s*\w+\s*,\s*"([^"]+)"\s*,\s*"([^"]+)"', text))
+        # the socket tunables a tool registers into one of its groups
+        for g in re.findall(r'usbip_tools_socket_register_keys\s*\(\s*[\w.]+\s*,\s*"([^"]+)"', text):
+            registered.update((g, k) for k in socket_keys)
         # a plugin's own group is named after the plugin (plugins/<kind-><name>/)
         plugin = os.path.relpath(src, os.path.join(ROOT, "plugins")).split(os.sep)[0].split("-")[-1]
         registered.update((plugin, k) for k in re.findall(r'usbip_plugin_context_register_key\s*\(\s*\w+\s*,\s*"([^"]+)"', text))

@@ -110,6 +110,9 @@ check "a command completes: att -> attach" "attach" usbip-tool att
 check "every command of --help is offered" "$verbs" usbip-tool ""
 check "global long options" "--tcp-port --timeout" usbip-tool --t
 check "a global option's value is skipped" "attach" usbip-tool -t 3240 att
+check "socket tunables are global options" "--keepalive-idle --keepalive-interval --keepalive-probes" usbip-tool --keepalive-
+check "a tunable's value is skipped" "attach" usbip-tool --user-timeout 9000 att
+check "usbipcored socket tunables" "--rcvbuf" usbipcored --rc
 check "--opt=value (three words) is skipped" "attach" usbip-tool --tcp-port = 3240 att
 check "nothing is offered for an option's value" "" usbip-tool --timeout ""
 check "attach options" "--auto-reconnect --busid --device --help --max-attempts --metrics --remote" usbip-tool attach --
@@ -123,7 +126,7 @@ check "usbipcored long options by prefix" "--max-sessions --max-sessions-per-pee
 check "usbipcored --log-format values" "journal json text" usbipcored --log-format ""
 zcheck "a command completes: att -> attach" "attach" usbip-tool att
 zcheck "every command of --help is offered" "$verbs" usbip-tool ""
-zcheck "global options" "--config --debug --help --json --tcp-port --timeout --version -V -c -d -h -j -t" usbip-tool -
+zcheck "global options" "--config --debug --help --json --keepalive-idle --keepalive-interval --keepalive-probes --no-keepalive --no-nodelay --rcvbuf --sndbuf --tcp-port --timeout --user-timeout --version -V -c -d -h -j -t" usbip-tool -
 zcheck "a global option's value is skipped" "attach" usbip-tool -t 3240 att
 zcheck "bind -b offers local bus IDs" "1-1 1-2" usbip-tool bind -b ""
 zcheck "detach -p offers the used ports" "0" usbip-tool detach -p ""

@@ -4,10 +4,12 @@
 against docs/usbip-tool.schema.json, exit codes, daemon flags, reload, drain, structured
 logs and systemd socket activation. Runs both binaries against a fake sysfs tree
 (USBIP_SYSFS_ROOT). Prints TAP."""
+import ctypes
 import json
 import os
 import re
 import resource
+import select
 import shutil
 import signal
 import socket
@@ -1338,6 +1340,150 @@ def daemon_logs_hostile_busids_escaped():
         else:
             check(all(line.startswith("usbipcored: ") for line in lines), lines)
             check(not any(line.startswith("usbipcored: forged") for line in lines), lines)
+
+
+# ---- socket tunables: read back with getsockopt on the socket each tool holds ----
+
+_libc = ctypes.CDLL(None, use_errno=True)
+SYS_PIDFD_GETFD = 438  # the same number on every architecture
+
+
+def socket_of(pid, peer):
+    """(fd, socket): a duplicate, by pidfd_getfd(2), of process PID's TCP socket whose peer is
+    PEER, with its descriptor number there; (None, None) if it has none."""
+    pidfd = os.pidfd_open(pid)
+    try:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                if not os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:"):
+                    continue
+            except OSError:
+                continue
+            dup = _libc.syscall(SYS_PIDFD_GETFD, pidfd, int(fd), 0)
+            if dup < 0:
+                continue
+            s = socket.socket(fileno=dup)
+            try:
+                if s.type == socket.SOCK_STREAM and s.getpeername() == peer:
+                    return int(fd), s
+            except OSError:
+                pass
+            s.close()
+    finally:
+        os.close(pidfd)
+    return None, None
+
+
+def tunables(s):
+    g = s.getsockopt
+    return dict(nodelay=bool(g(socket.IPPROTO_TCP, socket.TCP_NODELAY)),
+                keepalive=bool(g(socket.SOL_SOCKET, socket.SO_KEEPALIVE)),
+                idle=g(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE), interval=g(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL),
+                probes=g(socket.IPPROTO_TCP, socket.TCP_KEEPCNT),
+                user_timeout=g(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT),
+                sndbuf=g(socket.SOL_SOCKET, socket.SO_SNDBUF), rcvbuf=g(socket.SOL_SOCKET, socket.SO_RCVBUF))
+
+
+# none of them the library's defaults; the kernel doubles the buffer sizes it is given
+TUNABLE_FLAGS = ["--keepalive-idle", "7", "--keepalive-interval", "2", "--keepalive-probes", "9",
+                 "--user-timeout", "20000", "--sndbuf", "65536", "--rcvbuf", "49152", "--no-nodelay"]
+TUNABLE_KEYS = ("[daemon]\nkeepalive-idle=7\nkeepalive-interval=2\nkeepalive-probes=9\nuser-timeout=20000\n"
+                "sndbuf=65536\nrcvbuf=49152\nnodelay=false\nkeepalive=true\n")
+TUNED = dict(nodelay=False, keepalive=True, idle=7, interval=2, probes=9, user_timeout=20000, sndbuf=131072,
+             rcvbuf=98304)
+TUNABLE_RANGES = {"--keepalive-idle": 32767, "--keepalive-interval": 32767, "--keepalive-probes": 127,
+                  "--user-timeout": 3600000, "--sndbuf": 67108864, "--rcvbuf": 67108864}
+
+
+@test
+def tool_socket_tunables_on_its_socket():
+    """list -r and attach set the flags' options on their connection before they send their
+    request (attach hands that socket to vhci_hcd); a peer that never answers holds them."""
+    with socket.create_server(("127.0.0.1", 0)) as srv:
+        srv.settimeout(10)
+        port = srv.getsockname()[1]
+        cases = ((TUNABLE_FLAGS, ["list", "-r", "127.0.0.1"], TUNED),
+                 (TUNABLE_FLAGS, ["attach", "-r", "127.0.0.1", "-b", "1-1"], TUNED),
+                 (["--no-keepalive"], ["list", "-r", "127.0.0.1"], dict(keepalive=False, nodelay=True)))
+        for flags, cmd, want in cases:
+            p = subprocess.Popen([TOOL, "--tcp-port", str(port), *flags, *cmd], env=ENV, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+            try:
+                conn, _ = srv.accept()
+                with conn:
+                    conn.settimeout(10)
+                    check(len(conn.recv(8, socket.MSG_WAITALL)) == 8, "no request from", cmd)
+                    _, s = socket_of(p.pid, conn.getsockname())
+                    check(s is not None, "no socket to us in", cmd)
+                    with s:
+                        got = tunables(s)
+                    check({k: got[k] for k in want} == want, cmd, flags, got)
+            finally:
+                p.kill()
+                p.wait(timeout=10)
+
+
+@test
+def daemon_socket_tunables_on_the_handed_socket():
+    """usbipcored sets the flags' (or the [daemon] keys') options on a session socket before it
+    writes the socket to usbip_sockfd: a FIFO there stands for the kernel and holds the daemon
+    in that write while the test reads the options off the descriptor number it then gets."""
+    sockfd = os.path.join(ROOT, "sys/devices/pci0000:00/0000:00:14.0/usb1/1-1/usbip_sockfd")
+    conf = conf_file("tunables.conf", TUNABLE_KEYS)
+    for args, want in ((TUNABLE_FLAGS, TUNED), (["--config", conf], TUNED),
+                       (["--config", conf, "--user-timeout", "11000", "--no-keepalive"],
+                        dict(user_timeout=11000, keepalive=False))):
+        os.unlink(sockfd)
+        os.mkfifo(sockfd)
+        d = Daemon(*args)
+        seen = {}
+        try:
+            with socket.create_connection(("127.0.0.1", d.port), timeout=10) as client:
+                client.sendall(bytes.fromhex("01118003") + b"\0" * 4 + b"1-1".ljust(32, b"\0"))
+
+                def handed():  # the session socket once its options are on (it then waits on the FIFO)
+                    fd, s = socket_of(d.p.pid, client.getsockname())
+                    if s is None:
+                        return None
+                    with s:
+                        seen.update(tunables(s))
+                    return fd if {k: seen[k] for k in want} == want else None
+                fd = wait_until(handed, f"the options {want} on usbipcored's session socket ({args})")
+                r = os.open(sockfd, os.O_RDONLY | os.O_NONBLOCK)  # the "kernel" takes the socket
+                try:
+                    written = wait_until(lambda: select_readable(r) and os.read(r, 32), "the usbip_sockfd write")
+                finally:
+                    os.close(r)
+                check(int(written) == fd, "the descriptor written to usbip_sockfd", written, fd)
+        finally:
+            os.close(os.open(sockfd, os.O_RDONLY | os.O_NONBLOCK))  # never leave the daemon in open()
+            d.stop()
+            os.unlink(sockfd)
+            put(ROOT, sockfd[len(ROOT):], "\n")
+
+
+def select_readable(fd):
+    return select.select([fd], [], [], 0)[0]
+
+
+@test
+def socket_tunable_ranges():
+    """out of range, as a flag (either tool) or as a [daemon] key: a usage error naming it and its range"""
+    for flag, top in TUNABLE_RANGES.items():
+        for bad in (-1, top + 1):
+            rc, _, err = tool(flag, str(bad), "list", "-r", "127.0.0.1")
+            check(rc == 2 and f"{flag} {bad}: expected 0 to {top}" in err, flag, rc, err)
+            p = subprocess.run([DAEMON, "--check-config", flag, str(bad)], capture_output=True, text=True, env=ENV,
+                               timeout=30)
+            check(p.returncode == 2 and f"{flag} {bad}: expected 0 to {top}" in p.stderr, flag, p.stderr)
+            conf = conf_file("range.conf", f"[daemon]\n{flag[2:]}={top + 1}\n")
+            p = subprocess.run([DAEMON, "--check-config", "--config", conf], capture_output=True, text=True, env=ENV,
+                               timeout=30)
+            check(p.returncode == 2 and f"{flag[2:]}={top + 1}: expected an integer from 0 to {top}" in p.stderr,
+                  flag, p.stderr)
+        p = subprocess.run([DAEMON, "--check-config", flag, str(top), "--config", conf_file("ok.conf", TUNABLE_KEYS)],
+                           capture_output=True, text=True, env=ENV, timeout=30)
+        check(p.returncode == 0, flag, p.stderr)
 
 
 run_tests(cleanup=lambda: shutil.rmtree(ROOT, ignore_errors=True))

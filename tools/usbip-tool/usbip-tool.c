@@ -16,11 +16,13 @@
 #include "usbip-tool-status.h"
 #include "usbip-tool-trace.h"
 #include "usbip-tools-common.h"
+#include "usbip-tools-socket.h"
 
 static gint opt_tcp_port = USBIP_DEFAULT_TCP_PORT;
 static gboolean opt_debug, opt_json, opt_version;
 static gint opt_timeout_ms = G_MININT; /* G_MININT: not given */
 static gchar *opt_config;
+static UsbipToolsSocketFlags opt_socket = USBIP_TOOLS_SOCKET_FLAGS_INIT;
 
 static UsbipToolOutput out;
 static UsbipConfig *config;
@@ -163,6 +165,8 @@ make_importer (gboolean need_backend, GError **error)
   importer = usbip_importer_new (backend, NULL);
   if (opt_timeout_ms != G_MININT)
     opts->connect_timeout_ms = opts->read_timeout_ms = opts->write_timeout_ms = (guint) opt_timeout_ms;
+  if (!usbip_tools_socket_resolve (&opt_socket, NULL, NULL, opts, error))
+    return NULL;
   usbip_importer_set_socket_options (importer, opts);
   return g_steal_pointer (&importer);
 }
@@ -680,6 +684,7 @@ main (int argc, char **argv)
   g_log_set_writer_func (log_writer, NULL, NULL);
   main_context = ctx;
   g_option_context_add_main_entries (ctx, global_entries, NULL);
+  usbip_tools_socket_add_entries (ctx, &opt_socket);
   g_option_context_set_strict_posix (ctx, TRUE);
   g_option_context_set_summary (ctx, "Import and export USB devices over USB/IP (upstream usbip's verbs).");
   g_option_context_set_description (ctx, commands_help);
@@ -692,6 +697,11 @@ main (int argc, char **argv)
   if (!check_range ("--tcp-port", opt_tcp_port, 1, 65535, &error)
       || (opt_timeout_ms != G_MININT && !check_range ("--timeout", opt_timeout_ms, 1, 3600000, &error)))
     return fail (error);
+  {
+    g_autoptr (UsbipSocketOptions) checked = usbip_socket_options_new ();
+    if (!usbip_tools_socket_resolve (&opt_socket, NULL, NULL, checked, &error))
+      return usage_error ("%s", error->message);
+  }
   if (opt_version)
     {
       printf ("usbip-tool (usbipcore) %s\n", PACKAGE_VERSION);

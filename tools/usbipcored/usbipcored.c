@@ -23,6 +23,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "usbip-tools-common.h"
+#include "usbip-tools-socket.h"
 #include "usbipcored-log.h"
 #include "usbipcored-status.h"
 
@@ -69,6 +70,7 @@ typedef struct {
   gdouble number[N_NUMS]; /* parsed flag, or -1 */
   gchar *log_format;
   gchar *status_socket;
+  UsbipToolsSocketFlags socket_flags;
   rlim_t nofile;
   gint ready_fd; /* -D: tells the waiting parent we are serving; -1 otherwise */
 
@@ -87,6 +89,7 @@ static Daemon d = {
   .tcp_port = -1,
   .number = { -1, -1, -1, -1, -1 },
   .ready_fd = -1,
+  .socket_flags = USBIP_TOOLS_SOCKET_FLAGS_INIT,
 };
 
 static gboolean
@@ -139,6 +142,7 @@ register_daemon_keys (UsbipConfig *config)
                              USBIPCORED_DEFAULT_STATUS_SOCKET, NULL, 0, 0, "Unix socket of the status API; empty = off");
   usbip_config_register_key (config, "daemon", "log-format", USBIP_CONFIG_TYPE_ENUM, "auto", formats, 0, 0,
                              "log output");
+  usbip_tools_socket_register_keys (config, "daemon");
 }
 
 static UsbipConfig *
@@ -236,6 +240,16 @@ session_cap (void)
   return d.nofile > RESERVED_FDS ? (guint) (d.nofile - RESERVED_FDS) : 1;
 }
 
+/* the session sockets' tunables: flags over [daemon] keys (both checked before) */
+static void
+apply_socket_options (void)
+{
+  g_autoptr (UsbipSocketOptions) opts = usbip_socket_options_new ();
+
+  if (usbip_tools_socket_resolve (&d.socket_flags, d.config, "daemon", opts, NULL))
+    usbip_exporter_set_socket_options (d.exporter, opts);
+}
+
 static UsbipPolicy *
 build_policy (GError **error)
 {
@@ -327,6 +341,7 @@ on_reload (gpointer data)
     {
       usbip_exporter_set_policy (d.exporter, policy);
       usbip_exporter_set_handshake_timeout (d.exporter, setting_uint (NUM_HANDSHAKE_TIMEOUT));
+      apply_socket_options ();
       g_message ("configuration reloaded: new connections follow the new policy");
     }
   sd_notify (0, "READY=1");
@@ -535,6 +550,7 @@ main (int argc, char **argv)
   attach_pid_argument (argc, argv);
   ctx = g_option_context_new ("- serve USB devices over USB/IP");
   g_option_context_add_main_entries (ctx, entries, NULL);
+  usbip_tools_socket_add_entries (ctx, &d.socket_flags);
   g_option_context_set_description (ctx,
     "Exit status: 0 clean shutdown, 1 runtime failure, 2 usage or configuration error,\n"
     "3 cannot listen. SIGTERM/SIGINT drain (stop accepting, finish handshakes within\n"
@@ -550,11 +566,14 @@ main (int argc, char **argv)
                        "Try `usbipcored --help`.\n", argv[1]);
       return EXIT_USAGE;
     }
-  if (!parse_number_flags (&error))
-    {
-      fprintf (stderr, "usbipcored: %s\nTry `usbipcored --help`.\n", error->message);
-      return EXIT_USAGE;
-    }
+  {
+    g_autoptr (UsbipSocketOptions) checked = usbip_socket_options_new ();
+    if (!parse_number_flags (&error) || !usbip_tools_socket_resolve (&d.socket_flags, NULL, NULL, checked, &error))
+      {
+        fprintf (stderr, "usbipcored: %s\nTry `usbipcored --help`.\n", error->message);
+        return EXIT_USAGE;
+      }
+  }
   if (d.version)
     {
       printf ("usbipcored %s\n", PACKAGE_VERSION);
@@ -641,6 +660,7 @@ main (int argc, char **argv)
   d.exporter = usbip_exporter_new (backend);
   usbip_exporter_set_policy (d.exporter, policy);
   usbip_exporter_set_handshake_timeout (d.exporter, setting_uint (NUM_HANDSHAKE_TIMEOUT));
+  apply_socket_options ();
   usbip_plugin_registry_add_object (d.registry, G_OBJECT (d.exporter));
   /* before listening: a signal that comes as soon as clients can connect is handled */
   d.loop = g_main_loop_new (NULL, FALSE);
