@@ -693,9 +693,12 @@ def daemon_flags_win_over_config_keys():
     finally:
         d.stop()
     # --shutdown-timeout: a handshake in flight is cut after 200 ms, not the file's 60 s
-    d = Daemon("--shutdown-timeout", "200", conf="[daemon]\nshutdown-timeout=60000\n")
+    sock = os.path.join(ROOT, "shutdown-wins.sock")
+    d = Daemon("--shutdown-timeout", "200", "--status-socket", sock, conf="[daemon]\nshutdown-timeout=60000\n")
     with socket.create_connection(("127.0.0.1", d.port)) as s:
         s.sendall(b"\x01")  # in flight: a request begun
+        wait_until(lambda: json_lines(tool("--json", "status", "--socket", sock)[1])[0]["sessions"],
+                   "the daemon to hold the handshake (its status API)")
         d.p.send_signal(signal.SIGTERM)
         d.wait_log("did not finish in time and were closed", timeout=20)
     d.stop()
