@@ -155,18 +155,21 @@ q() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
 } > "$RESULTS/config.sh"
 
 echo "$INVOCATION" > "$RESULTS/command.txt"
+# the host's load when the boot starts and ends: figures from a busy host read differently
+echo "start $(cut -d' ' -f1-3 /proc/loadavg)" > "$RESULTS/load.txt"
 
 start=$(date +%s.%N)
 rc=0
 timeout -k 10 "$TIMEOUT" qemu-system-x86_64 -accel tcg -m 1024 -smp 1 -nographic -no-reboot \
   -nic none \
   -kernel "$CACHE/vmlinuz" -initrd "$CACHE/initramfs.img" \
-  -append 'console=ttyS0 panic=-1 quiet' \
+  -append 'console=ttyS0 panic=-1 quiet no_timer_check' \
   -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
   -virtfs "local,path=$RESULTS,mount_tag=results,security_model=none" \
   ${STAGE:+-virtfs "local,path=$STAGE,mount_tag=stage,security_model=none,readonly=on"} \
   < /dev/null > "$RESULTS/console.log" 2>&1 || rc=$?
 wall=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+echo "end $(cut -d' ' -f1-3 /proc/loadavg)" >> "$RESULTS/load.txt"
 
 # skip_allowed NAME: the allowed-skips list names NAME (or a glob matching it) with a reason
 skip_allowed() {
