@@ -6,6 +6,8 @@
  */
 #include "config.h"
 
+#include <string.h>
+
 #include <errno.h>
 #include <math.h>
 
@@ -434,7 +436,18 @@ usbip_config_get_string (UsbipConfig *self, const gchar *group, const gchar *key
 {
   g_autofree gchar *raw = raw_value (self, group, key);
   g_autoptr (GKeyFile) kf = g_key_file_new ();
+  gsize len, trailing = 0;
 
+  if (raw == NULL)
+    return NULL;
+  /* a value ending in a lone backslash is malformed (NULL, as GLib answers for every other
+   * bad escape); decided here because GLib 2.74, seeing an invalid escape earlier in the
+   * same value, sets its GError a second time and warns (found by fuzz config_keyfile) */
+  len = strlen (raw);
+  while (trailing < len && raw[len - 1 - trailing] == '\\')
+    trailing++;
+  if (trailing % 2 == 1)
+    return NULL;
   /* unescape as the keyfile would */
   g_key_file_set_value (kf, "x", "x", raw);
   return g_key_file_get_string (kf, "x", "x", NULL);
