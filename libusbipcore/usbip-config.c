@@ -421,6 +421,19 @@ raw_value (UsbipConfig *self, const gchar *group, const gchar *key)
   return g_strdup (k->default_value != NULL ? k->default_value : "");
 }
 
+/* A value ending in a lone backslash is malformed. It is decided here, before GLib parses
+ * the value: GLib 2.74, having seen an invalid escape earlier in the same value, sets its
+ * GError a second time at the lone backslash and warns (found by fuzz config_keyfile). */
+static gboolean
+ends_in_lone_backslash (const gchar *raw)
+{
+  gsize len = strlen (raw), trailing = 0;
+
+  while (trailing < len && raw[len - 1 - trailing] == '\\')
+    trailing++;
+  return trailing % 2 == 1;
+}
+
 /**
  * usbip_config_get_string:
  * @self: a #UsbipConfig
@@ -436,18 +449,9 @@ usbip_config_get_string (UsbipConfig *self, const gchar *group, const gchar *key
 {
   g_autofree gchar *raw = raw_value (self, group, key);
   g_autoptr (GKeyFile) kf = g_key_file_new ();
-  gsize len, trailing = 0;
 
-  if (raw == NULL)
-    return NULL;
-  /* a value ending in a lone backslash is malformed (NULL, as GLib answers for every other
-   * bad escape); decided here because GLib 2.74, seeing an invalid escape earlier in the
-   * same value, sets its GError a second time and warns (found by fuzz config_keyfile) */
-  len = strlen (raw);
-  while (trailing < len && raw[len - 1 - trailing] == '\\')
-    trailing++;
-  if (trailing % 2 == 1)
-    return NULL;
+  if (raw == NULL || ends_in_lone_backslash (raw))
+    return NULL; /* malformed, as GLib answers for every other bad escape */
   /* unescape as the keyfile would */
   g_key_file_set_value (kf, "x", "x", raw);
   return g_key_file_get_string (kf, "x", "x", NULL);
@@ -519,10 +523,13 @@ usbip_config_get_string_list (UsbipConfig *self, const gchar *group, const gchar
 {
   g_autofree gchar *raw = raw_value (self, group, key);
   g_autoptr (GKeyFile) kf = g_key_file_new ();
-  gchar **list;
+  gchar **list = NULL;
 
-  g_key_file_set_value (kf, "x", "x", raw);
-  list = g_key_file_get_string_list (kf, "x", "x", NULL, NULL);
+  if (raw != NULL && !ends_in_lone_backslash (raw))
+    {
+      g_key_file_set_value (kf, "x", "x", raw);
+      list = g_key_file_get_string_list (kf, "x", "x", NULL, NULL);
+    }
   if (list == NULL)
     list = g_new0 (gchar *, 1);
   for (guint i = 0; list[i] != NULL; i++)
