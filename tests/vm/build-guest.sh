@@ -23,6 +23,7 @@ OUT=$(cd "$OUT" && pwd)
 
 MODULES="usbip-core usbip-host vhci-hcd usbip-vudc dummy_hcd libcomposite usb_f_ss_lb
 usb_f_mass_storage usb-storage sd_mod sch_netem veth 9p 9pnet_virtio virtio_pci af_packet overlay
+vsock vsock_loopback vsock_diag usbhid hid-generic evdev cdc-acm ext4
 ${VM_EXTRA_MODULES:-}"
 
 log() { echo "build-guest: $*" >&2; }
