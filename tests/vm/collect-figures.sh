@@ -52,6 +52,8 @@ page() {
   echo "- host: $(nproc) CPU(s), $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)"
   echo "- date: $(date -u -r "$R/tap.txt" '+%Y-%m-%d %H:%M UTC' 2>/dev/null || date -u '+%Y-%m-%d %H:%M UTC')"
   echo "- usbip/usbipd: Debian package usbip $(dpkg-query -W -f '${Version}' usbip 2>/dev/null || echo '?')"
+  prof=$(sed -n "s/^VMH_PROFILE='\(.*\)'$/\1/p" "$R/config.sh" 2>/dev/null)
+  echo "- profile: ${prof:-full} (scripts/vm-full.sh runs the full one: 55 s reconnect outages, RTT 50/200/800 ms)"
   if [ -f "$R/load.txt" ]; then
     echo "- host load average (1/5/15 min) at boot $(sed -n 's/^start //p' "$R/load.txt"), at power-off $(sed -n 's/^end //p' "$R/load.txt")"
   fi

@@ -17,6 +17,10 @@
 #   --plugin-dir DIRS  USBIP_PLUGIN_DIR for our binaries (':'-separated)
 #   --timeout SEC      whole-boot timeout (default 600)
 #   --scenario-timeout SEC  per-scenario timeout inside the guest (default 180)
+#   --profile quick|full  quick (the default; $VM_PROFILE): the long figure scenarios run a
+#                      sample (reconnect outages of 12 s, the netem matrix at RTT 200 ms
+#                      only); full: every outage 55 s, RTT 50/200/800 ms, the figures that
+#                      docs/performance-vm.md records (scripts/vm-full.sh)
 #   --figures-out FILE write the FIGURE lines as markdown to FILE too (collect-figures.sh;
 #                      always written to RESULTS/figures.md when a scenario printed any)
 #   SCENARIO-GLOB      run only scenarios whose file name matches (e.g. '01-*' or '*mass*')
@@ -38,6 +42,7 @@ USBIPCORED=${USBIPCORED:-}
 PLUGIN_DIR=${USBIP_PLUGIN_DIR:-}
 TIMEOUT=600
 STIMEOUT=180
+PROFILE=${VM_PROFILE:-quick}
 FIGURES_OUT=${VM_FIGURES_OUT:-}
 ALLOWED_SKIPS=${VM_ALLOWED_SKIPS:-$HERE/allowed-skips.txt}
 while [ $# -gt 0 ]; do
@@ -52,7 +57,8 @@ while [ $# -gt 0 ]; do
     --timeout) TIMEOUT=$2; shift 2 ;;
     --scenario-timeout) STIMEOUT=$2; shift 2 ;;
     --figures-out) FIGURES_OUT=$2; shift 2 ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    --profile) PROFILE=$2; shift 2 ;;
+    -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
     --) shift; break ;;
     -*) echo "run-vm.sh: unknown option $1" >&2; exit 2 ;;
     *) break ;;
@@ -60,6 +66,10 @@ while [ $# -gt 0 ]; do
 done
 
 bail() { echo "Bail out! $*"; echo "run-vm.sh: $*" >&2; exit 1; }
+case $PROFILE in
+  quick|full) ;;
+  *) echo "run-vm.sh: --profile takes quick or full, not '$PROFILE'" >&2; exit 2 ;;
+esac
 strict() { [ "${USBIPCORE_STRICT:-0}" = 1 ]; }
 skip_all() {
   strict && bail "the real-kernel suite cannot run: $* (USBIPCORE_STRICT=1 makes that a failure)"
@@ -148,6 +158,7 @@ q() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
   echo "VMH_LD_LIBRARY_PATH=$(q "$STAGE_LIBPATH")"
   echo "VMH_SCENARIOS=$(q "$scenarios")"
   echo "VMH_SCENARIO_TIMEOUT=$(q "$STIMEOUT")"
+  echo "VMH_PROFILE=$(q "$PROFILE")"
   echo "USBIP_TOOL=$(q "$USBIP_TOOL")"
   echo "USBIPCORED=$(q "$USBIPCORED")"
   echo "USBIP_PLUGIN_DIR=$(q "$PLUGIN_DIR")"

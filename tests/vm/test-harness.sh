@@ -95,8 +95,16 @@ build_tree_under_tmp_used_in_place_says_how() {
   runvm 1 --usbip-tool /tmp/b/tools/usbip-tool/usbip-tool '12-*' &&
     has 'is not visible in the guest' "$T/stdout" && has 'pass the build with --build DIR' "$T/stdout"
 }
+profile_reaches_the_guest() {
+  # quick unless asked; full from the flag or VM_PROFILE; anything else refused up front
+  export USBIPCORE_STRICT=1 STUB_TAP='ok 1 - 12-ours-both-ends'
+  runvm 0 --stage "$T/stage" '12-*' && has "VMH_PROFILE='quick'" "$T/results/config.sh" || return 1
+  runvm 0 --stage "$T/stage" --profile full '12-*' && has "VMH_PROFILE='full'" "$T/results/config.sh" || return 1
+  VM_PROFILE=full runvm 0 --stage "$T/stage" '12-*' && has "VMH_PROFILE='full'" "$T/results/config.sh" || return 1
+  runvm 2 --stage "$T/stage" --profile long '12-*' && has "--profile takes quick or full, not 'long'" "$T/stderr"
+}
 
-echo "1..7"
+echo "1..8"
 check strict_without_qemu_fails
 check without_qemu_skips_when_not_strict
 check strict_without_root_fails
@@ -104,4 +112,5 @@ check strict_without_our_tools_fails
 check strict_scenario_skip_fails_unless_allowed
 check stage_under_tmp_is_shared
 check build_tree_under_tmp_used_in_place_says_how
+check profile_reaches_the_guest
 [ "$failed" -eq 0 ]
