@@ -35,9 +35,13 @@ if UPDATE and os.environ.get("USBIPCORE_STRICT") == "1":
 def reserve_port(host="127.0.0.1"):
     """(socket, port): a kernel-chosen port held bound (SO_REUSEADDR) and not listening, so
     connections to it are refused and nobody else gets it; a daemon told to listen there
-    binds it too (Linux allows that while ours does not listen). No bind-close-reuse race."""
+    binds it too (Linux allows that while ours does not listen). No bind-close-reuse race.
+    HOST "::" holds the port on every IPv4 and IPv6 address (dual stack): for a daemon that
+    binds a wildcard, since a port free on 127.0.0.1 may be taken on ::1 by another suite."""
     s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if host == "::":
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
     s.bind((host, 0))
     return s, s.getsockname()[1]
 
@@ -158,7 +162,8 @@ class Daemon:
     "something answers there"). Its stderr is collected as it comes (wait_log)."""
 
     def __init__(self, *args, env=None, host="127.0.0.1", listen=True, conf=None, preexec=None):
-        self.reserved, self.port = reserve_port(host)
+        # a wildcard listener (-4/-6/--tcp-port) needs its port free on every address
+        self.reserved, self.port = reserve_port(host if listen else "::")
         where = f"[{host}]" if ":" in host else host
         if conf is not None:  # a config file, PORT replaced by the reserved port
             args = ("--config", conf_file("daemon.conf", conf.replace("PORT", str(self.port))), *args)
