@@ -525,6 +525,30 @@ test_import_reply_bytes (Fixture *f, gconstpointer data)
   g_bytes_unref (r.reply);
 }
 
+static void
+test_request_in_time_server_late (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GSocket) s = NULL;
+  g_autoptr (GBytes) request = devlist_request ();
+  g_autoptr (GBytes) reply = NULL;
+  gsize len;
+  const guint8 *b = g_bytes_get_data (request, &len);
+
+  usbip_exporter_set_handshake_timeout (f->exporter, 100);
+  s = test_util_connect (f->port);
+  test_util_wait_for (usbip_exporter_get_n_sessions (f->exporter) == 1, 10000);
+  /* the request arrives well within the deadline, but the server is busy (its main loop
+   * does not run) until the deadline has passed too; both wake it in the same iteration.
+   * This is what 200 clients under qemu-user did to test_concurrency: a request that
+   * came in time must be answered, not dropped as a handshake timeout */
+  test_util_send (s, b, len);
+  g_usleep (300 * 1000); /* the busy server: not a wait for anything */
+  test_util_wait_for (usbip_exporter_get_n_sessions (f->exporter) == 0, 10000);
+  reply = test_util_read_all (s, 1 << 20);
+  g_assert_cmpuint (g_bytes_get_size (reply), ==, 8 + 4 + 2 * (312 + 4));
+  g_assert_cmpuint (f->closed_status, ==, USBIP_ST_OK);
+}
+
 typedef struct {
   Raw raw[200];
 } Flood;
@@ -1141,6 +1165,7 @@ main (int argc, char **argv)
   T ("/exporter/attach-unknown-busid", test_attach_unknown_busid);
   T ("/exporter/attach-no-free-port", test_attach_no_free_port);
   T ("/exporter/import-reply-bytes", test_import_reply_bytes);
+  T ("/exporter/request-in-time-server-late", test_request_in_time_server_late);
   T ("/exporter/concurrency-200", test_concurrency);
   T ("/exporter/policy-allow-cidr", test_policy_allow_cidr);
   T ("/exporter/policy-per-peer", test_policy_per_peer);
