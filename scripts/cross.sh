@@ -41,7 +41,7 @@ for arch in "$@"; do
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
       "crossbuild-essential-$arch" qemu-user-static \
-      "libglib2.0-dev:$arch" "libgudev-1.0-dev:$arch" "libjson-glib-dev:$arch" "libsystemd-dev:$arch" >/dev/null
+      "libglib2.0-dev:$arch" "libgudev-1.0-dev:$arch" "libjson-glib-dev:$arch" "libsystemd-dev:$arch" "libsoup-3.0-dev:$arch" >/dev/null
   fi
   build=$src/build-cross-$arch
   mkdir -p "$build"

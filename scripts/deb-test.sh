@@ -21,6 +21,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 if [ $# -ge 2 ]; then
   v1=$(cd "$1" && pwd) v2=$(cd "$2" && pwd)
@@ -83,6 +84,8 @@ check "man usbipcore.conf works" 'man -P cat 5 usbipcore.conf | grep -q max-sess
 check "Tab completes usbip-tool att" "bash -c '$complete_cmd'"
 check "the kernel modules load at boot (modules-load.d)" 'grep -qx usbip-host /usr/lib/modules-load.d/usbipcore.conf && grep -qx vhci-hcd /usr/lib/modules-load.d/usbipcore.conf'
 check "the plugins are installed" 'ls /usr/lib/*/usbipcore-1/plugins/libusbip-plugin-host.so'
+check "the metrics plugin is usbipcore's (libsoup is not the library's dependency)" \
+  'dpkg -S libusbip-plugin-metrics.so | grep -q "^usbipcore:" && ! dpkg -s libusbipcore1 | grep "^Depends:" | grep -q libsoup'
 check "pkg-config finds usbipcore-1 with its dependencies" 'apt-get install -y -qq pkgconf >/dev/null && pkg-config --print-errors --cflags --libs usbipcore-1'
 
 echo "== upgrade to $(ls "$v2" | grep '^usbipcore_.*deb$')"
