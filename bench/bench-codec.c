@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "usbipcore.h"
+#include "usbipcore-plugin.h"
 
 #define ISO_PACKETS 8
 #define ISO_PACKET_LEN 192

@@ -16,7 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "usbipcore.h"
+#include "usbipcore-plugin.h"
+#include "usbip-tcp-reassembler.h"
 
 #define SEGMENT 100
 

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "usbip-device-cache.h"
+#include "usbip-device-cache-private.h"
 #include "usbip-error.h"
 
 /**

@@ -11,11 +11,9 @@ G_BEGIN_DECLS
 USBIP_PUBLIC G_DECLARE_FINAL_TYPE (UsbipDeviceCache, usbip_device_cache, USBIP, DEVICE_CACHE, GObject)
 
 USBIP_PUBLIC UsbipDeviceCache *usbip_device_cache_new (UsbipExportBackend *backend);
-USBIP_PUBLIC void usbip_device_cache_set_uevent_fd (UsbipDeviceCache *self, gint fd);
 USBIP_PUBLIC gboolean usbip_device_cache_is_caching (UsbipDeviceCache *self);
 USBIP_PUBLIC GPtrArray *usbip_device_cache_list (UsbipDeviceCache *self, GError **error);
 USBIP_PUBLIC void usbip_device_cache_invalidate (UsbipDeviceCache *self);
 USBIP_PUBLIC guint usbip_device_cache_get_rescans (UsbipDeviceCache *self);
-USBIP_PUBLIC gboolean usbip_device_cache_uevent_is_usb (const guint8 *msg, gsize len);
 
 G_END_DECLS

@@ -5,7 +5,7 @@
  * the exporter. Not installed. */
 
 #include <gio/gio.h>
-#include "usbip-proto.h"
+#include "usbip-deframer.h"
 
 G_BEGIN_DECLS
 

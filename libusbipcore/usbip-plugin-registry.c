@@ -11,6 +11,7 @@
 
 #include "usbip-error.h"
 #include "usbip-plugin-registry.h"
+#include "usbip-plugin-registry-private.h"
 
 #define MODULE_PREFIX "libusbip-plugin-"
 

@@ -5,7 +5,6 @@
 #include "usbip-common.h"
 #include "usbip-config.h"
 #include "usbip-sysfs.h"
-#include "usbip-plugin.h"
 #include "usbip-import-backend.h"
 #include "usbip-export-backend.h"
 
@@ -52,8 +51,6 @@ USBIP_PUBLIC UsbipPluginRegistry *usbip_plugin_registry_new (UsbipConfig *config
 /* module directory: $USBIP_PLUGIN_DIR, else $libdir/usbipcore-1/plugins */
 USBIP_PUBLIC const gchar *usbip_plugin_registry_get_plugin_dir (UsbipPluginRegistry *self);
 USBIP_PUBLIC void usbip_plugin_registry_set_plugin_dir (UsbipPluginRegistry *self, const gchar *dir);
-/* a statically linked plugin (builtin_plugins build, tests) */
-USBIP_PUBLIC void usbip_plugin_registry_add_builtin (UsbipPluginRegistry *self, const gchar *name, UsbipPluginRegisterFunc func);
 /* load every enabled plugin (builtin first, then modules); a plugin that fails is recorded
  * as FAILED and does not fail the call; FALSE only for a registry-wide problem */
 USBIP_PUBLIC gboolean usbip_plugin_registry_load (UsbipPluginRegistry *self, GError **error);

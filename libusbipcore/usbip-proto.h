@@ -66,22 +66,6 @@ typedef enum {
 } UsbipDirection;
 
 /**
- * UsbipStream:
- * @USBIP_STREAM_OP_REQUEST: client to server, handshake phase (OP_REQ_*)
- * @USBIP_STREAM_OP_REPLY: server to client, handshake phase (OP_REP_*)
- * @USBIP_STREAM_URB_COMMAND: client to server after import (CMD_SUBMIT, CMD_UNLINK)
- * @USBIP_STREAM_URB_RETURN: server to client after import (RET_SUBMIT, RET_UNLINK)
- *
- * Which side and phase of a connection a deframer reads.
- */
-typedef enum {
-  USBIP_STREAM_OP_REQUEST,
-  USBIP_STREAM_OP_REPLY,
-  USBIP_STREAM_URB_COMMAND,
-  USBIP_STREAM_URB_RETURN,
-} UsbipStream;
-
-/**
  * UsbipMessageType:
  *
  * The eight messages of the protocol.
@@ -198,64 +182,5 @@ USBIP_PUBLIC void usbip_message_encode (const UsbipMessage *msg, GByteArray *out
 USBIP_PUBLIC gboolean usbip_decode_op_header (const guint8 *buf, gsize len, UsbipOpHeader *out, GError **error);
 USBIP_PUBLIC gboolean usbip_decode_device_record (const guint8 *buf, gsize len, UsbipDeviceInfo *out, GError **error);
 USBIP_PUBLIC gboolean usbip_decode_urb_header (const guint8 *buf, gsize len, UsbipUrbHeader *out, GError **error);
-
-/* ---- streaming deframer ---- */
-
-/**
- * UsbipDeframeResult:
- * @USBIP_DEFRAME_NEED_MORE: not a whole frame yet; nothing consumed, no error
- * @USBIP_DEFRAME_FRAME: exactly one frame decoded and consumed
- * @USBIP_DEFRAME_INVALID: the bytes can never form a valid frame; error set
- */
-typedef enum {
-  USBIP_DEFRAME_NEED_MORE,
-  USBIP_DEFRAME_FRAME,
-  USBIP_DEFRAME_INVALID,
-} UsbipDeframeResult;
-
-/**
- * UsbipUrbTracker:
- *
- * Remembers the direction of each CMD_SUBMIT by seqnum so that the RET_SUBMIT stream can
- * be framed (a RET_SUBMIT carries data only for IN transfers, and its header does not say
- * which). Share one tracker between the command and return deframers of a connection.
- * Bounded: only pending URBs are kept (a RET_SUBMIT forgets its URB), and past a cap of
- * 65536 pending URBs the oldest is forgotten.
- */
-typedef struct _UsbipUrbTracker UsbipUrbTracker;
-
-USBIP_PUBLIC UsbipUrbTracker *usbip_urb_tracker_new (void);
-USBIP_PUBLIC void usbip_urb_tracker_free (UsbipUrbTracker *self);
-/* record a CMD_SUBMIT's direction (the command deframer does this itself) */
-USBIP_PUBLIC void usbip_urb_tracker_add (UsbipUrbTracker *self, guint32 seqnum, UsbipDirection direction);
-/* look up and forget; FALSE if unknown */
-USBIP_PUBLIC gboolean usbip_urb_tracker_take (UsbipUrbTracker *self, guint32 seqnum, UsbipDirection *direction);
-
-typedef struct _UsbipDeframer UsbipDeframer;
-
-/* tracker: (nullable) (transfer none): shared by the two URB deframers of one
- * connection. With NULL the deframer keeps a private tracker (see
- * usbip_deframer_get_tracker()). A RET_SUBMIT whose seqnum the tracker does not know is
- * framed from its header alone (no data) and decoded; a RET_SUBMIT of an IN transfer is
- * framed with actual_length bytes of data. */
-USBIP_PUBLIC UsbipDeframer *usbip_deframer_new (UsbipStream stream, UsbipUrbTracker *tracker);
-USBIP_PUBLIC void usbip_deframer_free (UsbipDeframer *self);
-USBIP_PUBLIC UsbipUrbTracker *usbip_deframer_get_tracker (UsbipDeframer *self);
-/* switch phase, e.g. OP_REPLY -> URB_RETURN after a successful import */
-USBIP_PUBLIC void usbip_deframer_set_stream (UsbipDeframer *self, UsbipStream stream);
-USBIP_PUBLIC UsbipStream usbip_deframer_get_stream (UsbipDeframer *self);
-
-/* Look at the first @len bytes of @data. On USBIP_DEFRAME_FRAME, *consumed is the frame's
- * exact size and @msg holds it (clear it with usbip_message_clear()); @msg->data borrows
- * from @data. Never reads past @len. */
-USBIP_PUBLIC UsbipDeframeResult usbip_deframer_pop (UsbipDeframer *self,
-                                                     const guint8 *data,
-                                                     gsize len,
-                                                     gsize *consumed,
-                                                     UsbipMessage *msg,
-                                                     GError **error);
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (UsbipDeframer, usbip_deframer_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (UsbipUrbTracker, usbip_urb_tracker_free)
 
 G_END_DECLS

@@ -18,6 +18,7 @@
 #include "usbip-error.h"
 #include "usbip-port-monitor.h"
 #include "usbip-supervisor.h"
+#include "usbip-supervisor-private.h"
 
 /* an answer that may heal by itself (see classify()) is retried for at least this many
  * tries in a row and this long; then the supervisor gives up */

@@ -20,16 +20,6 @@ typedef enum {
 /* an attachment that lasts this long counts as a success (docs/reconnect.md) */
 #define USBIP_SUPERVISOR_DEFAULT_STABLE_MS 5000
 
-/**
- * UsbipSupervisorClockFunc:
- * @user_data: data given to usbip_supervisor_set_clock()
- *
- * Returns: monotonic time in microseconds
- *
- * Since: 0.1
- */
-typedef gint64 (*UsbipSupervisorClockFunc) (gpointer user_data);
-
 #define USBIP_TYPE_SUPERVISOR (usbip_supervisor_get_type ())
 USBIP_PUBLIC G_DECLARE_FINAL_TYPE (UsbipSupervisor, usbip_supervisor, USBIP, SUPERVISOR, GObject)
 
@@ -37,7 +27,6 @@ USBIP_PUBLIC UsbipSupervisor *usbip_supervisor_new (UsbipImporter *importer, con
 USBIP_PUBLIC void usbip_supervisor_set_backoff (UsbipSupervisor *self, const UsbipBackoff *backoff);
 USBIP_PUBLIC void usbip_supervisor_set_max_attempts (UsbipSupervisor *self, guint max_attempts);
 USBIP_PUBLIC void usbip_supervisor_set_stable_time (UsbipSupervisor *self, guint stable_ms);
-USBIP_PUBLIC void usbip_supervisor_set_clock (UsbipSupervisor *self, UsbipSupervisorClockFunc clock, gpointer user_data);
 USBIP_PUBLIC void usbip_supervisor_set_poll_interval (UsbipSupervisor *self, guint interval_ms);
 USBIP_PUBLIC gboolean usbip_supervisor_start (UsbipSupervisor *self, GError **error);
 USBIP_PUBLIC void usbip_supervisor_stop (UsbipSupervisor *self);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The sysfs seam. Every read and write of /sys and of the port-record directory happens
- * here, so tests can point the root at a fake tree and inject kernel errors.
+ * The sysfs seam. Every read and write of /sys happens here, so tests can point the root
+ * at a fake tree and inject kernel errors.
  */
 #include "config.h"
 
@@ -12,15 +12,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <glib/gstdio.h>
-
 #include "usbip-error.h"
 #include "usbip-sysfs.h"
+#include "usbip-sysfs-private.h"
 
 struct _UsbipSysfs {
   GObject parent_instance;
   gchar *root;
-  gchar *state_dir;
   UsbipSysfsWriteHook hook;
   gpointer hook_data;
 };
@@ -33,7 +31,6 @@ usbip_sysfs_finalize (GObject *object)
   UsbipSysfs *self = USBIP_SYSFS (object);
 
   g_free (self->root);
-  g_free (self->state_dir);
   G_OBJECT_CLASS (usbip_sysfs_parent_class)->finalize (object);
 }
 
@@ -51,15 +48,13 @@ usbip_sysfs_init (UsbipSysfs *self)
 /**
  * usbip_sysfs_new:
  * @root: (nullable): prefix for every kernel path; %NULL takes `$USBIP_SYSFS_ROOT`, else "/"
- * @state_dir: (nullable): port-record directory; %NULL takes `$USBIP_VHCI_STATE_DIR`, else
- *   `<root>/var/run/vhci_hcd`
  *
  * Returns: (transfer full): a new seam
  *
  * Since: 0.1
  */
 UsbipSysfs *
-usbip_sysfs_new (const gchar *root, const gchar *state_dir)
+usbip_sysfs_new (const gchar *root)
 {
   UsbipSysfs *self = g_object_new (USBIP_TYPE_SYSFS, NULL);
 
@@ -68,12 +63,6 @@ usbip_sysfs_new (const gchar *root, const gchar *state_dir)
   if (root == NULL || *root == '\0')
     root = "/";
   self->root = g_strdup (root);
-  if (state_dir == NULL)
-    state_dir = g_getenv ("USBIP_VHCI_STATE_DIR");
-  if (state_dir != NULL && *state_dir != '\0')
-    self->state_dir = g_strdup (state_dir);
-  else
-    self->state_dir = g_build_filename (self->root, USBIP_VHCI_STATE_DIR, NULL);
   return self;
 }
 
@@ -90,7 +79,7 @@ usbip_sysfs_get_default (void)
   static UsbipSysfs *def = NULL;
 
   if (g_once_init_enter (&def))
-    g_once_init_leave (&def, usbip_sysfs_new (NULL, NULL));
+    g_once_init_leave (&def, usbip_sysfs_new (NULL));
   return def;
 }
 
@@ -107,21 +96,6 @@ usbip_sysfs_get_root (UsbipSysfs *self)
 {
   g_return_val_if_fail (USBIP_IS_SYSFS (self), NULL);
   return self->root;
-}
-
-/**
- * usbip_sysfs_get_state_dir:
- * @self: a #UsbipSysfs
- *
- * Returns: the port-record directory
- *
- * Since: 0.1
- */
-const gchar *
-usbip_sysfs_get_state_dir (UsbipSysfs *self)
-{
-  g_return_val_if_fail (USBIP_IS_SYSFS (self), NULL);
-  return self->state_dir;
 }
 
 /**
@@ -439,171 +413,6 @@ usbip_sysfs_read_link_basename (UsbipSysfs *self, const gchar *path, GError **er
       return NULL;
     }
   return g_path_get_basename (target);
-}
-
-static gint
-cmp_uint (gconstpointer a, gconstpointer b)
-{
-  guint x = *(const guint *) a, y = *(const guint *) b;
-  return x < y ? -1 : x > y;
-}
-
-static gchar *
-record_path (UsbipSysfs *self, guint port)
-{
-  g_autofree gchar *name = g_strdup_printf ("port%u", port);
-  return g_build_filename (self->state_dir, name, NULL);
-}
-
-/**
- * usbip_sysfs_list_port_records:
- * @self: a #UsbipSysfs
- *
- * One directory read instead of one open per port: which ports have a record.
- *
- * Returns: (transfer full) (element-type guint): port numbers with a record, ascending
- *
- * Since: 0.1
- */
-GArray *
-usbip_sysfs_list_port_records (UsbipSysfs *self)
-{
-  GArray *ports = g_array_new (FALSE, FALSE, sizeof (guint));
-  GDir *dir = g_dir_open (self->state_dir, 0, NULL);
-  const gchar *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      guint64 port;
-      if (g_str_has_prefix (name, "port") && g_ascii_string_to_unsigned (name + 4, 10, 0, G_MAXUINT, &port, NULL))
-        {
-          guint p = (guint) port;
-          g_array_append_val (ports, p);
-        }
-    }
-  if (dir != NULL)
-    g_dir_close (dir);
-  g_array_sort (ports, (GCompareFunc) cmp_uint);
-  return ports;
-}
-
-/**
- * usbip_sysfs_write_port_record:
- * @self: a #UsbipSysfs
- * @port: vhci port number
- * @host: remote host
- * @service: remote port
- * @busid: remote busid
- * @error: return location for a #GError, or %NULL
- *
- * Writes `<host> <service> <busid>\n` to `<state_dir>/port<N>` as upstream `usbip attach`
- * does (directory and file mode 0700).
- *
- * Returns: %TRUE on success
- *
- * Since: 0.1
- */
-gboolean
-usbip_sysfs_write_port_record (UsbipSysfs *self, guint port, const gchar *host, const gchar *service,
-                               const gchar *busid, GError **error)
-{
-  g_autofree gchar *path = record_path (self, port);
-  g_autofree gchar *text = g_strdup_printf ("%s %s %s\n", host, service, busid);
-  g_autoptr (GError) file_error = NULL;
-
-  if (g_mkdir_with_parents (self->state_dir, 0700) < 0)
-    {
-      set_io_error (error, errno, "creating", self->state_dir);
-      return FALSE;
-    }
-  if (!g_file_set_contents_full (path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0700,
-                                 &file_error))
-    {
-      g_set_error (error, USBIP_ERROR,
-                   file_error->code == G_FILE_ERROR_ACCES ? USBIP_ERROR_PERMISSION
-                                                          : USBIP_ERROR_FAILED,
-                   "writing the port record %s: %s", path, file_error->message);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-/**
- * usbip_sysfs_read_port_record:
- * @self: a #UsbipSysfs
- * @port: vhci port number
- * @host: (out) (optional): remote host
- * @service: (out) (optional): remote port
- * @busid: (out) (optional): remote busid
- * @error: return location for a #GError, or %NULL
- *
- * Reads a port record written by us or by upstream `usbip attach`.
- *
- * Returns: %TRUE on success, %FALSE with %USBIP_ERROR_NOT_FOUND when there is none
- *
- * Since: 0.1
- */
-gboolean
-usbip_sysfs_read_port_record (UsbipSysfs *self, guint port, gchar **host, gchar **service,
-                              gchar **busid, GError **error)
-{
-  g_autofree gchar *path = record_path (self, port);
-  g_autofree gchar *text = NULL;
-  g_auto (GStrv) all = NULL;
-  g_autoptr (GPtrArray) words = g_ptr_array_new ();
-
-  if (!g_file_get_contents (path, &text, NULL, NULL))
-    {
-      g_set_error (error, USBIP_ERROR, USBIP_ERROR_NOT_FOUND, "no port record for port %u", port);
-      return FALSE;
-    }
-  /* "<host> <port> <busid>": three words separated by any run of white space, as
-   * upstream's sscanf("%s %s %s") reads them */
-  all = g_strsplit_set (text, " \t\n\r\v\f", -1);
-  for (guint i = 0; all[i] != NULL; i++)
-    if (*all[i] != '\0')
-      g_ptr_array_add (words, all[i]);
-  if (words->len != 3)
-    {
-      g_set_error (error, USBIP_ERROR, USBIP_ERROR_FAILED,
-                   "port record %s is malformed: expected '<host> <port> <busid>'", path);
-      return FALSE;
-    }
-  if (host != NULL)
-    *host = g_strdup (g_ptr_array_index (words, 0));
-  if (service != NULL)
-    *service = g_strdup (g_ptr_array_index (words, 1));
-  if (busid != NULL)
-    *busid = g_strdup (g_ptr_array_index (words, 2));
-  return TRUE;
-}
-
-/**
- * usbip_sysfs_remove_port_record:
- * @self: a #UsbipSysfs
- * @port: vhci port number
- * @error: return location for a #GError, or %NULL
- *
- * Removes a port record (a missing one is not an error), then the directory if it is
- * empty, as upstream `usbip detach` does.
- *
- * Returns: %TRUE on success
- *
- * Since: 0.1
- */
-gboolean
-usbip_sysfs_remove_port_record (UsbipSysfs *self, guint port, GError **error)
-{
-  g_autofree gchar *path = record_path (self, port);
-
-  if (g_unlink (path) < 0 && errno != ENOENT)
-    {
-      set_io_error (error, errno, "removing", path);
-      return FALSE;
-    }
-  /* like upstream: drop the directory once the last record is gone (fails if not empty) */
-  g_rmdir (self->state_dir);
-  return TRUE;
 }
 
 /**

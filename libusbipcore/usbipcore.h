@@ -1,6 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+/*
+ * libusbipcore for applications: import and export USB devices over USB/IP, supervise an
+ * attachment, load the backend plugins. Plugin authors include <usbipcore-plugin.h>
+ * instead (this API plus the plugin context and the wire codec).
+ */
+
 #define USBIPCORE_INSIDE
 #include "usbip-common.h"
 #include "usbip-error.h"
@@ -10,11 +16,9 @@
 #include "usbip-remote.h"
 #include "usbip-device-info.h"
 #include "usbip-port-info.h"
-#include "usbip-proto.h"
 #include "usbip-sysfs.h"
 #include "usbip-import-backend.h"
 #include "usbip-export-backend.h"
-#include "usbip-plugin.h"
 #include "usbip-config.h"
 #include "usbip-plugin-registry.h"
 #include "usbip-socket-options.h"
@@ -28,8 +32,4 @@
 #include "usbip-backoff.h"
 #include "usbip-port-monitor.h"
 #include "usbip-supervisor.h"
-#include "usbip-pcap.h"
-#include "usbip-tcp-segment.h"
-#include "usbip-tcp-reassembler.h"
-#include "usbip-trace-decoder.h"
 #undef USBIPCORE_INSIDE

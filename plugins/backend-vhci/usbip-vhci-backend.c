@@ -9,6 +9,7 @@
 #include <errno.h>
 
 #include "usbip-vhci-backend.h"
+#include "usbip-vhci-records.h"
 #include "usbip-vhci-status.h"
 
 /* how many times a port taken between our read and our write is retried */
@@ -17,6 +18,7 @@
 struct _UsbipVhciBackend {
   GObject parent_instance;
   UsbipSysfs *sysfs;
+  UsbipVhciRecords *records;
   GMutex lock; /* serialises choose-port + attach within this process */
 };
 
@@ -78,7 +80,7 @@ usbip_vhci_backend_list_ports (UsbipImportBackend *backend, GError **error)
 
   if (ports == NULL)
     return NULL;
-  records = usbip_sysfs_list_port_records (self->sysfs);
+  records = usbip_vhci_records_list (self->records);
   for (guint i = 0; i < ports->len; i++)
     {
       UsbipPortInfo *p = g_ptr_array_index (ports, i);
@@ -88,8 +90,8 @@ usbip_vhci_backend_list_ports (UsbipImportBackend *backend, GError **error)
         has_record = g_array_index (records, guint, r) == p->port;
       /* free ports too: a record left on a free port marks a lost connection */
       if (has_record)
-        usbip_sysfs_read_port_record (self->sysfs, p->port, &p->remote_host, &p->remote_port,
-                                      &p->remote_busid, NULL);
+        usbip_vhci_records_read (self->records, p->port, &p->remote_host, &p->remote_port,
+                                 &p->remote_busid, NULL);
     }
   return ports;
 }
@@ -101,7 +103,7 @@ usbip_vhci_backend_find_port (UsbipImportBackend *backend, const gchar *remote_h
                               const gchar *remote_busid)
 {
   UsbipVhciBackend *self = USBIP_VHCI_BACKEND (backend);
-  g_autoptr (GArray) records = usbip_sysfs_list_port_records (self->sysfs);
+  g_autoptr (GArray) records = usbip_vhci_records_list (self->records);
   g_autoptr (GPtrArray) ports = NULL;
 
   for (guint r = 0; r < records->len; r++)
@@ -109,7 +111,7 @@ usbip_vhci_backend_find_port (UsbipImportBackend *backend, const gchar *remote_h
       guint port = g_array_index (records, guint, r);
       g_autofree gchar *host = NULL, *service = NULL, *busid = NULL;
 
-      if (!usbip_sysfs_read_port_record (self->sysfs, port, &host, &service, &busid, NULL)
+      if (!usbip_vhci_records_read (self->records, port, &host, &service, &busid, NULL)
           || g_strcmp0 (host, remote_host) != 0 || g_strcmp0 (service, remote_service) != 0
           || g_strcmp0 (busid, remote_busid) != 0)
         continue;
@@ -194,8 +196,8 @@ usbip_vhci_backend_attach (UsbipImportBackend *backend, gint sockfd, guint32 dev
       if (usbip_sysfs_write (self->sysfs, attach, value, &local_error))
         {
           g_autoptr (GError) record_error = NULL;
-          if (!usbip_sysfs_write_port_record (self->sysfs, (guint) port, remote_host,
-                                              remote_service, remote_busid, &record_error))
+          if (!usbip_vhci_records_write (self->records, (guint) port, remote_host, remote_service,
+                                         remote_busid, &record_error))
             g_warning ("attached on port %d, but %s: `usbip port` will not show the remote",
                        port, record_error->message);
           g_debug ("attached devid %08x speed %u on port %d", devid, speed, port);
@@ -245,7 +247,7 @@ usbip_vhci_backend_detach (UsbipImportBackend *backend, guint port, GError **err
       known = TRUE;
       if (p->status == USBIP_PORT_STATUS_NULL)
         {
-          usbip_sysfs_remove_port_record (self->sysfs, port, NULL);
+          usbip_vhci_records_remove (self->records, port, NULL);
           g_set_error (error, USBIP_ERROR, USBIP_ERROR_NOT_FOUND,
                        "port %u has no device attached: see `usbip-tool port`", port);
           return FALSE;
@@ -262,7 +264,7 @@ usbip_vhci_backend_detach (UsbipImportBackend *backend, guint port, GError **err
   detach = g_build_filename (USBIP_VHCI_SYSFS_DIR, "detach", NULL);
   if (!usbip_sysfs_write (self->sysfs, detach, value, error))
     return FALSE;
-  usbip_sysfs_remove_port_record (self->sysfs, port, NULL);
+  usbip_vhci_records_remove (self->records, port, NULL);
   return TRUE;
 }
 
@@ -281,6 +283,7 @@ usbip_vhci_backend_finalize (GObject *object)
   UsbipVhciBackend *self = USBIP_VHCI_BACKEND (object);
 
   g_clear_object (&self->sysfs);
+  g_clear_object (&self->records);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (usbip_vhci_backend_parent_class)->finalize (object);
 }
@@ -303,5 +306,6 @@ usbip_vhci_backend_new (UsbipSysfs *sysfs)
   UsbipVhciBackend *self = g_object_new (USBIP_TYPE_VHCI_BACKEND, NULL);
 
   self->sysfs = g_object_ref (sysfs != NULL ? sysfs : usbip_sysfs_get_default ());
+  self->records = usbip_vhci_records_new (self->sysfs, NULL);
   return self;
 }

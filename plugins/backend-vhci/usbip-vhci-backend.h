@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
-#include <usbipcore.h>
+#include <usbipcore-plugin.h>
 
 G_BEGIN_DECLS
 

@@ -7,6 +7,7 @@
 #include "fake-kernel.h"
 #include "usbip-host-backend.h"
 #include "usbip-vhci-backend.h"
+#include "usbip-vhci-records.h"
 #include "usbip-vhci-status.h"
 #include "usbip-vudc-backend.h"
 
@@ -93,8 +94,9 @@ test_vhci_attach_detach (Fixture *f, gconstpointer data)
   g_assert_cmpint (port, ==, 0);
   g_assert_true (fake_kernel_vhci_port_used (f->fk, 0, &sockfd));
   g_assert_cmpint (sockfd, ==, 7);
+  g_autoptr (UsbipVhciRecords) records = usbip_vhci_records_new (fake_kernel_get_sysfs (f->fk), NULL);
   /* the port record in upstream's format */
-  g_assert_true (usbip_sysfs_read_port_record (fake_kernel_get_sysfs (f->fk), 0, &host, &service, &busid, &error));
+  g_assert_true (usbip_vhci_records_read (records, 0, &host, &service, &busid, &error));
   g_assert_cmpstr (host, ==, "10.0.0.1");
   g_assert_cmpstr (service, ==, "3240");
   g_assert_cmpstr (busid, ==, "1-1");
@@ -112,7 +114,7 @@ test_vhci_attach_detach (Fixture *f, gconstpointer data)
   g_assert_true (usbip_import_backend_detach (f->vhci, 0, &error));
   g_assert_no_error (error);
   g_assert_false (fake_kernel_vhci_port_used (f->fk, 0, NULL));
-  g_assert_false (usbip_sysfs_read_port_record (fake_kernel_get_sysfs (f->fk), 0, NULL, NULL, NULL, &error));
+  g_assert_false (usbip_vhci_records_read (records, 0, NULL, NULL, NULL, &error));
   g_assert_error (error, USBIP_ERROR, USBIP_ERROR_NOT_FOUND);
   g_clear_error (&error);
 

@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#include "usbipcore.h"
+#include "usbipcore-plugin.h"
 
 /* "01 11 80 05" -> bytes; whitespace and '|' ignored */
 static GByteArray *

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "fake-kernel.h"
+#include "usbip-device-cache-private.h"
 #include "test-util.h"
 #include "usbip-host-backend.h"
 #include "usbip-vhci-backend.h"

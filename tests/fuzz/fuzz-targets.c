@@ -10,6 +10,10 @@
 #include <glib/gstdio.h>
 
 #include "fuzz-targets.h"
+#include "usbip-pcap.h"
+#include "usbip-tcp-reassembler.h"
+#include "usbip-trace-decoder.h"
+#include "usbip-vhci-records.h"
 #include "usbip-vhci-status.h"
 #include "usbip-vudc-backend.h"
 
@@ -687,21 +691,21 @@ usbip_fuzz_vhci_status (const guint8 *data, gsize size)
   return (gint) ports->len;
 }
 
-static UsbipSysfs *port_record_sysfs;
+static UsbipVhciRecords *port_records;
 
 static void
 port_record_cleanup (void)
 {
-  const gchar *dir = usbip_sysfs_get_state_dir (port_record_sysfs);
+  const gchar *dir = usbip_vhci_records_get_dir (port_records);
   g_autofree gchar *record = g_build_filename (dir, "port0", NULL);
 
   g_unlink (record);
   g_rmdir (dir);
-  g_clear_object (&port_record_sysfs);
+  g_clear_object (&port_records);
 }
 
 /* a port record file (`/var/run/vhci_hcd/port<N>`, written by upstream usbip too) read
- * through the sysfs seam from a private directory: three non-empty words without white
+ * by the vhci plugin's record store from a private directory: three non-empty words without white
  * space, or an error */
 gint
 usbip_fuzz_port_record (const guint8 *data, gsize size)
@@ -710,18 +714,18 @@ usbip_fuzz_port_record (const guint8 *data, gsize size)
   g_autofree gchar *host = NULL, *service = NULL, *busid = NULL;
   g_autoptr (GError) error = NULL;
 
-  if (port_record_sysfs == NULL)
+  if (port_records == NULL)
     {
       g_autofree gchar *dir = g_dir_make_tmp ("usbip-fuzz-XXXXXX", NULL);
       FUZZ_CHECK (dir != NULL);
-      port_record_sysfs = usbip_sysfs_new (dir, dir);
+      port_records = usbip_vhci_records_new (NULL, dir);
       atexit (port_record_cleanup);
     }
-  record = g_build_filename (usbip_sysfs_get_state_dir (port_record_sysfs), "port0", NULL);
+  record = g_build_filename (usbip_vhci_records_get_dir (port_records), "port0", NULL);
   /* no fsync: this file is scratch */
   FUZZ_CHECK (g_file_set_contents_full (record, (const gchar *) data, (gssize) size,
                                         G_FILE_SET_CONTENTS_NONE, 0600, NULL));
-  if (!usbip_sysfs_read_port_record (port_record_sysfs, 0, &host, &service, &busid, &error))
+  if (!usbip_vhci_records_read (port_records, 0, &host, &service, &busid, &error))
     {
       check_error (error);
       return 0;

@@ -11,7 +11,7 @@
  * items (frames, headers, names) were accepted: 0 when the input was rejected.
  */
 
-#include "usbipcore.h"
+#include "usbipcore-plugin.h"
 
 G_BEGIN_DECLS
 

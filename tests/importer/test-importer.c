@@ -14,6 +14,7 @@
 #include "fake-kernel.h"
 #include "test-util.h"
 #include "usbip-vhci-backend.h"
+#include "usbip-vhci-records.h"
 
 typedef struct {
   GSocket *listener;
@@ -170,7 +171,8 @@ test_attach_ok_segmented (Fixture *f, gconstpointer data)
   g_assert_cmphex (port->devid, ==, 0x00010004);
   g_assert_true (fake_kernel_vhci_port_used (f->fk, 0, &sockfd));
   g_assert_cmpint (sockfd, >, 2);
-  g_assert_true (usbip_sysfs_read_port_record (fake_kernel_get_sysfs (f->fk), 0, &host, &service, &busid, NULL));
+  g_autoptr (UsbipVhciRecords) records = usbip_vhci_records_new (fake_kernel_get_sysfs (f->fk), NULL);
+  g_assert_true (usbip_vhci_records_read (records, 0, &host, &service, &busid, NULL));
   g_assert_cmpstr (host, ==, "127.0.0.1");
   g_assert_cmpstr (busid, ==, "1-1");
 }

@@ -16,9 +16,11 @@
 #include <sys/socket.h>
 
 #include "fake-kernel.h"
+#include "usbip-supervisor-private.h"
 #include "test-util.h"
 #include "usbip-host-backend.h"
 #include "usbip-vhci-backend.h"
+#include "usbip-vhci-records.h"
 
 /* ---- backoff ---- */
 
@@ -330,8 +332,9 @@ test_lost_port_taken_by_another (Fixture *f, gconstpointer data)
   /* the link drops and, before we look, another attacher takes port 0 */
   fake_kernel_drop_connection (f->fk, 0, "1-1");
   fake_kernel_take_vhci_port (f->fk, 0);
+  g_autoptr (UsbipVhciRecords) records = usbip_vhci_records_new (fake_kernel_get_sysfs (f->fk), NULL);
   /* ... and writes its record there, as upstream usbip does */
-  g_assert_true (usbip_sysfs_write_port_record (fake_kernel_get_sysfs (f->fk), 0, "10.9.9.9", "3240", "5-5", NULL));
+  g_assert_true (usbip_vhci_records_write (records, 0, "10.9.9.9", "3240", "5-5", NULL));
   usbip_supervisor_check_now (f->sup);
   test_util_wait_for (f->n_reconnected > 0, 10000);
   /* the other attachment is untouched; ours came back elsewhere */

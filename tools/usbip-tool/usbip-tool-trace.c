@@ -13,6 +13,7 @@
 
 #include "usbip-tool-output.h"
 #include "usbip-tool-trace.h"
+#include "usbip-trace-decoder.h"
 
 
 static gchar *

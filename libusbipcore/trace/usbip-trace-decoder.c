@@ -8,7 +8,6 @@
 
 #include <string.h>
 
-#include "usbip-error.h"
 #include "usbip-pcap.h"
 #include "usbip-tcp-reassembler.h"
 #include "usbip-trace-decoder.h"

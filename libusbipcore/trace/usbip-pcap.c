@@ -7,7 +7,6 @@
 
 #include <string.h>
 
-#include "usbip-error.h"
 #include "usbip-pcap.h"
 
 #define PCAP_MAGIC_US 0xa1b2c3d4u

@@ -6,7 +6,7 @@
  * connection, both directions, as a capture shows them.
  */
 
-#include "usbip-common.h"
+#include <usbipcore-plugin.h>
 #include "usbip-tcp-segment.h"
 
 G_BEGIN_DECLS
@@ -59,13 +59,13 @@ typedef void (*UsbipTcpEventFunc) (const UsbipTcpEvent *event, gpointer user_dat
 
 typedef struct _UsbipTcpReassembler UsbipTcpReassembler;
 
-USBIP_PUBLIC UsbipTcpReassembler *usbip_tcp_reassembler_new (guint16 server_port,
+UsbipTcpReassembler *usbip_tcp_reassembler_new (guint16 server_port,
                                                              UsbipTcpEventFunc func,
                                                              gpointer user_data);
-USBIP_PUBLIC void usbip_tcp_reassembler_free (UsbipTcpReassembler *self);
-USBIP_PUBLIC void usbip_tcp_reassembler_add (UsbipTcpReassembler *self, const UsbipTcpSegment *segment);
-USBIP_PUBLIC void usbip_tcp_reassembler_finish (UsbipTcpReassembler *self);
-USBIP_PUBLIC guint usbip_tcp_reassembler_get_n_streams (UsbipTcpReassembler *self);
+void usbip_tcp_reassembler_free (UsbipTcpReassembler *self);
+void usbip_tcp_reassembler_add (UsbipTcpReassembler *self, const UsbipTcpSegment *segment);
+void usbip_tcp_reassembler_finish (UsbipTcpReassembler *self);
+guint usbip_tcp_reassembler_get_n_streams (UsbipTcpReassembler *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (UsbipTcpReassembler, usbip_tcp_reassembler_free)
 

@@ -6,7 +6,7 @@
  * SLL/SLL2, BSD loopback/null, raw IP; IPv4 and IPv6 with extension headers).
  */
 
-#include "usbip-common.h"
+#include <usbipcore-plugin.h>
 
 G_BEGIN_DECLS
 
@@ -68,12 +68,12 @@ typedef enum {
   USBIP_TCP_PARSE_MALFORMED,
 } UsbipTcpParseResult;
 
-USBIP_PUBLIC UsbipTcpParseResult usbip_tcp_segment_parse (guint32 linktype,
+UsbipTcpParseResult usbip_tcp_segment_parse (guint32 linktype,
                                                           const guint8 *data,
                                                           gsize caplen,
                                                           gsize origlen,
                                                           UsbipTcpSegment *out);
 /* "127.0.0.1:3240" or "[::1]:3240"; free with g_free() */
-USBIP_PUBLIC gchar *usbip_tcp_segment_format_endpoint (const UsbipTcpSegment *seg, gboolean source);
+gchar *usbip_tcp_segment_format_endpoint (const UsbipTcpSegment *seg, gboolean source);
 
 G_END_DECLS

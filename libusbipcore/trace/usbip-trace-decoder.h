@@ -8,8 +8,7 @@
  * switching to the URB phase after a successful OP_REP_IMPORT.
  */
 
-#include "usbip-common.h"
-#include "usbip-proto.h"
+#include <usbipcore-plugin.h>
 
 G_BEGIN_DECLS
 
@@ -100,7 +99,7 @@ typedef struct {
   gboolean damaged;
 } UsbipTraceSummary;
 
-USBIP_PUBLIC gboolean usbip_trace_decode (GBytes *capture,
+gboolean usbip_trace_decode (GBytes *capture,
                                           guint16 server_port,
                                           UsbipTraceEventFunc func,
                                           gpointer user_data,

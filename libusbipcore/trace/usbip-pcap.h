@@ -6,7 +6,7 @@
  * Pure parsing, no I/O: the caller hands over the file's bytes.
  */
 
-#include "usbip-common.h"
+#include <usbipcore-plugin.h>
 
 G_BEGIN_DECLS
 
@@ -64,10 +64,10 @@ typedef struct {
 
 typedef struct _UsbipPcapReader UsbipPcapReader;
 
-USBIP_PUBLIC UsbipPcapReader *usbip_pcap_reader_new (GBytes *bytes, GError **error);
-USBIP_PUBLIC void usbip_pcap_reader_free (UsbipPcapReader *self);
-USBIP_PUBLIC UsbipPcapFormat usbip_pcap_reader_get_format (UsbipPcapReader *self);
-USBIP_PUBLIC UsbipPcapResult usbip_pcap_reader_next (UsbipPcapReader *self,
+UsbipPcapReader *usbip_pcap_reader_new (GBytes *bytes, GError **error);
+void usbip_pcap_reader_free (UsbipPcapReader *self);
+UsbipPcapFormat usbip_pcap_reader_get_format (UsbipPcapReader *self);
+UsbipPcapResult usbip_pcap_reader_next (UsbipPcapReader *self,
                                                      UsbipPcapPacket *packet,
                                                      GError **error);
 

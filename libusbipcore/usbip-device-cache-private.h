@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* UsbipDeviceCache internals the exporter and tests use: not installed, not exported */
+
+#include "usbip-device-cache.h"
+
+G_BEGIN_DECLS
+
+void usbip_device_cache_set_uevent_fd (UsbipDeviceCache *self, gint fd);
+gboolean usbip_device_cache_uevent_is_usb (const guint8 *msg, gsize len);
+
+G_END_DECLS
