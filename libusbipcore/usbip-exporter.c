@@ -143,13 +143,63 @@ session_end (Session *s, gint64 status)
   g_object_unref (self);
 }
 
+/* what to do once a reply went out (@error NULL) or could not */
+typedef void (*ReplySent) (Session *s, const GError *error);
+
+typedef struct {
+  Session *session;
+  ReplySent done;
+} PendingReply;
+
 static void
-reply_written (GObject *source, GAsyncResult *result, gpointer data)
+reply_rest_written (GObject *source, GAsyncResult *result, gpointer data)
 {
-  Session *s = data;
+  PendingReply *p = data;
   g_autoptr (GError) error = NULL;
 
-  if (!usbip_io_write_finish (G_OUTPUT_STREAM (source), result, &error))
+  usbip_io_write_finish (G_OUTPUT_STREAM (source), result, &error);
+  p->done (p->session, error);
+  g_free (p);
+}
+
+/* Sends @bytes and then calls @done. A reply is small and the socket's send buffer empty,
+ * so it nearly always goes out in one non-blocking send, at once, without the asynchronous
+ * machinery (no task, deadline or main-loop round); whatever the socket does not take is
+ * written asynchronously within the write timeout, cancellable by @cancellable. */
+static void
+send_reply (Session *s, GBytes *bytes, GCancellable *cancellable, ReplySent done)
+{
+  GSocket *socket = g_socket_connection_get_socket (s->conn);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) rest = NULL;
+  gsize len;
+  const gchar *data = g_bytes_get_data (bytes, &len);
+  gssize n = g_socket_send_with_blocking (socket, data, len, FALSE, NULL, &error);
+  PendingReply *p;
+
+  if (n == (gssize) len)
+    {
+      done (s, NULL);
+      return;
+    }
+  if (n < 0 && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+    {
+      usbip_error_convert (&error);
+      done (s, error);
+      return;
+    }
+  rest = g_bytes_new_from_bytes (bytes, (gsize) MAX (n, 0), len - (gsize) MAX (n, 0));
+  p = g_new0 (PendingReply, 1);
+  p->session = s;
+  p->done = done;
+  usbip_io_write_async (g_io_stream_get_output_stream (G_IO_STREAM (s->conn)), rest,
+                        s->exporter->options->write_timeout_ms, cancellable, reply_rest_written, p);
+}
+
+static void
+reply_sent (Session *s, const GError *error)
+{
+  if (error != NULL)
     {
       UsbipLogFields f = session_fields (s);
       usbip_log_event (G_LOG_LEVEL_INFO, &f, "%s: cannot send the reply: %s", s->peer, error->message);
@@ -159,13 +209,13 @@ reply_written (GObject *source, GAsyncResult *result, gpointer data)
   session_end (s, s->status);
 }
 
+/* a reply other than a successful import's: a drain that times out cuts it off */
 static void
-send_reply (Session *s, GByteArray *reply)
+send_reply_and_close (Session *s, GByteArray *reply)
 {
   g_autoptr (GBytes) bytes = g_byte_array_free_to_bytes (reply);
 
-  usbip_io_write_async (g_io_stream_get_output_stream (G_IO_STREAM (s->conn)), bytes,
-                        s->exporter->options->write_timeout_ms, s->exporter->abort, reply_written, s);
+  send_reply (s, bytes, s->exporter->abort, reply_sent);
 }
 
 static void
@@ -188,16 +238,13 @@ handle_devlist (Session *s)
   f.status = 0;
   usbip_log_event (G_LOG_LEVEL_DEBUG, &f, "%s: OP_REQ_DEVLIST: %u devices", s->peer, devices ? devices->len : 0);
   usbip_encode_op_rep_devlist (reply, USBIP_ST_OK, devices);
-  send_reply (s, reply);
+  send_reply_and_close (s, reply);
 }
 
 static void
-import_done (GObject *source, GAsyncResult *result, gpointer data)
+import_reply_sent (Session *s, const GError *error)
 {
-  Session *s = data;
-  g_autoptr (GError) error = NULL;
-
-  if (!usbip_io_write_finish (G_OUTPUT_STREAM (source), result, &error))
+  if (error != NULL)
     {
       UsbipLogFields f = session_fields (s);
       usbip_log_event (G_LOG_LEVEL_WARNING, &f, "%s: device %s handed to the kernel but the reply failed: %s",
@@ -219,7 +266,7 @@ refuse_import (Session *s, guint32 status, const gchar *reason)
                    usbip_status_to_string (status), reason);
   g_signal_emit (s->exporter, signals[SIGNAL_IMPORT_REFUSED], 0, s->peer, s->busid, status, reason);
   usbip_encode_op_rep_import (reply, status, NULL);
-  send_reply (s, reply);
+  send_reply_and_close (s, reply);
 }
 
 static void
@@ -269,8 +316,30 @@ handle_import (Session *s, const gchar *busid)
   usbip_encode_op_rep_import (reply, USBIP_ST_OK, device);
   bytes = g_byte_array_free_to_bytes (reply);
   /* not cancellable by shutdown: the kernel owns the session now; finish the reply */
-  usbip_io_write_async (g_io_stream_get_output_stream (G_IO_STREAM (s->conn)), bytes,
-                        self->options->write_timeout_ms, NULL, import_done, s);
+  send_reply (s, bytes, NULL, import_reply_sent);
+}
+
+static void
+dispatch_request (Session *s, const UsbipMessage *msg)
+{
+  UsbipLogFields f = USBIP_LOG_FIELDS_INIT;
+
+  f.peer = s->peer;
+  switch (msg->type)
+    {
+    case USBIP_MESSAGE_OP_REQ_DEVLIST:
+      handle_devlist (s);
+      break;
+    case USBIP_MESSAGE_OP_REQ_IMPORT:
+      handle_import (s, msg->busid);
+      break;
+    default:
+      s->op = "invalid";
+      usbip_log_event (G_LOG_LEVEL_INFO, &f, "%s: unexpected %s, closing", s->peer,
+                       usbip_message_type_to_string (msg->type));
+      session_end (s, USBIP_ST_ERROR);
+      break;
+    }
 }
 
 static void
@@ -305,22 +374,42 @@ request_read (GObject *source, GAsyncResult *result, gpointer data)
       session_end (s, USBIP_ST_ERROR);
       return;
     }
-  switch (msg.type)
-    {
-    case USBIP_MESSAGE_OP_REQ_DEVLIST:
-      handle_devlist (s);
-      break;
-    case USBIP_MESSAGE_OP_REQ_IMPORT:
-      handle_import (s, msg.busid);
-      break;
-    default:
-      s->op = "invalid";
-      usbip_log_event (G_LOG_LEVEL_INFO, &f, "%s: unexpected %s, closing", s->peer,
-                       usbip_message_type_to_string (msg.type));
-      session_end (s, USBIP_ST_ERROR);
-      break;
-    }
+  dispatch_request (s, &msg);
   usbip_message_clear (&msg);
+}
+
+/* Most clients send their request together with the connection, so it is usually there
+ * when the connection is accepted: take the header with one non-blocking receive and, when
+ * it is a whole request (OP_REQ_DEVLIST is just the header), answer at once, with no task,
+ * deadline or main-loop round. Anything else (nothing yet, part of a header, an import
+ * request's bus ID still to come, an error or EOF) continues on the asynchronous read, from
+ * the bytes taken, under the handshake deadline and with the same outcomes and logs. */
+static void
+read_request (Session *s)
+{
+  GSocket *socket = g_socket_connection_get_socket (s->conn);
+  guint8 header[USBIP_OP_HEADER_SIZE];
+  gssize n = g_socket_receive_with_blocking (socket, (gchar *) header, sizeof header, FALSE, NULL, NULL);
+
+  if (n > 0)
+    {
+      UsbipMessage msg = { 0 };
+      gsize consumed = 0;
+
+      g_byte_array_append (s->buffer, header, (guint) n);
+      if (usbip_deframer_pop (s->deframer, s->buffer->data, s->buffer->len, &consumed, &msg, NULL)
+          == USBIP_DEFRAME_FRAME)
+        {
+          g_byte_array_remove_range (s->buffer, 0, (guint) consumed);
+          msg.data = NULL;
+          msg.data_len = 0;
+          dispatch_request (s, &msg);
+          usbip_message_clear (&msg);
+          return;
+        }
+    }
+  usbip_io_read_frame_async (g_io_stream_get_input_stream (G_IO_STREAM (s->conn)), s->deframer, s->buffer,
+                             MAX_HANDSHAKE_BYTES, s->timeout_ms, s->exporter->abort, request_read, s);
 }
 
 static gchar *
@@ -388,8 +477,7 @@ handle_connection (UsbipExporter *self, GSocketConnection *conn)
   g_hash_table_add (self->sessions, s);
   g_hash_table_insert (self->peer_counts, g_steal_pointer (&key), GUINT_TO_POINTER (peer_count + 1));
   g_signal_emit (self, signals[SIGNAL_SESSION_OPENED], 0, s->peer);
-  usbip_io_read_frame_async (g_io_stream_get_input_stream (G_IO_STREAM (conn)), s->deframer, s->buffer,
-                             MAX_HANDSHAKE_BYTES, s->timeout_ms, self->abort, request_read, s);
+  read_request (s);
 }
 
 /* ---- the accept loop: one accept at a time, paused (not retried at once) on errors ---- */

@@ -312,6 +312,7 @@ usbip_io_read_frame_async (GInputStream *stream,
   rf->deframer = deframer;
   rf->buffer = g_byte_array_ref (buffer);
   rf->max_bytes = max_bytes > 0 ? max_bytes : G_MAXSIZE;
+  rf->total = buffer->len; /* bytes of the frame already taken count toward @max_bytes */
   g_task_set_task_data (task, rf, read_frame_free);
   if (try_deframe (task))
     {

@@ -31,7 +31,8 @@ void usbip_io_write_async (GOutputStream *stream,
 gboolean usbip_io_write_finish (GOutputStream *stream, GAsyncResult *result, GError **error);
 
 /* Read until @deframer yields one handshake frame, within @timeout_ms, reading at
- * most @max_bytes in all. @buffer keeps bytes that follow the frame. The frame is
+ * most @max_bytes in all, counting those already in @buffer (a frame's start taken
+ * before the call). @buffer keeps bytes that follow the frame. The frame is
  * returned in @msg (its borrowed data pointer is cleared). With @max_bytes set (> 0) the
  * 8-byte header is read on its own first: when @max_bytes is the largest frame, nothing
  * past the frame is read (the exporter's requests; what follows belongs to the kernel). */

@@ -25,7 +25,9 @@ typedef struct {
   UsbipDeviceCache *cache;
   UsbipImporter *importer;
   UsbipRemote *remote;
-  gint events; /* our end of the uevent socketpair */
+  guint16 port;
+  gboolean at_accept; /* DEVLIST sent with the connection: answered while accepting */
+  gint events;        /* our end of the uevent socketpair */
 } Fixture;
 
 static void
@@ -54,6 +56,8 @@ setup (Fixture *f, gconstpointer data)
   vhci = usbip_vhci_backend_new (fake_kernel_get_sysfs (f->fk));
   f->importer = usbip_importer_new (USBIP_IMPORT_BACKEND (vhci), NULL);
   f->remote = usbip_remote_new ("127.0.0.1", port);
+  f->port = port;
+  f->at_accept = GPOINTER_TO_INT (data);
 }
 
 static void
@@ -84,12 +88,43 @@ uevent (Fixture *f, const gchar *action, const gchar *busid, const gchar *subsys
   g_assert_cmpint (send (f->events, m->str, m->len, 0), ==, (gssize) m->len);
 }
 
+/* a DEVLIST sent with the connection, as most clients do: the exporter answers it while
+ * accepting (its fast path), from the same cache */
+static GPtrArray *
+devlist_at_accept (Fixture *f)
+{
+  GByteArray *encoded = g_byte_array_new ();
+  g_autoptr (GBytes) request = NULL;
+  g_autoptr (GBytes) reply = NULL;
+  g_autoptr (UsbipDeframer) deframer = usbip_deframer_new (USBIP_STREAM_OP_REPLY, NULL);
+  g_autoptr (GError) error = NULL;
+  UsbipMessage msg = { 0 };
+  gboolean at_accept = FALSE;
+  gsize len, consumed = 0;
+  const guint8 *data;
+  GPtrArray *devices;
+
+  usbip_encode_op_req_devlist (encoded);
+  request = g_byte_array_free_to_bytes (encoded);
+  reply = test_util_request_at_accept (f->exporter, f->port, request, &at_accept);
+  g_assert_true (at_accept);
+  data = g_bytes_get_data (reply, &len);
+  g_assert_cmpint (usbip_deframer_pop (deframer, data, len, &consumed, &msg, &error), ==, USBIP_DEFRAME_FRAME);
+  g_assert_no_error (error);
+  g_assert_cmpuint (consumed, ==, len); /* the whole reply, then EOF */
+  g_assert_cmpint (msg.type, ==, USBIP_MESSAGE_OP_REP_DEVLIST);
+  devices = g_steal_pointer (&msg.devices);
+  usbip_message_clear (&msg);
+  return devices;
+}
+
 /* the bus IDs in a DEVLIST over the wire, "1-1 1-2" */
 static gchar *
 devlist (Fixture *f)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) devices = test_util_list_devices (f->importer, f->remote, &error);
+  g_autoptr (GPtrArray) devices = f->at_accept ? devlist_at_accept (f)
+                                               : test_util_list_devices (f->importer, f->remote, &error);
   g_autoptr (GString) s = g_string_new (NULL);
 
   g_assert_no_error (error);
@@ -210,6 +245,11 @@ main (int argc, char **argv)
   g_test_add_func ("/devlist/uevent-parse", test_uevent_parse);
 #define T(name, fn) g_test_add (name, Fixture, NULL, setup, fn, teardown)
   T ("/devlist/follows-the-kernel", test_follows_the_kernel);
+  /* the same changes, each DEVLIST sent with its connection and answered while accepting */
+  g_test_add ("/devlist/follows-the-kernel/answered-at-accept", Fixture, GINT_TO_POINTER (TRUE), setup,
+              test_follows_the_kernel, teardown);
+  g_test_add ("/devlist/without-events-rescans/answered-at-accept", Fixture, GINT_TO_POINTER (TRUE), setup,
+              test_without_events_rescans, teardown);
   T ("/devlist/bind-needs-the-event", test_bind_needs_the_event);
   T ("/devlist/without-events-rescans", test_without_events_rescans);
   return g_test_run ();

@@ -571,7 +571,7 @@ test_concurrency (Fixture *f, gconstpointer data)
       test_util_run_until (&fl->raw[i].done, 30000);
       g_thread_join (threads[i]);
       /* every one answered in full: header + count + 2 devices with 1 interface each */
-      g_assert_cmpuint (g_bytes_get_size (fl->raw[i].reply), ==, 8 + 4 + 2 * (312 + 4));
+      g_assert_cmpuint (g_bytes_get_size (fl->raw[i].reply), ==, 8 + 4 + 2 * (312 + 4)); /* two devices, one interface each */
       g_bytes_unref (fl->raw[i].send);
       g_bytes_unref (fl->raw[i].reply);
     }
@@ -1150,6 +1150,71 @@ test_trailing_bytes_for_kernel (Fixture *f, gconstpointer data)
   g_bytes_unref (r.reply);
 }
 
+/* ---- requests sent with the connection: answered while accepting (the fast path) ---- */
+
+/* a DEVLIST already there when the connection is accepted is answered at once, counted
+ * and logged as one through the asynchronous path would be */
+static void
+test_at_accept_devlist (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GBytes) request = devlist_request ();
+  g_autoptr (GBytes) reply = NULL;
+  gboolean at_accept = FALSE;
+
+  capture_start ();
+  reply = test_util_request_at_accept (f->exporter, f->port, request, &at_accept);
+  g_assert_true (at_accept);
+  g_assert_cmpuint (g_bytes_get_size (reply), ==, 8 + 4 + 2 * (312 + 4)); /* two devices, one interface each */
+  g_assert_cmpuint (f->closed, ==, 1);
+  g_assert_cmpstr (f->closed_op, ==, "OP_REQ_DEVLIST");
+  g_assert_cmpuint (f->closed_status, ==, 0);
+  g_assert_cmpuint (captured_count ("OP_REQ_DEVLIST: 2 devices"), ==, 1);
+  g_assert_cmpuint (usbip_exporter_get_n_sessions (f->exporter), ==, 0);
+}
+
+/* the admission policy still decides first: a refused client gets no reply, even with its
+ * request already there */
+static void
+test_at_accept_refused (Fixture *f, gconstpointer data)
+{
+  g_autoptr (UsbipPolicy) policy = usbip_policy_new ();
+  g_autoptr (GBytes) request = devlist_request ();
+  g_autoptr (GBytes) reply = NULL;
+  gboolean at_accept = TRUE;
+
+  g_assert_true (usbip_policy_add_allow_cidr (policy, "10.0.0.0/8", NULL));
+  usbip_exporter_set_policy (f->exporter, policy);
+  reply = test_util_request_at_accept (f->exporter, f->port, request, &at_accept);
+  g_assert_cmpuint (g_bytes_get_size (reply), ==, 0);
+  g_assert_false (at_accept); /* no session was opened, so none ended */
+  g_assert_cmpuint (f->refused, ==, 1);
+  g_assert_cmpstr (f->refused_rule, ==, "allow-cidr");
+  g_assert_cmpuint (f->closed, ==, 0);
+}
+
+/* an import request sent with the URB traffic behind it: the header is taken at accept, the
+ * bus ID read after it, and not one byte more (those belong to the kernel) */
+static void
+test_at_accept_import_leaves_trailing_bytes (Fixture *f, gconstpointer data)
+{
+  Handoff h = { .fk = f->fk };
+  static const gchar urb[] = "URB-BYTES-FOR-THE-KERNEL";
+  GByteArray *a = g_byte_array_new ();
+  g_autoptr (GBytes) request = NULL;
+  g_autoptr (GBytes) reply = NULL;
+  gboolean at_accept = FALSE;
+
+  usbip_encode_op_req_import (a, "1-1");
+  g_byte_array_append (a, (const guint8 *) urb, sizeof urb - 1);
+  request = g_byte_array_free_to_bytes (a);
+  g_signal_connect (f->exporter, "device-exported", G_CALLBACK (on_exported), &h);
+  reply = test_util_request_at_accept (f->exporter, f->port, request, &at_accept);
+  g_assert_cmpuint (g_bytes_get_size (reply), ==, 8 + 312);
+  g_assert_cmpint (h.n_seen, ==, sizeof urb - 1);
+  g_assert_cmpmem (h.seen, (gsize) h.n_seen, urb, sizeof urb - 1);
+  g_assert_cmpstr (f->closed_op, ==, "OP_REQ_IMPORT");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1162,6 +1227,9 @@ main (int argc, char **argv)
   g_test_add_func ("/exporter/listen-backlog", test_listen_backlog);
   T ("/exporter/list-and-attach", test_list_and_attach);
   T ("/exporter/socket-options-handed", test_socket_options_handed);
+  T ("/exporter/at-accept/devlist", test_at_accept_devlist);
+  T ("/exporter/at-accept/refused", test_at_accept_refused);
+  T ("/exporter/at-accept/import-leaves-trailing-bytes", test_at_accept_import_leaves_trailing_bytes);
   T ("/exporter/attach-unknown-busid", test_attach_unknown_busid);
   T ("/exporter/attach-no-free-port", test_attach_no_free_port);
   T ("/exporter/import-reply-bytes", test_import_reply_bytes);
