@@ -3,7 +3,8 @@
 """The tools as a package installs them: runs the usbip-tool and usbipcored installed under
 STAGE (a DESTDIR install of a --prefix=/usr --sysconfdir=/etc build, see stage.sh) with the
 shipped /etc/usbipcore/usbipcore.conf, never the build tree. The only redirections are the
-documented overrides (docs/configuration.md): USBIP_PLUGIN_DIR (the installed plugin dir),
+documented overrides (docs/configuration.md): USBIP_PLUGIN_DIR and USBIP_TOOL_MODULE_DIR (the
+installed plugin and tool module dirs),
 USBIP_CONFIG (the staged /etc file), USBIP_SYSFS_ROOT/USBIP_VHCI_STATE_DIR (a small fake
 kernel: this machine may have no USB at all), and LD_LIBRARY_PATH for the staged library.
 A verb that succeeds must print nothing on stderr. Prints TAP."""
@@ -31,6 +32,7 @@ DAEMON = staged("/usr/sbin/usbipcored")
 CONF = staged("/etc/usbipcore/usbipcore.conf")
 PLUGIN_DIRS = glob.glob(staged("/usr/lib/*/usbipcore-1/plugins")) + glob.glob(staged("/usr/lib/usbipcore-1/plugins"))
 LIBDIR = os.path.dirname(os.path.dirname(PLUGIN_DIRS[0])) if PLUGIN_DIRS else ""
+TOOL_MODULE = os.path.join(os.path.dirname(PLUGIN_DIRS[0]), "tool", "usbip-tool-status.so") if PLUGIN_DIRS else ""
 
 
 def put(root, path, content=""):
@@ -66,7 +68,8 @@ ROOT = tempfile.mkdtemp(prefix="usbip-installed-")
 fake_kernel(ROOT)
 # a clean environment: nothing from the build tree or meson's devenv leaks in
 ENV = {"PATH": "/usr/bin:/bin", "LC_ALL": "C", "LD_LIBRARY_PATH": LIBDIR,
-       "USBIP_PLUGIN_DIR": ":".join(PLUGIN_DIRS), "USBIP_CONFIG": CONF,
+       "USBIP_PLUGIN_DIR": ":".join(PLUGIN_DIRS), "USBIP_TOOL_MODULE_DIR": os.path.dirname(TOOL_MODULE),
+       "USBIP_CONFIG": CONF,
        "USBIP_SYSFS_ROOT": ROOT, "USBIP_VHCI_STATE_DIR": os.path.join(ROOT, "var/run/vhci_hcd")}
 
 
@@ -91,12 +94,13 @@ def layout_is_a_packages():
     for name in ("vhci", "host", "vudc"):
         check(f"libusbip-plugin-{name}.so" in mods, mods)
     check(os.path.isfile(os.path.join(LIBDIR, "libusbipcore.so.1")), LIBDIR)
+    check(os.path.isfile(TOOL_MODULE), f"{TOOL_MODULE} not installed")
 
 
 @test
 def no_path_into_the_build_tree():
     # installed binaries carry no RPATH/RUNPATH: the library and plugins come from the stage only
-    for path in [TOOL, DAEMON] + glob.glob(os.path.join(PLUGIN_DIRS[0], "*.so")):
+    for path in [TOOL, DAEMON, TOOL_MODULE] + glob.glob(os.path.join(PLUGIN_DIRS[0], "*.so")):
         dyn = subprocess.run(["readelf", "-d", path], capture_output=True, text=True, check=True).stdout
         check("RPATH" not in dyn and "RUNPATH" not in dyn, f"{path} has a run path:\n{dyn}")
 
@@ -124,6 +128,16 @@ def port():
     out = succeeds_quietly(TOOL, "port")
     check("Port 00: <Port in Use> at High Speed(480Mbps)" in out, out)
     check("usbip://192.0.2.7:3240/1-1" in out, out)
+
+
+@test
+def status_loads_its_module():
+    # only `status` links libsoup, through its installed module: it loads and answers for
+    # itself (no daemon here), while the tool's own start-up maps no libsoup
+    rc, out, err = run(TOOL, "status", "--socket", os.path.join(ROOT, "no-daemon.sock"))
+    check(rc == 8 and "cannot reach usbipcored's status socket" in err, rc, err)
+    needed = subprocess.run(["readelf", "-d", TOOL], capture_output=True, text=True, check=True).stdout
+    check("libsoup" not in needed, needed)
 
 
 @test

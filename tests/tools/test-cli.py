@@ -286,6 +286,18 @@ def other_failure_exit_1():
     check(rc == 1 and "USBIP_PLUGIN_DIR" in err, rc, err)
 
 
+@test
+def status_module_loaded_only_by_status():
+    # libsoup (and its 16 shared objects) is the status verb's alone: the tool itself does
+    # not need it, so no other verb's start-up maps it (docs/performance.md, start-up)
+    needed = subprocess.run(["readelf", "-d", TOOL], capture_output=True, text=True, check=True).stdout
+    check("(NEEDED)" in needed and "libsoup" not in needed, needed)
+    # a missing module names itself, the variable that finds it and the fix
+    rc, _, err = tool("status", "--socket", os.path.join(ROOT, "none.sock"),
+                      env=dict(ENV, USBIP_TOOL_MODULE_DIR=os.path.join(ROOT, "no-modules")))
+    check(rc == 3 and "usbip-tool-status.so" in err and "USBIP_TOOL_MODULE_DIR" in err, rc, err)
+
+
 # config keys docs/configuration.md documents that no test here sets, with the reason
 CONFIG_KEYS_NOT_TESTED = {}
 

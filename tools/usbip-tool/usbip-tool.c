@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include <glib-unix.h>
+#include <gmodule.h>
 
 #include "usbip-tool-output.h"
 #include "usbip-tool-status.h"
@@ -561,6 +562,30 @@ cmd_trace (int argc, char **argv)
   return usbip_tool_trace_main ((int) args->len - 1, (char **) args->pdata);
 }
 
+/* `status` runs from its own module (libsoup comes with it, usbip-tool-status.h): found in
+ * USBIP_TOOL_MODULE_DIR if set (the build tree), else where the package installs it */
+static gboolean
+run_status_module (const gchar *socket_path, GError **error)
+{
+  const gchar *dir = g_getenv ("USBIP_TOOL_MODULE_DIR");
+  g_autofree gchar *path = g_build_filename (dir != NULL && *dir ? dir : USBIP_TOOL_MODULEDIR,
+                                             USBIP_TOOL_STATUS_MODULE, NULL);
+  GModule *module = g_module_open (path, G_MODULE_BIND_LOCAL);
+  UsbipToolStatusFunc status = NULL;
+
+  if (module == NULL || !g_module_symbol (module, "usbip_tool_status", (gpointer *) &status))
+    {
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_NOT_FOUND,
+                   "`status` needs its module %s, which cannot be loaded (%s): reinstall usbip-tool's package, "
+                   "or set USBIP_TOOL_MODULE_DIR to the directory that holds it",
+                   path, g_module_error ());
+      if (module != NULL)
+        g_module_close (module);
+      return FALSE;
+    }
+  return status (&out, socket_path, error);
+}
+
 static int
 cmd_status (int argc, char **argv)
 {
@@ -571,7 +596,7 @@ cmd_status (int argc, char **argv)
   };
   GError *error = NULL;
 
-  if (!parse_sub ("status", entries, &argc, &argv, &error) || !usbip_tool_status (&out, socket_path, &error))
+  if (!parse_sub ("status", entries, &argc, &argv, &error) || !run_status_module (socket_path, &error))
     return fail (error);
   return 0;
 }
