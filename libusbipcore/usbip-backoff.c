@@ -15,7 +15,7 @@
  * Jitter spreads the reconnects of many importers that lost the same exporter at the same
  * moment. The random source can be seeded for deterministic tests.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 struct _UsbipBackoff {
   guint initial_ms;
@@ -38,7 +38,7 @@ G_DEFINE_BOXED_TYPE (UsbipBackoff, usbip_backoff, usbip_backoff_copy, usbip_back
  *
  * Returns: (transfer full): a backoff at attempt 0, randomly seeded
  *
- * Since: 0.1
+ * Since: 1.0
  */
 UsbipBackoff *
 usbip_backoff_new (guint initial_ms, guint max_ms, gdouble multiplier)
@@ -58,7 +58,7 @@ usbip_backoff_new (guint initial_ms, guint max_ms, gdouble multiplier)
  *
  * Returns: (transfer full): a copy with the same settings, at attempt 0, newly seeded
  *
- * Since: 0.1
+ * Since: 1.0
  */
 UsbipBackoff *
 usbip_backoff_copy (const UsbipBackoff *self)
@@ -83,7 +83,7 @@ usbip_backoff_copy (const UsbipBackoff *self)
  *
  * Returns: (transfer full): a backoff at attempt 0, randomly seeded
  *
- * Since: 0.1
+ * Since: 1.0
  */
 UsbipBackoff *
 usbip_backoff_new_default (void)
@@ -101,7 +101,7 @@ usbip_backoff_new_default (void)
  * @self: a backoff
  * @floor_ms: no delay is shorter than this (capped at the initial ceiling); 0 = none
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_backoff_set_floor_ms (UsbipBackoff *self, guint floor_ms)
@@ -116,7 +116,7 @@ usbip_backoff_set_floor_ms (UsbipBackoff *self, guint floor_ms)
  * @window_ms: while the outage is younger than this, the ceiling stays at the initial one
  *   (no growth); 0 = grow from the first attempt
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_backoff_set_fast_window (UsbipBackoff *self, guint window_ms)
@@ -129,7 +129,7 @@ usbip_backoff_set_fast_window (UsbipBackoff *self, guint window_ms)
  * usbip_backoff_free:
  * @self: (nullable): a backoff
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_backoff_free (UsbipBackoff *self)
@@ -145,7 +145,7 @@ usbip_backoff_free (UsbipBackoff *self)
  * @self: a backoff
  * @seed: a seed for the jitter, for reproducible sequences
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_backoff_set_seed (UsbipBackoff *self, guint32 seed)
@@ -161,7 +161,7 @@ usbip_backoff_set_seed (UsbipBackoff *self, guint32 seed)
  * Returns: the largest delay the next call to usbip_backoff_next_ms() (an outage past the
  *   fast window) can return
  *
- * Since: 0.1
+ * Since: 1.0
  */
 guint
 usbip_backoff_get_ceiling_ms (const UsbipBackoff *self)
@@ -181,7 +181,7 @@ usbip_backoff_get_ceiling_ms (const UsbipBackoff *self)
  *
  * Returns: how many delays were drawn since the last reset
  *
- * Since: 0.1
+ * Since: 1.0
  */
 guint
 usbip_backoff_get_attempt (const UsbipBackoff *self)
@@ -198,7 +198,7 @@ usbip_backoff_get_attempt (const UsbipBackoff *self)
  *
  * Returns: the delay before the next attempt, and advances to the next attempt
  *
- * Since: 0.1
+ * Since: 1.0
  */
 guint
 usbip_backoff_next_ms (UsbipBackoff *self)
@@ -213,7 +213,7 @@ usbip_backoff_next_ms (UsbipBackoff *self)
  *
  * Returns: the delay before the next attempt, and advances to the next attempt
  *
- * Since: 0.1
+ * Since: 1.0
  */
 guint
 usbip_backoff_next_ms_in_outage (UsbipBackoff *self, guint64 outage_ms)
@@ -241,7 +241,7 @@ usbip_backoff_next_ms_in_outage (UsbipBackoff *self, guint64 outage_ms)
  *
  * Back to attempt 0 (after a success).
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_backoff_reset (UsbipBackoff *self)

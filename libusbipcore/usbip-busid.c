@@ -54,7 +54,7 @@ is_platform_name (const gchar *s)
  *
  * Returns: %TRUE if valid, else %FALSE with %USBIP_ERROR_INVALID_ARGUMENT set
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gboolean
 usbip_busid_validate (const gchar *busid, GError **error)

@@ -78,7 +78,7 @@ usbip_config_init (UsbipConfig *self)
  * Returns: (transfer full): a configuration holding only defaults, with the `[plugins]`
  *   keys registered
  *
- * Since: 0.1
+ * Since: 1.0
  */
 UsbipConfig *
 usbip_config_new (void)
@@ -112,7 +112,7 @@ lookup (UsbipConfig *self, const gchar *group, const gchar *key)
  *
  * Declares a key. Registering a key twice replaces the first declaration.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_config_register_key (UsbipConfig *self, const gchar *group, const gchar *key,
@@ -235,7 +235,7 @@ group_owned_elsewhere (UsbipConfig *self, const gchar *group)
  *
  * Returns: %FALSE with %USBIP_ERROR_CONFIG on the first bad value
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gboolean
 usbip_config_validate (UsbipConfig *self, GError **error)
@@ -269,7 +269,7 @@ usbip_config_validate (UsbipConfig *self, GError **error)
  *
  * Returns: %FALSE with %USBIP_ERROR_CONFIG on the first bad value
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gboolean
 usbip_config_validate_group (UsbipConfig *self, const gchar *group, GError **error)
@@ -315,7 +315,7 @@ load (UsbipConfig *self, GKeyFile *kf, GError **error)
  *
  * Returns: %TRUE on success
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gboolean
 usbip_config_load_file (UsbipConfig *self, const gchar *path, GError **error)
@@ -356,7 +356,7 @@ usbip_config_load_file (UsbipConfig *self, const gchar *path, GError **error)
  *
  * Returns: %TRUE if @data parses and validates
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gboolean
 usbip_config_load_data (UsbipConfig *self, const gchar *data, gsize len, GError **error)
@@ -379,7 +379,7 @@ usbip_config_load_data (UsbipConfig *self, const gchar *data, gsize len, GError 
  *
  * Returns: (nullable): the file last loaded or looked for
  *
- * Since: 0.1
+ * Since: 1.0
  */
 const gchar *
 usbip_config_get_path (UsbipConfig *self)
@@ -393,7 +393,7 @@ usbip_config_get_path (UsbipConfig *self)
  *
  * Returns: (transfer none): the keyfile
  *
- * Since: 0.1
+ * Since: 1.0
  */
 GKeyFile *
 usbip_config_get_keyfile (UsbipConfig *self)
@@ -442,7 +442,7 @@ ends_in_lone_backslash (const gchar *raw)
  *
  * Returns: (transfer full): the value
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gchar *
 usbip_config_get_string (UsbipConfig *self, const gchar *group, const gchar *key)
@@ -465,7 +465,7 @@ usbip_config_get_string (UsbipConfig *self, const gchar *group, const gchar *key
  *
  * Returns: the value
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gboolean
 usbip_config_get_boolean (UsbipConfig *self, const gchar *group, const gchar *key)
@@ -482,7 +482,7 @@ usbip_config_get_boolean (UsbipConfig *self, const gchar *group, const gchar *ke
  *
  * Returns: the value
  *
- * Since: 0.1
+ * Since: 1.0
  */
 guint64
 usbip_config_get_uint (UsbipConfig *self, const gchar *group, const gchar *key)
@@ -499,7 +499,7 @@ usbip_config_get_uint (UsbipConfig *self, const gchar *group, const gchar *key)
  *
  * Returns: the value
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gdouble
 usbip_config_get_double (UsbipConfig *self, const gchar *group, const gchar *key)
@@ -516,7 +516,7 @@ usbip_config_get_double (UsbipConfig *self, const gchar *group, const gchar *key
  *
  * Returns: (transfer full) (array zero-terminated=1): the values
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gchar **
 usbip_config_get_string_list (UsbipConfig *self, const gchar *group, const gchar *key)
@@ -544,7 +544,7 @@ usbip_config_get_string_list (UsbipConfig *self, const gchar *group, const gchar
  *
  * Returns: %TRUE if `[plugins] enabled` names @name
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gboolean
 usbip_config_get_plugin_enabled (UsbipConfig *self, const gchar *name)

@@ -3,7 +3,8 @@
 
 /*
  * One GKeyFile: `[plugins]` enables plugins by name (`enabled=vhci;host;vudc`), one group
- * per plugin (`[vhci]`, ...) and one per component (`[daemon]`, `[importer]`) for settings.
+ * per plugin (`[vhci]`, ...) and one per program that registers keys (`[daemon]`, by
+ * usbipcored) for settings.
  * Keys and defaults are registered in code; loading validates every registered key (a bad
  * value is USBIP_ERROR_CONFIG naming file, group, key and the accepted values) and warns
  * about keys nobody registered.

@@ -27,7 +27,7 @@ struct _UsbipDeframer {
  *
  * Returns: (transfer full): a new deframer
  *
- * Since: 0.1
+ * Since: 1.0
  */
 UsbipDeframer *
 usbip_deframer_new (UsbipStream stream, UsbipUrbTracker *tracker)
@@ -47,7 +47,7 @@ usbip_deframer_new (UsbipStream stream, UsbipUrbTracker *tracker)
  *
  * Frees @self (and its private tracker, if it has one).
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_deframer_free (UsbipDeframer *self)
@@ -64,7 +64,7 @@ usbip_deframer_free (UsbipDeframer *self)
  *
  * Returns: (transfer none): the tracker in use
  *
- * Since: 0.1
+ * Since: 1.0
  */
 UsbipUrbTracker *
 usbip_deframer_get_tracker (UsbipDeframer *self)
@@ -80,7 +80,7 @@ usbip_deframer_get_tracker (UsbipDeframer *self)
  * Switches phase, e.g. from %USBIP_STREAM_OP_REPLY to %USBIP_STREAM_URB_RETURN after a
  * successful import.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_deframer_set_stream (UsbipDeframer *self, UsbipStream stream)
@@ -94,7 +94,7 @@ usbip_deframer_set_stream (UsbipDeframer *self, UsbipStream stream)
  *
  * Returns: the current phase
  *
- * Since: 0.1
+ * Since: 1.0
  */
 UsbipStream
 usbip_deframer_get_stream (UsbipDeframer *self)
@@ -103,10 +103,10 @@ usbip_deframer_get_stream (UsbipDeframer *self)
 }
 
 static UsbipDeframeResult
-invalid (GError **error, UsbipErrorCode code, const gchar *format, ...) G_GNUC_PRINTF (3, 4);
+invalid (GError **error, UsbipError code, const gchar *format, ...) G_GNUC_PRINTF (3, 4);
 
 static UsbipDeframeResult
-invalid (GError **error, UsbipErrorCode code, const gchar *format, ...)
+invalid (GError **error, UsbipError code, const gchar *format, ...)
 {
   va_list args;
 
@@ -378,7 +378,7 @@ pop_urb (UsbipDeframer *self, const guint8 *data, gsize len, gsize *consumed, Us
  *
  * Returns: %USBIP_DEFRAME_NEED_MORE, %USBIP_DEFRAME_FRAME or %USBIP_DEFRAME_INVALID
  *
- * Since: 0.1
+ * Since: 1.0
  */
 UsbipDeframeResult
 usbip_deframer_pop (UsbipDeframer *self, const guint8 *data, gsize len, gsize *consumed,

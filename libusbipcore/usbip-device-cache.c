@@ -27,7 +27,7 @@
  *
  * OP_REQ_DEVLIST answers from a cache, invalidated by the kernel's USB uevents.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 struct _UsbipDeviceCache {
   GObject parent_instance;
@@ -47,7 +47,7 @@ G_DEFINE_FINAL_TYPE (UsbipDeviceCache, usbip_device_cache, G_TYPE_OBJECT)
  *
  * Returns: %TRUE if it is about the `usb` subsystem, or cannot be parsed (safe: a rescan)
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gboolean
 usbip_device_cache_uevent_is_usb (const guint8 *msg, gsize len)
@@ -132,7 +132,7 @@ rescan (UsbipDeviceCache *self, GError **error)
  * Returns: %TRUE if requests are answered from the cache; %FALSE if each rescans (no uevent
  *   socket, or a backend that cannot read one device's state)
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gboolean
 usbip_device_cache_is_caching (UsbipDeviceCache *self)
@@ -150,7 +150,7 @@ usbip_device_cache_is_caching (UsbipDeviceCache *self)
  *
  * Returns: (element-type UsbipDeviceInfo) (transfer container): the devices, or %NULL
  *
- * Since: 0.1
+ * Since: 1.0
  */
 GPtrArray *
 usbip_device_cache_list (UsbipDeviceCache *self, GError **error)
@@ -195,7 +195,7 @@ usbip_device_cache_list (UsbipDeviceCache *self, GError **error)
  *
  * The next request rescans.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_device_cache_invalidate (UsbipDeviceCache *self)
@@ -210,7 +210,7 @@ usbip_device_cache_invalidate (UsbipDeviceCache *self)
  *
  * Returns: how many times the backend's device list was read
  *
- * Since: 0.1
+ * Since: 1.0
  */
 guint
 usbip_device_cache_get_rescans (UsbipDeviceCache *self)
@@ -227,7 +227,7 @@ usbip_device_cache_get_rescans (UsbipDeviceCache *self)
  *
  * Replaces the kernel's uevent socket (tests feed their own events through a socketpair).
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_device_cache_set_uevent_fd (UsbipDeviceCache *self, gint fd)
@@ -272,7 +272,7 @@ usbip_device_cache_init (UsbipDeviceCache *self)
  *
  * Returns: (transfer full): a cache, empty (the first request scans)
  *
- * Since: 0.1
+ * Since: 1.0
  */
 UsbipDeviceCache *
 usbip_device_cache_new (UsbipExportBackend *backend)

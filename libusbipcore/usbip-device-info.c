@@ -10,7 +10,7 @@ G_DEFINE_BOXED_TYPE (UsbipDeviceInfo, usbip_device_info, usbip_device_info_copy,
  *
  * Returns: (transfer full): a zeroed #UsbipDeviceInfo
  *
- * Since: 0.1
+ * Since: 1.0
  */
 UsbipDeviceInfo *
 usbip_device_info_new (void)
@@ -24,7 +24,7 @@ usbip_device_info_new (void)
  *
  * Returns: (transfer full): a copy
  *
- * Since: 0.1
+ * Since: 1.0
  */
 UsbipDeviceInfo *
 usbip_device_info_copy (const UsbipDeviceInfo *info)
@@ -39,7 +39,7 @@ usbip_device_info_copy (const UsbipDeviceInfo *info)
  *
  * Frees @info.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_device_info_free (UsbipDeviceInfo *info)
@@ -53,11 +53,45 @@ usbip_device_info_free (UsbipDeviceInfo *info)
  *
  * Returns: `busnum << 16 | devnum`
  *
- * Since: 0.1
+ * Since: 1.0
  */
 guint32
 usbip_device_info_get_devid (const UsbipDeviceInfo *info)
 {
   g_return_val_if_fail (info != NULL, 0);
   return (info->busnum << 16) | (info->devnum & 0xffff);
+}
+
+/**
+ * usbip_device_info_get_busid:
+ * @info: a #UsbipDeviceInfo
+ *
+ * The bus ID as a string, for bindings (the field is a fixed-size array).
+ *
+ * Returns: (transfer none): the bus ID, e.g. `1-1.2`
+ *
+ * Since: 1.0
+ */
+const gchar *
+usbip_device_info_get_busid (const UsbipDeviceInfo *info)
+{
+  g_return_val_if_fail (info != NULL, NULL);
+  return info->busid;
+}
+
+/**
+ * usbip_device_info_get_path:
+ * @info: a #UsbipDeviceInfo
+ *
+ * The sysfs path as a string, for bindings (the field is a fixed-size array).
+ *
+ * Returns: (transfer none): the device's sysfs path on the exporting host
+ *
+ * Since: 1.0
+ */
+const gchar *
+usbip_device_info_get_path (const UsbipDeviceInfo *info)
+{
+  g_return_val_if_fail (info != NULL, NULL);
+  return info->path;
 }

@@ -31,7 +31,7 @@ G_BEGIN_DECLS
  *
  * Local export state of a device, read from its `usbip_status`.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 typedef enum {
   USBIP_DEVICE_STATUS_UNKNOWN = 0,
@@ -48,7 +48,7 @@ typedef enum {
  *
  * One 4-byte interface record (the fourth byte is padding on the wire).
  *
- * Since: 0.1
+ * Since: 1.0
  */
 typedef struct {
   guint8 bInterfaceClass;
@@ -80,7 +80,7 @@ typedef struct {
  * The 312-byte device record of OP_REP_DEVLIST and OP_REP_IMPORT, plus its interfaces.
  * A plain struct: allocate with g_new0() or on the stack.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 typedef struct {
   gchar path[USBIP_PATH_SIZE];
@@ -107,6 +107,8 @@ USBIP_PUBLIC UsbipDeviceInfo *usbip_device_info_copy (const UsbipDeviceInfo *inf
 USBIP_PUBLIC void usbip_device_info_free (UsbipDeviceInfo *info);
 /* busnum << 16 | devnum, as vhci's attach and the URB headers use it */
 USBIP_PUBLIC guint32 usbip_device_info_get_devid (const UsbipDeviceInfo *info);
+USBIP_PUBLIC const gchar *usbip_device_info_get_busid (const UsbipDeviceInfo *info);
+USBIP_PUBLIC const gchar *usbip_device_info_get_path (const UsbipDeviceInfo *info);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (UsbipDeviceInfo, usbip_device_info_free)
 

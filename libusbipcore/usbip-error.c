@@ -11,7 +11,7 @@
  *
  * Returns: the #GQuark of the %USBIP_ERROR domain
  *
- * Since: 0.1
+ * Since: 1.0
  */
 G_DEFINE_QUARK (usbip-error-quark, usbip_error)
 
@@ -21,7 +21,7 @@ G_DEFINE_QUARK (usbip-error-quark, usbip_error)
  *
  * Returns: upstream's name for the status, e.g. "ST_NODEV"; "ST_UNKNOWN" for others
  *
- * Since: 0.1
+ * Since: 1.0
  */
 const gchar *
 usbip_status_to_string (guint32 status)
@@ -56,7 +56,7 @@ usbip_status_to_string (guint32 status)
  *
  * Returns: %TRUE if @status is ST_OK (nothing set), %FALSE otherwise
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gboolean
 usbip_error_set_from_status (GError **error, guint32 status, const gchar *remote, const gchar *busid)
@@ -116,7 +116,7 @@ usbip_error_set_from_status (GError **error, guint32 status, const gchar *remote
  *
  * Returns: a #UsbipStatus value (ST_ERROR for anything without a closer match)
  *
- * Since: 0.1
+ * Since: 1.0
  */
 guint32
 usbip_error_to_status (const GError *error)
@@ -125,7 +125,7 @@ usbip_error_to_status (const GError *error)
     return USBIP_ST_OK;
   if (error->domain != USBIP_ERROR)
     return USBIP_ST_ERROR;
-  switch ((UsbipErrorCode) error->code)
+  switch ((UsbipError) error->code)
     {
     case USBIP_ERROR_NOT_AVAILABLE:
       return USBIP_ST_NA;
@@ -142,7 +142,7 @@ usbip_error_to_status (const GError *error)
     }
 }
 
-static UsbipErrorCode
+static UsbipError
 code_from_errno (gint errsv)
 {
   switch (errsv)
@@ -182,7 +182,7 @@ code_from_errno (gint errsv)
  *
  * Sets @error to "<prefix>: <strerror>" with the %USBIP_ERROR code that matches @errsv.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_error_set_from_errno (GError **error, gint errsv, const gchar *format, ...)
@@ -203,7 +203,7 @@ usbip_error_set_from_errno (GError **error, gint errsv, const gchar *format, ...
  * Converts a GIO error in place into the %USBIP_ERROR domain, keeping the message
  * (cancellation stays %G_IO_ERROR_CANCELLED so callers can tell it apart).
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_error_convert (GError **perror)

@@ -14,7 +14,7 @@ G_BEGIN_DECLS
 #define USBIP_ERROR (usbip_error_quark ())
 
 /**
- * UsbipErrorCode:
+ * UsbipError:
  * @USBIP_ERROR_FAILED: generic failure (wire status ST_ERROR from a peer maps to
  *   @USBIP_ERROR_REMOTE_ERROR, not to this)
  * @USBIP_ERROR_NOT_AVAILABLE: wire ST_NA: the device is not available (not exported)
@@ -39,7 +39,7 @@ G_BEGIN_DECLS
  *
  * Error codes of the %USBIP_ERROR domain.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 typedef enum {
   USBIP_ERROR_FAILED,
@@ -63,7 +63,12 @@ typedef enum {
   USBIP_ERROR_PLUGIN,
   USBIP_ERROR_CONFIG,
   USBIP_ERROR_LAST /*< skip >*/
-} UsbipErrorCode;
+} UsbipError;
+
+#ifndef __GI_SCANNER__
+/* the name before 1.0; kept for source compatibility */
+typedef UsbipError UsbipErrorCode;
+#endif
 
 /**
  * UsbipStatus:
@@ -76,7 +81,7 @@ typedef enum {
  *
  * The status codes carried in OP_REP_* headers, as upstream defines them.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 typedef enum {
   USBIP_ST_OK = 0,

@@ -15,7 +15,7 @@
  * implementation forms a sysfs path from a name with `/`, `..` or control bytes in it:
  * implementations may trust the busid they are given.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 G_DEFINE_INTERFACE (UsbipExportBackend, usbip_export_backend, G_TYPE_OBJECT)
 
@@ -32,7 +32,7 @@ usbip_export_backend_default_init (UsbipExportBackendInterface *iface)
  * Returns: (element-type UsbipDeviceInfo) (transfer container): exportable devices with
  *   their status, or %NULL on error
  *
- * Since: 0.1
+ * Since: 1.0
  */
 GPtrArray *
 usbip_export_backend_list_devices (UsbipExportBackend *self, GError **error)
@@ -50,7 +50,7 @@ usbip_export_backend_list_devices (UsbipExportBackend *self, GError **error)
  *
  * Returns: (element-type UsbipDeviceInfo) (transfer container): devices, or %NULL on error
  *
- * Since: 0.1
+ * Since: 1.0
  */
 GPtrArray *
 usbip_export_backend_list_local_devices (UsbipExportBackend *self, GError **error)
@@ -72,7 +72,7 @@ usbip_export_backend_list_local_devices (UsbipExportBackend *self, GError **erro
  *
  * Returns: (transfer full): the device, or %NULL with %USBIP_ERROR_NOT_FOUND
  *
- * Since: 0.1
+ * Since: 1.0
  */
 UsbipDeviceInfo *
 usbip_export_backend_get_device (UsbipExportBackend *self, const gchar *busid, GError **error)
@@ -94,7 +94,7 @@ usbip_export_backend_get_device (UsbipExportBackend *self, const gchar *busid, G
  *
  * Returns: %TRUE on success
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gboolean
 usbip_export_backend_bind (UsbipExportBackend *self, const gchar *busid, GError **error)
@@ -124,7 +124,7 @@ usbip_export_backend_bind (UsbipExportBackend *self, const gchar *busid, GError 
  *
  * Returns: %TRUE on success
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gboolean
 usbip_export_backend_unbind (UsbipExportBackend *self, const gchar *busid, GError **error)
@@ -155,7 +155,7 @@ usbip_export_backend_unbind (UsbipExportBackend *self, const gchar *busid, GErro
  *
  * Returns: %TRUE on success
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gboolean
 usbip_export_backend_export_fd (UsbipExportBackend *self, const gchar *busid, gint sockfd, GError **error)
@@ -178,7 +178,7 @@ usbip_export_backend_export_fd (UsbipExportBackend *self, const gchar *busid, gi
  * Returns: the state; %USBIP_DEVICE_STATUS_UNKNOWN with @error set when the device is not
  *   bound (any more) or the backend cannot tell
  *
- * Since: 0.1
+ * Since: 1.0
  */
 UsbipDeviceStatus
 usbip_export_backend_get_status (UsbipExportBackend *self, const gchar *busid, GError **error)
@@ -204,7 +204,7 @@ usbip_export_backend_get_status (UsbipExportBackend *self, const gchar *busid, G
  * Returns: %TRUE if the backend lists every bound device (usbip_export_backend_list_local_devices(),
  *   with their state) and reads one device's state cheaply (usbip_export_backend_get_status())
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gboolean
 usbip_export_backend_has_status (UsbipExportBackend *self)

@@ -28,7 +28,7 @@ USBIP_PUBLIC G_DECLARE_INTERFACE (UsbipExportBackend, usbip_export_backend, USBI
  * The exporter side of the kernel (usbip-host, usbip-vudc). Synchronous and quick;
  * thread-safe.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 struct _UsbipExportBackendInterface {
   GTypeInterface g_iface;

@@ -12,7 +12,7 @@ G_DEFINE_BOXED_TYPE (UsbipExporterSession, usbip_exporter_session, usbip_exporte
  *
  * Returns: (transfer full): a copy
  *
- * Since: 0.1
+ * Since: 1.0
  */
 UsbipExporterSession *
 usbip_exporter_session_copy (const UsbipExporterSession *session)
@@ -32,7 +32,7 @@ usbip_exporter_session_copy (const UsbipExporterSession *session)
  * usbip_exporter_session_free:
  * @session: (nullable): a #UsbipExporterSession
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_exporter_session_free (UsbipExporterSession *session)

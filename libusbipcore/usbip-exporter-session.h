@@ -18,7 +18,7 @@ G_BEGIN_DECLS
  *
  * One handshake in progress, as usbip_exporter_list_sessions() reports it.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 typedef struct {
   gchar *peer;

@@ -36,7 +36,7 @@
  * Serves USB/IP clients (upstream `usbip`, usbip-win2, `usbip-tool`) from one export
  * backend on any number of listening sockets.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 struct _UsbipExporter {
   GObject parent_instance;
@@ -72,10 +72,18 @@ enum {
 };
 static guint signals[N_SIGNALS];
 
+enum {
+  PROP_0,
+  PROP_DRAINING,
+  PROP_N_SESSIONS,
+  N_PROPS
+};
+static GParamSpec *props[N_PROPS];
+
 G_DEFINE_FINAL_TYPE (UsbipExporter, usbip_exporter, G_TYPE_OBJECT)
 
 typedef struct {
-  UsbipExporter *exporter; /* unowned: the exporter outlives its sessions */
+  UsbipExporter *exporter; /* a reference: a session keeps its exporter alive until it closes */
   GSocketConnection *conn;
   gchar *peer;      /* "addr:port" */
   gchar *peer_key;  /* what per-peer caps count */
@@ -119,6 +127,7 @@ session_end (Session *s, gint64 status)
 
   g_io_stream_close (G_IO_STREAM (s->conn), NULL, NULL);
   g_hash_table_remove (self->sessions, s);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_N_SESSIONS]);
   count = GPOINTER_TO_UINT (g_hash_table_lookup (self->peer_counts, s->peer_key));
   if (count <= 1)
     g_hash_table_remove (self->peer_counts, s->peer_key);
@@ -476,6 +485,7 @@ handle_connection (UsbipExporter *self, GSocketConnection *conn)
   s->timeout_ms = self->handshake_timeout_ms;
   g_hash_table_add (self->sessions, s);
   g_hash_table_insert (self->peer_counts, g_steal_pointer (&key), GUINT_TO_POINTER (peer_count + 1));
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_N_SESSIONS]);
   g_signal_emit (self, signals[SIGNAL_SESSION_OPENED], 0, s->peer);
   read_request (s);
 }
@@ -616,12 +626,51 @@ usbip_exporter_finalize (GObject *object)
 }
 
 static void
+usbip_exporter_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  UsbipExporter *self = USBIP_EXPORTER (object);
+
+  switch (prop_id)
+    {
+    case PROP_DRAINING:
+      g_value_set_boolean (value, self->shutting_down);
+      break;
+    case PROP_N_SESSIONS:
+      g_value_set_uint (value, g_hash_table_size (self->sessions));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 usbip_exporter_class_init (UsbipExporterClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
   object_class->dispose = usbip_exporter_dispose;
   object_class->finalize = usbip_exporter_finalize;
+  object_class->get_property = usbip_exporter_get_property;
+
+  /**
+   * UsbipExporter:draining:
+   *
+   * %TRUE once usbip_exporter_shutdown_async() was called: no new connection is accepted.
+   *
+   * Since: 1.0
+   */
+  props[PROP_DRAINING] = g_param_spec_boolean ("draining", NULL, NULL, FALSE,
+                                               G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * UsbipExporter:n-sessions:
+   *
+   * Handshakes in progress (admitted connections not yet answered and closed).
+   *
+   * Since: 1.0
+   */
+  props[PROP_N_SESSIONS] = g_param_spec_uint ("n-sessions", NULL, NULL, 0, G_MAXUINT, 0,
+                                              G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, props);
 
   /**
    * UsbipExporter::session-opened:
@@ -698,7 +747,7 @@ usbip_exporter_init (UsbipExporter *self)
  * Returns: (transfer full): a stopped exporter; add listeners, then call
  *   usbip_exporter_start()
  *
- * Since: 0.1
+ * Since: 1.0
  */
 UsbipExporter *
 usbip_exporter_new (UsbipExportBackend *backend)
@@ -718,7 +767,7 @@ usbip_exporter_new (UsbipExportBackend *backend)
  *
  * Returns: (transfer none): the cache OP_REQ_DEVLIST is answered from
  *
- * Since: 0.1
+ * Since: 1.0
  */
 UsbipDeviceCache *
 usbip_exporter_get_device_cache (UsbipExporter *self)
@@ -732,7 +781,7 @@ usbip_exporter_get_device_cache (UsbipExporter *self)
  * @self: an exporter
  * @policy: the admission policy for new connections (current ones are not affected)
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_exporter_set_policy (UsbipExporter *self, UsbipPolicy *policy)
@@ -748,7 +797,7 @@ usbip_exporter_set_policy (UsbipExporter *self, UsbipPolicy *policy)
  *
  * Returns: (transfer none): the admission policy
  *
- * Since: 0.1
+ * Since: 1.0
  */
 UsbipPolicy *
 usbip_exporter_get_policy (UsbipExporter *self)
@@ -763,7 +812,7 @@ usbip_exporter_get_policy (UsbipExporter *self)
  * @options: applied to each imported session's socket before the handoff; the write
  *   timeout bounds sending a reply
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_exporter_set_socket_options (UsbipExporter *self, const UsbipSocketOptions *options)
@@ -779,7 +828,7 @@ usbip_exporter_set_socket_options (UsbipExporter *self, const UsbipSocketOptions
  * @self: an exporter
  * @timeout_ms: how long a client may take to send its request; 0 = no limit
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_exporter_set_handshake_timeout (UsbipExporter *self, guint timeout_ms)
@@ -797,7 +846,7 @@ usbip_exporter_set_handshake_timeout (UsbipExporter *self, guint timeout_ms)
  *
  * Returns: %TRUE if the socket is bound and listening
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gboolean
 usbip_exporter_listen (UsbipExporter *self, UsbipTransport *transport, const gchar *address, GError **error)
@@ -817,7 +866,7 @@ usbip_exporter_listen (UsbipExporter *self, UsbipTransport *transport, const gch
  *
  * Returns: %TRUE on success
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gboolean
 usbip_exporter_add_socket (UsbipExporter *self, GSocket *socket, GError **error)
@@ -842,7 +891,7 @@ usbip_exporter_add_socket (UsbipExporter *self, GSocket *socket, GError **error)
  * until a session ends, instead of retrying at once; the error is logged at most once
  * every 10 s.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_exporter_start (UsbipExporter *self)
@@ -860,7 +909,7 @@ usbip_exporter_start (UsbipExporter *self)
  *
  * Returns: handshakes in progress
  *
- * Since: 0.1
+ * Since: 1.0
  */
 guint
 usbip_exporter_get_n_sessions (UsbipExporter *self)
@@ -883,7 +932,7 @@ session_older (gconstpointer a, gconstpointer b)
  * Returns: (element-type UsbipExporterSession) (transfer full): the handshakes in
  *   progress, oldest first
  *
- * Since: 0.1
+ * Since: 1.0
  */
 GPtrArray *
 usbip_exporter_list_sessions (UsbipExporter *self)
@@ -918,7 +967,7 @@ usbip_exporter_list_sessions (UsbipExporter *self)
  *   every device this exporter handed to the kernel, the latest peer per device. Whether
  *   the kernel still carries the session is the device's status in the backend.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 GHashTable *
 usbip_exporter_list_exports (UsbipExporter *self)
@@ -940,7 +989,7 @@ usbip_exporter_list_exports (UsbipExporter *self)
  *
  * Returns: %TRUE once usbip_exporter_shutdown_async() was called
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gboolean
 usbip_exporter_get_draining (UsbipExporter *self)
@@ -989,7 +1038,7 @@ shutdown_timeout (gpointer data)
  * flight finish within @timeout_ms, then aborts what remains. Sessions already handed
  * to the kernel are not affected.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_exporter_shutdown_async (UsbipExporter *self,
@@ -1010,6 +1059,7 @@ usbip_exporter_shutdown_async (UsbipExporter *self,
       return;
     }
   self->shutting_down = TRUE;
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_DRAINING]);
   stop_listening (self);
   self->shutdown_task = task;
   self->n_aborted = 0;
@@ -1033,7 +1083,7 @@ usbip_exporter_shutdown_async (UsbipExporter *self,
  *
  * Returns: %TRUE when drained
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gboolean
 usbip_exporter_shutdown_finish (UsbipExporter *self, GAsyncResult *result, guint *n_aborted, GError **error)

@@ -10,7 +10,7 @@
  * The importer side of the kernel: vhci_hcd ports. Implemented by the `vhci` plugin and
  * by test doubles.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 G_DEFINE_INTERFACE (UsbipImportBackend, usbip_import_backend, G_TYPE_OBJECT)
 
@@ -28,7 +28,7 @@ usbip_import_backend_default_init (UsbipImportBackendInterface *iface)
  *
  * Returns: (element-type UsbipPortInfo) (transfer container): ports, or %NULL on error
  *
- * Since: 0.1
+ * Since: 1.0
  */
 GPtrArray *
 usbip_import_backend_list_ports (UsbipImportBackend *self, GError **error)
@@ -53,7 +53,7 @@ usbip_import_backend_list_ports (UsbipImportBackend *self, GError **error)
  *
  * Returns: the port number, or -1 with @error set
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gint
 usbip_import_backend_attach (UsbipImportBackend *self,
@@ -81,7 +81,7 @@ usbip_import_backend_attach (UsbipImportBackend *self,
  *
  * Returns: %TRUE on success
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gboolean
 usbip_import_backend_detach (UsbipImportBackend *self, guint port, GError **error)
@@ -102,7 +102,7 @@ usbip_import_backend_detach (UsbipImportBackend *self, guint port, GError **erro
  *
  * Returns: (transfer full) (nullable): the port, or %NULL if that pair is not attached
  *
- * Since: 0.1
+ * Since: 1.0
  */
 UsbipPortInfo *
 usbip_import_backend_find_port (UsbipImportBackend *self, const gchar *remote_host, const gchar *remote_service,

@@ -23,10 +23,11 @@ USBIP_PUBLIC G_DECLARE_INTERFACE (UsbipImportBackend, usbip_import_backend, USBI
  *   backend may answer this more cheaply than a full list_ports()
  *
  * The importer side of the kernel (vhci_hcd). Calls are synchronous and quick (sysfs
- * writes); the importer runs them in a worker thread. Implementations must be
- * thread-safe for concurrent calls.
+ * writes); the importer makes them from the thread of its main context, with no worker
+ * thread. Implementations must still be thread-safe: several importers, or a program's
+ * own threads, may call one backend at once.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 struct _UsbipImportBackendInterface {
   GTypeInterface g_iface;

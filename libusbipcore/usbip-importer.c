@@ -21,7 +21,7 @@
  *
  * Lists a remote's devices and attaches them to the local virtual host controller.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 struct _UsbipImporter {
   GObject parent_instance;
@@ -38,6 +38,13 @@ enum {
   N_SIGNALS
 };
 static guint signals[N_SIGNALS];
+
+enum {
+  PROP_0,
+  PROP_SOCKET_OPTIONS,
+  N_PROPS
+};
+static GParamSpec *props[N_PROPS];
 
 G_DEFINE_FINAL_TYPE (UsbipImporter, usbip_importer, G_TYPE_OBJECT)
 
@@ -295,7 +302,7 @@ start_op (UsbipImporter *self,
  *
  * Asks @remote for its exportable devices (OP_REQ_DEVLIST).
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_importer_list_devices_async (UsbipImporter *self,
@@ -317,7 +324,7 @@ usbip_importer_list_devices_async (UsbipImporter *self,
  *
  * Returns: (transfer container) (element-type UsbipDeviceInfo): the devices, or %NULL
  *
- * Since: 0.1
+ * Since: 1.0
  */
 GPtrArray *
 usbip_importer_list_devices_finish (UsbipImporter *self, GAsyncResult *result, GError **error)
@@ -383,7 +390,7 @@ find_attached (UsbipImporter *self, const UsbipRemote *remote, const gchar *busi
  * port; concurrent requests for the same pair share one operation and one port (cancelling
  * the first request cancels the shared operation).
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_importer_attach_async (UsbipImporter *self,
@@ -440,7 +447,7 @@ usbip_importer_attach_async (UsbipImporter *self,
  *
  * Returns: (transfer full): the port the device is attached to, or %NULL
  *
- * Since: 0.1
+ * Since: 1.0
  */
 UsbipPortInfo *
 usbip_importer_attach_finish (UsbipImporter *self, GAsyncResult *result, GError **error)
@@ -461,7 +468,7 @@ usbip_importer_attach_finish (UsbipImporter *self, GAsyncResult *result, GError 
  *
  * Returns: (transfer full): the port the device is attached to, or %NULL
  *
- * Since: 0.1
+ * Since: 1.0
  */
 UsbipPortInfo *
 usbip_importer_attach_finish_full (UsbipImporter *self, GAsyncResult *result, gboolean *already_attached,
@@ -491,7 +498,7 @@ need_backend (UsbipImporter *self, GError **error)
  *
  * Returns: %TRUE if the port was released
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gboolean
 usbip_importer_detach (UsbipImporter *self, guint port, GError **error)
@@ -511,7 +518,7 @@ usbip_importer_detach (UsbipImporter *self, guint port, GError **error)
  * Returns: (transfer container) (element-type UsbipPortInfo): every vhci port in use,
  *   with its remote where a port record names it
  *
- * Since: 0.1
+ * Since: 1.0
  */
 GPtrArray *
 usbip_importer_list_ports (UsbipImporter *self, GError **error)
@@ -528,7 +535,7 @@ usbip_importer_list_ports (UsbipImporter *self, GError **error)
  *
  * Returns: (transfer none) (nullable): the import backend
  *
- * Since: 0.1
+ * Since: 1.0
  */
 UsbipImportBackend *
 usbip_importer_get_backend (UsbipImporter *self)
@@ -550,9 +557,55 @@ usbip_importer_finalize (GObject *object)
 }
 
 static void
+usbip_importer_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  UsbipImporter *self = USBIP_IMPORTER (object);
+
+  switch (prop_id)
+    {
+    case PROP_SOCKET_OPTIONS:
+      g_value_set_boxed (value, self->options);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+usbip_importer_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  UsbipImporter *self = USBIP_IMPORTER (object);
+
+  switch (prop_id)
+    {
+    case PROP_SOCKET_OPTIONS:
+      if (g_value_get_boxed (value) != NULL)
+        usbip_importer_set_socket_options (self, g_value_get_boxed (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 usbip_importer_class_init (UsbipImporterClass *klass)
 {
   G_OBJECT_CLASS (klass)->finalize = usbip_importer_finalize;
+  G_OBJECT_CLASS (klass)->get_property = usbip_importer_get_property;
+  G_OBJECT_CLASS (klass)->set_property = usbip_importer_set_property;
+
+  /**
+   * UsbipImporter:socket-options:
+   *
+   * TCP options (keepalive, user timeout, no-delay) set on every connection before its
+   * socket is handed to the kernel. Setting it copies the options.
+   *
+   * Since: 1.0
+   */
+  props[PROP_SOCKET_OPTIONS] = g_param_spec_boxed ("socket-options", NULL, NULL, USBIP_TYPE_SOCKET_OPTIONS,
+                                                   G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY
+                                                     | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (G_OBJECT_CLASS (klass), N_PROPS, props);
 
   /**
    * UsbipImporter::port-attached:
@@ -597,7 +650,7 @@ usbip_importer_init (UsbipImporter *self)
  *
  * Returns: (transfer full): a new importer
  *
- * Since: 0.1
+ * Since: 1.0
  */
 UsbipImporter *
 usbip_importer_new (UsbipImportBackend *backend, UsbipTransport *transport)
@@ -615,7 +668,7 @@ usbip_importer_new (UsbipImportBackend *backend, UsbipTransport *transport)
  * @self: an importer
  * @options: defaults for every connection of this importer
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_importer_set_socket_options (UsbipImporter *self, const UsbipSocketOptions *options)
@@ -624,6 +677,7 @@ usbip_importer_set_socket_options (UsbipImporter *self, const UsbipSocketOptions
   g_return_if_fail (options != NULL);
   usbip_socket_options_free (self->options);
   self->options = usbip_socket_options_copy (options);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_SOCKET_OPTIONS]);
 }
 
 /**
@@ -632,7 +686,7 @@ usbip_importer_set_socket_options (UsbipImporter *self, const UsbipSocketOptions
  *
  * Returns: (transfer none): the importer's socket options
  *
- * Since: 0.1
+ * Since: 1.0
  */
 const UsbipSocketOptions *
 usbip_importer_get_socket_options (UsbipImporter *self)

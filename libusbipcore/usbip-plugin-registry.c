@@ -53,7 +53,7 @@ G_DEFINE_BOXED_TYPE (UsbipPluginInfo, usbip_plugin_info, usbip_plugin_info_copy,
  *
  * Returns: (transfer full): a copy
  *
- * Since: 0.1
+ * Since: 1.0
  */
 UsbipPluginInfo *
 usbip_plugin_info_copy (const UsbipPluginInfo *info)
@@ -73,7 +73,7 @@ usbip_plugin_info_copy (const UsbipPluginInfo *info)
  *
  * Frees @info.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_plugin_info_free (UsbipPluginInfo *info)
@@ -92,7 +92,7 @@ usbip_plugin_info_free (UsbipPluginInfo *info)
  *
  * Returns: "loaded", "disabled" or "failed"
  *
- * Since: 0.1
+ * Since: 1.0
  */
 const gchar *
 usbip_plugin_state_to_string (UsbipPluginState state)
@@ -145,7 +145,7 @@ usbip_plugin_registry_class_init (UsbipPluginRegistryClass *klass)
    * Detailed by the object's type name (`object-added::UsbipExporter`, ...): plugins that
    * observe the program connect to it from their register function.
    *
-   * Since: 0.1
+   * Since: 1.0
    */
   signals[SIGNAL_OBJECT_ADDED] = g_signal_new ("object-added", G_TYPE_FROM_CLASS (klass),
                                                G_SIGNAL_RUN_LAST | G_SIGNAL_DETAILED, 0, NULL, NULL, NULL,
@@ -170,7 +170,7 @@ usbip_plugin_registry_init (UsbipPluginRegistry *self)
  *
  * Returns: (transfer full): a registry with nothing loaded yet
  *
- * Since: 0.1
+ * Since: 1.0
  */
 UsbipPluginRegistry *
 usbip_plugin_registry_new (UsbipConfig *config, UsbipSysfs *sysfs)
@@ -190,7 +190,7 @@ usbip_plugin_registry_new (UsbipConfig *config, UsbipSysfs *sysfs)
  *
  * Returns: the module search path (directories separated by ':')
  *
- * Since: 0.1
+ * Since: 1.0
  */
 const gchar *
 usbip_plugin_registry_get_plugin_dir (UsbipPluginRegistry *self)
@@ -203,7 +203,7 @@ usbip_plugin_registry_get_plugin_dir (UsbipPluginRegistry *self)
  * @self: a #UsbipPluginRegistry
  * @dir: a search path (directories separated by ':')
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_plugin_registry_set_plugin_dir (UsbipPluginRegistry *self, const gchar *dir)
@@ -220,7 +220,7 @@ usbip_plugin_registry_set_plugin_dir (UsbipPluginRegistry *self, const gchar *di
  *
  * Adds a statically linked plugin; loaded by usbip_plugin_registry_load() if enabled.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_plugin_registry_add_builtin (UsbipPluginRegistry *self, const gchar *name,
@@ -292,7 +292,7 @@ module_name (const gchar *basename)
  *
  * Returns: %TRUE on success; %USBIP_ERROR_PLUGIN naming the file and the reason otherwise
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gboolean
 usbip_plugin_registry_load_module (UsbipPluginRegistry *self, const gchar *path, GError **error)
@@ -420,7 +420,7 @@ load_filtered (UsbipPluginRegistry *self, const gchar *const *only, GError **err
  *
  * Returns: %TRUE (reserved for registry-wide failures)
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gboolean
 usbip_plugin_registry_load (UsbipPluginRegistry *self, GError **error)
@@ -441,7 +441,7 @@ usbip_plugin_registry_load (UsbipPluginRegistry *self, GError **error)
  *
  * Returns: %TRUE
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gboolean
 usbip_plugin_registry_load_only (UsbipPluginRegistry *self, const gchar *const *names, GError **error)
@@ -457,7 +457,7 @@ usbip_plugin_registry_load_only (UsbipPluginRegistry *self, const gchar *const *
  *
  * Returns: (element-type UsbipPluginInfo) (transfer container): every plugin seen
  *
- * Since: 0.1
+ * Since: 1.0
  */
 GPtrArray *
 usbip_plugin_registry_list (UsbipPluginRegistry *self)
@@ -504,7 +504,7 @@ set_missing (UsbipPluginRegistry *self, const gchar *kind, const gchar *name, GE
  *
  * Returns: (transfer none): the backend, or %NULL with an error saying why it is missing
  *
- * Since: 0.1
+ * Since: 1.0
  */
 UsbipImportBackend *
 usbip_plugin_registry_get_import_backend (UsbipPluginRegistry *self, const gchar *name, GError **error)
@@ -527,7 +527,7 @@ usbip_plugin_registry_get_import_backend (UsbipPluginRegistry *self, const gchar
  *
  * Returns: (transfer none): the backend, or %NULL with an error saying why it is missing
  *
- * Since: 0.1
+ * Since: 1.0
  */
 UsbipExportBackend *
 usbip_plugin_registry_get_export_backend (UsbipPluginRegistry *self, const gchar *name, GError **error)
@@ -551,7 +551,7 @@ usbip_plugin_registry_get_export_backend (UsbipPluginRegistry *self, const gchar
  * the type name as detail and keeps a reference for the registry's lifetime. Costs one
  * signal emission when no plugin listens.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_plugin_registry_add_object (UsbipPluginRegistry *self, GObject *object)
@@ -569,7 +569,7 @@ usbip_plugin_registry_add_object (UsbipPluginRegistry *self, GObject *object)
  *
  * Returns: (nullable) (transfer none): what happened to plugin @name, %NULL if never seen
  *
- * Since: 0.1
+ * Since: 1.0
  */
 const UsbipPluginInfo *
 usbip_plugin_registry_get_info (UsbipPluginRegistry *self, const gchar *name)
@@ -586,7 +586,7 @@ usbip_plugin_registry_get_info (UsbipPluginRegistry *self, const gchar *name)
  *
  * Returns: the plugin's name
  *
- * Since: 0.1
+ * Since: 1.0
  */
 const gchar *
 usbip_plugin_context_get_name (UsbipPluginContext *ctx)
@@ -600,7 +600,7 @@ usbip_plugin_context_get_name (UsbipPluginContext *ctx)
  *
  * Returns: (transfer none): the configuration keyfile; the plugin's group is `[<name>]`
  *
- * Since: 0.1
+ * Since: 1.0
  */
 GKeyFile *
 usbip_plugin_context_get_keyfile (UsbipPluginContext *ctx)
@@ -614,7 +614,7 @@ usbip_plugin_context_get_keyfile (UsbipPluginContext *ctx)
  *
  * Returns: (transfer none): the sysfs seam to use
  *
- * Since: 0.1
+ * Since: 1.0
  */
 UsbipSysfs *
 usbip_plugin_context_get_sysfs (UsbipPluginContext *ctx)
@@ -628,7 +628,7 @@ usbip_plugin_context_get_sysfs (UsbipPluginContext *ctx)
  * @name: backend name
  * @backend: (transfer none): the backend
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_plugin_context_add_import_backend (UsbipPluginContext *ctx, const gchar *name,
@@ -644,7 +644,7 @@ usbip_plugin_context_add_import_backend (UsbipPluginContext *ctx, const gchar *n
  * @name: backend name
  * @backend: (transfer none): the backend
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_plugin_context_add_export_backend (UsbipPluginContext *ctx, const gchar *name,
@@ -661,7 +661,7 @@ usbip_plugin_context_add_export_backend (UsbipPluginContext *ctx, const gchar *n
  * Returns: (transfer none): the #UsbipPluginRegistry, to connect to its
  *   #UsbipPluginRegistry::object-added signal
  *
- * Since: 0.1
+ * Since: 1.0
  */
 GObject *
 usbip_plugin_context_get_registry (UsbipPluginContext *ctx)
@@ -676,7 +676,7 @@ usbip_plugin_context_get_registry (UsbipPluginContext *ctx)
  *
  * Keeps @object alive as long as the registry.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_plugin_context_keep (UsbipPluginContext *ctx, GObject *object)
@@ -694,7 +694,7 @@ usbip_plugin_context_keep (UsbipPluginContext *ctx, GObject *object)
  * @max: maximum for numbers
  * @description: one line for humans
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_plugin_context_register_key (UsbipPluginContext *ctx, const gchar *key, UsbipConfigType type,
@@ -713,7 +713,7 @@ usbip_plugin_context_register_key (UsbipPluginContext *ctx, const gchar *key, Us
  *
  * Returns: %FALSE with %USBIP_ERROR_CONFIG naming file, group, key and the accepted values
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gboolean
 usbip_plugin_context_check_config (UsbipPluginContext *ctx, GError **error)
@@ -728,7 +728,7 @@ usbip_plugin_context_check_config (UsbipPluginContext *ctx, GError **error)
  *
  * Returns: (transfer full): the value, else the default
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gchar *
 usbip_plugin_context_get_string (UsbipPluginContext *ctx, const gchar *key)
@@ -743,7 +743,7 @@ usbip_plugin_context_get_string (UsbipPluginContext *ctx, const gchar *key)
  *
  * Returns: (transfer full) (array zero-terminated=1): the value, else the default
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gchar **
 usbip_plugin_context_get_string_list (UsbipPluginContext *ctx, const gchar *key)
@@ -758,7 +758,7 @@ usbip_plugin_context_get_string_list (UsbipPluginContext *ctx, const gchar *key)
  *
  * Returns: the value, else the default
  *
- * Since: 0.1
+ * Since: 1.0
  */
 guint64
 usbip_plugin_context_get_uint (UsbipPluginContext *ctx, const gchar *key)
@@ -773,7 +773,7 @@ usbip_plugin_context_get_uint (UsbipPluginContext *ctx, const gchar *key)
  *
  * Returns: the value, else the default
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gboolean
 usbip_plugin_context_get_boolean (UsbipPluginContext *ctx, const gchar *key)

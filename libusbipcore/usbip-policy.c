@@ -15,7 +15,7 @@
  * usbip_policy_peer_key(). Pure logic: the caller passes the counts and the clock, so
  * every rule is testable without sockets.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 struct _UsbipPolicy {
   GObject parent_instance;
@@ -69,7 +69,7 @@ usbip_policy_init (UsbipPolicy *self)
  *
  * Returns: (transfer full): a policy that admits everyone
  *
- * Since: 0.1
+ * Since: 1.0
  */
 UsbipPolicy *
 usbip_policy_new (void)
@@ -110,7 +110,7 @@ check_prefix_length (const gchar *cidr, GError **error)
  *
  * Returns: %FALSE with %USBIP_ERROR_INVALID_ARGUMENT if @cidr does not parse
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gboolean
 usbip_policy_add_allow_cidr (UsbipPolicy *self, const gchar *cidr, GError **error)
@@ -141,7 +141,7 @@ usbip_policy_add_allow_cidr (UsbipPolicy *self, const gchar *cidr, GError **erro
  * @self: a policy
  * @max: most sessions in handshake at once; 0 = no limit
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_policy_set_max_sessions (UsbipPolicy *self, guint max)
@@ -155,7 +155,7 @@ usbip_policy_set_max_sessions (UsbipPolicy *self, guint max)
  * @self: a policy
  * @max: most sessions one peer address may hold at once; 0 = no limit
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_policy_set_max_sessions_per_peer (UsbipPolicy *self, guint max)
@@ -173,7 +173,7 @@ usbip_policy_set_max_sessions_per_peer (UsbipPolicy *self, guint max)
  * Each peer (see usbip_policy_peer_key()) has its own token bucket, so a peer that
  * floods is refused without taking the share of any other.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_policy_set_accept_rate (UsbipPolicy *self, gdouble per_second, guint burst)
@@ -208,7 +208,7 @@ unmap_v4 (GInetAddress *addr)
  *
  * Returns: (transfer full): e.g. `192.0.2.7`, `2001:db8:1:2::/64`
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gchar *
 usbip_policy_peer_key (GInetAddress *peer)
@@ -287,7 +287,7 @@ take_token (UsbipPolicy *self, GInetAddress *peer, gint64 now_us)
  *
  * Returns: %TRUE to admit
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gboolean
 usbip_policy_admit (UsbipPolicy *self,

@@ -10,7 +10,7 @@ G_DEFINE_BOXED_TYPE (UsbipPortInfo, usbip_port_info, usbip_port_info_copy, usbip
  *
  * Returns: (transfer full): a zeroed #UsbipPortInfo with status %USBIP_PORT_STATUS_NULL
  *
- * Since: 0.1
+ * Since: 1.0
  */
 UsbipPortInfo *
 usbip_port_info_new (void)
@@ -27,7 +27,7 @@ usbip_port_info_new (void)
  *
  * Returns: (transfer full): a deep copy
  *
- * Since: 0.1
+ * Since: 1.0
  */
 UsbipPortInfo *
 usbip_port_info_copy (const UsbipPortInfo *info)
@@ -48,7 +48,7 @@ usbip_port_info_copy (const UsbipPortInfo *info)
  *
  * Frees @info.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_port_info_free (UsbipPortInfo *info)
@@ -59,4 +59,22 @@ usbip_port_info_free (UsbipPortInfo *info)
   g_free (info->remote_port);
   g_free (info->remote_busid);
   g_free (info);
+}
+
+/**
+ * usbip_port_info_get_local_busid:
+ * @info: a #UsbipPortInfo
+ *
+ * The local bus ID as a string, for bindings (the field is a fixed-size array).
+ *
+ * Returns: (transfer none): the bus ID the attached device has on this host (e.g. `3-1`),
+ *   `0-0` on a free port
+ *
+ * Since: 1.0
+ */
+const gchar *
+usbip_port_info_get_local_busid (const UsbipPortInfo *info)
+{
+  g_return_val_if_fail (info != NULL, NULL);
+  return info->local_busid;
 }

@@ -15,7 +15,7 @@ G_BEGIN_DECLS
  *
  * The speed class of a vhci port.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 typedef enum {
   USBIP_HUB_SPEED_HIGH,
@@ -31,7 +31,7 @@ typedef enum {
  *
  * The `sta` column of vhci's status file.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 typedef enum {
   USBIP_PORT_STATUS_NULL = 4,
@@ -58,7 +58,7 @@ typedef enum {
  *
  * One vhci port with what its port record (`/var/run/vhci_hcd/port<N>`) says.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 typedef struct {
   guint port;
@@ -78,6 +78,7 @@ USBIP_PUBLIC GType usbip_port_info_get_type (void) G_GNUC_CONST;
 USBIP_PUBLIC UsbipPortInfo *usbip_port_info_new (void);
 USBIP_PUBLIC UsbipPortInfo *usbip_port_info_copy (const UsbipPortInfo *info);
 USBIP_PUBLIC void usbip_port_info_free (UsbipPortInfo *info);
+USBIP_PUBLIC const gchar *usbip_port_info_get_local_busid (const UsbipPortInfo *info);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (UsbipPortInfo, usbip_port_info_free)
 

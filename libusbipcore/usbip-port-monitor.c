@@ -16,7 +16,7 @@
  * Emits ::port-added and ::port-removed as vhci ports are taken and released, by anyone
  * (this process, upstream `usbip`, the kernel after a lost connection).
  *
- * Since: 0.1
+ * Since: 1.0
  */
 struct _UsbipPortMonitor {
   GObject parent_instance;
@@ -118,7 +118,7 @@ on_idle (gpointer data)
  *
  * Compares the ports with the last check from an idle callback, soon.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_port_monitor_check_now (UsbipPortMonitor *self)
@@ -144,7 +144,7 @@ on_uevent (GUdevClient *client, const gchar *action, GUdevDevice *device, gpoint
  *
  * Returns: %FALSE if the ports cannot be read (e.g. vhci-hcd is not loaded)
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gboolean
 usbip_port_monitor_start (UsbipPortMonitor *self, GError **error)
@@ -177,7 +177,7 @@ usbip_port_monitor_start (UsbipPortMonitor *self, GError **error)
  * usbip_port_monitor_stop:
  * @self: a monitor
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_port_monitor_stop (UsbipPortMonitor *self)
@@ -199,7 +199,7 @@ usbip_port_monitor_stop (UsbipPortMonitor *self)
  *
  * Takes effect at the next start.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_port_monitor_set_interval (UsbipPortMonitor *self, guint interval_ms)
@@ -263,7 +263,7 @@ usbip_port_monitor_init (UsbipPortMonitor *self)
  *
  * Returns: (transfer full): a stopped monitor
  *
- * Since: 0.1
+ * Since: 1.0
  */
 UsbipPortMonitor *
 usbip_port_monitor_new (UsbipImportBackend *backend)

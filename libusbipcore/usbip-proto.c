@@ -67,7 +67,7 @@ usbip_proto_read_fixed_string (const guint8 *p, gsize width, gchar *out, const g
  *
  * Frees what @msg owns (device list, device, ISO descriptors) and zeroes it.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_message_clear (UsbipMessage *msg)
@@ -86,7 +86,7 @@ usbip_message_clear (UsbipMessage *msg)
  *
  * Returns: the message's protocol name, e.g. "OP_REQ_DEVLIST", "USBIP_CMD_SUBMIT"
  *
- * Since: 0.1
+ * Since: 1.0
  */
 const gchar *
 usbip_message_type_to_string (UsbipMessageType type)
@@ -124,7 +124,7 @@ usbip_message_type_to_string (UsbipMessageType type)
  *
  * Appends the 8-byte handshake header with version 0x0111.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_encode_op_header (GByteArray *out, guint16 code, guint32 status)
@@ -140,7 +140,7 @@ usbip_encode_op_header (GByteArray *out, guint16 code, guint32 status)
  *
  * Appends an OP_REQ_DEVLIST (a header alone).
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_encode_op_req_devlist (GByteArray *out)
@@ -155,7 +155,7 @@ usbip_encode_op_req_devlist (GByteArray *out)
  *
  * Appends an OP_REQ_IMPORT: header and the 32-byte busid field.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_encode_op_req_import (GByteArray *out, const gchar *busid)
@@ -172,7 +172,7 @@ usbip_encode_op_req_import (GByteArray *out, const gchar *busid)
  *
  * Appends the 312-byte device record, then the 4-byte interface records if asked.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_encode_device_record (GByteArray *out, const UsbipDeviceInfo *device, gboolean with_interfaces)
@@ -215,7 +215,7 @@ usbip_encode_device_record (GByteArray *out, const UsbipDeviceInfo *device, gboo
  *
  * Appends an OP_REP_DEVLIST: header, device count, records with interfaces.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_encode_op_rep_devlist (GByteArray *out, guint32 status, GPtrArray *devices)
@@ -236,7 +236,7 @@ usbip_encode_op_rep_devlist (GByteArray *out, guint32 status, GPtrArray *devices
  *
  * Appends an OP_REP_IMPORT: header, and the device record (no interfaces) on success.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_encode_op_rep_import (GByteArray *out, guint32 status, const UsbipDeviceInfo *device)
@@ -256,7 +256,7 @@ usbip_encode_op_rep_import (GByteArray *out, guint32 status, const UsbipDeviceIn
  *
  * Appends the 48-byte URB header (basic header + command-specific part).
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_encode_urb_header (GByteArray *out, const UsbipUrbHeader *hdr)
@@ -321,7 +321,7 @@ append_iso (GByteArray *out, const UsbipIsoPacket *iso, guint n)
  * Appends any message in its wire form. URB messages append @msg->data after the header
  * (callers put data only where the protocol carries it) and then @msg->iso.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_message_encode (const UsbipMessage *msg, GByteArray *out)
@@ -382,7 +382,7 @@ check_len (gsize have, gsize need, const gchar *what, GError **error)
  *
  * Returns: %TRUE on success
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gboolean
 usbip_decode_op_header (const guint8 *buf, gsize len, UsbipOpHeader *out, GError **error)
@@ -407,7 +407,7 @@ usbip_decode_op_header (const guint8 *buf, gsize len, UsbipOpHeader *out, GError
  *
  * Returns: %TRUE on success
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gboolean
 usbip_decode_device_record (const guint8 *buf, gsize len, UsbipDeviceInfo *out, GError **error)
@@ -459,7 +459,7 @@ usbip_decode_device_record (const guint8 *buf, gsize len, UsbipDeviceInfo *out, 
  *
  * Returns: %TRUE on success
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gboolean
 usbip_decode_urb_header (const guint8 *buf, gsize len, UsbipUrbHeader *out, GError **error)

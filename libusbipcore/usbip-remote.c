@@ -15,7 +15,7 @@ G_DEFINE_BOXED_TYPE (UsbipRemote, usbip_remote, usbip_remote_copy, usbip_remote_
  *
  * Returns: (transfer full): a new #UsbipRemote
  *
- * Since: 0.1
+ * Since: 1.0
  */
 UsbipRemote *
 usbip_remote_new (const gchar *host, guint16 port)
@@ -51,7 +51,7 @@ parse_port (const gchar *text, const gchar *whole, guint16 *out, GError **error)
  * Returns: (transfer full) (nullable): the remote, or %NULL with
  *   %USBIP_ERROR_INVALID_ARGUMENT set
  *
- * Since: 0.1
+ * Since: 1.0
  */
 UsbipRemote *
 usbip_remote_parse (const gchar *text, guint16 default_port, GError **error)
@@ -121,7 +121,7 @@ usbip_remote_parse (const gchar *text, guint16 default_port, GError **error)
  *
  * Returns: (transfer full): a copy
  *
- * Since: 0.1
+ * Since: 1.0
  */
 UsbipRemote *
 usbip_remote_copy (const UsbipRemote *remote)
@@ -136,7 +136,7 @@ usbip_remote_copy (const UsbipRemote *remote)
  *
  * Frees @remote.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_remote_free (UsbipRemote *remote)
@@ -153,7 +153,7 @@ usbip_remote_free (UsbipRemote *remote)
  *
  * Returns: (transfer full): `host:port`, with brackets around IPv6 literals
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gchar *
 usbip_remote_to_string (const UsbipRemote *remote)
@@ -171,7 +171,7 @@ usbip_remote_to_string (const UsbipRemote *remote)
  *
  * Returns: %TRUE if host (case-insensitively) and port are equal
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gboolean
 usbip_remote_equal (const UsbipRemote *a, const UsbipRemote *b)

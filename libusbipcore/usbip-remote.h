@@ -15,7 +15,7 @@ G_BEGIN_DECLS
  *
  * A USB/IP peer address. Parsed from `host`, `host:port`, `[v6]` or `[v6]:port`.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 typedef struct {
   gchar *host;

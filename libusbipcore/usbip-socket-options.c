@@ -16,7 +16,7 @@ G_DEFINE_BOXED_TYPE (UsbipSocketOptions, usbip_socket_options, usbip_socket_opti
  *
  * Returns: (transfer full): options holding the documented defaults
  *
- * Since: 0.1
+ * Since: 1.0
  */
 UsbipSocketOptions *
 usbip_socket_options_new (void)
@@ -44,7 +44,7 @@ usbip_socket_options_new (void)
  *
  * Returns: (transfer full): a copy of @opts
  *
- * Since: 0.1
+ * Since: 1.0
  */
 UsbipSocketOptions *
 usbip_socket_options_copy (const UsbipSocketOptions *opts)
@@ -57,7 +57,7 @@ usbip_socket_options_copy (const UsbipSocketOptions *opts)
  * usbip_socket_options_free:
  * @opts: (transfer full) (nullable): options
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_socket_options_free (UsbipSocketOptions *opts)
@@ -88,7 +88,7 @@ set_int (GSocket *socket, gint level, gint name, gint value, const gchar *what, 
  *
  * Returns: %TRUE on success
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gboolean
 usbip_socket_options_apply (const UsbipSocketOptions *opts, GSocket *socket, GError **error)

@@ -26,7 +26,7 @@ G_BEGIN_DECLS
  *
  * Socket settings applied to importer connections and exporter sessions.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 typedef struct {
   guint connect_timeout_ms;

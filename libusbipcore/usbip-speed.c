@@ -36,7 +36,7 @@ index_of (UsbipSpeed speed)
  *
  * Returns: the wording upstream `usbip list` prints, e.g. "High Speed(480Mbps)"
  *
- * Since: 0.1
+ * Since: 1.0
  */
 const gchar *
 usbip_speed_to_string (UsbipSpeed speed)
@@ -50,7 +50,7 @@ usbip_speed_to_string (UsbipSpeed speed)
  *
  * Returns: a short stable name for machine output ("high", "super", ...)
  *
- * Since: 0.1
+ * Since: 1.0
  */
 const gchar *
 usbip_speed_to_nick (UsbipSpeed speed)
@@ -65,7 +65,7 @@ usbip_speed_to_nick (UsbipSpeed speed)
  *
  * Returns: %FALSE if @nick is not a speed name
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gboolean
 usbip_speed_from_nick (const gchar *nick, UsbipSpeed *out)
@@ -88,7 +88,7 @@ usbip_speed_from_nick (const gchar *nick, UsbipSpeed *out)
  *
  * Returns: the speed, %USBIP_SPEED_UNKNOWN for anything unrecognised
  *
- * Since: 0.1
+ * Since: 1.0
  */
 UsbipSpeed
 usbip_speed_from_sysfs (const gchar *text)
@@ -113,7 +113,7 @@ usbip_speed_from_sysfs (const gchar *text)
  *
  * Returns: nominal signalling rate in Mbps (low speed rounds to 1), 0 if unknown
  *
- * Since: 0.1
+ * Since: 1.0
  */
 guint
 usbip_speed_to_mbps (UsbipSpeed speed)
@@ -127,7 +127,7 @@ usbip_speed_to_mbps (UsbipSpeed speed)
  *
  * Returns: %TRUE if a device of this speed needs a SuperSpeed (`ss`) vhci port
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gboolean
 usbip_speed_is_superspeed (UsbipSpeed speed)

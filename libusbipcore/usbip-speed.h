@@ -18,7 +18,7 @@ G_BEGIN_DECLS
  * Device speeds as the kernel's `enum usb_device_speed` numbers them; these are the codes
  * carried on the wire and written to vhci's `attach`.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 typedef enum {
   USBIP_SPEED_UNKNOWN = 0,

@@ -13,7 +13,7 @@ G_BEGIN_DECLS
  *
  * Returns: monotonic time in microseconds
  *
- * Since: 0.1
+ * Since: 1.0
  */
 typedef gint64 (*UsbipSupervisorClockFunc) (gpointer user_data);
 

@@ -15,6 +15,7 @@
  */
 #include "config.h"
 
+#include "usbip-enum-types.h"
 #include "usbip-error.h"
 #include "usbip-port-monitor.h"
 #include "usbip-supervisor.h"
@@ -36,7 +37,7 @@ typedef enum {
  *
  * Auto-reconnect for one (remote, bus ID) attachment.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 struct _UsbipSupervisor {
   GObject parent_instance;
@@ -73,7 +74,23 @@ enum {
 };
 static guint signals[N_SIGNALS];
 
+enum {
+  PROP_0,
+  PROP_STATE,
+  N_PROPS
+};
+static GParamSpec *props[N_PROPS];
+
 G_DEFINE_FINAL_TYPE (UsbipSupervisor, usbip_supervisor, G_TYPE_OBJECT)
+
+static void
+set_state (UsbipSupervisor *self, UsbipSupervisorState state)
+{
+  if (self->state == state)
+    return;
+  self->state = state;
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_STATE]);
+}
 
 static void connect_now (UsbipSupervisor *self);
 
@@ -83,7 +100,7 @@ static void connect_now (UsbipSupervisor *self);
  *
  * Returns: a stable lower-case name, e.g. `attached`
  *
- * Since: 0.1
+ * Since: 1.0
  */
 const gchar *
 usbip_supervisor_state_to_string (UsbipSupervisorState state)
@@ -104,7 +121,7 @@ classify (const GError *error)
 {
   if (error->domain != USBIP_ERROR)
     return RETRY; /* GIO: resolver, network */
-  switch ((UsbipErrorCode) error->code)
+  switch ((UsbipError) error->code)
     {
     case USBIP_ERROR_PERMISSION:
     case USBIP_ERROR_MODULE_MISSING:
@@ -137,7 +154,7 @@ classify (const GError *error)
 static void
 give_up (UsbipSupervisor *self, const GError *error)
 {
-  self->state = USBIP_SUPERVISOR_GAVE_UP;
+  set_state (self, USBIP_SUPERVISOR_GAVE_UP);
   usbip_port_monitor_stop (self->monitor);
   g_signal_emit (self, signals[SIGNAL_GAVE_UP], 0, error);
 }
@@ -158,7 +175,7 @@ schedule_retry (UsbipSupervisor *self, const GError *cause)
   gint64 age_us = MAX (now_us (self) - self->outage_start, 0);
   guint delay = usbip_backoff_next_ms_in_outage (self->backoff, (guint64) age_us / 1000);
 
-  self->state = USBIP_SUPERVISOR_WAITING;
+  set_state (self, USBIP_SUPERVISOR_WAITING);
   g_signal_emit (self, signals[SIGNAL_RECONNECTING], 0, self->attempts + 1, delay, cause);
   self->retry_id = g_timeout_add (delay, on_retry, self);
 }
@@ -211,7 +228,7 @@ attach_done (GObject *source, GAsyncResult *result, gpointer data)
       /* attempts and backoff are reset when this attachment proves stable (on_port_removed) */
       g_clear_pointer (&self->port, usbip_port_info_free);
       self->port = port;
-      self->state = USBIP_SUPERVISOR_ATTACHED;
+      set_state (self, USBIP_SUPERVISOR_ATTACHED);
       self->attached_at = now_us (self);
       self->ambiguous = 0;
       self->was_attached = TRUE;
@@ -227,7 +244,7 @@ attach_done (GObject *source, GAsyncResult *result, gpointer data)
 static void
 connect_now (UsbipSupervisor *self)
 {
-  self->state = USBIP_SUPERVISOR_CONNECTING;
+  set_state (self, USBIP_SUPERVISOR_CONNECTING);
   usbip_importer_attach_async (self->importer, self->remote, self->busid, NULL, self->cancellable, attach_done,
                                g_object_ref (self));
 }
@@ -258,7 +275,7 @@ on_port_removed (UsbipPortMonitor *monitor, UsbipPortInfo *old, gboolean record_
   if (!record_kept)
     {
       /* a detach on purpose (ours or upstream's): never reconnect */
-      self->state = USBIP_SUPERVISOR_DETACHED;
+      set_state (self, USBIP_SUPERVISOR_DETACHED);
       g_signal_emit (self, signals[SIGNAL_DETACHED], 0, self->port);
       return;
     }
@@ -297,7 +314,7 @@ on_port_removed (UsbipPortMonitor *monitor, UsbipPortInfo *old, gboolean record_
  *
  * Returns: %FALSE if already started
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gboolean
 usbip_supervisor_start (UsbipSupervisor *self, GError **error)
@@ -326,7 +343,7 @@ usbip_supervisor_start (UsbipSupervisor *self, GError **error)
  *
  * Stops supervising (cancels an attempt or a wait). The attachment, if any, stays.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_supervisor_stop (UsbipSupervisor *self)
@@ -335,7 +352,7 @@ usbip_supervisor_stop (UsbipSupervisor *self)
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->retry_id, g_source_remove);
   usbip_port_monitor_stop (self->monitor);
-  self->state = USBIP_SUPERVISOR_IDLE;
+  set_state (self, USBIP_SUPERVISOR_IDLE);
 }
 
 /**
@@ -344,7 +361,7 @@ usbip_supervisor_stop (UsbipSupervisor *self)
  *
  * Looks at the ports now instead of at the next poll.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_supervisor_check_now (UsbipSupervisor *self)
@@ -359,7 +376,7 @@ usbip_supervisor_check_now (UsbipSupervisor *self)
  *
  * Returns: where it stands
  *
- * Since: 0.1
+ * Since: 1.0
  */
 UsbipSupervisorState
 usbip_supervisor_get_state (UsbipSupervisor *self)
@@ -374,7 +391,7 @@ usbip_supervisor_get_state (UsbipSupervisor *self)
  *
  * Returns: (transfer none) (nullable): the current or last attachment
  *
- * Since: 0.1
+ * Since: 1.0
  */
 const UsbipPortInfo *
 usbip_supervisor_get_port (UsbipSupervisor *self)
@@ -388,7 +405,7 @@ usbip_supervisor_get_port (UsbipSupervisor *self)
  * @self: a supervisor
  * @backoff: delays between attempts (copied; default usbip_backoff_new_default())
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_supervisor_set_backoff (UsbipSupervisor *self, const UsbipBackoff *backoff)
@@ -404,7 +421,7 @@ usbip_supervisor_set_backoff (UsbipSupervisor *self, const UsbipBackoff *backoff
  * @self: a supervisor
  * @max_attempts: failed attempts in a row before giving up; 0 = never give up
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_supervisor_set_max_attempts (UsbipSupervisor *self, guint max_attempts)
@@ -418,7 +435,7 @@ usbip_supervisor_set_max_attempts (UsbipSupervisor *self, guint max_attempts)
  * @self: a supervisor
  * @interval_ms: how often the vhci ports are read (besides udev events); default 500
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_supervisor_set_poll_interval (UsbipSupervisor *self, guint interval_ms)
@@ -435,7 +452,7 @@ usbip_supervisor_set_poll_interval (UsbipSupervisor *self, guint interval_ms)
  *   success: the attempt count and backoff go on growing (default
  *   %USBIP_SUPERVISOR_DEFAULT_STABLE_MS)
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_supervisor_set_stable_time (UsbipSupervisor *self, guint stable_ms)
@@ -454,7 +471,7 @@ usbip_supervisor_set_stable_time (UsbipSupervisor *self, guint stable_ms)
  * The clock that dates outages and attachments (tests drive it; the delays between attempts
  * still run on the main context).
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_supervisor_set_clock (UsbipSupervisor *self, UsbipSupervisorClockFunc clock, gpointer user_data)
@@ -493,10 +510,39 @@ usbip_supervisor_finalize (GObject *object)
 }
 
 static void
+usbip_supervisor_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  UsbipSupervisor *self = USBIP_SUPERVISOR (object);
+
+  switch (prop_id)
+    {
+    case PROP_STATE:
+      g_value_set_enum (value, self->state);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 usbip_supervisor_class_init (UsbipSupervisorClass *klass)
 {
   G_OBJECT_CLASS (klass)->dispose = usbip_supervisor_dispose;
   G_OBJECT_CLASS (klass)->finalize = usbip_supervisor_finalize;
+  G_OBJECT_CLASS (klass)->get_property = usbip_supervisor_get_property;
+
+  /**
+   * UsbipSupervisor:state:
+   *
+   * Where the supervisor is: idle, connecting, attached, waiting to retry, detached (on
+   * purpose, by someone) or gave up. Notified on every change.
+   *
+   * Since: 1.0
+   */
+  props[PROP_STATE] = g_param_spec_enum ("state", NULL, NULL, USBIP_TYPE_SUPERVISOR_STATE,
+                                         USBIP_SUPERVISOR_IDLE,
+                                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (G_OBJECT_CLASS (klass), N_PROPS, props);
 
   /**
    * UsbipSupervisor::attached:
@@ -562,7 +608,7 @@ usbip_supervisor_init (UsbipSupervisor *self)
  *
  * Returns: (transfer full): an idle supervisor
  *
- * Since: 0.1
+ * Since: 1.0
  */
 UsbipSupervisor *
 usbip_supervisor_new (UsbipImporter *importer, const UsbipRemote *remote, const gchar *busid)

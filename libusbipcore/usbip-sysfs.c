@@ -51,7 +51,7 @@ usbip_sysfs_init (UsbipSysfs *self)
  *
  * Returns: (transfer full): a new seam
  *
- * Since: 0.1
+ * Since: 1.0
  */
 UsbipSysfs *
 usbip_sysfs_new (const gchar *root)
@@ -71,7 +71,7 @@ usbip_sysfs_new (const gchar *root)
  *
  * Returns: (transfer none): a process-wide seam built from the environment
  *
- * Since: 0.1
+ * Since: 1.0
  */
 UsbipSysfs *
 usbip_sysfs_get_default (void)
@@ -89,7 +89,7 @@ usbip_sysfs_get_default (void)
  *
  * Returns: the root prefix
  *
- * Since: 0.1
+ * Since: 1.0
  */
 const gchar *
 usbip_sysfs_get_root (UsbipSysfs *self)
@@ -105,7 +105,7 @@ usbip_sysfs_get_root (UsbipSysfs *self)
  *
  * Returns: (transfer full): the path on this filesystem
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gchar *
 usbip_sysfs_resolve (UsbipSysfs *self, const gchar *path)
@@ -123,7 +123,7 @@ usbip_sysfs_resolve (UsbipSysfs *self, const gchar *path)
  *
  * Returns: %TRUE if @path exists
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gboolean
 usbip_sysfs_exists (UsbipSysfs *self, const gchar *path)
@@ -155,7 +155,7 @@ set_io_error (GError **error, gint errsv, const gchar *verb, const gchar *path)
  *
  * Returns: (transfer full): the bytes, or %NULL with @error set
  *
- * Since: 0.1
+ * Since: 1.0
  */
 GBytes *
 usbip_sysfs_read_bytes (UsbipSysfs *self, const gchar *path, GError **error)
@@ -201,7 +201,7 @@ usbip_sysfs_read_bytes (UsbipSysfs *self, const gchar *path, GError **error)
  *
  * Returns: (transfer full): the text, or %NULL with @error set
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gchar *
 usbip_sysfs_read (UsbipSysfs *self, const gchar *path, GError **error)
@@ -226,7 +226,7 @@ usbip_sysfs_read (UsbipSysfs *self, const gchar *path, GError **error)
  * Returns: (transfer full) (nullable): the kernel path with every symlink resolved
  *   (e.g. `/sys/devices/pci0000:00/.../usb1/1-1`), or %NULL if it does not exist
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gchar *
 usbip_sysfs_canonicalize (UsbipSysfs *self, const gchar *path)
@@ -260,7 +260,7 @@ usbip_sysfs_canonicalize (UsbipSysfs *self, const gchar *path)
  *
  * Returns: %TRUE on success
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gboolean
 usbip_sysfs_read_uint (UsbipSysfs *self, const gchar *path, guint base, guint64 *out, GError **error)
@@ -298,7 +298,7 @@ usbip_sysfs_read_uint (UsbipSysfs *self, const gchar *path, guint base, guint64 
  *
  * Returns: %TRUE on success
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gboolean
 usbip_sysfs_write (UsbipSysfs *self, const gchar *path, const gchar *value, GError **error)
@@ -363,7 +363,7 @@ cmp_str (gconstpointer a, gconstpointer b)
  *
  * Returns: (element-type utf8) (transfer full): sorted entry names, or %NULL with @error
  *
- * Since: 0.1
+ * Since: 1.0
  */
 GPtrArray *
 usbip_sysfs_list_dir (UsbipSysfs *self, const gchar *path, const gchar *prefix, GError **error)
@@ -399,7 +399,7 @@ usbip_sysfs_list_dir (UsbipSysfs *self, const gchar *path, const gchar *prefix, 
  * Returns: (transfer full): the last component of the link target, or %NULL with
  *   %USBIP_ERROR_NOT_FOUND when there is no link
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gchar *
 usbip_sysfs_read_link_basename (UsbipSysfs *self, const gchar *path, GError **error)
@@ -423,7 +423,7 @@ usbip_sysfs_read_link_basename (UsbipSysfs *self, const gchar *path, GError **er
  *
  * Test seam: lets a test play the kernel or inject errno values.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_sysfs_set_write_hook (UsbipSysfs *self, UsbipSysfsWriteHook hook, gpointer user_data)

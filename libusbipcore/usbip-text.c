@@ -23,7 +23,7 @@
  *
  * Returns: (transfer full): the escaped text
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gchar *
 usbip_text_escape (const gchar *data, gssize len)

@@ -14,7 +14,7 @@
  *
  * USB/IP over TCP, IPv4 and IPv6.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 struct _UsbipTransportTcp {
   GObject parent_instance;
@@ -219,7 +219,7 @@ usbip_transport_tcp_init (UsbipTransportTcp *self)
  *
  * Returns: (transfer full): the TCP transport
  *
- * Since: 0.1
+ * Since: 1.0
  */
 UsbipTransport *
 usbip_transport_tcp_new (void)

@@ -9,7 +9,7 @@
  * How the importer reaches a peer and how the exporter listens: TCP is built in
  * ([class@TransportTcp]); other stream sockets can implement this interface.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 G_DEFINE_INTERFACE (UsbipTransport, usbip_transport, G_TYPE_OBJECT)
 
@@ -30,7 +30,7 @@ usbip_transport_default_init (UsbipTransportInterface *iface)
  * Connects to @remote within the connect timeout of @options and applies @options
  * to the connected socket.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_transport_connect_async (UsbipTransport *self,
@@ -54,7 +54,7 @@ usbip_transport_connect_async (UsbipTransport *self,
  * Returns: (transfer full): the connection, or %NULL with @error in the %USBIP_ERROR
  *   domain (%USBIP_ERROR_TIMEOUT, %USBIP_ERROR_CONNECTION), or %G_IO_ERROR_CANCELLED
  *
- * Since: 0.1
+ * Since: 1.0
  */
 GSocketConnection *
 usbip_transport_connect_finish (UsbipTransport *self, GAsyncResult *result, GError **error)
@@ -72,7 +72,7 @@ usbip_transport_connect_finish (UsbipTransport *self, GAsyncResult *result, GErr
  *
  * Returns: %TRUE on success
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gboolean
 usbip_transport_add_listener (UsbipTransport *self, GSocketListener *listener, const gchar *address, GError **error)

@@ -23,7 +23,7 @@ USBIP_PUBLIC G_DECLARE_INTERFACE (UsbipTransport, usbip_transport, USBIP, TRANSP
  * How USB/IP bytes travel. TCP is built in (usbip_transport_tcp_new()); Unix-socket and
  * vsock transports come as plugins later. The kernel only needs a connected SOCK_STREAM fd.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 struct _UsbipTransportInterface {
   GTypeInterface g_iface;

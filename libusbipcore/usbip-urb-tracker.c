@@ -51,7 +51,7 @@ usbip_urb_tracker_lookup (UsbipUrbTracker *self, guint32 seqnum, UsbipDirection 
  *
  * Returns: (transfer full): a new, empty tracker
  *
- * Since: 0.1
+ * Since: 1.0
  */
 UsbipUrbTracker *
 usbip_urb_tracker_new (void)
@@ -69,7 +69,7 @@ usbip_urb_tracker_new (void)
  *
  * Frees @self.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_urb_tracker_free (UsbipUrbTracker *self)
@@ -90,7 +90,7 @@ usbip_urb_tracker_free (UsbipUrbTracker *self)
  * Remembers a submitted URB's direction until its RET_SUBMIT takes it. Only URBs still
  * pending count toward the cap of 65536: past it, the oldest pending URB is forgotten.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_urb_tracker_add (UsbipUrbTracker *self, guint32 seqnum, UsbipDirection direction)
@@ -123,7 +123,7 @@ usbip_urb_tracker_add (UsbipUrbTracker *self, guint32 seqnum, UsbipDirection dir
  *
  * Returns: %FALSE if the seqnum is unknown
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gboolean
 usbip_urb_tracker_take (UsbipUrbTracker *self, guint32 seqnum, UsbipDirection *direction)

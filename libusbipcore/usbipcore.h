@@ -32,4 +32,5 @@
 #include "usbip-backoff.h"
 #include "usbip-port-monitor.h"
 #include "usbip-supervisor.h"
+#include "usbip-enum-types.h"
 #undef USBIPCORE_INSIDE
