@@ -4,7 +4,8 @@ tree): lists devices from a running usbipcored, runs an exporter in-process and 
 it with Usbip.Importer, follows a supervisor's signals and state, reads properties and their
 notify, and catches Usbip.Error codes. The kernel is a fake sysfs tree (USBIP_SYSFS_ROOT):
 attributes are plain files, so the vhci `attach` write lands in a file this test reads.
-Usage: test-gi.py USBIPCORED. Prints TAP."""
+The examples (examples/) run here too, against the same fake kernel.
+Usage: test-gi.py USBIPCORED LIST-REMOTE-BINARY EXAMPLES-DIR. Prints TAP."""
 import os
 import shutil
 import signal
@@ -16,7 +17,7 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
 from taptest import check, run_tests, test, wait_until  # noqa: E402
 
-DAEMON = sys.argv[1]
+DAEMON, EXAMPLE_LIST_REMOTE, EXAMPLES = sys.argv[1:4]
 ROOT = tempfile.mkdtemp(prefix="usbip-gi-")
 
 
@@ -141,11 +142,17 @@ def enums_are_gtypes():
     check(Usbip.speed_to_nick(Usbip.Speed.HIGH) == "high")
 
 
-@test
-def lists_devices_from_a_running_usbipcored():
+def start_daemon():
+    """(process, port): usbipcored on the fake kernel"""
     port = free_port()
     p = subprocess.Popen([DAEMON, "--listen", f"127.0.0.1:{port}", "--status-socket",
-                          os.path.join(ROOT, "status.sock")], stderr=subprocess.PIPE, text=True)
+                          os.path.join(ROOT, f"status-{port}.sock")], stderr=subprocess.PIPE, text=True)
+    return p, port
+
+
+@test
+def lists_devices_from_a_running_usbipcored():
+    p, port = start_daemon()
     try:
         importer = Usbip.Importer.new(VHCI, None)
         remote = Usbip.remote_parse(f"127.0.0.1:{port}", Usbip.DEFAULT_TCP_PORT)
@@ -227,6 +234,31 @@ def supervisor_signals_and_state():
     sup.stop()
     check(sup.props.state == Usbip.SupervisorState.IDLE, sup.props.state)
     call_async(lambda *a: exp.shutdown_async(0, *a), exp.shutdown_finish)
+
+
+@test
+def examples_run():
+    p, port = start_daemon()
+    try:
+        def listed(argv):
+            r = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+            return r if r.returncode == 0 and r.stdout else None
+        for argv in ([EXAMPLE_LIST_REMOTE, f"127.0.0.1:{port}"],
+                     [sys.executable, os.path.join(EXAMPLES, "list-remote.py"), f"127.0.0.1:{port}"]):
+            r = wait_until(lambda: listed(argv), f"{argv[-2]} to list the devices")
+            check(r.stdout == "1-1 1d6b:0104 high\n", argv, r.stdout, r.stderr)
+        a = subprocess.Popen([sys.executable, os.path.join(EXAMPLES, "attach-reconnect.py"), f"127.0.0.1:{port}",
+                              "1-1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            lines = [a.stdout.readline() for _ in range(3)]
+            check(lines == ["state connecting\n", "state attached\n", "attached on port 0\n"], lines)
+        finally:
+            a.send_signal(signal.SIGINT)
+            a.wait(timeout=20)
+        os.unlink(os.path.join(ROOT, "var/run/vhci_hcd/port0"))
+    finally:
+        p.send_signal(signal.SIGTERM)
+        p.wait(timeout=20)
 
 
 run_tests(lambda: shutil.rmtree(ROOT, ignore_errors=True))
