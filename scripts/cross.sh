@@ -8,7 +8,13 @@
 # downloads a few hundred MB per architecture), writes a meson cross file
 # (build-cross-ARCH/cross.txt; usable on its own with meson setup --cross-file), builds in
 # build-cross-ARCH, checks that the programs are ELF files for that machine, and runs
-# `meson test --suite unit`. Prints one summary line per architecture.
+# `meson test --suite unit`. Every architecture is tried; one summary line each, and the
+# exit status is 1 if any of them failed.
+# libsoup-3.0-dev:ARCH cannot be installed on Debian 12 next to the host's
+# gobject-introspection (it pulls the GTK 4 -dev stack of ARCH, and gobject-introspection
+# is not Multi-Arch): its runtime library and the -dev packages of its private
+# dependencies are installed, and libsoup-3.0-dev:ARCH and libsysprof-4-dev:ARCH are
+# unpacked into build-cross-ARCH/sysroot, where the cross file's pkg_config_path finds them.
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
 [ $# -gt 0 ] || { echo "usage: scripts/cross.sh ARCH... | all   (arm64 armhf i386 riscv64 ppc64el s390x)" >&2; exit 2; }
@@ -29,22 +35,44 @@ machine() {
   esac
 }
 
-results=""
-for arch in "$@"; do
-  m=$(machine "$arch") || { echo "cross: unknown architecture $arch (arm64 armhf i386 riscv64 ppc64el s390x)" >&2; exit 2; }
-  set -- $m
+# cross_arch ARCH: install, build, check and test one architecture (0 = passed); prints
+# the reason of a failure as its last line
+cross_arch() {
+  arch=$1
+  set -- $(machine "$arch")
   cpu_family=$1 cpu=$2 endian=$3 qemu=$4 elf=$5
   triplet=$(dpkg-architecture -a"$arch" -qDEB_HOST_GNU_TYPE 2>/dev/null)
+  multiarch=$(dpkg-architecture -a"$arch" -qDEB_HOST_MULTIARCH 2>/dev/null)
+  build=$src/build-cross-$arch
+  mkdir -p "$build"
   if [ "${INSTALL:-1}" != 0 ]; then
     echo "cross: $arch: installing the cross toolchain and $arch libraries"
     $SUDO dpkg --add-architecture "$arch"
-    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update -qq
+    if ! apt-cache show "libglib2.0-dev:$arch" >/dev/null 2>&1; then
+      echo "cross: $arch: this Debian release has no $arch libraries (Debian 12 does not release $arch; riscv64 is a release architecture from Debian 13): build $arch on a release that has it"
+      return 1
+    fi
+    if ! $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
       "crossbuild-essential-$arch" qemu-user-static \
-      "libglib2.0-dev:$arch" "libgudev-1.0-dev:$arch" "libjson-glib-dev:$arch" "libsystemd-dev:$arch" "libsoup-3.0-dev:$arch" >/dev/null
+      "libglib2.0-dev:$arch" "libgudev-1.0-dev:$arch" "libjson-glib-dev:$arch" "libsystemd-dev:$arch" \
+      "libsoup-3.0-0:$arch" "libsqlite3-dev:$arch" "libpsl-dev:$arch" "libbrotli-dev:$arch" "zlib1g-dev:$arch" \
+      "libnghttp2-dev:$arch" >"$build/apt.log" 2>&1; then
+      grep -E '^ [^ ].* : Depends|^E:' "$build/apt.log" | head -8
+      echo "cross: $arch: the $arch libraries cannot be installed next to the host's (above; Multi-Arch: same packages need the same version for every architecture, and the mirror may not have built a host security update for $arch yet): try again once it has, or build in a chroot of that architecture"
+      return 1
+    fi
   fi
-  build=$src/build-cross-$arch
-  mkdir -p "$build"
+  sysroot=$build/sysroot
+  if [ ! -f "$sysroot/usr/lib/$multiarch/pkgconfig/libsoup-3.0.pc" ]; then
+    rm -rf "$sysroot" "$build/debs"
+    mkdir -p "$sysroot" "$build/debs"
+    (cd "$build/debs" && apt-get download "libsoup-3.0-dev:$arch" "libsysprof-4-dev:$arch") >"$build/download.log" 2>&1 ||
+      { tail -5 "$build/download.log"; echo "cross: $arch: cannot download libsoup-3.0-dev:$arch (above)"; return 1; }
+    for d in "$build"/debs/*.deb; do dpkg-deb -x "$d" "$sysroot"; done
+    sed -i "s|^prefix=/usr\$|prefix=$sysroot/usr|" "$sysroot/usr/lib/$multiarch/pkgconfig"/*.pc
+    ln -sf "/usr/lib/$multiarch/libsoup-3.0.so.0" "$sysroot/usr/lib/$multiarch/libsoup-3.0.so"
+  fi
   cat >"$build/cross.txt" <<EOC
 # meson cross file for Debian $arch (written by scripts/cross.sh)
 [binaries]
@@ -59,26 +87,44 @@ system = 'linux'
 cpu_family = '$cpu_family'
 cpu = '$cpu'
 endian = '$endian'
+
+[built-in options]
+pkg_config_path = '$sysroot/usr/lib/$multiarch/pkgconfig'
 EOC
   echo "cross: $arch: building in $build"
   if [ ! -f "$build/build.ninja" ]; then
     nice -n 15 meson setup "$build" "$src" --cross-file "$build/cross.txt" -Dvm_tests=false -Dman=disabled \
-      >"$build/setup.log" 2>&1 || { tail -20 "$build/setup.log"; exit 1; }
+      >"$build/setup.log" 2>&1 || { tail -20 "$build/setup.log"; echo "cross: $arch: meson setup failed"; return 1; }
   fi
-  nice -n 15 ninja -C "$build" >"$build/ninja.log" 2>&1 || { tail -30 "$build/ninja.log"; exit 1; }
+  nice -n 15 ninja -C "$build" >"$build/ninja.log" 2>&1 || { tail -30 "$build/ninja.log"; echo "cross: $arch: the build failed"; return 1; }
   for f in tools/usbip-tool/usbip-tool tools/usbipcored/usbipcored libusbipcore/libusbipcore.so.1.0.0; do
-    file -L "$build/$f" | grep -q "ELF.*$elf" || { echo "cross: $arch: $f is not an $arch ELF: $(file -L "$build/$f")" >&2; exit 1; }
+    file -L "$build/$f" | grep -q "ELF.*$elf" || { echo "cross: $arch: $f is not an $arch ELF: $(file -L "$build/$f")"; return 1; }
   done
   echo "cross: $arch: $(file -b "$build/tools/usbip-tool/usbip-tool" | cut -d, -f1-2)"
-  if nice -n 15 meson test -C "$build" --suite unit --num-processes 2 >"$build/test.log" 2>&1; then
-    summary="$arch: $(grep -E '^Ok:' "$build/test.log" | tr -s ' ') unit tests passed under $qemu"
-  else
+  if ! nice -n 15 meson test -C "$build" --suite unit --num-processes 2 >"$build/test.log" 2>&1; then
     tail -25 "$build/test.log"
-    echo "cross: $arch: unit tests failed (log: $build/meson-logs/testlog.txt)" >&2
-    exit 1
+    echo "cross: $arch: unit tests failed under $qemu (log: $build/meson-logs/testlog.txt)"
+    return 1
   fi
-  echo "cross: $summary"
-  results="$results$summary
-"
+  echo "cross: $arch: $(grep -E '^Ok:' "$build/test.log" | tr -s ' ') unit tests passed under $qemu"
+}
+
+for arch in "$@"; do
+  machine "$arch" >/dev/null || { echo "cross: unknown architecture $arch (arm64 armhf i386 riscv64 ppc64el s390x)" >&2; exit 2; }
 done
+results="" failed=0
+for arch in "$@"; do
+  mkdir -p "$src/build-cross-$arch"
+  log=$src/build-cross-$arch/cross.log
+  if cross_arch "$arch" 2>&1 | tee "$log"; [ "$(tail -n 1 "$log" | grep -c 'unit tests passed')" -eq 1 ]; then
+    results="$results$(tail -n 1 "$log" | sed 's/^cross: //')
+"
+  else
+    failed=$((failed + 1))
+    results="${results}FAILED $(tail -n 1 "$log" | sed 's/^cross: //')
+"
+  fi
+done
+echo "cross: summary"
 printf '%s' "$results"
+[ "$failed" -eq 0 ]
