@@ -6,8 +6,12 @@
 # sockets.target.wants symlink), systemctl knows the units, `man usbipcored` works, Tab
 # completes `usbip-tool att`, the default configuration is a conffile that validates, a
 # local edit survives an upgrade, and purge removes the configuration and the unit state.
-#   scripts/deb-test.sh                 build HEAD twice (0.1.0-1 style and a -2 revision)
-#   scripts/deb-test.sh V1DIR V2DIR     use prebuilt .debs (V2 must be newer than V1)
+#   scripts/deb-test.sh                 build HEAD once; the upgrade goes to the same build
+#                                       relabelled as the next Debian revision
+#   scripts/deb-test.sh V1DIR           the same with prebuilt .debs
+#   scripts/deb-test.sh V1DIR V2DIR     use prebuilt .debs for both (V2 must be newer than V1)
+# The relabelled upgrade is the same files under a newer version: it tests what an upgrade
+# does to the system (maintainer scripts, conffiles, unit state), not a change of code.
 # env: CHROOT_CACHE (pristine chroot, default /var/cache/usbipcore-deb-chroot), MIRROR.
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,14 +27,27 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-if [ $# -ge 2 ]; then
-  v1=$(cd "$1" && pwd) v2=$(cd "$2" && pwd)
+if [ $# -ge 1 ]; then
+  v1=$(cd "$1" && pwd)
 else
-  v1=$work/v1 v2=$work/v2
+  v1=$work/v1
   "$src/scripts/deb-build.sh" "$v1" >"$work/build1.log" 2>&1 || { tail -30 "$work/build1.log"; exit 1; }
-  base=$(cd "$src" && dpkg-parsechangelog -S Version)
-  DEB_VERSION="${base%-*}-$((${base##*-} + 1))" "$src/scripts/deb-build.sh" "$v2" >"$work/build2.log" 2>&1 ||
-    { tail -30 "$work/build2.log"; exit 1; }
+fi
+if [ $# -ge 2 ]; then
+  v2=$(cd "$2" && pwd)
+else
+  # the next revision: every package of V1 repacked with Version (and the = dependencies
+  # between them) raised from X-N to X-(N+1)
+  v2=$work/v2
+  mkdir -p "$v2"
+  for deb in "$v1"/*.deb; do
+    old=$(dpkg-deb -f "$deb" Version)
+    new="${old%-*}-$((${old##*-} + 1))"
+    rm -rf "$work/repack"
+    dpkg-deb -R "$deb" "$work/repack"
+    sed -i "s/(= $old)/(= $new)/g; s/^Version: $old\$/Version: $new/" "$work/repack/DEBIAN/control"
+    dpkg-deb -b --root-owner-group "$work/repack" "$v2/$(dpkg-deb -f "$deb" Package)_${new}_$(dpkg-deb -f "$deb" Architecture).deb" >/dev/null
+  done
 fi
 
 if [ ! -x "$cache/usr/bin/apt-get" ]; then
