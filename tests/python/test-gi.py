@@ -261,4 +261,43 @@ def examples_run():
         p.wait(timeout=20)
 
 
+@test
+def example_serve_policy():
+    port = free_port()
+    a = subprocess.Popen([sys.executable, os.path.join(EXAMPLES, "serve-policy.py"), f"127.0.0.1:{port}",
+                          "127.0.0.0/8"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        check(a.stdout.readline() == f"serving on 127.0.0.1:{port}\n")
+        importer = Usbip.Importer.new(None, None)
+        remote = Usbip.remote_parse(f"127.0.0.1:{port}", Usbip.DEFAULT_TCP_PORT)
+        devices = call_async(importer.list_devices_async, importer.list_devices_finish, remote)
+        check([d.get_busid() for d in devices] == ["1-1"])
+        check(a.stdout.readline().startswith("connected 127.0.0.1:"))
+    finally:
+        a.send_signal(signal.SIGINT)
+        a.wait(timeout=20)
+
+
+@test
+def example_watch_ports():
+    status = os.path.join(ROOT, "sys/devices/platform/vhci_hcd.0/status")
+    with open(status) as f:
+        free = f.read()
+    a = subprocess.Popen([sys.executable, os.path.join(EXAMPLES, "watch-ports.py")], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        check(a.stdout.readline() == "watching the vhci ports\n")  # its first look is taken
+        put("/var/run/vhci_hcd/port0", "10.0.0.1 3240 2-2\n")
+        put("/sys/devices/platform/vhci_hcd.0/status", free.replace("hs  0000 004 000 00000000 000000 0-0",
+                                                                    "hs  0000 006 003 00020002 000005 3-1"))
+        check(a.stdout.readline() == "port 0: 10.0.0.1:3240 2-2\n")
+        put("/sys/devices/platform/vhci_hcd.0/status", free)
+        os.unlink(os.path.join(ROOT, "var/run/vhci_hcd/port0"))
+        check(a.stdout.readline() == "port 0: released\n")
+    finally:
+        a.send_signal(signal.SIGINT)
+        a.wait(timeout=20)
+        put("/sys/devices/platform/vhci_hcd.0/status", free)
+
+
 run_tests(lambda: shutil.rmtree(ROOT, ignore_errors=True))
