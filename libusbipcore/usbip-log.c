@@ -3,12 +3,28 @@
 
 #include "usbip-log.h"
 
+/* the syslog priority of @level, as g_log_structured() gives it: g_log_structured_array()
+ * adds no PRIORITY field, and the journal would store every record at its default */
+static const gchar *
+priority (GLogLevelFlags level)
+{
+  if (level & G_LOG_LEVEL_ERROR)
+    return "3";
+  if (level & (G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING))
+    return "4";
+  if (level & G_LOG_LEVEL_MESSAGE)
+    return "5";
+  if (level & G_LOG_LEVEL_INFO)
+    return "6";
+  return "7";
+}
+
 void
 usbip_log_event (GLogLevelFlags level, const UsbipLogFields *f, const gchar *format, ...)
 {
   g_autofree gchar *message = NULL;
   gchar status[24], duration[24];
-  GLogField fields[9];
+  GLogField fields[10];
   gsize n = 0;
   va_list args;
 
@@ -25,6 +41,7 @@ usbip_log_event (GLogLevelFlags level, const UsbipLogFields *f, const gchar *for
     n++;                                                                                                               \
   }                                                                                                                    \
   G_STMT_END
+  ADD ("PRIORITY", priority (level));
   ADD ("GLIB_DOMAIN", G_LOG_DOMAIN);
   ADD ("MESSAGE", message);
   if (f->peer != NULL)
