@@ -107,7 +107,10 @@ typedef struct {
   guint refused;
   gchar *refused_rule;
   guint import_refused;
+  guint opened;
+  gchar *opened_peer;
   guint closed;
+  gchar *closed_peer;
   guint closed_status;
   gchar *closed_op;
 } Fixture;
@@ -128,10 +131,20 @@ on_import_refused (UsbipExporter *e, const gchar *peer, const gchar *busid, guin
 }
 
 static void
+on_session_opened (UsbipExporter *e, const gchar *peer, Fixture *f)
+{
+  f->opened++;
+  g_free (f->opened_peer);
+  f->opened_peer = g_strdup (peer);
+}
+
+static void
 on_session_closed (UsbipExporter *e, const gchar *peer, const gchar *op, guint status, guint64 duration_ms,
                    Fixture *f)
 {
   f->closed++;
+  g_free (f->closed_peer);
+  f->closed_peer = g_strdup (peer);
   f->closed_status = status;
   g_free (f->closed_op);
   f->closed_op = g_strdup (op);
@@ -157,6 +170,7 @@ setup (Fixture *f, gconstpointer data)
   g_assert_true (usbip_exporter_add_socket (f->exporter, listener, &error));
   g_signal_connect (f->exporter, "connection-refused", G_CALLBACK (on_conn_refused), f);
   g_signal_connect (f->exporter, "import-refused", G_CALLBACK (on_import_refused), f);
+  g_signal_connect (f->exporter, "session-opened", G_CALLBACK (on_session_opened), f);
   g_signal_connect (f->exporter, "session-closed", G_CALLBACK (on_session_closed), f);
   usbip_exporter_start (f->exporter);
   f->remote = usbip_remote_new ("127.0.0.1", f->port);
@@ -172,6 +186,8 @@ teardown (Fixture *f, gconstpointer data)
   usbip_remote_free (f->remote);
   g_free (f->refused_rule);
   g_free (f->closed_op);
+  g_free (f->opened_peer);
+  g_free (f->closed_peer);
   fake_kernel_free (f->fk);
   capture_stop ();
 }
@@ -1063,12 +1079,14 @@ test_unknown_peer_fail_closed (Fixture *f, gconstpointer data)
   test_util_wait_for (f->refused >= 2, 10000);
   g_assert_cmpstr (f->refused_rule, ==, "allow-cidr (peer address unknown)");
   g_assert_cmpuint (f->closed, ==, 0); /* no session was opened for either */
+  g_assert_cmpuint (f->opened, ==, 0);
   assert_serves_good_client (f);
   unlink (path);
   rmdir (dir);
 }
 
-/* item 6: session-closed carries the status that was sent */
+/* item 6: session-closed carries the status that was sent; session-opened came first, for
+ * the same peer */
 static void
 test_session_closed_status (Fixture *f, gconstpointer data)
 {
@@ -1080,6 +1098,9 @@ test_session_closed_status (Fixture *f, gconstpointer data)
   test_util_wait_for (f->closed >= 1, 10000);
   g_assert_cmpstr (f->closed_op, ==, "OP_REQ_IMPORT");
   g_assert_cmpuint (f->closed_status, ==, USBIP_ST_NODEV);
+  g_assert_cmpuint (f->opened, ==, 1);
+  g_assert_true (g_str_has_prefix (f->opened_peer, "127.0.0.1"));
+  g_assert_cmpstr (f->opened_peer, ==, f->closed_peer);
   g_bytes_unref (r.send);
   g_bytes_unref (r.reply);
 }

@@ -451,6 +451,87 @@ test_bad_busid_argument (Fixture *f, gconstpointer data)
   g_assert_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT);
 }
 
+/* every signal of UsbipImporter, with its arguments: a good attach emits port-attached and
+ * attach-finished without an error, a refused one only attach-finished with the error, and a
+ * detach emits port-detached with the port */
+typedef struct {
+  guint attached, finished, detached;
+  guint attached_port;
+  guint32 attached_devid;
+  gchar *finished_busid;
+  gint finished_code; /* -1 = no error */
+  guint detached_port;
+} Signals;
+
+static void
+on_port_attached (UsbipImporter *importer, UsbipPortInfo *port, Signals *s)
+{
+  s->attached++;
+  s->attached_port = port->port;
+  s->attached_devid = port->devid;
+}
+
+static void
+on_attach_finished (UsbipImporter *importer, const gchar *busid, guint64 duration_ms, const GError *error,
+                    Signals *s)
+{
+  s->finished++;
+  g_free (s->finished_busid);
+  s->finished_busid = g_strdup (busid);
+  s->finished_code = error != NULL ? error->code : -1;
+}
+
+static void
+on_port_detached (UsbipImporter *importer, guint port, Signals *s)
+{
+  s->detached++;
+  s->detached_port = port;
+}
+
+static void
+test_signals (Fixture *f, gconstpointer data)
+{
+  g_autoptr (UsbipDeviceInfo) dev = sample_device ("1-1");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (UsbipPortInfo) port = NULL;
+  GByteArray *refusal = g_byte_array_new ();
+  Signals s = { 0 };
+
+  g_signal_connect (f->importer, "port-attached", G_CALLBACK (on_port_attached), &s);
+  g_signal_connect (f->importer, "attach-finished", G_CALLBACK (on_attach_finished), &s);
+  g_signal_connect (f->importer, "port-detached", G_CALLBACK (on_port_detached), &s);
+
+  serve_import (f, dev);
+  port = do_attach (f, "1-1", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (s.attached, ==, 1);
+  g_assert_cmpuint (s.attached_port, ==, port->port);
+  g_assert_cmphex (s.attached_devid, ==, 0x00010004);
+  g_assert_cmpuint (s.finished, ==, 1);
+  g_assert_cmpstr (s.finished_busid, ==, "1-1");
+  g_assert_cmpint (s.finished_code, ==, -1);
+  g_assert_cmpuint (s.detached, ==, 0);
+
+  g_assert_true (usbip_importer_detach (f->importer, port->port, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (s.detached, ==, 1);
+  g_assert_cmpuint (s.detached_port, ==, port->port);
+
+  /* a refused import: attach-finished carries the error, no port-attached */
+  g_thread_join (f->thread);
+  g_clear_pointer (&f->peer.reply, g_bytes_unref);
+  f->peer.done = 0;
+  usbip_encode_op_rep_import (refusal, USBIP_ST_NODEV, NULL);
+  start_peer (f, refusal);
+  g_assert_null (do_attach (f, "1-1", &error));
+  g_assert_error (error, USBIP_ERROR, USBIP_ERROR_NO_DEVICE);
+  g_assert_cmpuint (s.attached, ==, 1);
+  g_assert_cmpuint (s.finished, ==, 2);
+  g_assert_cmpint (s.finished_code, ==, USBIP_ERROR_NO_DEVICE);
+  g_signal_handlers_disconnect_by_data (f->importer, &s);
+  g_free (s.finished_busid);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -473,5 +554,6 @@ main (int argc, char **argv)
   T ("/importer/cancel", test_cancel);
   T ("/importer/cancel-mid-reply", test_cancel_mid_reply);
   T ("/importer/bad-busid-argument", test_bad_busid_argument);
+  T ("/importer/signals", test_signals);
   return g_test_run ();
 }
