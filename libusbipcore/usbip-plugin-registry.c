@@ -323,7 +323,7 @@ usbip_plugin_registry_load_module (UsbipPluginRegistry *self, const gchar *path,
   if (abi->major != USBIP_PLUGIN_ABI_MAJOR || abi->minor > USBIP_PLUGIN_ABI_MINOR)
     {
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_PLUGIN,
-                   "plugin %s was built for plugin ABI %u.%u, this library provides %u.%u: "
+                   "plugin %s was built for plugin ABI %u.%u, this library provides %d.%d: "
                    "rebuild the plugin against this usbipcore",
                    path, abi->major, abi->minor, USBIP_PLUGIN_ABI_MAJOR, USBIP_PLUGIN_ABI_MINOR);
       g_module_close (module);

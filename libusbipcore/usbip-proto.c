@@ -440,7 +440,7 @@ usbip_decode_device_record (const guint8 *buf, gsize len, UsbipDeviceInfo *out, 
       /* the busid is the peer's bytes: escaped, so the message is printable UTF-8 */
       g_autofree gchar *busid = usbip_text_escape (out->busid, -1);
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_PROTOCOL,
-                   "device \"%s\" announces %u interfaces; at most %u are accepted", busid,
+                   "device \"%s\" announces %u interfaces; at most %d are accepted", busid,
                    out->bNumInterfaces, USBIP_MAX_INTERFACES);
       return FALSE;
     }

@@ -200,7 +200,7 @@ usbip_vhci_backend_attach (UsbipImportBackend *backend, gint sockfd, guint32 dev
                                          remote_busid, &record_error))
             g_warning ("attached on port %d, but %s: `usbip port` will not show the remote",
                        port, record_error->message);
-          g_debug ("attached devid %08x speed %u on port %d", devid, speed, port);
+          g_debug ("attached devid %08x speed %u on port %d", devid, (guint) speed, port);
           return port;
         }
       /* another attacher took the port between our read and our write (the kernel says
