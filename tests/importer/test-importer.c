@@ -532,6 +532,88 @@ test_signals (Fixture *f, gconstpointer data)
   g_free (s.finished_busid);
 }
 
+/* UsbipPortMonitor's signals: port-added for a new attachment; port-removed with record_kept
+ * TRUE when the connection was lost (the record stays), FALSE after a detach */
+typedef struct {
+  guint added, removed;
+  guint added_port, removed_port;
+  gboolean record_kept;
+} MonitorSignals;
+
+static void
+on_monitor_added (UsbipPortMonitor *monitor, UsbipPortInfo *port, MonitorSignals *s)
+{
+  s->added++;
+  s->added_port = port->port;
+}
+
+static void
+on_monitor_removed (UsbipPortMonitor *monitor, UsbipPortInfo *port, gboolean record_kept, MonitorSignals *s)
+{
+  s->removed++;
+  s->removed_port = port->port;
+  s->record_kept = record_kept;
+}
+
+static void
+attach_again (Fixture *f, const UsbipDeviceInfo *dev, guint *port)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (UsbipPortInfo) info = NULL;
+
+  if (f->thread != NULL)
+    g_thread_join (f->thread);
+  g_clear_pointer (&f->peer.reply, g_bytes_unref);
+  f->peer.done = 0;
+  serve_import (f, dev);
+  info = do_attach (f, "1-1", &error);
+  g_assert_no_error (error);
+  *port = info->port;
+}
+
+static void
+test_port_monitor_signals (Fixture *f, gconstpointer data)
+{
+  g_autoptr (UsbipVhciBackend) vhci = usbip_vhci_backend_new (fake_kernel_get_sysfs (f->fk));
+  g_autoptr (UsbipPortMonitor) monitor = usbip_port_monitor_new (USBIP_IMPORT_BACKEND (vhci));
+  g_autoptr (UsbipDeviceInfo) dev = sample_device ("1-1");
+  g_autoptr (GError) error = NULL;
+  MonitorSignals s = { 0 };
+  guint port;
+
+  usbip_port_monitor_set_interval (monitor, 0); /* only check_now: no timer races the test */
+  g_signal_connect (monitor, "port-added", G_CALLBACK (on_monitor_added), &s);
+  g_signal_connect (monitor, "port-removed", G_CALLBACK (on_monitor_removed), &s);
+  g_assert_true (usbip_port_monitor_start (monitor, &error));
+  g_assert_no_error (error);
+
+  attach_again (f, dev, &port);
+  usbip_port_monitor_check_now (monitor);
+  test_util_wait_for (s.added == 1, 5000);
+  g_assert_cmpuint (s.added_port, ==, port);
+  g_assert_cmpuint (s.removed, ==, 0);
+
+  /* the link is lost: vhci frees the port, the record stays */
+  fake_kernel_drop_connection (f->fk, port, "1-1");
+  usbip_port_monitor_check_now (monitor);
+  test_util_wait_for (s.removed == 1, 5000);
+  g_assert_cmpuint (s.removed_port, ==, port);
+  g_assert_true (s.record_kept);
+
+  /* a detach on purpose removes the record */
+  attach_again (f, dev, &port);
+  usbip_port_monitor_check_now (monitor);
+  test_util_wait_for (s.added == 2, 5000);
+  g_assert_true (usbip_importer_detach (f->importer, port, &error));
+  g_assert_no_error (error);
+  usbip_port_monitor_check_now (monitor);
+  test_util_wait_for (s.removed == 2, 5000);
+  g_assert_cmpuint (s.removed_port, ==, port);
+  g_assert_false (s.record_kept);
+  usbip_port_monitor_stop (monitor);
+  g_signal_handlers_disconnect_by_data (monitor, &s);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -555,5 +637,6 @@ main (int argc, char **argv)
   T ("/importer/cancel-mid-reply", test_cancel_mid_reply);
   T ("/importer/bad-busid-argument", test_bad_busid_argument);
   T ("/importer/signals", test_signals);
+  T ("/importer/port-monitor-signals", test_port_monitor_signals);
   return g_test_run ();
 }
