@@ -163,6 +163,34 @@ test_config_group_ownership (void)
   g_test_assert_expected_messages (); /* exactly one warning: none for [daemon] or [vhci] */
 }
 
+/* object-added carries the object, detailed by its type name: a handler for one type sees
+ * only that type */
+static void
+on_object_added (UsbipPluginRegistry *reg, GObject *object, GPtrArray *seen)
+{
+  g_ptr_array_add (seen, object);
+}
+
+static void
+test_object_added_signal (void)
+{
+  g_autoptr (UsbipPluginRegistry) reg = usbip_plugin_registry_new (NULL, NULL);
+  g_autoptr (GPtrArray) all = g_ptr_array_new ();
+  g_autoptr (GPtrArray) cancellables = g_ptr_array_new ();
+  g_autoptr (GObject) plain = g_object_new (G_TYPE_OBJECT, NULL);
+  g_autoptr (GObject) cancellable = G_OBJECT (g_cancellable_new ());
+
+  g_signal_connect (reg, "object-added", G_CALLBACK (on_object_added), all);
+  g_signal_connect (reg, "object-added::GCancellable", G_CALLBACK (on_object_added), cancellables);
+  usbip_plugin_registry_add_object (reg, plain);
+  usbip_plugin_registry_add_object (reg, cancellable);
+  g_assert_cmpuint (all->len, ==, 2);
+  g_assert_true (g_ptr_array_index (all, 0) == plain);
+  g_assert_true (g_ptr_array_index (all, 1) == cancellable);
+  g_assert_cmpuint (cancellables->len, ==, 1);
+  g_assert_true (g_ptr_array_index (cancellables, 0) == cancellable);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -177,6 +205,7 @@ main (int argc, char **argv)
   g_test_add_func ("/plugins/wrong-abi-refused", test_wrong_abi_refused);
   g_test_add_func ("/plugins/load-only", test_load_only);
 #endif
+  g_test_add_func ("/plugins/object-added-signal", test_object_added_signal);
   g_test_add_func ("/config/errors", test_config_errors);
   g_test_add_func ("/config/group-ownership", test_config_group_ownership);
   return g_test_run ();
