@@ -749,6 +749,34 @@ test_drain (Fixture *f, gconstpointer data)
 
 /* ---- policy logic ---- */
 
+/* the token buckets are bounded: with 65536 peers' buckets held, a new peer shares one
+ * "overflow" bucket; once the old buckets have refilled they are dropped and a new peer
+ * gets its own again */
+static void
+test_policy_bucket_overflow (void)
+{
+  g_autoptr (UsbipPolicy) p = usbip_policy_new ();
+  g_autoptr (GInetAddress) late1 = g_inet_address_new_from_string ("10.255.0.1");
+  g_autoptr (GInetAddress) late2 = g_inet_address_new_from_string ("10.255.0.2");
+  g_autofree gchar *rule = NULL;
+
+  usbip_policy_set_accept_rate (p, 1.0, 1);
+  for (guint i = 0; i < 65536; i++)
+    {
+      guint8 b[4] = { 10, 0, (guint8) (i >> 8), (guint8) i };
+      g_autoptr (GInetAddress) peer = g_inet_address_new_from_bytes (b, G_SOCKET_FAMILY_IPV4);
+      g_assert_true (usbip_policy_admit (p, peer, 0, 0, 0, NULL));
+    }
+  /* none refilled at the same instant: both late peers share the overflow bucket */
+  g_assert_true (usbip_policy_admit (p, late1, 0, 0, 0, NULL));
+  g_assert_false (usbip_policy_admit (p, late2, 0, 0, 0, &rule));
+  g_assert_nonnull (rule);
+  /* 2 s later every bucket is full again: dropped, and late2 has its own bucket */
+  g_assert_true (usbip_policy_admit (p, late2, 0, 0, 2000000, NULL));
+  g_assert_false (usbip_policy_admit (p, late2, 0, 0, 2000000, NULL));
+  g_assert_true (usbip_policy_admit (p, late1, 0, 0, 2000000, NULL));
+}
+
 static void
 test_policy_logic (void)
 {
@@ -1245,6 +1273,7 @@ main (int argc, char **argv)
   g_log_set_writer_func (capture_writer, NULL, NULL);
 #define T(name, fn) g_test_add (name, Fixture, NULL, setup, fn, teardown)
   g_test_add_func ("/policy/logic", test_policy_logic);
+  g_test_add_func ("/policy/bucket-overflow", test_policy_bucket_overflow);
   g_test_add_func ("/exporter/listen-backlog", test_listen_backlog);
   T ("/exporter/list-and-attach", test_list_and_attach);
   T ("/exporter/socket-options-handed", test_socket_options_handed);
