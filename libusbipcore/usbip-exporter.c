@@ -27,7 +27,7 @@
  * the next try instead of retrying at once: the pending connection stays queued */
 #define ACCEPT_PAUSE_MS 250
 /* repeated log lines (accept failures, refusals) at most once per interval */
-#define ACCEPT_ERROR_LOG_INTERVAL_US (10 * G_USEC_PER_SEC)
+#define ACCEPT_ERROR_LOG_INTERVAL_US ((gint64) 10 * G_USEC_PER_SEC)
 #define REFUSAL_LOG_INTERVAL_US G_USEC_PER_SEC
 
 /**

@@ -24,7 +24,7 @@
 /* an answer that may heal by itself (see classify()) is retried for at least this many
  * tries in a row and this long; then the supervisor gives up */
 #define AMBIGUOUS_TRIES 10
-#define AMBIGUOUS_US (180 * G_USEC_PER_SEC)
+#define AMBIGUOUS_US ((gint64) 180 * G_USEC_PER_SEC)
 
 typedef enum {
   RETRY,         /* heals by waiting: the network, a busy device or port */

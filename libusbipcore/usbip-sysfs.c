@@ -98,6 +98,16 @@ usbip_sysfs_get_root (UsbipSysfs *self)
   return self->root;
 }
 
+/* usbip_sysfs_resolve() for callers that checked @self themselves: never %NULL for a
+ * non-%NULL @path (gcc -fanalyzer follows the %NULL of a failed precondition into open()) */
+static gchar *
+resolve (UsbipSysfs *self, const gchar *path)
+{
+  if (strcmp (self->root, "/") == 0)
+    return g_strdup (path);
+  return g_build_filename (self->root, path, NULL);
+}
+
 /**
  * usbip_sysfs_resolve:
  * @self: a #UsbipSysfs
@@ -111,9 +121,7 @@ gchar *
 usbip_sysfs_resolve (UsbipSysfs *self, const gchar *path)
 {
   g_return_val_if_fail (USBIP_IS_SYSFS (self), NULL);
-  if (strcmp (self->root, "/") == 0)
-    return g_strdup (path);
-  return g_build_filename (self->root, path, NULL);
+  return resolve (self, path);
 }
 
 /**
@@ -160,10 +168,14 @@ set_io_error (GError **error, gint errsv, const gchar *verb, const gchar *path)
 GBytes *
 usbip_sysfs_read_bytes (UsbipSysfs *self, const gchar *path, GError **error)
 {
-  g_autofree gchar *real = usbip_sysfs_resolve (self, path);
-  g_autoptr (GByteArray) buf = g_byte_array_new ();
+  g_autofree gchar *real = NULL;
+  g_autoptr (GByteArray) buf = NULL;
   gint fd;
 
+  g_return_val_if_fail (USBIP_IS_SYSFS (self), NULL);
+  g_return_val_if_fail (path != NULL, NULL);
+  real = resolve (self, path);
+  buf = g_byte_array_new ();
   fd = open (real, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     {
@@ -303,11 +315,15 @@ usbip_sysfs_read_uint (UsbipSysfs *self, const gchar *path, guint base, guint64 
 gboolean
 usbip_sysfs_write (UsbipSysfs *self, const gchar *path, const gchar *value, GError **error)
 {
-  g_autofree gchar *real = usbip_sysfs_resolve (self, path);
-  gsize len = strlen (value);
+  g_autofree gchar *real = NULL;
+  gsize len;
   gssize n;
   gint fd;
 
+  g_return_val_if_fail (USBIP_IS_SYSFS (self), FALSE);
+  g_return_val_if_fail (path != NULL && value != NULL, FALSE);
+  real = resolve (self, path);
+  len = strlen (value);
   if (self->hook != NULL)
     {
       gint errsv = self->hook (path, value, self->hook_data);

@@ -18,7 +18,7 @@
 #include "usbip-tcp-reassembler.h"
 
 /* bytes a direction may hold out of order before it is declared broken */
-#define PENDING_CAP (64u * 1024u * 1024u)
+#define PENDING_CAP ((gsize) 64 * 1024 * 1024)
 /* what one waiting entry costs besides its bytes: the entry, its GBytes and tree node */
 #define PENDING_ENTRY_COST 128u
 
@@ -243,7 +243,7 @@ lookup (UsbipTcpReassembler *self, const UsbipTcpSegment *seg)
     }
 
   if (self->server_port != 0 && seg->dst_port == self->server_port && seg->src_port != self->server_port)
-    src_is_client = TRUE;
+    src_is_client = TRUE; /* NOLINT(bugprone-branch-clone): one case per line; the last is the default */
   else if (self->server_port != 0 && seg->src_port == self->server_port && seg->dst_port != self->server_port)
     src_is_client = FALSE;
   else if (self->server_port != 0 && seg->src_port != self->server_port)
@@ -301,7 +301,7 @@ deliver (UsbipTcpReassembler *self, Connection *conn, gboolean from_client, guin
   data += -rel;
   len -= (gsize) -rel;
   dir->next += (guint32) len;
-  dir->next_offset += len;
+  dir->next_offset += (gint64) len;
   emit (self, conn, USBIP_TCP_EVENT_DATA, from_client, data, len, seg);
 }
 

@@ -57,7 +57,7 @@ usbip_vhci_status_parse (const gchar *text, guint controller, GPtrArray *ports, 
         continue;
       c = column_of (header[i]);
       if (c >= 0)
-        pos[c] = ncols;
+        pos[c] = (gint) ncols;
       ncols++;
     }
   if (pos[COL_PORT] < 0 || pos[COL_STA] < 0 || pos[COL_SPD] < 0 || pos[COL_DEV] < 0)

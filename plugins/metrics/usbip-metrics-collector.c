@@ -69,7 +69,7 @@ on_session_closed (UsbipExporter *exporter, const gchar *peer, const gchar *op, 
   /* op: what the client asked; status: the status sent, or why it was closed unanswered */
   if (g_strcmp0 (op, "OP_REQ_DEVLIST") == 0 || g_strcmp0 (op, "OP_REQ_IMPORT") == 0)
     {
-      values[0] = g_str_equal (op, "OP_REQ_DEVLIST") ? "devlist" : "import";
+      values[0] = g_strcmp0 (op, "OP_REQ_DEVLIST") == 0 ? "devlist" : "import";
       values[1] = usbip_status_to_string (status);
     }
   usbip_metrics_counter_inc (&self->handshakes, values);
@@ -166,7 +166,7 @@ write_exporter (UsbipMetricsCollector *self, GString *out)
   /* a counter without labels shows 0 before the first export */
   usbip_metrics_text_family (out, "usbip_exporter_devices_exported_total", "counter", self->exported.help);
   usbip_metrics_text_sample (out, "usbip_exporter_devices_exported_total", NULL,
-                             usbip_metrics_counter_get (&self->exported, no_labels));
+                             (gdouble) usbip_metrics_counter_get (&self->exported, no_labels));
   write_gauge (out, "usbip_exporter_draining", "1 while the exporter drains (no new connections), else 0.",
                draining ? 1 : 0);
 }

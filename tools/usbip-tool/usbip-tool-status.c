@@ -32,7 +32,7 @@ get_json (SoupSession *session, const gchar *socket_path, const gchar *path, GEr
       return NULL;
     }
   if (soup_message_get_status (msg) != SOUP_STATUS_OK
-      || !json_parser_load_from_data (parser, g_bytes_get_data (body, NULL), g_bytes_get_size (body), NULL)
+      || !json_parser_load_from_data (parser, g_bytes_get_data (body, NULL), (gssize) g_bytes_get_size (body), NULL)
       || !JSON_NODE_HOLDS_OBJECT ((root = json_parser_get_root (parser))))
     {
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_PROTOCOL,
