@@ -78,6 +78,15 @@ typedef struct {
   gchar *path;
 } CrashCase;
 
+static void
+crash_case_free (gpointer data)
+{
+  CrashCase *c = data;
+
+  g_free (c->path);
+  g_free (c);
+}
+
 /* the input that once crashed the target now passes its checks */
 static void
 test_crash (gconstpointer data)
@@ -134,12 +143,12 @@ main (int argc, char *argv[])
       g_test_add_data_func (corpus, t, test_corpus);
       for (guint i = 0; i < files->len; i++)
         {
-          CrashCase *c = g_new0 (CrashCase, 1); /* lives as long as the test program */
+          CrashCase *c = g_new0 (CrashCase, 1); /* freed with the test (valgrind: no leak) */
           g_autofree gchar *base = g_path_get_basename (g_ptr_array_index (files, i));
           g_autofree gchar *name = g_strdup_printf ("/fuzz/crash/%s/%s", t->name, base);
           c->target = t;
           c->path = g_strdup (g_ptr_array_index (files, i));
-          g_test_add_data_func (name, c, test_crash);
+          g_test_add_data_func_full (name, c, test_crash, crash_case_free);
         }
     }
   g_test_add_func ("/fuzz/no-stray-dirs", test_no_stray_dirs);
