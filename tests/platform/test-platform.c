@@ -146,6 +146,28 @@ test_config_errors (void)
   g_assert_cmpuint (usbip_config_get_uint (config, "demo", "size"), ==, 3);
 }
 
+/* a string value reads as GKeyFile reads it: its trailing blanks kept (numbers and booleans
+ * are checked and read with them stripped) */
+static void
+test_config_string_as_keyfile (void)
+{
+  g_autoptr (UsbipConfig) config = usbip_config_new ();
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  g_autofree gchar *name = NULL;
+  g_autofree gchar *expected = NULL;
+  const gchar *data = "[demo]\nname=padded \\s \nsize=4  \n";
+
+  usbip_config_register_key (config, "demo", "name", USBIP_CONFIG_TYPE_STRING, "", NULL, 0, 0, "a name");
+  usbip_config_register_key (config, "demo", "size", USBIP_CONFIG_TYPE_UINT, "1", NULL, 0, 10, "a size");
+  g_assert_true (usbip_config_load_data (config, data, strlen (data), NULL));
+  g_assert_true (g_key_file_load_from_data (kf, data, strlen (data), G_KEY_FILE_NONE, NULL));
+  expected = g_key_file_get_string (kf, "demo", "name", NULL);
+  g_assert_true (g_str_has_suffix (expected, "  ")); /* the blank escaped as \s, and the one after it */
+  name = usbip_config_get_string (config, "demo", "name");
+  g_assert_cmpstr (name, ==, expected);
+  g_assert_cmpuint (usbip_config_get_uint (config, "demo", "size"), ==, 4);
+}
+
 /* each program checks the groups it owns: another component's group ([daemon] for
  * usbip-tool, an enabled plugin's [<name>]) is left alone; a group nobody owns is reported
  * once, as a group */
@@ -207,6 +229,7 @@ main (int argc, char **argv)
 #endif
   g_test_add_func ("/plugins/object-added-signal", test_object_added_signal);
   g_test_add_func ("/config/errors", test_config_errors);
+  g_test_add_func ("/config/string-as-keyfile", test_config_string_as_keyfile);
   g_test_add_func ("/config/group-ownership", test_config_group_ownership);
   return g_test_run ();
 }

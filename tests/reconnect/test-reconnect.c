@@ -69,6 +69,29 @@ test_backoff_full_jitter_spread (void)
   g_assert_cmpuint (hi, >, 990);
 }
 
+/* both ends of [floor, ceiling] are drawn: the ceiling is inclusive, and floor == ceiling
+ * gives exactly that delay */
+static void
+test_backoff_bounds_inclusive (void)
+{
+  g_autoptr (UsbipBackoff) b = usbip_backoff_new (1, 1, 2.0);
+  g_autoptr (UsbipBackoff) fixed = usbip_backoff_new (5, 5, 2.0);
+  guint seen[2] = { 0, 0 };
+
+  usbip_backoff_set_seed (b, 3);
+  for (guint i = 0; i < 200; i++)
+    {
+      guint d = usbip_backoff_next_ms (b);
+      g_assert_cmpuint (d, <=, 1);
+      seen[d]++;
+    }
+  g_assert_cmpuint (seen[0], >, 0);
+  g_assert_cmpuint (seen[1], >, 0);
+  usbip_backoff_set_floor_ms (fixed, 5);
+  for (guint i = 0; i < 5; i++)
+    g_assert_cmpuint (usbip_backoff_next_ms (fixed), ==, 5);
+}
+
 static void
 test_backoff_zero (void)
 {
@@ -718,6 +741,7 @@ main (int argc, char **argv)
   g_test_add_func ("/backoff/ceilings-and-jitter", test_backoff_ceilings_and_jitter);
   g_test_add_func ("/backoff/full-jitter-spread", test_backoff_full_jitter_spread);
   g_test_add_func ("/backoff/zero", test_backoff_zero);
+  g_test_add_func ("/backoff/bounds-inclusive", test_backoff_bounds_inclusive);
   g_test_add_func ("/backoff/cadence", test_backoff_cadence);
   g_test_add_func ("/socket-options/dead-link-defaults", test_dead_link_defaults);
   T ("/supervisor/lost-connection-comes-back", test_lost_connection_comes_back);
