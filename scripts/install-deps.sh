@@ -16,7 +16,8 @@ TEST_PKGS="clang llvm libclang-rt-14-dev gcovr python3 python3-jsonschema
 gobject-introspection libgirepository1.0-dev python3-gi gir1.2-glib-2.0
 umockdev libumockdev-dev systemd valgrind tshark tcpdump usbip binutils prometheus curl
 qemu-system-x86 busybox-static cpio kmod usbutils hwdata iproute2 zsh
-debhelper dpkg-dev lintian debootstrap rpm minisign jq diffoscope-minimal"
+debhelper dpkg-dev lintian debootstrap rpm minisign jq diffoscope-minimal
+clang-tidy clang-format clang-tools cppcheck python3-clang util-linux"
 
 case ${1:---all} in
   --build) PKGS=$BUILD_PKGS ;;
