@@ -18,7 +18,7 @@ describe() {
     attach_enumerated) echo "attach -> device enumerated on vhci (median of 5, against upstream usbipd)" ;;
     startup_version) echo "importer start-up, \`version\` (median of 10)" ;;
     ms_read_throughput) echo "mass-storage read, dd 16 MiB iflag=direct (median of 6; ours = exported by usbipcored)" ;;
-    devlist_seq_per_s) echo "OP_REQ_DEVLIST handshakes/s, 1 client for 10 s (bench/devlist-bench, compiled)" ;;
+    devlist_seq_per_s) echo "OP_REQ_DEVLIST handshakes/s, 1 client for 10 s (bench/devlist-bench)" ;;
     devlist_64clients_per_s) echo "OP_REQ_DEVLIST handshakes/s, 64 concurrent clients for 10 s (bench/devlist-bench)" ;;
     devlist_64clients_failed) echo "failed handshakes among those (5 s timeout)" ;;
     devlist_usbip_list_per_s) echo "\`usbip list -r 127.0.0.1\` runs/s, 10 sequential (process start-up included)" ;;
@@ -64,8 +64,15 @@ page() {
   echo "  hardware; the ratios, taken in the same boot, are what to compare."
   echo "- Mass-storage throughput goes through the kernel (usbip-host, vhci-hcd) once the daemon"
   echo "  has handed the socket over, so ours and upstream should match within noise."
-  echo "- \`devlist_seq_per_s\` and \`devlist_64clients_*\` use the same compiled client"
-  echo "  (bench/devlist-bench.c, one thread, poll) against both daemons; \`devlist_usbip_list_per_s\` is"
+  # the client scenario 20 actually used (its log says), not the one it meant to use
+  client=$(sed -n 's/.*load client: //p' "$R/logs/20-figures.log" 2>/dev/null | head -n1)
+  case $client in
+    *devlist-bench.py*) client="the Python client (tests/vm/devlist-bench.py; the compiled one was not found)" ;;
+    *devlist-bench) client="the compiled client (bench/devlist-bench.c, one thread, poll)" ;;
+    *) client="the load client named in logs/20-figures.log" ;;
+  esac
+  echo "- \`devlist_seq_per_s\` and \`devlist_64clients_*\` use the same load client against both"
+  echo "  daemons: $client; \`devlist_usbip_list_per_s\` is"
   echo "  dominated by starting the \`usbip\` process each time."
   echo "- A failed handshake is a connection or reply that did not complete within 5 s."
   echo

@@ -159,6 +159,7 @@ q() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
   echo "VMH_SCENARIOS=$(q "$scenarios")"
   echo "VMH_SCENARIO_TIMEOUT=$(q "$STIMEOUT")"
   echo "VMH_PROFILE=$(q "$PROFILE")"
+  echo "DEVLIST_BENCH=$(q "${DEVLIST_BENCH:-}")"
   echo "USBIP_TOOL=$(q "$USBIP_TOOL")"
   echo "USBIPCORED=$(q "$USBIPCORED")"
   echo "USBIP_PLUGIN_DIR=$(q "$PLUGIN_DIR")"

@@ -19,6 +19,8 @@ LISTS=${FIG_LISTS:-10}
 PY=/usr/bin/python3
 # the compiled load client (bench/devlist-bench.c) next to our build, else the Python one
 CBENCH=${DEVLIST_BENCH:-$(dirname "$USBIP_TOOL")/../../bench/devlist-bench}
+# given by path (meson's vm test does) but missing: a figure from the wrong client would mislead
+[ -z "${DEVLIST_BENCH:-}" ] || [ -x "$DEVLIST_BENCH" ] || fail "DEVLIST_BENCH=$DEVLIST_BENCH is not an executable (build bench/devlist-bench)"
 if [ -x "$CBENCH" ]; then BENCH=$CBENCH; elif [ -x $PY ]; then BENCH="$PY $VMH_SRC/devlist-bench.py"; else BENCH=; fi
 
 # t_now: sets T to the uptime (builtins only, no fork)
