@@ -86,7 +86,7 @@ usbip_config_new (void)
   UsbipConfig *self = g_object_new (USBIP_TYPE_CONFIG, NULL);
 
   usbip_config_register_key (self, "plugins", "enabled", USBIP_CONFIG_TYPE_STRING_LIST,
-                             "vhci;host;vudc", NULL, 0, 0,
+                             "vhci;host;vudc;unix;vsock", NULL, 0, 0,
                              "plugins to load, by name");
   return self;
 }

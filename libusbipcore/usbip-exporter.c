@@ -421,42 +421,22 @@ read_request (Session *s)
                              MAX_HANDSHAKE_BYTES, s->timeout_ms, s->exporter->abort, request_read, s);
 }
 
-static gchar *
-address_string (GSocketAddress *addr, gboolean with_port)
-{
-  GInetAddress *inet;
-  g_autofree gchar *host = NULL;
-
-  if (!G_IS_INET_SOCKET_ADDRESS (addr))
-    return g_strdup ("local");
-  inet = g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (addr));
-  host = g_inet_address_to_string (inet);
-  if (!with_port)
-    return g_steal_pointer (&host);
-  if (g_inet_address_get_family (inet) == G_SOCKET_FAMILY_IPV6)
-    return g_strdup_printf ("[%s]:%u", host, g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (addr)));
-  return g_strdup_printf ("%s:%u", host, g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (addr)));
-}
-
 /* admit or refuse one accepted connection, then read its request */
 static void
 handle_connection (UsbipExporter *self, GSocketConnection *conn)
 {
-  g_autoptr (GSocketAddress) addr = g_socket_connection_get_remote_address (conn, NULL);
-  GInetAddress *inet = addr != NULL && G_IS_INET_SOCKET_ADDRESS (addr)
-                           ? g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (addr))
-                           : NULL;
-  g_autofree gchar *peer = addr != NULL ? address_string (addr, TRUE) : g_strdup ("unknown");
-  g_autofree gchar *key = usbip_policy_peer_key (inet);
+  g_autoptr (UsbipPeer) who = usbip_peer_new_from_socket (g_socket_connection_get_socket (conn));
+  g_autofree gchar *peer = usbip_peer_to_string (who);
+  g_autofree gchar *key = usbip_peer_get_key (who);
   g_autofree gchar *rule = NULL;
   guint peer_count = GPOINTER_TO_UINT (g_hash_table_lookup (self->peer_counts, key));
   guint suppressed = 0;
   Session *s;
 
-  /* no inet address (getpeername() failed, or not an IP transport): the policy refuses
-   * it whenever an address rule is set */
-  if (!usbip_policy_admit (self->policy, inet, g_hash_table_size (self->sessions), peer_count,
-                           g_get_monotonic_time (), &rule))
+  /* each family by its own rules (addresses, credentials, context ids); an unknown peer
+   * is refused whenever a rule is set */
+  if (!usbip_policy_admit_peer (self->policy, who, g_hash_table_size (self->sessions), peer_count,
+                                g_get_monotonic_time (), &rule))
     {
       UsbipLogFields f = USBIP_LOG_FIELDS_INIT;
       f.peer = peer;

@@ -26,7 +26,8 @@
 struct _UsbipImporter {
   GObject parent_instance;
   UsbipImportBackend *backend; /* nullable: listing needs none */
-  UsbipTransport *transport;
+  UsbipTransport *transport;   /* TCP remotes */
+  UsbipPluginRegistry *registry; /* nullable: the transports of other schemes */
   UsbipSocketOptions *options;
   GHashTable *pending; /* "host:port/busid" -> GPtrArray of GTask waiting for that attach */
 };
@@ -148,6 +149,7 @@ reply_read (GObject *source, GAsyncResult *result, gpointer data)
   UsbipMessage msg = { 0 };
   UsbipMessageType expected = op->busid != NULL ? USBIP_MESSAGE_OP_REP_IMPORT : USBIP_MESSAGE_OP_REP_DEVLIST;
   g_autofree gchar *service = NULL;
+  g_autofree gchar *record_host = NULL;
   UsbipPortInfo *port_info;
   gint port;
 
@@ -199,9 +201,9 @@ reply_read (GObject *source, GAsyncResult *result, gpointer data)
       return_error (task, error);
       return;
     }
-  service = g_strdup_printf ("%u", op->remote->port);
+  usbip_remote_to_record (op->remote, &record_host, &service);
   port = usbip_import_backend_attach (self->backend, g_socket_get_fd (g_socket_connection_get_socket (op->conn)),
-                                      usbip_device_info_get_devid (msg.device), msg.device->speed, op->remote->host,
+                                      usbip_device_info_get_devid (msg.device), msg.device->speed, record_host,
                                       service, op->busid, &error);
   if (port < 0)
     {
@@ -216,7 +218,7 @@ reply_read (GObject *source, GAsyncResult *result, gpointer data)
   port_info->hub = usbip_speed_is_superspeed (msg.device->speed) ? USBIP_HUB_SPEED_SUPER : USBIP_HUB_SPEED_HIGH;
   port_info->devid = usbip_device_info_get_devid (msg.device);
   port_info->sockfd = -1;
-  port_info->remote_host = g_strdup (op->remote->host);
+  port_info->remote_host = g_steal_pointer (&record_host);
   port_info->remote_port = g_steal_pointer (&service);
   port_info->remote_busid = g_strdup (op->busid);
   usbip_message_clear (&msg);
@@ -267,6 +269,20 @@ connected (GObject *source, GAsyncResult *result, gpointer data)
                         op->options->write_timeout_ms, g_task_get_cancellable (task), request_sent, task);
 }
 
+/* TCP: the importer's own transport; other schemes: the plugin's */
+static UsbipTransport *
+transport_for (UsbipImporter *self, const UsbipRemote *remote, GError **error)
+{
+  if (g_strcmp0 (remote->scheme, USBIP_REMOTE_SCHEME_TCP) == 0)
+    return self->transport;
+  if (self->registry != NULL)
+    return usbip_plugin_registry_get_transport (self->registry, remote->scheme, error);
+  g_set_error (error, USBIP_ERROR, USBIP_ERROR_PLUGIN,
+               "%s: addresses need the %s transport plugin, and this importer has no plugin registry "
+               "(usbip_importer_set_plugin_registry())", remote->scheme, remote->scheme);
+  return NULL;
+}
+
 static void
 start_op (UsbipImporter *self,
           const UsbipRemote *remote,
@@ -279,6 +295,8 @@ start_op (UsbipImporter *self,
 {
   GTask *task = g_task_new (self, cancellable, callback, user_data);
   Op *op = g_new0 (Op, 1);
+  UsbipTransport *transport;
+  GError *error = NULL;
 
   g_task_set_source_tag (task, tag);
   op->remote = usbip_remote_copy (remote);
@@ -289,7 +307,13 @@ start_op (UsbipImporter *self,
   op->buffer = g_byte_array_new ();
   op->start_us = g_get_monotonic_time ();
   g_task_set_task_data (task, op, op_free);
-  usbip_transport_connect_async (self->transport, remote, op->options, cancellable, connected, task);
+  transport = transport_for (self, remote, &error);
+  if (transport == NULL)
+    {
+      return_error (task, error);
+      return;
+    }
+  usbip_transport_connect_async (transport, remote, op->options, cancellable, connected, task);
 }
 
 /**
@@ -368,11 +392,13 @@ attach_shared_done (GObject *source, GAsyncResult *result, gpointer data)
 static UsbipPortInfo *
 find_attached (UsbipImporter *self, const UsbipRemote *remote, const gchar *busid)
 {
-  g_autofree gchar *service = g_strdup_printf ("%u", remote->port);
+  g_autofree gchar *host = NULL;
+  g_autofree gchar *service = NULL;
 
   if (self->backend == NULL)
     return NULL;
-  return usbip_import_backend_find_port (self->backend, remote->host, service, busid);
+  usbip_remote_to_record (remote, &host, &service);
+  return usbip_import_backend_find_port (self->backend, host, service, busid);
 }
 
 /**
@@ -552,6 +578,7 @@ usbip_importer_finalize (GObject *object)
   g_hash_table_unref (self->pending);
   g_clear_object (&self->backend);
   g_clear_object (&self->transport);
+  g_clear_object (&self->registry);
   usbip_socket_options_free (self->options);
   G_OBJECT_CLASS (usbip_importer_parent_class)->finalize (object);
 }
@@ -646,7 +673,8 @@ usbip_importer_init (UsbipImporter *self)
 /**
  * usbip_importer_new:
  * @backend: (nullable): the import backend (vhci); %NULL allows listing only
- * @transport: (nullable): how to reach peers; %NULL for TCP
+ * @transport: (nullable): how to reach TCP peers; %NULL for the built-in TCP transport
+ *   (the other schemes: usbip_importer_set_plugin_registry())
  *
  * Returns: (transfer full): a new importer
  *
@@ -661,6 +689,22 @@ usbip_importer_new (UsbipImportBackend *backend, UsbipTransport *transport)
     self->backend = g_object_ref (backend);
   self->transport = transport != NULL ? g_object_ref (transport) : usbip_transport_tcp_new ();
   return self;
+}
+
+/**
+ * usbip_importer_set_plugin_registry:
+ * @self: an importer
+ * @registry: where the transports for `unix:` and `vsock:` remotes come from (the plugins
+ *   of those names, loaded when first needed)
+ *
+ * Since: 1.0
+ */
+void
+usbip_importer_set_plugin_registry (UsbipImporter *self, UsbipPluginRegistry *registry)
+{
+  g_return_if_fail (USBIP_IS_IMPORTER (self));
+  g_return_if_fail (USBIP_IS_PLUGIN_REGISTRY (registry));
+  g_set_object (&self->registry, registry);
 }
 
 /**

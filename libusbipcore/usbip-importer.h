@@ -6,6 +6,7 @@
 #include "usbip-device-info.h"
 #include "usbip-import-backend.h"
 #include "usbip-port-info.h"
+#include "usbip-plugin-registry.h"
 #include "usbip-remote.h"
 #include "usbip-socket-options.h"
 #include "usbip-transport.h"
@@ -17,6 +18,8 @@ USBIP_PUBLIC G_DECLARE_FINAL_TYPE (UsbipImporter, usbip_importer, USBIP, IMPORTE
 
 USBIP_PUBLIC UsbipImporter *usbip_importer_new (UsbipImportBackend *backend, UsbipTransport *transport);
 USBIP_PUBLIC UsbipImportBackend *usbip_importer_get_backend (UsbipImporter *self);
+/* where the transports of remotes other than TCP come from (`unix:`, `vsock:`) */
+USBIP_PUBLIC void usbip_importer_set_plugin_registry (UsbipImporter *self, UsbipPluginRegistry *registry);
 USBIP_PUBLIC void usbip_importer_set_socket_options (UsbipImporter *self, const UsbipSocketOptions *options);
 USBIP_PUBLIC const UsbipSocketOptions *usbip_importer_get_socket_options (UsbipImporter *self);
 

@@ -12,6 +12,7 @@
 #include "usbip-error.h"
 #include "usbip-plugin-registry.h"
 #include "usbip-plugin-registry-private.h"
+#include "usbip-transport-tcp.h"
 
 #define MODULE_PREFIX "libusbip-plugin-"
 
@@ -36,6 +37,7 @@ struct _UsbipPluginRegistry {
   GPtrArray *exports;
   GPtrArray *objects;   /* what the program handed over (usbip_plugin_registry_add_object) */
   GPtrArray *kept;      /* plugins' own state objects */
+  GHashTable *transports; /* scheme -> UsbipTransport */
 };
 
 enum {
@@ -129,6 +131,7 @@ usbip_plugin_registry_finalize (GObject *object)
   g_ptr_array_unref (self->exports);
   g_ptr_array_unref (self->kept);
   g_ptr_array_unref (self->objects);
+  g_hash_table_unref (self->transports);
   G_OBJECT_CLASS (usbip_plugin_registry_parent_class)->finalize (object);
 }
 
@@ -161,6 +164,8 @@ usbip_plugin_registry_init (UsbipPluginRegistry *self)
   self->exports = g_ptr_array_new_with_free_func (g_object_unref);
   self->objects = g_ptr_array_new_with_free_func (g_object_unref);
   self->kept = g_ptr_array_new_with_free_func (g_object_unref);
+  self->transports = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  g_hash_table_insert (self->transports, g_strdup (USBIP_REMOTE_SCHEME_TCP), usbip_transport_tcp_new ());
 }
 
 /**
@@ -543,6 +548,54 @@ usbip_plugin_registry_get_export_backend (UsbipPluginRegistry *self, const gchar
 }
 
 /**
+ * usbip_plugin_registry_get_transport:
+ * @self: a #UsbipPluginRegistry
+ * @scheme: `tcp`, `unix`, `vsock`, ... (the scheme of a #UsbipRemote)
+ * @error: return location for a #GError, or %NULL
+ *
+ * TCP is built in; any other scheme comes from the plugin of the same name, which must be
+ * enabled; it is loaded now if it was not yet (a command pays only for the transport its
+ * address needs).
+ *
+ * Returns: (transfer none): the transport, or %NULL with %USBIP_ERROR_PLUGIN naming the
+ *   plugin to enable (and where), the reason it failed, or that it is not installed
+ *
+ * Since: 1.0
+ */
+UsbipTransport *
+usbip_plugin_registry_get_transport (UsbipPluginRegistry *self, const gchar *scheme, GError **error)
+{
+  UsbipTransport *transport;
+  UsbipPluginInfo *info;
+
+  g_return_val_if_fail (USBIP_IS_PLUGIN_REGISTRY (self), NULL);
+  g_return_val_if_fail (scheme != NULL, NULL);
+  transport = g_hash_table_lookup (self->transports, scheme);
+  if (transport == NULL && find_info (self, scheme) == NULL)
+    {
+      const gchar *only[] = { scheme, NULL };
+      load_filtered (self, only, NULL);
+      transport = g_hash_table_lookup (self->transports, scheme);
+    }
+  if (transport != NULL)
+    return transport;
+  info = find_info (self, scheme);
+  if (info != NULL && info->state == USBIP_PLUGIN_STATE_DISABLED)
+    g_set_error (error, USBIP_ERROR, USBIP_ERROR_PLUGIN,
+                 "%s: addresses need the %s transport plugin, which is %s: add %s to `enabled` in the "
+                 "[plugins] group", scheme, scheme, info->reason, scheme);
+  else if (info != NULL && info->state == USBIP_PLUGIN_STATE_FAILED)
+    g_set_error (error, USBIP_ERROR, USBIP_ERROR_PLUGIN, "%s: addresses need the %s transport plugin, which failed: %s",
+                 scheme, scheme, info->reason);
+  else
+    g_set_error (error, USBIP_ERROR, USBIP_ERROR_PLUGIN,
+                 "%s: addresses need the %s transport plugin (libusbip-plugin-%s.so), which is not in %s: "
+                 "install usbipcore's plugins or set USBIP_PLUGIN_DIR",
+                 scheme, scheme, scheme, self->plugin_dir);
+  return NULL;
+}
+
+/**
  * usbip_plugin_registry_add_object:
  * @self: a #UsbipPluginRegistry
  * @object: an exporter, importer or supervisor the program created
@@ -652,6 +705,21 @@ usbip_plugin_context_add_export_backend (UsbipPluginContext *ctx, const gchar *n
 {
   g_object_set_data_full (G_OBJECT (backend), "usbip-backend-name", g_strdup (name), g_free);
   g_ptr_array_add (ctx->registry->exports, g_object_ref (backend));
+}
+
+/**
+ * usbip_plugin_context_add_transport:
+ * @ctx: a #UsbipPluginContext
+ * @scheme: the address scheme it serves, e.g. `unix` (`unix:/path`)
+ * @transport: (transfer none): the transport
+ *
+ * Since: 1.0
+ */
+void
+usbip_plugin_context_add_transport (UsbipPluginContext *ctx, const gchar *scheme, UsbipTransport *transport)
+{
+  g_return_if_fail (USBIP_IS_TRANSPORT (transport));
+  g_hash_table_replace (ctx->registry->transports, g_strdup (scheme), g_object_ref (transport));
 }
 
 /**

@@ -7,6 +7,7 @@
 #include "usbip-sysfs.h"
 #include "usbip-import-backend.h"
 #include "usbip-export-backend.h"
+#include "usbip-transport.h"
 
 G_BEGIN_DECLS
 
@@ -64,6 +65,9 @@ USBIP_PUBLIC GPtrArray *usbip_plugin_registry_list (UsbipPluginRegistry *self);
  * plugin would provide it and why it is not there (disabled in FILE / failed: REASON). */
 USBIP_PUBLIC UsbipImportBackend *usbip_plugin_registry_get_import_backend (UsbipPluginRegistry *self, const gchar *name, GError **error);
 USBIP_PUBLIC UsbipExportBackend *usbip_plugin_registry_get_export_backend (UsbipPluginRegistry *self, const gchar *name, GError **error);
+/* the transport for @scheme (`tcp` is built in; `unix`, `vsock` come from the plugins of
+ * those names). (transfer none). The error names the plugin to enable or install. */
+USBIP_PUBLIC UsbipTransport *usbip_plugin_registry_get_transport (UsbipPluginRegistry *self, const gchar *scheme, GError **error);
 /* the program hands over each exporter, importer and supervisor it creates so that plugins
  * can observe it: the registry keeps a reference and emits `object-added` (detailed by the
  * type name, e.g. `object-added::UsbipExporter`) */

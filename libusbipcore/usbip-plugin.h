@@ -15,11 +15,12 @@
 #include "usbip-import-backend.h"
 #include "usbip-export-backend.h"
 #include "usbip-config.h"
+#include "usbip-transport.h"
 
 G_BEGIN_DECLS
 
 #define USBIP_PLUGIN_ABI_MAJOR 1
-#define USBIP_PLUGIN_ABI_MINOR 1
+#define USBIP_PLUGIN_ABI_MINOR 2
 
 /**
  * UsbipPluginAbi:
@@ -77,6 +78,10 @@ USBIP_PUBLIC gchar *usbip_plugin_context_get_string (UsbipPluginContext *ctx, co
 USBIP_PUBLIC gchar **usbip_plugin_context_get_string_list (UsbipPluginContext *ctx, const gchar *key);
 USBIP_PUBLIC guint64 usbip_plugin_context_get_uint (UsbipPluginContext *ctx, const gchar *key);
 USBIP_PUBLIC gboolean usbip_plugin_context_get_boolean (UsbipPluginContext *ctx, const gchar *key);
+
+/* ABI 1.2: a transport for the addresses of @scheme (`unix:...`, `vsock:...`); TCP is built
+ * in. (transfer none): the registry takes its own reference */
+USBIP_PUBLIC void usbip_plugin_context_add_transport (UsbipPluginContext *ctx, const gchar *scheme, UsbipTransport *transport);
 
 #ifdef USBIP_PLUGIN_MODULE
 #define USBIP_PLUGIN_DEFINE(name, func)                                                          \

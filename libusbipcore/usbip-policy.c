@@ -9,11 +9,13 @@
 /**
  * UsbipPolicy:
  *
- * Who may open a session with the exporter: allowed address prefixes, session caps in
- * total and per peer, and a token bucket on the accept rate for each peer. A peer is an
- * IPv4 address or an IPv6 /64 (one host usually holds a whole /64), see
- * usbip_policy_peer_key(). Pure logic: the caller passes the counts and the clock, so
- * every rule is testable without sockets.
+ * Who may open a session with the exporter: admission rules per socket family (address
+ * prefixes for IP, user and group ids for Unix sockets, context ids for vsock), session
+ * caps in total and per peer, and a token bucket on the accept rate for each peer. A peer
+ * is an IPv4 address or an IPv6 /64 (one host usually holds a whole /64, see
+ * usbip_policy_peer_key()), a user id, or a vsock context id (usbip_peer_get_key()).
+ * Pure logic: the caller passes the peer, the counts and the clock, so every rule is
+ * testable without sockets.
  *
  * Since: 1.0
  */
@@ -21,6 +23,9 @@ struct _UsbipPolicy {
   GObject parent_instance;
   GPtrArray *allow; /* GInetAddressMask */
   GPtrArray *allow_text;
+  GArray *allow_uid; /* guint32 */
+  GArray *allow_gid;
+  GArray *allow_cid;
   guint max_sessions;
   guint max_per_peer;
   gdouble rate;
@@ -46,6 +51,9 @@ usbip_policy_finalize (GObject *object)
 
   g_ptr_array_unref (self->allow);
   g_ptr_array_unref (self->allow_text);
+  g_array_unref (self->allow_uid);
+  g_array_unref (self->allow_gid);
+  g_array_unref (self->allow_cid);
   g_hash_table_unref (self->buckets);
   G_OBJECT_CLASS (usbip_policy_parent_class)->finalize (object);
 }
@@ -61,6 +69,9 @@ usbip_policy_init (UsbipPolicy *self)
 {
   self->allow = g_ptr_array_new_with_free_func (g_object_unref);
   self->allow_text = g_ptr_array_new_with_free_func (g_free);
+  self->allow_uid = g_array_new (FALSE, FALSE, sizeof (guint32));
+  self->allow_gid = g_array_new (FALSE, FALSE, sizeof (guint32));
+  self->allow_cid = g_array_new (FALSE, FALSE, sizeof (guint32));
   self->buckets = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 }
 
@@ -134,6 +145,140 @@ usbip_policy_add_allow_cidr (UsbipPolicy *self, const gchar *cidr, GError **erro
   g_ptr_array_add (self->allow, mask);
   g_ptr_array_add (self->allow_text, g_strdup (cidr));
   return TRUE;
+}
+
+/**
+ * usbip_policy_add_allow_uid:
+ * @self: a policy
+ * @uid: a user id
+ *
+ * Admits Unix-socket peers running as @uid (their `SO_PEERCRED` credentials). Once any
+ * user or group is added, other Unix peers are refused.
+ *
+ * Since: 1.0
+ */
+void
+usbip_policy_add_allow_uid (UsbipPolicy *self, guint32 uid)
+{
+  g_return_if_fail (USBIP_IS_POLICY (self));
+  g_array_append_val (self->allow_uid, uid);
+}
+
+/**
+ * usbip_policy_add_allow_gid:
+ * @self: a policy
+ * @gid: a group id
+ *
+ * Admits Unix-socket peers whose primary group (`SO_PEERCRED`) is @gid.
+ *
+ * Since: 1.0
+ */
+void
+usbip_policy_add_allow_gid (UsbipPolicy *self, guint32 gid)
+{
+  g_return_if_fail (USBIP_IS_POLICY (self));
+  g_array_append_val (self->allow_gid, gid);
+}
+
+/**
+ * usbip_policy_add_allow_cid:
+ * @self: a policy
+ * @cid: a vsock context id (2 is the host, 1 the local machine)
+ *
+ * Admits vsock peers from @cid. Once any is added, other vsock peers are refused.
+ *
+ * Since: 1.0
+ */
+void
+usbip_policy_add_allow_cid (UsbipPolicy *self, guint32 cid)
+{
+  g_return_if_fail (USBIP_IS_POLICY (self));
+  g_array_append_val (self->allow_cid, cid);
+}
+
+static GInetAddress *unmap_v4 (GInetAddress *addr);
+
+static gboolean
+has_rules (UsbipPolicy *self)
+{
+  return self->allow->len > 0 || self->allow_uid->len > 0 || self->allow_gid->len > 0 || self->allow_cid->len > 0;
+}
+
+static gboolean
+id_listed (GArray *list, gint64 id)
+{
+  for (guint i = 0; id >= 0 && i < list->len; i++)
+    if (g_array_index (list, guint32, i) == id)
+      return TRUE;
+  return FALSE;
+}
+
+/* the rule that refuses @peer, or NULL. Each family is judged by its own rules; while any
+ * rule is set, a family without rules of its own is refused (fail closed) */
+static gchar *
+refusing_rule (UsbipPolicy *self, const UsbipPeer *peer)
+{
+  if (!has_rules (self))
+    return NULL;
+  switch ((gint) peer->family)
+    {
+    case G_SOCKET_FAMILY_IPV4:
+    case G_SOCKET_FAMILY_IPV6:
+      {
+        g_autoptr (GInetAddress) addr = unmap_v4 (peer->address);
+
+        for (guint i = 0; i < self->allow->len; i++)
+          {
+            GInetAddressMask *mask = g_ptr_array_index (self->allow, i);
+            if (g_inet_address_mask_get_family (mask) == g_inet_address_get_family (addr)
+                && g_inet_address_mask_matches (mask, addr))
+              return NULL;
+          }
+        return g_strdup (self->allow->len > 0 ? "allow-cidr" : "allow-cidr (none set for IP peers)");
+      }
+    case G_SOCKET_FAMILY_UNIX:
+      if (id_listed (self->allow_uid, peer->uid) || id_listed (self->allow_gid, peer->gid))
+        return NULL;
+      return g_strdup (self->allow_uid->len + self->allow_gid->len > 0 ? "allow-uid/allow-gid"
+                                                                       : "allow-uid/allow-gid (none set for Unix peers)");
+    case USBIP_SOCKET_FAMILY_VSOCK:
+      if (id_listed (self->allow_cid, peer->cid))
+        return NULL;
+      return g_strdup (self->allow_cid->len > 0 ? "allow-cid" : "allow-cid (none set for vsock peers)");
+    default:
+      /* an unknown peer matches no rule: fail closed */
+      return g_strdup ("allow-cidr (peer address unknown)");
+    }
+}
+
+/**
+ * usbip_policy_refuses_family:
+ * @self: a policy
+ * @family: a socket family (%USBIP_SOCKET_FAMILY_VSOCK for vsock)
+ *
+ * Returns: %TRUE when admission rules are set but none for @family, so that every peer
+ *   of @family is refused: a listener of that family serves nobody
+ *
+ * Since: 1.0
+ */
+gboolean
+usbip_policy_refuses_family (UsbipPolicy *self, GSocketFamily family)
+{
+  g_return_val_if_fail (USBIP_IS_POLICY (self), FALSE);
+  if (!has_rules (self))
+    return FALSE;
+  switch ((gint) family)
+    {
+    case G_SOCKET_FAMILY_IPV4:
+    case G_SOCKET_FAMILY_IPV6:
+      return self->allow->len == 0;
+    case G_SOCKET_FAMILY_UNIX:
+      return self->allow_uid->len + self->allow_gid->len == 0;
+    case USBIP_SOCKET_FAMILY_VSOCK:
+      return self->allow_cid->len == 0;
+    default:
+      return TRUE;
+    }
 }
 
 /**
@@ -231,9 +376,9 @@ usbip_policy_peer_key (GInetAddress *peer)
 }
 
 static gboolean
-take_token (UsbipPolicy *self, GInetAddress *peer, gint64 now_us)
+take_token (UsbipPolicy *self, const UsbipPeer *peer, gint64 now_us)
 {
-  g_autofree gchar *key = usbip_policy_peer_key (peer);
+  g_autofree gchar *key = usbip_peer_get_key (peer);
   Bucket *b = g_hash_table_lookup (self->buckets, key);
 
   if (b == NULL)
@@ -275,15 +420,14 @@ take_token (UsbipPolicy *self, GInetAddress *peer, gint64 now_us)
 /**
  * usbip_policy_admit:
  * @self: a policy
- * @peer: (nullable): the peer's address; %NULL when it is unknown (getpeername() failed,
- *   or not an IP transport): refused whenever an address prefix is set
+ * @peer: (nullable): the peer's IP address; %NULL when it is unknown
  * @active_sessions: sessions open now, not counting this one
  * @active_sessions_of_peer: sessions of the peer (counted by usbip_policy_peer_key()) open
  *   now, not counting this one
  * @now_us: a monotonic clock in microseconds
  * @rule: (out) (optional) (transfer full): which rule refused, e.g. `allow-cidr`
  *
- * Decides on one new connection. A refusal does not consume a rate token.
+ * usbip_policy_admit_peer() for an IP peer (or an unknown one).
  *
  * Returns: %TRUE to admit
  *
@@ -297,29 +441,55 @@ usbip_policy_admit (UsbipPolicy *self,
                     gint64 now_us,
                     gchar **rule)
 {
-  g_return_val_if_fail (USBIP_IS_POLICY (self), FALSE);
+  g_autoptr (UsbipPeer) p = NULL;
+
   g_return_val_if_fail (peer == NULL || G_IS_INET_ADDRESS (peer), FALSE);
+  p = peer != NULL ? usbip_peer_new_inet (peer, 0) : usbip_peer_new ();
+  return usbip_policy_admit_peer (self, p, active_sessions, active_sessions_of_peer, now_us, rule);
+}
+
+/**
+ * usbip_policy_admit_peer:
+ * @self: a policy
+ * @peer: the peer
+ * @active_sessions: sessions open now, not counting this one
+ * @active_sessions_of_peer: sessions of the peer (counted by usbip_peer_get_key()) open
+ *   now, not counting this one
+ * @now_us: a monotonic clock in microseconds
+ * @rule: (out) (optional) (transfer full): which rule refused, e.g. `allow-cidr`,
+ *   `allow-uid/allow-gid`, `allow-cid`, `max-sessions=N`
+ *
+ * Decides on one new connection. With no admission rule set, every peer is admitted (as
+ * upstream usbipd does). Each family is judged by its own rules: `allow-cidr` for IP,
+ * `allow-uid`/`allow-gid` for Unix sockets, `allow-cid` for vsock; while any rule is set,
+ * a peer whose family has no rule of its own, or an unknown peer, is refused. A refusal
+ * does not consume a rate token.
+ *
+ * Returns: %TRUE to admit
+ *
+ * Since: 1.0
+ */
+gboolean
+usbip_policy_admit_peer (UsbipPolicy *self,
+                         const UsbipPeer *peer,
+                         guint active_sessions,
+                         guint active_sessions_of_peer,
+                         gint64 now_us,
+                         gchar **rule)
+{
+  g_autofree gchar *refused = NULL;
+
+  g_return_val_if_fail (USBIP_IS_POLICY (self), FALSE);
+  g_return_val_if_fail (peer != NULL, FALSE);
 
   if (rule != NULL)
     *rule = NULL;
-  if (self->allow->len > 0)
+  refused = refusing_rule (self, peer);
+  if (refused != NULL)
     {
-      g_autoptr (GInetAddress) addr = peer != NULL ? unmap_v4 (peer) : NULL;
-      gboolean found = FALSE;
-
-      /* an unknown peer matches no prefix: fail closed */
-      for (guint i = 0; addr != NULL && i < self->allow->len && !found; i++)
-        {
-          GInetAddressMask *mask = g_ptr_array_index (self->allow, i);
-          if (g_inet_address_mask_get_family (mask) == g_inet_address_get_family (addr))
-            found = g_inet_address_mask_matches (mask, addr);
-        }
-      if (!found)
-        {
-          if (rule != NULL)
-            *rule = g_strdup (addr != NULL ? "allow-cidr" : "allow-cidr (peer address unknown)");
-          return FALSE;
-        }
+      if (rule != NULL)
+        *rule = g_steal_pointer (&refused);
+      return FALSE;
     }
   if (self->max_sessions > 0 && active_sessions >= self->max_sessions)
     {

@@ -21,7 +21,8 @@ USBIP_PUBLIC G_DECLARE_INTERFACE (UsbipTransport, usbip_transport, USBIP, TRANSP
  *   @listener
  *
  * How USB/IP bytes travel. TCP is built in (usbip_transport_tcp_new()); Unix-socket and
- * vsock transports come as plugins later. The kernel only needs a connected SOCK_STREAM fd.
+ * vsock transports are plugins (usbip_plugin_context_add_transport()), chosen by the
+ * scheme of the address (#UsbipRemote). The kernel only needs a connected SOCK_STREAM fd.
  *
  * Since: 1.0
  */
@@ -49,5 +50,22 @@ USBIP_PUBLIC void usbip_transport_connect_async (UsbipTransport *self,
                                                  gpointer user_data);
 USBIP_PUBLIC GSocketConnection *usbip_transport_connect_finish (UsbipTransport *self, GAsyncResult *result, GError **error);
 USBIP_PUBLIC gboolean usbip_transport_add_listener (UsbipTransport *self, GSocketListener *listener, const gchar *address, GError **error);
+
+/* for implementations: connects to @address (the resolved form of @remote) within the
+ * connect timeout of @options, applies @options, and words failures for @remote's scheme;
+ * finish with usbip_transport_connect_address_finish() */
+USBIP_PUBLIC void usbip_transport_connect_address_async (UsbipTransport *self,
+                                                         const UsbipRemote *remote,
+                                                         GSocketConnectable *address,
+                                                         const UsbipSocketOptions *options,
+                                                         GCancellable *cancellable,
+                                                         GAsyncReadyCallback callback,
+                                                         gpointer user_data);
+USBIP_PUBLIC GSocketConnection *usbip_transport_connect_address_finish (UsbipTransport *self, GAsyncResult *result, GError **error);
+/* for implementations: binds @socket to @address, then listens, errors worded for @text;
+ * @not_local: (nullable): the advice when the address is not this machine's */
+USBIP_PUBLIC gboolean usbip_transport_bind (GSocket *socket, GSocketAddress *address, const gchar *text,
+                                            const gchar *not_local, GError **error);
+USBIP_PUBLIC gboolean usbip_transport_listen (GSocket *socket, const gchar *text, GError **error);
 
 G_END_DECLS

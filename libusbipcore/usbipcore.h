@@ -24,6 +24,7 @@
 #include "usbip-socket-options.h"
 #include "usbip-transport.h"
 #include "usbip-transport-tcp.h"
+#include "usbip-peer.h"
 #include "usbip-policy.h"
 #include "usbip-importer.h"
 #include "usbip-device-cache.h"

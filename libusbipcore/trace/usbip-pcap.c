@@ -80,7 +80,7 @@ rd32_be (const guint8 *p)
  *
  * Returns: (transfer full) (nullable): a reader, or %NULL if @bytes is not a capture
  *
- * Since: 0.1
+ * Since: 1.0
  */
 UsbipPcapReader *
 usbip_pcap_reader_new (GBytes *bytes, GError **error)
@@ -140,7 +140,7 @@ usbip_pcap_reader_new (GBytes *bytes, GError **error)
  *
  * Frees @self.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_pcap_reader_free (UsbipPcapReader *self)
@@ -158,7 +158,7 @@ usbip_pcap_reader_free (UsbipPcapReader *self)
  *
  * Returns: the container format
  *
- * Since: 0.1
+ * Since: 1.0
  */
 UsbipPcapFormat
 usbip_pcap_reader_get_format (UsbipPcapReader *self)
@@ -420,7 +420,7 @@ next_pcapng (UsbipPcapReader *self, UsbipPcapPacket *packet, GError **error)
  *
  * Returns: what was found
  *
- * Since: 0.1
+ * Since: 1.0
  */
 UsbipPcapResult
 usbip_pcap_reader_next (UsbipPcapReader *self, UsbipPcapPacket *packet, GError **error)

@@ -126,7 +126,7 @@ connection_free (gpointer p)
  *
  * Returns: (transfer full): a new reassembler
  *
- * Since: 0.1
+ * Since: 1.0
  */
 UsbipTcpReassembler *
 usbip_tcp_reassembler_new (guint16 server_port, UsbipTcpEventFunc func, gpointer user_data)
@@ -147,7 +147,7 @@ usbip_tcp_reassembler_new (guint16 server_port, UsbipTcpEventFunc func, gpointer
  *
  * Frees @self without reporting what is still pending (see usbip_tcp_reassembler_finish()).
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_tcp_reassembler_free (UsbipTcpReassembler *self)
@@ -165,7 +165,7 @@ usbip_tcp_reassembler_free (UsbipTcpReassembler *self)
  *
  * Returns: how many connections were seen
  *
- * Since: 0.1
+ * Since: 1.0
  */
 guint
 usbip_tcp_reassembler_get_n_streams (UsbipTcpReassembler *self)
@@ -381,7 +381,7 @@ add_pending (UsbipTcpReassembler *self, Connection *conn, gboolean from_client, 
  *
  * Adds a segment; events for what it completes are reported before this returns.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_tcp_reassembler_add (UsbipTcpReassembler *self, const UsbipTcpSegment *segment)
@@ -460,7 +460,7 @@ usbip_tcp_reassembler_add (UsbipTcpReassembler *self, const UsbipTcpSegment *seg
  * Ends the input: reports a %USBIP_TCP_EVENT_GAP for every direction that still waits for
  * bytes the capture never showed.
  *
- * Since: 0.1
+ * Since: 1.0
  */
 void
 usbip_tcp_reassembler_finish (UsbipTcpReassembler *self)

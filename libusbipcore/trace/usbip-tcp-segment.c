@@ -155,7 +155,7 @@ parse_ethertype (guint16 type, const guint8 *p, gsize cap, gsize wire, UsbipTcpS
  *
  * Returns: what the frame holds
  *
- * Since: 0.1
+ * Since: 1.0
  */
 UsbipTcpParseResult
 usbip_tcp_segment_parse (guint32 linktype, const guint8 *data, gsize caplen, gsize origlen,
@@ -232,7 +232,7 @@ usbip_tcp_segment_parse (guint32 linktype, const guint8 *data, gsize caplen, gsi
  *
  * Returns: (transfer full): "ADDR:PORT", with brackets around an IPv6 address
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gchar *
 usbip_tcp_segment_format_endpoint (const UsbipTcpSegment *seg, gboolean source)

@@ -350,7 +350,7 @@ on_tcp (const UsbipTcpEvent *tev, gpointer user_data)
  *
  * Returns: %FALSE, with @error set, only when @capture is not a pcap or pcapng file
  *
- * Since: 0.1
+ * Since: 1.0
  */
 gboolean
 usbip_trace_decode (GBytes *capture, guint16 server_port, UsbipTraceEventFunc func,

@@ -102,6 +102,80 @@ test_remote_invalid (void)
 }
 
 static void
+test_remote_schemes (void)
+{
+  struct {
+    const gchar *in;
+    const gchar *scheme;
+    const gchar *host;
+    guint port;
+    const gchar *record_host;
+    const gchar *record_port;
+  } cases[] = {
+    { "unix:/run/usbipcored/usbip.sock", "unix", "/run/usbipcored/usbip.sock", 0, "unix:/run/usbipcored/usbip.sock", "0" },
+    { "unix:@usbip", "unix", "@usbip", 0, "unix:@usbip", "0" },
+    { "vsock:2:3240", "vsock", "2", 3240, "vsock:2", "3240" },
+    { "vsock:1:5000", "vsock", "1", 5000, "vsock:1", "5000" },
+    { "vsock:-1:3240", "vsock", "-1", 3240, "vsock:-1", "3240" },
+    { "vsock:4294967294:1", "vsock", "4294967294", 1, "vsock:4294967294", "1" },
+    { "10.0.0.1:4000", "tcp", "10.0.0.1", 4000, "10.0.0.1", "4000" },
+    { "[::1]:5", "tcp", "::1", 5, "::1", "5" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (UsbipRemote) r = usbip_remote_parse (cases[i].in, USBIP_DEFAULT_TCP_PORT, &error);
+      g_autoptr (UsbipRemote) back = NULL;
+      g_autoptr (UsbipRemote) copy = NULL;
+      g_autofree gchar *s = NULL, *host = NULL, *service = NULL;
+
+      g_assert_no_error (error);
+      g_assert_cmpstr (r->scheme, ==, cases[i].scheme);
+      g_assert_cmpstr (r->host, ==, cases[i].host);
+      g_assert_cmpuint (r->port, ==, cases[i].port);
+      s = usbip_remote_to_string (r);
+      if (!g_str_equal (cases[i].scheme, "tcp"))
+        g_assert_cmpstr (s, ==, cases[i].in); /* reads back as written */
+      usbip_remote_to_record (r, &host, &service);
+      g_assert_cmpstr (host, ==, cases[i].record_host);
+      g_assert_cmpstr (service, ==, cases[i].record_port);
+      back = usbip_remote_from_record (host, service);
+      g_assert_true (usbip_remote_equal (back, r));
+      copy = usbip_remote_copy (r);
+      g_assert_cmpstr (copy->scheme, ==, r->scheme);
+    }
+  /* vsock without a port takes the default; a TCP host named like a scheme needs no scheme */
+  {
+    g_autoptr (UsbipRemote) r = usbip_remote_parse ("vsock:3", 3240, NULL);
+    g_autoptr (UsbipRemote) t = usbip_remote_parse ("unixhost:22", 3240, NULL);
+    g_autoptr (UsbipRemote) u = usbip_remote_parse ("unix:/a", 3240, NULL);
+    g_autoptr (UsbipRemote) v = usbip_remote_parse ("unix:/A", 3240, NULL);
+    g_assert_cmpuint (r->port, ==, 3240);
+    g_assert_cmpstr (t->scheme, ==, "tcp");
+    g_assert_false (usbip_remote_equal (u, v)); /* paths are case-sensitive */
+  }
+}
+
+static void
+test_remote_schemes_invalid (void)
+{
+  g_autofree gchar *long_path = g_strnfill (108, 'x');
+  g_autofree gchar *too_long = g_strconcat ("unix:/", long_path, NULL);
+  const gchar *bad[] = { "unix:", "unix:relative/path", "unix:@", "unix:/a b", "unix:/a\tb", too_long,
+                         "vsock:", "vsock:x:3240", "vsock:2:", "vsock:2:0", "vsock:2:65536", "vsock:4294967295:1",
+                         "vsock:-2:1" };
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (UsbipRemote) r = usbip_remote_parse (bad[i], 3240, &error);
+      g_assert_null (r);
+      g_assert_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT);
+      g_assert_nonnull (strstr (error->message, bad[i]));
+    }
+  g_assert_null (usbip_remote_from_record ("host", "x"));
+}
+
+static void
 test_remote_equal_copy (void)
 {
   g_autoptr (UsbipRemote) a = usbip_remote_new ("Host", 1);
@@ -342,6 +416,8 @@ main (int argc, char **argv)
   g_test_add_func ("/core/remote/parse", test_remote_parse);
   g_test_add_func ("/core/remote/invalid", test_remote_invalid);
   g_test_add_func ("/core/remote/equal-copy", test_remote_equal_copy);
+  g_test_add_func ("/core/remote/schemes", test_remote_schemes);
+  g_test_add_func ("/core/remote/schemes-invalid", test_remote_schemes_invalid);
   g_test_add_func ("/core/speed", test_speed);
   g_test_add_func ("/core/device-info", test_device_info);
   g_test_add_func ("/core/port-info", test_port_info);

@@ -1085,14 +1085,15 @@ test_unknown_peer_fail_closed (Fixture *f, gconstpointer data)
   g_assert_true (usbip_policy_add_allow_cidr (policy, "127.0.0.0/8", NULL));
   usbip_exporter_set_policy (f->exporter, policy);
 
-  /* a Unix-socket peer has no IP address to check */
+  /* a Unix-socket peer: allow-cidr does not cover its family, and with a rule set the
+   * uncovered family is refused */
   g_assert_true (g_socket_bind (unix_listener, addr, TRUE, &error));
   g_assert_true (g_socket_listen (unix_listener, &error));
   g_assert_true (usbip_exporter_add_socket (f->exporter, unix_listener, &error));
   g_assert_true (g_socket_connect (client, addr, NULL, &error));
   test_util_send (client, g_bytes_get_data (req, NULL), g_bytes_get_size (req));
   test_util_wait_for (f->refused >= 1, 10000);
-  g_assert_cmpstr (f->refused_rule, ==, "allow-cidr (peer address unknown)");
+  g_assert_cmpstr (f->refused_rule, ==, "allow-uid/allow-gid (none set for Unix peers)");
   g_socket_set_timeout (client, 5);
   reply = test_util_read_all (client, 4096);
   g_assert_cmpuint (g_bytes_get_size (reply), ==, 0); /* closed without a reply */

@@ -12,6 +12,7 @@ import resource
 import select
 import shutil
 import signal
+import stat
 import socket
 import subprocess
 import sys
@@ -1504,6 +1505,99 @@ def socket_tunable_ranges():
         p = subprocess.run([DAEMON, "--check-config", flag, str(top), "--config", conf_file("ok.conf", TUNABLE_KEYS)],
                            capture_output=True, text=True, env=ENV, timeout=30)
         check(p.returncode == 0, flag, p.stderr)
+
+
+# ---- transports other than TCP (issue 15): unix and vsock plugins, per-family policy ----
+
+def unix_daemon(sock, *args, conf=None):
+    """a daemon on TCP (so that Daemon sees it start) and on the Unix socket SOCK"""
+    d = Daemon("-d", "--listen", f"unix:{sock}", *args, conf=conf)
+    wait_until(lambda: os.path.exists(sock), f"{sock} to appear")
+    return d
+
+
+@test
+def transport_unix_list_policy_and_file_mode():
+    uid, gid = os.getuid(), os.getgid()
+    sock = os.path.join(ROOT, "run-unix", "usbip.sock")  # the directory is made
+    conf = (f"[plugins]\nenabled=vhci;host;unix\n[unix]\nsocket-mode=0600\nsocket-user={uid}\n"
+            f"socket-group={gid}\n[daemon]\nallow-uid={uid + 1}\nallow-gid={gid}\n")
+    d = unix_daemon(sock, conf=conf)
+    try:
+        check(stat.S_IMODE(os.stat(sock).st_mode) == 0o600, oct(os.stat(sock).st_mode))
+        rc, out, err = tool("--json", "list", "-r", f"unix:{sock}")  # admitted by allow-gid
+        check(rc == 0 and json_lines(out)[0]["busid"] == "1-1", rc, err)
+        rc, _, err = tool("--tcp-port", str(d.port), "list", "-r", "127.0.0.1")  # IP: no rule of its own
+        check(rc == 8, rc, err)
+    finally:
+        rc, log = d.stop()
+    check(rc == 0 and not os.path.exists(sock), rc, log)  # the socket file goes with the daemon
+    check(f"uid={uid} pid=" in log, log)  # the peer named by its credentials
+    check("no admission rule covers its clients" in log and "(add allow-cidr)" in log, log)
+    check("connection refused by rule allow-cidr (none set for IP peers)" in log, log)
+    # the flags: another user only -> refused; the group -> admitted; a vsock rule only -> the
+    # Unix family is uncovered, refused
+    conf = f"[plugins]\nenabled=vhci;host;unix\n"
+    for flags, admitted in ((["--allow-uid", str(uid + 1)], False), (["--allow-gid", str(gid)], True),
+                            (["--allow-cid", "3"], False)):
+        d = unix_daemon(sock, *flags, conf=conf)
+        try:
+            rc, _, err = tool("list", "-r", f"unix:{sock}")
+            check((rc == 0) == admitted, flags, rc, err)
+        finally:
+            _, log = d.stop()
+        if not admitted:
+            check("connection refused by rule allow-uid/allow-gid" in log, flags, log)
+
+
+@test
+def transport_disabled_plugin_named():
+    conf = conf_file("no-unix.conf", "[plugins]\nenabled=vhci;host\n")
+    rc, _, err = tool("--config", conf, "list", "-r", "unix:/run/nothing.sock")
+    check(rc != 0 and "unix: addresses need the unix transport plugin" in err and "add unix to `enabled`" in err,
+          rc, err)
+    p = subprocess.run([DAEMON, "--config", conf, "--status-socket", "", "--listen", "vsock:-1:3240"],
+                       capture_output=True, text=True, env=ENV, timeout=30)
+    check(p.returncode == 2 and "add vsock to `enabled`" in p.stderr, p.returncode, p.stderr)
+    p = subprocess.run([DAEMON, "--check-config", "--config", conf, "--listen", "unix:/run/x.sock"],
+                       capture_output=True, text=True, env=ENV, timeout=30)
+    check(p.returncode == 2 and "add unix to `enabled`" in p.stderr, p.stderr)
+    rc, _, err = tool("list", "-r", "unix:relative.sock")
+    check(rc == 2 and "give an absolute socket path" in err, rc, err)
+
+
+@test
+def transport_port_shows_scheme():
+    record = os.path.join(ROOT, "var/run/vhci_hcd/port0")
+    with open(record) as f:
+        saved = f.read()
+    try:
+        for text, shown in (("unix:/run/usbipcored/usbip.sock 0 1-1\n", "usbip://unix:/run/usbipcored/usbip.sock/1-1"),
+                            ("vsock:2 3240 1-1\n", "usbip://vsock:2:3240/1-1")):
+            with open(record, "w") as f:
+                f.write(text)
+            rc, out, err = tool("port")
+            check(rc == 0 and shown in out, out, err)
+    finally:
+        with open(record, "w") as f:
+            f.write(saved)
+
+
+@test
+def transport_unix_socket_activation():
+    activate = shutil.which("systemd-socket-activate") or "/usr/bin/systemd-socket-activate"
+    sock = os.path.join(ROOT, "activated.sock")
+    passenv = [f"-E{k}" for k in ENV if k.startswith("USBIP_") or k in ("LD_LIBRARY_PATH", "LC_ALL")]
+    p = subprocess.Popen([activate, "-l", sock, "--fdname=usbip", *passenv, DAEMON, "--status-socket", ""], env=ENV,
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        wait_until(lambda: os.path.exists(sock), "systemd-socket-activate to listen on the path")
+        rc, out, err = tool("--json", "list", "-r", f"unix:{sock}")
+        check(rc == 0 and json_lines(out)[0]["busid"] == "1-1", rc, err)
+    finally:
+        p.send_signal(signal.SIGTERM)
+        _, err = p.communicate(timeout=20)
+    check("socket-activated" in err, err)
 
 
 run_tests(cleanup=lambda: shutil.rmtree(ROOT, ignore_errors=True))

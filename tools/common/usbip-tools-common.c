@@ -7,13 +7,20 @@
 #endif
 
 UsbipPluginRegistry *
-usbip_tools_load_plugins (UsbipConfig *config, const gchar *only, GError **error)
+usbip_tools_new_registry (UsbipConfig *config)
 {
-  g_autoptr (UsbipPluginRegistry) registry = usbip_plugin_registry_new (config, NULL);
+  UsbipPluginRegistry *registry = usbip_plugin_registry_new (config, NULL);
 
 #ifdef USBIP_BUILTIN_PLUGINS
   usbip_builtin_plugins_add_all (registry);
 #endif
+  return registry;
+}
+
+UsbipPluginRegistry *
+usbip_tools_load_plugins (UsbipConfig *config, const gchar *only, GError **error)
+{
+  g_autoptr (UsbipPluginRegistry) registry = usbip_tools_new_registry (config);
   if (only != NULL)
     {
       const gchar *names[] = { only, NULL };

@@ -11,6 +11,8 @@ G_BEGIN_DECLS
  * else the modules from the plugin directory. Failed plugins are reported by the registry. */
 /* only: (nullable): load just this plugin (a verb needs one backend); NULL loads all */
 UsbipPluginRegistry *usbip_tools_load_plugins (UsbipConfig *config, const gchar *only, GError **error);
+/* a registry that has loaded nothing yet (plugins come when asked for, e.g. a transport) */
+UsbipPluginRegistry *usbip_tools_new_registry (UsbipConfig *config);
 
 /* Loads the enabled plugins that observe a program rather than provide a backend
  * (`metrics`); one that is enabled but cannot start is an error naming the reason. */

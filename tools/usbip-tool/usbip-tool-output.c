@@ -350,6 +350,7 @@ usbip_tool_print_ports (UsbipToolOutput *o, GPtrArray *ports)
   for (guint i = 0; i < ports->len; i++)
     {
       const UsbipPortInfo *p = g_ptr_array_index (ports, i);
+      g_autoptr (UsbipRemote) remote = NULL;
 
       if (p->status == USBIP_PORT_STATUS_NULL)
         continue;
@@ -387,7 +388,17 @@ usbip_tool_print_ports (UsbipToolOutput *o, GPtrArray *ports)
               g_string_append_printf (o->out, "       %s\n", usbip_tool_text (o, names));
             }
         }
-      if (p->remote_host != NULL)
+      if (p->remote_host != NULL && (remote = usbip_remote_from_record (p->remote_host, p->remote_port)) != NULL
+          && g_strcmp0 (remote->scheme, USBIP_REMOTE_SCHEME_TCP) != 0)
+        {
+          /* unix:/path, vsock:CID:PORT: the record's host carries the scheme */
+          g_autofree gchar *where = usbip_remote_to_string (remote);
+          g_string_append_printf (o->out, "       %s -> usbip://%s/%s\n",
+                                  usbip_tool_text (o, p->local_busid[0] ? p->local_busid : "?"),
+                                  usbip_tool_text (o, where),
+                                  usbip_tool_text (o, p->remote_busid ? p->remote_busid : "?"));
+        }
+      else if (p->remote_host != NULL) /* as upstream prints it */
         g_string_append_printf (o->out, "       %s -> usbip://%s:%s/%s\n",
                                 usbip_tool_text (o, p->local_busid[0] ? p->local_busid : "?"),
                                 usbip_tool_text (o, p->remote_host),

@@ -164,6 +164,9 @@ make_importer (gboolean need_backend, GError **error)
         return NULL;
     }
   importer = usbip_importer_new (backend, NULL);
+  if (registry == NULL)
+    registry = usbip_tools_new_registry (config);
+  usbip_importer_set_plugin_registry (importer, registry);
   if (opt_timeout_ms != G_MININT)
     opts->connect_timeout_ms = opts->read_timeout_ms = opts->write_timeout_ms = (guint) opt_timeout_ms;
   if (!usbip_tools_socket_resolve (&opt_socket, NULL, NULL, opts, error))
@@ -206,7 +209,7 @@ cmd_list (int argc, char **argv)
   g_autofree gchar *remote_host = NULL;
   gboolean local = FALSE, parsable = FALSE, vudc = FALSE;
   const GOptionEntry entries[] = {
-    { "remote", 'r', 0, G_OPTION_ARG_STRING, &remote_host, "List the devices exported by HOST", "HOST" },
+    { "remote", 'r', 0, G_OPTION_ARG_STRING, &remote_host, "List the devices exported by HOST (host[:port], [v6]:port, unix:/path, vsock:CID:PORT)", "HOST" },
     { "local", 'l', 0, G_OPTION_ARG_NONE, &local, "List local USB devices", NULL },
     { "parsable", 'p', 0, G_OPTION_ARG_NONE, &parsable, "Upstream's parsable form (with -l)", NULL },
     { "device", 'd', 0, G_OPTION_ARG_NONE, &vudc, "List local usbip-vudc devices", NULL },
@@ -424,7 +427,7 @@ cmd_attach (int argc, char **argv)
   gint max_attempts = 0;
   g_autofree gchar *metrics = NULL;
   const GOptionEntry entries[] = {
-    { "remote", 'r', 0, G_OPTION_ARG_STRING, &remote_host, "The exporting host", "HOST" },
+    { "remote", 'r', 0, G_OPTION_ARG_STRING, &remote_host, "The exporting host (host[:port], [v6]:port, unix:/path, vsock:CID:PORT)", "HOST" },
     { "busid", 'b', 0, G_OPTION_ARG_STRING, &busid, "Bus ID of the device on HOST", "BUSID" },
     { "device", 'd', 0, G_OPTION_ARG_STRING, &devid, "Device-mode ID on HOST (usbip-vudc.N)", "DEVID" },
     { "auto-reconnect", 0, 0, G_OPTION_ARG_NONE, &auto_reconnect, "Stay in the foreground and re-attach whenever the connection is lost (docs/reconnect.md)", NULL },

@@ -66,6 +66,9 @@ typedef struct {
   gchar **listen;
   gchar *config_path;
   gchar **allow_cidr;
+  gchar **allow_uid;
+  gchar **allow_gid;
+  gchar **allow_cid;
   gchar *number_text[N_NUMS];
   gdouble number[N_NUMS]; /* parsed flag, or -1 */
   gchar *log_format;
@@ -109,9 +112,12 @@ static const GOptionEntry entries[] = {
   { "daemon", 'D', 0, G_OPTION_ARG_NONE, &d.daemonize, "Run in the background", NULL },
   { "pid", 'P', G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, pid_option, "Write the process id to FILE (default /run/usbipcored.pid)", "FILE" },
   { "debug", 'd', 0, G_OPTION_ARG_NONE, &d.debug, "Log every handshake", NULL },
-  { "listen", 0, 0, G_OPTION_ARG_STRING_ARRAY, &d.listen, "Listen on ADDR:PORT (repeatable; [v6]:port for IPv6)", "ADDR:PORT" },
+  { "listen", 0, 0, G_OPTION_ARG_STRING_ARRAY, &d.listen, "Listen on ADDR:PORT, [v6]:PORT, unix:/path, unix:@name or vsock:CID:PORT (repeatable)", "ADDRESS" },
   { "config", 'c', 0, G_OPTION_ARG_FILENAME, &d.config_path, "Configuration file (default " USBIP_DEFAULT_CONFIG ")", "FILE" },
-  { "allow-cidr", 0, 0, G_OPTION_ARG_STRING_ARRAY, &d.allow_cidr, "Admit only clients in this prefix (repeatable)", "PREFIX" },
+  { "allow-cidr", 0, 0, G_OPTION_ARG_STRING_ARRAY, &d.allow_cidr, "Admit only IP clients in this prefix (repeatable)", "PREFIX" },
+  { "allow-uid", 0, 0, G_OPTION_ARG_STRING_ARRAY, &d.allow_uid, "Admit only Unix-socket clients of this user, name or id (repeatable)", "USER" },
+  { "allow-gid", 0, 0, G_OPTION_ARG_STRING_ARRAY, &d.allow_gid, "Admit only Unix-socket clients of this primary group, name or id (repeatable)", "GROUP" },
+  { "allow-cid", 0, 0, G_OPTION_ARG_STRING_ARRAY, &d.allow_cid, "Admit only vsock clients of this context id (repeatable)", "CID" },
   { "max-sessions", 0, 0, G_OPTION_ARG_STRING, &d.number_text[NUM_MAX_SESSIONS], "Most handshakes at once, 0..1000000 (0 = the open file limit - 64)", "N" },
   { "max-sessions-per-peer", 0, 0, G_OPTION_ARG_STRING, &d.number_text[NUM_MAX_PER_PEER], "Most handshakes at once per client address (IPv6: per /64), 0..1000000 (0 = no limit)", "N" },
   { "accept-rate-limit", 0, 0, G_OPTION_ARG_STRING, &d.number_text[NUM_ACCEPT_RATE], "Most new connections per second per client, 0..1000000 (0 = no limit)", "RATE" },
@@ -130,11 +136,17 @@ register_daemon_keys (UsbipConfig *config)
   static const gchar *const formats[] = { "text", "json", "journal", "auto", NULL };
 
   usbip_config_register_key (config, "daemon", "listen", USBIP_CONFIG_TYPE_STRING_LIST, "", NULL, 0, 0,
-                             "addresses to listen on, ADDR:PORT");
+                             "addresses to listen on: ADDR:PORT, unix:/path, vsock:CID:PORT");
   usbip_config_register_key (config, "daemon", "device-mode", USBIP_CONFIG_TYPE_BOOLEAN, "false", NULL, 0, 0,
                              "export usbip-vudc gadgets");
   usbip_config_register_key (config, "daemon", "allow-cidr", USBIP_CONFIG_TYPE_STRING_LIST, "", NULL, 0, 0,
-                             "admitted client prefixes");
+                             "admitted IP client prefixes");
+  usbip_config_register_key (config, "daemon", "allow-uid", USBIP_CONFIG_TYPE_STRING_LIST, "", NULL, 0, 0,
+                             "admitted Unix-socket client users");
+  usbip_config_register_key (config, "daemon", "allow-gid", USBIP_CONFIG_TYPE_STRING_LIST, "", NULL, 0, 0,
+                             "admitted Unix-socket client groups");
+  usbip_config_register_key (config, "daemon", "allow-cid", USBIP_CONFIG_TYPE_STRING_LIST, "", NULL, 0, 0,
+                             "admitted vsock client context ids");
   for (guint i = 0; i < N_NUMS; i++)
     usbip_config_register_key (config, numbers[i].group, numbers[i].key, numbers[i].type, numbers[i].default_value, NULL,
                                0, numbers[i].max, numbers[i].description);
@@ -250,25 +262,74 @@ apply_socket_options (void)
     usbip_exporter_set_socket_options (d.exporter, opts);
 }
 
+/* one admission list: the flag, else the [daemon] key; a bad value names where it is */
+typedef gboolean (*AddRule) (UsbipPolicy *policy, const gchar *text, GError **error);
+
+static gboolean
+add_rules (UsbipPolicy *policy, gchar **flag, const gchar *key, AddRule add, GError **error)
+{
+  g_auto (GStrv) from_config = NULL;
+  gchar **values = flag;
+
+  if (values == NULL)
+    values = from_config = usbip_config_get_string_list (d.config, "daemon", key);
+  for (guint i = 0; values != NULL && values[i] != NULL; i++)
+    if (!add (policy, values[i], error))
+      {
+        if (from_config != NULL) /* name where the bad value is */
+          g_prefix_error (error, "%s: [daemon] %s: ", usbip_config_get_path (d.config), key);
+        else
+          g_prefix_error (error, "--%s: ", key);
+        return FALSE;
+      }
+  return TRUE;
+}
+
+static gboolean
+add_uid (UsbipPolicy *policy, const gchar *text, GError **error)
+{
+  guint32 id;
+  if (!usbip_peer_parse_uid (text, &id, error))
+    return FALSE;
+  usbip_policy_add_allow_uid (policy, id);
+  return TRUE;
+}
+
+static gboolean
+add_gid (UsbipPolicy *policy, const gchar *text, GError **error)
+{
+  guint32 id;
+  if (!usbip_peer_parse_gid (text, &id, error))
+    return FALSE;
+  usbip_policy_add_allow_gid (policy, id);
+  return TRUE;
+}
+
+static gboolean
+add_cid (UsbipPolicy *policy, const gchar *text, GError **error)
+{
+  guint64 cid;
+  if (!g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT32 - 1, &cid, NULL))
+    {
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
+                   "\"%s\" is not a vsock context id (0 to 4294967294; 2 is the host, 1 this machine)", text);
+      return FALSE;
+    }
+  usbip_policy_add_allow_cid (policy, (guint32) cid);
+  return TRUE;
+}
+
 static UsbipPolicy *
 build_policy (GError **error)
 {
   g_autoptr (UsbipPolicy) policy = usbip_policy_new ();
-  g_auto (GStrv) from_config = NULL;
-  gchar **cidrs = d.allow_cidr;
   gdouble rate;
 
-  if (cidrs == NULL)
-    cidrs = from_config = usbip_config_get_string_list (d.config, "daemon", "allow-cidr");
-  for (guint i = 0; cidrs != NULL && cidrs[i] != NULL; i++)
-    if (!usbip_policy_add_allow_cidr (policy, cidrs[i], error))
-      {
-        if (from_config != NULL) /* name where the bad value is */
-          g_prefix_error (error, "%s: [daemon] allow-cidr: ", usbip_config_get_path (d.config));
-        else
-          g_prefix_error (error, "--allow-cidr: ");
-        return NULL;
-      }
+  if (!add_rules (policy, d.allow_cidr, "allow-cidr", usbip_policy_add_allow_cidr, error)
+      || !add_rules (policy, d.allow_uid, "allow-uid", add_uid, error)
+      || !add_rules (policy, d.allow_gid, "allow-gid", add_gid, error)
+      || !add_rules (policy, d.allow_cid, "allow-cid", add_cid, error))
+    return NULL;
   usbip_policy_set_max_sessions (policy, session_cap ());
   usbip_policy_set_max_sessions_per_peer (policy, setting_uint (NUM_MAX_PER_PEER));
   rate = setting_number (NUM_ACCEPT_RATE);
@@ -517,7 +578,8 @@ detach_finish (void)
   d.ready_fd = -1;
 }
 
-/* --check-config: the addresses must parse (binding them is for the real start) */
+/* --check-config: the addresses must parse and their transport plugins be enabled (binding
+ * them is for the real start) */
 static gboolean
 check_listen_addresses (gchar **addresses, GError **error)
 {
@@ -526,7 +588,49 @@ check_listen_addresses (gchar **addresses, GError **error)
       g_autoptr (UsbipRemote) remote = usbip_remote_parse (addresses[i], USBIP_DEFAULT_TCP_PORT, error);
       if (remote == NULL)
         return FALSE;
+      if (g_strcmp0 (remote->scheme, USBIP_REMOTE_SCHEME_TCP) != 0
+          && !usbip_config_get_plugin_enabled (d.config, remote->scheme))
+        {
+          g_set_error (error, USBIP_ERROR, USBIP_ERROR_PLUGIN,
+                       "%s: %s: addresses need the %s transport plugin, which is not in [plugins] enabled of %s: "
+                       "add %s to `enabled` in the [plugins] group",
+                       addresses[i], remote->scheme, remote->scheme, usbip_config_get_path (d.config), remote->scheme);
+          return FALSE;
+        }
     }
+  return TRUE;
+}
+
+/* the family a listening address serves, for the policy's per-family rules */
+static GSocketFamily
+address_family (const UsbipRemote *remote)
+{
+  if (g_strcmp0 (remote->scheme, USBIP_REMOTE_SCHEME_UNIX) == 0)
+    return G_SOCKET_FAMILY_UNIX;
+  if (g_strcmp0 (remote->scheme, USBIP_REMOTE_SCHEME_VSOCK) == 0)
+    return USBIP_SOCKET_FAMILY_VSOCK;
+  return G_SOCKET_FAMILY_IPV6;
+}
+
+/* listens on one address with the transport of its scheme (TCP built in, unix and vsock
+ * from their plugins); says when the policy leaves that family no way in */
+static gboolean
+listen_on (UsbipPolicy *policy, const gchar *address, GError **error)
+{
+  g_autoptr (UsbipRemote) remote = usbip_remote_parse (address, USBIP_DEFAULT_TCP_PORT, error);
+  UsbipTransport *transport;
+
+  if (remote == NULL)
+    return FALSE;
+  transport = usbip_plugin_registry_get_transport (d.registry, remote->scheme, error);
+  if (transport == NULL || !usbip_exporter_listen (d.exporter, transport, address, error))
+    return FALSE;
+  if (usbip_policy_refuses_family (policy, address_family (remote)))
+    g_warning ("listening on %s, but no admission rule covers its clients while others are set: every one of them "
+               "will be refused (add %s)", address,
+               g_str_equal (remote->scheme, USBIP_REMOTE_SCHEME_UNIX)    ? "allow-uid or allow-gid"
+               : g_str_equal (remote->scheme, USBIP_REMOTE_SCHEME_VSOCK) ? "allow-cid"
+                                                                         : "allow-cidr");
   return TRUE;
 }
 
@@ -536,7 +640,6 @@ main (int argc, char **argv)
   g_autoptr (GOptionContext) ctx = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (UsbipPolicy) policy = NULL;
-  g_autoptr (UsbipTransport) tcp = NULL;
   g_auto (GStrv) addresses = NULL;
   g_autoptr (GString) where = g_string_new (NULL);
   UsbipExportBackend *backend;
@@ -678,13 +781,12 @@ main (int argc, char **argv)
     g_string_append_printf (where, "%d socket-activated listeners", n_activated);
   else
     {
-      tcp = usbip_transport_tcp_new ();
       for (guint i = 0; addresses[i] != NULL; i++)
         {
-          if (!usbip_exporter_listen (d.exporter, tcp, addresses[i], &error))
+          if (!listen_on (policy, addresses[i], &error))
             {
               g_critical ("%s", error->message);
-              return EXIT_LISTEN;
+              return g_error_matches (error, USBIP_ERROR, USBIP_ERROR_PLUGIN) ? EXIT_USAGE : EXIT_LISTEN;
             }
           g_string_append_printf (where, "%s%s", i ? ", " : "", addresses[i]);
         }
@@ -723,6 +825,10 @@ main (int argc, char **argv)
   g_clear_pointer (&d.status, usbipcored_status_free);
   g_clear_object (&d.activated_status);
   g_clear_object (&d.exporter);
+  /* let the cancelled accept finish: it holds the listening sockets, and a Unix socket's
+   * file is removed when its socket goes */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
   g_clear_object (&d.registry);
   g_clear_object (&d.config);
   g_main_loop_unref (d.loop);

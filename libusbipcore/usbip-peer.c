@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include <grp.h>
+#include <pwd.h>
+#include <sys/socket.h>
+#include <linux/vm_sockets.h>
+
+#include "usbip-error.h"
+#include "usbip-peer.h"
+#include "usbip-policy.h"
+
+G_DEFINE_BOXED_TYPE (UsbipPeer, usbip_peer, usbip_peer_copy, usbip_peer_free)
+
+G_STATIC_ASSERT (USBIP_SOCKET_FAMILY_VSOCK == AF_VSOCK);
+
+/**
+ * usbip_peer_new:
+ *
+ * Returns: (transfer full): a peer of unknown family
+ *
+ * Since: 1.0
+ */
+UsbipPeer *
+usbip_peer_new (void)
+{
+  UsbipPeer *peer = g_new0 (UsbipPeer, 1);
+
+  peer->family = G_SOCKET_FAMILY_INVALID;
+  peer->uid = peer->gid = peer->pid = peer->cid = -1;
+  return peer;
+}
+
+/**
+ * usbip_peer_new_inet:
+ * @address: the peer's IP address
+ * @port: its port
+ *
+ * Returns: (transfer full): an IP peer
+ *
+ * Since: 1.0
+ */
+UsbipPeer *
+usbip_peer_new_inet (GInetAddress *address, guint16 port)
+{
+  UsbipPeer *peer = usbip_peer_new ();
+
+  g_return_val_if_fail (G_IS_INET_ADDRESS (address), peer);
+  peer->family = g_inet_address_get_family (address);
+  peer->address = g_object_ref (address);
+  peer->port = port;
+  return peer;
+}
+
+/**
+ * usbip_peer_new_from_socket:
+ * @socket: a connected socket
+ *
+ * Reads who is at the other end: the address (getpeername()) of an IP or vsock peer, the
+ * credentials (`SO_PEERCRED`) of a Unix one. What cannot be read stays unknown.
+ *
+ * Returns: (transfer full): the peer
+ *
+ * Since: 1.0
+ */
+UsbipPeer *
+usbip_peer_new_from_socket (GSocket *socket)
+{
+  UsbipPeer *peer = usbip_peer_new ();
+  struct sockaddr_storage ss = { 0 };
+  socklen_t len = sizeof ss;
+
+  g_return_val_if_fail (G_IS_SOCKET (socket), peer);
+  if (getpeername (g_socket_get_fd (socket), (struct sockaddr *) &ss, &len) != 0)
+    return peer;
+  if (ss.ss_family == AF_UNIX)
+    {
+      g_autoptr (GCredentials) cred = g_socket_get_credentials (socket, NULL);
+
+      peer->family = G_SOCKET_FAMILY_UNIX;
+      if (cred != NULL)
+        {
+          peer->uid = g_credentials_get_unix_user (cred, NULL);
+          peer->pid = g_credentials_get_unix_pid (cred, NULL);
+          peer->gid = ((const struct ucred *) g_credentials_get_native (cred, G_CREDENTIALS_TYPE_LINUX_UCRED))->gid;
+        }
+    }
+  else if (ss.ss_family == AF_VSOCK)
+    {
+      const struct sockaddr_vm *svm = (const struct sockaddr_vm *) &ss;
+
+      peer->family = USBIP_SOCKET_FAMILY_VSOCK;
+      peer->cid = svm->svm_cid;
+      peer->port = svm->svm_port;
+    }
+  else if (ss.ss_family == AF_INET || ss.ss_family == AF_INET6)
+    {
+      g_autoptr (GSocketAddress) addr = g_socket_address_new_from_native (&ss, len);
+
+      if (addr != NULL && G_IS_INET_SOCKET_ADDRESS (addr))
+        {
+          GInetSocketAddress *inet = G_INET_SOCKET_ADDRESS (addr);
+
+          peer->family = (GSocketFamily) ss.ss_family;
+          peer->address = g_object_ref (g_inet_socket_address_get_address (inet));
+          peer->port = g_inet_socket_address_get_port (inet);
+        }
+    }
+  return peer;
+}
+
+/**
+ * usbip_peer_copy:
+ * @peer: a #UsbipPeer
+ *
+ * Returns: (transfer full): a copy
+ *
+ * Since: 1.0
+ */
+UsbipPeer *
+usbip_peer_copy (const UsbipPeer *peer)
+{
+  UsbipPeer *c;
+
+  g_return_val_if_fail (peer != NULL, NULL);
+  c = g_memdup2 (peer, sizeof *peer);
+  if (c->address != NULL)
+    g_object_ref (c->address);
+  return c;
+}
+
+/**
+ * usbip_peer_free:
+ * @peer: (nullable): a #UsbipPeer
+ *
+ * Since: 1.0
+ */
+void
+usbip_peer_free (UsbipPeer *peer)
+{
+  if (peer == NULL)
+    return;
+  g_clear_object (&peer->address);
+  g_free (peer);
+}
+
+/**
+ * usbip_peer_to_string:
+ * @peer: a #UsbipPeer
+ *
+ * Returns: (transfer full): how logs and signals name the peer: `192.0.2.7:40000`,
+ *   `[2001:db8::1]:40000`, `uid=1000 pid=4242`, `cid=3 port=1025` or `unknown`
+ *
+ * Since: 1.0
+ */
+gchar *
+usbip_peer_to_string (const UsbipPeer *peer)
+{
+  g_autofree gchar *host = NULL;
+
+  g_return_val_if_fail (peer != NULL, NULL);
+  switch ((gint) peer->family)
+    {
+    case G_SOCKET_FAMILY_IPV4:
+    case G_SOCKET_FAMILY_IPV6:
+      host = g_inet_address_to_string (peer->address);
+      if (peer->family == G_SOCKET_FAMILY_IPV6)
+        return g_strdup_printf ("[%s]:%u", host, peer->port);
+      return g_strdup_printf ("%s:%u", host, peer->port);
+    case G_SOCKET_FAMILY_UNIX:
+      if (peer->uid < 0)
+        return g_strdup ("uid=unknown");
+      return g_strdup_printf ("uid=%" G_GINT64_FORMAT " pid=%" G_GINT64_FORMAT, peer->uid, peer->pid);
+    case USBIP_SOCKET_FAMILY_VSOCK:
+      return g_strdup_printf ("cid=%" G_GINT64_FORMAT " port=%u", peer->cid, peer->port);
+    default:
+      return g_strdup ("unknown");
+    }
+}
+
+/**
+ * usbip_peer_get_key:
+ * @peer: a #UsbipPeer
+ *
+ * Returns: (transfer full): what per-peer limits count as one peer: an IPv4 address, an
+ *   IPv6 /64 (see usbip_policy_peer_key()), `uid=N` (Unix), `cid=N` (vsock), `unknown`
+ *
+ * Since: 1.0
+ */
+gchar *
+usbip_peer_get_key (const UsbipPeer *peer)
+{
+  g_return_val_if_fail (peer != NULL, NULL);
+  switch ((gint) peer->family)
+    {
+    case G_SOCKET_FAMILY_IPV4:
+    case G_SOCKET_FAMILY_IPV6:
+      return usbip_policy_peer_key (peer->address);
+    case G_SOCKET_FAMILY_UNIX:
+      return peer->uid < 0 ? g_strdup ("uid=unknown") : g_strdup_printf ("uid=%" G_GINT64_FORMAT, peer->uid);
+    case USBIP_SOCKET_FAMILY_VSOCK:
+      return g_strdup_printf ("cid=%" G_GINT64_FORMAT, peer->cid);
+    default:
+      return g_strdup ("unknown");
+    }
+}
+
+/**
+ * usbip_peer_get_family_name:
+ * @peer: a #UsbipPeer
+ *
+ * Returns: `ip`, `unix`, `vsock` or `unknown`
+ *
+ * Since: 1.0
+ */
+const gchar *
+usbip_peer_get_family_name (const UsbipPeer *peer)
+{
+  g_return_val_if_fail (peer != NULL, "unknown");
+  switch ((gint) peer->family)
+    {
+    case G_SOCKET_FAMILY_IPV4:
+    case G_SOCKET_FAMILY_IPV6:
+      return "ip";
+    case G_SOCKET_FAMILY_UNIX:
+      return "unix";
+    case USBIP_SOCKET_FAMILY_VSOCK:
+      return "vsock";
+    default:
+      return "unknown";
+    }
+}
+
+static gboolean
+parse_id (const gchar *text, gboolean group, guint32 *id, GError **error)
+{
+  guint64 n;
+
+  if (text != NULL && g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT32 - 1, &n, NULL))
+    {
+      *id = (guint32) n;
+      return TRUE;
+    }
+  if (text != NULL && *text != '\0')
+    {
+      if (group)
+        {
+          struct group *gr = getgrnam (text);
+          if (gr != NULL)
+            {
+              *id = gr->gr_gid;
+              return TRUE;
+            }
+        }
+      else
+        {
+          struct passwd *pw = getpwnam (text);
+          if (pw != NULL)
+            {
+              *id = pw->pw_uid;
+              return TRUE;
+            }
+        }
+    }
+  g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT, "\"%s\" is neither a %s id nor the name of one (see %s)",
+               text != NULL ? text : "", group ? "group" : "user", group ? "getent group" : "getent passwd");
+  return FALSE;
+}
+
+/**
+ * usbip_peer_parse_uid:
+ * @text: a user id or user name
+ * @uid: (out): the id
+ * @error: return location for a #GError
+ *
+ * Returns: %FALSE with %USBIP_ERROR_INVALID_ARGUMENT when @text names no user
+ *
+ * Since: 1.0
+ */
+gboolean
+usbip_peer_parse_uid (const gchar *text, guint32 *uid, GError **error)
+{
+  return parse_id (text, FALSE, uid, error);
+}
+
+/**
+ * usbip_peer_parse_gid:
+ * @text: a group id or group name
+ * @gid: (out): the id
+ * @error: return location for a #GError
+ *
+ * Returns: %FALSE with %USBIP_ERROR_INVALID_ARGUMENT when @text names no group
+ *
+ * Since: 1.0
+ */
+gboolean
+usbip_peer_parse_gid (const gchar *text, guint32 *gid, GError **error)
+{
+  return parse_id (text, TRUE, gid, error);
+}
