@@ -285,3 +285,53 @@ wait_vhci_fast() {
 }
 # ms_between A B: (B - A) seconds as whole milliseconds
 ms_between() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", (b - a) * 1000 }'; }
+
+# transport_roundtrip REMOTE LISTEN...: issue 15, USB/IP over a transport other than TCP.
+# usbipcored listens on LISTEN (and on 127.0.0.1:3240, which start/stop wait for); the
+# mass-storage gadget is attached from REMOTE, 4 MiB written and read back through it,
+# `usbip-tool port` (and upstream `usbip port`, reading our record) show REMOTE, it is
+# detached; the daemon restarts and the same device attaches again with the data intact.
+_transport_available() { [ "$(cat "/sys/bus/usb/devices/$1/usbip_status" 2>/dev/null)" = 1 ]; }
+transport_roundtrip() {
+  _r=$1; shift
+  _b=$MS_BUSID
+  _log=$RESULTS/logs/usbipcored-$(basename "$0" .sh).log
+  start_usbipcored "$@" --listen 127.0.0.1:3240
+  run usbip bind -b "$_b"
+  driver_is "$_b" usbip-host || fail "$_b not bound to usbip-host"
+  run "$USBIP_TOOL" list -r "$_r"
+  "$USBIP_TOOL" list -r "$_r" | grep -q " $_b:" || fail "list -r $_r does not offer $_b"
+  _t=$(now)
+  run "$USBIP_TOOL" attach -r "$_r" -b "$_b"
+  wait_for 20 vhci_device "$MS_ID" || fail "no $MS_ID device appeared on vhci over $_r"
+  say "attach over $_r -> enumerated in $(elapsed "$_t") s"
+  disk_roundtrip "$MS_ID"
+  "$USBIP_TOOL" port | tee "$RESULTS/port-$(basename "$0" .sh).txt" | sed 's/^/  > /'
+  grep -q -- "-> usbip://$_r/$_b\$" "$RESULTS/port-$(basename "$0" .sh).txt" || fail "usbip-tool port does not show usbip://$_r/$_b"
+  _p=$(upstream_port "$MS_ID") || fail "upstream usbip port does not read our record for $MS_ID"
+  usbip port 2>/dev/null | grep -- "-> usbip://" | sed 's/^/  upstream > /'
+  run "$USBIP_TOOL" detach -p "$_p"
+  wait_for 10 absent vhci_device "$MS_ID" || fail "device still present after detach"
+  grep -q "$TRANSPORT_PEER" "$_log" || fail "the daemon's log does not name the peer as $TRANSPORT_PEER"
+  grep "exported $_b" "$_log" | tail -n1 | sed 's/^/  log > /'
+
+  # the daemon restarts; the same remote attaches again and the data is still there
+  stop_usbipcored
+  wait_for 10 _transport_available "$_b" || fail "$_b not available for export again after the detach"
+  start_usbipcored "$@" --listen 127.0.0.1:3240
+  _t=$(now)
+  run "$USBIP_TOOL" attach -r "$_r" -b "$_b"
+  wait_for 30 vhci_block "$MS_ID" || fail "no disk behind $MS_ID after the daemon restarted"
+  say "reattach over $_r after the restart -> disk in $(elapsed "$_t") s"
+  _sd=$(vhci_block "$MS_ID")
+  wait_for 10 test -b "/dev/$_sd" || fail "/dev/$_sd is not a block device"
+  run dd if="/dev/$_sd" of=/tmp/again.bin bs=1M count=4 iflag=direct status=none
+  [ "$(md5sum < /tmp/again.bin | cut -d' ' -f1)" = "$RT_MD5" ] || fail "data read after the restart differs"
+  say "read back after the restart: md5 $RT_MD5"
+  _p=$(upstream_port "$MS_ID") || fail "no port for $MS_ID after the reattach"
+  run "$USBIP_TOOL" detach -p "$_p"
+  wait_for 10 absent vhci_device "$MS_ID" || fail "device still present after the second detach"
+  run usbip unbind -b "$_b"
+  stop_usbipcored
+  backing_matches "$RT_MD5"
+}
