@@ -293,45 +293,45 @@ ms_between() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", (b - a) * 1000 }'
 # detached; the daemon restarts and the same device attaches again with the data intact.
 _transport_available() { [ "$(cat "/sys/bus/usb/devices/$1/usbip_status" 2>/dev/null)" = 1 ]; }
 transport_roundtrip() {
-  _r=$1; shift
-  _b=$MS_BUSID
-  _log=$RESULTS/logs/usbipcored-$(basename "$0" .sh).log
+  _xr=$1; shift
+  _xb=$MS_BUSID
+  _xlog=$RESULTS/logs/usbipcored-$(basename "$0" .sh).log
   start_usbipcored "$@" --listen 127.0.0.1:3240
-  run usbip bind -b "$_b"
-  driver_is "$_b" usbip-host || fail "$_b not bound to usbip-host"
-  run "$USBIP_TOOL" list -r "$_r"
-  "$USBIP_TOOL" list -r "$_r" | grep -q " $_b:" || fail "list -r $_r does not offer $_b"
-  _t=$(now)
-  run "$USBIP_TOOL" attach -r "$_r" -b "$_b"
-  wait_for 20 vhci_device "$MS_ID" || fail "no $MS_ID device appeared on vhci over $_r"
-  say "attach over $_r -> enumerated in $(elapsed "$_t") s"
+  run usbip bind -b "$_xb"
+  driver_is "$_xb" usbip-host || fail "$_xb not bound to usbip-host"
+  run "$USBIP_TOOL" list -r "$_xr"
+  "$USBIP_TOOL" list -r "$_xr" | grep -q " $_xb:" || fail "list -r $_xr does not offer $_xb"
+  _xt=$(now)
+  run "$USBIP_TOOL" attach -r "$_xr" -b "$_xb"
+  wait_for 20 vhci_device "$MS_ID" || fail "no $MS_ID device appeared on vhci over $_xr"
+  say "attach over $_xr -> enumerated in $(elapsed "$_xt") s"
   disk_roundtrip "$MS_ID"
   "$USBIP_TOOL" port | tee "$RESULTS/port-$(basename "$0" .sh).txt" | sed 's/^/  > /'
-  grep -q -- "-> usbip://$_r/$_b\$" "$RESULTS/port-$(basename "$0" .sh).txt" || fail "usbip-tool port does not show usbip://$_r/$_b"
-  _p=$(upstream_port "$MS_ID") || fail "upstream usbip port does not read our record for $MS_ID"
+  grep -q -- "-> usbip://$_xr/$_xb\$" "$RESULTS/port-$(basename "$0" .sh).txt" || fail "usbip-tool port does not show usbip://$_xr/$_xb"
+  _xp=$(upstream_port "$MS_ID") || fail "upstream usbip port does not read our record for $MS_ID"
   usbip port 2>/dev/null | grep -- "-> usbip://" | sed 's/^/  upstream > /'
-  run "$USBIP_TOOL" detach -p "$_p"
+  run "$USBIP_TOOL" detach -p "$_xp"
   wait_for 10 absent vhci_device "$MS_ID" || fail "device still present after detach"
-  grep -q "$TRANSPORT_PEER" "$_log" || fail "the daemon's log does not name the peer as $TRANSPORT_PEER"
-  grep "exported $_b" "$_log" | tail -n1 | sed 's/^/  log > /'
+  grep -q "$TRANSPORT_PEER" "$_xlog" || fail "the daemon's log does not name the peer as $TRANSPORT_PEER"
+  grep "exported $_xb" "$_xlog" | tail -n1 | sed 's/^/  log > /'
 
   # the daemon restarts; the same remote attaches again and the data is still there
   stop_usbipcored
-  wait_for 10 _transport_available "$_b" || fail "$_b not available for export again after the detach"
+  wait_for 10 _transport_available "$_xb" || fail "$_xb not available for export again after the detach"
   start_usbipcored "$@" --listen 127.0.0.1:3240
-  _t=$(now)
-  run "$USBIP_TOOL" attach -r "$_r" -b "$_b"
+  _xt=$(now)
+  run "$USBIP_TOOL" attach -r "$_xr" -b "$_xb"
   wait_for 30 vhci_block "$MS_ID" || fail "no disk behind $MS_ID after the daemon restarted"
-  say "reattach over $_r after the restart -> disk in $(elapsed "$_t") s"
-  _sd=$(vhci_block "$MS_ID")
-  wait_for 10 test -b "/dev/$_sd" || fail "/dev/$_sd is not a block device"
-  run dd if="/dev/$_sd" of=/tmp/again.bin bs=1M count=4 iflag=direct status=none
+  say "reattach over $_xr after the restart -> disk in $(elapsed "$_xt") s"
+  _xsd=$(vhci_block "$MS_ID")
+  wait_for 10 test -b "/dev/$_xsd" || fail "/dev/$_xsd is not a block device"
+  run dd if="/dev/$_xsd" of=/tmp/again.bin bs=1M count=4 iflag=direct status=none
   [ "$(md5sum < /tmp/again.bin | cut -d' ' -f1)" = "$RT_MD5" ] || fail "data read after the restart differs"
   say "read back after the restart: md5 $RT_MD5"
-  _p=$(upstream_port "$MS_ID") || fail "no port for $MS_ID after the reattach"
-  run "$USBIP_TOOL" detach -p "$_p"
+  _xp=$(upstream_port "$MS_ID") || fail "no port for $MS_ID after the reattach"
+  run "$USBIP_TOOL" detach -p "$_xp"
   wait_for 10 absent vhci_device "$MS_ID" || fail "device still present after the second detach"
-  run usbip unbind -b "$_b"
+  run usbip unbind -b "$_xb"
   stop_usbipcored
   backing_matches "$RT_MD5"
 }

@@ -6,7 +6,7 @@
 . "$VMH_SRC/lib.sh"
 need_daemon
 need_tool
-modprobe vsock_loopback || fail "cannot load vsock_loopback: $(modprobe vsock_loopback 2>&1)"
+modprobe -d "$VMH_MODROOT" vsock_loopback || fail "cannot load vsock_loopback: $(modprobe -d "$VMH_MODROOT" vsock_loopback 2>&1)"
 TRANSPORT_PEER="cid=1 port="
 transport_roundtrip vsock:1:5000 --listen vsock:-1:5000
 say "mass storage over vsock passed"
