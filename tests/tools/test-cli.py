@@ -1521,7 +1521,7 @@ def transport_unix_list_policy_and_file_mode():
     uid, gid = os.getuid(), os.getgid()
     sock = os.path.join(ROOT, "run-unix", "usbip.sock")  # the directory is made
     conf = (f"[plugins]\nenabled=vhci;host;unix\n[unix]\nsocket-mode=0600\nsocket-user={uid}\n"
-            f"socket-group={gid}\n[daemon]\nallow-uid={uid + 1}\nallow-gid={gid}\n")
+            f"socket-group={gid}\n[daemon]\nallow-uid={uid + 1}\nallow-gid={gid}\nallow-cid=3\n")
     d = unix_daemon(sock, conf=conf)
     try:
         check(stat.S_IMODE(os.stat(sock).st_mode) == 0o600, oct(os.stat(sock).st_mode))

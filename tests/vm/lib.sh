@@ -291,6 +291,8 @@ ms_between() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", (b - a) * 1000 }'
 # mass-storage gadget is attached from REMOTE, 4 MiB written and read back through it,
 # `usbip-tool port` (and upstream `usbip port`, reading our record) show REMOTE, it is
 # detached; the daemon restarts and the same device attaches again with the data intact.
+# the port carrying the gadget, from usbip-tool's JSON (no device names to look up)
+_transport_port() { "$USBIP_TOOL" --json port | sed -n "s/.*\"port\":\([0-9]*\).*\"remote_busid\":\"$MS_BUSID\".*/\1/p" | grep .; }
 _transport_available() { [ "$(cat "/sys/bus/usb/devices/$1/usbip_status" 2>/dev/null)" = 1 ]; }
 transport_roundtrip() {
   _xr=$1; shift
@@ -308,8 +310,11 @@ transport_roundtrip() {
   disk_roundtrip "$MS_ID"
   "$USBIP_TOOL" port | tee "$RESULTS/port-$(basename "$0" .sh).txt" | sed 's/^/  > /'
   grep -q -- "-> usbip://$_xr/$_xb\$" "$RESULTS/port-$(basename "$0" .sh).txt" || fail "usbip-tool port does not show usbip://$_xr/$_xb"
-  _xp=$(upstream_port "$MS_ID") || fail "upstream usbip port does not read our record for $MS_ID"
-  usbip port 2>/dev/null | grep -- "-> usbip://" | sed 's/^/  upstream > /'
+  # upstream reads the record too (its port listing is slow under TCG: once)
+  usbip port > "$RESULTS/upstream-port-$(basename "$0" .sh).txt" 2>&1
+  grep -- "-> usbip://" "$RESULTS/upstream-port-$(basename "$0" .sh).txt" | sed 's/^/  upstream > /'
+  grep -q -- "-> usbip://.*/$_xb\$" "$RESULTS/upstream-port-$(basename "$0" .sh).txt" || fail "upstream usbip port does not read our record"
+  _xp=$(_transport_port) || fail "no port carries $_xb"
   run "$USBIP_TOOL" detach -p "$_xp"
   wait_for 10 absent vhci_device "$MS_ID" || fail "device still present after detach"
   grep -q "$TRANSPORT_PEER" "$_xlog" || fail "the daemon's log does not name the peer as $TRANSPORT_PEER"
@@ -328,7 +333,7 @@ transport_roundtrip() {
   run dd if="/dev/$_xsd" of=/tmp/again.bin bs=1M count=4 iflag=direct status=none
   [ "$(md5sum < /tmp/again.bin | cut -d' ' -f1)" = "$RT_MD5" ] || fail "data read after the restart differs"
   say "read back after the restart: md5 $RT_MD5"
-  _xp=$(upstream_port "$MS_ID") || fail "no port for $MS_ID after the reattach"
+  _xp=$(_transport_port) || fail "no port for $MS_ID after the reattach"
   run "$USBIP_TOOL" detach -p "$_xp"
   wait_for 10 absent vhci_device "$MS_ID" || fail "device still present after the second detach"
   run usbip unbind -b "$_xb"
