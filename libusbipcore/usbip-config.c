@@ -216,11 +216,20 @@ group_registered (UsbipConfig *self, const gchar *group)
   return FALSE;
 }
 
-/* another program's group, or a plugin's own group (`[<name>]`, read by that plugin) */
+/* another program's group, or a plugin's own group (`[<name>]`, read by that plugin), or
+ * one of a plugin's named groups (`[<name>-<kind> NAME]`, e.g. `[virtual-device disk]`) */
 static gboolean
 group_owned_elsewhere (UsbipConfig *self, const gchar *group)
 {
-  return g_strv_contains (component_groups, group) || usbip_config_get_plugin_enabled (self, group);
+  const gchar *dash = strchr (group, '-');
+  g_autofree gchar *plugin = NULL;
+
+  if (g_strv_contains (component_groups, group) || usbip_config_get_plugin_enabled (self, group))
+    return TRUE;
+  if (dash == NULL || strchr (group, ' ') == NULL)
+    return FALSE;
+  plugin = g_strndup (group, (gsize) (dash - group));
+  return usbip_config_get_plugin_enabled (self, plugin);
 }
 
 /**

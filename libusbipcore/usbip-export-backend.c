@@ -168,6 +168,45 @@ usbip_export_backend_export_fd (UsbipExportBackend *self, const gchar *busid, gi
 }
 
 /**
+ * usbip_export_backend_export_stream:
+ * @self: a #UsbipExportBackend
+ * @busid: the device
+ * @stream: the accepted connection after a successful OP_REQ_IMPORT
+ * @reply: the OP_REP_IMPORT to send before anything else
+ * @taken: (out): %TRUE if the backend took @stream
+ * @error: return location for a #GError, or %NULL
+ *
+ * The hook for devices that live in userspace (plugins/backend-virtual): instead of handing
+ * a socket to a kernel driver, the backend keeps @stream (its own reference), writes @reply
+ * first and then answers the URB stream itself. Claiming the device and taking the stream
+ * happen in this one call, so two clients cannot both import it: a device in use fails with
+ * %USBIP_ERROR_DEVICE_BUSY. When the device is not one of the backend's userspace devices
+ * (or the backend has no such devices) this returns %TRUE with @taken %FALSE and the caller
+ * uses usbip_export_backend_export_fd().
+ *
+ * Returns: %FALSE with @error set when the import must be refused
+ *
+ * Since: 0.2
+ */
+gboolean
+usbip_export_backend_export_stream (UsbipExportBackend *self, const gchar *busid, GIOStream *stream,
+                                    GBytes *reply, gboolean *taken, GError **error)
+{
+  UsbipExportBackendInterface *iface;
+
+  g_return_val_if_fail (USBIP_IS_EXPORT_BACKEND (self), FALSE);
+  g_return_val_if_fail (G_IS_IO_STREAM (stream), FALSE);
+  g_return_val_if_fail (reply != NULL && taken != NULL, FALSE);
+  *taken = FALSE;
+  if (!usbip_busid_validate (busid, error))
+    return FALSE;
+  iface = USBIP_EXPORT_BACKEND_GET_IFACE (self);
+  if (iface->export_stream == NULL)
+    return TRUE;
+  return iface->export_stream (self, busid, stream, reply, taken, error);
+}
+
+/**
  * usbip_export_backend_get_status:
  * @self: a #UsbipExportBackend
  * @busid: a busid

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
-#include <glib-object.h>
+#include <gio/gio.h>
 #include "usbip-common.h"
 #include "usbip-device-info.h"
 
@@ -24,6 +24,8 @@ USBIP_PUBLIC G_DECLARE_INTERFACE (UsbipExportBackend, usbip_export_backend, USBI
  * @export_fd: hand an accepted, handshaken socket to the device (write to `usbip_sockfd`)
  * @get_status: (nullable): one device's export state only (its `usbip_status`), cheaply;
  *   with @list_local_devices it lets UsbipDeviceCache serve OP_REQ_DEVLIST without rescanning
+ * @export_stream: (nullable): for a backend whose devices live in userspace: takes the
+ *   imported connection instead of a kernel driver (see usbip_export_backend_export_stream())
  *
  * The exporter side of the kernel (usbip-host, usbip-vudc). Synchronous and quick;
  * thread-safe.
@@ -40,9 +42,11 @@ struct _UsbipExportBackendInterface {
   gboolean (*unbind) (UsbipExportBackend *self, const gchar *busid, GError **error);
   gboolean (*export_fd) (UsbipExportBackend *self, const gchar *busid, gint sockfd, GError **error);
   UsbipDeviceStatus (*get_status) (UsbipExportBackend *self, const gchar *busid, GError **error);
+  gboolean (*export_stream) (UsbipExportBackend *self, const gchar *busid, GIOStream *stream, GBytes *reply,
+                             gboolean *taken, GError **error);
 
   /*< private >*/
-  gpointer padding[7];
+  gpointer padding[6];
 };
 
 /* (element-type UsbipDeviceInfo) (transfer container) */
@@ -56,6 +60,10 @@ USBIP_PUBLIC gboolean usbip_export_backend_unbind (UsbipExportBackend *self, con
 /* USBIP_DEVICE_STATUS_UNKNOWN with an error when unknown or the vfunc is NULL */
 USBIP_PUBLIC UsbipDeviceStatus usbip_export_backend_get_status (UsbipExportBackend *self, const gchar *busid, GError **error);
 USBIP_PUBLIC gboolean usbip_export_backend_has_status (UsbipExportBackend *self);
+/* a userspace device takes @stream and runs the URB session itself (ABI 1.2) */
+USBIP_PUBLIC gboolean usbip_export_backend_export_stream (UsbipExportBackend *self, const gchar *busid,
+                                                          GIOStream *stream, GBytes *reply, gboolean *taken,
+                                                          GError **error);
 USBIP_PUBLIC gboolean usbip_export_backend_export_fd (UsbipExportBackend *self, const gchar *busid, gint sockfd, GError **error);
 
 G_END_DECLS

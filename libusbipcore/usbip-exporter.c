@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The server half: accepts connections, answers OP_REQ_DEVLIST and OP_REQ_IMPORT, and hands
- * an imported connection's socket to the export backend (the kernel then owns the session).
+ * an imported connection's socket to the export backend (the kernel then owns the session,
+ * or, for a userspace device, the backend keeps the connection and answers its URBs).
  *
  * Each connection is a small step machine (admit -> read request -> answer -> close or
  * hand off) driven by asynchronous I/O on the main context, so a slow or hostile client only
@@ -95,6 +96,7 @@ typedef struct {
   guint32 status;   /* the status answered */
   gchar busid[USBIP_BUSID_SIZE];
   gchar *busid_shown; /* the peer's busid escaped for logs */
+  gboolean handed_over; /* a userspace backend took the connection: do not close it */
 } Session;
 
 static void check_shutdown_done (UsbipExporter *self);
@@ -125,7 +127,8 @@ session_end (Session *s, gint64 status)
   usbip_log_event (G_LOG_LEVEL_DEBUG, &f, "session closed: %s %s", s->peer, s->op != NULL ? s->op : "-");
   g_signal_emit (self, signals[SIGNAL_SESSION_CLOSED], 0, s->peer, s->op, (guint) MAX (status, 0), (guint64) duration_ms);
 
-  g_io_stream_close (G_IO_STREAM (s->conn), NULL, NULL);
+  if (!s->handed_over)
+    g_io_stream_close (G_IO_STREAM (s->conn), NULL, NULL);
   g_hash_table_remove (self->sessions, s);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_N_SESSIONS]);
   count = GPOINTER_TO_UINT (g_hash_table_lookup (self->peer_counts, s->peer_key));
@@ -308,22 +311,33 @@ handle_import (Session *s, const gchar *busid)
       refuse_import (s, USBIP_ST_DEV_ERR, "the device is in error state: unbind and bind it again");
       return;
     }
-  /* nodelay and keepalive must be on before the kernel takes the socket */
+  reply = g_byte_array_new ();
+  usbip_encode_op_rep_import (reply, USBIP_ST_OK, device);
+  bytes = g_byte_array_free_to_bytes (reply);
+  /* nodelay and keepalive must be on before the kernel (or a userspace device) takes the
+   * socket; a userspace device sends the reply itself and keeps the connection */
   if (!usbip_socket_options_apply (self->options, socket, &error)
-      || !usbip_export_backend_export_fd (self->backend, busid, g_socket_get_fd (socket), &error))
+      || !usbip_export_backend_export_stream (self->backend, busid, G_IO_STREAM (s->conn), bytes,
+                                              &s->handed_over, &error)
+      || (!s->handed_over
+          && !usbip_export_backend_export_fd (self->backend, busid, g_socket_get_fd (socket), &error)))
     {
-      refuse_import (s, USBIP_ST_NA, error->message);
+      refuse_import (s, g_error_matches (error, USBIP_ERROR, USBIP_ERROR_DEVICE_BUSY) ? USBIP_ST_DEV_BUSY
+                                                                                      : USBIP_ST_NA,
+                     error->message);
       return;
     }
   f = session_fields (s);
   f.status = 0;
-  usbip_log_event (G_LOG_LEVEL_MESSAGE, &f, "%s: exported %s (%04x:%04x)", s->peer, busid, device->idVendor,
-                   device->idProduct);
+  usbip_log_event (G_LOG_LEVEL_MESSAGE, &f, "%s: exported %s (%04x:%04x)%s", s->peer, busid, device->idVendor,
+                   device->idProduct, s->handed_over ? " to a userspace device" : "");
   g_hash_table_insert (self->exports, g_strdup (busid), g_strdup (s->peer));
   g_signal_emit (self, signals[SIGNAL_DEVICE_EXPORTED], 0, busid, s->peer);
-  reply = g_byte_array_new ();
-  usbip_encode_op_rep_import (reply, USBIP_ST_OK, device);
-  bytes = g_byte_array_free_to_bytes (reply);
+  if (s->handed_over)
+    {
+      session_end (s, 0);
+      return;
+    }
   /* not cancellable by shutdown: the kernel owns the session now; finish the reply */
   send_reply (s, bytes, NULL, import_reply_sent);
 }

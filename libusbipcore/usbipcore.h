@@ -19,6 +19,7 @@
 #include "usbip-sysfs.h"
 #include "usbip-import-backend.h"
 #include "usbip-export-backend.h"
+#include "usbip-composite-backend.h"
 #include "usbip-config.h"
 #include "usbip-plugin-registry.h"
 #include "usbip-socket-options.h"

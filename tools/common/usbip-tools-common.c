@@ -53,7 +53,7 @@ usbip_tools_load_observers (UsbipPluginRegistry *registry, GError **error)
 }
 
 void
-usbip_tools_enable_metrics (UsbipConfig *config, const gchar *listen)
+usbip_tools_enable_plugin (UsbipConfig *config, const gchar *name)
 {
   GKeyFile *kf = usbip_config_get_keyfile (config);
   g_auto (GStrv) enabled = usbip_config_get_string_list (config, "plugins", "enabled");
@@ -61,9 +61,15 @@ usbip_tools_enable_metrics (UsbipConfig *config, const gchar *listen)
   g_auto (GStrv) list = NULL;
 
   g_strv_builder_addv (builder, (const gchar **) enabled);
-  if (!g_strv_contains ((const gchar *const *) enabled, "metrics"))
-    g_strv_builder_add (builder, "metrics");
+  if (!g_strv_contains ((const gchar *const *) enabled, name))
+    g_strv_builder_add (builder, name);
   list = g_strv_builder_end (builder);
   g_key_file_set_string_list (kf, "plugins", "enabled", (const gchar *const *) list, g_strv_length (list));
-  g_key_file_set_string (kf, "metrics", "listen", listen);
+}
+
+void
+usbip_tools_enable_metrics (UsbipConfig *config, const gchar *listen)
+{
+  usbip_tools_enable_plugin (config, "metrics");
+  g_key_file_set_string (usbip_config_get_keyfile (config), "metrics", "listen", listen);
 }

@@ -17,6 +17,8 @@ UsbipPluginRegistry *usbip_tools_new_registry (UsbipConfig *config);
 /* Loads the enabled plugins that observe a program rather than provide a backend
  * (`metrics`); one that is enabled but cannot start is an error naming the reason. */
 gboolean usbip_tools_load_observers (UsbipPluginRegistry *registry, GError **error);
+/* adds @name to `enabled` in the [plugins] group of @config, whatever the file said */
+void usbip_tools_enable_plugin (UsbipConfig *config, const gchar *name);
 /* enables the metrics plugin in @config, serving on @listen (ADDR:PORT), whatever the file said */
 void usbip_tools_enable_metrics (UsbipConfig *config, const gchar *listen);
 

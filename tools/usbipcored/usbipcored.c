@@ -13,6 +13,7 @@
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -73,6 +74,7 @@ typedef struct {
   gdouble number[N_NUMS]; /* parsed flag, or -1 */
   gchar *log_format;
   gchar *status_socket;
+  gchar **virtual_specs;
   UsbipToolsSocketFlags socket_flags;
   rlim_t nofile;
   gint ready_fd; /* -D: tells the waiting parent we are serving; -1 otherwise */
@@ -125,6 +127,7 @@ static const GOptionEntry entries[] = {
   { "shutdown-timeout", 0, 0, G_OPTION_ARG_STRING, &d.number_text[NUM_SHUTDOWN_TIMEOUT], "Milliseconds to let handshakes finish on SIGTERM, 0..3600000 (default 5000)", "MS" },
   { "log-format", 0, 0, G_OPTION_ARG_STRING, &d.log_format, "text, json or journal (default: journal under systemd, else text)", "FORMAT" },
   { "status-socket", 0, 0, G_OPTION_ARG_FILENAME, &d.status_socket, "Serve the status API (HTTP+JSON) on this Unix socket (default " USBIPCORED_DEFAULT_STATUS_SOCKET "; \"\" = off)", "PATH" },
+  { "virtual", 0, 0, G_OPTION_ARG_STRING_ARRAY, &d.virtual_specs, "Serve a virtual device (repeatable): TYPE is mass-storage or cdc-acm, KEYs as in a [virtual-device NAME] group, plus name=NAME (bus ID virtual-NAME; default: its position, 1, 2, ...)", "TYPE[:KEY=VALUE,...]" },
   { "check-config", 0, 0, G_OPTION_ARG_NONE, &d.check_config, "Validate the configuration file, the flags and the listen addresses, then exit (0 valid, 2 not)", NULL },
   { "version", 'v', 0, G_OPTION_ARG_NONE, &d.version, "Print the version and exit", NULL },
   { NULL }
@@ -508,6 +511,84 @@ listen_addresses (void)
   }
 }
 
+/* --virtual TYPE[:KEY=VALUE,...]: each becomes a [virtual-device NAME] group of the
+ * configuration (the plugin reads and checks them there) and enables the virtual plugin */
+static gboolean
+add_virtual_devices (GError **error)
+{
+  GKeyFile *kf = usbip_config_get_keyfile (d.config);
+
+  for (guint i = 0; d.virtual_specs != NULL && d.virtual_specs[i] != NULL; i++)
+    {
+      const gchar *spec = d.virtual_specs[i];
+      const gchar *colon = strchr (spec, ':');
+      g_autofree gchar *type = g_strndup (spec, colon != NULL ? (gsize) (colon - spec) : strlen (spec));
+      g_auto (GStrv) pairs = colon != NULL ? g_strsplit (colon + 1, ",", -1) : g_new0 (gchar *, 1);
+      g_autofree gchar *name = g_strdup_printf ("%u", i + 1);
+      g_autofree gchar *group = NULL;
+
+      if (*type == '\0')
+        {
+          g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
+                       "--virtual %s: give a device type first, e.g. --virtual mass-storage:image=disk.img", spec);
+          return FALSE;
+        }
+      for (guint j = 0; pairs[j] != NULL; j++)
+        if (g_str_has_prefix (pairs[j], "name="))
+          {
+            g_free (name);
+            name = g_strdup (pairs[j] + 5);
+          }
+      group = g_strdup_printf ("virtual-device %s", name);
+      if (g_key_file_has_group (kf, group))
+        {
+          g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
+                       "--virtual %s: a device named %s is already declared: give another name=NAME", spec, name);
+          return FALSE;
+        }
+      g_key_file_set_string (kf, group, "type", type);
+      for (guint j = 0; pairs[j] != NULL; j++)
+        {
+          const gchar *eq = strchr (pairs[j], '=');
+          g_autofree gchar *key = NULL;
+
+          if (eq == NULL || eq == pairs[j])
+            {
+              g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
+                           "--virtual %s: \"%s\" is not KEY=VALUE (separate pairs with commas)", spec, pairs[j]);
+              return FALSE;
+            }
+          key = g_strndup (pairs[j], (gsize) (eq - pairs[j]));
+          if (!g_str_equal (key, "name"))
+            g_key_file_set_string (kf, group, key, eq + 1);
+        }
+    }
+  if (d.virtual_specs != NULL)
+    usbip_tools_enable_plugin (d.config, "virtual");
+  return TRUE;
+}
+
+/* with the virtual plugin enabled, its devices are served beside @primary's */
+static UsbipExportBackend *
+add_virtual_backend (UsbipExportBackend *primary, GError **error)
+{
+  const gchar *names[] = { "virtual", NULL };
+  UsbipExportBackend *virtual;
+  UsbipCompositeBackend *both;
+
+  if (!usbip_config_get_plugin_enabled (d.config, "virtual"))
+    return g_object_ref (primary);
+  if (!usbip_plugin_registry_load_only (d.registry, names, error))
+    return NULL;
+  virtual = usbip_plugin_registry_get_export_backend (d.registry, "virtual", error);
+  if (virtual == NULL)
+    return NULL;
+  both = usbip_composite_backend_new ();
+  usbip_composite_backend_add (both, virtual);
+  usbip_composite_backend_add (both, primary);
+  return USBIP_EXPORT_BACKEND (both);
+}
+
 /* upstream usbipd's -P takes its optional argument attached (`-P/run/x.pid`, getopt's
  * "P::"); GOption would read that as a cluster of short flags: spell it --pid=FILE */
 static void
@@ -642,7 +723,7 @@ main (int argc, char **argv)
   g_autoptr (UsbipPolicy) policy = NULL;
   g_auto (GStrv) addresses = NULL;
   g_autoptr (GString) where = g_string_new (NULL);
-  UsbipExportBackend *backend;
+  g_autoptr (UsbipExportBackend) backend = NULL;
   UsbipcoredLogFormat format = USBIPCORED_LOG_TEXT;
   g_autofree gchar *format_text = NULL;
   guint64 watchdog_usec = 0;
@@ -701,6 +782,11 @@ main (int argc, char **argv)
       return EXIT_USAGE;
     }
   usbipcored_log_setup (format, d.debug);
+  if (!add_virtual_devices (&error))
+    {
+      g_printerr ("usbipcored: %s\nTry `usbipcored --help`.\n", error->message);
+      return EXIT_USAGE;
+    }
 
   policy = build_policy (&error);
   if (policy == NULL)
@@ -740,7 +826,11 @@ main (int argc, char **argv)
       g_critical ("%s", error->message);
       return 1;
     }
-  backend = usbip_plugin_registry_get_export_backend (d.registry, wanted, &error);
+  {
+    UsbipExportBackend *primary = usbip_plugin_registry_get_export_backend (d.registry, wanted, &error);
+    if (primary != NULL)
+      backend = add_virtual_backend (primary, &error);
+  }
   if (backend != NULL && !usbip_tools_load_observers (d.registry, &error))
     {
       g_critical ("%s", error->message);
@@ -808,7 +898,8 @@ main (int argc, char **argv)
       return 1;
     }
   usbip_exporter_start (d.exporter);
-  g_message ("serving usbip-%s devices on %s", wanted, where->str);
+  g_message ("serving usbip-%s%s devices on %s", wanted,
+             usbip_config_get_plugin_enabled (d.config, "virtual") ? " and virtual" : "", where->str);
   g_info ("at most %u handshakes at once (%s; open file limit %" G_GUINT64_FORMAT ")", session_cap (),
           setting_uint (NUM_MAX_SESSIONS) > 0 ? "max-sessions" : "the open file limit less " G_STRINGIFY (RESERVED_FDS),
           (guint64) d.nofile);

@@ -1,0 +1,353 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * One client's URB session with a virtual device, after OP_REP_IMPORT: CMD_SUBMIT and
+ * CMD_UNLINK in, RET_SUBMIT and RET_UNLINK out, with the codec's deframer.
+ *
+ * Upstream's semantics (drivers/usb/usbip/stub_rx.c, stub_tx.c): RET_SUBMIT carries the
+ * command's seqnum with devid, direction and ep 0, IN data only; a CMD_UNLINK whose victim
+ * is still pending cancels it, and the victim gets no RET_SUBMIT: RET_UNLINK (with the
+ * CMD_UNLINK's seqnum) says -ECONNRESET; a victim already completed gets RET_UNLINK 0.
+ *
+ * Asynchronous on the main context: reads and writes never block, so a slow client only
+ * slows itself. While more than BACKLOG_MAX bytes wait to be sent, the session stops
+ * reading commands (a client that does not read its returns cannot grow our memory).
+ */
+#include "config.h"
+
+#include <errno.h>
+
+#include "usbip-virtual-session.h"
+
+#define READ_CHUNK 65536
+#define BACKLOG_MAX (8u * 1024u * 1024u)
+
+struct _UsbipVirtualSession {
+  gint ref_count;
+  UsbipVirtualDevice *device;
+  GIOStream *stream;
+  GCancellable *cancellable;
+  UsbipDeframer *deframer;
+  GByteArray *inbuf;
+  guint8 *chunk;
+  GHashTable *pending; /* seqnum -> UsbipVirtualUrb* */
+  GQueue writes;       /* GBytes* */
+  gsize queued_bytes;
+  gboolean writing, reading, ended;
+  gchar *busid;
+};
+
+static UsbipVirtualSession *
+session_ref (UsbipVirtualSession *self)
+{
+  self->ref_count++;
+  return self;
+}
+
+static void
+session_unref (UsbipVirtualSession *self)
+{
+  if (--self->ref_count > 0)
+    return;
+  g_object_unref (self->device);
+  g_object_unref (self->stream);
+  g_object_unref (self->cancellable);
+  usbip_deframer_free (self->deframer);
+  g_byte_array_unref (self->inbuf);
+  g_free (self->chunk);
+  g_hash_table_unref (self->pending);
+  g_queue_clear_full (&self->writes, (GDestroyNotify) g_bytes_unref);
+  g_free (self->busid);
+  g_free (self);
+}
+
+static void session_end (UsbipVirtualSession *self, const gchar *reason);
+static void read_next (UsbipVirtualSession *self);
+
+static void write_next (UsbipVirtualSession *self);
+
+static void
+written (GObject *source, GAsyncResult *result, gpointer data)
+{
+  UsbipVirtualSession *self = data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) bytes = g_queue_pop_head (&self->writes);
+
+  self->writing = FALSE;
+  self->queued_bytes -= g_bytes_get_size (bytes);
+  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, &error))
+    {
+      g_autofree gchar *reason = g_strdup_printf ("cannot send to the client: %s", error->message);
+      session_end (self, reason);
+    }
+  else
+    {
+      write_next (self);
+      read_next (self); /* resumes if the backlog held reading back */
+    }
+  session_unref (self);
+}
+
+static void
+write_next (UsbipVirtualSession *self)
+{
+  GBytes *head = g_queue_peek_head (&self->writes);
+
+  if (self->writing || self->ended || head == NULL)
+    return;
+  self->writing = TRUE;
+  g_output_stream_write_all_async (g_io_stream_get_output_stream (self->stream), g_bytes_get_data (head, NULL),
+                                   g_bytes_get_size (head), G_PRIORITY_DEFAULT, self->cancellable, written,
+                                   session_ref (self));
+}
+
+static void
+queue_bytes (UsbipVirtualSession *self, GBytes *bytes)
+{
+  self->queued_bytes += g_bytes_get_size (bytes);
+  g_queue_push_tail (&self->writes, bytes);
+  write_next (self);
+}
+
+static void
+send_message (UsbipVirtualSession *self, const UsbipMessage *msg)
+{
+  GByteArray *out = g_byte_array_sized_new (USBIP_URB_HEADER_SIZE + (guint) msg->data_len);
+
+  usbip_message_encode (msg, out);
+  queue_bytes (self, g_byte_array_free_to_bytes (out));
+}
+
+static void
+send_ret_submit (UsbipVirtualSession *self, guint32 seqnum, gint32 status, const guint8 *data, gsize len,
+                 gsize actual)
+{
+  UsbipMessage msg = { 0 };
+
+  msg.type = USBIP_MESSAGE_RET_SUBMIT;
+  msg.urb.command = USBIP_RET_SUBMIT;
+  msg.urb.seqnum = seqnum;
+  msg.urb.u.ret_submit.status = status;
+  msg.urb.u.ret_submit.actual_length = (gint32) actual;
+  msg.data = data;
+  msg.data_len = data != NULL ? len : 0;
+  send_message (self, &msg);
+}
+
+static void
+send_ret_unlink (UsbipVirtualSession *self, guint32 seqnum, gint32 status)
+{
+  UsbipMessage msg = { 0 };
+
+  msg.type = USBIP_MESSAGE_RET_UNLINK;
+  msg.urb.command = USBIP_RET_UNLINK;
+  msg.urb.seqnum = seqnum;
+  msg.urb.u.ret_unlink.status = status;
+  send_message (self, &msg);
+}
+
+void
+usbip_virtual_urb_complete (UsbipVirtualUrb *urb, gint32 status, const guint8 *data, gsize len)
+{
+  UsbipVirtualSession *self = urb->session;
+  gboolean in = (urb->endpoint & USBIP_VIRTUAL_EP_IN) != 0;
+
+  g_return_if_fail (self != NULL);
+  g_hash_table_steal (self->pending, GUINT_TO_POINTER (urb->seqnum));
+  if (!self->ended)
+    {
+      len = MIN (len, urb->length);
+      send_ret_submit (self, urb->seqnum, status, in ? data : NULL, len, len);
+    }
+  usbip_virtual_urb_free (urb);
+}
+
+static void
+cancel_urb (UsbipVirtualSession *self, UsbipVirtualUrb *urb)
+{
+  usbip_virtual_device_cancel (self->device, urb);
+  usbip_virtual_urb_free (urb);
+}
+
+static void
+session_end (UsbipVirtualSession *self, const gchar *reason)
+{
+  GHashTableIter iter;
+  gpointer urb;
+
+  if (self->ended)
+    return;
+  self->ended = TRUE;
+  g_message ("virtual device %s: session ended: %s", self->busid, reason);
+  g_cancellable_cancel (self->cancellable);
+  g_hash_table_iter_init (&iter, self->pending);
+  while (g_hash_table_iter_next (&iter, NULL, &urb))
+    {
+      g_hash_table_iter_steal (&iter);
+      cancel_urb (self, urb);
+    }
+  g_io_stream_close (self->stream, NULL, NULL);
+  usbip_virtual_device_release (self->device, self);
+  session_unref (self); /* the session's own reference */
+}
+
+static void
+handle_control (UsbipVirtualSession *self, const UsbipMessage *msg)
+{
+  g_autoptr (GBytes) out = msg->data_len > 0 ? g_bytes_new (msg->data, msg->data_len) : NULL;
+  g_autoptr (GByteArray) in = g_byte_array_new ();
+  gint32 status = usbip_virtual_device_control (self->device, msg->urb.u.cmd_submit.setup, out, in);
+  guint32 length = (guint32) msg->urb.u.cmd_submit.transfer_buffer_length;
+
+  if (msg->urb.direction == USBIP_DIR_IN)
+    {
+      gsize n = status == 0 ? MIN (in->len, length) : 0;
+      send_ret_submit (self, msg->urb.seqnum, status, in->data, n, n);
+    }
+  else
+    send_ret_submit (self, msg->urb.seqnum, status, NULL, 0, status == 0 ? msg->data_len : 0);
+}
+
+static gboolean
+handle_submit (UsbipVirtualSession *self, const UsbipMessage *msg)
+{
+  guint8 endpoint = (guint8) msg->urb.ep | (msg->urb.direction == USBIP_DIR_IN ? USBIP_VIRTUAL_EP_IN : 0);
+  UsbipVirtualUrb *urb;
+
+  if (msg->urb.ep > 15)
+    {
+      session_end (self, "malformed CMD_SUBMIT: endpoint number above 15");
+      return FALSE;
+    }
+  if (g_hash_table_contains (self->pending, GUINT_TO_POINTER (msg->urb.seqnum)))
+    {
+      session_end (self, "malformed CMD_SUBMIT: the seqnum of a pending URB again");
+      return FALSE;
+    }
+  if (msg->urb.ep == 0)
+    {
+      handle_control (self, msg);
+      return TRUE;
+    }
+  if (msg->n_iso > 0 || !usbip_virtual_device_endpoint_ready (self->device, endpoint))
+    {
+      send_ret_submit (self, msg->urb.seqnum, -EPIPE, NULL, 0, 0);
+      return TRUE;
+    }
+  urb = g_new0 (UsbipVirtualUrb, 1);
+  urb->seqnum = msg->urb.seqnum;
+  urb->endpoint = endpoint;
+  urb->length = (guint32) MAX (msg->urb.u.cmd_submit.transfer_buffer_length, 0);
+  urb->out = msg->data_len > 0 ? g_bytes_new (msg->data, msg->data_len) : NULL;
+  urb->session = self;
+  g_hash_table_insert (self->pending, GUINT_TO_POINTER (urb->seqnum), urb);
+  usbip_virtual_device_submit (self->device, urb);
+  return TRUE;
+}
+
+static void
+handle_unlink (UsbipVirtualSession *self, const UsbipMessage *msg)
+{
+  gpointer victim = NULL;
+  guint32 seqnum = msg->urb.u.cmd_unlink.unlink_seqnum;
+
+  if (g_hash_table_steal_extended (self->pending, GUINT_TO_POINTER (seqnum), NULL, &victim))
+    {
+      cancel_urb (self, victim);
+      send_ret_unlink (self, msg->urb.seqnum, -ECONNRESET);
+    }
+  else
+    send_ret_unlink (self, msg->urb.seqnum, 0);
+}
+
+/* every whole message in the buffer */
+static void
+process (UsbipVirtualSession *self)
+{
+  gsize used = 0;
+
+  while (!self->ended)
+    {
+      g_autoptr (GError) error = NULL;
+      UsbipMessage msg = { 0 };
+      gsize consumed = 0;
+      UsbipDeframeResult r = usbip_deframer_pop (self->deframer, self->inbuf->data + used, self->inbuf->len - used,
+                                                 &consumed, &msg, &error);
+
+      if (r == USBIP_DEFRAME_NEED_MORE)
+        break;
+      if (r == USBIP_DEFRAME_INVALID)
+        {
+          g_autofree gchar *reason = g_strdup_printf ("malformed URB stream: %s", error->message);
+          session_end (self, reason);
+          break;
+        }
+      used += consumed;
+      if (msg.type == USBIP_MESSAGE_CMD_SUBMIT)
+        handle_submit (self, &msg);
+      else
+        handle_unlink (self, &msg);
+      usbip_message_clear (&msg);
+    }
+  g_byte_array_remove_range (self->inbuf, 0, (guint) MIN (used, self->inbuf->len));
+  if (!self->ended && self->inbuf->len > USBIP_VIRTUAL_MAX_TRANSFER + USBIP_URB_HEADER_SIZE)
+    session_end (self, "malformed URB stream: a transfer larger than the 4 MiB a virtual device accepts");
+}
+
+static void
+read_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  UsbipVirtualSession *self = data;
+  g_autoptr (GError) error = NULL;
+  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
+
+  self->reading = FALSE;
+  if (n < 0 && !self->ended)
+    {
+      g_autofree gchar *reason = g_strdup_printf ("cannot read from the client: %s", error->message);
+      session_end (self, reason);
+    }
+  else if (n == 0)
+    session_end (self, "the client disconnected");
+  else if (n > 0 && !self->ended)
+    {
+      g_byte_array_append (self->inbuf, self->chunk, (guint) n);
+      process (self);
+      read_next (self);
+    }
+  session_unref (self);
+}
+
+static void
+read_next (UsbipVirtualSession *self)
+{
+  if (self->ended || self->reading || self->queued_bytes > BACKLOG_MAX)
+    return;
+  self->reading = TRUE;
+  g_input_stream_read_async (g_io_stream_get_input_stream (self->stream), self->chunk, READ_CHUNK,
+                             G_PRIORITY_DEFAULT, self->cancellable, read_done, session_ref (self));
+}
+
+gboolean
+usbip_virtual_session_start (UsbipVirtualDevice *device, GIOStream *stream, GBytes *reply, GError **error)
+{
+  UsbipVirtualSession *self = g_new0 (UsbipVirtualSession, 1);
+
+  self->ref_count = 1;
+  self->device = g_object_ref (device);
+  self->busid = g_strdup (usbip_virtual_device_get_busid (device));
+  self->stream = g_object_ref (stream);
+  self->cancellable = g_cancellable_new ();
+  self->deframer = usbip_deframer_new (USBIP_STREAM_URB_COMMAND, NULL);
+  self->inbuf = g_byte_array_new ();
+  self->chunk = g_malloc (READ_CHUNK);
+  self->pending = g_hash_table_new (NULL, NULL);
+  if (!usbip_virtual_device_claim (device, self, error))
+    {
+      session_unref (self);
+      return FALSE;
+    }
+  g_message ("virtual device %s: session started", self->busid);
+  queue_bytes (self, g_bytes_ref (reply));
+  read_next (self);
+  return TRUE;
+}

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include "usbip-virtual-device.h"
+
+G_BEGIN_DECLS
+
+/* the largest OUT transfer a session buffers; a client sending more is closed */
+#define USBIP_VIRTUAL_MAX_TRANSFER (4u * 1024u * 1024u)
+
+/* Claims @device (USBIP_ERROR_DEVICE_BUSY when another session has it), writes @reply
+ * and serves the URB stream of @stream on the thread-default main context until the
+ * client disconnects or sends a malformed message. The session owns itself. */
+gboolean usbip_virtual_session_start (UsbipVirtualDevice *device, GIOStream *stream, GBytes *reply, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,890 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Virtual devices end to end in one process: an exporter serving the virtual backend on
+ * 127.0.0.1, and clients that speak the wire protocol through the codec (blocking sockets
+ * in a thread while the main thread runs the exporter's main context).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <glib/gstdio.h>
+
+#include "test-util.h"
+#include "usbip-virtual-backend.h"
+#include "usbip-virtual-cdc-acm.h"
+#include "usbip-virtual-session.h"
+
+#define IMAGE_BLOCKS 64
+
+typedef struct {
+  UsbipVirtualBackend *backend;
+  UsbipExporter *exporter;
+  guint16 port;
+  gchar *dir;
+  gchar *image;
+} Fixture;
+
+static GKeyFile *
+devices_keyfile (Fixture *f, gboolean read_only)
+{
+  GKeyFile *kf = g_key_file_new ();
+
+  g_key_file_set_string (kf, "virtual-device disk", "type", "mass-storage");
+  g_key_file_set_string (kf, "virtual-device disk", "image", f->image);
+  g_key_file_set_boolean (kf, "virtual-device disk", "read-only", read_only);
+  g_key_file_set_string (kf, "virtual-device disk", "serial", "SER123");
+  g_key_file_set_string (kf, "virtual-device serial", "type", "cdc-acm");
+  g_key_file_set_string (kf, "virtual-device serial", "mode", "loopback");
+  return kf;
+}
+
+static void
+setup (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GKeyFile) kf = NULL;
+  g_autoptr (GSocket) listener = NULL;
+  g_autoptr (GByteArray) content = g_byte_array_new ();
+
+  f->dir = g_dir_make_tmp ("test-virtual-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->image = g_build_filename (f->dir, "disk.img", NULL);
+  for (guint i = 0; i < IMAGE_BLOCKS * 512; i++)
+    {
+      guint8 b = (guint8) (i * 7 + i / 512);
+      g_byte_array_append (content, &b, 1);
+    }
+  g_assert_true (g_file_set_contents (f->image, (const gchar *) content->data, content->len, &error));
+  kf = devices_keyfile (f, GPOINTER_TO_INT (data));
+  f->backend = usbip_virtual_backend_new ();
+  g_assert_true (usbip_virtual_backend_add_from_keyfile (f->backend, kf, &error));
+  g_assert_no_error (error);
+  f->exporter = usbip_exporter_new (USBIP_EXPORT_BACKEND (f->backend));
+  listener = test_util_listen (&f->port);
+  g_assert_true (usbip_exporter_add_socket (f->exporter, listener, &error));
+  usbip_exporter_start (f->exporter);
+}
+
+static void
+teardown (Fixture *f, gconstpointer data)
+{
+  g_clear_object (&f->exporter);
+  g_clear_object (&f->backend);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_unlink (f->image);
+  g_rmdir (f->dir);
+  g_free (f->image);
+  g_free (f->dir);
+}
+
+/* ---- a client speaking the protocol through the codec ---- */
+
+typedef struct {
+  GSocket *socket;
+  UsbipDeframer *deframer; /* RET_* stream; its tracker knows our directions */
+  GByteArray *buffer;
+  guint32 seqnum;
+} Client;
+
+static void
+recv_exact (GSocket *s, guint8 *buf, gsize len)
+{
+  gsize got = 0;
+
+  while (got < len)
+    {
+      g_autoptr (GError) error = NULL;
+      gssize n = g_socket_receive (s, (gchar *) buf + got, len - got, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (n, >, 0);
+      got += (gsize) n;
+    }
+}
+
+/* imports @busid; returns the reply's status */
+static guint32
+client_import (Client *c, guint16 port, const gchar *busid)
+{
+  g_autoptr (GByteArray) req = g_byte_array_new ();
+  guint8 head[USBIP_OP_HEADER_SIZE];
+  UsbipOpHeader op;
+
+  c->socket = test_util_connect (port);
+  c->deframer = usbip_deframer_new (USBIP_STREAM_URB_RETURN, NULL);
+  c->buffer = g_byte_array_new ();
+  c->seqnum = 1;
+  usbip_encode_op_req_import (req, busid);
+  test_util_send (c->socket, req->data, req->len);
+  recv_exact (c->socket, head, sizeof head);
+  g_assert_true (usbip_decode_op_header (head, sizeof head, &op, NULL));
+  g_assert_cmpuint (op.code, ==, USBIP_OP_REP_IMPORT);
+  if (op.status == 0)
+    {
+      guint8 record[USBIP_DEVICE_RECORD_SIZE];
+      UsbipDeviceInfo info = { 0 };
+      recv_exact (c->socket, record, sizeof record);
+      g_assert_true (usbip_decode_device_record (record, sizeof record, &info, NULL));
+      g_assert_cmpstr (info.busid, ==, busid);
+    }
+  return op.status;
+}
+
+static void
+client_close (Client *c)
+{
+  g_clear_object (&c->socket);
+  g_clear_pointer (&c->deframer, usbip_deframer_free);
+  g_clear_pointer (&c->buffer, g_byte_array_unref);
+}
+
+static guint32
+client_submit (Client *c, guint ep, UsbipDirection dir, const guint8 *setup, const void *out, gsize out_len,
+               guint32 length)
+{
+  g_autoptr (GByteArray) bytes = g_byte_array_new ();
+  UsbipMessage msg = { 0 };
+
+  msg.type = USBIP_MESSAGE_CMD_SUBMIT;
+  msg.urb.command = USBIP_CMD_SUBMIT;
+  msg.urb.seqnum = c->seqnum++;
+  msg.urb.devid = 1;
+  msg.urb.direction = dir;
+  msg.urb.ep = ep;
+  msg.urb.u.cmd_submit.transfer_buffer_length = (gint32) (dir == USBIP_DIR_OUT ? out_len : length);
+  if (setup != NULL)
+    memcpy (msg.urb.u.cmd_submit.setup, setup, 8);
+  msg.data = out;
+  msg.data_len = dir == USBIP_DIR_OUT ? out_len : 0;
+  usbip_message_encode (&msg, bytes);
+  usbip_urb_tracker_add (usbip_deframer_get_tracker (c->deframer), msg.urb.seqnum, dir);
+  test_util_send (c->socket, bytes->data, bytes->len);
+  return msg.urb.seqnum;
+}
+
+static guint32
+client_unlink (Client *c, guint32 victim)
+{
+  g_autoptr (GByteArray) bytes = g_byte_array_new ();
+  UsbipMessage msg = { 0 };
+
+  msg.type = USBIP_MESSAGE_CMD_UNLINK;
+  msg.urb.command = USBIP_CMD_UNLINK;
+  msg.urb.seqnum = c->seqnum++;
+  msg.urb.devid = 1;
+  msg.urb.u.cmd_unlink.unlink_seqnum = victim;
+  usbip_message_encode (&msg, bytes);
+  test_util_send (c->socket, bytes->data, bytes->len);
+  return msg.urb.seqnum;
+}
+
+/* the next return; its data copied into *data (may be NULL) */
+static UsbipUrbHeader
+client_next (Client *c, GBytes **data)
+{
+  for (;;)
+    {
+      g_autoptr (GError) error = NULL;
+      UsbipMessage msg = { 0 };
+      gsize consumed = 0;
+      guint8 chunk[4096];
+      gssize n;
+      UsbipDeframeResult r = usbip_deframer_pop (c->deframer, c->buffer->data, c->buffer->len, &consumed, &msg, &error);
+
+      g_assert_cmpint (r, !=, USBIP_DEFRAME_INVALID);
+      if (r == USBIP_DEFRAME_FRAME)
+        {
+          UsbipUrbHeader hdr = msg.urb;
+          if (data != NULL)
+            *data = g_bytes_new (msg.data, msg.data_len);
+          usbip_message_clear (&msg);
+          g_byte_array_remove_range (c->buffer, 0, (guint) consumed);
+          return hdr;
+        }
+      n = g_socket_receive (c->socket, (gchar *) chunk, sizeof chunk, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (n, >, 0);
+      g_byte_array_append (c->buffer, chunk, (guint) n);
+    }
+}
+
+/* a control transfer; returns the status, IN data in *data */
+static gint32
+client_control (Client *c, const guint8 *setup, const void *out, gsize out_len, GBytes **data)
+{
+  gboolean in = (setup[0] & 0x80) != 0;
+  guint32 length = (guint32) (setup[6] | setup[7] << 8);
+  guint32 seq = client_submit (c, 0, in ? USBIP_DIR_IN : USBIP_DIR_OUT, setup, out, out_len, length);
+  UsbipUrbHeader hdr = client_next (c, data);
+
+  g_assert_cmpuint (hdr.command, ==, USBIP_RET_SUBMIT);
+  g_assert_cmpuint (hdr.seqnum, ==, seq);
+  g_assert_cmpuint (hdr.direction, ==, 0);
+  return hdr.u.ret_submit.status;
+}
+
+/* runs @func (data) in a thread while the main context serves the exporter */
+typedef struct {
+  GThreadFunc func;
+  gpointer data;
+  volatile gint done;
+} Run;
+
+static gpointer
+run_thread (gpointer p)
+{
+  Run *r = p;
+  r->func (r->data);
+  g_atomic_int_set (&r->done, 1);
+  return NULL;
+}
+
+static void
+run_client (GThreadFunc func, gpointer data)
+{
+  Run r = { func, data, 0 };
+  GThread *t = g_thread_new ("client", run_thread, &r);
+
+  test_util_run_until (&r.done, 30000);
+  g_thread_join (t);
+}
+
+/* ---- mass storage through BOT ---- */
+
+static gsize
+cbw (guint8 *out, guint32 tag, guint32 length, gboolean in, const guint8 *cb, guint8 cb_len)
+{
+  memset (out, 0, 31);
+  out[0] = 'U', out[1] = 'S', out[2] = 'B', out[3] = 'C';
+  out[4] = (guint8) tag;
+  out[8] = (guint8) length, out[9] = (guint8) (length >> 8), out[10] = (guint8) (length >> 16);
+  out[12] = in ? 0x80 : 0;
+  out[14] = cb_len;
+  memcpy (out + 15, cb, cb_len);
+  return 31;
+}
+
+typedef struct {
+  guint8 csw_status;
+  guint32 residue;
+  GBytes *data;
+} Scsi;
+
+/* one SCSI command: CBW, data phase, CSW */
+static Scsi
+scsi (Client *c, const guint8 *cb, guint8 cb_len, gboolean in, guint32 length, const void *out)
+{
+  guint8 block[31];
+  g_autoptr (GBytes) csw = NULL;
+  Scsi result = { 0 };
+  UsbipUrbHeader hdr;
+  const guint8 *d;
+  gsize n;
+
+  client_submit (c, 2, USBIP_DIR_OUT, NULL, block, cbw (block, 7, length, in, cb, cb_len), 0);
+  hdr = client_next (c, NULL);
+  g_assert_cmpint (hdr.u.ret_submit.status, ==, 0);
+  g_assert_cmpint (hdr.u.ret_submit.actual_length, ==, 31);
+  if (length > 0 && in)
+    {
+      client_submit (c, 1, USBIP_DIR_IN, NULL, NULL, 0, length);
+      hdr = client_next (c, &result.data);
+      g_assert_cmpint (hdr.u.ret_submit.status, ==, 0);
+    }
+  else if (length > 0)
+    {
+      client_submit (c, 2, USBIP_DIR_OUT, NULL, out, length, 0);
+      hdr = client_next (c, NULL);
+      g_assert_cmpint (hdr.u.ret_submit.status, ==, 0);
+    }
+  client_submit (c, 1, USBIP_DIR_IN, NULL, NULL, 0, 13);
+  hdr = client_next (c, &csw);
+  g_assert_cmpint (hdr.u.ret_submit.status, ==, 0);
+  d = g_bytes_get_data (csw, &n);
+  g_assert_cmpuint (n, ==, 13);
+  g_assert_cmpmem (d, 4, "USBS", 4);
+  g_assert_cmpuint (d[4], ==, 7);
+  result.residue = (guint32) (d[8] | d[9] << 8 | d[10] << 16 | (guint32) d[11] << 24);
+  result.csw_status = d[12];
+  return result;
+}
+
+static guint8
+sense_key (Client *c, guint8 *asc)
+{
+  static const guint8 request_sense[6] = { 0x03, 0, 0, 0, 18, 0 };
+  Scsi r = scsi (c, request_sense, 6, TRUE, 18, NULL);
+  const guint8 *d = g_bytes_get_data (r.data, NULL);
+  guint8 key;
+
+  g_assert_cmpuint (g_bytes_get_size (r.data), ==, 18);
+  g_assert_cmpuint (d[0], ==, 0x70);
+  key = d[2] & 0x0f;
+  *asc = d[12];
+  g_bytes_unref (r.data);
+  return key;
+}
+
+static gpointer
+descriptors_client (gpointer data)
+{
+  Fixture *f = data;
+  Client c = { 0 };
+  static const guint8 get_device[8] = { 0x80, 6, 0, 1, 0, 0, 18, 0 };
+  static const guint8 get_config_short[8] = { 0x80, 6, 0, 2, 0, 0, 9, 0 };
+  static const guint8 get_config[8] = { 0x80, 6, 0, 2, 0, 0, 0xff, 0 };
+  static const guint8 get_serial[8] = { 0x80, 6, 3, 3, 0x09, 0x04, 0xff, 0 };
+  static const guint8 get_bos[8] = { 0x80, 6, 0, 0x0f, 0, 0, 5, 0 };
+  static const guint8 set_config[8] = { 0x00, 9, 1, 0, 0, 0, 0, 0 };
+  static const guint8 get_status[8] = { 0x80, 0, 0, 0, 0, 0, 2, 0 };
+  static const guint8 max_lun[8] = { 0xa1, 0xfe, 0, 0, 0, 0, 1, 0 };
+  static const guint8 vendor[8] = { 0xc0, 0x42, 0, 0, 0, 0, 4, 0 };
+  g_autoptr (GBytes) dev = NULL, cfg9 = NULL, cfg = NULL, serial = NULL, status = NULL, lun = NULL;
+  const guint8 *d;
+
+  g_assert_cmpuint (client_import (&c, f->port, "virtual-disk"), ==, USBIP_ST_OK);
+  g_assert_cmpint (client_control (&c, get_device, NULL, 0, &dev), ==, 0);
+  d = g_bytes_get_data (dev, NULL);
+  g_assert_cmpuint (g_bytes_get_size (dev), ==, 18);
+  g_assert_cmpuint (d[1], ==, 1);
+  g_assert_cmpuint (d[8] | d[9] << 8, ==, 0x1d6b);
+  /* wLength truncates; the whole configuration is 32 bytes with 512-byte bulk endpoints */
+  g_assert_cmpint (client_control (&c, get_config_short, NULL, 0, &cfg9), ==, 0);
+  g_assert_cmpuint (g_bytes_get_size (cfg9), ==, 9);
+  g_assert_cmpint (client_control (&c, get_config, NULL, 0, &cfg), ==, 0);
+  d = g_bytes_get_data (cfg, NULL);
+  g_assert_cmpuint (g_bytes_get_size (cfg), ==, 32);
+  g_assert_cmpuint (d[9 + 5], ==, 0x08);
+  g_assert_cmpuint (d[18 + 4] | d[18 + 5] << 8, ==, 512);
+  g_assert_cmpint (client_control (&c, get_serial, NULL, 0, &serial), ==, 0);
+  g_assert_cmpmem (g_bytes_get_data (serial, NULL), g_bytes_get_size (serial), "\x0e\x03S\0E\0R\0" "1\0" "2\0" "3\0", 14);
+  /* a USB 2.0 device has no BOS: it stalls */
+  g_assert_cmpint (client_control (&c, get_bos, NULL, 0, NULL), ==, -EPIPE);
+  g_assert_cmpint (client_control (&c, set_config, NULL, 0, NULL), ==, 0);
+  g_assert_cmpint (client_control (&c, get_status, NULL, 0, &status), ==, 0);
+  g_assert_cmpuint (g_bytes_get_size (status), ==, 2);
+  g_assert_cmpint (client_control (&c, max_lun, NULL, 0, &lun), ==, 0);
+  g_assert_cmpuint (((const guint8 *) g_bytes_get_data (lun, NULL))[0], ==, 0);
+  g_assert_cmpint (client_control (&c, vendor, NULL, 0, NULL), ==, -EPIPE);
+  /* an endpoint the device does not have */
+  client_submit (&c, 5, USBIP_DIR_IN, NULL, NULL, 0, 64);
+  g_assert_cmpint (client_next (&c, NULL).u.ret_submit.status, ==, -EPIPE);
+  client_close (&c);
+  return NULL;
+}
+
+static void
+test_descriptors (Fixture *f, gconstpointer data)
+{
+  run_client (descriptors_client, f);
+}
+
+static gpointer
+scsi_client (gpointer data)
+{
+  Fixture *f = data;
+  Client c = { 0 };
+  static const guint8 inquiry[6] = { 0x12, 0, 0, 0, 36, 0 };
+  static const guint8 capacity10[10] = { 0x25 };
+  static const guint8 capacity16[16] = { 0x9e, 0x10, [13] = 32 };
+  static const guint8 tur[6] = { 0x00 };
+  static const guint8 read10[10] = { 0x28, 0, 0, 0, 0, 3, 0, 0, 4, 0 };        /* LBA 3, 4 blocks */
+  static const guint8 read16[16] = { 0x88, 0, 0, 0, 0, 0, 0, 0, 0, 10, 0, 0, 0, 1 }; /* LBA 10, 1 block */
+  static const guint8 read_past[10] = { 0x28, 0, 0, 0, 0, IMAGE_BLOCKS - 1, 0, 0, 2, 0 };
+  static const guint8 mode6[6] = { 0x1a, 0, 0x3f, 0, 192, 0 };
+  static const guint8 mode10[10] = { 0x5a, 0, 0x08, 0, 0, 0, 0, 0, 64, 0 };
+  static const guint8 sync10[10] = { 0x35 };
+  static const guint8 prevent[6] = { 0x1e, 0, 0, 0, 1, 0 };
+  static const guint8 start_stop[6] = { 0x1b, 0, 0, 0, 1, 0 };
+  static const guint8 unknown[6] = { 0xd9 };
+  g_autofree gchar *image = NULL;
+  gsize image_len = 0;
+  Scsi r;
+  guint8 asc = 0;
+  const guint8 *d;
+
+  g_assert_true (g_file_get_contents (f->image, &image, &image_len, NULL));
+  g_assert_cmpuint (client_import (&c, f->port, "virtual-disk"), ==, USBIP_ST_OK);
+
+  r = scsi (&c, inquiry, 6, TRUE, 36, NULL);
+  g_assert_cmpuint (r.csw_status, ==, 0);
+  g_assert_cmpuint (g_bytes_get_size (r.data), ==, 36);
+  g_assert_cmpmem ((const guint8 *) g_bytes_get_data (r.data, NULL) + 16, 12, "Virtual Disk", 12);
+  g_bytes_unref (r.data);
+
+  r = scsi (&c, tur, 6, FALSE, 0, NULL);
+  g_assert_cmpuint (r.csw_status, ==, 0);
+
+  r = scsi (&c, capacity10, 10, TRUE, 8, NULL);
+  d = g_bytes_get_data (r.data, NULL);
+  g_assert_cmpuint ((guint32) d[0] << 24 | d[1] << 16 | d[2] << 8 | d[3], ==, IMAGE_BLOCKS - 1);
+  g_assert_cmpuint (d[6] << 8 | d[7], ==, 512);
+  g_bytes_unref (r.data);
+  r = scsi (&c, capacity16, 16, TRUE, 32, NULL);
+  d = g_bytes_get_data (r.data, NULL);
+  g_assert_cmpuint (d[7], ==, IMAGE_BLOCKS - 1);
+  g_bytes_unref (r.data);
+
+  r = scsi (&c, read10, 10, TRUE, 4 * 512, NULL);
+  g_assert_cmpuint (r.csw_status, ==, 0);
+  g_assert_cmpuint (r.residue, ==, 0);
+  g_assert_cmpmem (g_bytes_get_data (r.data, NULL), g_bytes_get_size (r.data), image + 3 * 512, 4 * 512);
+  g_bytes_unref (r.data);
+  r = scsi (&c, read16, 16, TRUE, 512, NULL);
+  g_assert_cmpmem (g_bytes_get_data (r.data, NULL), g_bytes_get_size (r.data), image + 10 * 512, 512);
+  g_bytes_unref (r.data);
+
+  /* past the end: no data, failed, ILLEGAL REQUEST / LBA OUT OF RANGE */
+  r = scsi (&c, read_past, 10, TRUE, 2 * 512, NULL);
+  g_assert_cmpuint (r.csw_status, ==, 1);
+  g_assert_cmpuint (g_bytes_get_size (r.data), ==, 0);
+  g_assert_cmpuint (r.residue, ==, 2 * 512);
+  g_bytes_unref (r.data);
+  g_assert_cmpuint (sense_key (&c, &asc), ==, 0x05);
+  g_assert_cmpuint (asc, ==, 0x21);
+  /* sense is cleared once reported */
+  g_assert_cmpuint (sense_key (&c, &asc), ==, 0x00);
+
+  r = scsi (&c, mode6, 6, TRUE, 192, NULL);
+  d = g_bytes_get_data (r.data, NULL);
+  g_assert_cmpuint (g_bytes_get_size (r.data), ==, 24);
+  g_assert_cmpuint (d[0], ==, 23);
+  g_assert_cmpuint (d[2] & 0x80, ==, 0); /* writable */
+  g_assert_cmpuint (d[4], ==, 0x08);
+  g_bytes_unref (r.data);
+  r = scsi (&c, mode10, 10, TRUE, 64, NULL);
+  g_assert_cmpuint (g_bytes_get_size (r.data), ==, 28);
+  g_bytes_unref (r.data);
+  g_assert_cmpuint (scsi (&c, sync10, 10, FALSE, 0, NULL).csw_status, ==, 0);
+  g_assert_cmpuint (scsi (&c, prevent, 6, FALSE, 0, NULL).csw_status, ==, 0);
+  g_assert_cmpuint (scsi (&c, start_stop, 6, FALSE, 0, NULL).csw_status, ==, 0);
+
+  r = scsi (&c, unknown, 6, FALSE, 0, NULL);
+  g_assert_cmpuint (r.csw_status, ==, 1);
+  g_assert_cmpuint (sense_key (&c, &asc), ==, 0x05);
+  g_assert_cmpuint (asc, ==, 0x20);
+  client_close (&c);
+  return NULL;
+}
+
+static void
+test_scsi (Fixture *f, gconstpointer data)
+{
+  run_client (scsi_client, f);
+}
+
+static gpointer
+write_client (gpointer data)
+{
+  Fixture *f = data;
+  gboolean read_only = g_str_has_suffix (g_test_get_path (), "read-only");
+  Client c = { 0 };
+  static const guint8 write10[10] = { 0x2a, 0, 0, 0, 0, 5, 0, 0, 2, 0 }; /* LBA 5, 2 blocks */
+  guint8 payload[1024];
+  g_autofree gchar *before = NULL, *after = NULL;
+  gsize len = 0;
+  Scsi r;
+  guint8 asc = 0;
+
+  memset (payload, 0xa5, sizeof payload);
+  g_assert_true (g_file_get_contents (f->image, &before, &len, NULL));
+  g_assert_cmpuint (client_import (&c, f->port, "virtual-disk"), ==, USBIP_ST_OK);
+  r = scsi (&c, write10, 10, FALSE, sizeof payload, payload);
+  g_assert_true (g_file_get_contents (f->image, &after, &len, NULL));
+  if (read_only)
+    {
+      g_assert_cmpuint (r.csw_status, ==, 1);
+      g_assert_cmpuint (sense_key (&c, &asc), ==, 0x07);
+      g_assert_cmpuint (asc, ==, 0x27);
+      g_assert_cmpmem (after, len, before, len);
+    }
+  else
+    {
+      g_assert_cmpuint (r.csw_status, ==, 0);
+      g_assert_cmpmem (after + 5 * 512, sizeof payload, payload, sizeof payload);
+      g_assert_cmpmem (after, 5 * 512, before, 5 * 512);
+    }
+  client_close (&c);
+  return NULL;
+}
+
+static void
+test_write (Fixture *f, gconstpointer data)
+{
+  run_client (write_client, f);
+}
+
+/* a CBW that is not one stalls both bulk pipes; CLEAR_FEATURE(HALT) and the class reset
+ * recover */
+static gpointer
+bad_cbw_client (gpointer data)
+{
+  Fixture *f = data;
+  Client c = { 0 };
+  static const guint8 reset[8] = { 0x21, 0xff, 0, 0, 0, 0, 0, 0 };
+  static const guint8 clear_in[8] = { 0x02, 1, 0, 0, 0x81, 0, 0, 0 };
+  static const guint8 clear_out[8] = { 0x02, 1, 0, 0, 0x02, 0, 0, 0 };
+  static const guint8 ep_status[8] = { 0x82, 0, 0, 0, 0x81, 0, 2, 0 };
+  static const guint8 tur[6] = { 0x00 };
+  g_autoptr (GBytes) halted = NULL;
+  guint8 junk[31] = { 'X' };
+
+  g_assert_cmpuint (client_import (&c, f->port, "virtual-disk"), ==, USBIP_ST_OK);
+  client_submit (&c, 2, USBIP_DIR_OUT, NULL, junk, sizeof junk, 0);
+  g_assert_cmpint (client_next (&c, NULL).u.ret_submit.status, ==, -EPIPE);
+  client_submit (&c, 1, USBIP_DIR_IN, NULL, NULL, 0, 13);
+  g_assert_cmpint (client_next (&c, NULL).u.ret_submit.status, ==, -EPIPE);
+  g_assert_cmpint (client_control (&c, ep_status, NULL, 0, &halted), ==, 0);
+  g_assert_cmpuint (((const guint8 *) g_bytes_get_data (halted, NULL))[0], ==, 1);
+  g_assert_cmpint (client_control (&c, reset, NULL, 0, NULL), ==, 0);
+  g_assert_cmpint (client_control (&c, clear_in, NULL, 0, NULL), ==, 0);
+  g_assert_cmpint (client_control (&c, clear_out, NULL, 0, NULL), ==, 0);
+  g_assert_cmpuint (scsi (&c, tur, 6, FALSE, 0, NULL).csw_status, ==, 0);
+  client_close (&c);
+  return NULL;
+}
+
+static void
+test_bad_cbw (Fixture *f, gconstpointer data)
+{
+  run_client (bad_cbw_client, f);
+}
+
+/* ---- unlink, busy, disconnect ---- */
+
+static gpointer
+unlink_client (gpointer data)
+{
+  Fixture *f = data;
+  Client c = { 0 };
+  static const guint8 get_device[8] = { 0x80, 6, 0, 1, 0, 0, 18, 0 };
+  guint32 victim, unlink, done;
+  UsbipUrbHeader hdr;
+
+  g_assert_cmpuint (client_import (&c, f->port, "virtual-disk"), ==, USBIP_ST_OK);
+  /* a CSW read before any command stays pending: unlinking it answers -ECONNRESET and the
+   * victim never gets a RET_SUBMIT */
+  victim = client_submit (&c, 1, USBIP_DIR_IN, NULL, NULL, 0, 13);
+  unlink = client_unlink (&c, victim);
+  hdr = client_next (&c, NULL);
+  g_assert_cmpuint (hdr.command, ==, USBIP_RET_UNLINK);
+  g_assert_cmpuint (hdr.seqnum, ==, unlink);
+  g_assert_cmpint (hdr.u.ret_unlink.status, ==, -ECONNRESET);
+  /* an URB that completed already: its RET_SUBMIT came first, RET_UNLINK says 0 */
+  done = client_submit (&c, 0, USBIP_DIR_IN, get_device, NULL, 0, 18);
+  hdr = client_next (&c, NULL);
+  g_assert_cmpuint (hdr.command, ==, USBIP_RET_SUBMIT);
+  g_assert_cmpuint (hdr.seqnum, ==, done);
+  unlink = client_unlink (&c, done);
+  hdr = client_next (&c, NULL);
+  g_assert_cmpuint (hdr.command, ==, USBIP_RET_UNLINK);
+  g_assert_cmpuint (hdr.seqnum, ==, unlink);
+  g_assert_cmpint (hdr.u.ret_unlink.status, ==, 0);
+  /* the session still works: the next CSW read is not confused with the victim */
+  g_assert_cmpint (client_control (&c, get_device, NULL, 0, NULL), ==, 0);
+  client_close (&c);
+  return NULL;
+}
+
+static void
+test_unlink (Fixture *f, gconstpointer data)
+{
+  run_client (unlink_client, f);
+}
+
+static gpointer
+busy_client (gpointer data)
+{
+  Fixture *f = data;
+  Client a = { 0 }, b = { 0 };
+  static const guint8 get_device[8] = { 0x80, 6, 0, 1, 0, 0, 18, 0 };
+
+  g_assert_cmpuint (client_import (&a, f->port, "virtual-disk"), ==, USBIP_ST_OK);
+  g_assert_cmpuint (client_import (&b, f->port, "virtual-disk"), ==, USBIP_ST_DEV_BUSY);
+  client_close (&b);
+  g_assert_cmpuint (client_import (&b, f->port, "virtual-nothing"), ==, USBIP_ST_NODEV);
+  client_close (&b);
+  g_assert_cmpint (client_control (&a, get_device, NULL, 0, NULL), ==, 0);
+  client_close (&a);
+  return NULL;
+}
+
+static void
+test_busy_then_free (Fixture *f, gconstpointer data)
+{
+  g_autoptr (UsbipDeviceInfo) info = NULL;
+
+  run_client (busy_client, f);
+  /* the disconnect ends the session and frees the device */
+  test_util_wait_for (
+    usbip_export_backend_get_status (USBIP_EXPORT_BACKEND (f->backend), "virtual-disk", NULL)
+      == USBIP_DEVICE_STATUS_AVAILABLE,
+    10000);
+  run_client (descriptors_client, f);
+}
+
+/* ---- cdc-acm loopback; a client that never reads does not hold another up ---- */
+
+static gpointer
+serial_client (gpointer data)
+{
+  Fixture *f = data;
+  Client c = { 0 };
+  static const guint8 set_coding[8] = { 0x21, 0x20, 0, 0, 0, 0, 7, 0 };
+  static const guint8 get_coding[8] = { 0xa1, 0x21, 0, 0, 0, 0, 7, 0 };
+  static const guint8 set_lines[8] = { 0x21, 0x22, 3, 0, 0, 0, 0, 0 };
+  static const guint8 coding[7] = { 0x80, 0x25, 0, 0, 0, 0, 8 }; /* 9600 8N1 */
+  g_autoptr (GBytes) got = NULL, echo = NULL;
+  guint32 in_seq, notify_seq;
+  UsbipUrbHeader hdr;
+
+  g_assert_cmpuint (client_import (&c, f->port, "virtual-serial"), ==, USBIP_ST_OK);
+  g_assert_cmpint (client_control (&c, set_coding, coding, sizeof coding, NULL), ==, 0);
+  g_assert_cmpint (client_control (&c, get_coding, NULL, 0, &got), ==, 0);
+  g_assert_cmpmem (g_bytes_get_data (got, NULL), g_bytes_get_size (got), coding, sizeof coding);
+  g_assert_cmpint (client_control (&c, set_lines, NULL, 0, NULL), ==, 0);
+  /* reads wait for data; the notification endpoint never completes */
+  notify_seq = client_submit (&c, 3, USBIP_DIR_IN, NULL, NULL, 0, 16);
+  in_seq = client_submit (&c, 1, USBIP_DIR_IN, NULL, NULL, 0, 512);
+  client_submit (&c, 2, USBIP_DIR_OUT, NULL, "hello", 5, 0);
+  hdr = client_next (&c, NULL);
+  g_assert_cmpuint (hdr.command, ==, USBIP_RET_SUBMIT);
+  hdr = client_next (&c, &echo);
+  g_assert_cmpuint (hdr.seqnum, ==, in_seq);
+  g_assert_cmpmem (g_bytes_get_data (echo, NULL), g_bytes_get_size (echo), "hello", 5);
+  client_unlink (&c, notify_seq);
+  g_assert_cmpint (client_next (&c, NULL).u.ret_unlink.status, ==, -ECONNRESET);
+  client_close (&c);
+  return NULL;
+}
+
+static void
+test_serial_loopback (Fixture *f, gconstpointer data)
+{
+  run_client (serial_client, f);
+}
+
+static gpointer
+stalled_reader_client (gpointer data)
+{
+  Fixture *f = data;
+  Client slow = { 0 };
+  static const guint8 get_config[8] = { 0x80, 6, 0, 2, 0, 0, 0xff, 0 };
+
+  g_assert_cmpuint (client_import (&slow, f->port, "virtual-disk"), ==, USBIP_ST_OK);
+  /* thousands of requests whose returns are never read: the socket buffers fill up */
+  g_socket_set_blocking (slow.socket, FALSE);
+  for (guint i = 0; i < 20000; i++)
+    {
+      g_autoptr (GByteArray) bytes = g_byte_array_new ();
+      UsbipMessage msg = { 0 };
+      msg.type = USBIP_MESSAGE_CMD_SUBMIT;
+      msg.urb.command = USBIP_CMD_SUBMIT;
+      msg.urb.seqnum = i + 1;
+      msg.urb.direction = USBIP_DIR_IN;
+      msg.urb.u.cmd_submit.transfer_buffer_length = 255;
+      memcpy (msg.urb.u.cmd_submit.setup, get_config, 8);
+      usbip_message_encode (&msg, bytes);
+      if (g_socket_send (slow.socket, (const gchar *) bytes->data, bytes->len, NULL, NULL) <= 0)
+        break;
+    }
+  serial_client (f);
+  client_close (&slow);
+  return NULL;
+}
+
+static void
+test_slow_client (Fixture *f, gconstpointer data)
+{
+  run_client (stalled_reader_client, f);
+}
+
+/* ---- hostile: malformed URBs after import close that connection only ---- */
+
+static gpointer
+malformed_client (gpointer data)
+{
+  Fixture *f = data;
+  Client c = { 0 };
+  static const guint8 garbage[48] = { 0, 0, 0, 9, 0xff, 0xff };
+  guint8 byte;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_cmpuint (client_import (&c, f->port, "virtual-disk"), ==, USBIP_ST_OK);
+  test_util_send (c.socket, garbage, sizeof garbage);
+  /* closed: EOF (or a reset) instead of an answer */
+  g_assert_cmpint (g_socket_receive (c.socket, (gchar *) &byte, 1, NULL, &error), <=, 0);
+  client_close (&c);
+  /* the device is free again (the session ends as the daemon reads the garbage; bounded
+   * retries while it does) and others are served */
+  for (guint tries = 0; client_import (&c, f->port, "virtual-disk") == USBIP_ST_DEV_BUSY; tries++)
+    {
+      g_assert_cmpuint (tries, <, 5000);
+      client_close (&c);
+      g_usleep (1000);
+    }
+  client_close (&c);
+  serial_client (f);
+  return NULL;
+}
+
+static void
+test_hostile_malformed (Fixture *f, gconstpointer data)
+{
+  run_client (malformed_client, f);
+}
+
+static gpointer
+huge_transfer_client (gpointer data)
+{
+  Fixture *f = data;
+  Client c = { 0 };
+  g_autoptr (GByteArray) bytes = g_byte_array_new ();
+  g_autofree guint8 *zeros = g_malloc0 (65536);
+  UsbipMessage msg = { 0 };
+  guint8 byte;
+
+  g_assert_cmpuint (client_import (&c, f->port, "virtual-disk"), ==, USBIP_ST_OK);
+  msg.type = USBIP_MESSAGE_CMD_SUBMIT;
+  msg.urb.command = USBIP_CMD_SUBMIT;
+  msg.urb.seqnum = 1;
+  msg.urb.ep = 2;
+  msg.urb.u.cmd_submit.transfer_buffer_length = 64 * 1024 * 1024;
+  usbip_encode_urb_header (bytes, &msg.urb);
+  test_util_send (c.socket, bytes->data, bytes->len);
+  /* the session gives up past its cap instead of buffering 64 MiB */
+  for (guint sent = 0; sent < USBIP_VIRTUAL_MAX_TRANSFER + 65536 * 2; sent += 65536)
+    if (g_socket_send (c.socket, (const gchar *) zeros, 65536, NULL, NULL) <= 0)
+      break;
+  g_assert_cmpint (g_socket_receive (c.socket, (gchar *) &byte, 1, NULL, NULL), <=, 0);
+  client_close (&c);
+  return NULL;
+}
+
+static void
+test_hostile_huge_transfer (Fixture *f, gconstpointer data)
+{
+  run_client (huge_transfer_client, f);
+}
+
+/* ---- configuration ---- */
+
+static void
+test_config_errors (void)
+{
+  static const struct {
+    const gchar *text;
+    const gchar *message;
+  } cases[] = {
+    { "[virtual-device a]\ntype=floppy\n", "type=floppy: no such device model; expected one of mass-storage, cdc-acm" },
+    { "[virtual-device a]\n", "type=: missing" },
+    { "[virtual-device a]\ntype=mass-storage\n", "needs image=PATH" },
+    { "[virtual-device a]\ntype=mass-storage\nimage=/nonexistent/x.img\n", "cannot open for reading and writing" },
+    { "[virtual-device a]\ntype=mass-storage\nimage=/dev/null\nread-only=true\n", "not a regular file" },
+    { "[virtual-device a]\ntype=cdc-acm\nmode=loopback\ncolour=red\n", "unknown key colour: this type takes type, vendor-id, product-id, serial, mode" },
+    { "[virtual-device a]\ntype=cdc-acm\nmode=modem\n", "mode=modem: expected pty or loopback" },
+    { "[virtual-device a]\ntype=cdc-acm\nmode=loopback\nvendor-id=xyz\n", "expected a 16-bit hexadecimal id" },
+    { "[virtual-device a/b]\ntype=cdc-acm\nmode=loopback\n", "is not valid" },
+    { "[virtual-device a]\ntype=cdc-acm\nmode=loopback\n[virtual-device b]\ntype=cdc-acm\nmode=loopback\n", NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GKeyFile) kf = g_key_file_new ();
+      g_autoptr (UsbipVirtualBackend) backend = usbip_virtual_backend_new ();
+      g_autoptr (GError) error = NULL;
+
+      g_assert_true (g_key_file_load_from_data (kf, cases[i].text, -1, G_KEY_FILE_NONE, NULL));
+      if (cases[i].message == NULL)
+        {
+          g_assert_true (usbip_virtual_backend_add_from_keyfile (backend, kf, &error));
+          g_assert_cmpuint (usbip_virtual_backend_get_n_devices (backend), ==, 2);
+          continue;
+        }
+      g_assert_false (usbip_virtual_backend_add_from_keyfile (backend, kf, &error));
+      g_assert_error (error, USBIP_ERROR, USBIP_ERROR_CONFIG);
+      if (strstr (error->message, cases[i].message) == NULL)
+        g_error ("case %u: \"%s\" does not say \"%s\"", i, error->message, cases[i].message);
+    }
+}
+
+static void
+test_devlist_records (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GPtrArray) list = usbip_export_backend_list_devices (USBIP_EXPORT_BACKEND (f->backend), NULL);
+  g_autoptr (GByteArray) wire = g_byte_array_new ();
+  g_autoptr (UsbipDeframer) deframer = usbip_deframer_new (USBIP_STREAM_OP_REPLY, NULL);
+  UsbipMessage msg = { 0 };
+  gsize consumed = 0;
+  const UsbipDeviceInfo *disk, *serial;
+
+  /* what upstream `usbip list -r` decodes: bus ID, path, ids, classes, interfaces */
+  usbip_encode_op_rep_devlist (wire, USBIP_ST_OK, list);
+  g_assert_cmpint (usbip_deframer_pop (deframer, wire->data, wire->len, &consumed, &msg, NULL), ==,
+                   USBIP_DEFRAME_FRAME);
+  g_assert_cmpuint (msg.devices->len, ==, 2);
+  disk = g_ptr_array_index (msg.devices, 0);
+  serial = g_ptr_array_index (msg.devices, 1);
+  g_assert_cmpstr (disk->busid, ==, "virtual-disk");
+  g_assert_cmpstr (disk->path, ==, "/sys/devices/virtual/usbip/virtual-disk");
+  g_assert_cmpuint (disk->speed, ==, USBIP_SPEED_HIGH);
+  g_assert_cmpuint (disk->bNumInterfaces, ==, 1);
+  g_assert_cmpuint (disk->interfaces[0].bInterfaceClass, ==, 0x08);
+  g_assert_cmpuint (disk->interfaces[0].bInterfaceProtocol, ==, 0x50);
+  g_assert_cmpstr (serial->busid, ==, "virtual-serial");
+  g_assert_cmpuint (serial->bDeviceClass, ==, 0x02);
+  g_assert_cmpuint (serial->bNumInterfaces, ==, 2);
+  g_assert_cmpuint (serial->interfaces[1].bInterfaceClass, ==, 0x0a);
+  usbip_message_clear (&msg);
+}
+
+/* a composite of the virtual backend and another serves both name spaces */
+static void
+test_composite (Fixture *f, gconstpointer data)
+{
+  g_autoptr (UsbipCompositeBackend) both = usbip_composite_backend_new ();
+  g_autoptr (UsbipVirtualBackend) empty = usbip_virtual_backend_new ();
+  g_autoptr (GPtrArray) list = NULL;
+  g_autoptr (UsbipDeviceInfo) info = NULL;
+  g_autoptr (GError) error = NULL;
+
+  usbip_composite_backend_add (both, USBIP_EXPORT_BACKEND (empty));
+  usbip_composite_backend_add (both, USBIP_EXPORT_BACKEND (f->backend));
+  list = usbip_export_backend_list_devices (USBIP_EXPORT_BACKEND (both), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (list->len, ==, 2);
+  info = usbip_export_backend_get_device (USBIP_EXPORT_BACKEND (both), "virtual-serial", &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (info);
+  g_assert_null (usbip_export_backend_get_device (USBIP_EXPORT_BACKEND (both), "1-1", &error));
+  g_assert_error (error, USBIP_ERROR, USBIP_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_false (usbip_export_backend_bind (USBIP_EXPORT_BACKEND (both), "1-1", &error));
+  g_assert_error (error, USBIP_ERROR, USBIP_ERROR_NOT_AVAILABLE);
+}
+
+int
+main (int argc, char **argv)
+{
+  /* log lines go to stderr: stdout is TAP */
+  g_log_writer_default_set_use_stderr (TRUE);
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, func, rw) g_test_add (path, Fixture, GINT_TO_POINTER (rw), setup, func, teardown)
+  ADD ("/virtual/devlist-records", test_devlist_records, FALSE);
+  ADD ("/virtual/composite", test_composite, FALSE);
+  ADD ("/virtual/descriptors", test_descriptors, FALSE);
+  ADD ("/virtual/mass-storage/scsi", test_scsi, FALSE);
+  ADD ("/virtual/mass-storage/write", test_write, FALSE);
+  ADD ("/virtual/mass-storage/write-read-only", test_write, TRUE);
+  ADD ("/virtual/mass-storage/bad-cbw-stalls", test_bad_cbw, FALSE);
+  ADD ("/virtual/unlink", test_unlink, FALSE);
+  ADD ("/virtual/busy-then-free", test_busy_then_free, FALSE);
+  ADD ("/virtual/cdc-acm/loopback", test_serial_loopback, FALSE);
+  ADD ("/virtual/slow-client-blocks-nobody", test_slow_client, FALSE);
+  ADD ("/hostile/virtual/malformed-urb", test_hostile_malformed, FALSE);
+  ADD ("/hostile/virtual/huge-transfer", test_hostile_huge_transfer, FALSE);
+  g_test_add_func ("/virtual/config-errors", test_config_errors);
+  return g_test_run ();
+}
