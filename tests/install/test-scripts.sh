@@ -77,6 +77,38 @@ run_sh_installs_only_build_and_run_packages() {
   done
 }
 
+run_sh_serves_two_demo_devices() {
+  # no arguments: the quick start serves a read-only demo disk and an echoing serial port,
+  # emulated by the daemon (no usbip module needed); upstream `usbip list -r` shows both
+  python3 - "$SRC" "$BUILD" "$T" <<'PY'
+import os, signal, socket, subprocess, sys, threading, time
+src, build, t = sys.argv[1:]
+held = socket.socket()
+held.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+held.bind(("127.0.0.1", 0))  # kernel-chosen, held until the daemon listens
+port = held.getsockname()[1]
+p = subprocess.Popen([src + "/scripts/run.sh"], env=dict(os.environ, BUILD=build, LISTEN=f"127.0.0.1:{port}"),
+                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+lines = []
+threading.Thread(target=lambda: lines.extend(iter(p.stdout.readline, "")), daemon=True).start()
+end = time.monotonic() + 120  # bounded: a first run may still compile
+while not any("serving" in line for line in lines):
+    if p.poll() is not None or time.monotonic() > end:
+        sys.exit("run.sh did not start serving:\n" + "".join(lines))
+    time.sleep(0.05)
+held.close()
+try:
+    out = subprocess.run(["usbip", "--tcp-port", str(port), "list", "-r", "127.0.0.1"], capture_output=True,
+                         text=True, timeout=30).stdout
+finally:
+    os.killpg(p.pid, signal.SIGINT)
+    p.wait(timeout=30)
+for want in ("virtual-demo-disk:", "virtual-demo-serial:", "Mass Storage"):
+    if want not in out:
+        sys.exit(f"{want} not in usbip list -r:\n{out}\n" + "".join(lines))
+PY
+}
+
 run_sh_ctrl_c_drains_quietly() {
   # Ctrl-C in a terminal signals the whole foreground process group: the daemon drains and
   # stops, run.sh exits 0, and nothing between them prints a traceback
@@ -113,5 +145,6 @@ check gives_up_after_apt_lock_wait
 check other_apt_errors_fail_at_once
 check all_adds_the_test_toolchain
 check run_sh_installs_only_build_and_run_packages
+check run_sh_serves_two_demo_devices
 check run_sh_ctrl_c_drains_quietly
 [ "$failed" -eq 0 ]

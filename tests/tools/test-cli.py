@@ -498,6 +498,38 @@ def daemon_flags():
 
 
 @test
+def daemon_virtual_devices():
+    """[virtual-device NAME] groups and --virtual: upstream `usbip list -r` (and ours) show
+    the virtual devices beside usbip-host's, each with its bus ID virtual-NAME; a bad
+    declaration stops the start naming the cause."""
+    img = os.path.join(ROOT, "virtual.img")
+    with open(img, "wb") as f:
+        f.truncate(1 << 20)
+    conf = ("[plugins]\nenabled=host;virtual\n[virtual-device disk]\ntype=mass-storage\n"
+            f"image={img}\nread-only=true\nvendor-id=1209\nproduct-id=0001\nserial=ABC123\n")
+    d = Daemon("--virtual", "cdc-acm:mode=loopback,name=tty", "--virtual", "cdc-acm:mode=pty", conf=conf)
+    try:
+        p = subprocess.run(["usbip", "--tcp-port", str(d.port), "list", "-r", "127.0.0.1"], capture_output=True,
+                           text=True, env=ENV, timeout=30)
+        check(p.returncode == 0, p.stderr)
+        for text in ("virtual-disk: ", "(1209:0001)", "/sys/devices/virtual/usbip/virtual-disk",
+                     "Mass Storage / SCSI / Bulk-Only (08/06/50)", "virtual-tty: ", "virtual-2: ", "/dev/pts/",
+                     "1-1: "):
+            check(text in p.stdout, text, p.stdout)
+        rc, out, err = tool("--tcp-port", str(d.port), "list", "-r", "127.0.0.1")
+        check(rc == 0 and "virtual-disk" in out and "virtual-tty" in out, out, err)
+        check("serving usbip-host and virtual devices" in d.log(), d.log())
+    finally:
+        d.stop()
+    for spec, rc, text in ((":image=x", 2, "give a device type first"), ("cdc-acm:mode", 2, "is not KEY=VALUE"),
+                           ("floppy", 1, "type=floppy: no such device model"),
+                           ("mass-storage:image=/nonexistent.img,read-only=true", 1, "cannot open for reading")):
+        p = subprocess.run([DAEMON, "--listen", "127.0.0.1:1", "--status-socket", "", "--virtual", spec],
+                           capture_output=True, text=True, env=ENV, timeout=30)
+        check(p.returncode == rc and text in p.stderr, spec, p.returncode, p.stderr)
+
+
+@test
 def daemon_json_log_and_drain():
     d = Daemon("--log-format", "json", "--debug")
     tool("--tcp-port", str(d.port), "list", "-r", "127.0.0.1")

@@ -883,8 +883,8 @@ main (int argc, char **argv)
   ADD ("/virtual/busy-then-free", test_busy_then_free, FALSE);
   ADD ("/virtual/cdc-acm/loopback", test_serial_loopback, FALSE);
   ADD ("/virtual/slow-client-blocks-nobody", test_slow_client, FALSE);
-  ADD ("/hostile/virtual/malformed-urb", test_hostile_malformed, FALSE);
-  ADD ("/hostile/virtual/huge-transfer", test_hostile_huge_transfer, FALSE);
+  ADD ("/hostile/virtual-malformed-urb", test_hostile_malformed, FALSE);
+  ADD ("/hostile/virtual-huge-transfer", test_hostile_huge_transfer, FALSE);
   g_test_add_func ("/virtual/config-errors", test_config_errors);
   return g_test_run ();
 }
