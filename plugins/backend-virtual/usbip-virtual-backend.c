@@ -133,6 +133,13 @@ usbip_virtual_backend_get_n_devices (UsbipVirtualBackend *self)
   return self->devices->len;
 }
 
+UsbipVirtualDevice *
+usbip_virtual_backend_get_device (UsbipVirtualBackend *self, guint index)
+{
+  g_return_val_if_fail (index < self->devices->len, NULL);
+  return g_ptr_array_index (self->devices, index);
+}
+
 gboolean
 usbip_virtual_backend_add_from_keyfile (UsbipVirtualBackend *self, GKeyFile *keyfile, GError **error)
 {

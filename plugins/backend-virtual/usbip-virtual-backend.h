@@ -13,5 +13,7 @@ UsbipVirtualBackend *usbip_virtual_backend_new (void);
 gboolean usbip_virtual_backend_add_from_keyfile (UsbipVirtualBackend *self, GKeyFile *keyfile, GError **error);
 void usbip_virtual_backend_add (UsbipVirtualBackend *self, UsbipVirtualDevice *device);
 guint usbip_virtual_backend_get_n_devices (UsbipVirtualBackend *self);
+/* (transfer none) */
+UsbipVirtualDevice *usbip_virtual_backend_get_device (UsbipVirtualBackend *self, guint index);
 
 G_END_DECLS

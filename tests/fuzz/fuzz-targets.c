@@ -16,6 +16,8 @@
 #include "usbip-vhci-records.h"
 #include "usbip-vhci-status.h"
 #include "usbip-vudc-backend.h"
+#include "usbip-virtual-backend.h"
+#include "usbip-virtual-session.h"
 
 /* A broken promise of the code under test: abort with the condition and where. abort()
  * rather than g_error(), whose SIGTRAP libFuzzer does not catch (no crash file). */
@@ -49,6 +51,7 @@ const UsbipFuzzTarget usbip_fuzz_targets[] = {
   { "vudc_descriptor", usbip_fuzz_vudc_descriptor },
   { "config_keyfile", usbip_fuzz_config_keyfile },
   { "cidr_parse", usbip_fuzz_cidr_parse },
+  { "virtual_session", usbip_fuzz_virtual_session },
   { NULL, NULL },
 };
 
@@ -831,4 +834,97 @@ usbip_fuzz_cidr_parse (const guint8 *data, gsize size)
   FUZZ_CHECK (error == NULL);
   (void) usbip_policy_admit (policy, peer, 0, 0, 0, NULL);
   return 1;
+}
+
+/* The two virtual devices the session target drives: a mass-storage disk on a private
+ * 64 KiB image (read-write: writes land there) and a loopback serial port. */
+static UsbipVirtualDevice *
+virtual_device (guint which)
+{
+  static UsbipVirtualBackend *backend;
+  static UsbipVirtualDevice *devices[2];
+
+  if (backend == NULL)
+    {
+      g_autoptr (GKeyFile) kf = g_key_file_new ();
+      g_autofree gchar *dir = g_dir_make_tmp ("usbip-fuzz-virtual-XXXXXX", NULL);
+      g_autofree gchar *image = g_build_filename (dir, "disk.img", NULL);
+      g_autofree guint8 *zeros = g_malloc0 (65536);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GPtrArray) list = NULL;
+
+      FUZZ_CHECK (g_file_set_contents (image, (const gchar *) zeros, 65536, NULL));
+      g_key_file_set_string (kf, "virtual-device disk", "type", "mass-storage");
+      g_key_file_set_string (kf, "virtual-device disk", "image", image);
+      g_key_file_set_string (kf, "virtual-device serial", "type", "cdc-acm");
+      g_key_file_set_string (kf, "virtual-device serial", "mode", "loopback");
+      backend = usbip_virtual_backend_new ();
+      FUZZ_CHECK (usbip_virtual_backend_add_from_keyfile (backend, kf, &error));
+      /* the device keeps the image open: its name can go now */
+      g_unlink (image);
+      g_rmdir (dir);
+      devices[0] = usbip_virtual_backend_get_device (backend, 0);
+      devices[1] = usbip_virtual_backend_get_device (backend, 1);
+    }
+  return devices[which % 2];
+}
+
+gint
+usbip_fuzz_virtual_session (const guint8 *data, gsize size)
+{
+  UsbipVirtualDevice *device;
+  g_autoptr (GInputStream) in = NULL;
+  g_autoptr (GOutputStream) out = NULL;
+  g_autoptr (GIOStream) stream = NULL;
+  g_autoptr (GBytes) reply = g_bytes_new (NULL, 0);
+  g_autoptr (UsbipUrbTracker) tracker = usbip_urb_tracker_new ();
+  g_autoptr (UsbipDeframer) commands = usbip_deframer_new (USBIP_STREAM_URB_COMMAND, tracker);
+  g_autoptr (UsbipDeframer) returns = usbip_deframer_new (USBIP_STREAM_URB_RETURN, tracker);
+  gsize used = 0, out_len;
+  const guint8 *written;
+  gint frames = 0;
+
+  if (size < 1)
+    return 0;
+  device = virtual_device (data[0]);
+  in = g_memory_input_stream_new_from_data (g_memdup2 (data + 1, size - 1), (gssize) size - 1, g_free);
+  out = g_memory_output_stream_new_resizable ();
+  stream = g_simple_io_stream_new (in, out);
+  FUZZ_CHECK (usbip_virtual_session_start (device, stream, reply, NULL));
+  /* the session ends at the input's end (a disconnect) or at the first malformed message */
+  while (usbip_virtual_device_get_session (device) != NULL)
+    g_main_context_iteration (NULL, TRUE);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+
+  /* the directions of the commands that framed, for framing the returns */
+  for (;;)
+    {
+      UsbipMessage msg = { 0 };
+      gsize consumed = 0;
+      if (usbip_deframer_pop (commands, data + 1 + used, size - 1 - used, &consumed, &msg, NULL)
+          != USBIP_DEFRAME_FRAME)
+        break;
+      used += consumed;
+      usbip_message_clear (&msg);
+    }
+  /* what the session sent is whole, valid RET_SUBMIT / RET_UNLINK frames only */
+  written = g_memory_output_stream_get_data (G_MEMORY_OUTPUT_STREAM (out));
+  out_len = g_memory_output_stream_get_data_size (G_MEMORY_OUTPUT_STREAM (out));
+  used = 0;
+  while (used < out_len)
+    {
+      g_autoptr (GError) error = NULL;
+      UsbipMessage msg = { 0 };
+      gsize consumed = 0;
+      UsbipDeframeResult r = usbip_deframer_pop (returns, written + used, out_len - used, &consumed, &msg, &error);
+
+      FUZZ_CHECK (r == USBIP_DEFRAME_FRAME);
+      FUZZ_CHECK (msg.type == USBIP_MESSAGE_RET_SUBMIT || msg.type == USBIP_MESSAGE_RET_UNLINK);
+      FUZZ_CHECK (msg.n_iso == 0);
+      used += consumed;
+      frames++;
+      usbip_message_clear (&msg);
+    }
+  return frames;
 }

@@ -49,6 +49,9 @@ gint usbip_fuzz_port_record (const guint8 *data, gsize size);
 gint usbip_fuzz_vudc_descriptor (const guint8 *data, gsize size);
 gint usbip_fuzz_config_keyfile (const guint8 *data, gsize size);
 gint usbip_fuzz_cidr_parse (const guint8 *data, gsize size);
+/* first byte: which virtual device (even: mass-storage, odd: cdc-acm loopback); then the
+ * command stream of one session */
+gint usbip_fuzz_virtual_session (const guint8 *data, gsize size);
 
 /* every target, in a fixed order; NULL-terminated */
 extern const UsbipFuzzTarget usbip_fuzz_targets[];

@@ -487,6 +487,70 @@ gen_files (void)
     }
 }
 
+static void
+append_submit (GByteArray *out, guint32 seqnum, guint ep, UsbipDirection dir, const guint8 *setup,
+               const guint8 *data, gsize len, gint32 length)
+{
+  UsbipMessage m = { 0 };
+
+  m.type = USBIP_MESSAGE_CMD_SUBMIT;
+  m.urb.command = USBIP_CMD_SUBMIT;
+  m.urb.seqnum = seqnum;
+  m.urb.devid = 1;
+  m.urb.direction = dir;
+  m.urb.ep = ep;
+  m.urb.u.cmd_submit.transfer_buffer_length = dir == USBIP_DIR_OUT ? (gint32) len : length;
+  if (setup != NULL)
+    memcpy (m.urb.u.cmd_submit.setup, setup, 8);
+  m.data = data;
+  m.data_len = dir == USBIP_DIR_OUT ? len : 0;
+  usbip_message_encode (&m, out);
+}
+
+/* virtual_session: a device byte, then what vhci sends after an import */
+static void
+gen_virtual (void)
+{
+  static const guint8 get_device[8] = { 0x80, 6, 0, 1, 0, 0, 18, 0 };
+  static const guint8 get_config[8] = { 0x80, 6, 0, 2, 0, 0, 0xff, 0 };
+  static const guint8 read10_cbw[31] = { 'U', 'S', 'B', 'C', 1, 0, 0, 0, 0, 2, 0, 0, 0x80, 0, 10,
+                                         0x28, 0, 0, 0, 0, 1, 0, 0, 1, 0 };
+  static const guint8 write10_cbw[31] = { 'U', 'S', 'B', 'C', 2, 0, 0, 0, 0, 2, 0, 0, 0x00, 0, 10,
+                                          0x2a, 0, 0, 0, 0, 2, 0, 0, 1, 0 };
+  static const guint8 block[512] = { 0x55, 0xaa };
+  g_autoptr (GByteArray) disk = g_byte_array_new ();
+  g_autoptr (GByteArray) serial = g_byte_array_new ();
+  UsbipMessage unlink = { 0 };
+  guint8 which = 0;
+
+  g_byte_array_append (disk, &which, 1);
+  append_submit (disk, 1, 0, USBIP_DIR_IN, get_device, NULL, 0, 18);
+  append_submit (disk, 2, 0, USBIP_DIR_IN, get_config, NULL, 0, 255);
+  append_submit (disk, 3, 2, USBIP_DIR_OUT, NULL, read10_cbw, sizeof read10_cbw, 0);
+  append_submit (disk, 4, 1, USBIP_DIR_IN, NULL, NULL, 0, 512);
+  append_submit (disk, 5, 1, USBIP_DIR_IN, NULL, NULL, 0, 13);
+  append_submit (disk, 6, 2, USBIP_DIR_OUT, NULL, write10_cbw, sizeof write10_cbw, 0);
+  append_submit (disk, 7, 2, USBIP_DIR_OUT, NULL, block, sizeof block, 0);
+  append_submit (disk, 8, 1, USBIP_DIR_IN, NULL, NULL, 0, 13);
+  append_submit (disk, 9, 1, USBIP_DIR_IN, NULL, NULL, 0, 13);
+  unlink.type = USBIP_MESSAGE_CMD_UNLINK;
+  unlink.urb.command = USBIP_CMD_UNLINK;
+  unlink.urb.seqnum = 10;
+  unlink.urb.u.cmd_unlink.unlink_seqnum = 9;
+  usbip_message_encode (&unlink, disk);
+  write_seed ("virtual_session", "mass-storage-read-write-unlink", disk->data, disk->len);
+
+  which = 1;
+  g_byte_array_append (serial, &which, 1);
+  append_submit (serial, 1, 1, USBIP_DIR_IN, NULL, NULL, 0, 512);
+  append_submit (serial, 2, 2, USBIP_DIR_OUT, NULL, (const guint8 *) "hello", 5, 0);
+  append_submit (serial, 3, 3, USBIP_DIR_IN, NULL, NULL, 0, 16);
+  unlink.urb.seqnum = 4;
+  unlink.urb.u.cmd_unlink.unlink_seqnum = 3;
+  usbip_message_encode (&unlink, serial);
+  write_seed ("virtual_session", "cdc-acm-loopback-echo", serial->data, serial->len);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -502,5 +566,6 @@ main (int argc, char *argv[])
   gen_captures ();
   gen_segments ();
   gen_files ();
+  gen_virtual ();
   return 0;
 }

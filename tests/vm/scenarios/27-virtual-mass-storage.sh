@@ -1,0 +1,69 @@
+#!/bin/sh
+# Virtual mass storage (usbipcored's virtual plugin, no gadget) -> the real kernel: upstream
+# `usbip attach` gives a /dev/sdX whose content is the image (md5), fsck of its ext4 passes, a
+# write lands in the image; detach, then re-attach with usbip-tool and read it again; a
+# read-only device shows as a write-protected disk.
+. "$VMH_SRC/lib.sh"
+need_daemon
+need_tool
+ID=1209:0001
+RO_ID=1209:0002
+D=/tmp/virtual-27
+read_only() { [ "$(cat "/sys/block/$1/ro")" = 1 ]; }
+rm -rf "$D" && mkdir -p "$D/content"
+head -c 65536 /dev/urandom > "$D/content/payload.bin"
+run mkfs.ext4 -q -F -d "$D/content" "$D/disk.img" 8M
+cp "$D/disk.img" "$D/ro.img"
+IMG_MD5=$(md5sum < "$D/disk.img" | cut -d' ' -f1)
+
+start_usbipcored --listen 127.0.0.1:3240 \
+  --virtual "mass-storage:image=$D/disk.img,name=disk,vendor-id=1209,product-id=0001" \
+  --virtual "mass-storage:image=$D/ro.img,read-only=true,name=ro,vendor-id=1209,product-id=0002"
+run usbip list -r 127.0.0.1 > "$D/list.txt"
+grep -q "virtual-disk: .*($ID)" "$D/list.txt" || fail "usbip list -r does not show virtual-disk: $(cat "$D/list.txt")"
+
+t=$(now)
+run usbip attach -r 127.0.0.1 -b virtual-disk
+wait_for 20 vhci_device "$ID" || fail "no $ID device appeared on vhci"
+wait_for 30 vhci_block "$ID" || fail "no disk appeared behind the virtual device"
+sd=$(vhci_block "$ID")
+wait_for 10 test -b "/dev/$sd" || fail "/dev/$sd is not a block device"
+say "upstream attach -> /dev/$sd in $(elapsed "$t") s"
+[ "$(cat "/sys/block/$sd/size")" = 16384 ] || fail "/dev/$sd has $(cat "/sys/block/$sd/size") sectors, not 16384"
+got=$(dd if="/dev/$sd" bs=1M iflag=direct status=none | md5sum | cut -d' ' -f1)
+[ "$got" = "$IMG_MD5" ] || fail "/dev/$sd reads $got, the image is $IMG_MD5"
+run fsck.ext4 -n -f "/dev/$sd"
+# a write lands in the image: 1 MiB of random data over the file system's last MiB
+head -c 1048576 /dev/urandom > "$D/rand.bin"
+run dd if="$D/rand.bin" of="/dev/$sd" bs=1M seek=7 oflag=direct conv=fsync status=none
+W_MD5=$(md5sum < "$D/rand.bin" | cut -d' ' -f1)
+got=$(dd if="$D/disk.img" bs=1M skip=7 count=1 status=none | md5sum | cut -d' ' -f1)
+[ "$got" = "$W_MD5" ] || fail "the image does not hold what was written through /dev/$sd"
+port=$(upstream_port "$ID") || fail "usbip port does not show $ID"
+run usbip detach -p "$port"
+wait_for 10 absent vhci_device "$ID" || fail "device still present after detach"
+
+# again, with usbip-tool: the session ended cleanly and the device is free
+t=$(now)
+run "$USBIP_TOOL" attach -r 127.0.0.1 -b virtual-disk
+wait_for 30 vhci_block "$ID" || fail "no disk appeared on re-attach"
+sd=$(vhci_block "$ID")
+wait_for 10 test -b "/dev/$sd" || fail "/dev/$sd is not a block device"
+say "usbip-tool attach -> /dev/$sd in $(elapsed "$t") s"
+got=$(dd if="/dev/$sd" bs=1M skip=7 count=1 iflag=direct status=none | md5sum | cut -d' ' -f1)
+[ "$got" = "$W_MD5" ] || fail "/dev/$sd after re-attach does not read what was written"
+port=$(upstream_port "$ID") || fail "usbip port does not show $ID"
+run "$USBIP_TOOL" detach -p "$port"
+wait_for 10 absent vhci_device "$ID" || fail "device still present after usbip-tool detach"
+
+# read-only: the kernel sees a write-protected disk
+run usbip attach -r 127.0.0.1 -b virtual-ro
+wait_for 30 vhci_block "$RO_ID" || fail "no disk appeared behind the read-only device"
+sd=$(vhci_block "$RO_ID")
+wait_for 10 read_only "$sd" || fail "/dev/$sd is not read-only"
+port=$(upstream_port "$RO_ID") || fail "usbip port does not show $RO_ID"
+run usbip detach -p "$port"
+wait_for 10 absent vhci_device "$RO_ID" || fail "read-only device still present after detach"
+stop_usbipcored
+rm -rf "$D"
+say "virtual mass storage passed"
