@@ -127,12 +127,16 @@ for src in glob.glob(os.path.join(ROOT, "libusbipcore", "*.c")) + glob.glob(os.p
         # a plugin's own group is named after the plugin (plugins/<kind-><name>/)
         plugin = os.path.relpath(src, os.path.join(ROOT, "plugins")).split(os.sep)[0].split("-")[-1]
         registered.update((plugin, k) for k in re.findall(r'usbip_plugin_context_register_key\s*\(\s*\w+\s*,\s*"([^"]+)"', text))
+        # the keys of named groups a plugin reads itself ([virtual-device NAME]): its key tables
+        if plugin == "virtual":
+            for table in re.findall(r'keys\[\] = \{([^}]*)\}', text):
+                registered.update(("virtual-device", k) for k in re.findall(r'"([\w-]+)"', table))
         # keys registered from a table: rows of { "group", "key", USBIP_CONFIG_TYPE_... }
         registered.update(re.findall(r'\{\s*"([\w-]+)"\s*,\s*"([\w-]+)"\s*,\s*USBIP_CONFIG_TYPE_', text))
 documented, group = set(), None
 with open(page("usbipcore.conf.5")) as f:
     for line in f:
-        m = re.match(r"^## \[([\w-]+)\]", line)
+        m = re.match(r"^## \[([\w-]+)(?: NAME)?\]", line)
         if m:
             group = m.group(1)
         m = re.match(r"^\*([\w-]+)\*=", line)
@@ -151,7 +155,7 @@ results.append(("usbipcore.conf(5) keys match the keys the code registers", msg)
 shipped = set()
 with open(os.path.join(ROOT, "contrib", "usbipcore.conf")) as f:
     for line in f:
-        m = re.match(r"^\[([\w-]+)\]", line)
+        m = re.match(r"^#?\[([\w-]+)(?: [\w-]+)?\]", line)  # a commented-out example group too
         if m:
             group = m.group(1)
         m = re.match(r"^#?([\w-]+)=", line)
