@@ -139,7 +139,7 @@ if rc != 0 or "Traceback" in out or "shutdown: drained" not in out:
 PY
 }
 
-echo "1..6"
+echo "1..7"
 check waits_for_the_apt_lock
 check gives_up_after_apt_lock_wait
 check other_apt_errors_fail_at_once
