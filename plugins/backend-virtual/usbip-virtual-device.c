@@ -12,6 +12,7 @@
 
 #include "usbip-virtual-device.h"
 #include "usbip-virtual-cdc-acm.h"
+#include "usbip-virtual-hid.h"
 #include "usbip-virtual-mass-storage.h"
 
 #define BUSID_PREFIX "virtual-"
@@ -42,6 +43,8 @@ static const struct {
 } models[] = {
   { "mass-storage", usbip_virtual_mass_storage_get_type },
   { "cdc-acm", usbip_virtual_cdc_acm_get_type },
+  { "hid-keyboard", usbip_virtual_hid_get_type },
+  { "hid-mouse", usbip_virtual_hid_get_type },
 };
 
 GType
@@ -56,7 +59,7 @@ usbip_virtual_device_type_from_name (const gchar *name)
 const gchar *
 usbip_virtual_device_type_names (void)
 {
-  return "mass-storage, cdc-acm";
+  return "mass-storage, cdc-acm, hid-keyboard, hid-mouse";
 }
 
 static void
@@ -442,7 +445,16 @@ usbip_virtual_device_control (UsbipVirtualDevice *self, const guint8 *setup, GBy
   gboolean ok;
 
   if ((setup[0] & 0x60) == 0)
-    ok = standard_request (self, setup, in);
+    {
+      ok = standard_request (self, setup, in);
+      /* a standard request to an interface the base does not know (a HID class
+       * descriptor) is the model's */
+      if (!ok && (setup[0] & 0x1f) == 1 && klass->control != NULL)
+        {
+          g_byte_array_set_size (in, 0);
+          ok = klass->control (self, setup, out, in);
+        }
+    }
   else
     ok = klass->control != NULL && klass->control (self, setup, out, in);
   if (!ok)

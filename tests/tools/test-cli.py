@@ -506,7 +506,8 @@ def daemon_virtual_devices():
     with open(img, "wb") as f:
         f.truncate(1 << 20)
     conf = ("[plugins]\nenabled=host;virtual\n[virtual-device disk]\ntype=mass-storage\n"
-            f"image={img}\nread-only=true\nvendor-id=1209\nproduct-id=0001\nserial=ABC123\n")
+            f"image={img}\nread-only=true\nvendor-id=1209\nproduct-id=0001\nserial=ABC123\n"
+            f"[virtual-device kbd]\ntype=hid-keyboard\ninput={ROOT}/kbd.fifo\n")
     d = Daemon("--virtual", "cdc-acm:mode=loopback,name=tty", "--virtual", "cdc-acm:mode=pty", conf=conf)
     try:
         p = subprocess.run(["usbip", "--tcp-port", str(d.port), "list", "-r", "127.0.0.1"], capture_output=True,
@@ -514,7 +515,7 @@ def daemon_virtual_devices():
         check(p.returncode == 0, p.stderr)
         for text in ("virtual-disk: ", "(1209:0001)", "/sys/devices/virtual/usbip/virtual-disk",
                      "Mass Storage / SCSI / Bulk-Only (08/06/50)", "virtual-tty: ", "virtual-2: ", "/dev/pts/",
-                     "1-1: "):
+                     "virtual-kbd: ", "Human Interface Device / Boot Interface Subclass / Keyboard (03/01/01)", "1-1: "):
             check(text in p.stdout, text, p.stdout)
         rc, out, err = tool("--tcp-port", str(d.port), "list", "-r", "127.0.0.1")
         check(rc == 0 and "virtual-disk" in out and "virtual-tty" in out, out, err)

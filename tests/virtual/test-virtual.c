@@ -7,12 +7,15 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 #include <glib/gstdio.h>
 
 #include "test-util.h"
 #include "usbip-virtual-backend.h"
 #include "usbip-virtual-cdc-acm.h"
+#include "usbip-virtual-hid.h"
 #include "usbip-virtual-session.h"
 
 #define IMAGE_BLOCKS 64
@@ -23,6 +26,8 @@ typedef struct {
   guint16 port;
   gchar *dir;
   gchar *image;
+  gchar *kbd_fifo;
+  gchar *mouse_fifo;
 } Fixture;
 
 static GKeyFile *
@@ -36,6 +41,10 @@ devices_keyfile (Fixture *f, gboolean read_only)
   g_key_file_set_string (kf, "virtual-device disk", "serial", "SER123");
   g_key_file_set_string (kf, "virtual-device serial", "type", "cdc-acm");
   g_key_file_set_string (kf, "virtual-device serial", "mode", "loopback");
+  g_key_file_set_string (kf, "virtual-device kbd", "type", "hid-keyboard");
+  g_key_file_set_string (kf, "virtual-device kbd", "input", f->kbd_fifo);
+  g_key_file_set_string (kf, "virtual-device mouse", "type", "hid-mouse");
+  g_key_file_set_string (kf, "virtual-device mouse", "input", f->mouse_fifo);
   return kf;
 }
 
@@ -50,6 +59,8 @@ setup (Fixture *f, gconstpointer data)
   f->dir = g_dir_make_tmp ("test-virtual-XXXXXX", &error);
   g_assert_no_error (error);
   f->image = g_build_filename (f->dir, "disk.img", NULL);
+  f->kbd_fifo = g_build_filename (f->dir, "kbd", NULL);
+  f->mouse_fifo = g_build_filename (f->dir, "mouse", NULL);
   for (guint i = 0; i < IMAGE_BLOCKS * 512; i++)
     {
       guint8 b = (guint8) (i * 7 + i / 512);
@@ -74,8 +85,12 @@ teardown (Fixture *f, gconstpointer data)
   while (g_main_context_iteration (NULL, FALSE))
     ;
   g_unlink (f->image);
+  g_unlink (f->kbd_fifo);
+  g_unlink (f->mouse_fifo);
   g_rmdir (f->dir);
   g_free (f->image);
+  g_free (f->kbd_fifo);
+  g_free (f->mouse_fifo);
   g_free (f->dir);
 }
 
@@ -700,6 +715,86 @@ test_slow_client (Fixture *f, gconstpointer data)
   run_client (stalled_reader_client, f);
 }
 
+/* ---- HID: lines written to the FIFO arrive as input reports ---- */
+
+static void
+write_fifo (const gchar *path, const gchar *text)
+{
+  gint fd = open (path, O_WRONLY | O_CLOEXEC);
+
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (write (fd, text, strlen (text)), ==, (gssize) strlen (text));
+  close (fd);
+}
+
+static void
+expect_report (Client *c, const guint8 *want, gsize len)
+{
+  g_autoptr (GBytes) got = NULL;
+
+  client_submit (c, 1, USBIP_DIR_IN, NULL, NULL, 0, (guint32) len);
+  g_assert_cmpint (client_next (c, &got).u.ret_submit.status, ==, 0);
+  g_assert_cmpmem (g_bytes_get_data (got, NULL), g_bytes_get_size (got), want, len);
+}
+
+static gpointer
+hid_client (gpointer data)
+{
+  Fixture *f = data;
+  Client kbd = { 0 }, mouse = { 0 };
+  static const guint8 get_report_desc[8] = { 0x81, 6, 0, 0x22, 0, 0, 0xff, 0 };
+  static const guint8 set_idle[8] = { 0x21, 0x0a, 0, 0, 0, 0, 0, 0 };
+  static const guint8 press_a[8] = { 0, 0, 0x04 }, press_shift_b[8] = { 0x02, 0, 0x05 };
+  static const guint8 press_enter[8] = { 0, 0, 0x28 }, release[8] = { 0 };
+  static const guint8 move[4] = { 1, 5, 0xfd, 0 };
+  g_autoptr (GBytes) desc = NULL;
+
+  g_assert_cmpuint (client_import (&kbd, f->port, "virtual-kbd"), ==, USBIP_ST_OK);
+  g_assert_cmpint (client_control (&kbd, get_report_desc, NULL, 0, &desc), ==, 0);
+  g_assert_cmpuint (g_bytes_get_size (desc), ==, 63);
+  g_assert_cmpint (client_control (&kbd, set_idle, NULL, 0, NULL), ==, 0);
+  write_fifo (f->kbd_fifo, "aB\n");
+  expect_report (&kbd, press_a, 8);
+  expect_report (&kbd, release, 8);
+  expect_report (&kbd, press_shift_b, 8);
+  expect_report (&kbd, release, 8);
+  expect_report (&kbd, press_enter, 8);
+  expect_report (&kbd, release, 8);
+
+  g_assert_cmpuint (client_import (&mouse, f->port, "virtual-mouse"), ==, USBIP_ST_OK);
+  write_fifo (f->mouse_fifo, "not a move\n5 -3 1\n");
+  expect_report (&mouse, move, 4);
+  client_close (&kbd);
+  client_close (&mouse);
+  return NULL;
+}
+
+static void
+test_hid (Fixture *f, gconstpointer data)
+{
+  run_client (hid_client, f);
+}
+
+static void
+test_hid_lines (void)
+{
+  g_autoptr (GByteArray) r = g_byte_array_new ();
+
+  /* ")" is shift+0, "~" shift+`, "\t" Tab; "é" types nothing */
+  g_assert_true (usbip_virtual_hid_parse_line (TRUE, ")~\t\xc3\xa9", r));
+  g_assert_cmpuint (r->len, ==, 4 * 2 * 8);
+  g_assert_cmpuint (r->data[0], ==, 0x02);
+  g_assert_cmpuint (r->data[2], ==, 0x27);
+  g_assert_cmpuint (r->data[16 + 2], ==, 0x35);
+  g_assert_cmpuint (r->data[32 + 2], ==, 0x2b);
+  g_assert_cmpuint (r->data[48 + 2], ==, 0x28);
+  g_byte_array_set_size (r, 0);
+  g_assert_true (usbip_virtual_hid_parse_line (FALSE, "-500 7 4 -1", r));
+  g_assert_cmpmem (r->data, r->len, "\x04\x81\x07\xff", 4);
+  g_assert_false (usbip_virtual_hid_parse_line (FALSE, "1", r));
+  g_assert_false (usbip_virtual_hid_parse_line (FALSE, "1 2 3 4 5", r));
+}
+
 /* ---- hostile: malformed URBs after import close that connection only ---- */
 
 static gpointer
@@ -777,7 +872,9 @@ test_config_errors (void)
     const gchar *text;
     const gchar *message;
   } cases[] = {
-    { "[virtual-device a]\ntype=floppy\n", "type=floppy: no such device model; expected one of mass-storage, cdc-acm" },
+    { "[virtual-device a]\ntype=floppy\n", "type=floppy: no such device model; expected one of mass-storage, cdc-acm, hid-keyboard, hid-mouse" },
+    { "[virtual-device a]\ntype=hid-mouse\n", "needs input=PATH" },
+    { "[virtual-device a]\ntype=hid-keyboard\ninput=/dev/null\n", "exists and is not a FIFO" },
     { "[virtual-device a]\n", "type=: missing" },
     { "[virtual-device a]\ntype=mass-storage\n", "needs image=PATH" },
     { "[virtual-device a]\ntype=mass-storage\nimage=/nonexistent/x.img\n", "cannot open for reading and writing" },
@@ -823,7 +920,7 @@ test_devlist_records (Fixture *f, gconstpointer data)
   usbip_encode_op_rep_devlist (wire, USBIP_ST_OK, list);
   g_assert_cmpint (usbip_deframer_pop (deframer, wire->data, wire->len, &consumed, &msg, NULL), ==,
                    USBIP_DEFRAME_FRAME);
-  g_assert_cmpuint (msg.devices->len, ==, 2);
+  g_assert_cmpuint (msg.devices->len, ==, 4);
   disk = g_ptr_array_index (msg.devices, 0);
   serial = g_ptr_array_index (msg.devices, 1);
   g_assert_cmpstr (disk->busid, ==, "virtual-disk");
@@ -853,7 +950,7 @@ test_composite (Fixture *f, gconstpointer data)
   usbip_composite_backend_add (both, USBIP_EXPORT_BACKEND (f->backend));
   list = usbip_export_backend_list_devices (USBIP_EXPORT_BACKEND (both), &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (list->len, ==, 2);
+  g_assert_cmpuint (list->len, ==, 4);
   info = usbip_export_backend_get_device (USBIP_EXPORT_BACKEND (both), "virtual-serial", &error);
   g_assert_no_error (error);
   g_assert_nonnull (info);
@@ -885,6 +982,8 @@ main (int argc, char **argv)
   ADD ("/virtual/slow-client-blocks-nobody", test_slow_client, FALSE);
   ADD ("/hostile/virtual-malformed-urb", test_hostile_malformed, FALSE);
   ADD ("/hostile/virtual-huge-transfer", test_hostile_huge_transfer, FALSE);
+  ADD ("/virtual/hid/fifo-to-reports", test_hid, FALSE);
+  g_test_add_func ("/virtual/hid/lines", test_hid_lines);
   g_test_add_func ("/virtual/config-errors", test_config_errors);
   return g_test_run ();
 }

@@ -127,7 +127,7 @@ static const GOptionEntry entries[] = {
   { "shutdown-timeout", 0, 0, G_OPTION_ARG_STRING, &d.number_text[NUM_SHUTDOWN_TIMEOUT], "Milliseconds to let handshakes finish on SIGTERM, 0..3600000 (default 5000)", "MS" },
   { "log-format", 0, 0, G_OPTION_ARG_STRING, &d.log_format, "text, json or journal (default: journal under systemd, else text)", "FORMAT" },
   { "status-socket", 0, 0, G_OPTION_ARG_FILENAME, &d.status_socket, "Serve the status API (HTTP+JSON) on this Unix socket (default " USBIPCORED_DEFAULT_STATUS_SOCKET "; \"\" = off)", "PATH" },
-  { "virtual", 0, 0, G_OPTION_ARG_STRING_ARRAY, &d.virtual_specs, "Serve a virtual device (repeatable): TYPE is mass-storage or cdc-acm, KEYs as in a [virtual-device NAME] group, plus name=NAME (bus ID virtual-NAME; default: its position, 1, 2, ...)", "TYPE[:KEY=VALUE,...]" },
+  { "virtual", 0, 0, G_OPTION_ARG_STRING_ARRAY, &d.virtual_specs, "Serve a virtual device (repeatable): TYPE is mass-storage, cdc-acm, hid-keyboard or hid-mouse, KEYs as in a [virtual-device NAME] group, plus name=NAME (bus ID virtual-NAME; default: its position, 1, 2, ...)", "TYPE[:KEY=VALUE,...]" },
   { "check-config", 0, 0, G_OPTION_ARG_NONE, &d.check_config, "Validate the configuration file, the flags and the listen addresses, then exit (0 valid, 2 not)", NULL },
   { "version", 'v', 0, G_OPTION_ARG_NONE, &d.version, "Print the version and exit", NULL },
   { NULL }

@@ -12,6 +12,8 @@ rm -rf "$D" && mkdir -p "$D"
 has() { grep -q "$2" "$1" 2>/dev/null; }
 tty_of() { _d=$(vhci_device "$1") || return 1; ls "/sys/bus/usb/devices/$_d:1.0/tty" 2>/dev/null; }
 mountpoint -q /dev/pts || run mount -t devpts -o ptmxmode=666 devpts /dev/pts
+# no udev in the guest to load the driver when the device appears
+run modprobe -d "$VMH_MODROOT" cdc-acm
 
 start_usbipcored --listen 127.0.0.1:3240 \
   --virtual "cdc-acm:mode=pty,name=tty,vendor-id=1209,product-id=0003" \
