@@ -26,12 +26,16 @@ sd=$(vhci_block "$ID")
 wait_for 10 test -b "/dev/$sd" || fail "/dev/$sd is not a block device"
 say "upstream attach -> /dev/$sd in $(elapsed "$t") s"
 [ "$(cat "/sys/block/$sd/size")" = 16384 ] || fail "/dev/$sd has $(cat "/sys/block/$sd/size") sectors, not 16384"
+t=$(now)
 got=$(dd if="/dev/$sd" bs=1M iflag=direct status=none | md5sum | cut -d' ' -f1)
+say "read 8 MiB and md5: $(elapsed "$t") s"
 [ "$got" = "$IMG_MD5" ] || fail "/dev/$sd reads $got, the image is $IMG_MD5"
 run fsck.ext4 -n -f "/dev/$sd"
 # a write lands in the image: 1 MiB of random data over the file system's last MiB
 head -c 1048576 /dev/urandom > "$D/rand.bin"
+t=$(now)
 run dd if="$D/rand.bin" of="/dev/$sd" bs=1M seek=7 oflag=direct conv=fsync status=none
+say "write 1 MiB: $(elapsed "$t") s"
 W_MD5=$(md5sum < "$D/rand.bin" | cut -d' ' -f1)
 got=$(dd if="$D/disk.img" bs=1M skip=7 count=1 status=none | md5sum | cut -d' ' -f1)
 [ "$got" = "$W_MD5" ] || fail "the image does not hold what was written through /dev/$sd"
