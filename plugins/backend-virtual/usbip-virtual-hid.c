@@ -141,7 +141,8 @@ usbip_virtual_hid_parse_line (gboolean keyboard, const gchar *line, GByteArray *
     }
   else
     {
-      g_auto (GStrv) words = g_strsplit_set (g_strstrip (g_strdup (line)), " \t", -1);
+      g_autofree gchar *stripped = g_strstrip (g_strdup (line));
+      g_auto (GStrv) words = g_strsplit_set (stripped, " \t", -1);
       gint64 v[4] = { 0, 0, 0, 0 };
       guint8 report[MOUSE_REPORT];
       guint n = 0;
