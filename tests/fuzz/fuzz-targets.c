@@ -851,7 +851,6 @@ virtual_device (guint which)
       g_autofree gchar *image = g_build_filename (dir, "disk.img", NULL);
       g_autofree guint8 *zeros = g_malloc0 (65536);
       g_autoptr (GError) error = NULL;
-      g_autoptr (GPtrArray) list = NULL;
 
       FUZZ_CHECK (g_file_set_contents (image, (const gchar *) zeros, 65536, NULL));
       g_key_file_set_string (kf, "virtual-device disk", "type", "mass-storage");

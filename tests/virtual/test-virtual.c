@@ -628,8 +628,6 @@ busy_client (gpointer data)
 static void
 test_busy_then_free (Fixture *f, gconstpointer data)
 {
-  g_autoptr (UsbipDeviceInfo) info = NULL;
-
   run_client (busy_client, f);
   /* the disconnect ends the session and frees the device */
   test_util_wait_for (
