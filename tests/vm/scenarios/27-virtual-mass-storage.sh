@@ -3,6 +3,8 @@
 # `usbip attach` gives a /dev/sdX whose content is the image (md5), fsck of its ext4 passes, a
 # write lands in the image; detach, then re-attach with usbip-tool and read it again (the
 # read-only mode's write protection is shown by tests/virtual, mass-storage/write-read-only).
+# Then the bench: read throughput of the virtual disk against the kernel's path (usbip-host
+# exporting the configfs mass-storage gadget), same daemon, same boot (docs/performance.md).
 . "$VMH_SRC/lib.sh"
 need_daemon
 need_tool
@@ -55,6 +57,36 @@ got=$(dd if="/dev/$sd" bs=1M skip=7 count=1 iflag=direct status=none | md5sum | 
 port=$(upstream_port "$ID") || fail "usbip port does not show $ID"
 run "$USBIP_TOOL" detach -p "$port"
 wait_for 10 absent vhci_device "$ID" || fail "device still present after usbip-tool detach"
+
+
+# bench, same boot: direct reads through the virtual disk and through the kernel's path
+# (usbip-host exporting the configfs mass-storage gadget), both served by this usbipcored
+reads() { # reads VID:PID: 3 direct reads of 8 MiB; prints MiB/s lines
+  wait_for 30 vhci_block "$1" || fail "no disk behind the imported $1"
+  _sd=$(vhci_block "$1")
+  wait_for 10 test -b "/dev/$_sd" || fail "/dev/$_sd is not a block device"
+  dd if="/dev/$_sd" of=/dev/null bs=1M count=1 iflag=direct status=none
+  for _i in 1 2 3; do
+    _a=$(now)
+    dd if="/dev/$_sd" of=/dev/null bs=1M count=8 iflag=direct status=none || fail "dd from /dev/$_sd failed"
+    awk -v a="$_a" -v b="$(now)" 'BEGIN { printf "%.1f\n", 8 / (b - a) }'
+  done
+}
+run usbip attach -r 127.0.0.1 -b virtual-disk
+reads "$ID" > "$D/virtual.out"
+port=$(upstream_port "$ID") || fail "usbip port does not show $ID"
+run usbip detach -p "$port"
+wait_for 10 absent vhci_device "$ID" || fail "device still present after detach"
+run usbip bind -b "$MS_BUSID"
+run usbip attach -r 127.0.0.1 -b "$MS_BUSID"
+reads "$MS_ID" > "$D/kernel.out"
+port=$(upstream_port "$MS_ID") || fail "usbip port does not show $MS_ID"
+run usbip detach -p "$port"
+wait_for 10 absent vhci_device "$MS_ID" || fail "gadget still present after detach"
+run usbip unbind -b "$MS_BUSID"
+say "virtual: $(tr '\n' ' ' < "$D/virtual.out") MiB/s; usbip-host gadget: $(tr '\n' ' ' < "$D/kernel.out") MiB/s"
+figure ms_read_virtual "$(median < "$D/virtual.out")" MiB/s
+figure ms_read_usbip_host_gadget "$(median < "$D/kernel.out")" MiB/s
 
 stop_usbipcored
 rm -rf "$D"
