@@ -19,7 +19,7 @@
  * docs/virtual-devices.md says how to add a model.
  */
 
-#include <usbipcore.h>
+#include <usbipcore-plugin.h>
 
 G_BEGIN_DECLS
 
