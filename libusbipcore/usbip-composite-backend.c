@@ -16,7 +16,7 @@
  *
  * An export backend made of others, asked in the order they were added.
  *
- * Since: 0.2
+ * Since: 1.0
  */
 struct _UsbipCompositeBackend {
   GObject parent_instance;
@@ -189,7 +189,7 @@ usbip_composite_backend_init (UsbipCompositeBackend *self)
  *
  * Returns: (transfer full): a backend with no backends in it yet
  *
- * Since: 0.2
+ * Since: 1.0
  */
 UsbipCompositeBackend *
 usbip_composite_backend_new (void)
@@ -202,7 +202,7 @@ usbip_composite_backend_new (void)
  * @self: a composite backend
  * @backend: (transfer none): one more backend, asked after those added before
  *
- * Since: 0.2
+ * Since: 1.0
  */
 void
 usbip_composite_backend_add (UsbipCompositeBackend *self, UsbipExportBackend *backend)

@@ -186,7 +186,7 @@ usbip_export_backend_export_fd (UsbipExportBackend *self, const gchar *busid, gi
  *
  * Returns: %FALSE with @error set when the import must be refused
  *
- * Since: 0.2
+ * Since: 1.0
  */
 gboolean
 usbip_export_backend_export_stream (UsbipExportBackend *self, const gchar *busid, GIOStream *stream,
