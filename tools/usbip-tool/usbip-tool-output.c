@@ -7,84 +7,14 @@
 #include <json-glib/json-glib.h>
 
 #include "usbip-tool-output.h"
-
-/* usb.ids (hwdata), read once: vendors "vvvv  name" with products "\tpppp  name", and
- * classes "C cc  name" with subclasses "\tss  name" and protocols "\t\tpp  name" */
-static gchar **
-usb_ids_lines (void)
-{
-  static const gchar *const paths[] = { "/usr/share/hwdata/usb.ids", "/usr/share/misc/usb.ids" };
-  static gchar **lines;
-  const gchar *override = g_getenv ("USBIP_USB_IDS");
-  g_autofree gchar *text = NULL;
-
-  if (lines != NULL)
-    return lines;
-  if (override != NULL)
-    g_file_get_contents (override, &text, NULL, NULL);
-  for (guint i = 0; text == NULL && override == NULL && i < G_N_ELEMENTS (paths); i++)
-    g_file_get_contents (paths[i], &text, NULL, NULL);
-  lines = g_strsplit (text != NULL ? text : "", "\n", -1);
-  return lines;
-}
-
-/* the name on @line if it starts with @id in @width hex digits and two spaces */
-static gchar *
-ids_name (const gchar *line, guint width, guint id)
-{
-  guint v = 0;
-
-  for (guint k = 0; k < width; k++)
-    {
-      if (!g_ascii_isxdigit (line[k]))
-        return NULL;
-      v = v * 16 + (guint) g_ascii_xdigit_value (line[k]);
-    }
-  if (v != id || line[width] != ' ')
-    return NULL;
-  return g_strstrip (g_strdup (line + width));
-}
-
-/* the name of ids[depth] under ids[0..depth-1]: a top-level entry "<prefix><ids[0]>", its
- * children one tab in, theirs two tabs in; NULL when usb.ids does not list it */
-static gchar *
-ids_lookup (const gchar *prefix, guint width, const guint *ids, guint depth)
-{
-  gchar **lines = usb_ids_lines ();
-  gsize plen = strlen (prefix);
-  guint level = 0; /* entries matched so far */
-
-  for (guint i = 0; lines[i] != NULL; i++)
-    {
-      const gchar *l = lines[i];
-      guint tabs = 0;
-      gchar *name;
-
-      if (l[0] == '#' || l[0] == '\0')
-        continue;
-      while (l[tabs] == '\t')
-        tabs++;
-      if (level > 0 && tabs < level)
-        return NULL; /* left the matched entry without finding its child */
-      if (tabs != level || (tabs == 0 && strncmp (l, prefix, plen) != 0))
-        continue;
-      name = ids_name (l + (tabs == 0 ? plen : tabs), width, ids[level]);
-      if (name == NULL)
-        continue;
-      if (level == depth)
-        return name;
-      g_free (name);
-      level++;
-    }
-  return NULL;
-}
+#include "usbip-tools-usb-ids.h"
 
 gchar *
 usbip_tool_device_names (guint16 vid, guint16 pid)
 {
   const guint ids[] = { vid, pid };
-  g_autofree gchar *vendor = ids_lookup ("", 4, ids, 0);
-  g_autofree gchar *product = vendor != NULL ? ids_lookup ("", 4, ids, 1) : NULL;
+  g_autofree gchar *vendor = usbip_tools_usb_ids_lookup ("", 4, ids, 0);
+  g_autofree gchar *product = vendor != NULL ? usbip_tools_usb_ids_lookup ("", 4, ids, 1) : NULL;
 
   return g_strdup_printf ("%s : %s (%04x:%04x)", vendor ? vendor : "unknown vendor",
                           product ? product : "unknown product", vid, pid);
@@ -98,9 +28,9 @@ usbip_tool_class_names (guint8 c, guint8 s, guint8 p)
 
   if (c == 0 && s == 0 && p == 0)
     return g_strdup ("(Defined at Interface level) (00/00/00)");
-  cn = ids_lookup ("C ", 2, ids, 0);
-  sn = cn != NULL ? ids_lookup ("C ", 2, ids, 1) : NULL;
-  pn = sn != NULL ? ids_lookup ("C ", 2, ids, 2) : NULL;
+  cn = usbip_tools_usb_ids_lookup ("C ", 2, ids, 0);
+  sn = cn != NULL ? usbip_tools_usb_ids_lookup ("C ", 2, ids, 1) : NULL;
+  pn = sn != NULL ? usbip_tools_usb_ids_lookup ("C ", 2, ids, 2) : NULL;
   return g_strdup_printf ("%s / %s / %s (%02x/%02x/%02x)", cn ? cn : "unknown class", sn ? sn : "unknown subclass",
                           pn ? pn : "unknown protocol", c, s, p);
 }
