@@ -1,0 +1,468 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The D-Bus service on a private system bus: dbus-daemon with a test configuration that
+includes the shipped bus policy, python-dbusmock playing polkitd (allow, deny, challenge),
+and the service on the fake kernel (dbus-fake-service) with a fake exporter as the remote.
+Every method and error, property changes and signals, activation and idle exit of the real
+usbipcore-dbusd, and usbip-tool as user nobody going through the service. Prints TAP."""
+import json
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import gi
+
+gi.require_version("Gio", "2.0")
+from gi.repository import Gio, GLib  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
+from taptest import check, run_tests, test, wait_until  # noqa: E402
+
+FAKE, TOOL, DBUSD, SRC = sys.argv[1:5]
+NAME = "org.usbipcore.Usbip1"
+MANAGER = "/org/usbipcore/Usbip1/Manager"
+MIFACE = "org.usbipcore.Usbip1.Manager"
+AIFACE = "org.usbipcore.Usbip1.Attachment"
+ERR = "org.usbipcore.Usbip1.Error."
+ATTACH = "org.usbipcore.Usbip1.attach"
+BIND = "org.usbipcore.Usbip1.bind"
+PK = ("org.freedesktop.PolicyKit1", "/org/freedesktop/PolicyKit1/Authority")
+USB_IDS = os.path.join(SRC, "tests", "tools", "usb.ids")
+
+TMP = tempfile.mkdtemp(prefix="usbip-dbus-")
+os.chmod(TMP, 0o755)  # user nobody reaches the bus socket
+SOCK = os.path.join(TMP, "bus")
+SERVICES = os.path.join(TMP, "services")
+os.mkdir(SERVICES)
+EMPTY_ROOT = os.path.join(TMP, "no-kernel")  # what the activated real service sees: no vhci_hcd
+os.mkdir(EMPTY_ROOT)
+ADDRESS = "unix:path=" + SOCK
+with open(os.path.join(TMP, "bus.conf"), "w") as f:
+    f.write(f"""<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>{ADDRESS}</listen>
+  <auth>EXTERNAL</auth>
+  <servicedir>{SERVICES}</servicedir>
+  <policy context="default">
+    <allow user="*"/>
+    <deny own="*"/>
+    <deny send_type="method_call"/>
+    <allow send_type="signal"/>
+    <allow send_requested_reply="true" send_type="method_return"/>
+    <allow send_requested_reply="true" send_type="error"/>
+    <allow receive_type="method_call"/>
+    <allow receive_type="method_return"/>
+    <allow receive_type="error"/>
+    <allow receive_type="signal"/>
+    <allow send_destination="org.freedesktop.DBus"/>
+    <allow send_destination="org.freedesktop.PolicyKit1"/>
+  </policy>
+  <policy user="root">
+    <allow own="org.freedesktop.PolicyKit1"/>
+  </policy>
+  <include>{SRC}/data/dbus/org.usbipcore.Usbip1.conf</include>
+</busconfig>
+""")
+with open(os.path.join(SERVICES, NAME + ".service"), "w") as f:
+    f.write(f"[D-BUS Service]\nName={NAME}\nExec={DBUSD} --idle-timeout 1\nUser=root\n")
+
+BUS_ENV = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=ADDRESS, USBIP_USB_IDS=USB_IDS,
+               USBIP_SYSFS_ROOT=EMPTY_ROOT, USBIP_VHCI_STATE_DIR=os.path.join(EMPTY_ROOT, "run"))
+procs = []
+
+
+def start(argv, **kw):
+    p = subprocess.Popen(argv, env=kw.pop("env", BUS_ENV), **kw)
+    procs.append(p)
+    return p
+
+
+daemon = start(["dbus-daemon", "--config-file=" + os.path.join(TMP, "bus.conf"), "--nofork", "--nopidfile"])
+wait_until(lambda: os.path.exists(SOCK), "the bus socket")
+conn = Gio.DBusConnection.new_for_address_sync(
+    ADDRESS, Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT | Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION, None, None)
+
+
+def has_owner(name):
+    return conn.call_sync("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "NameHasOwner",
+                          GLib.Variant("(s)", (name,)), None, 0, -1, None).unpack()[0]
+
+
+def start_polkit(template=True):
+    argv = [sys.executable, "-m", "dbusmock", "--system"]
+    argv += ["-t", "polkitd"] if template else [PK[0], PK[1], "org.freedesktop.PolicyKit1.Authority"]
+    p = start(argv, stdout=subprocess.DEVNULL)
+    wait_until(lambda: has_owner(PK[0]), "the polkit mock on the bus")
+    return p
+
+
+def stop(p):
+    p.terminate()
+    p.wait(10)
+
+
+def mock(method, sig=None, *args):
+    return conn.call_sync(PK[0], PK[1], "org.freedesktop.DBus.Mock", method,
+                          GLib.Variant(sig, args) if sig else None, None, 0, -1, None)
+
+
+def allow(*actions):
+    mock("SetAllowed", "(as)", list(actions))
+
+
+polkit = start_polkit()
+fake = start([FAKE], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+EXPORTER = int(fake.stdout.readline().split()[1])
+check(fake.stdout.readline().strip() == "ready", "the fake service did not start")
+REMOTE = f"127.0.0.1:{EXPORTER}"
+
+
+def kernel(cmd):
+    """Plays the kernel (or another tool) inside the fake service."""
+    fake.stdin.write(cmd + "\n")
+    fake.stdin.flush()
+    check(fake.stdout.readline().strip() == "ok", "fake service refused", cmd)
+
+
+def call(method, sig=None, *args, path=MANAGER, iface=MIFACE, flags=0):
+    reply = conn.call_sync(NAME, path, iface, method, GLib.Variant(sig, args) if sig else None, None, flags, 20000,
+                           None)
+    return reply.unpack() if reply is not None else None
+
+
+def call_error(method, sig=None, *args, **kw):
+    """The D-Bus error name and message of a call that must fail."""
+    try:
+        call(method, sig, *args, **kw)
+    except GLib.Error as e:
+        name = Gio.DBusError.get_remote_error(e)
+        return name, e.message.replace(f"GDBus.Error:{name}: ", "", 1)
+    raise AssertionError(f"{method}{args} succeeded")
+
+
+def objects():
+    """path -> properties of every Attachment object."""
+    managed = conn.call_sync(NAME, "/org/usbipcore/Usbip1", "org.freedesktop.DBus.ObjectManager",
+                             "GetManagedObjects", None, None, 0, -1, None).unpack()[0]
+    return {p: ifaces[AIFACE] for p, ifaces in managed.items() if AIFACE in ifaces}
+
+
+def pump(seconds=0.05):
+    """Dispatches what arrived (signals) for up to SECONDS."""
+    ctx = GLib.MainContext.default()
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        ctx.iteration(False)
+        time.sleep(0.005)
+
+
+class Signals:
+    """Records the service's signals (and PropertiesChanged) in arrival order."""
+
+    def __init__(self):
+        self.seen = []
+        self.id = conn.signal_subscribe(NAME, None, None, None, None, 0, self.on, None)
+
+    def on(self, _conn, _sender, path, iface, name, params, _data):
+        self.seen.append((path, iface, name, params.unpack()))
+
+    def names(self, path=None):
+        pump()
+        return [n for p, i, n, _ in self.seen if path is None or p == path]
+
+    def wait(self, name, path=None, count=1):
+        return wait_until(lambda: self.names(path).count(name) >= count, f"{count} {name} signal(s) on {path}")
+
+    def close(self):
+        conn.signal_unsubscribe(self.id)
+
+
+def attach(busid="1-1", options=None, remote=None):
+    return call("Attach", "(ssa{sv})", remote or REMOTE, busid, options or {})
+
+
+def detach(path):
+    """Detaches and lets the fake exporter see its session end (the kernel's stub would)."""
+    call("Detach", path=path, iface=AIFACE)
+    kernel("free 1-1")
+
+
+# ---- the manager ----
+
+@test
+def manager_object_and_version():
+    managed = conn.call_sync(NAME, "/org/usbipcore/Usbip1", "org.freedesktop.DBus.ObjectManager",
+                             "GetManagedObjects", None, None, 0, -1, None).unpack()[0]
+    check(managed[MANAGER][MIFACE]["Version"], managed)
+
+
+@test
+def list_remote_devices_with_names():
+    (devices,) = call("ListRemoteDevices", "(sa{sv})", REMOTE, {})
+    check([d["busid"] for d in devices] == ["1-1"], devices)
+    d = devices[0]
+    check((d["vendor-id"], d["product-id"], d["speed"]) == (0x1D6B, 0x0104, "high"), d)
+    check((d["vendor-name"], d["product-name"]) == ("Linux Foundation", "Multifunction Composite Gadget"), d)
+    # the remote may also be a bare host with the port as an option
+    (again,) = call("ListRemoteDevices", "(sa{sv})", "127.0.0.1", {"tcp-port": GLib.Variant("q", EXPORTER)})
+    check(again == devices, again)
+
+
+@test
+def list_remote_devices_errors():
+    name, msg = call_error("ListRemoteDevices", "(sa{sv})", "[::1", {})
+    check(name == ERR + "InvalidArgument", name, msg)
+    name, msg = call_error("ListRemoteDevices", "(sa{sv})", REMOTE, {"colour": GLib.Variant("s", "red")})
+    check(name == ERR + "InvalidArgument" and '"colour"' in msg, name, msg)
+    name, msg = call_error("ListRemoteDevices", "(sa{sv})", REMOTE, {"tcp-port": GLib.Variant("s", "1")})
+    check(name == ERR + "InvalidArgument" and '"tcp-port"' in msg, name, msg)
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))  # bound, not listening: refused
+    name, msg = call_error("ListRemoteDevices", "(sa{sv})", f"127.0.0.1:{s.getsockname()[1]}", {})
+    s.close()
+    check(name == ERR + "Connection", name, msg)
+
+
+@test
+def list_local_devices_host_and_vudc():
+    (devices,) = call("ListLocalDevices", "(a{sv})", {})
+    check("2-1" in [d["busid"] for d in devices], devices)
+    (vudc,) = call("ListLocalDevices", "(a{sv})", {"backend": GLib.Variant("s", "vudc")})
+    check([d["busid"] for d in vudc] == ["usbip-vudc.0"], vudc)
+    name, msg = call_error("ListLocalDevices", "(a{sv})", {"backend": GLib.Variant("s", "gpu")})
+    check(name == ERR + "InvalidArgument" and "gpu" in msg, name, msg)
+
+
+# ---- polkit ----
+
+@test
+def attach_denied_by_polkit_changes_nothing():
+    allow()
+    name, msg = call_error("Attach", "(ssa{sv})", REMOTE, "1-1", {})
+    check(name == ERR + "Permission" and ATTACH in msg and "docs/desktop.md" in msg, name, msg)
+    check(call("ListPorts") == ([],) and objects() == {}, "something was attached")
+
+
+@test
+def attach_allowed_exports_an_object_with_properties():
+    allow(ATTACH)
+    sig = Signals()
+    path, port, already = attach()
+    check(not already and port["port"] == 0 and port["remote-busid"] == "1-1", port)
+    check(port["remote-host"] == "127.0.0.1" and port["remote-port"] == str(EXPORTER), port)
+    props = wait_until(lambda: objects().get(path), "the attachment object")
+    check(props["Port"] == 0 and props["Busid"] == "1-1" and props["Remote"] == REMOTE, props)
+    check(props["State"] == "attached" and not props["Supervised"], props)
+    props = wait_until(lambda: objects()[path]["VendorName"] and objects()[path], "the names")
+    check((props["VendorId"], props["ProductId"]) == (0x1D6B, 0x0104), props)
+    check((props["VendorName"], props["ProductName"]) == ("Linux Foundation", "Multifunction Composite Gadget"))
+    check(props["LocalBusid"] == "3-1" and props["Speed"] == "high", props)
+    sig.wait("InterfacesAdded")
+    # again: the same port and object, already attached
+    path2, port2, already2 = attach()
+    check(already2 and path2 == path and port2["port"] == 0, path2, port2, already2)
+    (ports,) = call("ListPorts")
+    check([(p["port"], p["status"], p.get("remote-busid")) for p in ports] == [(0, 6, "1-1")], ports)
+    sig.close()
+
+
+@test
+def detach_removes_port_and_object():
+    allow(ATTACH)
+    (path,) = list(objects())
+    sig = Signals()
+    detach(path)
+    check(call("ListPorts") == ([],) and objects() == {}, objects())
+    sig.wait("InterfacesRemoved")
+    sig.close()
+
+
+@test
+def detach_port_by_number_and_its_errors():
+    allow(ATTACH)
+    attach()
+    call("DetachPort", "(u)", 0)
+    kernel("free 1-1")
+    check(objects() == {} and call("ListPorts") == ([],), objects())
+    name, msg = call_error("DetachPort", "(u)", 99)
+    check(name.startswith(ERR) and "99" in msg, name, msg)
+    allow()
+    name, msg = call_error("DetachPort", "(u)", 0)
+    check(name == ERR + "Permission" and ATTACH in msg, name, msg)
+
+
+@test
+def attach_errors_carry_library_messages():
+    allow(ATTACH)
+    name, msg = call_error("Attach", "(ssa{sv})", REMOTE, "9-9", {})
+    check(name == ERR + "NoDevice" and "9-9" in msg, name, msg)
+    name, msg = call_error("Attach", "(ssa{sv})", REMOTE, "1-1", {"auto-reconnect": GLib.Variant("s", "yes")})
+    check(name == ERR + "InvalidArgument" and "auto-reconnect" in msg, name, msg)
+    kernel("take 0 10.9.9.9 3240 5-5")
+    kernel("take 1 10.9.9.9 3240 5-6")
+    name, msg = call_error("Attach", "(ssa{sv})", REMOTE, "1-1", {})
+    check(name == ERR + "NoFreePort", name, msg)
+    kernel("release 0")
+    kernel("release 1")
+    kernel("fail attach 22")  # vhci refuses the attach (EINVAL)
+    name, msg = call_error("Attach", "(ssa{sv})", REMOTE, "1-1", {})
+    check(name == ERR + "InvalidArgument", name, msg)
+    kernel("free 1-1")  # the exporter saw the connection close
+    wait_until(lambda: objects() == {}, "no attachment objects")
+    check(call("ListPorts") == ([],), call("ListPorts"))
+
+
+@test
+def ports_of_other_tools_appear_and_go():
+    sig = Signals()
+    kernel("take 1 10.9.9.9 3240 5-5")  # as upstream `usbip attach` does
+    props = wait_until(lambda: [p for p in objects().values() if p["Port"] == 1], "the object of port 1")[0]
+    check((props["RemoteHost"], props["RemotePort"], props["Busid"]) == ("10.9.9.9", "3240", "5-5"), props)
+    check(props["Remote"] == "10.9.9.9:3240" and not props["Supervised"], props)
+    kernel("release 1")  # upstream `usbip detach`
+    wait_until(lambda: objects() == {}, "the object of port 1 to go")
+    sig.wait("InterfacesRemoved")
+    sig.close()
+
+
+@test
+def bind_and_unbind_need_the_bind_action():
+    allow(ATTACH)
+    name, msg = call_error("Bind", "(s)", "2-1")
+    check(name == ERR + "Permission" and BIND in msg, name, msg)
+    allow(BIND)
+    call("Bind", "(s)", "2-1")
+    (devices,) = call("ListLocalDevices", "(a{sv})", {})
+    check([d["status"] for d in devices if d["busid"] == "2-1"] == [1], devices)
+    call("Unbind", "(s)", "2-1")
+    name, msg = call_error("Bind", "(s)", "7-7")
+    check(name == ERR + "NotFound" and "7-7" in msg, name, msg)
+
+
+@test
+def supervised_attachment_reconnects_with_signals_and_properties():
+    allow(ATTACH)
+    sig = Signals()
+    path, port, already = attach(options={"auto-reconnect": GLib.Variant("b", True),
+                                          "max-attempts": GLib.Variant("u", 5)})
+    check(port == {} and not already, port)
+    sig.wait("Attached", path)
+    props = objects()[path]
+    check(props["Supervised"] and props["State"] == "attached" and props["Port"] == 0, props)
+    check(props["MaxAttempts"] == 5, props)
+    kernel("drop 0 1-1")  # the network goes; the exporter frees the device
+    sig.wait("Lost", path)
+    sig.wait("Reconnected", path)
+    check(objects()[path]["State"] == "attached" and objects()[path]["Port"] >= 0, objects()[path])
+    # the properties changed before each signal explained them
+    changes = [p[1].get("State") for pa, i, n, p in sig.seen
+               if pa == path and n == "PropertiesChanged" and "State" in p[1]]
+    check(changes[-1] == "attached" and "connecting" in changes, changes)
+    # stop supervising: the device stays
+    call("SetAutoReconnect", "(ba{sv})", False, {}, path=path, iface=AIFACE)
+    props = objects()[path]
+    check(not props["Supervised"] and props["State"] == "attached", props)
+    name, msg = call_error("SetAutoReconnect", "(ba{sv})", True, {"tries": GLib.Variant("u", 1)}, path=path,
+                           iface=AIFACE)
+    check(name == ERR + "InvalidArgument" and "tries" in msg, name, msg)
+    call("SetAutoReconnect", "(ba{sv})", True, {}, path=path, iface=AIFACE)
+    check(objects()[path]["Supervised"], objects()[path])
+    detach(path)
+    sig.wait("Detached", path)
+    check(objects() == {} and call("ListPorts") == ([],), objects())
+    sig.close()
+
+
+@test
+def supervised_attachment_gives_up():
+    allow(ATTACH)
+    sig = Signals()
+    path, _, _ = attach(busid="9-9", options={"auto-reconnect": GLib.Variant("b", True),
+                                              "max-attempts": GLib.Variant("u", 1)})
+    sig.wait("GaveUp", path)
+    gave_up = [p for pa, i, n, p in sig.seen if pa == path and n == "GaveUp"][0]
+    check(gave_up[0] == ERR + "NoDevice" and "9-9" in gave_up[1], gave_up)
+    wait_until(lambda: path not in objects(), "the object to go")
+    sig.close()
+
+
+@test
+def challenge_and_subject_is_the_callers_bus_name():
+    global polkit
+    stop(polkit)
+    polkit = start_polkit(template=False)
+    mock("AddMethod", "(sssss)", "", "CheckAuthorization", "(sa{sv})sa{ss}us", "(bba{ss})",
+         "ret = (False, True, {})")
+    name, msg = call_error("Attach", "(ssa{sv})", REMOTE, "1-1", {},
+                           flags=Gio.DBusCallFlags.ALLOW_INTERACTIVE_AUTHORIZATION)
+    check(name == ERR + "Permission" and "authenticat" in msg and ATTACH in msg, name, msg)
+    (calls,) = mock("GetMethodCalls", "(s)", "CheckAuthorization").unpack()
+    (_, args) = calls[-1]
+    subject, action, details, flags = args[0], args[1], args[2], args[3]
+    check(subject == ("system-bus-name", {"name": conn.get_unique_name()}), subject)
+    check(action == ATTACH and details == {"remote": REMOTE, "busid": "1-1"}, action, details)
+    check(flags == 1, "ALLOW_USER_INTERACTION not passed:", flags)
+    call_error("Attach", "(ssa{sv})", REMOTE, "1-1", {})
+    (calls,) = mock("GetMethodCalls", "(s)", "CheckAuthorization").unpack()
+    check(calls[-1][1][3] == 0, "interaction allowed without the message flag")
+    stop(polkit)
+    name, msg = call_error("Attach", "(ssa{sv})", REMOTE, "1-1", {})
+    check(name == ERR + "Permission" and "polkit" in msg, name, msg)
+    polkit = start_polkit()
+
+
+# ---- the bus policy, activation, idle exit ----
+
+NOBODY = pwd.getpwnam("nobody")
+
+
+def as_nobody(argv, **kw):
+    return subprocess.run(["setpriv", f"--reuid={NOBODY.pw_uid}", f"--regid={NOBODY.pw_gid}", "--clear-groups"]
+                          + argv, capture_output=True, text=True, env=kw.pop("env", BUS_ENV), timeout=60, **kw)
+
+
+@test
+def only_root_may_own_the_name():
+    r = as_nobody([DBUSD])
+    check(r.returncode == 1 and "cannot own org.usbipcore.Usbip1" in r.stderr, r.returncode, r.stderr)
+
+
+@test
+def anyone_may_call():
+    r = as_nobody(["gdbus", "call", "--system", "--dest", NAME, "--object-path", MANAGER, "--method",
+                   MIFACE + ".ListPorts"])
+    check(r.returncode == 0 and r.stdout.startswith("("), r.returncode, r.stdout, r.stderr)
+
+
+@test
+def zz_activation_and_idle_exit():
+    fake.stdin.close()  # the fake service ends and releases the name
+    fake.wait(10)
+    check(not has_owner(NAME), "still owned")
+    # the first call starts the real usbipcore-dbusd (this kernel tree has no vhci_hcd)
+    name, msg = call_error("ListPorts")
+    check(name == ERR + "ModuleMissing" and "vhci" in msg, name, msg)
+    check(has_owner(NAME), "not activated")
+    wait_until(lambda: not has_owner(NAME), "the service to exit when idle")
+
+
+def cleanup():
+    for p in reversed(procs):
+        if p.poll() is None:
+            p.terminate()
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+    shutil.rmtree(TMP, ignore_errors=True)
+
+
+run_tests(cleanup)
