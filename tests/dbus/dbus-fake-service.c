@@ -2,8 +2,8 @@
 /*
  * The D-Bus service (UsbipDbusService, as usbipcore-dbusd runs it) on the fake kernel, with an
  * exporter of the same fake kernel on 127.0.0.1 as the remote, for test-dbus.py. Owns
- * org.usbipcore.Usbip1 on the bus DBUS_SYSTEM_BUS_ADDRESS names. Prints "exporter-port N" and
- * "ready", then plays the kernel on commands read from stdin, answering "ok" to each:
+ * org.usbipcore.Usbip1 on the bus DBUS_SYSTEM_BUS_ADDRESS names. Prints "exporter-port N",
+ * "root DIR" (the fake sysfs tree, readable by other processes) and "ready", then plays the kernel on commands read from stdin, answering "ok" to each:
  *   drop PORT BUSID              the connection of vhci PORT is lost (record kept)
  *   take PORT HOST RPORT BUSID   another tool (upstream usbip) attached on PORT
  *   release PORT                 another tool detached PORT (port and record gone)
@@ -115,6 +115,19 @@ on_name_acquired (GDBusConnection *connection, const gchar *name, gpointer data)
   fflush (stdout);
 }
 
+/* stdout carries the protocol with the test: every log line goes to stderr */
+static GLogWriterOutput
+log_to_stderr (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer data)
+{
+  g_autofree gchar *line = NULL;
+
+  if (g_log_writer_default_would_drop (level, NULL))
+    return G_LOG_WRITER_HANDLED;
+  line = g_log_writer_format_fields (level, fields, n_fields, FALSE);
+  fprintf (stderr, "%s\n", line);
+  return G_LOG_WRITER_HANDLED;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -129,6 +142,7 @@ main (int argc, char **argv)
   Fake f = { 0 };
   guint16 port;
 
+  g_log_set_writer_func (log_to_stderr, NULL, NULL);
   f.fk = fake_kernel_new ();
   fake_kernel_load_usbip_host (f.fk);
   fake_kernel_add_vhci (f.fk, 1, 2);
@@ -147,7 +161,7 @@ main (int argc, char **argv)
   if (!usbip_exporter_add_socket (exporter, listener, &error))
     g_error ("exporter: %s", error->message);
   usbip_exporter_start (exporter);
-  printf ("exporter-port %u\n", port);
+  printf ("exporter-port %u\nroot %s\n", port, fake_kernel_get_root (f.fk));
   fflush (stdout);
 
   bus = g_bus_get_sync (G_BUS_TYPE_SYSTEM, NULL, &error);
