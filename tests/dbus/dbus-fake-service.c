@@ -3,7 +3,7 @@
  * The D-Bus service (UsbipDbusService, as usbipcore-dbusd runs it) on the fake kernel, with an
  * exporter of the same fake kernel on 127.0.0.1 as the remote, for test-dbus.py. Owns
  * org.usbipcore.Usbip1 on the bus DBUS_SYSTEM_BUS_ADDRESS names. Prints "exporter-port N",
- * "root DIR" (the fake sysfs tree, readable by other processes) and "ready", then plays the kernel on commands read from stdin, answering "ok" to each:
+ * "root DIR STATE_DIR" (the fake sysfs tree and port records, readable by other processes) and "ready", then plays the kernel on commands read from stdin, answering "ok" to each:
  *   drop PORT BUSID              the connection of vhci PORT is lost (record kept)
  *   take PORT HOST RPORT BUSID   another tool (upstream usbip) attached on PORT
  *   release PORT                 another tool detached PORT (port and record gone)
@@ -161,7 +161,8 @@ main (int argc, char **argv)
   if (!usbip_exporter_add_socket (exporter, listener, &error))
     g_error ("exporter: %s", error->message);
   usbip_exporter_start (exporter);
-  printf ("exporter-port %u\nroot %s\n", port, fake_kernel_get_root (f.fk));
+  printf ("exporter-port %u\nroot %s %s\n", port, fake_kernel_get_root (f.fk),
+          usbip_sysfs_get_state_dir (fake_kernel_get_sysfs (f.fk)));
   fflush (stdout);
 
   bus = g_bus_get_sync (G_BUS_TYPE_SYSTEM, NULL, &error);

@@ -121,7 +121,10 @@ def allow(*actions):
 polkit = start_polkit()
 fake = start([FAKE], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 EXPORTER = int(fake.stdout.readline().split()[1])
-FAKE_ROOT = fake.stdout.readline().split()[1]
+_, FAKE_ROOT, FAKE_STATE = fake.stdout.readline().split()
+os.chmod(FAKE_ROOT, 0o755)  # user nobody's usbip-tool reads the attached devices' ids, as from /sys
+# the fake kernel as root's usbip-tool and nobody's see it
+TOOL_ENV = dict(BUS_ENV, USBIP_SYSFS_ROOT=FAKE_ROOT, USBIP_VHCI_STATE_DIR=FAKE_STATE)
 check(fake.stdout.readline().strip() == "ready", "the fake service did not start")
 REMOTE = f"127.0.0.1:{EXPORTER}"
 
@@ -429,6 +432,111 @@ NOBODY = pwd.getpwnam("nobody")
 def as_nobody(argv, **kw):
     return subprocess.run(["setpriv", f"--reuid={NOBODY.pw_uid}", f"--regid={NOBODY.pw_gid}", "--clear-groups"]
                           + argv, capture_output=True, text=True, env=kw.pop("env", BUS_ENV), timeout=60, **kw)
+
+
+# ---- usbip-tool as a user: through the service, as root directly: the same ----
+
+def tool(*args, user=True, env=None):
+    argv = [TOOL, "--tcp-port", str(EXPORTER)] + list(args)
+    if user:
+        return as_nobody(argv, env=env or TOOL_ENV)
+    return subprocess.run(argv, capture_output=True, text=True, env=env or TOOL_ENV, timeout=60)
+
+
+def same(args, **kw):
+    """usbip-tool ARGS as nobody (through the service) and as root (directly) agree."""
+    u, r = tool(*args, **kw), tool(*args, user=False, **kw)
+    check((u.returncode, u.stdout, u.stderr) == (r.returncode, r.stdout, r.stderr),
+          "as nobody:", u.returncode, u.stdout, u.stderr, "as root:", r.returncode, r.stdout, r.stderr)
+    return u
+
+
+@test
+def tool_as_user_attaches_through_the_service_like_root():
+    allow(ATTACH)
+    r = tool("attach", "-r", "127.0.0.1", "-b", "1-1")
+    check((r.returncode, r.stdout, r.stderr) == (0, "", ""), r.returncode, r.stdout, r.stderr)
+    check([p["Busid"] for p in objects().values()] == ["1-1"], objects())
+    wait_until(lambda: [p for p in objects().values() if p["LocalBusid"]], "the device to enumerate")
+    r = same(["port"])
+    check("Linux Foundation" in r.stdout and "usbip://127.0.0.1:%d/1-1" % EXPORTER in r.stdout, r.stdout)
+    r = same(["--json", "port"])
+    check(json.loads(r.stdout)["remote_busid"] == "1-1", r.stdout)
+    r = same(["attach", "-r", "127.0.0.1", "-b", "1-1"])
+    check("already attached on port 0" in r.stdout, r.stdout)
+    same(["--json", "attach", "-r", "127.0.0.1", "-b", "1-1"])
+    r = tool("detach", "-p", "0")
+    check((r.returncode, r.stderr) == (0, "usbip-tool: info: Port 0 is now detached!\n"), r.returncode, r.stderr)
+    kernel("free 1-1")
+    check(objects() == {} and call("ListPorts") == ([],), objects())
+
+
+@test
+def tool_as_user_errors_match_root():
+    allow(ATTACH)
+    r = same(["attach", "-r", "127.0.0.1", "-b", "9-9"])
+    check(r.returncode == 3 and "9-9" in r.stderr, r.returncode, r.stderr)
+    r = same(["--json", "attach", "-r", "127.0.0.1", "-b", "9-9"])
+    check(json.loads(r.stdout)["kind"] == "not-found", r.stdout)
+    r = same(["attach", "-r", "[::1", "-b", "1-1"])
+    check(r.returncode == 2, r.returncode, r.stderr)
+    r = same(["detach", "-p", "7"])
+    check(r.returncode != 0 and "7" in r.stderr, r.returncode, r.stderr)
+
+
+@test
+def tool_as_user_refused_by_polkit_says_why():
+    allow()
+    r = tool("attach", "-r", "127.0.0.1", "-b", "1-1")
+    check(r.returncode == 7 and "not authorized" in r.stderr and ATTACH in r.stderr, r.returncode, r.stderr)
+    r = tool("--json", "detach", "-p", "0")
+    e = json.loads(r.stdout)
+    check(r.returncode == 7 and e["kind"] == "permission" and e["exit_code"] == 7, r.stdout)
+    check(objects() == {}, objects())
+
+
+@test
+def tool_as_user_binds_and_unbinds():
+    allow(BIND)
+    r = tool("bind", "-b", "2-1")
+    check((r.returncode, r.stderr) == (0, "usbip-tool: info: bind device on busid 2-1: complete\n"), r.stderr)
+    r = tool("--json", "unbind", "-b", "2-1")
+    check(r.returncode == 0 and json.loads(r.stdout)["type"] == "unbound", r.stdout)
+
+
+@test
+def tool_as_user_auto_reconnect_follows_the_service():
+    allow(ATTACH)
+    argv = ["setpriv", f"--reuid={NOBODY.pw_uid}", f"--regid={NOBODY.pw_gid}", "--clear-groups", TOOL, "--json",
+            "--tcp-port", str(EXPORTER), "attach", "-r", "127.0.0.1", "-b", "1-1", "--auto-reconnect"]
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=TOOL_ENV)
+    events = []
+
+    def event(name):
+        while name not in [e["event"] for e in events]:
+            events.append(json.loads(p.stdout.readline()))
+        return True
+
+    wait_until(lambda: event("attached"), "the attached event")
+    kernel("drop 0 1-1")
+    wait_until(lambda: event("reconnected"), "the reconnected event")
+    # (a loss within 5 s of attaching also waits one backoff step: "reconnecting")
+    check([e["event"] for e in events if e["event"] != "reconnecting"] == ["attached", "lost", "reconnected"], events)
+    check(events[0]["remote_busid"] == "1-1" and events[0]["port"] == 0, events[0])
+    p.send_signal(signal.SIGINT)
+    check(p.wait(20) == 0, p.returncode, p.stderr.read())
+    (props,) = objects().values()
+    check(not props["Supervised"] and props["State"] == "attached", props)  # as without the service
+    r = tool("detach", "-p", str(props["Port"]))
+    check(r.returncode == 0, r.stderr)
+    kernel("free 1-1")
+
+
+@test
+def tool_as_user_without_the_service_works_directly():
+    env = dict(TOOL_ENV, DBUS_SYSTEM_BUS_ADDRESS="unix:path=" + os.path.join(TMP, "no-bus"))
+    r = tool("detach", "-p", "0", env=env)
+    check(r.returncode == 7 and "detach" in r.stderr, r.returncode, r.stderr)
 
 
 @test

@@ -13,10 +13,12 @@
 #include <glib-unix.h>
 #include <gmodule.h>
 
+#include "usbip-tool-dbus.h"
 #include "usbip-tool-output.h"
 #include "usbip-tool-status.h"
 #include "usbip-tool-trace.h"
 #include "usbip-tools-common.h"
+#include "usbip-tools-dbus.h"
 #include "usbip-tools-socket.h"
 
 static gint opt_tcp_port = USBIP_DEFAULT_TCP_PORT;
@@ -148,6 +150,15 @@ load_plugins (const gchar *plugin, GError **error)
   return registry != NULL;
 }
 
+/* the connection options the flags give */
+static gboolean
+socket_options (UsbipSocketOptions *opts, GError **error)
+{
+  if (opt_timeout_ms != G_MININT)
+    opts->connect_timeout_ms = opts->read_timeout_ms = opts->write_timeout_ms = (guint) opt_timeout_ms;
+  return usbip_tools_socket_resolve (&opt_socket, NULL, NULL, opts, error);
+}
+
 static UsbipImporter *
 make_importer (gboolean need_backend, GError **error)
 {
@@ -167,9 +178,7 @@ make_importer (gboolean need_backend, GError **error)
   if (registry == NULL)
     registry = usbip_tools_new_registry (config);
   usbip_importer_set_plugin_registry (importer, registry);
-  if (opt_timeout_ms != G_MININT)
-    opts->connect_timeout_ms = opts->read_timeout_ms = opts->write_timeout_ms = (guint) opt_timeout_ms;
-  if (!usbip_tools_socket_resolve (&opt_socket, NULL, NULL, opts, error))
+  if (!socket_options (opts, error))
     return NULL;
   usbip_importer_set_socket_options (importer, opts);
   return g_steal_pointer (&importer);
@@ -368,6 +377,168 @@ supervise (UsbipImporter *importer, const UsbipRemote *remote, const gchar *busi
   return ss.rc;
 }
 
+/* ---- the same, through usbipcore-dbusd (not root): its Attachment object's signals ---- */
+
+typedef struct {
+  Session ss;
+  GDBusConnection *bus;
+  gchar *path;
+  UsbipPortInfo *port; /* as of the last attach */
+} BusSession;
+
+/* the attachment's port as its properties tell */
+static UsbipPortInfo *
+bus_port (BusSession *bs)
+{
+  g_autoptr (GVariant) reply = usbip_tool_dbus_call (bs->bus, bs->path, "org.freedesktop.DBus.Properties", "GetAll",
+                                                     g_variant_new ("(s)", "org.usbipcore.Usbip1.Attachment"),
+                                                     "(a{sv})", NULL);
+  g_autoptr (GVariant) props = NULL;
+  UsbipPortInfo *p = usbip_port_info_new ();
+  gint port = -1;
+
+  if (reply == NULL)
+    return p;
+  props = g_variant_get_child_value (reply, 0);
+  g_variant_lookup (props, "Port", "i", &port);
+  p->port = (guint) MAX (port, 0);
+  g_variant_lookup (props, "RemoteHost", "s", &p->remote_host);
+  g_variant_lookup (props, "RemotePort", "s", &p->remote_port);
+  g_variant_lookup (props, "Busid", "s", &p->remote_busid);
+  {
+    const gchar *local = NULL;
+    if (g_variant_lookup (props, "LocalBusid", "&s", &local))
+      g_strlcpy (p->local_busid, local, sizeof p->local_busid);
+  }
+  return p;
+}
+
+static void
+on_bus_signal (GDBusConnection *bus, const gchar *sender, const gchar *path, const gchar *iface, const gchar *name,
+               GVariant *params, gpointer data)
+{
+  BusSession *bs = data;
+  UsbipSupervisor *none = NULL;
+
+  if (g_str_equal (name, "Attached") || g_str_equal (name, "Reconnected"))
+    {
+      g_clear_pointer (&bs->port, usbip_port_info_free);
+      bs->port = bus_port (bs);
+      (g_str_equal (name, "Attached") ? on_sup_attached : on_sup_reconnected) (none, bs->port, &bs->ss);
+    }
+  else if (g_str_equal (name, "Lost") && bs->port != NULL)
+    on_sup_lost (none, bs->port, &bs->ss);
+  else if (g_str_equal (name, "Detached") && bs->port != NULL)
+    on_sup_detached (none, bs->port, &bs->ss);
+  else if (g_str_equal (name, "Reconnecting") || g_str_equal (name, "GaveUp"))
+    {
+      guint attempt = 0, delay = 0;
+      const gchar *error_name, *message;
+      g_autoptr (GError) error = NULL;
+
+      if (g_str_equal (name, "Reconnecting"))
+        g_variant_get (params, "(uu&s&s)", &attempt, &delay, &error_name, &message);
+      else
+        g_variant_get (params, "(&s&s)", &error_name, &message);
+      error = usbip_tools_dbus_error_new (error_name, message);
+      if (attempt > 0)
+        on_sup_reconnecting (none, attempt, delay, error, &bs->ss);
+      else
+        on_sup_gave_up (none, error, &bs->ss);
+    }
+}
+
+static void
+on_bus_vanished (GDBusConnection *bus, const gchar *name, gpointer data)
+{
+  BusSession *bs = data;
+
+  g_printerr ("usbip-tool: error: the usbipcore service stopped; the device stays attached as it was\n");
+  bs->ss.rc = USBIP_TOOL_EXIT_FAILURE;
+  g_main_loop_quit (bs->ss.loop);
+}
+
+static int
+supervise_bus (GDBusConnection *bus, const gchar *remote, const gchar *busid, GVariantBuilder *options)
+{
+  BusSession bs = { { g_main_loop_new (NULL, FALSE), 0 }, bus, NULL, NULL };
+  GError *error = NULL;
+  gboolean already;
+  g_autoptr (UsbipPortInfo) first = NULL;
+  guint sub, watch, sig_int, sig_term;
+
+  /* subscribed before the call: the first signals follow its reply at once */
+  sub = g_dbus_connection_signal_subscribe (bus, USBIP_DBUS_NAME, "org.usbipcore.Usbip1.Attachment", NULL, NULL, NULL,
+                                            G_DBUS_SIGNAL_FLAGS_NONE, on_bus_signal, &bs, NULL);
+  g_variant_builder_add (options, "{sv}", "auto-reconnect", g_variant_new_boolean (TRUE));
+  first = usbip_tool_dbus_attach (bus, remote, busid, g_variant_builder_end (options), &bs.path, &already, &error);
+  if (first == NULL)
+    {
+      g_dbus_connection_signal_unsubscribe (bus, sub);
+      return fail (error);
+    }
+  /* other attachments' signals are not ours */
+  g_dbus_connection_signal_unsubscribe (bus, sub);
+  sub = g_dbus_connection_signal_subscribe (bus, USBIP_DBUS_NAME, "org.usbipcore.Usbip1.Attachment", NULL, bs.path,
+                                            NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_bus_signal, &bs, NULL);
+  watch = g_bus_watch_name_on_connection (bus, USBIP_DBUS_NAME, G_BUS_NAME_WATCHER_FLAGS_NONE, NULL, on_bus_vanished,
+                                          &bs, NULL);
+  sig_int = g_unix_signal_add (SIGINT, on_quit_signal, &bs.ss);
+  sig_term = g_unix_signal_add (SIGTERM, on_quit_signal, &bs.ss);
+  g_main_loop_run (bs.ss.loop);
+  /* as without the service: Ctrl-C stops supervising; the device stays attached */
+  if (bs.ss.rc == 0)
+    {
+      g_autoptr (GVariant) r = usbip_tool_dbus_call (bus, bs.path, "org.usbipcore.Usbip1.Attachment",
+                                                     "SetAutoReconnect", g_variant_new ("(ba{sv})", FALSE, NULL),
+                                                     "()", NULL);
+    }
+  g_source_remove (sig_int);
+  g_source_remove (sig_term);
+  g_bus_unwatch_name (watch);
+  g_dbus_connection_signal_unsubscribe (bus, sub);
+  g_main_loop_unref (bs.ss.loop);
+  g_clear_pointer (&bs.port, usbip_port_info_free);
+  g_free (bs.path);
+  return bs.ss.rc;
+}
+
+/* attach through the service: the Attach options the flags give */
+static int
+attach_bus (GDBusConnection *bus, const gchar *remote_host, const gchar *busid, gboolean auto_reconnect,
+            guint max_attempts, const gchar *metrics)
+{
+  g_autoptr (UsbipRemote) remote = NULL;
+  g_autoptr (UsbipSocketOptions) opts = usbip_socket_options_new ();
+  g_autoptr (UsbipPortInfo) port = NULL;
+  g_autofree gchar *path = NULL;
+  GVariantBuilder options;
+  gboolean already = FALSE;
+  GError *error = NULL;
+
+  /* the same checks, in the same order, as without the service */
+  if (!socket_options (opts, &error) || (remote = parse_remote (remote_host, &error)) == NULL)
+    return fail (error);
+  if (metrics != NULL && !auto_reconnect)
+    return usage_error ("attach: --metrics needs --auto-reconnect (a one-shot attach has nothing to watch)");
+  if (metrics != NULL)
+    return usage_error ("attach: --metrics serves this process's supervisor; as a user the usbipcore service "
+                        "supervises: run as root for --metrics");
+  g_variant_builder_init (&options, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&options, "{sv}", "tcp-port", g_variant_new_uint16 ((guint16) opt_tcp_port));
+  usbip_tools_dbus_add_socket_options (&options, opts);
+  if (auto_reconnect)
+    {
+      g_variant_builder_add (&options, "{sv}", "max-attempts", g_variant_new_uint32 (max_attempts));
+      return supervise_bus (bus, remote_host, busid, &options);
+    }
+  port = usbip_tool_dbus_attach (bus, remote_host, busid, g_variant_builder_end (&options), &path, &already, &error);
+  if (port == NULL)
+    return fail (error);
+  usbip_tool_print_attached (&out, port, already);
+  return 0;
+}
+
 static void
 on_port_added (UsbipPortMonitor *m, UsbipPortInfo *p, gpointer data)
 {
@@ -440,6 +611,7 @@ cmd_attach (int argc, char **argv)
   g_autoptr (UsbipRemote) remote = NULL;
   g_autoptr (UsbipPortInfo) port = NULL;
   g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GDBusConnection) bus = NULL;
   Wait w;
 
   gboolean already_attached = FALSE;
@@ -449,6 +621,8 @@ cmd_attach (int argc, char **argv)
     return fail (error);
   if (remote_host == NULL || (busid == NULL) == (devid == NULL))
     return usage_error ("attach: give -r HOST and one of -b BUSID or -d DEVID");
+  if ((bus = usbip_tool_dbus_get ()) != NULL)
+    return attach_bus (bus, remote_host, busid != NULL ? busid : devid, auto_reconnect, (guint) max_attempts, metrics);
   importer = make_importer (TRUE, &error);
   if (importer == NULL || (remote = parse_remote (remote_host, &error)) == NULL)
     return fail (error);
@@ -478,14 +652,19 @@ cmd_detach (int argc, char **argv)
   GError *error = NULL;
   g_autoptr (UsbipImporter) importer = NULL;
   g_autofree gchar *human = NULL;
+  g_autoptr (GDBusConnection) bus = NULL;
   guint64 port;
 
   if (!parse_sub ("detach", entries, &argc, &argv, &error))
     return fail (error);
   if (port_text == NULL || !g_ascii_string_to_unsigned (port_text, 10, 0, 65535, &port, NULL))
     return usage_error ("detach: give -p PORT, a port number from `usbip-tool port`");
-  importer = make_importer (TRUE, &error);
-  if (importer == NULL || !usbip_importer_detach (importer, (guint) port, &error))
+  if ((bus = usbip_tool_dbus_get ()) != NULL)
+    {
+      if (!usbip_tool_dbus_detach (bus, (guint) port, &error))
+        return fail (error);
+    }
+  else if ((importer = make_importer (TRUE, &error)) == NULL || !usbip_importer_detach (importer, (guint) port, &error))
     return fail (error);
   human = g_strdup_printf ("Port %u is now detached!", (guint) port);
   usbip_tool_print_event (&out, "detached", "port", port_text, human);
@@ -499,11 +678,15 @@ cmd_port (int argc, char **argv)
   GError *error = NULL;
   g_autoptr (UsbipImporter) importer = NULL;
   g_autoptr (GPtrArray) ports = NULL;
+  g_autoptr (GDBusConnection) bus = NULL;
 
   if (!parse_sub ("port", entries, &argc, &argv, &error))
     return fail (error);
-  importer = make_importer (TRUE, &error);
-  if (importer == NULL || (ports = usbip_importer_list_ports (importer, &error)) == NULL)
+  if ((bus = usbip_tool_dbus_get ()) != NULL)
+    ports = usbip_tool_dbus_list_ports (bus, &error);
+  else if ((importer = make_importer (TRUE, &error)) != NULL)
+    ports = usbip_importer_list_ports (importer, &error);
+  if (ports == NULL)
     return fail (error);
   usbip_tool_print_ports (&out, ports);
   return 0;
@@ -520,14 +703,20 @@ cmd_bind (int argc, char **argv, gboolean bind)
   GError *error = NULL;
   UsbipExportBackend *backend;
   g_autofree gchar *human = NULL;
+  g_autoptr (GDBusConnection) bus = NULL;
 
   if (!parse_sub (bind ? "bind" : "unbind", entries, &argc, &argv, &error))
     return fail (error);
   if (busid == NULL)
     return usage_error ("%s: give -b BUSID (see `usbip-tool list -l`)", bind ? "bind" : "unbind");
-  if (!load_plugins ("host", &error) || (backend = usbip_plugin_registry_get_export_backend (registry, "host", &error)) == NULL)
-    return fail (error);
-  if (!(bind ? usbip_export_backend_bind (backend, busid, &error) : usbip_export_backend_unbind (backend, busid, &error)))
+  if ((bus = usbip_tool_dbus_get ()) != NULL)
+    {
+      if (!usbip_tool_dbus_bind (bus, busid, bind, &error))
+        return fail (error);
+    }
+  else if (!load_plugins ("host", &error)
+           || (backend = usbip_plugin_registry_get_export_backend (registry, "host", &error)) == NULL
+           || !(bind ? usbip_export_backend_bind (backend, busid, &error) : usbip_export_backend_unbind (backend, busid, &error)))
     return fail (error);
   human = g_strdup_printf ("%s device on busid %s: complete", bind ? "bind" : "unbind", busid);
   usbip_tool_print_event (&out, bind ? "bound" : "unbound", "busid", busid, human);
