@@ -11,7 +11,7 @@ set -eu
 # it, TEST_PKGS if only a test, a CI gate or the VM suite does.
 BUILD_PKGS="meson ninja-build pkg-config gcc
 libglib2.0-dev libgudev-1.0-dev libjson-glib-dev libsystemd-dev libsoup-3.0-dev scdoc bash-completion
-gobject-introspection libgirepository1.0-dev gi-docgen abigail-tools"
+gobject-introspection libgirepository1.0-dev gi-docgen abigail-tools libpolkit-gobject-1-dev"
 TEST_PKGS="clang llvm libclang-rt-14-dev gcovr python3 python3-jsonschema
 gobject-introspection libgirepository1.0-dev python3-gi gir1.2-glib-2.0
 umockdev libumockdev-dev systemd valgrind tshark tcpdump usbip binutils prometheus curl
@@ -19,7 +19,8 @@ qemu-system-x86 busybox-static cpio kmod usbutils hwdata iproute2 zsh
 debhelper dpkg-dev lintian debootstrap rpm minisign jq diffoscope-minimal
 clang-tidy clang-format clang-tools cppcheck python3-clang util-linux
 xvfb dbus python3-dbusmock gir1.2-gtk-4.0 gir1.2-adw-1 gir1.2-atspi-2.0 at-spi2-core appstream
-desktop-file-utils fonts-dejavu-core"
+desktop-file-utils fonts-dejavu-core
+python3-dbus polkitd"
 
 case ${1:---all} in
   --build) PKGS=$BUILD_PKGS ;;

@@ -52,6 +52,13 @@ NOT_RUN = {
     "systemctl enable --now usbipcored.socket": "needs systemd as PID 1",
     "journalctl -u usbipcored\nUSBIP_OP=OP_REQ_IMPORT": "needs the daemon under systemd",
     "tcpdump -i any -w cap.pcap port 3240": "captures live traffic as root: the vm suite records captures",
+    "usbip-tool attach -r 192.0.2.7 -b 1-1": "as a user through the installed service: the dbus test, vm scenario 30",
+    "# cp /usr/share/doc/usbipcore/examples/50-usbipcore-usbip-group.rules /etc/polkit-1/rules.d/":
+        "changes the system's polkit rules: vm scenario 30 installs a rule",
+    "# groupadd -f usbip": "changes the system's users: vm scenario 30",
+    "# usermod -aG usbip alice": "changes the system's users: vm scenario 30",
+    "gdbus call --system --dest org.usbipcore.Usbip1": "needs the installed service on the system bus: the dbus test",
+    "busctl monitor org.usbipcore.Usbip1": "needs the system bus: the dbus test watches the signals",
 }
 
 
@@ -136,7 +143,7 @@ for entry in RUN:
 
 @test
 def not_run_commands_are_still_printed():
-    text = "".join(doc_text(d) for d in ("README.md", "docs/ops.md", "docs/troubleshooting.md"))
+    text = "".join(doc_text(d) for d in ("README.md", "docs/ops.md", "docs/troubleshooting.md", "docs/desktop.md"))
     gone = [c for c in NOT_RUN if c not in text]
     check(not gone, f"no longer printed (remove from NOT_RUN): {gone}")
 

@@ -6,7 +6,7 @@ option the program lacks; every usbip-tool command has its subsection; every con
 key the code registers is described in usbipcore.conf(5) under its group, and no other.
 Reads the scdoc sources (docs/man/*.scd), so it runs without scdoc. Prints TAP.
 
-    tests/packaging/check-man.py TOOL DAEMON MANDIR SOURCE_ROOT"""
+    tests/packaging/check-man.py TOOL DAEMON MANDIR SOURCE_ROOT [DBUSD]"""
 import glob
 import os
 import re
@@ -14,6 +14,7 @@ import subprocess
 import sys
 
 TOOL, DAEMON, MANDIR, ROOT = sys.argv[1:5]
+DBUSD = sys.argv[5] if len(sys.argv) > 5 else None
 FLAG = r"--?[A-Za-z0-9][A-Za-z0-9-]*"
 results = []
 
@@ -110,6 +111,15 @@ compare("usbipcored(8) OPTIONS match usbipcored --help", help_flags(daemon_help)
         defined.get(("OPTIONS", None), set()))
 compare("every option usbipcored(8) mentions exists", help_flags(daemon_help),
         anywhere | help_flags(daemon_help))
+
+# usbipcore-dbusd(8)
+if DBUSD:
+    dbusd_help = run_help(DBUSD, "--help")
+    defined, anywhere = page_sections(page("usbipcore-dbusd.8"))
+    compare("usbipcore-dbusd(8) OPTIONS match usbipcore-dbusd --help", help_flags(dbusd_help),
+            defined.get(("OPTIONS", None), set()))
+    compare("every option usbipcore-dbusd(8) mentions exists", help_flags(dbusd_help),
+            anywhere | help_flags(dbusd_help))
 
 # usbipcore.conf(5): the keys registered in the code, group by group
 registered = set()
