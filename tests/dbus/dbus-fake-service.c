@@ -25,10 +25,12 @@
 #include "usbip-host-backend.h"
 #include "usbip-tools-dbus.h"
 #include "usbip-vhci-backend.h"
+#include "usbip-vhci-records.h"
 #include "usbip-vudc-backend.h"
 
 typedef struct {
   FakeKernel *fk;
+  UsbipVhciRecords *records;
   UsbipDbusService *service;
   GDataInputStream *in;
   GMainLoop *loop;
@@ -46,13 +48,13 @@ command (Fake *f, gchar **w)
   else if (n == 5 && g_str_equal (w[0], "take"))
     {
       fake_kernel_take_vhci_port (f->fk, (guint) atoi (w[1]));
-      usbip_sysfs_write_port_record (fake_kernel_get_sysfs (f->fk), (guint) atoi (w[1]), w[2], w[3], w[4], NULL);
+      usbip_vhci_records_write (f->records, (guint) atoi (w[1]), w[2], w[3], w[4], NULL);
     }
   else if (n == 2 && g_str_equal (w[0], "release"))
     {
       g_autofree gchar *port = g_strdup_printf ("%s\n", w[1]);
       usbip_sysfs_write (fake_kernel_get_sysfs (f->fk), "/sys/devices/platform/vhci_hcd.0/detach", port, NULL);
-      usbip_sysfs_remove_port_record (fake_kernel_get_sysfs (f->fk), (guint) atoi (w[1]), NULL);
+      usbip_vhci_records_remove (f->records, (guint) atoi (w[1]), NULL);
     }
   else if (n == 2 && g_str_equal (w[0], "free"))
     {
@@ -151,6 +153,7 @@ main (int argc, char **argv)
   fake_kernel_add_usb_device (f.fk, "2-1", 0x0781, 0x5567, "480", 0, "usb-storage", FALSE);
   fake_kernel_add_usb_device (f.fk, "3-1", 0x1d6b, 0x0104, "480", 0, "usb", TRUE);
   fake_kernel_add_vudc (f.fk, 0, 0x1d6b, 0x0104);
+  f.records = usbip_vhci_records_new (fake_kernel_get_sysfs (f.fk), NULL);
   host = USBIP_EXPORT_BACKEND (usbip_host_backend_new (fake_kernel_get_sysfs (f.fk)));
   vhci = USBIP_IMPORT_BACKEND (usbip_vhci_backend_new (fake_kernel_get_sysfs (f.fk)));
   vudc = USBIP_EXPORT_BACKEND (usbip_vudc_backend_new (fake_kernel_get_sysfs (f.fk)));
@@ -162,7 +165,7 @@ main (int argc, char **argv)
     g_error ("exporter: %s", error->message);
   usbip_exporter_start (exporter);
   printf ("exporter-port %u\nroot %s %s\n", port, fake_kernel_get_root (f.fk),
-          usbip_sysfs_get_state_dir (fake_kernel_get_sysfs (f.fk)));
+          usbip_vhci_records_get_dir (f.records));
   fflush (stdout);
 
   bus = g_bus_get_sync (G_BUS_TYPE_SYSTEM, NULL, &error);
@@ -181,6 +184,7 @@ main (int argc, char **argv)
   g_main_loop_run (f.loop);
   g_object_unref (f.in);
   g_object_unref (f.service);
+  g_object_unref (f.records);
   g_main_loop_unref (f.loop);
   fake_kernel_free (f.fk);
   return 0;

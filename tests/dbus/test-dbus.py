@@ -74,8 +74,8 @@ with open(os.path.join(TMP, "bus.conf"), "w") as f:
 with open(os.path.join(SERVICES, NAME + ".service"), "w") as f:
     f.write(f"[D-BUS Service]\nName={NAME}\nExec={DBUSD} --idle-timeout 1\nUser=root\n")
 
-BUS_ENV = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=ADDRESS, USBIP_USB_IDS=USB_IDS,
-               USBIP_SYSFS_ROOT=EMPTY_ROOT, USBIP_VHCI_STATE_DIR=os.path.join(EMPTY_ROOT, "run"))
+BUS_ENV = {k: v for k, v in os.environ.items() if k != "USBIP_VHCI_STATE_DIR"}
+BUS_ENV.update(DBUS_SYSTEM_BUS_ADDRESS=ADDRESS, USBIP_USB_IDS=USB_IDS, USBIP_SYSFS_ROOT=EMPTY_ROOT)
 procs = []
 
 
