@@ -3,7 +3,9 @@
 
 #include <grp.h>
 #include <pwd.h>
+#include <errno.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <linux/vm_sockets.h>
 
 #include "usbip-error.h"
@@ -231,6 +233,43 @@ usbip_peer_get_family_name (const UsbipPeer *peer)
     }
 }
 
+/* the id of user or group NAME, with the reentrant lookups (a library may be called from
+ * any thread); FALSE when there is no such name or the lookup fails */
+static gboolean
+lookup_name (const gchar *name, gboolean group, guint32 *id)
+{
+  long hint = sysconf (group ? _SC_GETGR_R_SIZE_MAX : _SC_GETPW_R_SIZE_MAX);
+  gsize size = hint > 0 ? (gsize) hint : 1024;
+
+  for (;;)
+    {
+      g_autofree gchar *buf = g_malloc (size);
+      int rc;
+
+      if (group)
+        {
+          struct group gr, *found = NULL;
+          rc = getgrnam_r (name, &gr, buf, size, &found);
+          if (rc == 0 && found != NULL)
+            *id = found->gr_gid;
+          if (rc == 0)
+            return found != NULL;
+        }
+      else
+        {
+          struct passwd pw, *found = NULL;
+          rc = getpwnam_r (name, &pw, buf, size, &found);
+          if (rc == 0 && found != NULL)
+            *id = found->pw_uid;
+          if (rc == 0)
+            return found != NULL;
+        }
+      if (rc != ERANGE || size >= 1024 * 1024)
+        return FALSE;
+      size *= 2;
+    }
+}
+
 static gboolean
 parse_id (const gchar *text, gboolean group, guint32 *id, GError **error)
 {
@@ -241,27 +280,8 @@ parse_id (const gchar *text, gboolean group, guint32 *id, GError **error)
       *id = (guint32) n;
       return TRUE;
     }
-  if (text != NULL && *text != '\0')
-    {
-      if (group)
-        {
-          struct group *gr = getgrnam (text);
-          if (gr != NULL)
-            {
-              *id = gr->gr_gid;
-              return TRUE;
-            }
-        }
-      else
-        {
-          struct passwd *pw = getpwnam (text);
-          if (pw != NULL)
-            {
-              *id = pw->pw_uid;
-              return TRUE;
-            }
-        }
-    }
+  if (text != NULL && *text != '\0' && lookup_name (text, group, id))
+    return TRUE;
   g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT, "\"%s\" is neither a %s id nor the name of one (see %s)",
                text != NULL ? text : "", group ? "group" : "user", group ? "getent group" : "getent passwd");
   return FALSE;

@@ -405,6 +405,29 @@ test_vsock (void)
   g_socket_listener_close (listener);
 }
 
+/* allow-uid/allow-gid take names too (resolved with the reentrant lookups): root is 0 on
+ * every system; a name nobody has is an error that says how to list the names */
+static void
+test_peer_ids_by_name (void)
+{
+  guint32 id = 4242;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (usbip_peer_parse_uid ("root", &id, NULL));
+  g_assert_cmpuint (id, ==, 0);
+  id = 4242;
+  g_assert_true (usbip_peer_parse_gid ("root", &id, NULL));
+  g_assert_cmpuint (id, ==, 0);
+  g_assert_true (usbip_peer_parse_uid ("1000", &id, NULL));
+  g_assert_cmpuint (id, ==, 1000);
+  g_assert_false (usbip_peer_parse_uid ("no-such-user-usbipcore", &id, &error));
+  g_assert_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "getent passwd"));
+  g_clear_error (&error);
+  g_assert_false (usbip_peer_parse_gid ("no-such-group-usbipcore", &id, &error));
+  g_assert_nonnull (strstr (error->message, "getent group"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -414,6 +437,7 @@ main (int argc, char **argv)
   g_test_add ("/transports/unix/policy", Fixture, NULL, setup, test_unix_policy, teardown);
   g_test_add ("/transports/unix/stale-socket", Fixture, NULL, setup, test_unix_stale, teardown);
   g_test_add_func ("/transports/socket-options-per-family", test_socket_options_per_family);
+  g_test_add_func ("/transports/peer-ids-by-name", test_peer_ids_by_name);
   g_test_add_func ("/transports/policy-families", test_policy_families);
   g_test_add_func ("/transports/disabled-plugin", test_disabled_plugin);
   g_test_add_func ("/transports/vsock", test_vsock);
