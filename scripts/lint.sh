@@ -60,7 +60,9 @@ run_format() {
 run_tidy() {
   ensure_build || return 1
   # the checks and their reasons are in .clang-tidy; run-clang-tidy reads it from the tree
-  run-clang-tidy -quiet -p "$BUILD" -j "$JOBS" "$SOURCES_RE" > "$REPORTS/tidy.txt" 2>&1
+  # run-clang-tidy matches the regex against absolute paths: anchor it at the source tree
+  # (generated sources in the build dir are not ours to lint)
+  run-clang-tidy -quiet -p "$BUILD" -j "$JOBS" "^$PWD/${SOURCES_RE#^}" > "$REPORTS/tidy.txt" 2>&1
   local rc=$?
   local n
   n=$(grep -cE '(warning|error): .*\[[a-z0-9.,-]+\]$' "$REPORTS/tidy.txt")
