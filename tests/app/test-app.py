@@ -2,14 +2,16 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Remote USB (usbipcore-gtk) as a user drives it: launched on its own X server (Xvfb) with a
 private session bus (accessibility, notifications: python-dbusmock's notification_daemon) and
-a private system bus carrying a stand-in for the usbipcore service (SERVICE: fake-service.py,
-until this test runs the real service on the fake kernel). Hosts are added through the
-app's GActions (org.gtk.Actions); switches are read and turned through the accessibility tree
-(AT-SPI), as a screen reader would. Saves a screenshot (SHOT). Prints TAP.
+a private system bus carrying the real service on the fake kernel (SERVICE: tests/dbus's
+dbus-fake-service, whose exporter on 127.0.0.1 is the remote host; python-dbusmock's polkitd
+template decides). Hosts are added through the app's GActions (org.gtk.Actions); switches are
+read and turned through the accessibility tree (AT-SPI), as a screen reader would. Saves a
+screenshot (SHOT). Prints TAP.
 
-usage: test-app.py LAUNCHER SCHEMA_DIR ICON SHOT -- SERVICE..."""
+usage: test-app.py LAUNCHER SCHEMA_DIR ICON USB_IDS SHOT SERVICE"""
 import os
 import shutil
+import socket
 import struct
 import subprocess
 import sys
@@ -24,9 +26,11 @@ gi.require_version("Atspi", "2.0")
 gi.require_version("GdkPixbuf", "2.0")
 from gi.repository import GdkPixbuf, Gio, GLib  # noqa: E402
 
-LAUNCHER, SCHEMA_DIR, ICON, SHOT = sys.argv[1:5]
-SERVICE = sys.argv[sys.argv.index("--") + 1:]
+LAUNCHER, SCHEMA_DIR, ICON, USB_IDS, SHOT, SERVICE = sys.argv[1:7]
 APP_ID = "org.usbipcore.RemoteUsb"
+NAME = "org.usbipcore.Usbip1"
+MANAGER = ("/org/usbipcore/Usbip1/Manager", NAME + ".Manager")
+ATTACH = NAME + ".attach"
 TMP = tempfile.mkdtemp(prefix="usbipcore-app-")
 procs = []
 SYSTEM_BUS_CONF = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
@@ -39,9 +43,10 @@ SYSTEM_BUS_CONF = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus C
 """
 
 
-def spawn(argv, env=None, ready=None):
+def spawn(argv, env=None, ready=None, stdin=None):
     """Starts ARGV; with READY, waits for its first stdout line and returns (process, line)."""
-    p = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE if ready else subprocess.DEVNULL, text=True)
+    p = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE if ready else subprocess.DEVNULL, stdin=stdin,
+                         text=True)
     procs.append(p)
     line = p.stdout.readline().strip() if ready else None
     if ready:
@@ -77,16 +82,22 @@ try:
         f.write(SYSTEM_BUS_CONF % TMP)
     _, os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = spawn(["dbus-daemon", "--config-file", os.path.join(TMP, "system.conf"),
                                                       "--nofork", "--print-address=1"], ready=True)
-    service_proc, _ = spawn(SERVICE, ready=True)
     spawn([sys.executable, "-m", "dbusmock", "--template", "notification_daemon"])
+    spawn([sys.executable, "-m", "dbusmock", "--system", "--template", "polkitd"])
     from gi.repository import Atspi  # noqa: E402  (reads the session bus address once)
 
     session = Gio.bus_get_sync(Gio.BusType.SESSION, None)
     system = Gio.bus_get_sync(Gio.BusType.SYSTEM, None)
-    wait_until(lambda: session.call_sync("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
-                                         "NameHasOwner", GLib.Variant("(s)", ("org.freedesktop.Notifications",)),
-                                         None, Gio.DBusCallFlags.NONE, -1, None).unpack()[0],
-               "the notification daemon")
+    for bus, name in ((session, "org.freedesktop.Notifications"), (system, "org.freedesktop.PolicyKit1")):
+        wait_until(lambda: bus.call_sync("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                                         "NameHasOwner", GLib.Variant("(s)", (name,)), None, Gio.DBusCallFlags.NONE,
+                                         -1, None).unpack()[0], name)
+    fake, line = spawn([SERVICE], env=dict(os.environ, USBIP_USB_IDS=USB_IDS), ready=True, stdin=subprocess.PIPE)
+    while line and line != "ready":  # "exporter-port N", then other facts, then "ready"
+        if line.startswith("exporter-port "):
+            REMOTE = "127.0.0.1:" + line.split()[1]
+        line = fake.stdout.readline().strip()
+    check(line == "ready", "the service did not start")
 
     # the app, with its icon where the icon theme looks and settings that start empty
     icons = os.path.join(TMP, "share", "icons", "hicolor", "scalable", "apps")
@@ -198,22 +209,36 @@ def screenshot(path):
     pixbuf.savev(path, "png", [], [])
 
 
-def fake_calls():
-    return call(system, "org.usbipcore.Usbip1", "/org/usbipcore/Test", "org.usbipcore.Test.Fake", "Calls")[0]
+def kernel(command):
+    """Plays the kernel (or another tool) in the service's fake kernel: drop, take, release, free."""
+    fake.stdin.write(command + "\n")
+    fake.stdin.flush()
+    check(fake.stdout.readline().strip() == "ok", "the fake kernel refused", command)
 
 
-def attachment_of(busid):
-    """The object path of BUSID's attachment (from the service's ObjectManager), or None."""
-    objects = call(system, "org.usbipcore.Usbip1", "/org/usbipcore/Usbip1", "org.freedesktop.DBus.ObjectManager",
+def allow(*actions):
+    """The polkit actions the (mock) authority grants from now on."""
+    call(system, "org.freedesktop.PolicyKit1", "/org/freedesktop/PolicyKit1/Authority", "org.freedesktop.DBus.Mock",
+         "SetAllowed", GLib.Variant("(as)", (list(actions),)))
+
+
+def attachments():
+    """Object path -> properties of every attachment the service exports."""
+    objects = call(system, NAME, "/org/usbipcore/Usbip1", "org.freedesktop.DBus.ObjectManager",
                    "GetManagedObjects")[0]
-    for path, ifaces in objects.items():
-        if ifaces.get("org.usbipcore.Usbip1.Attachment", {}).get("Busid") == busid:
-            return path
-    return None
+    return {p: i[NAME + ".Attachment"] for p, i in objects.items() if NAME + ".Attachment" in i}
 
 
-STICK = "DataTraveler 100 G3/G4/SE9 G2/50 Kyson"
-RECEIVER = "Unifying Receiver"
+def service_error(method, signature, *args):
+    """The message of the service's error for METHOD(ARGS), called by the test itself."""
+    try:
+        call(system, NAME, *MANAGER, method, GLib.Variant(signature, args))
+    except GLib.Error as e:
+        return e.message.split(": ", 1)[1]
+    raise AssertionError(f"{method}{args} succeeded")
+
+
+GADGET = "Multifunction Composite Gadget"
 
 
 @test
@@ -224,95 +249,96 @@ def app_starts_empty():
 
 @test
 def added_host_lists_devices_with_usb_ids_names():
-    activate("add-host", GLib.Variant("s", "127.0.0.1"))
-    for title in (STICK, RECEIVER):
-        wait_until(lambda: labelled(title), f"the row of {title!r}")
-    check("ListRemoteDevices 127.0.0.1" in fake_calls(), fake_calls())
-    check(containing("Logitech, Inc. · 046d:c52b · bus ID 1-2 · 12 Mbit/s"), "the receiver's vendor, ids and speed")
-    check(not checked(switch(RECEIVER)), "the switch is on before anything was attached")
+    activate("add-host", GLib.Variant("s", REMOTE))
+    wait_until(lambda: labelled(GADGET), f"the row of {GADGET!r}")
+    check(containing("Linux Foundation · 1d6b:0104 · bus ID 1-1 · 480 Mbit/s"), "the vendor, ids and speed")
+    check(not checked(switch(GADGET)), "the switch is on before anything was attached")
 
 
 @test
 def switch_attaches_with_auto_reconnect():
-    toggle(switch(RECEIVER))
-    wait_until(lambda: "Attach 127.0.0.1 1-2 auto-reconnect=True" in fake_calls(), "the Attach call")
-    wait_until(lambda: checked(switch(RECEIVER)), "the switch on")
+    allow(ATTACH)
+    toggle(switch(GADGET))
+    path = wait_until(lambda: list(attachments()), "the attachment")[0]
+    check(attachments()[path]["Supervised"], "attached without auto-reconnect", attachments())
+    wait_until(lambda: checked(switch(GADGET)), "the switch on")
+    # Attach returned at once ("connecting"); the state comes with PropertiesChanged
     wait_until(lambda: containing("Attached on port 0 · reconnects automatically"), "the attached state")
 
 
 @test
-def lost_and_back_are_notified_and_shown():
-    path = attachment_of("1-2")
-    call(system, "org.usbipcore.Usbip1", "/org/usbipcore/Test", "org.usbipcore.Test.Fake", "Lose",
-         GLib.Variant("(os)", (path, "connection to 127.0.0.1:3240 lost: Connection reset by peer")))
-    wait_until(lambda: containing("Connection lost, reconnecting (attempt 1): connection to 127.0.0.1:3240 lost"),
-               "the reconnecting state")
+def lost_and_back_are_notified():
+    kernel("drop 0 1-1")  # the connection goes; the service reconnects
     lost = wait_until(lambda: [n for n in notifications() if n[0] == "USB device lost"], "the lost notification")
-    check(lost[0][1] == f"{RECEIVER} from 127.0.0.1:3240 lost its connection. Reconnecting…", lost)
-    check(checked(switch(RECEIVER)), "a device that reconnects still shows as attached")
-    call(system, "org.usbipcore.Usbip1", "/org/usbipcore/Test", "org.usbipcore.Test.Fake", "Reconnect",
-         GLib.Variant("(o)", (path,)))
+    check(lost[0][1] == f"{GADGET} from {REMOTE} lost its connection. Reconnecting…", lost)
     back = wait_until(lambda: [n for n in notifications() if n[0] == "USB device back"], "the back notification")
-    check(back[0][1] == f"{RECEIVER} from 127.0.0.1:3240 is attached again.", back)
-    wait_until(lambda: containing("Attached on port 0"), "the attached state again")
-
-
-@test
-def service_side_changes_move_the_switches():
-    # another client attaches the stick and detaches the receiver: the app follows the service
-    call(system, "org.usbipcore.Usbip1", "/org/usbipcore/Usbip1/Manager", "org.usbipcore.Usbip1.Manager", "Attach",
-         GLib.Variant("(ssa{sv})", ("127.0.0.1", "1-1", {})))
-    wait_until(lambda: checked(switch(STICK)), "the stick's switch on")
-    call(system, "org.usbipcore.Usbip1", attachment_of("1-2"), "org.usbipcore.Usbip1.Attachment", "Detach")
-    wait_until(lambda: not checked(switch(RECEIVER)), "the receiver's switch off")
+    check(back[0][1] == f"{GADGET} from {REMOTE} is attached again.", back)
+    wait_until(lambda: containing("Attached on port"), "the attached state again")
+    check(checked(switch(GADGET)), "the switch went off")
 
 
 @test
 def switch_detaches():
-    toggle(switch(STICK))
-    wait_until(lambda: "Detach 1-1" in fake_calls(), "the Detach call")
-    wait_until(lambda: not checked(switch(STICK)), "the switch off")
-    check(attachment_of("1-1") is None, "the stick is still attached")
+    toggle(switch(GADGET))
+    wait_until(lambda: not attachments(), "the attachment to go")
+    wait_until(lambda: not checked(switch(GADGET)), "the switch off")
+    kernel("free 1-1")  # the exporter sees its session end, as with the kernel's stub
 
 
 @test
-def attach_error_is_shown_in_the_library_words():
-    message = ("1-2 on 127.0.0.1:3240 is busy (ST_DEV_BUSY): another client has imported it; detach it "
-               "there or wait")
-    call(system, "org.usbipcore.Usbip1", "/org/usbipcore/Test", "org.usbipcore.Test.Fake", "FailNext",
-         GLib.Variant("(sss)", ("Attach", "DeviceBusy", message)))
-    toggle(switch(RECEIVER))
+def attachments_by_other_tools_move_the_switch():
+    port = REMOTE.split(":")[1]
+    kernel(f"take 1 127.0.0.1 {port} 1-1")  # upstream `usbip attach`
+    wait_until(lambda: checked(switch(GADGET)), "the switch on")
+    kernel("release 1")  # upstream `usbip detach`
+    wait_until(lambda: not checked(switch(GADGET)), "the switch off")
+
+
+@test
+def refused_attach_shows_the_library_words():
+    allow()
+    message = service_error("Attach", "(ssa{sv})", REMOTE, "1-1", {})
+    check(ATTACH in message, "not polkit's refusal:", message)
+    toggle(switch(GADGET))
     dialog = wait_until(lambda: find(lambda n: n.get_role() == Atspi.Role.DIALOG), "the error dialog")
-    check(dialog.get_name() == f"Could not attach {RECEIVER}", "the dialog's heading:", dialog.get_name())
+    check(dialog.get_name() == f"Could not attach {GADGET}", "the dialog's heading:", dialog.get_name())
     check(any(n.get_name() == message for n in nodes(dialog)), "the service's message is not in the dialog")
-    wait_until(lambda: not checked(switch(RECEIVER)), "the switch back off")
+    wait_until(lambda: not checked(switch(GADGET)), "the switch back off")
     toggle(next(n for n in nodes(dialog) if n.get_role() == Atspi.Role.PUSH_BUTTON and "Close" in n.get_name()))
-    wait_until(lambda: labelled(message) is None, "the dialog closed")
+    wait_until(lambda: find(lambda n: n.get_role() == Atspi.Role.DIALOG) is None, "the dialog closed")
+    check(not attachments(), "attached although refused")
 
 
 @test
-def unreachable_host_shows_the_service_error():
-    activate("add-host", GLib.Variant("s", "192.0.2.9"))
-    wait_until(lambda: labelled("could not connect to 192.0.2.9: Connection refused"), "the host's error")
+def unreachable_host_shows_the_library_words():
+    refused = socket.socket()
+    refused.bind(("127.0.0.1", 0))  # bound, not listening: connections are refused
+    remote = f"127.0.0.1:{refused.getsockname()[1]}"
+    message = service_error("ListRemoteDevices", "(sa{sv})", remote, {})
+    activate("add-host", GLib.Variant("s", remote))
+    wait_until(lambda: labelled(message), "the host's error")
+    refused.close()
+    activate("remove-host", GLib.Variant("s", remote))
+    wait_until(lambda: labelled(remote) is None, "the host removed")
 
 
 @test
 def screenshot_with_an_attached_device():
-    toggle(switch(STICK))
-    wait_until(lambda: containing("Attached on port"), "the stick attached")
+    allow(ATTACH)
+    toggle(switch(GADGET))
+    wait_until(lambda: containing("Attached on port"), "the device attached")
     screenshot(SHOT)
     check(GdkPixbuf.Pixbuf.new_from_file(SHOT).get_width() >= 360, "the screenshot is too small")
 
 
-
 @test
 def service_gone_says_what_to_do():
-    service_proc.terminate()  # the service leaves the bus; nothing can start it again
-    service_proc.wait(10)
+    fake.stdin.close()  # the service ends and leaves the bus; nothing can start it again
+    fake.wait(10)
     activate("refresh", None)
-    wait_until(lambda: containing("The usbipcore system service (org.usbipcore.Usbip1) cannot be reached: "),
-               "the hint")
+    wait_until(lambda: containing(f"The usbipcore system service ({NAME}) cannot be reached: "), "the hint")
     check(containing("Install usbipcore with its D-Bus service (usbipcore-dbusd)"), "no fix named")
+
 
 
 @test
