@@ -34,8 +34,8 @@ typedef struct {
 } Conversation;
 
 static void
-add_urb (Conversation *c, UsbipDirection dir, guint32 ep, const guint8 setup[8],
-         const guint8 *payload, guint32 len, gboolean iso)
+add_urb (Conversation *c, UsbipDirection dir, guint32 ep, const guint8 setup[8], const guint8 *payload, guint32 len,
+         gboolean iso)
 {
   UsbipMessage cmd = { 0 };
   UsbipMessage ret = { 0 };
@@ -133,8 +133,8 @@ deframe_all (UsbipDeframer *d, const GByteArray *stream, guint64 *checksum)
       r = usbip_deframer_pop (d, stream->data + off, stream->len - off, &consumed, &msg, &error);
       if (r != USBIP_DEFRAME_FRAME)
         {
-          g_printerr ("bench-codec: frame %u at offset %" G_GSIZE_FORMAT " did not decode: %s\n",
-                      frames, off, error != NULL ? error->message : "needs more bytes");
+          g_printerr ("bench-codec: frame %u at offset %" G_GSIZE_FORMAT " did not decode: %s\n", frames, off,
+                      error != NULL ? error->message : "needs more bytes");
           exit (1);
         }
       *checksum += msg.urb.seqnum + msg.data_len + msg.n_iso;
@@ -160,8 +160,7 @@ main (int argc, char *argv[])
 
   if (iterations == 0 || cycles == 0)
     {
-      g_printerr ("usage: %s [ITERATIONS (default 1000)] [CYCLES per stream (default 64)]\n",
-                  argv[0]);
+      g_printerr ("usage: %s [ITERATIONS (default 1000)] [CYCLES per stream (default 64)]\n", argv[0]);
       return 2;
     }
   build_conversation (&c, cycles);
@@ -171,10 +170,8 @@ main (int argc, char *argv[])
   /* one untimed pass: checks the stream and warms the caches */
   {
     g_autoptr (UsbipDeframer) cmd = usbip_deframer_new (USBIP_STREAM_URB_COMMAND, NULL);
-    g_autoptr (UsbipDeframer) ret
-        = usbip_deframer_new (USBIP_STREAM_URB_RETURN, usbip_deframer_get_tracker (cmd));
-    guint frames = deframe_all (cmd, c.commands, &expected_checksum)
-                   + deframe_all (ret, c.returns, &expected_checksum);
+    g_autoptr (UsbipDeframer) ret = usbip_deframer_new (USBIP_STREAM_URB_RETURN, usbip_deframer_get_tracker (cmd));
+    guint frames = deframe_all (cmd, c.commands, &expected_checksum) + deframe_all (ret, c.returns, &expected_checksum);
     if (frames != c.messages)
       {
         g_printerr ("bench-codec: %u frames decoded, %u written\n", frames, c.messages);
@@ -186,8 +183,7 @@ main (int argc, char *argv[])
   for (guint i = 0; i < iterations; i++)
     {
       g_autoptr (UsbipDeframer) cmd = usbip_deframer_new (USBIP_STREAM_URB_COMMAND, NULL);
-      g_autoptr (UsbipDeframer) ret
-          = usbip_deframer_new (USBIP_STREAM_URB_RETURN, usbip_deframer_get_tracker (cmd));
+      g_autoptr (UsbipDeframer) ret = usbip_deframer_new (USBIP_STREAM_URB_RETURN, usbip_deframer_get_tracker (cmd));
       deframe_all (cmd, c.commands, &checksum);
       deframe_all (ret, c.returns, &checksum);
     }
@@ -211,11 +207,11 @@ main (int argc, char *argv[])
   g_print ("stream: %u messages, %" G_GSIZE_FORMAT " bytes (commands %u, returns %u), "
            "%u iterations\n",
            c.messages, total, c.commands->len, c.returns->len, iterations);
-  g_print ("codec:  %.3f s, %.0f messages/s, %.0f MB/s\n", codec_s,
-           (gdouble) c.messages * iterations / codec_s, mb / codec_s);
+  g_print ("codec:  %.3f s, %.0f messages/s, %.0f MB/s\n", codec_s, (gdouble) c.messages * iterations / codec_s,
+           mb / codec_s);
   g_print ("memcpy: %.3f s, %.0f MB/s\n", copy_s, mb / copy_s);
-  g_print ("ratio:  codec runs at %.1f %% of memcpy speed (memcpy is %.1fx faster)\n",
-           100.0 * copy_s / codec_s, codec_s / copy_s);
+  g_print ("ratio:  codec runs at %.1f %% of memcpy speed (memcpy is %.1fx faster)\n", 100.0 * copy_s / codec_s,
+           codec_s / copy_s);
   g_byte_array_unref (c.commands);
   g_byte_array_unref (c.returns);
   (void) keep; /* the volatile reads above keep the copies from being optimised away */

@@ -79,8 +79,7 @@ run (guint n, const guint *order, const guint8 *stream)
   secs = (gdouble) (g_get_monotonic_time () - start) / G_USEC_PER_SEC;
   if (!sink.ok || sink.delivered != (guint64) n * SEGMENT)
     {
-      g_printerr ("bench-reassembly: wrong output (%" G_GUINT64_FORMAT " of %u bytes)\n",
-                  sink.delivered, n * SEGMENT);
+      g_printerr ("bench-reassembly: wrong output (%" G_GUINT64_FORMAT " of %u bytes)\n", sink.delivered, n * SEGMENT);
       exit (1);
     }
   return secs;

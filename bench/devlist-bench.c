@@ -98,11 +98,17 @@ finish (Slot *s)
   uint32_t status, n;
 
   if (s->len < 12)
-    { fail (s, "short_reply"); return; }
+    {
+      fail (s, "short_reply");
+      return;
+    }
   status = (uint32_t) b[4] << 24 | (uint32_t) b[5] << 16 | (uint32_t) b[6] << 8 | b[7];
   n = (uint32_t) b[8] << 24 | (uint32_t) b[9] << 16 | (uint32_t) b[10] << 8 | b[11];
   if ((b[2] << 8 | b[3]) != OP_REP_DEVLIST || status != 0)
-    { fail (s, "bad_reply"); return; }
+    {
+      fail (s, "bad_reply");
+      return;
+    }
   ok++;
   devices = n;
   close (s->fd);
@@ -117,13 +123,19 @@ step (Slot *s, short revents)
       int err = 0;
       socklen_t l = sizeof err;
       getsockopt (s->fd, SOL_SOCKET, SO_ERROR, &err, &l);
-      { fail (s, err ? strerror (err) : "poll_error"); return; }
+      {
+        fail (s, err ? strerror (err) : "poll_error");
+        return;
+      }
     }
   if (!s->sent && (revents & POLLOUT))
     {
       unsigned char req[8] = { VERSION >> 8, VERSION & 0xff, OP_REQ_DEVLIST >> 8, OP_REQ_DEVLIST & 0xff, 0, 0, 0, 0 };
       if (send (s->fd, req, sizeof req, MSG_NOSIGNAL) != (ssize_t) sizeof req)
-        { fail (s, "send"); return; }
+        {
+          fail (s, "send");
+          return;
+        }
       s->sent = 1;
       return;
     }
@@ -136,14 +148,23 @@ step (Slot *s, short revents)
             {
               s->len += (size_t) r;
               if (s->len == MAX_REPLY)
-                { fail (s, "reply_too_long"); return; }
+                {
+                  fail (s, "reply_too_long");
+                  return;
+                }
               continue;
             }
           if (r == 0)
-            { finish (s); return; }
+            {
+              finish (s);
+              return;
+            }
           if (errno == EAGAIN || errno == EWOULDBLOCK)
             return;
-          { fail (s, strerror (errno)); return; }
+          {
+            fail (s, strerror (errno));
+            return;
+          }
         }
     }
 }

@@ -71,8 +71,7 @@ usbip_busid_validate (const gchar *busid, GError **error)
   if (len >= USBIP_BUSID_SIZE)
     {
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
-                   "busid is %" G_GSIZE_FORMAT " bytes long; at most %d fit on the wire",
-                   len, USBIP_BUSID_SIZE - 1);
+                   "busid is %" G_GSIZE_FORMAT " bytes long; at most %d fit on the wire", len, USBIP_BUSID_SIZE - 1);
       return FALSE;
     }
   if (!is_usb_busid (busid) && !is_platform_name (busid))

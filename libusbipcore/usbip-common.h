@@ -13,7 +13,7 @@
  * Marks a symbol exported from libusbipcore. Everything else is hidden; the exported
  * list is checked in as `usbipcore.symbols` and compared by a test.
  */
-#define USBIP_PUBLIC __attribute__((visibility ("default"))) extern
+#define USBIP_PUBLIC __attribute__ ((visibility ("default"))) extern
 
 /**
  * USBIP_DEFAULT_TCP_PORT:

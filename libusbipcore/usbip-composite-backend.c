@@ -26,8 +26,7 @@ struct _UsbipCompositeBackend {
 static void usbip_composite_backend_iface_init (UsbipExportBackendInterface *iface);
 
 G_DEFINE_FINAL_TYPE_WITH_CODE (UsbipCompositeBackend, usbip_composite_backend, G_TYPE_OBJECT,
-                               G_IMPLEMENT_INTERFACE (USBIP_TYPE_EXPORT_BACKEND,
-                                                      usbip_composite_backend_iface_init))
+                               G_IMPLEMENT_INTERFACE (USBIP_TYPE_EXPORT_BACKEND, usbip_composite_backend_iface_init))
 
 static GPtrArray *
 composite_list_devices (UsbipExportBackend *backend, GError **error)
@@ -40,8 +39,8 @@ composite_list_devices (UsbipExportBackend *backend, GError **error)
   for (guint i = 0; i < self->backends->len; i++)
     {
       g_autoptr (GError) local_error = NULL;
-      g_autoptr (GPtrArray) some = usbip_export_backend_list_devices (g_ptr_array_index (self->backends, i),
-                                                                      &local_error);
+      g_autoptr (GPtrArray) some =
+          usbip_export_backend_list_devices (g_ptr_array_index (self->backends, i), &local_error);
       if (some == NULL)
         {
           g_debug ("%s: %s", G_OBJECT_TYPE_NAME (g_ptr_array_index (self->backends, i)), local_error->message);

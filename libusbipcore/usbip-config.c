@@ -85,9 +85,8 @@ usbip_config_new (void)
 {
   UsbipConfig *self = g_object_new (USBIP_TYPE_CONFIG, NULL);
 
-  usbip_config_register_key (self, "plugins", "enabled", USBIP_CONFIG_TYPE_STRING_LIST,
-                             "vhci;host;vudc;unix;vsock", NULL, 0, 0,
-                             "plugins to load, by name");
+  usbip_config_register_key (self, "plugins", "enabled", USBIP_CONFIG_TYPE_STRING_LIST, "vhci;host;vudc;unix;vsock",
+                             NULL, 0, 0, "plugins to load, by name");
   return self;
 }
 
@@ -115,9 +114,8 @@ lookup (UsbipConfig *self, const gchar *group, const gchar *key)
  * Since: 1.0
  */
 void
-usbip_config_register_key (UsbipConfig *self, const gchar *group, const gchar *key,
-                           UsbipConfigType type, const gchar *default_value,
-                           const gchar *const *accepted, gdouble min, gdouble max,
+usbip_config_register_key (UsbipConfig *self, const gchar *group, const gchar *key, UsbipConfigType type,
+                           const gchar *default_value, const gchar *const *accepted, gdouble min, gdouble max,
                            const gchar *description)
 {
   KeyInfo *k;
@@ -198,8 +196,8 @@ check_value (UsbipConfig *self, KeyInfo *k, const gchar *value, GError **error)
     default:
       g_assert_not_reached ();
     }
-  g_set_error (error, USBIP_ERROR, USBIP_ERROR_CONFIG, "%s: [%s] %s=%s: expected %s", where (self),
-               k->group, k->key, value, expected);
+  g_set_error (error, USBIP_ERROR, USBIP_ERROR_CONFIG, "%s: [%s] %s=%s: expected %s", where (self), k->group, k->key,
+               value, expected);
   return FALSE;
 }
 
@@ -259,7 +257,8 @@ usbip_config_validate (UsbipConfig *self, GError **error)
             g_debug ("%s: [%s] belongs to another component: not checked here", where (self), groups[g]);
           else
             g_warning ("%s: unknown group [%s] is ignored: no usbipcore program or enabled plugin reads it "
-                       "(docs/configuration.md lists the groups)", where (self), groups[g]);
+                       "(docs/configuration.md lists the groups)",
+                       where (self), groups[g]);
           continue;
         }
       if (!usbip_config_validate_group (self, groups[g], error))
@@ -292,8 +291,8 @@ usbip_config_validate_group (UsbipConfig *self, const gchar *group, GError **err
       g_autofree gchar *value = NULL;
       if (k == NULL)
         {
-          g_warning ("%s: unknown key [%s] %s is ignored (docs/configuration.md lists the keys)",
-                     where (self), group, keys[i]);
+          g_warning ("%s: unknown key [%s] %s is ignored (docs/configuration.md lists the keys)", where (self), group,
+                     keys[i]);
           continue;
         }
       value = g_key_file_get_value (self->keyfile, group, keys[i], NULL);
@@ -349,8 +348,8 @@ usbip_config_load_file (UsbipConfig *self, const gchar *path, GError **error)
           g_debug ("no configuration at %s: using defaults", path);
           return TRUE;
         }
-      g_set_error (error, USBIP_ERROR, USBIP_ERROR_CONFIG, "cannot read configuration %s: %s",
-                   path, local_error->message);
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_CONFIG, "cannot read configuration %s: %s", path,
+                   local_error->message);
       return FALSE;
     }
   return load (self, kf, error);
@@ -375,8 +374,7 @@ usbip_config_load_data (UsbipConfig *self, const gchar *data, gsize len, GError 
 
   if (!g_key_file_load_from_data (kf, data, len, G_KEY_FILE_NONE, &local_error))
     {
-      g_set_error (error, USBIP_ERROR, USBIP_ERROR_CONFIG, "%s: %s", where (self),
-                   local_error->message);
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_CONFIG, "%s: %s", where (self), local_error->message);
       return FALSE;
     }
   return load (self, kf, error);
@@ -423,8 +421,9 @@ raw_value (UsbipConfig *self, const gchar *group, const gchar *key)
       return g_strdup ("");
     }
   v = g_key_file_get_value (self->keyfile, group, key, NULL);
-  if (v != NULL && (k->type == USBIP_CONFIG_TYPE_STRING || k->type == USBIP_CONFIG_TYPE_STRING_LIST
-                    || check_value (self, k, g_strstrip (v), NULL)))
+  if (v != NULL
+      && (k->type == USBIP_CONFIG_TYPE_STRING || k->type == USBIP_CONFIG_TYPE_STRING_LIST
+          || check_value (self, k, g_strstrip (v), NULL)))
     return v;
   g_free (v);
   return g_strdup (k->default_value != NULL ? k->default_value : "");

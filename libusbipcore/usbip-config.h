@@ -36,19 +36,15 @@ typedef enum {
 } UsbipConfigType;
 
 #define USBIP_TYPE_CONFIG (usbip_config_get_type ())
-USBIP_PUBLIC G_DECLARE_FINAL_TYPE (UsbipConfig, usbip_config, USBIP, CONFIG, GObject)
+USBIP_PUBLIC
+G_DECLARE_FINAL_TYPE (UsbipConfig, usbip_config, USBIP, CONFIG, GObject)
 
 /* defaults only; registers the [plugins] keys */
 USBIP_PUBLIC UsbipConfig *usbip_config_new (void);
 /* accepted: (nullable) (array zero-terminated=1): for ENUM; min/max for UINT and DOUBLE */
-USBIP_PUBLIC void usbip_config_register_key (UsbipConfig *self,
-                                             const gchar *group,
-                                             const gchar *key,
-                                             UsbipConfigType type,
-                                             const gchar *default_value,
-                                             const gchar *const *accepted,
-                                             gdouble min,
-                                             gdouble max,
+USBIP_PUBLIC void usbip_config_register_key (UsbipConfig *self, const gchar *group, const gchar *key,
+                                             UsbipConfigType type, const gchar *default_value,
+                                             const gchar *const *accepted, gdouble min, gdouble max,
                                              const gchar *description);
 /* path: (nullable): NULL takes $USBIP_CONFIG, else the compiled default
  * (/etc/usbipcore/usbipcore.conf); a missing file is fine only when path was NULL */

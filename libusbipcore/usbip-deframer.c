@@ -102,8 +102,7 @@ usbip_deframer_get_stream (UsbipDeframer *self)
   return self->stream;
 }
 
-static UsbipDeframeResult
-invalid (GError **error, UsbipError code, const gchar *format, ...) G_GNUC_PRINTF (3, 4);
+static UsbipDeframeResult invalid (GError **error, UsbipError code, const gchar *format, ...) G_GNUC_PRINTF (3, 4);
 
 static UsbipDeframeResult
 invalid (GError **error, UsbipError code, const gchar *format, ...)
@@ -118,8 +117,7 @@ invalid (GError **error, UsbipError code, const gchar *format, ...)
 }
 
 static UsbipDeframeResult
-pop_op (UsbipDeframer *self, const guint8 *data, gsize len, gsize *consumed, UsbipMessage *msg,
-        GError **error)
+pop_op (UsbipDeframer *self, const guint8 *data, gsize len, gsize *consumed, UsbipMessage *msg, GError **error)
 {
   gboolean request = self->stream == USBIP_STREAM_OP_REQUEST;
   UsbipOpHeader hdr;
@@ -129,18 +127,15 @@ pop_op (UsbipDeframer *self, const guint8 *data, gsize len, gsize *consumed, Usb
     return USBIP_DEFRAME_NEED_MORE;
   usbip_decode_op_header (data, len, &hdr, NULL);
   if (hdr.version != USBIP_PROTO_VERSION)
-    return invalid (error, USBIP_ERROR_VERSION,
-                    "peer speaks USB/IP version %x.%02x, this speaks 1.11 (0x0111)",
+    return invalid (error, USBIP_ERROR_VERSION, "peer speaks USB/IP version %x.%02x, this speaks 1.11 (0x0111)",
                     hdr.version >> 8, hdr.version & 0xff);
   if ((hdr.code & USBIP_OP_REQUEST) != (request ? USBIP_OP_REQUEST : 0))
     {
-      if (hdr.code == USBIP_OP_REQ_DEVLIST || hdr.code == USBIP_OP_REQ_IMPORT
-          || hdr.code == USBIP_OP_REP_DEVLIST || hdr.code == USBIP_OP_REP_IMPORT)
+      if (hdr.code == USBIP_OP_REQ_DEVLIST || hdr.code == USBIP_OP_REQ_IMPORT || hdr.code == USBIP_OP_REP_DEVLIST
+          || hdr.code == USBIP_OP_REP_IMPORT)
         return invalid (error, USBIP_ERROR_PROTOCOL, "unexpected %s code 0x%04x in a %s stream",
-                        request ? "reply" : "request", hdr.code,
-                        request ? "request" : "reply");
-      return invalid (error, USBIP_ERROR_UNKNOWN_OPCODE, "unknown operation code 0x%04x",
-                      hdr.code);
+                        request ? "reply" : "request", hdr.code, request ? "request" : "reply");
+      return invalid (error, USBIP_ERROR_UNKNOWN_OPCODE, "unknown operation code 0x%04x", hdr.code);
     }
 
   memset (msg, 0, sizeof *msg);
@@ -156,8 +151,8 @@ pop_op (UsbipDeframer *self, const guint8 *data, gsize len, gsize *consumed, Usb
       if (len < need)
         return USBIP_DEFRAME_NEED_MORE;
       msg->type = USBIP_MESSAGE_OP_REQ_IMPORT;
-      if (!usbip_proto_read_fixed_string (data + USBIP_OP_HEADER_SIZE, USBIP_BUSID_SIZE, msg->busid,
-                              "requested busid", error))
+      if (!usbip_proto_read_fixed_string (data + USBIP_OP_HEADER_SIZE, USBIP_BUSID_SIZE, msg->busid, "requested busid",
+                                          error))
         return USBIP_DEFRAME_INVALID;
       break;
 
@@ -169,8 +164,7 @@ pop_op (UsbipDeframer *self, const guint8 *data, gsize len, gsize *consumed, Usb
           need += USBIP_DEVICE_RECORD_SIZE;
           if (len < need)
             return USBIP_DEFRAME_NEED_MORE;
-          if (!usbip_decode_device_record (data + USBIP_OP_HEADER_SIZE, USBIP_DEVICE_RECORD_SIZE,
-                                           dev, error))
+          if (!usbip_decode_device_record (data + USBIP_OP_HEADER_SIZE, USBIP_DEVICE_RECORD_SIZE, dev, error))
             return USBIP_DEFRAME_INVALID;
           msg->device = g_steal_pointer (&dev);
         }
@@ -188,9 +182,8 @@ pop_op (UsbipDeframer *self, const guint8 *data, gsize len, gsize *consumed, Usb
           return USBIP_DEFRAME_NEED_MORE;
         ndev = rd32 (data + USBIP_OP_HEADER_SIZE);
         if (ndev > USBIP_MAX_DEVICES)
-          return invalid (error, USBIP_ERROR_PROTOCOL,
-                          "device list announces %u devices; at most %u are accepted", ndev,
-                          USBIP_MAX_DEVICES);
+          return invalid (error, USBIP_ERROR_PROTOCOL, "device list announces %u devices; at most %u are accepted",
+                          ndev, USBIP_MAX_DEVICES);
         /* walk the records first, without allocating, to know the frame is whole */
         off = need;
         for (guint32 i = 0; i < ndev; i++)
@@ -231,8 +224,7 @@ pop_op (UsbipDeframer *self, const guint8 *data, gsize len, gsize *consumed, Usb
       }
 
     default:
-      return invalid (error, USBIP_ERROR_UNKNOWN_OPCODE, "unknown operation code 0x%04x",
-                      hdr.code);
+      return invalid (error, USBIP_ERROR_UNKNOWN_OPCODE, "unknown operation code 0x%04x", hdr.code);
     }
   *consumed = need;
   return USBIP_DEFRAME_FRAME;
@@ -249,8 +241,8 @@ iso_count (gint32 n, guint *out, GError **error)
     }
   if (n < 0 || n > USBIP_MAX_ISO_PACKETS)
     {
-      g_set_error (error, USBIP_ERROR, USBIP_ERROR_PROTOCOL,
-                   "number_of_packets %d is out of range (at most %d)", n, USBIP_MAX_ISO_PACKETS);
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_PROTOCOL, "number_of_packets %d is out of range (at most %d)", n,
+                   USBIP_MAX_ISO_PACKETS);
       return FALSE;
     }
   *out = (guint) n;
@@ -262,8 +254,8 @@ transfer_length (gint32 n, const gchar *what, guint32 *out, GError **error)
 {
   if (n < 0 || (guint32) n > USBIP_MAX_TRANSFER_LENGTH)
     {
-      g_set_error (error, USBIP_ERROR, USBIP_ERROR_PROTOCOL,
-                   "%s %d is out of range (0 to %u)", what, n, USBIP_MAX_TRANSFER_LENGTH);
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_PROTOCOL, "%s %d is out of range (0 to %u)", what, n,
+                   USBIP_MAX_TRANSFER_LENGTH);
       return FALSE;
     }
   *out = (guint32) n;
@@ -271,8 +263,7 @@ transfer_length (gint32 n, const gchar *what, guint32 *out, GError **error)
 }
 
 static UsbipDeframeResult
-pop_urb (UsbipDeframer *self, const guint8 *data, gsize len, gsize *consumed, UsbipMessage *msg,
-         GError **error)
+pop_urb (UsbipDeframer *self, const guint8 *data, gsize len, gsize *consumed, UsbipMessage *msg, GError **error)
 {
   gboolean commands = self->stream == USBIP_STREAM_URB_COMMAND;
   UsbipUrbHeader hdr;
@@ -296,10 +287,9 @@ pop_urb (UsbipDeframer *self, const guint8 *data, gsize len, gsize *consumed, Us
     {
     case USBIP_CMD_SUBMIT:
       if (hdr.direction > USBIP_DIR_IN)
-        return invalid (error, USBIP_ERROR_PROTOCOL, "USBIP_CMD_SUBMIT %u: direction %u is not 0 or 1",
-                        hdr.seqnum, hdr.direction);
-      if (!transfer_length (hdr.u.cmd_submit.transfer_buffer_length, "transfer_buffer_length",
-                            &data_len, error)
+        return invalid (error, USBIP_ERROR_PROTOCOL, "USBIP_CMD_SUBMIT %u: direction %u is not 0 or 1", hdr.seqnum,
+                        hdr.direction);
+      if (!transfer_length (hdr.u.cmd_submit.transfer_buffer_length, "transfer_buffer_length", &data_len, error)
           || !iso_count (hdr.u.cmd_submit.number_of_packets, &n_iso, error))
         return USBIP_DEFRAME_INVALID;
       if (hdr.direction == USBIP_DIR_IN)
@@ -381,8 +371,8 @@ pop_urb (UsbipDeframer *self, const guint8 *data, gsize len, gsize *consumed, Us
  * Since: 1.0
  */
 UsbipDeframeResult
-usbip_deframer_pop (UsbipDeframer *self, const guint8 *data, gsize len, gsize *consumed,
-                    UsbipMessage *msg, GError **error)
+usbip_deframer_pop (UsbipDeframer *self, const guint8 *data, gsize len, gsize *consumed, UsbipMessage *msg,
+                    GError **error)
 {
   g_return_val_if_fail (self != NULL, USBIP_DEFRAME_INVALID);
   g_return_val_if_fail (data != NULL || len == 0, USBIP_DEFRAME_INVALID);

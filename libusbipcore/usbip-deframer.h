@@ -56,12 +56,8 @@ USBIP_PUBLIC UsbipStream usbip_deframer_get_stream (UsbipDeframer *self);
 /* Look at the first @len bytes of @data. On USBIP_DEFRAME_FRAME, *consumed is the frame's
  * exact size and @msg holds it (clear it with usbip_message_clear()); @msg->data borrows
  * from @data. Never reads past @len. */
-USBIP_PUBLIC UsbipDeframeResult usbip_deframer_pop (UsbipDeframer *self,
-                                                     const guint8 *data,
-                                                     gsize len,
-                                                     gsize *consumed,
-                                                     UsbipMessage *msg,
-                                                     GError **error);
+USBIP_PUBLIC UsbipDeframeResult usbip_deframer_pop (UsbipDeframer *self, const guint8 *data, gsize len, gsize *consumed,
+                                                    UsbipMessage *msg, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (UsbipDeframer, usbip_deframer_free)
 

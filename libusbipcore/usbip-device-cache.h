@@ -8,7 +8,8 @@
 G_BEGIN_DECLS
 
 #define USBIP_TYPE_DEVICE_CACHE (usbip_device_cache_get_type ())
-USBIP_PUBLIC G_DECLARE_FINAL_TYPE (UsbipDeviceCache, usbip_device_cache, USBIP, DEVICE_CACHE, GObject)
+USBIP_PUBLIC
+G_DECLARE_FINAL_TYPE (UsbipDeviceCache, usbip_device_cache, USBIP, DEVICE_CACHE, GObject)
 
 USBIP_PUBLIC UsbipDeviceCache *usbip_device_cache_new (UsbipExportBackend *backend);
 USBIP_PUBLIC gboolean usbip_device_cache_is_caching (UsbipDeviceCache *self);

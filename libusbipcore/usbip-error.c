@@ -13,7 +13,10 @@
  *
  * Since: 1.0
  */
+/* the quark's string is the macro argument as spelled: clang-format would space the dashes */
+/* clang-format off */
 G_DEFINE_QUARK (usbip-error-quark, usbip_error)
+/* clang-format on */
 
 /**
  * usbip_status_to_string:

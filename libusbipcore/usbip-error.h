@@ -96,18 +96,14 @@ USBIP_PUBLIC GQuark usbip_error_quark (void);
 
 USBIP_PUBLIC const gchar *usbip_status_to_string (guint32 status);
 
-USBIP_PUBLIC gboolean usbip_error_set_from_status (GError **error,
-                                                   guint32 status,
-                                                   const gchar *remote,
+USBIP_PUBLIC gboolean usbip_error_set_from_status (GError **error, guint32 status, const gchar *remote,
                                                    const gchar *busid);
 
 USBIP_PUBLIC guint32 usbip_error_to_status (const GError *error);
 
 USBIP_PUBLIC void usbip_error_convert (GError **perror);
 
-USBIP_PUBLIC void usbip_error_set_from_errno (GError **error,
-                                              gint errsv,
-                                              const gchar *format,
-                                              ...) G_GNUC_PRINTF (3, 4);
+USBIP_PUBLIC void usbip_error_set_from_errno (GError **error, gint errsv, const gchar *format, ...)
+    G_GNUC_PRINTF (3, 4);
 
 G_END_DECLS

@@ -105,8 +105,8 @@ usbip_export_backend_bind (UsbipExportBackend *self, const gchar *busid, GError 
   iface = USBIP_EXPORT_BACKEND_GET_IFACE (self);
   if (iface->bind == NULL)
     {
-      g_set_error (error, USBIP_ERROR, USBIP_ERROR_NOT_AVAILABLE,
-                   "the %s backend cannot bind devices", G_OBJECT_TYPE_NAME (self));
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_NOT_AVAILABLE, "the %s backend cannot bind devices",
+                   G_OBJECT_TYPE_NAME (self));
       return FALSE;
     }
   if (!usbip_busid_validate (busid, error))
@@ -135,8 +135,8 @@ usbip_export_backend_unbind (UsbipExportBackend *self, const gchar *busid, GErro
   iface = USBIP_EXPORT_BACKEND_GET_IFACE (self);
   if (iface->unbind == NULL)
     {
-      g_set_error (error, USBIP_ERROR, USBIP_ERROR_NOT_AVAILABLE,
-                   "the %s backend cannot unbind devices", G_OBJECT_TYPE_NAME (self));
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_NOT_AVAILABLE, "the %s backend cannot unbind devices",
+                   G_OBJECT_TYPE_NAME (self));
       return FALSE;
     }
   if (!usbip_busid_validate (busid, error))
@@ -189,8 +189,8 @@ usbip_export_backend_export_fd (UsbipExportBackend *self, const gchar *busid, gi
  * Since: 1.0
  */
 gboolean
-usbip_export_backend_export_stream (UsbipExportBackend *self, const gchar *busid, GIOStream *stream,
-                                    GBytes *reply, gboolean *taken, GError **error)
+usbip_export_backend_export_stream (UsbipExportBackend *self, const gchar *busid, GIOStream *stream, GBytes *reply,
+                                    gboolean *taken, GError **error)
 {
   UsbipExportBackendInterface *iface;
 

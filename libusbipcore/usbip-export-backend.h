@@ -8,7 +8,8 @@
 G_BEGIN_DECLS
 
 #define USBIP_TYPE_EXPORT_BACKEND (usbip_export_backend_get_type ())
-USBIP_PUBLIC G_DECLARE_INTERFACE (UsbipExportBackend, usbip_export_backend, USBIP, EXPORT_BACKEND, GObject)
+USBIP_PUBLIC
+G_DECLARE_INTERFACE (UsbipExportBackend, usbip_export_backend, USBIP, EXPORT_BACKEND, GObject)
 
 /**
  * UsbipExportBackendInterface:
@@ -53,17 +54,20 @@ struct _UsbipExportBackendInterface {
 USBIP_PUBLIC GPtrArray *usbip_export_backend_list_devices (UsbipExportBackend *self, GError **error);
 /* falls back to list_devices when the backend has no list_local_devices */
 USBIP_PUBLIC GPtrArray *usbip_export_backend_list_local_devices (UsbipExportBackend *self, GError **error);
-USBIP_PUBLIC UsbipDeviceInfo *usbip_export_backend_get_device (UsbipExportBackend *self, const gchar *busid, GError **error);
+USBIP_PUBLIC UsbipDeviceInfo *usbip_export_backend_get_device (UsbipExportBackend *self, const gchar *busid,
+                                                               GError **error);
 /* USBIP_ERROR_NOT_AVAILABLE ("this backend cannot bind") when the vfunc is NULL */
 USBIP_PUBLIC gboolean usbip_export_backend_bind (UsbipExportBackend *self, const gchar *busid, GError **error);
 USBIP_PUBLIC gboolean usbip_export_backend_unbind (UsbipExportBackend *self, const gchar *busid, GError **error);
 /* USBIP_DEVICE_STATUS_UNKNOWN with an error when unknown or the vfunc is NULL */
-USBIP_PUBLIC UsbipDeviceStatus usbip_export_backend_get_status (UsbipExportBackend *self, const gchar *busid, GError **error);
+USBIP_PUBLIC UsbipDeviceStatus usbip_export_backend_get_status (UsbipExportBackend *self, const gchar *busid,
+                                                                GError **error);
 USBIP_PUBLIC gboolean usbip_export_backend_has_status (UsbipExportBackend *self);
 /* a userspace device takes @stream and runs the URB session itself (ABI 1.2) */
 USBIP_PUBLIC gboolean usbip_export_backend_export_stream (UsbipExportBackend *self, const gchar *busid,
                                                           GIOStream *stream, GBytes *reply, gboolean *taken,
                                                           GError **error);
-USBIP_PUBLIC gboolean usbip_export_backend_export_fd (UsbipExportBackend *self, const gchar *busid, gint sockfd, GError **error);
+USBIP_PUBLIC gboolean usbip_export_backend_export_fd (UsbipExportBackend *self, const gchar *busid, gint sockfd,
+                                                      GError **error);
 
 G_END_DECLS

@@ -47,16 +47,16 @@ struct _UsbipExporter {
   UsbipSocketOptions *options;
   guint handshake_timeout_ms;
   GSocketListener *listener;
-  GCancellable *accepting;  /* cancels the pending accept (shutdown, dispose) */
+  GCancellable *accepting; /* cancels the pending accept (shutdown, dispose) */
   gboolean running;
   gboolean accept_pending;
-  GSource *accept_pause;    /* set while accepting is paused after an accept() error */
+  GSource *accept_pause; /* set while accepting is paused after an accept() error */
   UsbipLogLimit accept_error_log;
   UsbipLogLimit refusal_log;
-  GHashTable *sessions;     /* Session* set */
-  GHashTable *peer_counts;  /* peer key (usbip_policy_peer_key()) -> count */
-  GHashTable *exports;      /* bus ID -> peer, devices handed to the kernel */
-  GCancellable *abort;      /* cancels every session (shutdown timeout, dispose) */
+  GHashTable *sessions;    /* Session* set */
+  GHashTable *peer_counts; /* peer key (usbip_policy_peer_key()) -> count */
+  GHashTable *exports;     /* bus ID -> peer, devices handed to the kernel */
+  GCancellable *abort;     /* cancels every session (shutdown timeout, dispose) */
   GTask *shutdown_task;
   GSource *shutdown_timer;
   guint n_aborted;
@@ -73,12 +73,7 @@ enum {
 };
 static guint signals[N_SIGNALS];
 
-enum {
-  PROP_0,
-  PROP_DRAINING,
-  PROP_N_SESSIONS,
-  N_PROPS
-};
+enum { PROP_0, PROP_DRAINING, PROP_N_SESSIONS, N_PROPS };
 static GParamSpec *props[N_PROPS];
 
 G_DEFINE_FINAL_TYPE (UsbipExporter, usbip_exporter, G_TYPE_OBJECT)
@@ -86,16 +81,16 @@ G_DEFINE_FINAL_TYPE (UsbipExporter, usbip_exporter, G_TYPE_OBJECT)
 typedef struct {
   UsbipExporter *exporter; /* a reference: a session keeps its exporter alive until it closes */
   GSocketConnection *conn;
-  gchar *peer;      /* "addr:port" */
-  gchar *peer_key;  /* what per-peer caps count */
+  gchar *peer;     /* "addr:port" */
+  gchar *peer_key; /* what per-peer caps count */
   UsbipDeframer *deframer;
   GByteArray *buffer;
   gint64 start_us;
   guint timeout_ms;
   const gchar *op;
-  guint32 status;   /* the status answered */
+  guint32 status; /* the status answered */
   gchar busid[USBIP_BUSID_SIZE];
-  gchar *busid_shown; /* the peer's busid escaped for logs */
+  gchar *busid_shown;   /* the peer's busid escaped for logs */
   gboolean handed_over; /* a userspace backend took the connection: do not close it */
 } Session;
 
@@ -125,7 +120,8 @@ session_end (Session *s, gint64 status)
   f.status = status;
   f.duration_ms = duration_ms;
   usbip_log_event (G_LOG_LEVEL_DEBUG, &f, "session closed: %s %s", s->peer, s->op != NULL ? s->op : "-");
-  g_signal_emit (self, signals[SIGNAL_SESSION_CLOSED], 0, s->peer, s->op, (guint) MAX (status, 0), (guint64) duration_ms);
+  g_signal_emit (self, signals[SIGNAL_SESSION_CLOSED], 0, s->peer, s->op, (guint) MAX (status, 0),
+                 (guint64) duration_ms);
 
   if (!s->handed_over)
     g_io_stream_close (G_IO_STREAM (s->conn), NULL, NULL);
@@ -244,8 +240,8 @@ handle_devlist (Session *s)
   if (devices == NULL)
     {
       /* upstream answers an empty list when nothing is exported: so do we, and say why */
-      usbip_log_event (G_LOG_LEVEL_INFO, &f, "%s: listing devices failed, answering an empty list: %s",
-                       s->peer, error->message);
+      usbip_log_event (G_LOG_LEVEL_INFO, &f, "%s: listing devices failed, answering an empty list: %s", s->peer,
+                       error->message);
     }
   f.status = 0;
   usbip_log_event (G_LOG_LEVEL_DEBUG, &f, "%s: OP_REQ_DEVLIST: %u devices", s->peer, devices ? devices->len : 0);
@@ -259,8 +255,8 @@ import_reply_sent (Session *s, const GError *error)
   if (error != NULL)
     {
       UsbipLogFields f = session_fields (s);
-      usbip_log_event (G_LOG_LEVEL_WARNING, &f, "%s: device %s handed to the kernel but the reply failed: %s",
-                       s->peer, s->busid_shown, error->message);
+      usbip_log_event (G_LOG_LEVEL_WARNING, &f, "%s: device %s handed to the kernel but the reply failed: %s", s->peer,
+                       s->busid_shown, error->message);
     }
   /* the kernel holds its own reference to the socket: closing ours does not end it */
   session_end (s, 0);
@@ -317,13 +313,11 @@ handle_import (Session *s, const gchar *busid)
   /* nodelay and keepalive must be on before the kernel (or a userspace device) takes the
    * socket; a userspace device sends the reply itself and keeps the connection */
   if (!usbip_socket_options_apply (self->options, socket, &error)
-      || !usbip_export_backend_export_stream (self->backend, busid, G_IO_STREAM (s->conn), bytes,
-                                              &s->handed_over, &error)
-      || (!s->handed_over
-          && !usbip_export_backend_export_fd (self->backend, busid, g_socket_get_fd (socket), &error)))
+      || !usbip_export_backend_export_stream (self->backend, busid, G_IO_STREAM (s->conn), bytes, &s->handed_over,
+                                              &error)
+      || (!s->handed_over && !usbip_export_backend_export_fd (self->backend, busid, g_socket_get_fd (socket), &error)))
     {
-      refuse_import (s, g_error_matches (error, USBIP_ERROR, USBIP_ERROR_DEVICE_BUSY) ? USBIP_ST_DEV_BUSY
-                                                                                      : USBIP_ST_NA,
+      refuse_import (s, g_error_matches (error, USBIP_ERROR, USBIP_ERROR_DEVICE_BUSY) ? USBIP_ST_DEV_BUSY : USBIP_ST_NA,
                      error->message);
       return;
     }
@@ -390,8 +384,9 @@ request_read (GObject *source, GAsyncResult *result, gpointer data)
       else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         usbip_log_event (G_LOG_LEVEL_DEBUG, &f, "%s: handshake aborted by the shutdown", s->peer);
       else if (g_error_matches (error, USBIP_ERROR, USBIP_ERROR_CONNECTION))
-        usbip_log_event (G_LOG_LEVEL_INFO, &f, "%s: client closed the connection after %u bytes, before a whole request",
-                         s->peer, s->buffer->len);
+        usbip_log_event (G_LOG_LEVEL_INFO, &f,
+                         "%s: client closed the connection after %u bytes, before a whole request", s->peer,
+                         s->buffer->len);
       else
         usbip_log_event (G_LOG_LEVEL_INFO, &f, "%s: invalid request, closing without a reply: %s", s->peer, shown);
       session_end (s, USBIP_ST_ERROR);
@@ -509,8 +504,8 @@ accepted (GObject *source, GAsyncResult *result, gpointer data)
   AcceptCall *call = data;
   g_autoptr (UsbipExporter) self = g_weak_ref_get (&call->exporter);
   g_autoptr (GError) error = NULL;
-  g_autoptr (GSocketConnection) conn = g_socket_listener_accept_finish (G_SOCKET_LISTENER (source), result, NULL,
-                                                                         &error);
+  g_autoptr (GSocketConnection) conn =
+      g_socket_listener_accept_finish (G_SOCKET_LISTENER (source), result, NULL, &error);
   gboolean current = self != NULL && call->cancellable == self->accepting;
   guint suppressed = 0;
 
@@ -685,17 +680,17 @@ usbip_exporter_class_init (UsbipExporterClass *klass)
    *
    * The handshake ended (for an import, the kernel now carries the session).
    */
-  signals[SIGNAL_SESSION_CLOSED] = g_signal_new ("session-closed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
-                                                 NULL, NULL, NULL, G_TYPE_NONE, 4, G_TYPE_STRING, G_TYPE_STRING,
-                                                 G_TYPE_UINT, G_TYPE_UINT64);
+  signals[SIGNAL_SESSION_CLOSED] =
+      g_signal_new ("session-closed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 4,
+                    G_TYPE_STRING, G_TYPE_STRING, G_TYPE_UINT, G_TYPE_UINT64);
   /**
    * UsbipExporter::device-exported:
    * @self: the exporter
    * @busid: the device
    * @peer: the client that imported it
    */
-  signals[SIGNAL_DEVICE_EXPORTED] = g_signal_new ("device-exported", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                                                  0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
+  signals[SIGNAL_DEVICE_EXPORTED] = g_signal_new ("device-exported", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                                  NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
   /**
    * UsbipExporter::import-refused:
    * @self: the exporter
@@ -704,9 +699,9 @@ usbip_exporter_class_init (UsbipExporterClass *klass)
    * @status: the wire status answered (`ST_NODEV`, `ST_DEV_BUSY`, ...)
    * @reason: why, for people
    */
-  signals[SIGNAL_IMPORT_REFUSED] = g_signal_new ("import-refused", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
-                                                 NULL, NULL, NULL, G_TYPE_NONE, 4, G_TYPE_STRING, G_TYPE_STRING,
-                                                 G_TYPE_UINT, G_TYPE_STRING);
+  signals[SIGNAL_IMPORT_REFUSED] =
+      g_signal_new ("import-refused", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 4,
+                    G_TYPE_STRING, G_TYPE_STRING, G_TYPE_UINT, G_TYPE_STRING);
   /**
    * UsbipExporter::connection-refused:
    * @self: the exporter
@@ -715,9 +710,8 @@ usbip_exporter_class_init (UsbipExporterClass *klass)
    *
    * The connection was closed without a reply.
    */
-  signals[SIGNAL_CONNECTION_REFUSED] = g_signal_new ("connection-refused", G_TYPE_FROM_CLASS (klass),
-                                                     G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 2,
-                                                     G_TYPE_STRING, G_TYPE_STRING);
+  signals[SIGNAL_CONNECTION_REFUSED] = g_signal_new ("connection-refused", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                                     0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
 }
 
 static void
@@ -1035,11 +1029,8 @@ shutdown_timeout (gpointer data)
  * Since: 1.0
  */
 void
-usbip_exporter_shutdown_async (UsbipExporter *self,
-                               guint timeout_ms,
-                               GCancellable *cancellable,
-                               GAsyncReadyCallback callback,
-                               gpointer user_data)
+usbip_exporter_shutdown_async (UsbipExporter *self, guint timeout_ms, GCancellable *cancellable,
+                               GAsyncReadyCallback callback, gpointer user_data)
 {
   GTask *task;
 

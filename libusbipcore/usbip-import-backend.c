@@ -56,19 +56,14 @@ usbip_import_backend_list_ports (UsbipImportBackend *self, GError **error)
  * Since: 1.0
  */
 gint
-usbip_import_backend_attach (UsbipImportBackend *self,
-                             gint sockfd,
-                             guint32 devid,
-                             UsbipSpeed speed,
-                             const gchar *remote_host,
-                             const gchar *remote_service,
-                             const gchar *remote_busid,
+usbip_import_backend_attach (UsbipImportBackend *self, gint sockfd, guint32 devid, UsbipSpeed speed,
+                             const gchar *remote_host, const gchar *remote_service, const gchar *remote_busid,
                              GError **error)
 {
   g_return_val_if_fail (USBIP_IS_IMPORT_BACKEND (self), -1);
   g_return_val_if_fail (sockfd >= 0, -1);
-  return USBIP_IMPORT_BACKEND_GET_IFACE (self)->attach (self, sockfd, devid, speed, remote_host,
-                                                        remote_service, remote_busid, error);
+  return USBIP_IMPORT_BACKEND_GET_IFACE (self)->attach (self, sockfd, devid, speed, remote_host, remote_service,
+                                                        remote_busid, error);
 }
 
 /**

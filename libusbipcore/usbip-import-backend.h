@@ -9,7 +9,8 @@
 G_BEGIN_DECLS
 
 #define USBIP_TYPE_IMPORT_BACKEND (usbip_import_backend_get_type ())
-USBIP_PUBLIC G_DECLARE_INTERFACE (UsbipImportBackend, usbip_import_backend, USBIP, IMPORT_BACKEND, GObject)
+USBIP_PUBLIC
+G_DECLARE_INTERFACE (UsbipImportBackend, usbip_import_backend, USBIP, IMPORT_BACKEND, GObject)
 
 /**
  * UsbipImportBackendInterface:
@@ -33,17 +34,11 @@ struct _UsbipImportBackendInterface {
   GTypeInterface g_iface;
 
   GPtrArray *(*list_ports) (UsbipImportBackend *self, GError **error);
-  gint (*attach) (UsbipImportBackend *self,
-                  gint sockfd,
-                  guint32 devid,
-                  UsbipSpeed speed,
-                  const gchar *remote_host,
-                  const gchar *remote_service,
-                  const gchar *remote_busid,
-                  GError **error);
+  gint (*attach) (UsbipImportBackend *self, gint sockfd, guint32 devid, UsbipSpeed speed, const gchar *remote_host,
+                  const gchar *remote_service, const gchar *remote_busid, GError **error);
   gboolean (*detach) (UsbipImportBackend *self, guint port, GError **error);
-  UsbipPortInfo *(*find_port) (UsbipImportBackend *self, const gchar *remote_host,
-                               const gchar *remote_service, const gchar *remote_busid);
+  UsbipPortInfo *(*find_port) (UsbipImportBackend *self, const gchar *remote_host, const gchar *remote_service,
+                               const gchar *remote_busid);
 
   /*< private >*/
   gpointer padding[7];
@@ -51,14 +46,9 @@ struct _UsbipImportBackendInterface {
 
 /* (element-type UsbipPortInfo) (transfer container) */
 USBIP_PUBLIC GPtrArray *usbip_import_backend_list_ports (UsbipImportBackend *self, GError **error);
-USBIP_PUBLIC gint usbip_import_backend_attach (UsbipImportBackend *self,
-                                               gint sockfd,
-                                               guint32 devid,
-                                               UsbipSpeed speed,
-                                               const gchar *remote_host,
-                                               const gchar *remote_service,
-                                               const gchar *remote_busid,
-                                               GError **error);
+USBIP_PUBLIC gint usbip_import_backend_attach (UsbipImportBackend *self, gint sockfd, guint32 devid, UsbipSpeed speed,
+                                               const gchar *remote_host, const gchar *remote_service,
+                                               const gchar *remote_busid, GError **error);
 USBIP_PUBLIC gboolean usbip_import_backend_detach (UsbipImportBackend *self, guint port, GError **error);
 USBIP_PUBLIC UsbipPortInfo *usbip_import_backend_find_port (UsbipImportBackend *self, const gchar *remote_host,
                                                             const gchar *remote_service, const gchar *remote_busid);

@@ -25,26 +25,17 @@
  */
 struct _UsbipImporter {
   GObject parent_instance;
-  UsbipImportBackend *backend; /* nullable: listing needs none */
-  UsbipTransport *transport;   /* TCP remotes */
+  UsbipImportBackend *backend;   /* nullable: listing needs none */
+  UsbipTransport *transport;     /* TCP remotes */
   UsbipPluginRegistry *registry; /* nullable: the transports of other schemes */
   UsbipSocketOptions *options;
   GHashTable *pending; /* "host:port/busid" -> GPtrArray of GTask waiting for that attach */
 };
 
-enum {
-  SIGNAL_PORT_ATTACHED,
-  SIGNAL_PORT_DETACHED,
-  SIGNAL_ATTACH_FINISHED,
-  N_SIGNALS
-};
+enum { SIGNAL_PORT_ATTACHED, SIGNAL_PORT_DETACHED, SIGNAL_ATTACH_FINISHED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
-enum {
-  PROP_0,
-  PROP_SOCKET_OPTIONS,
-  N_PROPS
-};
+enum { PROP_0, PROP_SOCKET_OPTIONS, N_PROPS };
 static GParamSpec *props[N_PROPS];
 
 G_DEFINE_FINAL_TYPE (UsbipImporter, usbip_importer, G_TYPE_OBJECT)
@@ -102,7 +93,8 @@ explain_not_usbip (Op *op, GError **error)
   g_clear_error (error);
   g_set_error (error, USBIP_ERROR, USBIP_ERROR_VERSION,
                "%s is not a USB/IP server: its reply starts \"%s\"; check the host and the port "
-               "(--tcp-port, default 3240)", op->peer, start);
+               "(--tcp-port, default 3240)",
+               op->peer, start);
   return TRUE;
 }
 
@@ -116,15 +108,16 @@ check_import_reply (Op *op, const UsbipDeviceInfo *d, GError **error)
     {
       busid = d != NULL ? usbip_text_escape (d->busid, -1) : g_strdup ("(none)");
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_PROTOCOL,
-                   "%s answered the import of %s with device %s: refusing a device we did not ask for",
-                   op->peer, op->busid, busid);
+                   "%s answered the import of %s with device %s: refusing a device we did not ask for", op->peer,
+                   op->busid, busid);
       return FALSE;
     }
   if (d->speed < USBIP_SPEED_LOW || d->speed > USBIP_SPEED_SUPER_PLUS)
     {
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_PROTOCOL,
                    "%s sent speed %u for %s, which is no USB speed (1 to 6): refusing to attach; "
-                   "the exporter is broken or hostile", op->peer, (guint) d->speed, op->busid);
+                   "the exporter is broken or hostile",
+                   op->peer, (guint) d->speed, op->busid);
       return FALSE;
     }
   /* devid = busnum << 16 | devnum; USB addresses are 0..127 (0: a usbip-vudc gadget) */
@@ -162,9 +155,8 @@ reply_read (GObject *source, GAsyncResult *result, gpointer data)
     }
   if (msg.type != expected)
     {
-      g_set_error (&error, USBIP_ERROR, USBIP_ERROR_PROTOCOL, "%s answered %s to %s: not a USB/IP server?",
-                   op->peer, usbip_message_type_to_string (msg.type),
-                   op->busid != NULL ? "OP_REQ_IMPORT" : "OP_REQ_DEVLIST");
+      g_set_error (&error, USBIP_ERROR, USBIP_ERROR_PROTOCOL, "%s answered %s to %s: not a USB/IP server?", op->peer,
+                   usbip_message_type_to_string (msg.type), op->busid != NULL ? "OP_REQ_IMPORT" : "OP_REQ_DEVLIST");
       usbip_message_clear (&msg);
       return_error (task, error);
       return;
@@ -178,8 +170,9 @@ reply_read (GObject *source, GAsyncResult *result, gpointer data)
     }
   if (op->busid == NULL)
     {
-      GPtrArray *devices = msg.devices != NULL ? g_ptr_array_ref (msg.devices)
-                                               : g_ptr_array_new_with_free_func ((GDestroyNotify) usbip_device_info_free);
+      GPtrArray *devices = msg.devices != NULL
+                               ? g_ptr_array_ref (msg.devices)
+                               : g_ptr_array_new_with_free_func ((GDestroyNotify) usbip_device_info_free);
       usbip_message_clear (&msg);
       g_task_return_pointer (task, devices, (GDestroyNotify) g_ptr_array_unref);
       g_object_unref (task);
@@ -203,8 +196,8 @@ reply_read (GObject *source, GAsyncResult *result, gpointer data)
     }
   usbip_remote_to_record (op->remote, &record_host, &service);
   port = usbip_import_backend_attach (self->backend, g_socket_get_fd (g_socket_connection_get_socket (op->conn)),
-                                      usbip_device_info_get_devid (msg.device), msg.device->speed, record_host,
-                                      service, op->busid, &error);
+                                      usbip_device_info_get_devid (msg.device), msg.device->speed, record_host, service,
+                                      op->busid, &error);
   if (port < 0)
     {
       usbip_message_clear (&msg);
@@ -265,8 +258,8 @@ connected (GObject *source, GAsyncResult *result, gpointer data)
   else
     usbip_encode_op_req_devlist (request);
   bytes = g_byte_array_free_to_bytes (g_steal_pointer (&request));
-  usbip_io_write_async (g_io_stream_get_output_stream (G_IO_STREAM (op->conn)), bytes,
-                        op->options->write_timeout_ms, g_task_get_cancellable (task), request_sent, task);
+  usbip_io_write_async (g_io_stream_get_output_stream (G_IO_STREAM (op->conn)), bytes, op->options->write_timeout_ms,
+                        g_task_get_cancellable (task), request_sent, task);
 }
 
 /* TCP: the importer's own transport; other schemes: the plugin's */
@@ -279,19 +272,14 @@ transport_for (UsbipImporter *self, const UsbipRemote *remote, GError **error)
     return usbip_plugin_registry_get_transport (self->registry, remote->scheme, error);
   g_set_error (error, USBIP_ERROR, USBIP_ERROR_PLUGIN,
                "%s: addresses need the %s transport plugin, and this importer has no plugin registry "
-               "(usbip_importer_set_plugin_registry())", remote->scheme, remote->scheme);
+               "(usbip_importer_set_plugin_registry())",
+               remote->scheme, remote->scheme);
   return NULL;
 }
 
 static void
-start_op (UsbipImporter *self,
-          const UsbipRemote *remote,
-          const gchar *busid,
-          const UsbipSocketOptions *options,
-          GCancellable *cancellable,
-          GAsyncReadyCallback callback,
-          gpointer user_data,
-          gpointer tag)
+start_op (UsbipImporter *self, const UsbipRemote *remote, const gchar *busid, const UsbipSocketOptions *options,
+          GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data, gpointer tag)
 {
   GTask *task = g_task_new (self, cancellable, callback, user_data);
   Op *op = g_new0 (Op, 1);
@@ -329,11 +317,8 @@ start_op (UsbipImporter *self,
  * Since: 1.0
  */
 void
-usbip_importer_list_devices_async (UsbipImporter *self,
-                                   const UsbipRemote *remote,
-                                   GCancellable *cancellable,
-                                   GAsyncReadyCallback callback,
-                                   gpointer user_data)
+usbip_importer_list_devices_async (UsbipImporter *self, const UsbipRemote *remote, GCancellable *cancellable,
+                                   GAsyncReadyCallback callback, gpointer user_data)
 {
   g_return_if_fail (USBIP_IS_IMPORTER (self));
   g_return_if_fail (remote != NULL);
@@ -419,12 +404,8 @@ find_attached (UsbipImporter *self, const UsbipRemote *remote, const gchar *busi
  * Since: 1.0
  */
 void
-usbip_importer_attach_async (UsbipImporter *self,
-                             const UsbipRemote *remote,
-                             const gchar *busid,
-                             const UsbipSocketOptions *options,
-                             GCancellable *cancellable,
-                             GAsyncReadyCallback callback,
+usbip_importer_attach_async (UsbipImporter *self, const UsbipRemote *remote, const gchar *busid,
+                             const UsbipSocketOptions *options, GCancellable *cancellable, GAsyncReadyCallback callback,
                              gpointer user_data)
 {
   GError *error = NULL;
@@ -629,9 +610,9 @@ usbip_importer_class_init (UsbipImporterClass *klass)
    *
    * Since: 1.0
    */
-  props[PROP_SOCKET_OPTIONS] = g_param_spec_boxed ("socket-options", NULL, NULL, USBIP_TYPE_SOCKET_OPTIONS,
-                                                   G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY
-                                                     | G_PARAM_STATIC_STRINGS);
+  props[PROP_SOCKET_OPTIONS] =
+      g_param_spec_boxed ("socket-options", NULL, NULL, USBIP_TYPE_SOCKET_OPTIONS,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (G_OBJECT_CLASS (klass), N_PROPS, props);
 
   /**
@@ -639,15 +620,15 @@ usbip_importer_class_init (UsbipImporterClass *klass)
    * @self: the importer
    * @port: (type UsbipPortInfo): the new attachment
    */
-  signals[SIGNAL_PORT_ATTACHED] = g_signal_new ("port-attached", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
-                                                NULL, NULL, NULL, G_TYPE_NONE, 1, USBIP_TYPE_PORT_INFO);
+  signals[SIGNAL_PORT_ATTACHED] = g_signal_new ("port-attached", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                                                NULL, NULL, G_TYPE_NONE, 1, USBIP_TYPE_PORT_INFO);
   /**
    * UsbipImporter::port-detached:
    * @self: the importer
    * @port: the released port number
    */
-  signals[SIGNAL_PORT_DETACHED] = g_signal_new ("port-detached", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
-                                                NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
+  signals[SIGNAL_PORT_DETACHED] = g_signal_new ("port-detached", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                                                NULL, NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
   /**
    * UsbipImporter::attach-finished:
    * @self: the importer
@@ -658,9 +639,9 @@ usbip_importer_class_init (UsbipImporterClass *klass)
    * An attach attempt ended (one per connection made; concurrent requests for the same
    * device share one).
    */
-  signals[SIGNAL_ATTACH_FINISHED] = g_signal_new ("attach-finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                                                  0, NULL, NULL, NULL, G_TYPE_NONE, 3, G_TYPE_STRING, G_TYPE_UINT64,
-                                                  G_TYPE_ERROR);
+  signals[SIGNAL_ATTACH_FINISHED] =
+      g_signal_new ("attach-finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE,
+                    3, G_TYPE_STRING, G_TYPE_UINT64, G_TYPE_ERROR);
 }
 
 static void

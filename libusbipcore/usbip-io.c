@@ -118,12 +118,8 @@ write_done (GObject *source, GAsyncResult *result, gpointer data)
 }
 
 void
-usbip_io_write_async (GOutputStream *stream,
-                      GBytes *bytes,
-                      guint timeout_ms,
-                      GCancellable *cancellable,
-                      GAsyncReadyCallback callback,
-                      gpointer user_data)
+usbip_io_write_async (GOutputStream *stream, GBytes *bytes, guint timeout_ms, GCancellable *cancellable,
+                      GAsyncReadyCallback callback, gpointer user_data)
 {
   GTask *task = g_task_new (stream, cancellable, callback, user_data);
   UsbipDeadline *deadline = usbip_deadline_new (cancellable, timeout_ms);
@@ -134,8 +130,8 @@ usbip_io_write_async (GOutputStream *stream,
   g_task_set_task_data (task, deadline, (GDestroyNotify) usbip_deadline_free);
   /* keep the bytes alive for the write */
   g_object_set_data_full (G_OBJECT (task), "bytes", g_bytes_ref (bytes), (GDestroyNotify) g_bytes_unref);
-  g_output_stream_write_all_async (stream, data, len, G_PRIORITY_DEFAULT,
-                                   usbip_deadline_get_cancellable (deadline), write_done, task);
+  g_output_stream_write_all_async (stream, data, len, G_PRIORITY_DEFAULT, usbip_deadline_get_cancellable (deadline),
+                                   write_done, task);
 }
 
 gboolean
@@ -222,8 +218,8 @@ read_arrived_in_time (GTask *task)
     return FALSE;
   while (rf->total < rf->max_bytes)
     {
-      gssize n = g_pollable_input_stream_read_nonblocking (G_POLLABLE_INPUT_STREAM (stream), rf->chunk,
-                                                           read_want (rf), NULL, NULL);
+      gssize n = g_pollable_input_stream_read_nonblocking (G_POLLABLE_INPUT_STREAM (stream), rf->chunk, read_want (rf),
+                                                           NULL, NULL);
       if (n <= 0)
         return FALSE;
       rf->total += (gsize) n;
@@ -248,8 +244,8 @@ read_done (GObject *source, GAsyncResult *result, gpointer data)
       g_clear_error (&error);
       n = 0; /* a reset is a close that says nothing more */
     }
-  if (n < 0 && usbip_deadline_expired (rf->deadline) && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
-      read_arrived_in_time (task))
+  if (n < 0 && usbip_deadline_expired (rf->deadline) && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+      && read_arrived_in_time (task))
     {
       g_error_free (error);
       return;
@@ -290,18 +286,12 @@ read_more (GTask *task)
   ReadFrame *rf = g_task_get_task_data (task);
 
   g_input_stream_read_async (G_INPUT_STREAM (g_task_get_source_object (task)), rf->chunk, read_want (rf),
-                             G_PRIORITY_DEFAULT, usbip_deadline_get_cancellable (rf->deadline),
-                             read_done, task);
+                             G_PRIORITY_DEFAULT, usbip_deadline_get_cancellable (rf->deadline), read_done, task);
 }
 
 void
-usbip_io_read_frame_async (GInputStream *stream,
-                           UsbipDeframer *deframer,
-                           GByteArray *buffer,
-                           gsize max_bytes,
-                           guint timeout_ms,
-                           GCancellable *cancellable,
-                           GAsyncReadyCallback callback,
+usbip_io_read_frame_async (GInputStream *stream, UsbipDeframer *deframer, GByteArray *buffer, gsize max_bytes,
+                           guint timeout_ms, GCancellable *cancellable, GAsyncReadyCallback callback,
                            gpointer user_data)
 {
   GTask *task = g_task_new (stream, cancellable, callback, user_data);

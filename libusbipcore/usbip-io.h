@@ -22,12 +22,8 @@ void usbip_deadline_fix_error (UsbipDeadline *self, GError **error, const gchar 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (UsbipDeadline, usbip_deadline_free)
 
 /* Write all of @bytes within @timeout_ms. */
-void usbip_io_write_async (GOutputStream *stream,
-                           GBytes *bytes,
-                           guint timeout_ms,
-                           GCancellable *cancellable,
-                           GAsyncReadyCallback callback,
-                           gpointer user_data);
+void usbip_io_write_async (GOutputStream *stream, GBytes *bytes, guint timeout_ms, GCancellable *cancellable,
+                           GAsyncReadyCallback callback, gpointer user_data);
 gboolean usbip_io_write_finish (GOutputStream *stream, GAsyncResult *result, GError **error);
 
 /* Read until @deframer yields one handshake frame, within @timeout_ms, reading at
@@ -36,13 +32,8 @@ gboolean usbip_io_write_finish (GOutputStream *stream, GAsyncResult *result, GEr
  * returned in @msg (its borrowed data pointer is cleared). With @max_bytes set (> 0) the
  * 8-byte header is read on its own first: when @max_bytes is the largest frame, nothing
  * past the frame is read (the exporter's requests; what follows belongs to the kernel). */
-void usbip_io_read_frame_async (GInputStream *stream,
-                                UsbipDeframer *deframer,
-                                GByteArray *buffer,
-                                gsize max_bytes,
-                                guint timeout_ms,
-                                GCancellable *cancellable,
-                                GAsyncReadyCallback callback,
+void usbip_io_read_frame_async (GInputStream *stream, UsbipDeframer *deframer, GByteArray *buffer, gsize max_bytes,
+                                guint timeout_ms, GCancellable *cancellable, GAsyncReadyCallback callback,
                                 gpointer user_data);
 gboolean usbip_io_read_frame_finish (GInputStream *stream, GAsyncResult *result, UsbipMessage *msg, GError **error);
 

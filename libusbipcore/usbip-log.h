@@ -18,9 +18,13 @@ typedef struct {
   const gchar *rule;
 } UsbipLogFields;
 
-#define USBIP_LOG_FIELDS_INIT { NULL, NULL, NULL, -1, -1, NULL }
+#define USBIP_LOG_FIELDS_INIT                                                                                          \
+  {                                                                                                                    \
+    NULL, NULL, NULL, -1, -1, NULL                                                                                     \
+  }
 
-void usbip_log_event (GLogLevelFlags level, const UsbipLogFields *fields, const gchar *format, ...) G_GNUC_PRINTF (3, 4);
+void usbip_log_event (GLogLevelFlags level, const UsbipLogFields *fields, const gchar *format, ...)
+    G_GNUC_PRINTF (3, 4);
 
 /* At most one line per interval: usbip_log_limit_pass() says whether to log now and how
  * many lines were held back since the last one (say so in the line). */

@@ -240,34 +240,38 @@ lookup_name (const gchar *name, gboolean group, guint32 *id)
 {
   long hint = sysconf (group ? _SC_GETGR_R_SIZE_MAX : _SC_GETPW_R_SIZE_MAX);
   gsize size = hint > 0 ? (gsize) hint : 1024;
+  gboolean found = FALSE;
+  int rc;
 
-  for (;;)
+  do
     {
-      g_autofree gchar *buf = g_malloc (size);
-      int rc;
+      gchar *buf = g_malloc (size);
 
       if (group)
         {
-          struct group gr, *found = NULL;
-          rc = getgrnam_r (name, &gr, buf, size, &found);
-          if (rc == 0 && found != NULL)
-            *id = found->gr_gid;
-          if (rc == 0)
-            return found != NULL;
+          struct group gr, *res = NULL;
+          rc = getgrnam_r (name, &gr, buf, size, &res);
+          if (rc == 0 && res != NULL)
+            {
+              *id = res->gr_gid;
+              found = TRUE;
+            }
         }
       else
         {
-          struct passwd pw, *found = NULL;
-          rc = getpwnam_r (name, &pw, buf, size, &found);
-          if (rc == 0 && found != NULL)
-            *id = found->pw_uid;
-          if (rc == 0)
-            return found != NULL;
+          struct passwd pw, *res = NULL;
+          rc = getpwnam_r (name, &pw, buf, size, &res);
+          if (rc == 0 && res != NULL)
+            {
+              *id = res->pw_uid;
+              found = TRUE;
+            }
         }
-      if (rc != ERANGE || size >= 1024 * 1024)
-        return FALSE;
+      g_free (buf);
       size *= 2;
     }
+  while (rc == ERANGE && size <= (gsize) 1024 * 1024);
+  return found;
 }
 
 static gboolean
@@ -282,8 +286,9 @@ parse_id (const gchar *text, gboolean group, guint32 *id, GError **error)
     }
   if (text != NULL && *text != '\0' && lookup_name (text, group, id))
     return TRUE;
-  g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT, "\"%s\" is neither a %s id nor the name of one (see %s)",
-               text != NULL ? text : "", group ? "group" : "user", group ? "getent group" : "getent passwd");
+  g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
+               "\"%s\" is neither a %s id nor the name of one (see %s)", text != NULL ? text : "",
+               group ? "group" : "user", group ? "getent group" : "getent passwd");
   return FALSE;
 }
 

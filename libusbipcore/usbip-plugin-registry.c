@@ -31,19 +31,16 @@ struct _UsbipPluginRegistry {
   UsbipConfig *config;
   UsbipSysfs *sysfs;
   gchar *plugin_dir;
-  GPtrArray *builtins;  /* Builtin */
-  GPtrArray *infos;     /* UsbipPluginInfo */
-  GPtrArray *imports;   /* (name, backend) pairs as GObject data */
+  GPtrArray *builtins; /* Builtin */
+  GPtrArray *infos;    /* UsbipPluginInfo */
+  GPtrArray *imports;  /* (name, backend) pairs as GObject data */
   GPtrArray *exports;
-  GPtrArray *objects;   /* what the program handed over (usbip_plugin_registry_add_object) */
-  GPtrArray *kept;      /* plugins' own state objects */
+  GPtrArray *objects;     /* what the program handed over (usbip_plugin_registry_add_object) */
+  GPtrArray *kept;        /* plugins' own state objects */
   GHashTable *transports; /* scheme -> UsbipTransport */
 };
 
-enum {
-  SIGNAL_OBJECT_ADDED,
-  N_SIGNALS
-};
+enum { SIGNAL_OBJECT_ADDED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (UsbipPluginRegistry, usbip_plugin_registry, G_TYPE_OBJECT)
@@ -150,9 +147,9 @@ usbip_plugin_registry_class_init (UsbipPluginRegistryClass *klass)
    *
    * Since: 1.0
    */
-  signals[SIGNAL_OBJECT_ADDED] = g_signal_new ("object-added", G_TYPE_FROM_CLASS (klass),
-                                               G_SIGNAL_RUN_LAST | G_SIGNAL_DETAILED, 0, NULL, NULL, NULL,
-                                               G_TYPE_NONE, 1, G_TYPE_OBJECT);
+  signals[SIGNAL_OBJECT_ADDED] =
+      g_signal_new ("object-added", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_DETAILED, 0, NULL, NULL,
+                    NULL, G_TYPE_NONE, 1, G_TYPE_OBJECT);
 }
 
 static void
@@ -228,8 +225,7 @@ usbip_plugin_registry_set_plugin_dir (UsbipPluginRegistry *self, const gchar *di
  * Since: 1.0
  */
 void
-usbip_plugin_registry_add_builtin (UsbipPluginRegistry *self, const gchar *name,
-                                   UsbipPluginRegisterFunc func)
+usbip_plugin_registry_add_builtin (UsbipPluginRegistry *self, const gchar *name, UsbipPluginRegisterFunc func)
 {
   Builtin *b = g_new0 (Builtin, 1);
 
@@ -251,8 +247,7 @@ find_info (UsbipPluginRegistry *self, const gchar *name)
 }
 
 static void
-record (UsbipPluginRegistry *self, const gchar *name, const gchar *path, UsbipPluginState state,
-        const gchar *reason)
+record (UsbipPluginRegistry *self, const gchar *name, const gchar *path, UsbipPluginState state, const gchar *reason)
 {
   UsbipPluginInfo *info = find_info (self, name);
 
@@ -270,8 +265,7 @@ record (UsbipPluginRegistry *self, const gchar *name, const gchar *path, UsbipPl
 }
 
 static gboolean
-run_register (UsbipPluginRegistry *self, const gchar *name, UsbipPluginRegisterFunc func,
-              GError **error)
+run_register (UsbipPluginRegistry *self, const gchar *name, UsbipPluginRegisterFunc func, GError **error)
 {
   UsbipPluginContext ctx = { self, name };
   return func (&ctx, error);
@@ -283,8 +277,7 @@ module_name (const gchar *basename)
 {
   if (!g_str_has_prefix (basename, MODULE_PREFIX) || !g_str_has_suffix (basename, ".so"))
     return NULL;
-  return g_strndup (basename + strlen (MODULE_PREFIX),
-                    strlen (basename) - strlen (MODULE_PREFIX) - strlen (".so"));
+  return g_strndup (basename + strlen (MODULE_PREFIX), strlen (basename) - strlen (MODULE_PREFIX) - strlen (".so"));
 }
 
 /**
@@ -314,8 +307,7 @@ usbip_plugin_registry_load_module (UsbipPluginRegistry *self, const gchar *path,
   module = g_module_open (path, G_MODULE_BIND_LOCAL | G_MODULE_BIND_LAZY);
   if (module == NULL)
     {
-      g_set_error (error, USBIP_ERROR, USBIP_ERROR_PLUGIN, "cannot load plugin %s: %s", path,
-                   g_module_error ());
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_PLUGIN, "cannot load plugin %s: %s", path, g_module_error ());
       return FALSE;
     }
   if (!g_module_symbol (module, "usbip_plugin_abi", (gpointer *) &abi) || abi == NULL)
@@ -336,16 +328,14 @@ usbip_plugin_registry_load_module (UsbipPluginRegistry *self, const gchar *path,
     }
   if (!g_module_symbol (module, "usbip_plugin_register", (gpointer *) &func) || func == NULL)
     {
-      g_set_error (error, USBIP_ERROR, USBIP_ERROR_PLUGIN,
-                   "plugin %s exports no usbip_plugin_register function", path);
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_PLUGIN, "plugin %s exports no usbip_plugin_register function", path);
       g_module_close (module);
       return FALSE;
     }
   g_module_make_resident (module);
   if (!run_register (self, name, func, &reg_error))
     {
-      g_set_error (error, USBIP_ERROR, USBIP_ERROR_PLUGIN, "plugin %s failed to start: %s", name,
-                   reg_error->message);
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_PLUGIN, "plugin %s failed to start: %s", name, reg_error->message);
       return FALSE;
     }
   record (self, name, path, USBIP_PLUGIN_STATE_LOADED, NULL);
@@ -358,7 +348,7 @@ load_filtered (UsbipPluginRegistry *self, const gchar *const *only, GError **err
   g_auto (GStrv) dirs = g_strsplit (self->plugin_dir, ":", -1);
   const gchar *conf = usbip_config_get_path (self->config);
   g_autofree gchar *disabled_reason =
-    g_strdup_printf ("not in [plugins] enabled of %s", conf != NULL ? conf : "the configuration");
+      g_strdup_printf ("not in [plugins] enabled of %s", conf != NULL ? conf : "the configuration");
 
   for (guint i = 0; i < self->builtins->len; i++)
     {
@@ -489,11 +479,11 @@ set_missing (UsbipPluginRegistry *self, const gchar *kind, const gchar *name, GE
 
   if (info != NULL && info->state == USBIP_PLUGIN_STATE_DISABLED)
     g_set_error (error, USBIP_ERROR, USBIP_ERROR_PLUGIN,
-                 "no %s backend: the %s plugin is %s: add it to `enabled` in the [plugins] group",
-                 kind, name, info->reason);
+                 "no %s backend: the %s plugin is %s: add it to `enabled` in the [plugins] group", kind, name,
+                 info->reason);
   else if (info != NULL && info->state == USBIP_PLUGIN_STATE_FAILED)
-    g_set_error (error, USBIP_ERROR, USBIP_ERROR_PLUGIN, "no %s backend: the %s plugin failed: %s",
-                 kind, name, info->reason);
+    g_set_error (error, USBIP_ERROR, USBIP_ERROR_PLUGIN, "no %s backend: the %s plugin failed: %s", kind, name,
+                 info->reason);
   else
     g_set_error (error, USBIP_ERROR, USBIP_ERROR_PLUGIN,
                  "no %s backend%s%s: no such plugin in %s: install usbipcore's plugins or set "
@@ -583,7 +573,8 @@ usbip_plugin_registry_get_transport (UsbipPluginRegistry *self, const gchar *sch
   if (info != NULL && info->state == USBIP_PLUGIN_STATE_DISABLED)
     g_set_error (error, USBIP_ERROR, USBIP_ERROR_PLUGIN,
                  "%s: addresses need the %s transport plugin, which is %s: add %s to `enabled` in the "
-                 "[plugins] group", scheme, scheme, info->reason, scheme);
+                 "[plugins] group",
+                 scheme, scheme, info->reason, scheme);
   else if (info != NULL && info->state == USBIP_PLUGIN_STATE_FAILED)
     g_set_error (error, USBIP_ERROR, USBIP_ERROR_PLUGIN, "%s: addresses need the %s transport plugin, which failed: %s",
                  scheme, scheme, info->reason);
@@ -684,8 +675,7 @@ usbip_plugin_context_get_sysfs (UsbipPluginContext *ctx)
  * Since: 1.0
  */
 void
-usbip_plugin_context_add_import_backend (UsbipPluginContext *ctx, const gchar *name,
-                                         UsbipImportBackend *backend)
+usbip_plugin_context_add_import_backend (UsbipPluginContext *ctx, const gchar *name, UsbipImportBackend *backend)
 {
   g_object_set_data_full (G_OBJECT (backend), "usbip-backend-name", g_strdup (name), g_free);
   g_ptr_array_add (ctx->registry->imports, g_object_ref (backend));
@@ -700,8 +690,7 @@ usbip_plugin_context_add_import_backend (UsbipPluginContext *ctx, const gchar *n
  * Since: 1.0
  */
 void
-usbip_plugin_context_add_export_backend (UsbipPluginContext *ctx, const gchar *name,
-                                         UsbipExportBackend *backend)
+usbip_plugin_context_add_export_backend (UsbipPluginContext *ctx, const gchar *name, UsbipExportBackend *backend)
 {
   g_object_set_data_full (G_OBJECT (backend), "usbip-backend-name", g_strdup (name), g_free);
   g_ptr_array_add (ctx->registry->exports, g_object_ref (backend));
@@ -768,8 +757,7 @@ void
 usbip_plugin_context_register_key (UsbipPluginContext *ctx, const gchar *key, UsbipConfigType type,
                                    const gchar *default_value, gdouble min, gdouble max, const gchar *description)
 {
-  usbip_config_register_key (ctx->registry->config, ctx->name, key, type, default_value, NULL, min, max,
-                             description);
+  usbip_config_register_key (ctx->registry->config, ctx->name, key, type, default_value, NULL, min, max, description);
 }
 
 /**

@@ -45,7 +45,8 @@ USBIP_PUBLIC void usbip_plugin_info_free (UsbipPluginInfo *info);
 USBIP_PUBLIC const gchar *usbip_plugin_state_to_string (UsbipPluginState state);
 
 #define USBIP_TYPE_PLUGIN_REGISTRY (usbip_plugin_registry_get_type ())
-USBIP_PUBLIC G_DECLARE_FINAL_TYPE (UsbipPluginRegistry, usbip_plugin_registry, USBIP, PLUGIN_REGISTRY, GObject)
+USBIP_PUBLIC
+G_DECLARE_FINAL_TYPE (UsbipPluginRegistry, usbip_plugin_registry, USBIP, PLUGIN_REGISTRY, GObject)
 
 /* config, sysfs: (nullable): defaults when NULL */
 USBIP_PUBLIC UsbipPluginRegistry *usbip_plugin_registry_new (UsbipConfig *config, UsbipSysfs *sysfs);
@@ -56,18 +57,22 @@ USBIP_PUBLIC void usbip_plugin_registry_set_plugin_dir (UsbipPluginRegistry *sel
  * as FAILED and does not fail the call; FALSE only for a registry-wide problem */
 USBIP_PUBLIC gboolean usbip_plugin_registry_load (UsbipPluginRegistry *self, GError **error);
 /* only the named plugins (those enabled among them) */
-USBIP_PUBLIC gboolean usbip_plugin_registry_load_only (UsbipPluginRegistry *self, const gchar *const *names, GError **error);
+USBIP_PUBLIC gboolean usbip_plugin_registry_load_only (UsbipPluginRegistry *self, const gchar *const *names,
+                                                       GError **error);
 /* load one module file (tests); USBIP_ERROR_PLUGIN on a wrong ABI or missing symbol */
 USBIP_PUBLIC gboolean usbip_plugin_registry_load_module (UsbipPluginRegistry *self, const gchar *path, GError **error);
 /* (element-type UsbipPluginInfo) (transfer container) */
 USBIP_PUBLIC GPtrArray *usbip_plugin_registry_list (UsbipPluginRegistry *self);
 /* name: (nullable): NULL = the first one registered. (transfer none). Error says which
  * plugin would provide it and why it is not there (disabled in FILE / failed: REASON). */
-USBIP_PUBLIC UsbipImportBackend *usbip_plugin_registry_get_import_backend (UsbipPluginRegistry *self, const gchar *name, GError **error);
-USBIP_PUBLIC UsbipExportBackend *usbip_plugin_registry_get_export_backend (UsbipPluginRegistry *self, const gchar *name, GError **error);
+USBIP_PUBLIC UsbipImportBackend *usbip_plugin_registry_get_import_backend (UsbipPluginRegistry *self, const gchar *name,
+                                                                           GError **error);
+USBIP_PUBLIC UsbipExportBackend *usbip_plugin_registry_get_export_backend (UsbipPluginRegistry *self, const gchar *name,
+                                                                           GError **error);
 /* the transport for @scheme (`tcp` is built in; `unix`, `vsock` come from the plugins of
  * those names). (transfer none). The error names the plugin to enable or install. */
-USBIP_PUBLIC UsbipTransport *usbip_plugin_registry_get_transport (UsbipPluginRegistry *self, const gchar *scheme, GError **error);
+USBIP_PUBLIC UsbipTransport *usbip_plugin_registry_get_transport (UsbipPluginRegistry *self, const gchar *scheme,
+                                                                  GError **error);
 /* the program hands over each exporter, importer and supervisor it creates so that plugins
  * can observe it: the registry keeps a reference and emits `object-added` (detailed by the
  * type name, e.g. `object-added::UsbipExporter`) */

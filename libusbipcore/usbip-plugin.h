@@ -53,8 +53,10 @@ USBIP_PUBLIC const gchar *usbip_plugin_context_get_name (UsbipPluginContext *ctx
 USBIP_PUBLIC GKeyFile *usbip_plugin_context_get_keyfile (UsbipPluginContext *ctx);
 USBIP_PUBLIC UsbipSysfs *usbip_plugin_context_get_sysfs (UsbipPluginContext *ctx);
 /* backend: (transfer none): the registry takes its own reference */
-USBIP_PUBLIC void usbip_plugin_context_add_import_backend (UsbipPluginContext *ctx, const gchar *name, UsbipImportBackend *backend);
-USBIP_PUBLIC void usbip_plugin_context_add_export_backend (UsbipPluginContext *ctx, const gchar *name, UsbipExportBackend *backend);
+USBIP_PUBLIC void usbip_plugin_context_add_import_backend (UsbipPluginContext *ctx, const gchar *name,
+                                                           UsbipImportBackend *backend);
+USBIP_PUBLIC void usbip_plugin_context_add_export_backend (UsbipPluginContext *ctx, const gchar *name,
+                                                           UsbipExportBackend *backend);
 
 /* ABI 1.1: observing what the program creates. The registry (a GObject) emits
  * `object-added::UsbipExporter` (and `::UsbipImporter`, `::UsbipSupervisor`) when the
@@ -66,12 +68,8 @@ USBIP_PUBLIC void usbip_plugin_context_keep (UsbipPluginContext *ctx, GObject *o
 /* ABI 1.1: typed access to the plugin's own group `[<name>]`: declare each key with its
  * type, default and bounds, then check the group (a bad value fails the plugin with an
  * error naming file, group, key and what is accepted), then read typed values. */
-USBIP_PUBLIC void usbip_plugin_context_register_key (UsbipPluginContext *ctx,
-                                                     const gchar *key,
-                                                     UsbipConfigType type,
-                                                     const gchar *default_value,
-                                                     gdouble min,
-                                                     gdouble max,
+USBIP_PUBLIC void usbip_plugin_context_register_key (UsbipPluginContext *ctx, const gchar *key, UsbipConfigType type,
+                                                     const gchar *default_value, gdouble min, gdouble max,
                                                      const gchar *description);
 USBIP_PUBLIC gboolean usbip_plugin_context_check_config (UsbipPluginContext *ctx, GError **error);
 USBIP_PUBLIC gchar *usbip_plugin_context_get_string (UsbipPluginContext *ctx, const gchar *key);
@@ -81,19 +79,15 @@ USBIP_PUBLIC gboolean usbip_plugin_context_get_boolean (UsbipPluginContext *ctx,
 
 /* ABI 1.2: a transport for the addresses of @scheme (`unix:...`, `vsock:...`); TCP is built
  * in. (transfer none): the registry takes its own reference */
-USBIP_PUBLIC void usbip_plugin_context_add_transport (UsbipPluginContext *ctx, const gchar *scheme, UsbipTransport *transport);
+USBIP_PUBLIC void usbip_plugin_context_add_transport (UsbipPluginContext *ctx, const gchar *scheme,
+                                                      UsbipTransport *transport);
 
 #ifdef USBIP_PLUGIN_MODULE
-#define USBIP_PLUGIN_DEFINE(name, func)                                                          \
-  __attribute__ ((visibility ("default"))) const UsbipPluginAbi usbip_plugin_abi = {             \
-    USBIP_PLUGIN_ABI_MAJOR, USBIP_PLUGIN_ABI_MINOR                                               \
-  };                                                                                             \
-  __attribute__ ((visibility ("default"))) gboolean usbip_plugin_register (UsbipPluginContext *, \
-                                                                           GError **);           \
-  gboolean usbip_plugin_register (UsbipPluginContext *ctx, GError **error)                       \
-  {                                                                                              \
-    return func (ctx, error);                                                                    \
-  }
+#define USBIP_PLUGIN_DEFINE(name, func)                                                                                \
+  __attribute__ ((visibility ("default")))                                                                             \
+  const UsbipPluginAbi usbip_plugin_abi = { USBIP_PLUGIN_ABI_MAJOR, USBIP_PLUGIN_ABI_MINOR };                          \
+  __attribute__ ((visibility ("default"))) gboolean usbip_plugin_register (UsbipPluginContext *, GError **);           \
+  gboolean usbip_plugin_register (UsbipPluginContext *ctx, GError **error) { return func (ctx, error); }
 #else
 #define USBIP_PLUGIN_DEFINE(name, func)
 #endif

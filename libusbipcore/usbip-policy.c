@@ -137,8 +137,8 @@ usbip_policy_add_allow_cidr (UsbipPolicy *self, const gchar *cidr, GError **erro
   if (mask == NULL)
     {
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
-                   "invalid address prefix \"%s\": %s (write e.g. 192.168.1.0/24 or fd00::/8)",
-                   cidr, local_error->message);
+                   "invalid address prefix \"%s\": %s (write e.g. 192.168.1.0/24 or fd00::/8)", cidr,
+                   local_error->message);
       g_error_free (local_error);
       return FALSE;
     }
@@ -239,8 +239,9 @@ refusing_rule (UsbipPolicy *self, const UsbipPeer *peer)
     case G_SOCKET_FAMILY_UNIX:
       if (id_listed (self->allow_uid, peer->uid) || id_listed (self->allow_gid, peer->gid))
         return NULL;
-      return g_strdup (self->allow_uid->len + self->allow_gid->len > 0 ? "allow-uid/allow-gid"
-                                                                       : "allow-uid/allow-gid (none set for Unix peers)");
+      return g_strdup (self->allow_uid->len + self->allow_gid->len > 0
+                           ? "allow-uid/allow-gid"
+                           : "allow-uid/allow-gid (none set for Unix peers)");
     case USBIP_SOCKET_FAMILY_VSOCK:
       if (id_listed (self->allow_cid, peer->cid))
         return NULL;
@@ -434,12 +435,8 @@ take_token (UsbipPolicy *self, const UsbipPeer *peer, gint64 now_us)
  * Since: 1.0
  */
 gboolean
-usbip_policy_admit (UsbipPolicy *self,
-                    GInetAddress *peer,
-                    guint active_sessions,
-                    guint active_sessions_of_peer,
-                    gint64 now_us,
-                    gchar **rule)
+usbip_policy_admit (UsbipPolicy *self, GInetAddress *peer, guint active_sessions, guint active_sessions_of_peer,
+                    gint64 now_us, gchar **rule)
 {
   g_autoptr (UsbipPeer) p = NULL;
 
@@ -470,12 +467,8 @@ usbip_policy_admit (UsbipPolicy *self,
  * Since: 1.0
  */
 gboolean
-usbip_policy_admit_peer (UsbipPolicy *self,
-                         const UsbipPeer *peer,
-                         guint active_sessions,
-                         guint active_sessions_of_peer,
-                         gint64 now_us,
-                         gchar **rule)
+usbip_policy_admit_peer (UsbipPolicy *self, const UsbipPeer *peer, guint active_sessions, guint active_sessions_of_peer,
+                         gint64 now_us, gchar **rule)
 {
   g_autofree gchar *refused = NULL;
 

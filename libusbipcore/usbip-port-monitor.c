@@ -28,11 +28,7 @@ struct _UsbipPortMonitor {
   GHashTable *used; /* port number -> UsbipPortInfo of the last check */
 };
 
-enum {
-  SIGNAL_PORT_ADDED,
-  SIGNAL_PORT_REMOVED,
-  N_SIGNALS
-};
+enum { SIGNAL_PORT_ADDED, SIGNAL_PORT_REMOVED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (UsbipPortMonitor, usbip_port_monitor, G_TYPE_OBJECT)
@@ -52,8 +48,8 @@ static void
 check (UsbipPortMonitor *self)
 {
   g_autoptr (GPtrArray) ports = usbip_import_backend_list_ports (self->backend, NULL);
-  g_autoptr (GHashTable) now = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
-                                                      (GDestroyNotify) usbip_port_info_free);
+  g_autoptr (GHashTable) now =
+      g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, (GDestroyNotify) usbip_port_info_free);
   GHashTableIter iter;
   gpointer key, value;
 
@@ -236,8 +232,8 @@ usbip_port_monitor_class_init (UsbipPortMonitorClass *klass)
    * @self: the monitor
    * @port: (type UsbipPortInfo): the port now in use
    */
-  signals[SIGNAL_PORT_ADDED] = g_signal_new ("port-added", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
-                                             NULL, NULL, G_TYPE_NONE, 1, USBIP_TYPE_PORT_INFO);
+  signals[SIGNAL_PORT_ADDED] = g_signal_new ("port-added", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                                             NULL, G_TYPE_NONE, 1, USBIP_TYPE_PORT_INFO);
   /**
    * UsbipPortMonitor::port-removed:
    * @self: the monitor
@@ -245,9 +241,8 @@ usbip_port_monitor_class_init (UsbipPortMonitorClass *klass)
    * @record_kept: %TRUE if its port record is still there: nobody detached it on purpose
    *   (the connection was lost); %FALSE after a `detach` (ours or upstream's)
    */
-  signals[SIGNAL_PORT_REMOVED] = g_signal_new ("port-removed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
-                                               NULL, NULL, NULL, G_TYPE_NONE, 2, USBIP_TYPE_PORT_INFO,
-                                               G_TYPE_BOOLEAN);
+  signals[SIGNAL_PORT_REMOVED] = g_signal_new ("port-removed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                                               NULL, NULL, G_TYPE_NONE, 2, USBIP_TYPE_PORT_INFO, G_TYPE_BOOLEAN);
 }
 
 static void

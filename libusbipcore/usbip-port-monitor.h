@@ -11,7 +11,8 @@ G_BEGIN_DECLS
 #define USBIP_PORT_MONITOR_DEFAULT_INTERVAL_MS 500
 
 #define USBIP_TYPE_PORT_MONITOR (usbip_port_monitor_get_type ())
-USBIP_PUBLIC G_DECLARE_FINAL_TYPE (UsbipPortMonitor, usbip_port_monitor, USBIP, PORT_MONITOR, GObject)
+USBIP_PUBLIC
+G_DECLARE_FINAL_TYPE (UsbipPortMonitor, usbip_port_monitor, USBIP, PORT_MONITOR, GObject)
 
 USBIP_PUBLIC UsbipPortMonitor *usbip_port_monitor_new (UsbipImportBackend *backend);
 USBIP_PUBLIC void usbip_port_monitor_set_interval (UsbipPortMonitor *self, guint interval_ms);

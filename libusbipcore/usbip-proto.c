@@ -51,8 +51,7 @@ usbip_proto_read_fixed_string (const guint8 *p, gsize width, gchar *out, const g
   if (memchr (p, '\0', width) == NULL)
     {
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_PROTOCOL,
-                   "%s field is not NUL-terminated within its %" G_GSIZE_FORMAT " bytes", what,
-                   width);
+                   "%s field is not NUL-terminated within its %" G_GSIZE_FORMAT " bytes", what, width);
       return FALSE;
     }
   memcpy (out, p, width);
@@ -199,8 +198,7 @@ usbip_encode_device_record (GByteArray *out, const UsbipDeviceInfo *device, gboo
       guint n = MIN (device->bNumInterfaces, USBIP_MAX_INTERFACES);
       for (guint i = 0; i < n; i++)
         {
-          guint8 rec[4] = { device->interfaces[i].bInterfaceClass,
-                            device->interfaces[i].bInterfaceSubClass,
+          guint8 rec[4] = { device->interfaces[i].bInterfaceClass, device->interfaces[i].bInterfaceSubClass,
                             device->interfaces[i].bInterfaceProtocol, 0 };
           g_byte_array_append (out, rec, 4);
         }
@@ -363,8 +361,7 @@ check_len (gsize have, gsize need, const gchar *what, GError **error)
   if (have < need)
     {
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_PROTOCOL,
-                   "%s needs %" G_GSIZE_FORMAT " bytes, only %" G_GSIZE_FORMAT " given", what, need,
-                   have);
+                   "%s needs %" G_GSIZE_FORMAT " bytes, only %" G_GSIZE_FORMAT " given", what, need, have);
       return FALSE;
     }
   return TRUE;
@@ -440,8 +437,8 @@ usbip_decode_device_record (const guint8 *buf, gsize len, UsbipDeviceInfo *out, 
       /* the busid is the peer's bytes: escaped, so the message is printable UTF-8 */
       g_autofree gchar *busid = usbip_text_escape (out->busid, -1);
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_PROTOCOL,
-                   "device \"%s\" announces %u interfaces; at most %d are accepted", busid,
-                   out->bNumInterfaces, USBIP_MAX_INTERFACES);
+                   "device \"%s\" announces %u interfaces; at most %d are accepted", busid, out->bNumInterfaces,
+                   USBIP_MAX_INTERFACES);
       return FALSE;
     }
   return TRUE;
@@ -499,8 +496,8 @@ usbip_decode_urb_header (const guint8 *buf, gsize len, UsbipUrbHeader *out, GErr
       memcpy (out->u.ret_unlink.padding, buf + 24, 24);
       return TRUE;
     default:
-      g_set_error (error, USBIP_ERROR, USBIP_ERROR_UNKNOWN_OPCODE,
-                   "unknown URB command 0x%08x (seqnum %u)", out->command, out->seqnum);
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_UNKNOWN_OPCODE, "unknown URB command 0x%08x (seqnum %u)",
+                   out->command, out->seqnum);
       return FALSE;
     }
 }

@@ -58,8 +58,8 @@ parse_port (const gchar *text, const gchar *whole, guint16 *out, GError **error)
 
   if (!g_ascii_string_to_unsigned (text, 10, 1, 65535, &v, NULL))
     {
-      g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
-                   "'%s': port '%s' is not a number from 1 to 65535", whole, text);
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT, "'%s': port '%s' is not a number from 1 to 65535",
+                   whole, text);
       return FALSE;
     }
   *out = (guint16) v;
@@ -77,14 +77,14 @@ parse_unix (const gchar *text, const gchar *path, GError **error)
     {
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
                    "'%s': give an absolute socket path (unix:/run/usbipcored/usbip.sock) "
-                   "or an abstract name (unix:@name)", text);
+                   "or an abstract name (unix:@name)",
+                   text);
       return NULL;
     }
   if (path[1] == '\0' || strlen (path) > max + (path[0] == '@'))
     {
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
-                   "'%s': a socket path or abstract name must have 1 to %" G_GSIZE_FORMAT " characters",
-                   text, max);
+                   "'%s': a socket path or abstract name must have 1 to %" G_GSIZE_FORMAT " characters", text, max);
       return NULL;
     }
   for (const gchar *p = path; *p != '\0'; p++)
@@ -92,7 +92,8 @@ parse_unix (const gchar *text, const gchar *path, GError **error)
       {
         g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
                      "'%s': the socket path holds white space or a control character, which the "
-                     "port records cannot keep: pick a path without them", text);
+                     "port records cannot keep: pick a path without them",
+                     text);
         return NULL;
       }
   return usbip_remote_new_full (USBIP_REMOTE_SCHEME_UNIX, path, 0);
@@ -113,7 +114,8 @@ parse_vsock (const gchar *text, const gchar *rest, guint16 default_port, GError 
     {
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
                    "'%s': the vsock CID '%s' is not a number from 0 to 4294967294 or -1 (any); "
-                   "write vsock:CID:PORT, e.g. vsock:2:3240 for the host", text, cid_text);
+                   "write vsock:CID:PORT, e.g. vsock:2:3240 for the host",
+                   text, cid_text);
       return NULL;
     }
   if (colon != NULL && !parse_port (colon + 1, text, &port, error))
@@ -167,8 +169,7 @@ usbip_remote_parse (const gchar *text, guint16 default_port, GError **error)
         }
       else if (end[1] != '\0')
         {
-          g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
-                       "'%s': unexpected text after ']'", text);
+          g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT, "'%s': unexpected text after ']'", text);
           return NULL;
         }
     }
@@ -176,8 +177,7 @@ usbip_remote_parse (const gchar *text, guint16 default_port, GError **error)
     {
       if (colon == text)
         {
-          g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
-                       "'%s': the host is missing before ':'", text);
+          g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT, "'%s': the host is missing before ':'", text);
           return NULL;
         }
       host = g_strndup (text, colon - text);
@@ -192,8 +192,8 @@ usbip_remote_parse (const gchar *text, guint16 default_port, GError **error)
   for (const gchar *p = host; *p != '\0'; p++)
     if (g_ascii_isspace (*p) || *p == '/' || *p == '[' || *p == ']')
       {
-        g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
-                     "'%s' is not a valid host name or address", text);
+        g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT, "'%s' is not a valid host name or address",
+                     text);
         return NULL;
       }
   return usbip_remote_new (host, port);

@@ -157,9 +157,11 @@ usbip_socket_options_apply (const UsbipSocketOptions *opts, GSocket *socket, GEr
     return apply_vsock (opts, socket, error);
   if (g_socket_get_protocol (socket) == G_SOCKET_PROTOCOL_TCP && !apply_tcp (opts, socket, error))
     return FALSE;
-  if (opts->sndbuf > 0 && !set_int (socket, SOL_SOCKET, SO_SNDBUF, (gint) MIN (opts->sndbuf, G_MAXINT), "SO_SNDBUF", error))
+  if (opts->sndbuf > 0
+      && !set_int (socket, SOL_SOCKET, SO_SNDBUF, (gint) MIN (opts->sndbuf, G_MAXINT), "SO_SNDBUF", error))
     return FALSE;
-  if (opts->rcvbuf > 0 && !set_int (socket, SOL_SOCKET, SO_RCVBUF, (gint) MIN (opts->rcvbuf, G_MAXINT), "SO_RCVBUF", error))
+  if (opts->rcvbuf > 0
+      && !set_int (socket, SOL_SOCKET, SO_RCVBUF, (gint) MIN (opts->rcvbuf, G_MAXINT), "SO_RCVBUF", error))
     return FALSE;
   return TRUE;
 }

@@ -55,11 +55,11 @@ struct _UsbipSupervisor {
   UsbipPortInfo *port;
   GCancellable *cancellable;
   guint retry_id;
-  guint attempts;          /* failed attempts since the last stable attachment */
-  gint64 outage_start;     /* clock: when the current outage began */
-  gint64 attached_at;      /* clock: when the current attachment was made */
-  guint ambiguous;         /* consecutive RETRY_BOUNDED answers */
-  gint64 ambiguous_since;  /* clock: the first of them */
+  guint attempts;         /* failed attempts since the last stable attachment */
+  gint64 outage_start;    /* clock: when the current outage began */
+  gint64 attached_at;     /* clock: when the current attachment was made */
+  guint ambiguous;        /* consecutive RETRY_BOUNDED answers */
+  gint64 ambiguous_since; /* clock: the first of them */
   gboolean was_attached;
 };
 
@@ -74,11 +74,7 @@ enum {
 };
 static guint signals[N_SIGNALS];
 
-enum {
-  PROP_0,
-  PROP_STATE,
-  N_PROPS
-};
+enum { PROP_0, PROP_STATE, N_PROPS };
 static GParamSpec *props[N_PROPS];
 
 G_DEFINE_FINAL_TYPE (UsbipSupervisor, usbip_supervisor, G_TYPE_OBJECT)
@@ -539,8 +535,7 @@ usbip_supervisor_class_init (UsbipSupervisorClass *klass)
    *
    * Since: 1.0
    */
-  props[PROP_STATE] = g_param_spec_enum ("state", NULL, NULL, USBIP_TYPE_SUPERVISOR_STATE,
-                                         USBIP_SUPERVISOR_IDLE,
+  props[PROP_STATE] = g_param_spec_enum ("state", NULL, NULL, USBIP_TYPE_SUPERVISOR_STATE, USBIP_SUPERVISOR_IDLE,
                                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (G_OBJECT_CLASS (klass), N_PROPS, props);
 
@@ -565,9 +560,8 @@ usbip_supervisor_class_init (UsbipSupervisorClass *klass)
    * @delay_ms: how long it waits first
    * @cause: (type GError): why the last attempt failed
    */
-  signals[SIGNAL_RECONNECTING] = g_signal_new ("reconnecting", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
-                                               NULL, NULL, NULL, G_TYPE_NONE, 3, G_TYPE_UINT, G_TYPE_UINT,
-                                               G_TYPE_ERROR);
+  signals[SIGNAL_RECONNECTING] = g_signal_new ("reconnecting", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                                               NULL, NULL, G_TYPE_NONE, 3, G_TYPE_UINT, G_TYPE_UINT, G_TYPE_ERROR);
   /**
    * UsbipSupervisor::reconnected:
    * @self: the supervisor
@@ -587,8 +581,8 @@ usbip_supervisor_class_init (UsbipSupervisorClass *klass)
    * @self: the supervisor
    * @error: (type GError): the last error (permanent, or the attempts ran out)
    */
-  signals[SIGNAL_GAVE_UP] = g_signal_new ("gave-up", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
-                                          NULL, G_TYPE_NONE, 1, G_TYPE_ERROR);
+  signals[SIGNAL_GAVE_UP] = g_signal_new ("gave-up", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                          G_TYPE_NONE, 1, G_TYPE_ERROR);
 }
 
 static void

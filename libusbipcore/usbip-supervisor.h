@@ -21,9 +21,11 @@ typedef enum {
 #define USBIP_SUPERVISOR_DEFAULT_STABLE_MS 5000
 
 #define USBIP_TYPE_SUPERVISOR (usbip_supervisor_get_type ())
-USBIP_PUBLIC G_DECLARE_FINAL_TYPE (UsbipSupervisor, usbip_supervisor, USBIP, SUPERVISOR, GObject)
+USBIP_PUBLIC
+G_DECLARE_FINAL_TYPE (UsbipSupervisor, usbip_supervisor, USBIP, SUPERVISOR, GObject)
 
-USBIP_PUBLIC UsbipSupervisor *usbip_supervisor_new (UsbipImporter *importer, const UsbipRemote *remote, const gchar *busid);
+USBIP_PUBLIC UsbipSupervisor *usbip_supervisor_new (UsbipImporter *importer, const UsbipRemote *remote,
+                                                    const gchar *busid);
 USBIP_PUBLIC void usbip_supervisor_set_backoff (UsbipSupervisor *self, const UsbipBackoff *backoff);
 USBIP_PUBLIC void usbip_supervisor_set_max_attempts (UsbipSupervisor *self, guint max_attempts);
 USBIP_PUBLIC void usbip_supervisor_set_stable_time (UsbipSupervisor *self, guint stable_ms);

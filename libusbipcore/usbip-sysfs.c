@@ -145,9 +145,8 @@ set_io_error (GError **error, gint errsv, const gchar *verb, const gchar *path)
 {
   if (errsv == EACCES || errsv == EPERM)
     {
-      g_set_error (error, USBIP_ERROR, USBIP_ERROR_PERMISSION,
-                   "%s %s: %s: run as root (or with CAP_SYS_ADMIN)", verb, path,
-                   g_strerror (errsv));
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_PERMISSION, "%s %s: %s: run as root (or with CAP_SYS_ADMIN)", verb,
+                   path, g_strerror (errsv));
       return;
     }
   usbip_error_set_from_errno (error, errsv, "%s %s", verb, path);
@@ -292,8 +291,8 @@ usbip_sysfs_read_uint (UsbipSysfs *self, const gchar *path, guint base, guint64 
     memmove (text, text + 2, strlen (text + 2) + 1);
   if (!g_ascii_string_to_unsigned (text, base, 0, G_MAXUINT64, out, &parse_error))
     {
-      g_set_error (error, USBIP_ERROR, USBIP_ERROR_FAILED, "%s: unexpected content '%s': %s", path,
-                   text, parse_error->message);
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_FAILED, "%s: unexpected content '%s': %s", path, text,
+                   parse_error->message);
       return FALSE;
     }
   return TRUE;
@@ -357,8 +356,7 @@ usbip_sysfs_write (UsbipSysfs *self, const gchar *path, const gchar *value, GErr
   if ((gsize) n != len)
     {
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_FAILED,
-                   "writing to %s: short write (%" G_GSSIZE_FORMAT " of %" G_GSIZE_FORMAT " bytes)",
-                   path, n, len);
+                   "writing to %s: short write (%" G_GSSIZE_FORMAT " of %" G_GSIZE_FORMAT " bytes)", path, n, len);
       return FALSE;
     }
   return TRUE;
@@ -392,9 +390,9 @@ usbip_sysfs_list_dir (UsbipSysfs *self, const gchar *path, const gchar *prefix, 
 
   if (dir == NULL)
     {
-      gint errsv = dir_error->code == G_FILE_ERROR_NOENT ? ENOENT
+      gint errsv = dir_error->code == G_FILE_ERROR_NOENT   ? ENOENT
                    : dir_error->code == G_FILE_ERROR_ACCES ? EACCES
-                                                            : EIO;
+                                                           : EIO;
       set_io_error (error, errsv, "listing", path);
       return NULL;
     }

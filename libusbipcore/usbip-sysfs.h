@@ -19,7 +19,8 @@
 G_BEGIN_DECLS
 
 #define USBIP_TYPE_SYSFS (usbip_sysfs_get_type ())
-USBIP_PUBLIC G_DECLARE_FINAL_TYPE (UsbipSysfs, usbip_sysfs, USBIP, SYSFS, GObject)
+USBIP_PUBLIC
+G_DECLARE_FINAL_TYPE (UsbipSysfs, usbip_sysfs, USBIP, SYSFS, GObject)
 
 /* root: (nullable): prefix for every path; NULL takes $USBIP_SYSFS_ROOT, else "/" */
 USBIP_PUBLIC UsbipSysfs *usbip_sysfs_new (const gchar *root);
@@ -37,7 +38,8 @@ USBIP_PUBLIC GBytes *usbip_sysfs_read_bytes (UsbipSysfs *self, const gchar *path
 /* kernel path with symlinks resolved; NULL if absent (transfer full) */
 USBIP_PUBLIC gchar *usbip_sysfs_canonicalize (UsbipSysfs *self, const gchar *path);
 /* an integer attribute in @base (10 or 16) */
-USBIP_PUBLIC gboolean usbip_sysfs_read_uint (UsbipSysfs *self, const gchar *path, guint base, guint64 *out, GError **error);
+USBIP_PUBLIC gboolean usbip_sysfs_read_uint (UsbipSysfs *self, const gchar *path, guint base, guint64 *out,
+                                             GError **error);
 /* open(O_WRONLY) + one write() of @value */
 USBIP_PUBLIC gboolean usbip_sysfs_write (UsbipSysfs *self, const gchar *path, const gchar *value, GError **error);
 /* sorted entry names of a directory starting with @prefix (nullable) (element-type utf8) */

@@ -26,12 +26,8 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (UsbipTransportTcp, usbip_transport_tcp, G_TYPE_OB
                                G_IMPLEMENT_INTERFACE (USBIP_TYPE_TRANSPORT, usbip_transport_tcp_iface_init))
 
 static void
-tcp_connect_async (UsbipTransport *transport,
-                   const UsbipRemote *remote,
-                   const UsbipSocketOptions *options,
-                   GCancellable *cancellable,
-                   GAsyncReadyCallback callback,
-                   gpointer user_data)
+tcp_connect_async (UsbipTransport *transport, const UsbipRemote *remote, const UsbipSocketOptions *options,
+                   GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
 {
   g_autoptr (GSocketConnectable) addr = g_network_address_new (remote->host, remote->port);
 
@@ -74,8 +70,8 @@ tcp_add_listener (UsbipTransport *transport, GSocketListener *listener, const gc
       if (list == NULL)
         {
           g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
-                       "cannot listen on %s: %s (give an address such as 127.0.0.1 or [::])",
-                       address, local_error->message);
+                       "cannot listen on %s: %s (give an address such as 127.0.0.1 or [::])", address,
+                       local_error->message);
           g_error_free (local_error);
           return FALSE;
         }
@@ -90,7 +86,8 @@ tcp_add_listener (UsbipTransport *transport, GSocketListener *listener, const gc
   if (g_inet_address_get_family (inet) == G_SOCKET_FAMILY_IPV6 && g_inet_address_get_is_any (inet))
     g_socket_set_option (socket, IPPROTO_IPV6, IPV6_V6ONLY, 0, NULL); /* dual stack for [::] */
   not_local = g_strdup_printf ("%s is not an address of this host (see `ip address`); listen on one of this "
-                               "host's addresses, or on all of them with [::]:%u", remote->host, remote->port);
+                               "host's addresses, or on all of them with [::]:%u",
+                               remote->host, remote->port);
   if (!usbip_transport_bind (socket, sockaddr, address, not_local, error)
       || !usbip_transport_listen (socket, address, error))
     return FALSE;

@@ -39,12 +39,8 @@ usbip_transport_default_init (UsbipTransportInterface *iface)
  * Since: 1.0
  */
 void
-usbip_transport_connect_async (UsbipTransport *self,
-                               const UsbipRemote *remote,
-                               const UsbipSocketOptions *options,
-                               GCancellable *cancellable,
-                               GAsyncReadyCallback callback,
-                               gpointer user_data)
+usbip_transport_connect_async (UsbipTransport *self, const UsbipRemote *remote, const UsbipSocketOptions *options,
+                               GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
 {
   g_return_if_fail (USBIP_IS_TRANSPORT (self));
   g_return_if_fail (remote != NULL);
@@ -136,8 +132,9 @@ return_connect_error (GTask *task, ConnectData *cd, GError *error)
   gboolean is_vsock = g_strcmp0 (r->scheme, USBIP_REMOTE_SCHEME_VSOCK) == 0;
 
   if (usbip_deadline_expired (cd->deadline))
-    g_task_return_new_error (task, USBIP_ERROR, USBIP_ERROR_TIMEOUT, "cannot connect to %s: no answer within %u ms (%s)",
-                             cd->peer, cd->options->connect_timeout_ms, timeout_hint (r));
+    g_task_return_new_error (task, USBIP_ERROR, USBIP_ERROR_TIMEOUT,
+                             "cannot connect to %s: no answer within %u ms (%s)", cd->peer,
+                             cd->options->connect_timeout_ms, timeout_hint (r));
   else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
     g_task_return_new_error (task, USBIP_ERROR, USBIP_ERROR_TIMEOUT, "cannot connect to %s: %s (%s)", cd->peer,
                              error->message, timeout_hint (r));
@@ -152,11 +149,13 @@ return_connect_error (GTask *task, ConnectData *cd, GError *error)
   else if (is_unix && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
     g_task_return_new_error (task, USBIP_ERROR, USBIP_ERROR_CONNECTION,
                              "cannot connect to %s: no such socket (start usbipcored with --listen %s, "
-                             "or bind-mount its socket here)", cd->peer, cd->peer);
+                             "or bind-mount its socket here)",
+                             cd->peer, cd->peer);
   else if (is_unix && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED))
     g_task_return_new_error (task, USBIP_ERROR, USBIP_ERROR_PERMISSION,
                              "cannot connect to %s: permission denied (the socket file's mode and owner do not "
-                             "let this user in: see the daemon's [unix] socket-mode and socket-group)", cd->peer);
+                             "let this user in: see the daemon's [unix] socket-mode and socket-group)",
+                             cd->peer);
   else if (is_vsock)
     g_task_return_new_error (task, USBIP_ERROR, USBIP_ERROR_CONNECTION,
                              "cannot connect to %s: %s (vsock needs a transport in the kernel: vhost_vsock on a "
@@ -277,13 +276,9 @@ connect_socket_address (GTask *task, GSocketAddress *address)
  * Since: 1.0
  */
 void
-usbip_transport_connect_address_async (UsbipTransport *self,
-                                       const UsbipRemote *remote,
-                                       GSocketConnectable *address,
-                                       const UsbipSocketOptions *options,
-                                       GCancellable *cancellable,
-                                       GAsyncReadyCallback callback,
-                                       gpointer user_data)
+usbip_transport_connect_address_async (UsbipTransport *self, const UsbipRemote *remote, GSocketConnectable *address,
+                                       const UsbipSocketOptions *options, GCancellable *cancellable,
+                                       GAsyncReadyCallback callback, gpointer user_data)
 {
   GTask *task = g_task_new (self, cancellable, callback, user_data);
   g_autoptr (GSocketClient) client = NULL;
@@ -304,7 +299,8 @@ usbip_transport_connect_address_async (UsbipTransport *self,
   g_socket_client_set_protocol (client, G_SOCKET_PROTOCOL_TCP);
   /* no proxy lookup (libproxy can take tens of ms): USB/IP goes straight to the peer */
   g_socket_client_set_enable_proxy (client, FALSE);
-  g_socket_client_connect_async (client, address, usbip_deadline_get_cancellable (cd->deadline), client_connected, task);
+  g_socket_client_connect_async (client, address, usbip_deadline_get_cancellable (cd->deadline), client_connected,
+                                 task);
 }
 
 /**
@@ -376,7 +372,9 @@ usbip_transport_bind (GSocket *socket, GSocketAddress *address, const gchar *tex
    * its own advice */
   if (!g_socket_address_to_native (address, &native, sizeof native, &local_error))
     return listen_failed (text, not_local, 0, local_error, error);
-  if (bind (g_socket_get_fd (socket), (struct sockaddr *) &native, (socklen_t) g_socket_address_get_native_size (address)) != 0)
+  if (bind (g_socket_get_fd (socket), (struct sockaddr *) &native,
+            (socklen_t) g_socket_address_get_native_size (address))
+      != 0)
     {
       bind_errno = errno;
       local_error = g_error_new (G_IO_ERROR, g_io_error_from_errno (bind_errno), "%s", g_strerror (bind_errno));

@@ -9,7 +9,8 @@
 G_BEGIN_DECLS
 
 #define USBIP_TYPE_TRANSPORT (usbip_transport_get_type ())
-USBIP_PUBLIC G_DECLARE_INTERFACE (UsbipTransport, usbip_transport, USBIP, TRANSPORT, GObject)
+USBIP_PUBLIC
+G_DECLARE_INTERFACE (UsbipTransport, usbip_transport, USBIP, TRANSPORT, GObject)
 
 /**
  * UsbipTransportInterface:
@@ -29,12 +30,8 @@ USBIP_PUBLIC G_DECLARE_INTERFACE (UsbipTransport, usbip_transport, USBIP, TRANSP
 struct _UsbipTransportInterface {
   GTypeInterface g_iface;
 
-  void (*connect_async) (UsbipTransport *self,
-                         const UsbipRemote *remote,
-                         const UsbipSocketOptions *options,
-                         GCancellable *cancellable,
-                         GAsyncReadyCallback callback,
-                         gpointer user_data);
+  void (*connect_async) (UsbipTransport *self, const UsbipRemote *remote, const UsbipSocketOptions *options,
+                         GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
   GSocketConnection *(*connect_finish) (UsbipTransport *self, GAsyncResult *result, GError **error);
   gboolean (*add_listener) (UsbipTransport *self, GSocketListener *listener, const gchar *address, GError **error);
 
@@ -42,26 +39,23 @@ struct _UsbipTransportInterface {
   gpointer padding[8];
 };
 
-USBIP_PUBLIC void usbip_transport_connect_async (UsbipTransport *self,
-                                                 const UsbipRemote *remote,
-                                                 const UsbipSocketOptions *options,
-                                                 GCancellable *cancellable,
-                                                 GAsyncReadyCallback callback,
-                                                 gpointer user_data);
-USBIP_PUBLIC GSocketConnection *usbip_transport_connect_finish (UsbipTransport *self, GAsyncResult *result, GError **error);
-USBIP_PUBLIC gboolean usbip_transport_add_listener (UsbipTransport *self, GSocketListener *listener, const gchar *address, GError **error);
+USBIP_PUBLIC void usbip_transport_connect_async (UsbipTransport *self, const UsbipRemote *remote,
+                                                 const UsbipSocketOptions *options, GCancellable *cancellable,
+                                                 GAsyncReadyCallback callback, gpointer user_data);
+USBIP_PUBLIC GSocketConnection *usbip_transport_connect_finish (UsbipTransport *self, GAsyncResult *result,
+                                                                GError **error);
+USBIP_PUBLIC gboolean usbip_transport_add_listener (UsbipTransport *self, GSocketListener *listener,
+                                                    const gchar *address, GError **error);
 
 /* for implementations: connects to @address (the resolved form of @remote) within the
  * connect timeout of @options, applies @options, and words failures for @remote's scheme;
  * finish with usbip_transport_connect_address_finish() */
-USBIP_PUBLIC void usbip_transport_connect_address_async (UsbipTransport *self,
-                                                         const UsbipRemote *remote,
-                                                         GSocketConnectable *address,
-                                                         const UsbipSocketOptions *options,
-                                                         GCancellable *cancellable,
-                                                         GAsyncReadyCallback callback,
+USBIP_PUBLIC void usbip_transport_connect_address_async (UsbipTransport *self, const UsbipRemote *remote,
+                                                         GSocketConnectable *address, const UsbipSocketOptions *options,
+                                                         GCancellable *cancellable, GAsyncReadyCallback callback,
                                                          gpointer user_data);
-USBIP_PUBLIC GSocketConnection *usbip_transport_connect_address_finish (UsbipTransport *self, GAsyncResult *result, GError **error);
+USBIP_PUBLIC GSocketConnection *usbip_transport_connect_address_finish (UsbipTransport *self, GAsyncResult *result,
+                                                                        GError **error);
 /* for implementations: binds @socket to @address, then listens, errors worded for @text;
  * @not_local: (nullable): the advice when the address is not this machine's */
 USBIP_PUBLIC gboolean usbip_transport_bind (GSocket *socket, GSocketAddress *address, const gchar *text,

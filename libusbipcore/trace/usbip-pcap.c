@@ -97,7 +97,8 @@ usbip_pcap_reader_new (GBytes *bytes, GError **error)
     {
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
                    "the file is %" G_GSIZE_FORMAT " bytes long, too short for a capture; "
-                   "give a file written by `tcpdump -w` or `tshark -w`", self->len);
+                   "give a file written by `tcpdump -w` or `tshark -w`",
+                   self->len);
       return NULL;
     }
   magic = rd32_be (self->buf);
@@ -117,14 +118,16 @@ usbip_pcap_reader_new (GBytes *bytes, GError **error)
     {
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
                    "not a pcap or pcapng capture (first bytes %08x); give a file written by "
-                   "`tcpdump -w` or `tshark -w`", magic);
+                   "`tcpdump -w` or `tshark -w`",
+                   magic);
       return NULL;
     }
   if (self->len < PCAP_FILE_HEADER_SIZE)
     {
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
                    "the pcap file header is cut short (%" G_GSIZE_FORMAT " of 24 bytes); the "
-                   "capture was not written completely", self->len);
+                   "capture was not written completely",
+                   self->len);
       return NULL;
     }
   self->nanosecond = rd32 (self, self->buf) == PCAP_MAGIC_NS;
@@ -170,15 +173,14 @@ static UsbipPcapResult
 truncated (UsbipPcapReader *self, GError **error, const gchar *what, gsize need)
 {
   g_set_error (error, USBIP_ERROR, USBIP_ERROR_PROTOCOL,
-               "the capture ends inside %s %u at offset %" G_GSIZE_FORMAT " (%" G_GSIZE_FORMAT
-               " of %" G_GSIZE_FORMAT " bytes present); the capture was cut short",
+               "the capture ends inside %s %u at offset %" G_GSIZE_FORMAT " (%" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT
+               " bytes present); the capture was cut short",
                what, self->frame + 1, self->pos, self->len - self->pos, need);
   self->pos = self->len;
   return USBIP_PCAP_TRUNCATED;
 }
 
-static UsbipPcapResult
-invalid (UsbipPcapReader *self, GError **error, const gchar *format, ...) G_GNUC_PRINTF (3, 4);
+static UsbipPcapResult invalid (UsbipPcapReader *self, GError **error, const gchar *format, ...) G_GNUC_PRINTF (3, 4);
 
 static UsbipPcapResult
 invalid (UsbipPcapReader *self, GError **error, const gchar *format, ...)
@@ -191,7 +193,8 @@ invalid (UsbipPcapReader *self, GError **error, const gchar *format, ...)
   va_end (args);
   g_set_error (error, USBIP_ERROR, USBIP_ERROR_PROTOCOL,
                "the capture is damaged at offset %" G_GSIZE_FORMAT ": %s; it cannot be read "
-               "further", self->pos, msg);
+               "further",
+               self->pos, msg);
   self->pos = self->len;
   return USBIP_PCAP_INVALID;
 }
@@ -264,8 +267,7 @@ ts_from_units (const Interface *iface, guint64 units, gint64 *sec, guint32 *nsec
         }
       *nsec = (guint32) frac;
     }
-  return whole <= (guint64) G_MAXINT64
-         && !__builtin_add_overflow ((gint64) whole, iface->offset_sec, sec);
+  return whole <= (guint64) G_MAXINT64 && !__builtin_add_overflow ((gint64) whole, iface->offset_sec, sec);
 }
 
 static void
@@ -329,8 +331,8 @@ next_pcapng (UsbipPcapReader *self, UsbipPcapPacket *packet, GError **error)
       if (self->len - self->pos < blen)
         return truncated (self, error, "the block of packet", blen);
       if (rd32 (self, p + blen - 4) != blen)
-        return invalid (self, error, "block of type 0x%08x: trailing length %u differs from %u",
-                        type, rd32 (self, p + blen - 4), blen);
+        return invalid (self, error, "block of type 0x%08x: trailing length %u differs from %u", type,
+                        rd32 (self, p + blen - 4), blen);
       body = p + 8;
       body_len = blen - 12;
       self->pos += blen;
@@ -380,22 +382,24 @@ next_pcapng (UsbipPcapReader *self, UsbipPcapPacket *packet, GError **error)
                 origlen = rd32 (self, body + 16);
                 data = body + 20;
                 if (caplen > body_len - 20)
-                  return invalid (self, error, "packet %u claims %u captured bytes in a block of %u",
-                                  self->frame + 1, caplen, blen);
+                  return invalid (self, error, "packet %u claims %u captured bytes in a block of %u", self->frame + 1,
+                                  caplen, blen);
               }
             if (ifid >= self->interfaces->len)
-              return invalid (self, error, "packet %u names interface %u, but the section "
-                              "describes %u", self->frame + 1, ifid, self->interfaces->len);
+              return invalid (self, error,
+                              "packet %u names interface %u, but the section "
+                              "describes %u",
+                              self->frame + 1, ifid, self->interfaces->len);
             iface = &g_array_index (self->interfaces, Interface, ifid);
             memset (packet, 0, sizeof *packet);
             packet->frame = ++self->frame;
             packet->interface_id = ifid;
             packet->linktype = iface->linktype;
-            if (type != PCAPNG_SPB
-                && !ts_from_units (iface, units, &packet->ts_sec, &packet->ts_nsec))
-              return invalid (self, error, "packet %u: its timestamp (%" G_GUINT64_FORMAT
-                              " units) plus the interface's if_tsoffset (%" G_GINT64_FORMAT
-                              " s) is out of range", packet->frame, units, iface->offset_sec);
+            if (type != PCAPNG_SPB && !ts_from_units (iface, units, &packet->ts_sec, &packet->ts_nsec))
+              return invalid (self, error,
+                              "packet %u: its timestamp (%" G_GUINT64_FORMAT
+                              " units) plus the interface's if_tsoffset (%" G_GINT64_FORMAT " s) is out of range",
+                              packet->frame, units, iface->offset_sec);
             packet->data = data;
             packet->caplen = caplen;
             packet->origlen = MAX (origlen, caplen);

@@ -67,9 +67,7 @@ typedef struct _UsbipPcapReader UsbipPcapReader;
 UsbipPcapReader *usbip_pcap_reader_new (GBytes *bytes, GError **error);
 void usbip_pcap_reader_free (UsbipPcapReader *self);
 UsbipPcapFormat usbip_pcap_reader_get_format (UsbipPcapReader *self);
-UsbipPcapResult usbip_pcap_reader_next (UsbipPcapReader *self,
-                                                     UsbipPcapPacket *packet,
-                                                     GError **error);
+UsbipPcapResult usbip_pcap_reader_next (UsbipPcapReader *self, UsbipPcapPacket *packet, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (UsbipPcapReader, usbip_pcap_reader_free)
 

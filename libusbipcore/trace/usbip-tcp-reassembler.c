@@ -174,8 +174,8 @@ usbip_tcp_reassembler_get_n_streams (UsbipTcpReassembler *self)
 }
 
 static void
-emit (UsbipTcpReassembler *self, Connection *conn, UsbipTcpEventType type, gboolean from_client,
-      const guint8 *data, gsize len, const UsbipTcpSegment *seg)
+emit (UsbipTcpReassembler *self, Connection *conn, UsbipTcpEventType type, gboolean from_client, const guint8 *data,
+      gsize len, const UsbipTcpSegment *seg)
 {
   UsbipTcpEvent ev = {
     .type = type,
@@ -290,8 +290,8 @@ mark_broken (UsbipTcpReassembler *self, Connection *conn, gboolean from_client, 
 /* deliver what of [seq, seq+len) lies at or after dir->next; the caller checked that seq
  * is not ahead of dir->next */
 static void
-deliver (UsbipTcpReassembler *self, Connection *conn, gboolean from_client, guint32 seq,
-         const guint8 *data, gsize len, const UsbipTcpSegment *seg)
+deliver (UsbipTcpReassembler *self, Connection *conn, gboolean from_client, guint32 seq, const guint8 *data, gsize len,
+         const UsbipTcpSegment *seg)
 {
   Direction *dir = &conn->dir[from_client ? 0 : 1];
   gint64 rel = (gint32) (seq - dir->next);
@@ -349,8 +349,8 @@ drain (UsbipTcpReassembler *self, Connection *conn, gboolean from_client, const 
 }
 
 static void
-add_pending (UsbipTcpReassembler *self, Connection *conn, gboolean from_client, guint32 seq,
-             const guint8 *data, gsize len, gsize hole_len, const UsbipTcpSegment *seg)
+add_pending (UsbipTcpReassembler *self, Connection *conn, gboolean from_client, guint32 seq, const guint8 *data,
+             gsize len, gsize hole_len, const UsbipTcpSegment *seg)
 {
   Direction *dir = &conn->dir[from_client ? 0 : 1];
   Pending *p = g_new0 (Pending, 1);
@@ -369,8 +369,7 @@ add_pending (UsbipTcpReassembler *self, Connection *conn, gboolean from_client, 
   if (dir->pending_cost > PENDING_CAP)
     {
       Pending *first = first_pending (dir);
-      mark_broken (self, conn, from_client,
-                   first != NULL ? (gsize) (first->offset - dir->next_offset) : 0, seg);
+      mark_broken (self, conn, from_client, first != NULL ? (gsize) (first->offset - dir->next_offset) : 0, seg);
     }
 }
 
@@ -441,8 +440,8 @@ usbip_tcp_reassembler_add (UsbipTcpReassembler *self, const UsbipTcpSegment *seg
     }
   if (segment->payload_missing > 0 && !dir->broken)
     {
-      add_pending (self, conn, from_client, seq + (guint32) segment->payload_len, NULL, 0,
-                   segment->payload_missing, segment);
+      add_pending (self, conn, from_client, seq + (guint32) segment->payload_len, NULL, 0, segment->payload_missing,
+                   segment);
       drain (self, conn, from_client, segment);
     }
   if ((segment->flags & USBIP_TCP_FIN) != 0 && !dir->broken)

@@ -59,9 +59,7 @@ typedef void (*UsbipTcpEventFunc) (const UsbipTcpEvent *event, gpointer user_dat
 
 typedef struct _UsbipTcpReassembler UsbipTcpReassembler;
 
-UsbipTcpReassembler *usbip_tcp_reassembler_new (guint16 server_port,
-                                                             UsbipTcpEventFunc func,
-                                                             gpointer user_data);
+UsbipTcpReassembler *usbip_tcp_reassembler_new (guint16 server_port, UsbipTcpEventFunc func, gpointer user_data);
 void usbip_tcp_reassembler_free (UsbipTcpReassembler *self);
 void usbip_tcp_reassembler_add (UsbipTcpReassembler *self, const UsbipTcpSegment *segment);
 void usbip_tcp_reassembler_finish (UsbipTcpReassembler *self);

@@ -158,8 +158,7 @@ parse_ethertype (guint16 type, const guint8 *p, gsize cap, gsize wire, UsbipTcpS
  * Since: 1.0
  */
 UsbipTcpParseResult
-usbip_tcp_segment_parse (guint32 linktype, const guint8 *data, gsize caplen, gsize origlen,
-                         UsbipTcpSegment *out)
+usbip_tcp_segment_parse (guint32 linktype, const guint8 *data, gsize caplen, gsize origlen, UsbipTcpSegment *out)
 {
   gsize wire = MAX (origlen, caplen);
 
@@ -238,10 +237,8 @@ gchar *
 usbip_tcp_segment_format_endpoint (const UsbipTcpSegment *seg, gboolean source)
 {
   g_autoptr (GInetAddress) addr = g_inet_address_new_from_bytes (
-      source ? seg->src_addr : seg->dst_addr,
-      seg->family == 6 ? G_SOCKET_FAMILY_IPV6 : G_SOCKET_FAMILY_IPV4);
+      source ? seg->src_addr : seg->dst_addr, seg->family == 6 ? G_SOCKET_FAMILY_IPV6 : G_SOCKET_FAMILY_IPV4);
   g_autofree gchar *text = g_inet_address_to_string (addr);
 
-  return g_strdup_printf (seg->family == 6 ? "[%s]:%u" : "%s:%u", text,
-                          source ? seg->src_port : seg->dst_port);
+  return g_strdup_printf (seg->family == 6 ? "[%s]:%u" : "%s:%u", text, source ? seg->src_port : seg->dst_port);
 }

@@ -68,11 +68,8 @@ typedef enum {
   USBIP_TCP_PARSE_MALFORMED,
 } UsbipTcpParseResult;
 
-UsbipTcpParseResult usbip_tcp_segment_parse (guint32 linktype,
-                                                          const guint8 *data,
-                                                          gsize caplen,
-                                                          gsize origlen,
-                                                          UsbipTcpSegment *out);
+UsbipTcpParseResult usbip_tcp_segment_parse (guint32 linktype, const guint8 *data, gsize caplen, gsize origlen,
+                                             UsbipTcpSegment *out);
 /* "127.0.0.1:3240" or "[::1]:3240"; free with g_free() */
 gchar *usbip_tcp_segment_format_endpoint (const UsbipTcpSegment *seg, gboolean source);
 

@@ -78,9 +78,8 @@ fill_base (Decoder *dec, UsbipTraceEvent *ev, Stream *s, gboolean from_client)
   ev->server = s != NULL ? s->server : NULL;
 }
 
-static void
-note (Decoder *dec, Stream *s, gboolean from_client, UsbipTraceNoteKind kind, const gchar *format,
-      ...) G_GNUC_PRINTF (5, 6);
+static void note (Decoder *dec, Stream *s, gboolean from_client, UsbipTraceNoteKind kind, const gchar *format, ...)
+    G_GNUC_PRINTF (5, 6);
 
 static void
 note (Decoder *dec, Stream *s, gboolean from_client, UsbipTraceNoteKind kind, const gchar *format, ...)
@@ -123,8 +122,7 @@ pop_messages (Decoder *dec, Stream *s, gboolean from_client)
       g_autoptr (GError) error = NULL;
       gsize consumed = 0;
       const guint8 *p = s->buf[d]->data + s->off[d];
-      UsbipDeframeResult r = usbip_deframer_pop (s->deframer[d], p, unframed (s, d), &consumed,
-                                                 &msg, &error);
+      UsbipDeframeResult r = usbip_deframer_pop (s->deframer[d], p, unframed (s, d), &consumed, &msg, &error);
       UsbipTraceEvent ev;
 
       if (r == USBIP_DEFRAME_NEED_MORE)
@@ -240,8 +238,7 @@ note_no_stream (Decoder *dec)
     {
       guint port = GPOINTER_TO_UINT (g_ptr_array_index (ports, i));
       g_string_append_printf (list, "%s%u (%u segments)", i > 0 ? ", " : "", port,
-                              GPOINTER_TO_UINT (g_hash_table_lookup (dec->server_ports,
-                                                                     GUINT_TO_POINTER (port))));
+                              GPOINTER_TO_UINT (g_hash_table_lookup (dec->server_ports, GUINT_TO_POINTER (port))));
     }
   if (ports->len > 5)
     g_string_append_printf (list, " and %u more", ports->len - 5);
@@ -249,8 +246,7 @@ note_no_stream (Decoder *dec)
         "no USB/IP traffic found on port %u: no TCP connection in the capture uses it; its TCP "
         "traffic is on port%s %s; decode with the USB/IP server's port (`usbip-tool trace decode "
         "--port %u FILE`)",
-        dec->server_port, ports->len > 1 ? "s" : "", list->str,
-        GPOINTER_TO_UINT (g_ptr_array_index (ports, 0)));
+        dec->server_port, ports->len > 1 ? "s" : "", list->str, GPOINTER_TO_UINT (g_ptr_array_index (ports, 0)));
 }
 
 static void
@@ -273,8 +269,7 @@ on_tcp (const UsbipTcpEvent *tev, gpointer user_data)
       s->server = g_strdup (tev->server);
       g_ptr_array_add (dec->streams, s);
       dec->sum->n_streams++;
-      note (dec, s, TRUE, USBIP_TRACE_NOTE_INFO, "stream %u: client %s, server %s", s->id,
-            s->client, s->server);
+      note (dec, s, TRUE, USBIP_TRACE_NOTE_INFO, "stream %u: client %s, server %s", s->id, s->client, s->server);
       return;
     }
 
@@ -297,18 +292,18 @@ on_tcp (const UsbipTcpEvent *tev, gpointer user_data)
           s->failed[d] = TRUE;
           note (dec, s, tev->from_client, USBIP_TRACE_NOTE_PROTOCOL,
                 "stream %u %s: the sender closed the connection inside a message (%" G_GSIZE_FORMAT
-                " bytes of it sent)", s->id, dir_name (tev->from_client), unframed (s, d));
+                " bytes of it sent)",
+                s->id, dir_name (tev->from_client), unframed (s, d));
         }
       else
-        note (dec, s, tev->from_client, USBIP_TRACE_NOTE_INFO, "stream %u %s: closed (FIN)",
-              s->id, dir_name (tev->from_client));
+        note (dec, s, tev->from_client, USBIP_TRACE_NOTE_INFO, "stream %u %s: closed (FIN)", s->id,
+              dir_name (tev->from_client));
       break;
 
     case USBIP_TCP_EVENT_RST:
       note (dec, s, tev->from_client, USBIP_TRACE_NOTE_INFO,
-            "stream %u %s: connection reset (RST); %" G_GSIZE_FORMAT " c>s and %" G_GSIZE_FORMAT
-            " s>c bytes unframed", s->id, dir_name (tev->from_client),
-            s->failed[0] ? 0 : unframed (s, 0), s->failed[1] ? 0 : unframed (s, 1));
+            "stream %u %s: connection reset (RST); %" G_GSIZE_FORMAT " c>s and %" G_GSIZE_FORMAT " s>c bytes unframed",
+            s->id, dir_name (tev->from_client), s->failed[0] ? 0 : unframed (s, 0), s->failed[1] ? 0 : unframed (s, 1));
       s->closed[0] = s->closed[1] = TRUE;
       break;
 
@@ -321,8 +316,7 @@ on_tcp (const UsbipTcpEvent *tev, gpointer user_data)
               "stream %u %s: %" G_GSIZE_FORMAT " bytes at stream offset %" G_GUINT64_FORMAT
               " are missing from the capture (not captured or cut at the snapshot length); "
               "this direction is not decoded further",
-              s->id, dir_name (tev->from_client), tev->len,
-              s->pos[d] + unframed (s, d));
+              s->id, dir_name (tev->from_client), tev->len, s->pos[d] + unframed (s, d));
       else
         note (dec, s, tev->from_client, USBIP_TRACE_NOTE_TRUNCATED,
               "stream %u %s: bytes at stream offset %" G_GUINT64_FORMAT " are missing from the "
@@ -353,8 +347,8 @@ on_tcp (const UsbipTcpEvent *tev, gpointer user_data)
  * Since: 1.0
  */
 gboolean
-usbip_trace_decode (GBytes *capture, guint16 server_port, UsbipTraceEventFunc func,
-                    gpointer user_data, UsbipTraceSummary *summary, GError **error)
+usbip_trace_decode (GBytes *capture, guint16 server_port, UsbipTraceEventFunc func, gpointer user_data,
+                    UsbipTraceSummary *summary, GError **error)
 {
   g_autoptr (UsbipPcapReader) reader = NULL;
   g_autoptr (UsbipTcpReassembler) tcp = NULL;
@@ -363,8 +357,8 @@ usbip_trace_decode (GBytes *capture, guint16 server_port, UsbipTraceEventFunc fu
   g_autoptr (GHashTable) server_ports = g_hash_table_new (NULL, NULL);
   g_autoptr (GHashTable) pairs = g_hash_table_new (NULL, NULL);
   UsbipTraceSummary local = { 0 };
-  Decoder dec = { func, user_data, summary != NULL ? summary : &local, NULL, streams, unsupported,
-                  server_port, 0, pairs, server_ports };
+  Decoder dec = { func,  user_data,   summary != NULL ? summary : &local, NULL, streams, unsupported, server_port, 0,
+                  pairs, server_ports };
 
   memset (dec.sum, 0, sizeof *dec.sum);
   reader = usbip_pcap_reader_new (capture, error);
@@ -384,8 +378,7 @@ usbip_trace_decode (GBytes *capture, guint16 server_port, UsbipTraceEventFunc fu
       if (r == USBIP_PCAP_TRUNCATED || r == USBIP_PCAP_INVALID)
         {
           dec.packet = NULL;
-          note (&dec, NULL, TRUE,
-                r == USBIP_PCAP_TRUNCATED ? USBIP_TRACE_NOTE_TRUNCATED : USBIP_TRACE_NOTE_DAMAGED,
+          note (&dec, NULL, TRUE, r == USBIP_PCAP_TRUNCATED ? USBIP_TRACE_NOTE_TRUNCATED : USBIP_TRACE_NOTE_DAMAGED,
                 "%s", local_error->message);
           break;
         }
@@ -428,8 +421,8 @@ usbip_trace_decode (GBytes *capture, guint16 server_port, UsbipTraceEventFunc fu
           {
             s->failed[d] = TRUE;
             note (&dec, s, d == 0, USBIP_TRACE_NOTE_TRUNCATED,
-                  "stream %u %s: the capture ends inside a message (%" G_GSIZE_FORMAT
-                  " bytes of it captured)", s->id, dir_name (d == 0), unframed (s, d));
+                  "stream %u %s: the capture ends inside a message (%" G_GSIZE_FORMAT " bytes of it captured)", s->id,
+                  dir_name (d == 0), unframed (s, d));
           }
     }
   return TRUE;

@@ -99,11 +99,7 @@ typedef struct {
   gboolean damaged;
 } UsbipTraceSummary;
 
-gboolean usbip_trace_decode (GBytes *capture,
-                                          guint16 server_port,
-                                          UsbipTraceEventFunc func,
-                                          gpointer user_data,
-                                          UsbipTraceSummary *summary,
-                                          GError **error);
+gboolean usbip_trace_decode (GBytes *capture, guint16 server_port, UsbipTraceEventFunc func, gpointer user_data,
+                             UsbipTraceSummary *summary, GError **error);
 
 G_END_DECLS

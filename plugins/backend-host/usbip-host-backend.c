@@ -20,8 +20,7 @@ struct _UsbipHostBackend {
 static void usbip_host_backend_iface_init (UsbipExportBackendInterface *iface);
 
 G_DEFINE_FINAL_TYPE_WITH_CODE (UsbipHostBackend, usbip_host_backend, G_TYPE_OBJECT,
-                               G_IMPLEMENT_INTERFACE (USBIP_TYPE_EXPORT_BACKEND,
-                                                      usbip_host_backend_iface_init))
+                               G_IMPLEMENT_INTERFACE (USBIP_TYPE_EXPORT_BACKEND, usbip_host_backend_iface_init))
 
 static gboolean
 check_module (UsbipHostBackend *self, GError **error)
@@ -75,8 +74,7 @@ usbip_host_read_device (UsbipSysfs *sysfs, const gchar *busid, GError **error)
   if (!usbip_sysfs_exists (sysfs, dir))
     {
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_NOT_FOUND,
-                   "no USB device with bus ID %s: see `usbip-tool list -l` for the devices on this host",
-                   busid);
+                   "no USB device with bus ID %s: see `usbip-tool list -l` for the devices on this host", busid);
       return NULL;
     }
   {
@@ -195,7 +193,8 @@ host_list_local_devices (UsbipExportBackend *backend, GError **error)
     {
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_NOT_FOUND,
                    "%s does not exist: this kernel has no USB support, or /sys is not mounted "
-                   "(in a container, run on the host or bind-mount /sys)", USBIP_HOST_DEVICES_DIR);
+                   "(in a container, run on the host or bind-mount /sys)",
+                   USBIP_HOST_DEVICES_DIR);
       return NULL;
     }
   return enumerate (self, FALSE, error);
@@ -263,8 +262,8 @@ host_bind (UsbipExportBackend *backend, const gchar *busid, GError **error)
   if (g_strcmp0 (driver, "usbip-host") == 0)
     {
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_BUSY,
-                   "%s is already bound to usbip-host: nothing to do (`usbip-tool unbind -b %s` undoes it)",
-                   busid, busid);
+                   "%s is already bound to usbip-host: nothing to do (`usbip-tool unbind -b %s` undoes it)", busid,
+                   busid);
       return FALSE;
     }
   if (driver != NULL && !write_driver_attr (self, driver, "unbind", busid, error))
@@ -300,16 +299,16 @@ host_unbind (UsbipExportBackend *backend, const gchar *busid, GError **error)
   dir = g_build_filename (USBIP_HOST_DEVICES_DIR, busid, NULL);
   if (!usbip_sysfs_exists (self->sysfs, dir))
     {
-      g_set_error (error, USBIP_ERROR, USBIP_ERROR_NOT_FOUND,
-                   "no USB device with bus ID %s: see `usbip-tool list -l`", busid);
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_NOT_FOUND, "no USB device with bus ID %s: see `usbip-tool list -l`",
+                   busid);
       return FALSE;
     }
   driver = device_driver (self, busid);
   if (g_strcmp0 (driver, "usbip-host") != 0)
     {
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
-                   "%s is not bound to usbip-host (driver: %s): nothing to unbind",
-                   busid, driver != NULL ? driver : "none");
+                   "%s is not bound to usbip-host (driver: %s): nothing to unbind", busid,
+                   driver != NULL ? driver : "none");
       return FALSE;
     }
   if (!write_driver_attr (self, "usbip-host", "unbind", busid, error))

@@ -25,8 +25,7 @@ struct _UsbipVhciBackend {
 static void usbip_vhci_backend_iface_init (UsbipImportBackendInterface *iface);
 
 G_DEFINE_FINAL_TYPE_WITH_CODE (UsbipVhciBackend, usbip_vhci_backend, G_TYPE_OBJECT,
-                               G_IMPLEMENT_INTERFACE (USBIP_TYPE_IMPORT_BACKEND,
-                                                      usbip_vhci_backend_iface_init))
+                               G_IMPLEMENT_INTERFACE (USBIP_TYPE_IMPORT_BACKEND, usbip_vhci_backend_iface_init))
 
 static gboolean
 check_module (UsbipVhciBackend *self, GError **error)
@@ -90,8 +89,7 @@ usbip_vhci_backend_list_ports (UsbipImportBackend *backend, GError **error)
         has_record = g_array_index (records, guint, r) == p->port;
       /* free ports too: a record left on a free port marks a lost connection */
       if (has_record)
-        usbip_vhci_records_read (self->records, p->port, &p->remote_host, &p->remote_port,
-                                 &p->remote_busid, NULL);
+        usbip_vhci_records_read (self->records, p->port, &p->remote_host, &p->remote_port, &p->remote_busid, NULL);
     }
   return ports;
 }
@@ -156,17 +154,16 @@ set_no_free_port (GPtrArray *ports, UsbipHubSpeed hub, GError **error)
                "all %u %s vhci ports are in use%s: detach a device (`usbip-tool port`, "
                "`usbip-tool detach -p N`)%s",
                total, hub == USBIP_HUB_SPEED_SUPER ? "SuperSpeed (ss)" : "high-speed (hs)",
-               other_free > 0 ? (hub == USBIP_HUB_SPEED_SUPER
-                                   ? " (the free hs ports cannot take a SuperSpeed device)"
-                                   : " (the free ss ports cannot take a USB 2 device)")
+               other_free > 0 ? (hub == USBIP_HUB_SPEED_SUPER ? " (the free hs ports cannot take a SuperSpeed device)"
+                                                              : " (the free ss ports cannot take a USB 2 device)")
                               : "",
                total == 0 ? " or load vhci-hcd with more ports" : "");
 }
 
 static gint
 usbip_vhci_backend_attach (UsbipImportBackend *backend, gint sockfd, guint32 devid, UsbipSpeed speed,
-                           const gchar *remote_host, const gchar *remote_service,
-                           const gchar *remote_busid, GError **error)
+                           const gchar *remote_host, const gchar *remote_service, const gchar *remote_busid,
+                           GError **error)
 {
   UsbipVhciBackend *self = USBIP_VHCI_BACKEND (backend);
   UsbipHubSpeed hub = usbip_speed_is_superspeed (speed) ? USBIP_HUB_SPEED_SUPER : USBIP_HUB_SPEED_HIGH;
@@ -196,10 +193,10 @@ usbip_vhci_backend_attach (UsbipImportBackend *backend, gint sockfd, guint32 dev
       if (usbip_sysfs_write (self->sysfs, attach, value, &local_error))
         {
           g_autoptr (GError) record_error = NULL;
-          if (!usbip_vhci_records_write (self->records, (guint) port, remote_host, remote_service,
-                                         remote_busid, &record_error))
-            g_warning ("attached on port %d, but %s: `usbip port` will not show the remote",
-                       port, record_error->message);
+          if (!usbip_vhci_records_write (self->records, (guint) port, remote_host, remote_service, remote_busid,
+                                         &record_error))
+            g_warning ("attached on port %d, but %s: `usbip port` will not show the remote", port,
+                       record_error->message);
           g_debug ("attached devid %08x speed %u on port %d", devid, (guint) speed, port);
           return port;
         }
@@ -216,15 +213,14 @@ usbip_vhci_backend_attach (UsbipImportBackend *backend, gint sockfd, guint32 dev
       if (g_error_matches (local_error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT))
         g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
                      "vhci_hcd refused to attach %s (devid %08x, speed %s) on port %d: %s; the kernel "
-                     "log (`dmesg`) says why", remote_busid, devid, usbip_speed_to_nick (speed), port,
-                     local_error->message);
+                     "log (`dmesg`) says why",
+                     remote_busid, devid, usbip_speed_to_nick (speed), port, local_error->message);
       else
         g_propagate_error (error, g_steal_pointer (&local_error));
       return -1;
     }
   g_set_error (error, USBIP_ERROR, USBIP_ERROR_BUSY,
-               "vhci ports kept being taken by other attachers (%d tries): try again",
-               ATTACH_RETRIES);
+               "vhci ports kept being taken by other attachers (%d tries): try again", ATTACH_RETRIES);
   return -1;
 }
 

@@ -10,8 +10,7 @@ usbip_vhci_plugin_register (UsbipPluginContext *ctx, GError **error)
 {
   g_autoptr (UsbipVhciBackend) backend = usbip_vhci_backend_new (usbip_plugin_context_get_sysfs (ctx));
 
-  usbip_plugin_context_add_import_backend (ctx, usbip_plugin_context_get_name (ctx),
-                                           USBIP_IMPORT_BACKEND (backend));
+  usbip_plugin_context_add_import_backend (ctx, usbip_plugin_context_get_name (ctx), USBIP_IMPORT_BACKEND (backend));
   return TRUE;
 }
 

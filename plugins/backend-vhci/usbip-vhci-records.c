@@ -52,8 +52,7 @@ usbip_vhci_records_new (UsbipSysfs *sysfs, const gchar *dir)
   if (dir != NULL && *dir != '\0')
     self->dir = g_strdup (dir);
   else
-    self->dir = usbip_sysfs_resolve (sysfs != NULL ? sysfs : usbip_sysfs_get_default (),
-                                     USBIP_VHCI_STATE_DIR);
+    self->dir = usbip_sysfs_resolve (sysfs != NULL ? sysfs : usbip_sysfs_get_default (), USBIP_VHCI_STATE_DIR);
   self->dir_seam = usbip_sysfs_new (self->dir);
   return self;
 }
@@ -99,8 +98,8 @@ record_name (guint port)
 }
 
 gboolean
-usbip_vhci_records_write (UsbipVhciRecords *self, guint port, const gchar *host,
-                          const gchar *service, const gchar *busid, GError **error)
+usbip_vhci_records_write (UsbipVhciRecords *self, guint port, const gchar *host, const gchar *service,
+                          const gchar *busid, GError **error)
 {
   g_autofree gchar *name = record_name (port);
   g_autofree gchar *path = g_build_filename (self->dir, name, NULL);
@@ -110,19 +109,16 @@ usbip_vhci_records_write (UsbipVhciRecords *self, guint port, const gchar *host,
   if (g_mkdir_with_parents (self->dir, 0700) < 0)
     {
       gint errsv = errno;
-      g_set_error (error, USBIP_ERROR,
-                   errsv == EACCES || errsv == EPERM ? USBIP_ERROR_PERMISSION : USBIP_ERROR_FAILED,
+      g_set_error (error, USBIP_ERROR, errsv == EACCES || errsv == EPERM ? USBIP_ERROR_PERMISSION : USBIP_ERROR_FAILED,
                    "creating the port-record directory %s: %s: run as root, or set "
                    "USBIP_VHCI_STATE_DIR to a writable directory",
                    self->dir, g_strerror (errsv));
       return FALSE;
     }
-  if (!g_file_set_contents_full (path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0700,
-                                 &file_error))
+  if (!g_file_set_contents_full (path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0700, &file_error))
     {
       g_set_error (error, USBIP_ERROR,
-                   file_error->code == G_FILE_ERROR_ACCES ? USBIP_ERROR_PERMISSION
-                                                          : USBIP_ERROR_FAILED,
+                   file_error->code == G_FILE_ERROR_ACCES ? USBIP_ERROR_PERMISSION : USBIP_ERROR_FAILED,
                    "writing the port record %s: %s", path, file_error->message);
       return FALSE;
     }
@@ -130,8 +126,8 @@ usbip_vhci_records_write (UsbipVhciRecords *self, guint port, const gchar *host,
 }
 
 gboolean
-usbip_vhci_records_read (UsbipVhciRecords *self, guint port, gchar **host, gchar **service,
-                         gchar **busid, GError **error)
+usbip_vhci_records_read (UsbipVhciRecords *self, guint port, gchar **host, gchar **service, gchar **busid,
+                         GError **error)
 {
   g_autofree gchar *name = record_name (port);
   g_autofree gchar *text = usbip_sysfs_read (self->dir_seam, name, NULL);
@@ -152,8 +148,7 @@ usbip_vhci_records_read (UsbipVhciRecords *self, guint port, gchar **host, gchar
   if (words->len != 3)
     {
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_FAILED,
-                   "port record %s%s is malformed: expected '<host> <port> <busid>'", self->dir,
-                   name);
+                   "port record %s%s is malformed: expected '<host> <port> <busid>'", self->dir, name);
       return FALSE;
     }
   if (host != NULL)

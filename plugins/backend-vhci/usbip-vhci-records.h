@@ -24,11 +24,11 @@ UsbipVhciRecords *usbip_vhci_records_new (UsbipSysfs *sysfs, const gchar *dir);
 const gchar *usbip_vhci_records_get_dir (UsbipVhciRecords *self);
 /* ports that have a record, ascending (element-type guint) */
 GArray *usbip_vhci_records_list (UsbipVhciRecords *self);
-gboolean usbip_vhci_records_write (UsbipVhciRecords *self, guint port, const gchar *host,
-                                   const gchar *service, const gchar *busid, GError **error);
+gboolean usbip_vhci_records_write (UsbipVhciRecords *self, guint port, const gchar *host, const gchar *service,
+                                   const gchar *busid, GError **error);
 /* FALSE + USBIP_ERROR_NOT_FOUND when there is none */
-gboolean usbip_vhci_records_read (UsbipVhciRecords *self, guint port, gchar **host,
-                                  gchar **service, gchar **busid, GError **error);
+gboolean usbip_vhci_records_read (UsbipVhciRecords *self, guint port, gchar **host, gchar **service, gchar **busid,
+                                  GError **error);
 /* a missing record is not an error */
 gboolean usbip_vhci_records_remove (UsbipVhciRecords *self, guint port, GError **error);
 

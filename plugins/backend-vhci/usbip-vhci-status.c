@@ -16,8 +16,8 @@ column_of (const gchar *name)
     const gchar *name;
     gint col;
   } names[] = {
-    { "hub", COL_HUB },   { "port", COL_PORT },   { "prt", COL_PORT },     { "sta", COL_STA },
-    { "spd", COL_SPD },   { "dev", COL_DEV },     { "bus", COL_BUS },      { "sockfd", COL_SOCK },
+    { "hub", COL_HUB },     { "port", COL_PORT },         { "prt", COL_PORT }, { "sta", COL_STA },
+    { "spd", COL_SPD },     { "dev", COL_DEV },           { "bus", COL_BUS },  { "sockfd", COL_SOCK },
     { "socket", COL_SOCK }, { "local_busid", COL_BUSID },
   };
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
@@ -63,8 +63,7 @@ usbip_vhci_status_parse (const gchar *text, guint controller, GPtrArray *ports, 
   if (pos[COL_PORT] < 0 || pos[COL_STA] < 0 || pos[COL_SPD] < 0 || pos[COL_DEV] < 0)
     {
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_PROTOCOL,
-                   "unknown vhci status layout '%s': this kernel's format is not supported",
-                   lines[0]);
+                   "unknown vhci status layout '%s': this kernel's format is not supported", lines[0]);
       return FALSE;
     }
 
@@ -81,15 +80,13 @@ usbip_vhci_status_parse (const gchar *text, guint controller, GPtrArray *ports, 
       if (f->len == 0)
         continue;
 #define FIELD(c) (pos[c] >= 0 && (guint) pos[c] < f->len ? (const gchar *) g_ptr_array_index (f, pos[c]) : NULL)
-      if (!parse_num (FIELD (COL_PORT), 10, G_MAXUINT, &port)
-          || !parse_num (FIELD (COL_STA), 10, G_MAXUINT, &sta)
+      if (!parse_num (FIELD (COL_PORT), 10, G_MAXUINT, &port) || !parse_num (FIELD (COL_STA), 10, G_MAXUINT, &sta)
           || !parse_num (FIELD (COL_SPD), 10, G_MAXUINT, &spd))
         goto bad;
       if (pos[COL_BUS] >= 0)
         {
           /* old layout: bus and dev in decimal */
-          if (!parse_num (FIELD (COL_BUS), 10, 0xffff, &bus)
-              || !parse_num (FIELD (COL_DEV), 10, 0xffff, &dev))
+          if (!parse_num (FIELD (COL_BUS), 10, 0xffff, &bus) || !parse_num (FIELD (COL_DEV), 10, 0xffff, &dev))
             goto bad;
           dev = (bus << 16) | dev;
         }
@@ -102,8 +99,8 @@ usbip_vhci_status_parse (const gchar *text, guint controller, GPtrArray *ports, 
       p = usbip_port_info_new ();
       p->port = (guint) port;
       p->controller = controller;
-      p->hub = (pos[COL_HUB] >= 0 && g_strcmp0 (FIELD (COL_HUB), "ss") == 0) ? USBIP_HUB_SPEED_SUPER
-                                                                             : USBIP_HUB_SPEED_HIGH;
+      p->hub =
+          (pos[COL_HUB] >= 0 && g_strcmp0 (FIELD (COL_HUB), "ss") == 0) ? USBIP_HUB_SPEED_SUPER : USBIP_HUB_SPEED_HIGH;
       p->status = (UsbipPortStatus) sta;
       p->speed = (UsbipSpeed) spd;
       p->devid = (guint32) dev;
@@ -117,8 +114,8 @@ usbip_vhci_status_parse (const gchar *text, guint controller, GPtrArray *ports, 
       g_ptr_array_add (ports, g_steal_pointer (&p));
       continue;
     bad:
-      g_set_error (error, USBIP_ERROR, USBIP_ERROR_PROTOCOL,
-                   "cannot parse line %u of the vhci status file: '%s'", l + 1, lines[l]);
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_PROTOCOL, "cannot parse line %u of the vhci status file: '%s'",
+                   l + 1, lines[l]);
       return FALSE;
     }
   return TRUE;

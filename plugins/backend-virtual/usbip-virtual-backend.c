@@ -17,8 +17,7 @@ struct _UsbipVirtualBackend {
 static void usbip_virtual_backend_iface_init (UsbipExportBackendInterface *iface);
 
 G_DEFINE_FINAL_TYPE_WITH_CODE (UsbipVirtualBackend, usbip_virtual_backend, G_TYPE_OBJECT,
-                               G_IMPLEMENT_INTERFACE (USBIP_TYPE_EXPORT_BACKEND,
-                                                      usbip_virtual_backend_iface_init))
+                               G_IMPLEMENT_INTERFACE (USBIP_TYPE_EXPORT_BACKEND, usbip_virtual_backend_iface_init))
 
 static UsbipVirtualDevice *
 find (UsbipVirtualBackend *self, const gchar *busid)

@@ -34,10 +34,10 @@ struct _UsbipVirtualCdcAcm {
   gchar *pty;
   guint read_watch;
   guint write_watch;
-  GByteArray *to_host;   /* for bulk IN */
-  GByteArray *to_pty;    /* pty mode: not yet written */
-  GQueue waiting_in;     /* UsbipVirtualUrb* on bulk IN */
-  GQueue waiting_out;    /* OUT transfers held while the buffer is full */
+  GByteArray *to_host; /* for bulk IN */
+  GByteArray *to_pty;  /* pty mode: not yet written */
+  GQueue waiting_in;   /* UsbipVirtualUrb* on bulk IN */
+  GQueue waiting_out;  /* OUT transfers held while the buffer is full */
   guint8 line_coding[7];
 };
 
@@ -46,22 +46,22 @@ G_DEFINE_FINAL_TYPE (UsbipVirtualCdcAcm, usbip_virtual_cdc_acm, USBIP_TYPE_VIRTU
 static const gchar *const keys[] = { "mode", NULL };
 
 static const guint8 device_descriptor[18] = {
-  18, 1, 0x00, 0x02, 0x02, 0x00, 0x00, 64, /* USB 2.0, communications class */
-  0x6b, 0x1d, 0x04, 0x01, 0x00, 0x01,      /* 1d6b:0104, release 1.00 */
-  1, 2, 3, 1,
+  18,   1,    0x00, 0x02, 0x02, 0x00, 0x00, 64, /* USB 2.0, communications class */
+  0x6b, 0x1d, 0x04, 0x01, 0x00, 0x01,           /* 1d6b:0104, release 1.00 */
+  1,    2,    3,    1,
 };
 
 static const guint8 config_descriptor[] = {
-  9, 2, 67, 0, 2, 1, 0, 0x80, 250,
-  9, 4, 0, 0, 1, 0x02, 0x02, 0x01, 0,   /* communication: ACM, AT commands */
-  5, 0x24, 0x00, 0x10, 0x01,            /* header, CDC 1.10 */
-  5, 0x24, 0x01, 0x00, 0x01,            /* call management: data interface 1 */
-  4, 0x24, 0x02, 0x02,                  /* ACM: line coding and serial state */
-  5, 0x24, 0x06, 0x00, 0x01,            /* union: control 0, data 1 */
-  7, 5, EP_NOTIFY, 0x03, 16, 0, 9,      /* interrupt IN, 16 bytes */
-  9, 4, 1, 0, 2, 0x0a, 0x00, 0x00, 0,   /* data */
-  7, 5, EP_IN, 0x02, 0x00, 0x02, 0,     /* bulk IN, 512 bytes */
-  7, 5, EP_OUT, 0x02, 0x00, 0x02, 0,    /* bulk OUT, 512 bytes */
+  9, 2,    67,        0,    2,    1,    0,    0x80, 250,
+  9, 4,    0,         0,    1,    0x02, 0x02, 0x01, 0, /* communication: ACM, AT commands */
+  5, 0x24, 0x00,      0x10, 0x01,                      /* header, CDC 1.10 */
+  5, 0x24, 0x01,      0x00, 0x01,                      /* call management: data interface 1 */
+  4, 0x24, 0x02,      0x02,                            /* ACM: line coding and serial state */
+  5, 0x24, 0x06,      0x00, 0x01,                      /* union: control 0, data 1 */
+  7, 5,    EP_NOTIFY, 0x03, 16,   0,    9,             /* interrupt IN, 16 bytes */
+  9, 4,    1,         0,    2,    0x0a, 0x00, 0x00, 0, /* data */
+  7, 5,    EP_IN,     0x02, 0x00, 0x02, 0,             /* bulk IN, 512 bytes */
+  7, 5,    EP_OUT,    0x02, 0x00, 0x02, 0,             /* bulk OUT, 512 bytes */
 };
 
 const gchar *
@@ -175,10 +175,13 @@ cdc_acm_cancel (UsbipVirtualDevice *device, UsbipVirtualUrb *urb)
 static speed_t
 baud_constant (guint32 rate)
 {
-  static const struct { guint32 rate; speed_t c; } map[] = {
-    { 1200, B1200 }, { 2400, B2400 }, { 4800, B4800 }, { 9600, B9600 }, { 19200, B19200 },
-    { 38400, B38400 }, { 57600, B57600 }, { 115200, B115200 }, { 230400, B230400 },
-    { 460800, B460800 }, { 921600, B921600 },
+  static const struct {
+    guint32 rate;
+    speed_t c;
+  } map[] = {
+    { 1200, B1200 },     { 2400, B2400 },     { 4800, B4800 },     { 9600, B9600 },
+    { 19200, B19200 },   { 38400, B38400 },   { 57600, B57600 },   { 115200, B115200 },
+    { 230400, B230400 }, { 460800, B460800 }, { 921600, B921600 },
   };
   for (guint i = 0; i < G_N_ELEMENTS (map); i++)
     if (map[i].rate == rate)
@@ -260,8 +263,10 @@ open_pty (UsbipVirtualCdcAcm *self, const gchar *group, GError **error)
   if (self->master < 0 || grantpt (self->master) != 0 || unlockpt (self->master) != 0
       || (name = ptsname (self->master)) == NULL)
     {
-      g_set_error (error, USBIP_ERROR, USBIP_ERROR_CONFIG, "[%s] mode=pty: cannot create a pseudo-terminal: %s "
-                   "(is /dev/pts mounted? or use mode=loopback)", group, g_strerror (errno));
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_CONFIG,
+                   "[%s] mode=pty: cannot create a pseudo-terminal: %s "
+                   "(is /dev/pts mounted? or use mode=loopback)",
+                   group, g_strerror (errno));
       return FALSE;
     }
   self->pty = g_strdup (name);

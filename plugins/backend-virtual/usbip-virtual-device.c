@@ -100,8 +100,8 @@ read_id (GKeyFile *kf, const gchar *group, const gchar *key, guint8 *at, GError 
     return TRUE;
   if (!g_ascii_string_to_unsigned (g_str_has_prefix (text, "0x") ? text + 2 : text, 16, 0, 0xffff, &v, NULL))
     {
-      g_set_error (error, USBIP_ERROR, USBIP_ERROR_CONFIG,
-                   "[%s] %s=%s: expected a 16-bit hexadecimal id such as 1d6b", group, key, text);
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_CONFIG, "[%s] %s=%s: expected a 16-bit hexadecimal id such as 1d6b",
+                   group, key, text);
       return FALSE;
     }
   at[0] = (guint8) (v & 0xff);
@@ -115,13 +115,12 @@ check_keys (GKeyFile *kf, const gchar *group, const gchar *const *model_keys, GE
   g_auto (GStrv) keys = g_key_file_get_keys (kf, group, NULL, NULL);
 
   for (guint i = 0; keys != NULL && keys[i] != NULL; i++)
-    if (!g_strv_contains (common_keys, keys[i])
-        && (model_keys == NULL || !g_strv_contains (model_keys, keys[i])))
+    if (!g_strv_contains (common_keys, keys[i]) && (model_keys == NULL || !g_strv_contains (model_keys, keys[i])))
       {
         g_autofree gchar *accepted = model_keys != NULL ? g_strjoinv (", ", (gchar **) model_keys) : g_strdup ("");
         g_set_error (error, USBIP_ERROR, USBIP_ERROR_CONFIG,
-                     "[%s] unknown key %s: this type takes type, vendor-id, product-id, serial%s%s", group,
-                     keys[i], *accepted ? ", " : "", accepted);
+                     "[%s] unknown key %s: this type takes type, vendor-id, product-id, serial%s%s", group, keys[i],
+                     *accepted ? ", " : "", accepted);
         return FALSE;
       }
   return TRUE;
@@ -395,7 +394,7 @@ standard_request (UsbipVirtualDevice *self, const guint8 *setup, GByteArray *in)
         g_byte_array_append (in, status, 2);
         return (type & 0x80) != 0;
       }
-    case 0x01: /* CLEAR_FEATURE */
+    case 0x01:                              /* CLEAR_FEATURE */
       if ((type & 0x1f) == 2 && value == 0) /* ENDPOINT_HALT */
         {
           priv->halted &= ~halt_bit ((guint8) windex);
@@ -404,7 +403,7 @@ standard_request (UsbipVirtualDevice *self, const guint8 *setup, GByteArray *in)
           return TRUE;
         }
       return (type & 0x1f) == 0; /* DEVICE_REMOTE_WAKEUP */
-    case 0x03: /* SET_FEATURE */
+    case 0x03:                   /* SET_FEATURE */
       if ((type & 0x1f) == 2 && value == 0)
         {
           priv->halted |= halt_bit ((guint8) windex);

@@ -72,16 +72,16 @@ G_DEFINE_FINAL_TYPE (UsbipVirtualMassStorage, usbip_virtual_mass_storage, USBIP_
 static const gchar *const keys[] = { "image", "read-only", NULL };
 
 static const guint8 device_descriptor[18] = {
-  18, 1, 0x00, 0x02, 0x00, 0x00, 0x00, 64, /* USB 2.0, class per interface, ep0 64 bytes */
-  0x6b, 0x1d, 0x04, 0x01, 0x00, 0x01,       /* 1d6b:0104, release 1.00 */
-  1, 2, 3, 1,                               /* strings, one configuration */
+  18,   1,    0x00, 0x02, 0x00, 0x00, 0x00, 64, /* USB 2.0, class per interface, ep0 64 bytes */
+  0x6b, 0x1d, 0x04, 0x01, 0x00, 0x01,           /* 1d6b:0104, release 1.00 */
+  1,    2,    3,    1,                          /* strings, one configuration */
 };
 
 static const guint8 config_descriptor[] = {
-  9, 2, 32, 0, 1, 1, 0, 0x80, 250,          /* one interface, bus powered, 500 mA */
-  9, 4, 0, 0, 2, 0x08, 0x06, 0x50, 0,       /* mass storage, SCSI transparent, bulk-only */
-  7, 5, EP_IN, 0x02, 0x00, 0x02, 0,         /* bulk IN, 512 bytes (high speed) */
-  7, 5, EP_OUT, 0x02, 0x00, 0x02, 0,        /* bulk OUT, 512 bytes */
+  9, 2, 32,     0,    1,    1,    0,    0x80, 250, /* one interface, bus powered, 500 mA */
+  9, 4, 0,      0,    2,    0x08, 0x06, 0x50, 0,   /* mass storage, SCSI transparent, bulk-only */
+  7, 5, EP_IN,  0x02, 0x00, 0x02, 0,               /* bulk IN, 512 bytes (high speed) */
+  7, 5, EP_OUT, 0x02, 0x00, 0x02, 0,               /* bulk OUT, 512 bytes */
 };
 
 static guint32
@@ -369,8 +369,8 @@ receive_cbw (UsbipVirtualMassStorage *self, UsbipVirtualUrb *urb, const guint8 *
 {
   guint8 cb_len;
 
-  if (len != CBW_SIZE || le32 (d) != CBW_SIGNATURE || (cb_len = d[14] & 0x1f) == 0
-      || cb_len > 16 || (d[13] & 0x0f) != 0)
+  if (len != CBW_SIZE || le32 (d) != CBW_SIGNATURE || (cb_len = d[14] & 0x1f) == 0 || cb_len > 16
+      || (d[13] & 0x0f) != 0)
     {
       /* not a valid CBW: stall both pipes until a Bulk-Only Mass Storage Reset */
       usbip_virtual_device_halt (USBIP_VIRTUAL_DEVICE (self), EP_IN);
@@ -480,7 +480,8 @@ mass_storage_configure (UsbipVirtualDevice *device, GKeyFile *kf, const gchar *g
     {
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_CONFIG,
                    "[%s]: a mass-storage device needs image=PATH (a disk image file, e.g. made with "
-                   "`truncate -s 64M disk.img`)", group);
+                   "`truncate -s 64M disk.img`)",
+                   group);
       return FALSE;
     }
   if (g_key_file_has_key (kf, group, "read-only", NULL))
@@ -504,8 +505,8 @@ mass_storage_configure (UsbipVirtualDevice *device, GKeyFile *kf, const gchar *g
   if (fstat (self->fd, &st) != 0 || !S_ISREG (st.st_mode) || (guint64) st.st_size < BLOCK)
     {
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_CONFIG,
-                   "[%s] image=%s: not a regular file of at least %u bytes: give a disk image file", group,
-                   self->image, BLOCK);
+                   "[%s] image=%s: not a regular file of at least %u bytes: give a disk image file", group, self->image,
+                   BLOCK);
       return FALSE;
     }
   self->blocks = (guint64) st.st_size / BLOCK;

@@ -118,8 +118,7 @@ send_message (UsbipVirtualSession *self, const UsbipMessage *msg)
 }
 
 static void
-send_ret_submit (UsbipVirtualSession *self, guint32 seqnum, gint32 status, const guint8 *data, gsize len,
-                 gsize actual)
+send_ret_submit (UsbipVirtualSession *self, guint32 seqnum, gint32 status, const guint8 *data, gsize len, gsize actual)
 {
   UsbipMessage msg = { 0 };
 
@@ -323,8 +322,8 @@ read_next (UsbipVirtualSession *self)
   if (self->ended || self->reading || self->queued_bytes > BACKLOG_MAX)
     return;
   self->reading = TRUE;
-  g_input_stream_read_async (g_io_stream_get_input_stream (self->stream), self->chunk, READ_CHUNK,
-                             G_PRIORITY_DEFAULT, self->cancellable, read_done, session_ref (self));
+  g_input_stream_read_async (g_io_stream_get_input_stream (self->stream), self->chunk, READ_CHUNK, G_PRIORITY_DEFAULT,
+                             self->cancellable, read_done, session_ref (self));
 }
 
 gboolean

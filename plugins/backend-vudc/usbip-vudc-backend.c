@@ -18,8 +18,7 @@ struct _UsbipVudcBackend {
 static void usbip_vudc_backend_iface_init (UsbipExportBackendInterface *iface);
 
 G_DEFINE_FINAL_TYPE_WITH_CODE (UsbipVudcBackend, usbip_vudc_backend, G_TYPE_OBJECT,
-                               G_IMPLEMENT_INTERFACE (USBIP_TYPE_EXPORT_BACKEND,
-                                                      usbip_vudc_backend_iface_init))
+                               G_IMPLEMENT_INTERFACE (USBIP_TYPE_EXPORT_BACKEND, usbip_vudc_backend_iface_init))
 
 gboolean
 usbip_vudc_decode_device_descriptor (const guint8 *d, gsize len, UsbipDeviceInfo *info, GError **error)
@@ -47,13 +46,13 @@ udc_speed (UsbipVudcBackend *self, const gchar *name)
 {
   g_autofree gchar *path = g_build_filename (USBIP_VUDC_DEVICES_DIR, name, "udc", name, "current_speed", NULL);
   g_autofree gchar *text = usbip_sysfs_read (self->sysfs, path, NULL);
-  static const struct { const gchar *name; UsbipSpeed speed; } map[] = {
-    { "low-speed", USBIP_SPEED_LOW },
-    { "full-speed", USBIP_SPEED_FULL },
-    { "high-speed", USBIP_SPEED_HIGH },
-    { "wireless", USBIP_SPEED_WIRELESS },
-    { "super-speed", USBIP_SPEED_SUPER },
-    { "super-speed-plus", USBIP_SPEED_SUPER_PLUS },
+  static const struct {
+    const gchar *name;
+    UsbipSpeed speed;
+  } map[] = {
+    { "low-speed", USBIP_SPEED_LOW },     { "full-speed", USBIP_SPEED_FULL },
+    { "high-speed", USBIP_SPEED_HIGH },   { "wireless", USBIP_SPEED_WIRELESS },
+    { "super-speed", USBIP_SPEED_SUPER }, { "super-speed-plus", USBIP_SPEED_SUPER_PLUS },
   };
 
   for (guint i = 0; text != NULL && i < G_N_ELEMENTS (map); i++)

@@ -38,16 +38,26 @@ const gchar *
 usbip_metrics_error_label (const GError *error)
 {
   static const gchar *const names[] = {
-    [USBIP_ERROR_FAILED] = "failed",          [USBIP_ERROR_NOT_AVAILABLE] = "not-available",
-    [USBIP_ERROR_DEVICE_BUSY] = "device-busy", [USBIP_ERROR_DEVICE_ERROR] = "device-error",
-    [USBIP_ERROR_NO_DEVICE] = "no-device",     [USBIP_ERROR_REMOTE_ERROR] = "remote-error",
-    [USBIP_ERROR_PROTOCOL] = "protocol",       [USBIP_ERROR_VERSION] = "version",
-    [USBIP_ERROR_UNKNOWN_OPCODE] = "unknown-opcode", [USBIP_ERROR_TIMEOUT] = "timeout",
-    [USBIP_ERROR_DENIED] = "denied",           [USBIP_ERROR_NOT_FOUND] = "not-found",
-    [USBIP_ERROR_BUSY] = "busy",               [USBIP_ERROR_NO_FREE_PORT] = "no-free-port",
-    [USBIP_ERROR_MODULE_MISSING] = "module-missing", [USBIP_ERROR_PERMISSION] = "permission",
-    [USBIP_ERROR_INVALID_ARGUMENT] = "invalid-argument", [USBIP_ERROR_CONNECTION] = "connection",
-    [USBIP_ERROR_PLUGIN] = "plugin",           [USBIP_ERROR_CONFIG] = "config",
+    [USBIP_ERROR_FAILED] = "failed",
+    [USBIP_ERROR_NOT_AVAILABLE] = "not-available",
+    [USBIP_ERROR_DEVICE_BUSY] = "device-busy",
+    [USBIP_ERROR_DEVICE_ERROR] = "device-error",
+    [USBIP_ERROR_NO_DEVICE] = "no-device",
+    [USBIP_ERROR_REMOTE_ERROR] = "remote-error",
+    [USBIP_ERROR_PROTOCOL] = "protocol",
+    [USBIP_ERROR_VERSION] = "version",
+    [USBIP_ERROR_UNKNOWN_OPCODE] = "unknown-opcode",
+    [USBIP_ERROR_TIMEOUT] = "timeout",
+    [USBIP_ERROR_DENIED] = "denied",
+    [USBIP_ERROR_NOT_FOUND] = "not-found",
+    [USBIP_ERROR_BUSY] = "busy",
+    [USBIP_ERROR_NO_FREE_PORT] = "no-free-port",
+    [USBIP_ERROR_MODULE_MISSING] = "module-missing",
+    [USBIP_ERROR_PERMISSION] = "permission",
+    [USBIP_ERROR_INVALID_ARGUMENT] = "invalid-argument",
+    [USBIP_ERROR_CONNECTION] = "connection",
+    [USBIP_ERROR_PLUGIN] = "plugin",
+    [USBIP_ERROR_CONFIG] = "config",
   };
 
   if (error == NULL)
@@ -109,8 +119,7 @@ on_lost (UsbipSupervisor *sup, UsbipPortInfo *port, UsbipMetricsCollector *self)
 }
 
 static void
-on_reconnecting (UsbipSupervisor *sup, guint attempt, guint delay_ms, const GError *cause,
-                 UsbipMetricsCollector *self)
+on_reconnecting (UsbipSupervisor *sup, guint attempt, guint delay_ms, const GError *cause, UsbipMetricsCollector *self)
 {
   const gchar *values[] = { usbip_metrics_error_label (cause) };
   usbip_metrics_counter_inc (&self->reconnects, values);
@@ -259,8 +268,7 @@ usbip_metrics_collector_init (UsbipMetricsCollector *self)
                                 "Accept to the end of the handshake.", handshake_bounds,
                                 G_N_ELEMENTS (handshake_bounds));
   usbip_metrics_counter_init (&self->refused, "usbip_exporter_connections_refused_total",
-                              "Connections closed by the admission policy, by the rule that refused them.",
-                              rule_label);
+                              "Connections closed by the admission policy, by the rule that refused them.", rule_label);
   usbip_metrics_counter_init (&self->exported, "usbip_exporter_devices_exported_total",
                               "Devices handed to the kernel after an OP_REQ_IMPORT.", no_labels);
   usbip_metrics_counter_init (&self->attaches, "usbip_importer_attach_total",

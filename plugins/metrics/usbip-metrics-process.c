@@ -10,8 +10,8 @@
 #include "usbip-metrics-text.h"
 
 gboolean
-usbip_metrics_process_parse_stat (const gchar *stat, guint64 *utime, guint64 *stime, guint64 *starttime,
-                                  guint64 *vsize, guint64 *rss_pages)
+usbip_metrics_process_parse_stat (const gchar *stat, guint64 *utime, guint64 *stime, guint64 *starttime, guint64 *vsize,
+                                  guint64 *rss_pages)
 {
   const gchar *after = strrchr (stat, ')');
   g_auto (GStrv) fields = NULL;
@@ -67,14 +67,17 @@ usbip_metrics_process_write (GString *out)
                                  "Total user and system CPU time spent in seconds.");
       usbip_metrics_text_sample (out, "process_cpu_seconds_total", NULL, (gdouble) (utime + stime) / ticks);
       usbip_metrics_text_family (out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
-      usbip_metrics_text_sample (out, "process_resident_memory_bytes", NULL, (gdouble) rss * (gdouble) sysconf (_SC_PAGESIZE));
+      usbip_metrics_text_sample (out, "process_resident_memory_bytes", NULL,
+                                 (gdouble) rss * (gdouble) sysconf (_SC_PAGESIZE));
       usbip_metrics_text_family (out, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.");
       usbip_metrics_text_sample (out, "process_virtual_memory_bytes", NULL, (gdouble) vsize);
-      if (g_file_get_contents ("/proc/stat", &proc_stat, NULL, NULL) && usbip_metrics_process_parse_btime (proc_stat, &btime))
+      if (g_file_get_contents ("/proc/stat", &proc_stat, NULL, NULL)
+          && usbip_metrics_process_parse_btime (proc_stat, &btime))
         {
           usbip_metrics_text_family (out, "process_start_time_seconds", "gauge",
                                      "Start time of the process since unix epoch in seconds.");
-          usbip_metrics_text_sample (out, "process_start_time_seconds", NULL, (gdouble) btime + (gdouble) starttime / ticks);
+          usbip_metrics_text_sample (out, "process_start_time_seconds", NULL,
+                                     (gdouble) btime + (gdouble) starttime / ticks);
         }
     }
   usbip_metrics_text_family (out, "process_open_fds", "gauge", "Number of open file descriptors.");

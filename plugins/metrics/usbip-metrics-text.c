@@ -153,14 +153,14 @@ usbip_metrics_counter_write (UsbipMetricsCounter *c, GString *out)
         }
       g_ptr_array_add (labels, NULL);
       usbip_metrics_text_sample (out, c->name, (const gchar *const *) labels->pdata,
-                                 (gdouble) *(guint64 *) g_hash_table_lookup (c->values, l->data));
+                                 (gdouble) * (guint64 *) g_hash_table_lookup (c->values, l->data));
     }
   g_list_free (keys);
 }
 
 void
-usbip_metrics_histogram_init (UsbipMetricsHistogram *h, const gchar *name, const gchar *help,
-                              const gdouble *bounds, guint n_bounds)
+usbip_metrics_histogram_init (UsbipMetricsHistogram *h, const gchar *name, const gchar *help, const gdouble *bounds,
+                              guint n_bounds)
 {
   g_return_if_fail (n_bounds <= USBIP_METRICS_MAX_BUCKETS);
   memset (h, 0, sizeof *h);

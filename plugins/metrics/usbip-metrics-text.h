@@ -41,7 +41,7 @@ typedef struct {
   const gchar *name;
   const gchar *help;
   guint n_bounds;
-  gdouble bounds[USBIP_METRICS_MAX_BUCKETS];   /* upper bounds, ascending; +Inf implied */
+  gdouble bounds[USBIP_METRICS_MAX_BUCKETS];     /* upper bounds, ascending; +Inf implied */
   guint64 counts[USBIP_METRICS_MAX_BUCKETS + 1]; /* per bucket, not cumulative */
   gdouble sum;
   guint64 count;

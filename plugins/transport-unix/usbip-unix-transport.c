@@ -54,17 +54,13 @@ parse_unix (const gchar *text, GError **error)
 }
 
 static void
-unix_connect_async (UsbipTransport *transport,
-                    const UsbipRemote *remote,
-                    const UsbipSocketOptions *options,
-                    GCancellable *cancellable,
-                    GAsyncReadyCallback callback,
-                    gpointer user_data)
+unix_connect_async (UsbipTransport *transport, const UsbipRemote *remote, const UsbipSocketOptions *options,
+                    GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
 {
   g_autoptr (GSocketAddress) addr = socket_address (remote);
 
-  usbip_transport_connect_address_async (transport, remote, G_SOCKET_CONNECTABLE (addr), options, cancellable,
-                                         callback, user_data);
+  usbip_transport_connect_address_async (transport, remote, G_SOCKET_CONNECTABLE (addr), options, cancellable, callback,
+                                         user_data);
 }
 
 /* A socket file already at @path: stale (nobody accepts on it) is removed, live is busy,
@@ -91,13 +87,14 @@ clear_stale (const gchar *path, const gchar *text, GError **error)
     {
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_BUSY,
                    "cannot listen on %s: another process listens on it (is another usbipcored running? "
-                   "stop it or pick another path)", text);
+                   "stop it or pick another path)",
+                   text);
       return FALSE;
     }
   if (unlink (path) != 0 && errno != ENOENT)
     {
-      g_set_error (error, USBIP_ERROR, USBIP_ERROR_PERMISSION, "cannot listen on %s: cannot remove the stale socket %s: %s",
-                   text, path, g_strerror (errno));
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_PERMISSION,
+                   "cannot listen on %s: cannot remove the stale socket %s: %s", text, path, g_strerror (errno));
       return FALSE;
     }
   g_info ("removed the stale socket %s (nobody listened on it)", path);
@@ -133,10 +130,12 @@ set_file_access (UsbipUnixTransport *self, const gchar *path, const gchar *text,
       return FALSE;
     }
   if ((self->uid >= 0 || self->gid >= 0)
-      && chown (path, self->uid >= 0 ? (uid_t) self->uid : (uid_t) -1, self->gid >= 0 ? (gid_t) self->gid : (gid_t) -1) != 0)
+      && chown (path, self->uid >= 0 ? (uid_t) self->uid : (uid_t) -1, self->gid >= 0 ? (gid_t) self->gid : (gid_t) -1)
+             != 0)
     {
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_PERMISSION,
-                   "cannot listen on %s: cannot give the socket file to user %" G_GINT64_FORMAT " group %" G_GINT64_FORMAT
+                   "cannot listen on %s: cannot give the socket file to user %" G_GINT64_FORMAT
+                   " group %" G_GINT64_FORMAT
                    ": %s (changing the owner needs root or CAP_CHOWN; a group needs membership)",
                    text, self->uid, self->gid, g_strerror (errno));
       return FALSE;

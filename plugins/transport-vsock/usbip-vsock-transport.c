@@ -38,12 +38,8 @@ socket_address (const UsbipRemote *remote)
 }
 
 static void
-vsock_connect_async (UsbipTransport *transport,
-                     const UsbipRemote *remote,
-                     const UsbipSocketOptions *options,
-                     GCancellable *cancellable,
-                     GAsyncReadyCallback callback,
-                     gpointer user_data)
+vsock_connect_async (UsbipTransport *transport, const UsbipRemote *remote, const UsbipSocketOptions *options,
+                     GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
 {
   g_autoptr (GSocketAddress) addr = NULL;
 
@@ -52,12 +48,13 @@ vsock_connect_async (UsbipTransport *transport,
       g_task_report_new_error (transport, callback, user_data, vsock_connect_async, USBIP_ERROR,
                                USBIP_ERROR_INVALID_ARGUMENT,
                                "vsock:-1:%u: CID -1 (any) is for listening; connect to a CID: 2 for the host, "
-                               "1 for this machine, or a VM's CID", remote->port);
+                               "1 for this machine, or a VM's CID",
+                               remote->port);
       return;
     }
   addr = socket_address (remote);
-  usbip_transport_connect_address_async (transport, remote, G_SOCKET_CONNECTABLE (addr), options, cancellable,
-                                         callback, user_data);
+  usbip_transport_connect_address_async (transport, remote, G_SOCKET_CONNECTABLE (addr), options, cancellable, callback,
+                                         user_data);
 }
 
 static GSocketConnection *
@@ -103,8 +100,8 @@ vsock_add_listener (UsbipTransport *transport, GSocketListener *listener, const 
       return FALSE;
     }
   addr = socket_address (remote);
-  not_local = g_strdup_printf ("CID %s is not this machine's (listen on vsock:-1:%u for any of its CIDs)",
-                               remote->host, remote->port);
+  not_local = g_strdup_printf ("CID %s is not this machine's (listen on vsock:-1:%u for any of its CIDs)", remote->host,
+                               remote->port);
   if (!usbip_transport_bind (sock, addr, address, not_local, error) || !usbip_transport_listen (sock, address, error))
     return FALSE;
   if (!g_socket_listener_add_socket (listener, sock, NULL, &local_error))

@@ -220,8 +220,10 @@ test_host_list_bind_unbind (Fixture *f, gconstpointer data)
   driver = fake_kernel_get_driver (f->fk, "1-1");
   g_assert_cmpstr (driver, ==, "usbip-host");
   g_assert_cmpstr (g_ptr_array_index (fake_kernel_get_writes (f->fk), 0), ==, "/sys/bus/usb/drivers/usb/unbind=1-1");
-  g_assert_cmpstr (g_ptr_array_index (fake_kernel_get_writes (f->fk), 1), ==, "/sys/bus/usb/drivers/usbip-host/match_busid=add 1-1");
-  g_assert_cmpstr (g_ptr_array_index (fake_kernel_get_writes (f->fk), 2), ==, "/sys/bus/usb/drivers/usbip-host/bind=1-1");
+  g_assert_cmpstr (g_ptr_array_index (fake_kernel_get_writes (f->fk), 1), ==,
+                   "/sys/bus/usb/drivers/usbip-host/match_busid=add 1-1");
+  g_assert_cmpstr (g_ptr_array_index (fake_kernel_get_writes (f->fk), 2), ==,
+                   "/sys/bus/usb/drivers/usbip-host/bind=1-1");
 
   exported = usbip_export_backend_list_devices (f->host, &error);
   g_assert_cmpuint (exported->len, ==, 1);
@@ -284,7 +286,8 @@ test_host_vanished_mid_bind (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (error->message, "rolled back"));
   /* rollback: match_busid del, and the device handed back to its driver */
   writes = fake_kernel_get_writes (f->fk);
-  g_assert_cmpstr (g_ptr_array_index (writes, writes->len - 2), ==, "/sys/bus/usb/drivers/usbip-host/match_busid=del 1-1");
+  g_assert_cmpstr (g_ptr_array_index (writes, writes->len - 2), ==,
+                   "/sys/bus/usb/drivers/usbip-host/match_busid=del 1-1");
   g_assert_cmpstr (g_ptr_array_index (writes, writes->len - 1), ==, "/sys/bus/usb/drivers/usb/bind=1-1");
 }
 

@@ -119,15 +119,15 @@ device_record_bytes (guint nif)
   g_autoptr (GByteArray) tail = NULL;
   append_str (a, "/sys/devices/pci0000:00/0000:00:1d.0/usb2/2-1", 256); /* path[256] */
   append_str (a, "2-1", 32);                                            /* busid[32] */
-  tail = hex ("00000002"   /* busnum */
-              "00000003"   /* devnum */
-              "00000003"   /* speed: USB_SPEED_HIGH */
-              "0781"       /* idVendor */
-              "5567"       /* idProduct */
-              "0126"       /* bcdDevice */
-              "00 00 00"   /* bDeviceClass, SubClass, Protocol */
-              "01"         /* bConfigurationValue */
-              "01");       /* bNumConfigurations */
+  tail = hex ("00000002"                                                /* busnum */
+              "00000003"                                                /* devnum */
+              "00000003"                                                /* speed: USB_SPEED_HIGH */
+              "0781"                                                    /* idVendor */
+              "5567"                                                    /* idProduct */
+              "0126"                                                    /* bcdDevice */
+              "00 00 00"                                                /* bDeviceClass, SubClass, Protocol */
+              "01"                                                      /* bConfigurationValue */
+              "01");                                                    /* bNumConfigurations */
   g_byte_array_append (a, tail->data, tail->len);
   g_byte_array_append (a, (guint8[]){ nif }, 1); /* bNumInterfaces */
   g_assert_cmpuint (a->len, ==, USBIP_DEVICE_RECORD_SIZE);
@@ -137,8 +137,8 @@ device_record_bytes (guint nif)
 static void
 test_op_req_devlist (void)
 {
-  g_autoptr (GByteArray) want = hex ("0111"      /* version 1.1.1 */
-                                     "8005"      /* OP_REQ_DEVLIST */
+  g_autoptr (GByteArray) want = hex ("0111"       /* version 1.1.1 */
+                                     "8005"       /* OP_REQ_DEVLIST */
                                      "00000000"); /* status: unused, 0 */
   g_autoptr (GByteArray) got = g_byte_array_new ();
   g_autoptr (UsbipDeframer) d = usbip_deframer_new (USBIP_STREAM_OP_REQUEST, NULL);
@@ -231,7 +231,7 @@ test_op_rep_devlist (void)
                                      "00000002");         /* number of devices */
   g_autoptr (GByteArray) rec2 = device_record_bytes (2);
   g_autoptr (GByteArray) rec0 = device_record_bytes (0);
-  g_autoptr (GByteArray) ifs = hex ("08 06 50 00"  /* interface 0: class, sub, proto, pad */
+  g_autoptr (GByteArray) ifs = hex ("08 06 50 00"   /* interface 0: class, sub, proto, pad */
                                     "08 06 51 00"); /* interface 1 */
   g_autoptr (GByteArray) got = g_byte_array_new ();
   g_autoptr (GPtrArray) devs = g_ptr_array_new_with_free_func (g_free);
@@ -275,32 +275,32 @@ test_op_rep_devlist (void)
 
 /* control IN: GET_DESCRIPTOR(DEVICE), 18 bytes */
 static const gchar *cmd_get_descriptor =
-  "00000001"  /* command: USBIP_CMD_SUBMIT */
-  "00000005"  /* seqnum */
-  "00020003"  /* devid: busnum 2, devnum 3 */
-  "00000001"  /* direction: IN */
-  "00000000"  /* ep 0 */
-  "00000200"  /* transfer_flags: URB_DIR_IN */
-  "00000012"  /* transfer_buffer_length 18 */
-  "00000000"  /* start_frame */
-  "ffffffff"  /* number_of_packets: not ISO */
-  "00000000"  /* interval */
-  "80 06 0001 0000 1200"; /* setup: bmRequestType 0x80, GET_DESCRIPTOR, wValue 0x0100,
+    "00000001"              /* command: USBIP_CMD_SUBMIT */
+    "00000005"              /* seqnum */
+    "00020003"              /* devid: busnum 2, devnum 3 */
+    "00000001"              /* direction: IN */
+    "00000000"              /* ep 0 */
+    "00000200"              /* transfer_flags: URB_DIR_IN */
+    "00000012"              /* transfer_buffer_length 18 */
+    "00000000"              /* start_frame */
+    "ffffffff"              /* number_of_packets: not ISO */
+    "00000000"              /* interval */
+    "80 06 0001 0000 1200"; /* setup: bmRequestType 0x80, GET_DESCRIPTOR, wValue 0x0100,
                              wIndex 0, wLength 18 (little-endian inside) */
 
 static const gchar *ret_get_descriptor =
-  "00000003"  /* command: USBIP_RET_SUBMIT */
-  "00000005"  /* seqnum */
-  "00000000"  /* devid: 0 in returns */
-  "00000000"  /* direction: 0 in returns */
-  "00000000"  /* ep: 0 in returns */
-  "00000000"  /* status 0 */
-  "00000012"  /* actual_length 18 */
-  "00000000"  /* start_frame */
-  "00000000"  /* number_of_packets */
-  "00000000"  /* error_count */
-  "0000000000000000" /* padding (setup) */
-  "12 01 0002 00 00 00 40 8107 6755 2601 01 02 03 01"; /* 18-byte device descriptor */
+    "00000003"                                           /* command: USBIP_RET_SUBMIT */
+    "00000005"                                           /* seqnum */
+    "00000000"                                           /* devid: 0 in returns */
+    "00000000"                                           /* direction: 0 in returns */
+    "00000000"                                           /* ep: 0 in returns */
+    "00000000"                                           /* status 0 */
+    "00000012"                                           /* actual_length 18 */
+    "00000000"                                           /* start_frame */
+    "00000000"                                           /* number_of_packets */
+    "00000000"                                           /* error_count */
+    "0000000000000000"                                   /* padding (setup) */
+    "12 01 0002 00 00 00 40 8107 6755 2601 01 02 03 01"; /* 18-byte device descriptor */
 
 static void
 test_control_in (void)
@@ -379,10 +379,10 @@ static void
 test_unlink (void)
 {
   g_autoptr (GByteArray) cmd = hex ("00000002 00000008 00020003 00000000 00000000" /* CMD_UNLINK */
-                                    "00000007"   /* unlink_seqnum: the victim */
+                                    "00000007"                                     /* unlink_seqnum: the victim */
                                     "000000000000000000000000000000000000000000000000");
   g_autoptr (GByteArray) ret = hex ("00000004 00000008 00000000 00000000 00000000" /* RET_UNLINK */
-                                    "ffffff98"   /* status -104 (ECONNRESET) */
+                                    "ffffff98"                                     /* status -104 (ECONNRESET) */
                                     "000000000000000000000000000000000000000000000000");
   g_autoptr (UsbipDeframer) dc = usbip_deframer_new (USBIP_STREAM_URB_COMMAND, NULL);
   g_autoptr (UsbipDeframer) dr = usbip_deframer_new (USBIP_STREAM_URB_RETURN, NULL);
@@ -404,21 +404,19 @@ test_unlink (void)
   usbip_message_clear (&msg);
 }
 
-static const gchar *cmd_iso_in =
-  "00000001 00000009 00020003 00000001 00000003" /* CMD_SUBMIT, seq 9, IN, ep 3 */
-  "00000202 00000006"                            /* flags ISO_ASAP|DIR_IN, length 6 */
-  "00000010 00000002 00000001"                   /* start_frame 16, 2 packets, interval 1 */
-  "0000000000000000"                             /* setup unused */
-  "00000000 00000003 00000000 00000000"          /* iso 0: offset 0, length 3 */
-  "00000003 00000003 00000000 00000000";         /* iso 1: offset 3, length 3 */
-static const gchar *ret_iso_in =
-  "00000003 00000009 00000000 00000000 00000000" /* RET_SUBMIT, seq 9 */
-  "00000000 00000005"                            /* status 0, actual_length 5 */
-  "00000010 00000002 00000000"                   /* start_frame, 2 packets, 0 errors */
-  "0000000000000000"
-  "a1a2a3 b1b2"                                  /* data: 3 + 2 bytes, packed */
-  "00000000 00000003 00000003 00000000"          /* iso 0: actual 3 */
-  "00000003 00000003 00000002 00000000";         /* iso 1: actual 2 */
+static const gchar *cmd_iso_in = "00000001 00000009 00020003 00000001 00000003" /* CMD_SUBMIT, seq 9, IN, ep 3 */
+                                 "00000202 00000006"                            /* flags ISO_ASAP|DIR_IN, length 6 */
+                                 "00000010 00000002 00000001"           /* start_frame 16, 2 packets, interval 1 */
+                                 "0000000000000000"                     /* setup unused */
+                                 "00000000 00000003 00000000 00000000"  /* iso 0: offset 0, length 3 */
+                                 "00000003 00000003 00000000 00000000"; /* iso 1: offset 3, length 3 */
+static const gchar *ret_iso_in = "00000003 00000009 00000000 00000000 00000000" /* RET_SUBMIT, seq 9 */
+                                 "00000000 00000005"                            /* status 0, actual_length 5 */
+                                 "00000010 00000002 00000000"                   /* start_frame, 2 packets, 0 errors */
+                                 "0000000000000000"
+                                 "a1a2a3 b1b2"                          /* data: 3 + 2 bytes, packed */
+                                 "00000000 00000003 00000003 00000000"  /* iso 0: actual 3 */
+                                 "00000003 00000003 00000002 00000000"; /* iso 1: actual 2 */
 
 static void
 test_iso (void)
@@ -479,8 +477,7 @@ check_deframing (UsbipStream stream, GByteArray *frame, UsbipMessageType type)
     {
       g_autoptr (UsbipDeframer) d = usbip_deframer_new (stream, NULL);
       g_autoptr (GError) error = NULL;
-      g_assert_cmpint (usbip_deframer_pop (d, frame->data, n, &consumed, &msg, &error), ==,
-                       USBIP_DEFRAME_NEED_MORE);
+      g_assert_cmpint (usbip_deframer_pop (d, frame->data, n, &consumed, &msg, &error), ==, USBIP_DEFRAME_NEED_MORE);
       g_assert_no_error (error);
       g_assert_null (msg.devices);
     }
@@ -488,17 +485,16 @@ check_deframing (UsbipStream stream, GByteArray *frame, UsbipMessageType type)
     {
       g_autoptr (UsbipDeframer) d = usbip_deframer_new (stream, NULL);
       g_autoptr (GError) error = NULL;
-      g_assert_cmpint (usbip_deframer_pop (d, two->data, frame->len + extra, &consumed, &msg, &error),
-                       ==, USBIP_DEFRAME_FRAME);
+      g_assert_cmpint (usbip_deframer_pop (d, two->data, frame->len + extra, &consumed, &msg, &error), ==,
+                       USBIP_DEFRAME_FRAME);
       g_assert_no_error (error);
       g_assert_cmpuint (consumed, ==, frame->len);
       g_assert_cmpint (msg.type, ==, type);
       usbip_message_clear (&msg);
       if (extra == frame->len)
         {
-          g_assert_cmpint (usbip_deframer_pop (d, two->data + consumed, frame->len, &consumed, &msg,
-                                               &error),
-                           ==, USBIP_DEFRAME_FRAME);
+          g_assert_cmpint (usbip_deframer_pop (d, two->data + consumed, frame->len, &consumed, &msg, &error), ==,
+                           USBIP_DEFRAME_FRAME);
           g_assert_cmpuint (consumed, ==, frame->len);
           usbip_message_clear (&msg);
         }
@@ -542,8 +538,7 @@ test_deframing_cases (void)
       {
         g_autoptr (UsbipDeframer) d = usbip_deframer_new (USBIP_STREAM_URB_RETURN, NULL);
         usbip_urb_tracker_add (usbip_deframer_get_tracker (d), 5, USBIP_DIR_IN);
-        g_assert_cmpint (usbip_deframer_pop (d, ret->data, n, &consumed, &msg, NULL), ==,
-                         USBIP_DEFRAME_NEED_MORE);
+        g_assert_cmpint (usbip_deframer_pop (d, ret->data, n, &consumed, &msg, NULL), ==, USBIP_DEFRAME_NEED_MORE);
         /* an incomplete frame must not forget the direction */
         g_assert_true (usbip_urb_tracker_take (usbip_deframer_get_tracker (d), 5, NULL));
       }
@@ -562,11 +557,11 @@ test_stream_switch (void)
 static void
 test_hostile_op (void)
 {
-  g_autoptr (GByteArray) v = hex ("0110 8005 00000000"); /* version 1.10 */
-  g_autoptr (GByteArray) op = hex ("0111 8007 00000000"); /* unknown request */
-  g_autoptr (GByteArray) op2 = hex ("0111 0009 00000000"); /* unknown reply */
+  g_autoptr (GByteArray) v = hex ("0110 8005 00000000");                  /* version 1.10 */
+  g_autoptr (GByteArray) op = hex ("0111 8007 00000000");                 /* unknown request */
+  g_autoptr (GByteArray) op2 = hex ("0111 0009 00000000");                /* unknown reply */
   g_autoptr (GByteArray) wrongside = hex ("0111 0005 00000000 00000000"); /* a reply sent to a server */
-  g_autoptr (GByteArray) wrongside2 = hex ("0111 8005 00000000"); /* a request sent to a client */
+  g_autoptr (GByteArray) wrongside2 = hex ("0111 8005 00000000");         /* a request sent to a client */
   g_autoptr (GByteArray) manydev = hex ("0111 0005 00000000 7fffffff");
   g_autoptr (GByteArray) maxdev = hex ("0111 0005 00000000 00001001"); /* 4097 */
   g_autoptr (GByteArray) busid = hex ("0111 8003 00000000");
@@ -632,17 +627,13 @@ test_hostile_urb (void)
     gint code;
   } cases[] = {
     /* transfer_buffer_length over the cap (64 MiB + 1) */
-    { USBIP_STREAM_URB_COMMAND, "00000000 04000001 00000000 ffffffff 00000000 0000000000000000",
-      USBIP_ERROR_PROTOCOL },
+    { USBIP_STREAM_URB_COMMAND, "00000000 04000001 00000000 ffffffff 00000000 0000000000000000", USBIP_ERROR_PROTOCOL },
     /* negative length */
-    { USBIP_STREAM_URB_COMMAND, "00000000 ffffff00 00000000 ffffffff 00000000 0000000000000000",
-      USBIP_ERROR_PROTOCOL },
+    { USBIP_STREAM_URB_COMMAND, "00000000 ffffff00 00000000 ffffffff 00000000 0000000000000000", USBIP_ERROR_PROTOCOL },
     /* 1025 ISO packets */
-    { USBIP_STREAM_URB_COMMAND, "00000000 00000000 00000000 00000401 00000000 0000000000000000",
-      USBIP_ERROR_PROTOCOL },
+    { USBIP_STREAM_URB_COMMAND, "00000000 00000000 00000000 00000401 00000000 0000000000000000", USBIP_ERROR_PROTOCOL },
     /* -2 ISO packets */
-    { USBIP_STREAM_URB_COMMAND, "00000000 00000000 00000000 fffffffe 00000000 0000000000000000",
-      USBIP_ERROR_PROTOCOL },
+    { USBIP_STREAM_URB_COMMAND, "00000000 00000000 00000000 fffffffe 00000000 0000000000000000", USBIP_ERROR_PROTOCOL },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
@@ -680,8 +671,7 @@ test_hostile_urb (void)
     g_autoptr (UsbipDeframer) d = usbip_deframer_new (USBIP_STREAM_URB_COMMAND, NULL);
     UsbipMessage msg = { 0 };
     gsize consumed;
-    g_assert_cmpint (usbip_deframer_pop (d, b->data, b->len, &consumed, &msg, NULL), ==,
-                     USBIP_DEFRAME_NEED_MORE);
+    g_assert_cmpint (usbip_deframer_pop (d, b->data, b->len, &consumed, &msg, NULL), ==, USBIP_DEFRAME_NEED_MORE);
   }
 }
 
@@ -735,8 +725,7 @@ test_tracker_cap (void)
 
 /* encodes a URB message into @out (cleared first) */
 static void
-encode_urb (GByteArray *out, UsbipMessageType type, guint32 seqnum, UsbipDirection dir,
-            const guint8 *data, gsize len)
+encode_urb (GByteArray *out, UsbipMessageType type, guint32 seqnum, UsbipDirection dir, const guint8 *data, gsize len)
 {
   UsbipMessage m = { 0 };
 
@@ -803,8 +792,8 @@ test_tracker_long_pending (void)
   g_assert_cmpuint (msg.data_len, ==, sizeof payload);
   g_assert_cmpuint (consumed, ==, USBIP_URB_HEADER_SIZE + sizeof payload);
   usbip_message_clear (&msg);
-  g_assert_cmpint (usbip_deframer_pop (dr, stream->data + consumed, stream->len - consumed,
-                                       &consumed, &msg, &error), ==, USBIP_DEFRAME_FRAME);
+  g_assert_cmpint (usbip_deframer_pop (dr, stream->data + consumed, stream->len - consumed, &consumed, &msg, &error),
+                   ==, USBIP_DEFRAME_FRAME);
   g_assert_no_error (error);
   g_assert_cmpuint (msg.urb.seqnum, ==, 70002);
   usbip_message_clear (&msg);

@@ -124,8 +124,7 @@ decode_file (const gchar *path)
   g_assert_false (sum.truncated);
   g_assert_false (sum.damaged);
   g_assert_cmpuint (sum.n_messages, ==, msgs->len);
-  g_test_message ("%s: %u frames, %u streams, %u messages", path, sum.n_frames, sum.n_streams,
-                  sum.n_messages);
+  g_test_message ("%s: %u frames, %u streams, %u messages", path, sum.n_frames, sum.n_streams, sum.n_messages);
   return msgs;
 }
 
@@ -171,8 +170,8 @@ run_tshark (const gchar *tshark, const gchar *const *args)
   for (guint i = 0; args[i] != NULL; i++)
     g_ptr_array_add (argv, (gchar *) args[i]);
   g_ptr_array_add (argv, NULL);
-  g_assert_true (g_spawn_sync (NULL, (gchar **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
-                               &status, &error));
+  g_assert_true (
+      g_spawn_sync (NULL, (gchar **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, &error));
   g_assert_no_error (error);
   if (!g_spawn_check_wait_status (status, NULL))
     g_error ("tshark failed: %s", err);
@@ -279,15 +278,45 @@ test_reencode (void)
 /* ---- tshark ---- */
 
 static const gchar *tshark_fields[] = {
-  "frame.number", "tcp.srcport", "usbip.operation", "usbip.status", "usbip.urb",
-  "usbip.sequence_no", "usbip.devid", "usbip.endpoint_number.direction", "usbip.endpoint_number",
-  "usbip.transfer_buffer_length", "usbip.actual_length", "usbip.setup",
-  "usbip.number_of_devices", "usbip.busid", "usbip.transfer_flags", "usbip.interval",
-  "usbip.iso.num_of_packets", "usbip.iso.start_frame",
+  "frame.number",
+  "tcp.srcport",
+  "usbip.operation",
+  "usbip.status",
+  "usbip.urb",
+  "usbip.sequence_no",
+  "usbip.devid",
+  "usbip.endpoint_number.direction",
+  "usbip.endpoint_number",
+  "usbip.transfer_buffer_length",
+  "usbip.actual_length",
+  "usbip.setup",
+  "usbip.number_of_devices",
+  "usbip.busid",
+  "usbip.transfer_flags",
+  "usbip.interval",
+  "usbip.iso.num_of_packets",
+  "usbip.iso.start_frame",
 };
 enum {
-  F_FRAME, F_SRCPORT, F_OP, F_STATUS, F_URB, F_SEQ, F_DEVID, F_DIR, F_EP, F_TBL, F_ACTUAL,
-  F_SETUP, F_NDEV, F_BUSID, F_FLAGS, F_INTERVAL, F_NPACKETS, F_START, N_FIELDS
+  F_FRAME,
+  F_SRCPORT,
+  F_OP,
+  F_STATUS,
+  F_URB,
+  F_SEQ,
+  F_DEVID,
+  F_DIR,
+  F_EP,
+  F_TBL,
+  F_ACTUAL,
+  F_SETUP,
+  F_NDEV,
+  F_BUSID,
+  F_FLAGS,
+  F_INTERVAL,
+  F_NPACKETS,
+  F_START,
+  N_FIELDS
 };
 
 /* the last of comma-aggregated occurrences: for devid/direction/ep the dissector first
@@ -355,7 +384,8 @@ compare_frame (const gchar *path, Msg *m, gchar ***f)
       g_assert_cmpint (num (last (f[F_START])), ==, u->u.ret_submit.start_frame);
       g_assert_cmpint ((gint32) num (last (f[F_NPACKETS])), ==, u->u.ret_submit.number_of_packets);
       g_assert_cmpint (m->copy.data_len, ==,
-                       u->direction == USBIP_DIR_IN || m->copy.data_len > 0 ? (gsize) u->u.ret_submit.actual_length : 0);
+                       u->direction == USBIP_DIR_IN || m->copy.data_len > 0 ? (gsize) u->u.ret_submit.actual_length
+                                                                            : 0);
       break;
     case USBIP_MESSAGE_RET_UNLINK:
       g_assert_cmpint (num (last (f[F_STATUS])), ==, u->u.ret_unlink.status);
@@ -405,8 +435,8 @@ test_tshark (void)
           g_ptr_array_add (argv, (gchar *) tshark_fields[i]);
         }
       g_ptr_array_add (argv, NULL);
-      g_assert_true (g_spawn_sync (NULL, (gchar **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
-                                   &out, &err, &status, &error));
+      g_assert_true (
+          g_spawn_sync (NULL, (gchar **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, &error));
       g_assert_no_error (error);
       g_assert_true (g_spawn_check_wait_status (status, NULL));
 

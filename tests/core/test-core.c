@@ -23,8 +23,9 @@ test_busid_valid (void)
 static void
 test_busid_invalid (void)
 {
-  const gchar *bad[] = { "", "1", "1-", "-1", "1-1.", "1-1..2", "1 -1", "../1-1", "1-1/",
-                         "0123456789012345678901234567890123", "1-a", "-" };
+  const gchar *bad[] = { "",       "1",    "1-",     "-1",   "1-1.",
+                         "1-1..2", "1 -1", "../1-1", "1-1/", "0123456789012345678901234567890123",
+                         "1-a",    "-" };
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {
       g_autoptr (GError) error = NULL;
@@ -90,8 +91,8 @@ test_remote_parse (void)
 static void
 test_remote_invalid (void)
 {
-  const gchar *bad[] = { "", ":3240", "host:", "host:0", "host:65536", "host:x", "[::1", "[]",
-                         "[::1]x", "[::1]:", "a b", "a/b" };
+  const gchar *bad[] = { "",     ":3240", "host:",  "host:0", "host:65536", "host:x",
+                         "[::1", "[]",    "[::1]x", "[::1]:", "a b",        "a/b" };
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {
       g_autoptr (GError) error = NULL;
@@ -112,7 +113,8 @@ test_remote_schemes (void)
     const gchar *record_host;
     const gchar *record_port;
   } cases[] = {
-    { "unix:/run/usbipcored/usbip.sock", "unix", "/run/usbipcored/usbip.sock", 0, "unix:/run/usbipcored/usbip.sock", "0" },
+    { "unix:/run/usbipcored/usbip.sock", "unix", "/run/usbipcored/usbip.sock", 0, "unix:/run/usbipcored/usbip.sock",
+      "0" },
     { "unix:@usbip", "unix", "@usbip", 0, "unix:@usbip", "0" },
     { "vsock:2:3240", "vsock", "2", 3240, "vsock:2", "3240" },
     { "vsock:1:5000", "vsock", "1", 5000, "vsock:1", "5000" },
@@ -161,9 +163,10 @@ test_remote_schemes_invalid (void)
 {
   g_autofree gchar *long_path = g_strnfill (108, 'x');
   g_autofree gchar *too_long = g_strconcat ("unix:/", long_path, NULL);
-  const gchar *bad[] = { "unix:", "unix:relative/path", "unix:@", "unix:/a b", "unix:/a\tb", too_long,
-                         "vsock:", "vsock:x:3240", "vsock:2:", "vsock:2:0", "vsock:2:65536", "vsock:4294967295:1",
-                         "vsock:-2:1" };
+  const gchar *bad[] = {
+    "unix:",        "unix:relative/path", "unix:@",    "unix:/a b",     "unix:/a\tb",         too_long,    "vsock:",
+    "vsock:x:3240", "vsock:2:",           "vsock:2:0", "vsock:2:65536", "vsock:4294967295:1", "vsock:-2:1"
+  };
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {
       g_autoptr (GError) error = NULL;
@@ -310,11 +313,9 @@ test_errno (void)
     gint e;
     gint code;
   } cases[] = {
-    { ENOENT, USBIP_ERROR_NOT_FOUND },       { EACCES, USBIP_ERROR_PERMISSION },
-    { EPERM, USBIP_ERROR_PERMISSION },       { EBUSY, USBIP_ERROR_BUSY },
-    { EINVAL, USBIP_ERROR_INVALID_ARGUMENT }, { ENODEV, USBIP_ERROR_NO_DEVICE },
-    { ETIMEDOUT, USBIP_ERROR_TIMEOUT },      { ECONNREFUSED, USBIP_ERROR_CONNECTION },
-    { EIO, USBIP_ERROR_FAILED },
+    { ENOENT, USBIP_ERROR_NOT_FOUND },  { EACCES, USBIP_ERROR_PERMISSION },       { EPERM, USBIP_ERROR_PERMISSION },
+    { EBUSY, USBIP_ERROR_BUSY },        { EINVAL, USBIP_ERROR_INVALID_ARGUMENT }, { ENODEV, USBIP_ERROR_NO_DEVICE },
+    { ETIMEDOUT, USBIP_ERROR_TIMEOUT }, { ECONNREFUSED, USBIP_ERROR_CONNECTION }, { EIO, USBIP_ERROR_FAILED },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
@@ -382,14 +383,20 @@ test_text_escape (void)
     const gchar *out;
   } cases[] = {
     { "1-1.2", "1-1.2" },
-    { "M\xc3\xbcnchen", "M\xc3\xbcnchen" },                 /* printable UTF-8 stays */
-    { "a\x1b]0;pwned\x07" "b", "a\\x1b]0;pwned\\x07b" },         /* OSC */
-    { "x\x1b[2Jy", "x\\x1b[2Jy" },                            /* CSI */
+    { "M\xc3\xbcnchen", "M\xc3\xbcnchen" }, /* printable UTF-8 stays */
+    { "a\x1b]0;pwned\x07"
+      "b",
+      "a\\x1b]0;pwned\\x07b" },    /* OSC */
+    { "x\x1b[2Jy", "x\\x1b[2Jy" }, /* CSI */
     { "line\nforged", "line\\nforged" },
-    { "\xff\xfe", "\\xff\\xfe" },                            /* invalid UTF-8 */
+    { "\xff\xfe", "\\xff\\xfe" }, /* invalid UTF-8 */
     { "back\\slash", "back\\\\slash" },
-    { "\xc2\x9b" "1m", "\\u{009B}1m" },                      /* C1 CSI */
-    { "\xe2\x80\xae" "txt", "\\u{202E}txt" },                /* bidi override */
+    { "\xc2\x9b"
+      "1m",
+      "\\u{009B}1m" }, /* C1 CSI */
+    { "\xe2\x80\xae"
+      "txt",
+      "\\u{202E}txt" }, /* bidi override */
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)

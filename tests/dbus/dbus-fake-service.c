@@ -164,8 +164,7 @@ main (int argc, char **argv)
   if (!usbip_exporter_add_socket (exporter, listener, &error))
     g_error ("exporter: %s", error->message);
   usbip_exporter_start (exporter);
-  printf ("exporter-port %u\nroot %s %s\n", port, fake_kernel_get_root (f.fk),
-          usbip_vhci_records_get_dir (f.records));
+  printf ("exporter-port %u\nroot %s %s\n", port, fake_kernel_get_root (f.fk), usbip_vhci_records_get_dir (f.records));
   fflush (stdout);
 
   bus = g_bus_get_sync (G_BUS_TYPE_SYSTEM, NULL, &error);

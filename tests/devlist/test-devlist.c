@@ -123,8 +123,8 @@ static gchar *
 devlist (Fixture *f)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) devices = f->at_accept ? devlist_at_accept (f)
-                                               : test_util_list_devices (f->importer, f->remote, &error);
+  g_autoptr (GPtrArray) devices =
+      f->at_accept ? devlist_at_accept (f) : test_util_list_devices (f->importer, f->remote, &error);
   g_autoptr (GString) s = g_string_new (NULL);
 
   g_assert_no_error (error);

@@ -53,8 +53,8 @@ capture_writer (GLogLevelFlags level, const GLogField *fields, gsize n, gpointer
       r->level = level;
       for (gsize i = 0; i < n; i++)
         {
-          g_autofree gchar *v = fields[i].length < 0 ? g_strdup (fields[i].value)
-                                                     : g_strndup (fields[i].value, (gsize) fields[i].length);
+          g_autofree gchar *v =
+              fields[i].length < 0 ? g_strdup (fields[i].value) : g_strndup (fields[i].value, (gsize) fields[i].length);
           if (g_str_equal (fields[i].key, "MESSAGE"))
             r->message = g_strdup (v);
           else if (g_str_equal (fields[i].key, "USBIP_BUSID"))
@@ -139,8 +139,7 @@ on_session_opened (UsbipExporter *e, const gchar *peer, Fixture *f)
 }
 
 static void
-on_session_closed (UsbipExporter *e, const gchar *peer, const gchar *op, guint status, guint64 duration_ms,
-                   Fixture *f)
+on_session_closed (UsbipExporter *e, const gchar *peer, const gchar *op, guint status, guint64 duration_ms, Fixture *f)
 {
   f->closed++;
   g_free (f->closed_peer);
@@ -205,7 +204,7 @@ typedef struct _Raw Raw;
 struct _Raw {
   guint16 port;
   GBytes *send;
-  guint delay_us;   /* between bytes; 0 = all at once */
+  guint delay_us; /* between bytes; 0 = all at once */
   GBytes *reply;
   volatile gint done;
 };
@@ -251,14 +250,28 @@ test_socket_options_handed (Fixture *f, gconstpointer data)
   g_autoptr (GError) error = NULL;
 
   /* none of them the defaults, and the two sides different */
-  *exp = (UsbipSocketOptions){ .connect_timeout_ms = 10000, .read_timeout_ms = 10000, .write_timeout_ms = 10000,
-                               .nodelay = FALSE, .keepalive = TRUE, .keepalive_idle_s = 7,
-                               .keepalive_interval_s = 2, .keepalive_probes = 9, .user_timeout_ms = 20000,
-                               .sndbuf = 65536, .rcvbuf = 49152 };
-  *imp = (UsbipSocketOptions){ .connect_timeout_ms = 10000, .read_timeout_ms = 10000, .write_timeout_ms = 10000,
-                               .nodelay = TRUE, .keepalive = TRUE, .keepalive_idle_s = 11,
-                               .keepalive_interval_s = 5, .keepalive_probes = 3, .user_timeout_ms = 9000,
-                               .sndbuf = 40960, .rcvbuf = 81920 };
+  *exp = (UsbipSocketOptions){ .connect_timeout_ms = 10000,
+                               .read_timeout_ms = 10000,
+                               .write_timeout_ms = 10000,
+                               .nodelay = FALSE,
+                               .keepalive = TRUE,
+                               .keepalive_idle_s = 7,
+                               .keepalive_interval_s = 2,
+                               .keepalive_probes = 9,
+                               .user_timeout_ms = 20000,
+                               .sndbuf = 65536,
+                               .rcvbuf = 49152 };
+  *imp = (UsbipSocketOptions){ .connect_timeout_ms = 10000,
+                               .read_timeout_ms = 10000,
+                               .write_timeout_ms = 10000,
+                               .nodelay = TRUE,
+                               .keepalive = TRUE,
+                               .keepalive_idle_s = 11,
+                               .keepalive_interval_s = 5,
+                               .keepalive_probes = 3,
+                               .user_timeout_ms = 9000,
+                               .sndbuf = 40960,
+                               .rcvbuf = 81920 };
   usbip_exporter_set_socket_options (f->exporter, exp);
   usbip_importer_set_socket_options (importer, imp);
   port = test_util_attach (importer, f->remote, "1-1", &error);
@@ -357,7 +370,6 @@ test_attach_no_free_port (Fixture *f, gconstpointer data)
 }
 
 /* ---- raw clients (threads), for hostile input ---- */
-
 
 static gpointer
 raw_thread (gpointer data)
@@ -587,7 +599,8 @@ test_concurrency (Fixture *f, gconstpointer data)
       test_util_run_until (&fl->raw[i].done, 30000);
       g_thread_join (threads[i]);
       /* every one answered in full: header + count + 2 devices with 1 interface each */
-      g_assert_cmpuint (g_bytes_get_size (fl->raw[i].reply), ==, 8 + 4 + 2 * (312 + 4)); /* two devices, one interface each */
+      g_assert_cmpuint (g_bytes_get_size (fl->raw[i].reply), ==,
+                        8 + 4 + 2 * (312 + 4)); /* two devices, one interface each */
       g_bytes_unref (fl->raw[i].send);
       g_bytes_unref (fl->raw[i].reply);
     }
@@ -725,7 +738,7 @@ test_drain (Fixture *f, gconstpointer data)
   g_autoptr (GError) error = NULL;
 
   usbip_exporter_set_handshake_timeout (f->exporter, 0); /* only the drain ends the idle one */
-  slow.send = devlist_request (); /* 8 bytes over ~240 ms */
+  slow.send = devlist_request ();                        /* 8 bytes over ~240 ms */
   t = g_thread_new ("slow", raw_thread, &slow);
   idle = test_util_connect (f->port);
   test_util_wait_for (usbip_exporter_get_n_sessions (f->exporter) >= 2, 10000);
@@ -813,7 +826,7 @@ test_policy_logic (void)
   g_assert_false (usbip_policy_admit (p, v4, 0, 0, 1400000, NULL)); /* 0.8 token */
   g_assert_true (usbip_policy_admit (p, v4, 0, 0, 1500000, NULL));  /* 1.0 token */
   g_assert_true (usbip_policy_admit (p, v4, 0, 0, 9000000, NULL));
-  g_assert_true (usbip_policy_admit (p, v4, 0, 0, 9000000, NULL));  /* capped at the burst */
+  g_assert_true (usbip_policy_admit (p, v4, 0, 0, 9000000, NULL)); /* capped at the burst */
   g_assert_false (usbip_policy_admit (p, v4, 0, 0, 9000000, NULL));
 }
 
@@ -876,8 +889,7 @@ test_fd_exhaustion (Fixture *f, gconstpointer data)
     g_ptr_array_add (idle, test_util_connect (f->port));
   test_util_wait_for (captured_count ("cannot accept connections") > 0, 10000);
   g_assert_cmpuint (captured_count ("cannot accept connections"), ==, 1);
-  g_assert_nonnull (strstr (((LogRecord *) g_ptr_array_index (captured, captured->len - 1))->message,
-                            "open files"));
+  g_assert_nonnull (strstr (((LogRecord *) g_ptr_array_index (captured, captured->len - 1))->message, "open files"));
   g_assert_cmpuint (usbip_exporter_get_n_sessions (f->exporter), <, 30);
 
   /* a one-second window at the limit: no retry storm, no flood of log lines */

@@ -21,15 +21,15 @@
 
 /* A broken promise of the code under test: abort with the condition and where. abort()
  * rather than g_error(), whose SIGTRAP libFuzzer does not catch (no crash file). */
-#define FUZZ_CHECK(cond)                                                                   \
-  do                                                                                       \
-    {                                                                                      \
-      if (G_UNLIKELY (!(cond)))                                                            \
-        {                                                                                  \
-          g_printerr ("fuzz check failed at %s:%d: %s\n", __FILE__, __LINE__, #cond);     \
-          abort ();                                                                        \
-        }                                                                                  \
-    }                                                                                      \
+#define FUZZ_CHECK(cond)                                                                                               \
+  do                                                                                                                   \
+    {                                                                                                                  \
+      if (G_UNLIKELY (!(cond)))                                                                                        \
+        {                                                                                                              \
+          g_printerr ("fuzz check failed at %s:%d: %s\n", __FILE__, __LINE__, #cond);                                  \
+          abort ();                                                                                                    \
+        }                                                                                                              \
+    }                                                                                                                  \
   while (0)
 
 const UsbipFuzzTarget usbip_fuzz_targets[] = {
@@ -133,8 +133,7 @@ check_frame (UsbipStream stream, const UsbipMessage *msg, const guint8 *frame, g
       if (msg->data_len > 0)
         FUZZ_CHECK (msg->data == frame + USBIP_URB_HEADER_SIZE);
       FUZZ_CHECK (msg->data_len <= USBIP_MAX_TRANSFER_LENGTH);
-      FUZZ_CHECK (consumed == USBIP_URB_HEADER_SIZE + msg->data_len
-                                  + (gsize) msg->n_iso * USBIP_ISO_PACKET_SIZE);
+      FUZZ_CHECK (consumed == USBIP_URB_HEADER_SIZE + msg->data_len + (gsize) msg->n_iso * USBIP_ISO_PACKET_SIZE);
       /* every URB field is kept, so encoding gives back the very bytes */
       FUZZ_CHECK (enc->len == consumed);
       FUZZ_CHECK (memcmp (enc->data, frame, consumed) == 0);
@@ -164,8 +163,7 @@ check_frame (UsbipStream stream, const UsbipMessage *msg, const guint8 *frame, g
         }
       if (msg->type == USBIP_MESSAGE_OP_REP_IMPORT)
         FUZZ_CHECK ((msg->op.status == 0) == (msg->device != NULL));
-      FUZZ_CHECK (usbip_deframer_pop (again, enc->data, enc->len, &consumed2, &msg2, &error)
-                  == USBIP_DEFRAME_FRAME);
+      FUZZ_CHECK (usbip_deframer_pop (again, enc->data, enc->len, &consumed2, &msg2, &error) == USBIP_DEFRAME_FRAME);
       FUZZ_CHECK (error == NULL);
       FUZZ_CHECK (consumed2 == enc->len);
       FUZZ_CHECK (msg2.type == msg->type);
@@ -312,8 +310,7 @@ usbip_fuzz_decode_device_record (const guint8 *data, gsize size)
   /* everything after the two strings comes back byte for byte */
   usbip_encode_device_record (enc, &dev, FALSE);
   FUZZ_CHECK (enc->len == USBIP_DEVICE_RECORD_SIZE);
-  FUZZ_CHECK (memcmp (enc->data + USBIP_PATH_SIZE + USBIP_BUSID_SIZE,
-                      exact + USBIP_PATH_SIZE + USBIP_BUSID_SIZE,
+  FUZZ_CHECK (memcmp (enc->data + USBIP_PATH_SIZE + USBIP_BUSID_SIZE, exact + USBIP_PATH_SIZE + USBIP_BUSID_SIZE,
                       USBIP_DEVICE_RECORD_SIZE - USBIP_PATH_SIZE - USBIP_BUSID_SIZE)
               == 0);
   FUZZ_CHECK (usbip_decode_device_record (enc->data, enc->len, &dev2, NULL));
@@ -369,8 +366,7 @@ usbip_fuzz_busid_validate (const guint8 *data, gsize size)
   /* a valid busid survives an OP_REQ_IMPORT round trip unchanged */
   usbip_encode_op_req_import (enc, busid);
   deframer = usbip_deframer_new (USBIP_STREAM_OP_REQUEST, NULL);
-  FUZZ_CHECK (usbip_deframer_pop (deframer, enc->data, enc->len, &consumed, &msg, NULL)
-              == USBIP_DEFRAME_FRAME);
+  FUZZ_CHECK (usbip_deframer_pop (deframer, enc->data, enc->len, &consumed, &msg, NULL) == USBIP_DEFRAME_FRAME);
   FUZZ_CHECK (strcmp (msg.busid, busid) == 0);
   usbip_message_clear (&msg);
   return 1;
@@ -460,9 +456,17 @@ usbip_fuzz_pcap_read (const guint8 *data, gsize size)
 
 /* input: link type index (1 byte), extra bytes on the wire (2 bytes), the frame */
 static const guint32 fuzz_linktypes[] = {
-  USBIP_LINKTYPE_NULL, USBIP_LINKTYPE_ETHERNET, USBIP_LINKTYPE_RAW, USBIP_LINKTYPE_LOOP,
-  USBIP_LINKTYPE_LINUX_SLL, USBIP_LINKTYPE_IPV4, USBIP_LINKTYPE_IPV6, USBIP_LINKTYPE_LINUX_SLL2,
-  12, 14, 147,
+  USBIP_LINKTYPE_NULL,
+  USBIP_LINKTYPE_ETHERNET,
+  USBIP_LINKTYPE_RAW,
+  USBIP_LINKTYPE_LOOP,
+  USBIP_LINKTYPE_LINUX_SLL,
+  USBIP_LINKTYPE_IPV4,
+  USBIP_LINKTYPE_IPV6,
+  USBIP_LINKTYPE_LINUX_SLL2,
+  12,
+  14,
+  147,
 };
 
 gint
@@ -726,8 +730,8 @@ usbip_fuzz_port_record (const guint8 *data, gsize size)
     }
   record = g_build_filename (usbip_vhci_records_get_dir (port_records), "port0", NULL);
   /* no fsync: this file is scratch */
-  FUZZ_CHECK (g_file_set_contents_full (record, (const gchar *) data, (gssize) size,
-                                        G_FILE_SET_CONTENTS_NONE, 0600, NULL));
+  FUZZ_CHECK (
+      g_file_set_contents_full (record, (const gchar *) data, (gssize) size, G_FILE_SET_CONTENTS_NONE, 0600, NULL));
   if (!usbip_vhci_records_read (port_records, 0, &host, &service, &busid, &error))
     {
       check_error (error);
@@ -901,8 +905,7 @@ usbip_fuzz_virtual_session (const guint8 *data, gsize size)
     {
       UsbipMessage msg = { 0 };
       gsize consumed = 0;
-      if (usbip_deframer_pop (commands, data + 1 + used, size - 1 - used, &consumed, &msg, NULL)
-          != USBIP_DEFRAME_FRAME)
+      if (usbip_deframer_pop (commands, data + 1 + used, size - 1 - used, &consumed, &msg, NULL) != USBIP_DEFRAME_FRAME)
         break;
       used += consumed;
       usbip_message_clear (&msg);

@@ -40,13 +40,11 @@ write_stream (const gchar *target, const gchar *name, guint32 chunk_seed, GByteA
 }
 
 static UsbipDeviceInfo *
-make_device (const gchar *busid, guint32 busnum, guint32 devnum, guint16 vid, guint16 pid,
-             guint n_if)
+make_device (const gchar *busid, guint32 busnum, guint32 devnum, guint16 vid, guint16 pid, guint n_if)
 {
   UsbipDeviceInfo *d = usbip_device_info_new ();
 
-  g_snprintf (d->path, sizeof d->path, "/sys/devices/pci0000:00/0000:00:14.0/usb%u/%s",
-              busnum, busid);
+  g_snprintf (d->path, sizeof d->path, "/sys/devices/pci0000:00/0000:00:14.0/usb%u/%s", busnum, busid);
   g_strlcpy (d->busid, busid, sizeof d->busid);
   d->busnum = busnum;
   d->devnum = devnum;
@@ -67,8 +65,8 @@ make_device (const gchar *busid, guint32 busnum, guint32 devnum, guint16 vid, gu
 }
 
 static void
-append_urb (GByteArray *out, UsbipMessageType type, guint32 command, guint32 seqnum,
-            guint32 direction, guint32 ep, const guint8 *data, gsize data_len, guint n_iso)
+append_urb (GByteArray *out, UsbipMessageType type, guint32 command, guint32 seqnum, guint32 direction, guint32 ep,
+            const guint8 *data, gsize data_len, guint n_iso)
 {
   UsbipMessage msg = { 0 };
   g_autofree UsbipIsoPacket *iso = n_iso > 0 ? g_new0 (UsbipIsoPacket, n_iso) : NULL;
@@ -125,8 +123,7 @@ append_urb (GByteArray *out, UsbipMessageType type, guint32 command, guint32 seq
 static void
 gen_op (void)
 {
-  g_autoptr (GPtrArray) devices = g_ptr_array_new_with_free_func (
-      (GDestroyNotify) usbip_device_info_free);
+  g_autoptr (GPtrArray) devices = g_ptr_array_new_with_free_func ((GDestroyNotify) usbip_device_info_free);
   g_autoptr (UsbipDeviceInfo) imported = make_device ("1-1", 1, 2, 0x0781, 0x5567, 1);
   g_autoptr (GByteArray) b = g_byte_array_new ();
   guint8 payload[64];
@@ -142,8 +139,7 @@ gen_op (void)
   usbip_encode_op_req_import (b, "1-1");
   write_stream ("deframe_op_request", "req-import", 0x9e3779b9, b);
   /* an import, then the client's first commands on the same connection */
-  append_urb (b, USBIP_MESSAGE_CMD_SUBMIT, USBIP_CMD_SUBMIT, 1, USBIP_DIR_OUT, 2, payload,
-              sizeof payload, 0);
+  append_urb (b, USBIP_MESSAGE_CMD_SUBMIT, USBIP_CMD_SUBMIT, 1, USBIP_DIR_OUT, 2, payload, sizeof payload, 0);
   append_urb (b, USBIP_MESSAGE_CMD_UNLINK, USBIP_CMD_UNLINK, 2, USBIP_DIR_OUT, 2, NULL, 0, 0);
   write_stream ("deframe_op_request", "req-import-then-urbs", 0x0badf00d, b);
 
@@ -153,8 +149,7 @@ gen_op (void)
   g_byte_array_set_size (b, 0);
   usbip_encode_op_rep_import (b, 0, imported);
   write_stream ("deframe_op_reply", "rep-import", 0x87654321, b);
-  append_urb (b, USBIP_MESSAGE_RET_SUBMIT, USBIP_RET_SUBMIT, 1, USBIP_DIR_IN, 1, payload,
-              sizeof payload, 0);
+  append_urb (b, USBIP_MESSAGE_RET_SUBMIT, USBIP_RET_SUBMIT, 1, USBIP_DIR_IN, 1, payload, sizeof payload, 0);
   append_urb (b, USBIP_MESSAGE_RET_UNLINK, USBIP_RET_UNLINK, 2, USBIP_DIR_OUT, 1, NULL, 0, 0);
   write_stream ("deframe_op_reply", "rep-import-then-urbs", 0x31415927, b);
   g_byte_array_set_size (b, 0);
@@ -204,20 +199,15 @@ gen_urb (void)
   write_stream ("deframe_urb_command", "cmd-unlink", 0x55aa55aa, b);
   write_seed ("decode_urb_header", "cmd-unlink", b->data, USBIP_URB_HEADER_SIZE);
 
-  append_urb (mixed, USBIP_MESSAGE_CMD_SUBMIT, USBIP_CMD_SUBMIT, 10, USBIP_DIR_IN, 0, NULL, 18,
-              0);
-  append_urb (mixed, USBIP_MESSAGE_CMD_SUBMIT, USBIP_CMD_SUBMIT, 11, USBIP_DIR_OUT, 2, data,
-              128, 0);
-  append_urb (mixed, USBIP_MESSAGE_CMD_SUBMIT, USBIP_CMD_SUBMIT, 12, USBIP_DIR_IN, 1, NULL, 512,
-              0);
-  append_urb (mixed, USBIP_MESSAGE_CMD_UNLINK, USBIP_CMD_UNLINK, 13, USBIP_DIR_OUT, 1, NULL, 0,
-              0);
+  append_urb (mixed, USBIP_MESSAGE_CMD_SUBMIT, USBIP_CMD_SUBMIT, 10, USBIP_DIR_IN, 0, NULL, 18, 0);
+  append_urb (mixed, USBIP_MESSAGE_CMD_SUBMIT, USBIP_CMD_SUBMIT, 11, USBIP_DIR_OUT, 2, data, 128, 0);
+  append_urb (mixed, USBIP_MESSAGE_CMD_SUBMIT, USBIP_CMD_SUBMIT, 12, USBIP_DIR_IN, 1, NULL, 512, 0);
+  append_urb (mixed, USBIP_MESSAGE_CMD_UNLINK, USBIP_CMD_UNLINK, 13, USBIP_DIR_OUT, 1, NULL, 0, 0);
   write_stream ("deframe_urb_command", "cmd-mixed", 0x13579bdf, mixed);
 
   /* return stream */
   g_byte_array_set_size (b, 0);
-  append_urb (b, USBIP_MESSAGE_RET_SUBMIT, USBIP_RET_SUBMIT, 2, USBIP_DIR_IN, 0, descriptor,
-              sizeof descriptor, 0);
+  append_urb (b, USBIP_MESSAGE_RET_SUBMIT, USBIP_RET_SUBMIT, 2, USBIP_DIR_IN, 0, descriptor, sizeof descriptor, 0);
   write_stream ("deframe_urb_return", "ret-submit-control-in", 0x2468ace0, b);
   write_seed ("decode_urb_header", "ret-submit-control-in", b->data, USBIP_URB_HEADER_SIZE);
   g_byte_array_set_size (b, 0);
@@ -236,16 +226,12 @@ gen_urb (void)
 
   /* an unlink pair in flight: submit, unlink; the unlink answered, the submit cancelled */
   g_byte_array_set_size (mixed, 0);
-  append_urb (mixed, USBIP_MESSAGE_CMD_SUBMIT, USBIP_CMD_SUBMIT, 20, USBIP_DIR_IN, 1, NULL, 512,
-              0);
-  append_urb (mixed, USBIP_MESSAGE_CMD_UNLINK, USBIP_CMD_UNLINK, 21, USBIP_DIR_OUT, 1, NULL, 0,
-              0);
+  append_urb (mixed, USBIP_MESSAGE_CMD_SUBMIT, USBIP_CMD_SUBMIT, 20, USBIP_DIR_IN, 1, NULL, 512, 0);
+  append_urb (mixed, USBIP_MESSAGE_CMD_UNLINK, USBIP_CMD_UNLINK, 21, USBIP_DIR_OUT, 1, NULL, 0, 0);
   write_stream ("deframe_urb_command", "unlink-pair", 0x600dcafe, mixed);
   g_byte_array_set_size (mixed, 0);
-  append_urb (mixed, USBIP_MESSAGE_RET_UNLINK, USBIP_RET_UNLINK, 21, USBIP_DIR_OUT, 1, NULL, 0,
-              0);
-  append_urb (mixed, USBIP_MESSAGE_RET_SUBMIT, USBIP_RET_SUBMIT, 20, USBIP_DIR_IN, 1, data, 0,
-              0);
+  append_urb (mixed, USBIP_MESSAGE_RET_UNLINK, USBIP_RET_UNLINK, 21, USBIP_DIR_OUT, 1, NULL, 0, 0);
+  append_urb (mixed, USBIP_MESSAGE_RET_SUBMIT, USBIP_RET_SUBMIT, 20, USBIP_DIR_IN, 1, data, 0, 0);
   write_stream ("deframe_urb_return", "unlink-pair", 0x600dcafe, mixed);
 }
 
@@ -253,8 +239,7 @@ static void
 gen_text (void)
 {
   const gchar *busids[] = { "1-1", "1-1.2.3", "12-4.1", "usbip-vudc.0" };
-  const gchar *remotes[] = { "host", "host:3240", "[::1]:3240", "192.0.2.7", "fe80::1",
-                             "[fe80::1%eth0]" };
+  const gchar *remotes[] = { "host", "host:3240", "[::1]:3240", "192.0.2.7", "fe80::1", "[fe80::1%eth0]" };
 
   for (guint i = 0; i < G_N_ELEMENTS (busids); i++)
     {
@@ -313,17 +298,14 @@ import_capture (guint8 family)
   append_urb (c2s, USBIP_MESSAGE_CMD_SUBMIT, USBIP_CMD_SUBMIT, 1, USBIP_DIR_IN, 0, NULL, 18, 0);
   usbip_encode_op_rep_import (s2c, 0, dev);
   rep_len = s2c->len;
-  append_urb (s2c, USBIP_MESSAGE_RET_SUBMIT, USBIP_RET_SUBMIT, 1, USBIP_DIR_IN, 0, descriptor,
-              sizeof descriptor, 0);
+  append_urb (s2c, USBIP_MESSAGE_RET_SUBMIT, USBIP_RET_SUBMIT, 1, USBIP_DIR_IN, 0, descriptor, sizeof descriptor, 0);
 
   cb_add (pkts, cb_tcp_packet (&c, TRUE, cseq++, 0x02, NULL, 0));
   cb_add (pkts, cb_tcp_packet (&c, FALSE, sseq++, 0x12, NULL, 0));
   cb_add (pkts, cb_tcp_packet (&c, TRUE, cseq, 0x18, c2s->data, req_len));
   cb_add (pkts, cb_tcp_packet (&c, FALSE, sseq, 0x18, s2c->data, rep_len));
-  cb_add (pkts, cb_tcp_packet (&c, TRUE, cseq + (guint32) req_len, 0x18, c2s->data + req_len,
-                               c2s->len - req_len));
-  cb_add (pkts, cb_tcp_packet (&c, FALSE, sseq + (guint32) rep_len, 0x18, s2c->data + rep_len,
-                               s2c->len - rep_len));
+  cb_add (pkts, cb_tcp_packet (&c, TRUE, cseq + (guint32) req_len, 0x18, c2s->data + req_len, c2s->len - req_len));
+  cb_add (pkts, cb_tcp_packet (&c, FALSE, sseq + (guint32) rep_len, 0x18, s2c->data + rep_len, s2c->len - rep_len));
   cb_add (pkts, cb_tcp_packet (&c, TRUE, cseq + c2s->len, 0x11, NULL, 0));
   cb_add (pkts, cb_tcp_packet (&c, FALSE, sseq + s2c->len, 0x11, NULL, 0));
   return pkts;
@@ -383,8 +365,7 @@ gen_captures (void)
 
 /* one tcp_reassemble record */
 static void
-segment_record (GByteArray *b, gboolean from_server, guint8 flags, guint32 offset, guint8 len,
-                guint8 missing)
+segment_record (GByteArray *b, gboolean from_server, guint8 flags, guint32 offset, guint8 len, guint8 missing)
 {
   guint8 r[USBIP_FUZZ_SEGMENT_RECORD_SIZE] = {
     (guint8) (flags | (from_server ? 0x80 : 0)), offset >> 16, offset >> 8, offset, len, missing, 0,
@@ -461,8 +442,7 @@ gen_files (void)
     "max-sessions=64\naccept-rate-limit=20.5\nlog-format=json\ndevice-mode=false\n",
     "# comments and defaults\n[daemon]\nlisten=\n[vhci]\nname=caf\\u00e9 \\s\n",
   };
-  static const gchar *const cidrs[] = { "10.0.0.0/8", "fd00::/8", "192.0.2.1/32",
-                                        "::ffff:10.0.0.0/104", "192.0.2.1" };
+  static const gchar *const cidrs[] = { "10.0.0.0/8", "fd00::/8", "192.0.2.1/32", "::ffff:10.0.0.0/104", "192.0.2.1" };
 
   for (guint i = 0; i < G_N_ELEMENTS (vhci); i++)
     {
@@ -488,8 +468,8 @@ gen_files (void)
 }
 
 static void
-append_submit (GByteArray *out, guint32 seqnum, guint ep, UsbipDirection dir, const guint8 *setup,
-               const guint8 *data, gsize len, gint32 length)
+append_submit (GByteArray *out, guint32 seqnum, guint ep, UsbipDirection dir, const guint8 *setup, const guint8 *data,
+               gsize len, gint32 length)
 {
   UsbipMessage m = { 0 };
 
@@ -513,10 +493,10 @@ gen_virtual (void)
 {
   static const guint8 get_device[8] = { 0x80, 6, 0, 1, 0, 0, 18, 0 };
   static const guint8 get_config[8] = { 0x80, 6, 0, 2, 0, 0, 0xff, 0 };
-  static const guint8 read10_cbw[31] = { 'U', 'S', 'B', 'C', 1, 0, 0, 0, 0, 2, 0, 0, 0x80, 0, 10,
-                                         0x28, 0, 0, 0, 0, 1, 0, 0, 1, 0 };
-  static const guint8 write10_cbw[31] = { 'U', 'S', 'B', 'C', 2, 0, 0, 0, 0, 2, 0, 0, 0x00, 0, 10,
-                                          0x2a, 0, 0, 0, 0, 2, 0, 0, 1, 0 };
+  static const guint8 read10_cbw[31] = { 'U', 'S', 'B',  'C', 1, 0, 0, 0, 0, 2, 0, 0, 0x80,
+                                         0,   10,  0x28, 0,   0, 0, 0, 1, 0, 0, 1, 0 };
+  static const guint8 write10_cbw[31] = { 'U', 'S', 'B',  'C', 2, 0, 0, 0, 0, 2, 0, 0, 0x00,
+                                          0,   10,  0x2a, 0,   0, 0, 0, 2, 0, 0, 1, 0 };
   static const guint8 block[512] = { 0x55, 0xaa };
   g_autoptr (GByteArray) disk = g_byte_array_new ();
   g_autoptr (GByteArray) serial = g_byte_array_new ();

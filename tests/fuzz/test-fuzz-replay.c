@@ -68,8 +68,8 @@ test_corpus (gconstpointer data)
     {
       gint accepted = run_file (target, g_ptr_array_index (files, i));
       if (accepted <= 0)
-        g_error ("seed %s was rejected by %s: seeds must be valid input",
-                 (const gchar *) g_ptr_array_index (files, i), target->name);
+        g_error ("seed %s was rejected by %s: seeds must be valid input", (const gchar *) g_ptr_array_index (files, i),
+                 target->name);
     }
 }
 

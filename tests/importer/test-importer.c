@@ -19,11 +19,11 @@
 typedef struct {
   GSocket *listener;
   guint16 port;
-  GBytes *reply;      /* what the peer answers */
-  gsize segment;      /* bytes per send; 0 = all at once */
-  guint delay_us;     /* between segments */
-  gboolean silent;    /* never answer, hold the connection */
-  gchar request[64];  /* what the peer received */
+  GBytes *reply;     /* what the peer answers */
+  gsize segment;     /* bytes per send; 0 = all at once */
+  guint delay_us;    /* between segments */
+  gboolean silent;   /* never answer, hold the connection */
+  gchar request[64]; /* what the peer received */
   gsize request_len;
   volatile gint received; /* the request is in */
   volatile gint done;
@@ -185,12 +185,9 @@ test_attach_statuses (Fixture *f, gconstpointer data)
     gint code;
     const gchar *mentions;
   } cases[] = {
-    { USBIP_ST_NA, USBIP_ERROR_NOT_AVAILABLE, "handed over" },
-    { USBIP_ST_DEV_BUSY, USBIP_ERROR_DEVICE_BUSY, "busy" },
-    { USBIP_ST_DEV_ERR, USBIP_ERROR_DEVICE_ERROR, "replug" },
-    { USBIP_ST_NODEV, USBIP_ERROR_NO_DEVICE, "list -r" },
-    { USBIP_ST_ERROR, USBIP_ERROR_REMOTE_ERROR, "log" },
-    { 77, USBIP_ERROR_PROTOCOL, "unknown status" },
+    { USBIP_ST_NA, USBIP_ERROR_NOT_AVAILABLE, "handed over" }, { USBIP_ST_DEV_BUSY, USBIP_ERROR_DEVICE_BUSY, "busy" },
+    { USBIP_ST_DEV_ERR, USBIP_ERROR_DEVICE_ERROR, "replug" },  { USBIP_ST_NODEV, USBIP_ERROR_NO_DEVICE, "list -r" },
+    { USBIP_ST_ERROR, USBIP_ERROR_REMOTE_ERROR, "log" },       { 77, USBIP_ERROR_PROTOCOL, "unknown status" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -472,8 +469,7 @@ on_port_attached (UsbipImporter *importer, UsbipPortInfo *port, Signals *s)
 }
 
 static void
-on_attach_finished (UsbipImporter *importer, const gchar *busid, guint64 duration_ms, const GError *error,
-                    Signals *s)
+on_attach_finished (UsbipImporter *importer, const gchar *busid, guint64 duration_ms, const GError *error, Signals *s)
 {
   s->finished++;
   g_free (s->finished_busid);

@@ -124,7 +124,7 @@ if DBUSD:
 # usbipcore.conf(5): the keys registered in the code, group by group
 registered = set()
 with open(os.path.join(ROOT, "tools", "common", "usbip-tools-socket.c")) as f:
-    socket_keys = re.findall(r'^\s*TUNABLE \("([a-z-]+)"|usbip_config_register_key \(config, group, "([a-z-]+)"', f.read(), re.M)
+    socket_keys = re.findall(r'^\s*TUNABLE\s*\(\s*"([a-z-]+)"|usbip_config_register_key\s*\(\s*config,\s*group,\s*"([a-z-]+)"', f.read(), re.M)
     socket_keys = [a or b for a, b in socket_keys]
 for src in glob.glob(os.path.join(ROOT, "libusbipcore", "*.c")) + glob.glob(os.path.join(ROOT, "tools", "*", "*.c")) \
         + glob.glob(os.path.join(ROOT, "plugins", "**", "*.c"), recursive=True):

@@ -202,10 +202,10 @@ typedef struct {
   UsbipRemote *remote;
   guint n_attached, n_lost, n_reconnecting, n_reconnected, n_detached, n_gave_up;
   GError *last_error;
-  GString *events;  /* "attached lost reconnecting(1) ..." */
-  GArray *delays;   /* delay_ms of each reconnecting */
-  gint64 clock_us;  /* the supervisor's clock */
-  gint64 step_us;   /* the clock moves this much at each reconnecting */
+  GString *events; /* "attached lost reconnecting(1) ..." */
+  GArray *delays;  /* delay_ms of each reconnecting */
+  gint64 clock_us; /* the supervisor's clock */
+  gint64 step_us;  /* the clock moves this much at each reconnecting */
 } Fixture;
 
 static gint64
@@ -231,10 +231,30 @@ start_exporter (Fixture *f)
   usbip_exporter_start (f->exporter);
 }
 
-static void on_attached (UsbipSupervisor *s, UsbipPortInfo *p, Fixture *f) { f->n_attached++; event (f, "attached"); }
-static void on_lost (UsbipSupervisor *s, UsbipPortInfo *p, Fixture *f) { f->n_lost++; event (f, "lost"); }
-static void on_reconnected (UsbipSupervisor *s, UsbipPortInfo *p, Fixture *f) { f->n_reconnected++; event (f, "reconnected"); }
-static void on_detached (UsbipSupervisor *s, UsbipPortInfo *p, Fixture *f) { f->n_detached++; event (f, "detached"); }
+static void
+on_attached (UsbipSupervisor *s, UsbipPortInfo *p, Fixture *f)
+{
+  f->n_attached++;
+  event (f, "attached");
+}
+static void
+on_lost (UsbipSupervisor *s, UsbipPortInfo *p, Fixture *f)
+{
+  f->n_lost++;
+  event (f, "lost");
+}
+static void
+on_reconnected (UsbipSupervisor *s, UsbipPortInfo *p, Fixture *f)
+{
+  f->n_reconnected++;
+  event (f, "reconnected");
+}
+static void
+on_detached (UsbipSupervisor *s, UsbipPortInfo *p, Fixture *f)
+{
+  f->n_detached++;
+  event (f, "detached");
+}
 
 static void
 on_reconnecting (UsbipSupervisor *s, guint attempt, guint delay, GError *cause, Fixture *f)

@@ -28,8 +28,7 @@ pad4 (GByteArray *a)
 }
 
 GBytes *
-cb_tcp_packet (const CbConn *c, gboolean from_client, guint32 seq, guint8 flags,
-               const guint8 *payload, gsize len)
+cb_tcp_packet (const CbConn *c, gboolean from_client, guint32 seq, guint8 flags, const guint8 *payload, gsize len)
 {
   GByteArray *tcp = g_byte_array_new ();
   GByteArray *ip = g_byte_array_new ();
@@ -104,8 +103,8 @@ cb_link (guint32 linktype, GBytes *ip)
       put16 (a, ethertype, TRUE);
       break;
     case 113:
-      put16 (a, 0, TRUE);       /* packet type: to us */
-      put16 (a, 772, TRUE);     /* ARPHRD_LOOPBACK */
+      put16 (a, 0, TRUE);   /* packet type: to us */
+      put16 (a, 772, TRUE); /* ARPHRD_LOOPBACK */
       put16 (a, 6, TRUE);
       g_byte_array_append (a, mac, 6);
       put16 (a, 0, TRUE);
@@ -114,7 +113,7 @@ cb_link (guint32 linktype, GBytes *ip)
     case 276:
       put16 (a, ethertype, TRUE);
       put16 (a, 0, TRUE);
-      put32 (a, 1, TRUE);       /* interface index */
+      put32 (a, 1, TRUE); /* interface index */
       put16 (a, 772, TRUE);
       {
         guint8 b[2] = { 0, 6 };

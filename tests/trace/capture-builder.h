@@ -16,15 +16,15 @@ typedef struct {
 } CbConn;
 
 typedef struct {
-  GBytes *ip;      /* the IP packet */
+  GBytes *ip; /* the IP packet */
   gint64 ts_sec;
   guint32 ts_nsec;
-  gsize cut;       /* when non-zero, capture only this many link-layer bytes */
+  gsize cut; /* when non-zero, capture only this many link-layer bytes */
 } CbPacket;
 
 /* an IP packet with a TCP segment */
-GBytes *cb_tcp_packet (const CbConn *c, gboolean from_client, guint32 seq, guint8 flags,
-                       const guint8 *payload, gsize len);
+GBytes *cb_tcp_packet (const CbConn *c, gboolean from_client, guint32 seq, guint8 flags, const guint8 *payload,
+                       gsize len);
 /* wrap an IP packet in a link layer (0, 1, 101, 113, 276) */
 GBytes *cb_link (guint32 linktype, GBytes *ip);
 /* containers; packets: CbPacket*, all on link type @linktype */

@@ -192,9 +192,9 @@ import_session (void)
 /* ---- packetizing ---- */
 
 typedef struct {
-  guint mss;             /* split payloads into segments of at most this many bytes */
-  gboolean reorder;      /* swap adjacent same-direction data segments */
-  gboolean retransmit;   /* repeat segments and add overlapping ones */
+  guint mss;           /* split payloads into segments of at most this many bytes */
+  gboolean reorder;    /* swap adjacent same-direction data segments */
+  gboolean retransmit; /* repeat segments and add overlapping ones */
   gboolean no_fin;
 } Shape;
 
@@ -215,7 +215,7 @@ static void
 packetize (GPtrArray *pkts, const CbConn *c, GPtrArray *sends, const Shape *shape)
 {
   guint32 seq[2] = { 1000, 0xfffffff0u }; /* the server's sequence numbers wrap */
-  guint8 flags_data = 0x18; /* PSH ACK */
+  guint8 flags_data = 0x18;               /* PSH ACK */
 
   add_packet (pkts, cb_tcp_packet (c, TRUE, seq[0]++, 0x02, NULL, 0));
   add_packet (pkts, cb_tcp_packet (c, FALSE, seq[1]++, 0x12, NULL, 0));
@@ -789,7 +789,7 @@ test_pcapng_tsoffset_overflow (void)
 typedef struct {
   GByteArray *client_bytes; /* DATA delivered client to server, in order */
   guint n_gaps;
-  guint gap_at;             /* segments added when the first GAP came */
+  guint gap_at; /* segments added when the first GAP came */
   guint added;
   gboolean data_after_gap;
 } Reassembled;
@@ -811,8 +811,7 @@ on_tcp_event (const UsbipTcpEvent *ev, gpointer user_data)
 }
 
 static void
-client_segment (UsbipTcpSegment *seg, guint32 seq, guint8 flags, const guint8 *payload, gsize len,
-                gsize missing)
+client_segment (UsbipTcpSegment *seg, guint32 seq, guint8 flags, const guint8 *payload, gsize len, gsize missing)
 {
   memset (seg, 0, sizeof *seg);
   seg->family = 4;

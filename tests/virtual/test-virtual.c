@@ -373,7 +373,12 @@ descriptors_client (gpointer data)
   g_assert_cmpuint (d[9 + 5], ==, 0x08);
   g_assert_cmpuint (d[18 + 4] | d[18 + 5] << 8, ==, 512);
   g_assert_cmpint (client_control (&c, get_serial, NULL, 0, &serial), ==, 0);
-  g_assert_cmpmem (g_bytes_get_data (serial, NULL), g_bytes_get_size (serial), "\x0e\x03S\0E\0R\0" "1\0" "2\0" "3\0", 14);
+  g_assert_cmpmem (g_bytes_get_data (serial, NULL), g_bytes_get_size (serial),
+                   "\x0e\x03S\0E\0R\0"
+                   "1\0"
+                   "2\0"
+                   "3\0",
+                   14);
   /* a USB 2.0 device has no BOS: it stalls */
   g_assert_cmpint (client_control (&c, get_bos, NULL, 0, NULL), ==, -EPIPE);
   g_assert_cmpint (client_control (&c, set_config, NULL, 0, NULL), ==, 0);
@@ -404,7 +409,7 @@ scsi_client (gpointer data)
   static const guint8 capacity10[10] = { 0x25 };
   static const guint8 capacity16[16] = { 0x9e, 0x10, [13] = 32 };
   static const guint8 tur[6] = { 0x00 };
-  static const guint8 read10[10] = { 0x28, 0, 0, 0, 0, 3, 0, 0, 4, 0 };        /* LBA 3, 4 blocks */
+  static const guint8 read10[10] = { 0x28, 0, 0, 0, 0, 3, 0, 0, 4, 0 };              /* LBA 3, 4 blocks */
   static const guint8 read16[16] = { 0x88, 0, 0, 0, 0, 0, 0, 0, 0, 10, 0, 0, 0, 1 }; /* LBA 10, 1 block */
   static const guint8 read_past[10] = { 0x28, 0, 0, 0, 0, IMAGE_BLOCKS - 1, 0, 0, 2, 0 };
   static const guint8 mode6[6] = { 0x1a, 0, 0x3f, 0, 192, 0 };
@@ -630,10 +635,9 @@ test_busy_then_free (Fixture *f, gconstpointer data)
 {
   run_client (busy_client, f);
   /* the disconnect ends the session and frees the device */
-  test_util_wait_for (
-    usbip_export_backend_get_status (USBIP_EXPORT_BACKEND (f->backend), "virtual-disk", NULL)
-      == USBIP_DEVICE_STATUS_AVAILABLE,
-    10000);
+  test_util_wait_for (usbip_export_backend_get_status (USBIP_EXPORT_BACKEND (f->backend), "virtual-disk", NULL)
+                          == USBIP_DEVICE_STATUS_AVAILABLE,
+                      10000);
   run_client (descriptors_client, f);
 }
 
@@ -870,14 +874,16 @@ test_config_errors (void)
     const gchar *text;
     const gchar *message;
   } cases[] = {
-    { "[virtual-device a]\ntype=floppy\n", "type=floppy: no such device model; expected one of mass-storage, cdc-acm, hid-keyboard, hid-mouse" },
+    { "[virtual-device a]\ntype=floppy\n",
+      "type=floppy: no such device model; expected one of mass-storage, cdc-acm, hid-keyboard, hid-mouse" },
     { "[virtual-device a]\ntype=hid-mouse\n", "needs input=PATH" },
     { "[virtual-device a]\ntype=hid-keyboard\ninput=/dev/null\n", "exists and is not a FIFO" },
     { "[virtual-device a]\n", "type=: missing" },
     { "[virtual-device a]\ntype=mass-storage\n", "needs image=PATH" },
     { "[virtual-device a]\ntype=mass-storage\nimage=/nonexistent/x.img\n", "cannot open for reading and writing" },
     { "[virtual-device a]\ntype=mass-storage\nimage=/dev/null\nread-only=true\n", "not a regular file" },
-    { "[virtual-device a]\ntype=cdc-acm\nmode=loopback\ncolour=red\n", "unknown key colour: this type takes type, vendor-id, product-id, serial, mode" },
+    { "[virtual-device a]\ntype=cdc-acm\nmode=loopback\ncolour=red\n",
+      "unknown key colour: this type takes type, vendor-id, product-id, serial, mode" },
     { "[virtual-device a]\ntype=cdc-acm\nmode=modem\n", "mode=modem: expected pty or loopback" },
     { "[virtual-device a]\ntype=cdc-acm\nmode=loopback\nvendor-id=xyz\n", "expected a 16-bit hexadecimal id" },
     { "[virtual-device a/b]\ntype=cdc-acm\nmode=loopback\n", "is not valid" },

@@ -44,8 +44,8 @@ usbip_tools_load_observers (UsbipPluginRegistry *registry, GError **error)
       const UsbipPluginInfo *info = usbip_plugin_registry_get_info (registry, observers[i]);
       if (info != NULL && info->state == USBIP_PLUGIN_STATE_FAILED)
         {
-          g_set_error (error, USBIP_ERROR, USBIP_ERROR_PLUGIN, "the %s plugin is enabled but failed: %s",
-                       observers[i], info->reason);
+          g_set_error (error, USBIP_ERROR, USBIP_ERROR_PLUGIN, "the %s plugin is enabled but failed: %s", observers[i],
+                       info->reason);
           return FALSE;
         }
     }

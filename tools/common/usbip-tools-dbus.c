@@ -8,9 +8,9 @@
 
 /* org.usbipcore.Usbip1.Error.<name>, in UsbipErrorCode order */
 static const gchar *const error_names[] = {
-  "Failed",     "NotAvailable", "DeviceBusy",    "DeviceError",   "NoDevice",   "RemoteError",    "Protocol",
-  "Version",    "UnknownOpcode", "Timeout",      "Denied",        "NotFound",   "Busy",           "NoFreePort",
-  "ModuleMissing", "Permission", "InvalidArgument", "Connection", "Plugin",     "Config",
+  "Failed",        "NotAvailable",  "DeviceBusy",      "DeviceError", "NoDevice", "RemoteError", "Protocol",
+  "Version",       "UnknownOpcode", "Timeout",         "Denied",      "NotFound", "Busy",        "NoFreePort",
+  "ModuleMissing", "Permission",    "InvalidArgument", "Connection",  "Plugin",   "Config",
 };
 G_STATIC_ASSERT (G_N_ELEMENTS (error_names) == USBIP_ERROR_LAST);
 
@@ -228,9 +228,19 @@ usbip_tools_dbus_array_from_variant (GVariant *array, gpointer (*from_variant) (
 /* ---- options ---- */
 
 const gchar *const usbip_tools_dbus_socket_keys[] = {
-  "tcp-port:q", "connect-timeout-ms:u", "read-timeout-ms:u", "write-timeout-ms:u", "nodelay:b", "keepalive:b",
-  "keepalive-idle-s:u", "keepalive-interval-s:u", "keepalive-probes:u", "user-timeout-ms:u", "sndbuf:u",
-  "rcvbuf:u", NULL,
+  "tcp-port:q",
+  "connect-timeout-ms:u",
+  "read-timeout-ms:u",
+  "write-timeout-ms:u",
+  "nodelay:b",
+  "keepalive:b",
+  "keepalive-idle-s:u",
+  "keepalive-interval-s:u",
+  "keepalive-probes:u",
+  "user-timeout-ms:u",
+  "sndbuf:u",
+  "rcvbuf:u",
+  NULL,
 };
 
 void
@@ -266,8 +276,7 @@ usbip_tools_dbus_read_socket_options (GVariant *options, UsbipSocketOptions *o)
 }
 
 gboolean
-usbip_tools_dbus_check_options (GVariant *options, const gchar *const *keys, const gchar *const *more,
-                                GError **error)
+usbip_tools_dbus_check_options (GVariant *options, const gchar *const *keys, const gchar *const *more, GError **error)
 {
   GVariantIter iter;
   const gchar *key;

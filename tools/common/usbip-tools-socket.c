@@ -14,7 +14,10 @@ typedef struct {
   const gchar *help;
 } Tunable;
 
-#define TUNABLE(n, f, o, m, a, h) { n, G_STRUCT_OFFSET (UsbipToolsSocketFlags, f), G_STRUCT_OFFSET (UsbipSocketOptions, o), m, a, h }
+#define TUNABLE(n, f, o, m, a, h)                                                                                      \
+  {                                                                                                                    \
+    n, G_STRUCT_OFFSET (UsbipToolsSocketFlags, f), G_STRUCT_OFFSET (UsbipSocketOptions, o), m, a, h                    \
+  }
 
 static const Tunable tunables[] = {
   TUNABLE ("keepalive-idle", keepalive_idle_s, keepalive_idle_s, 32767, "S",
@@ -23,12 +26,11 @@ static const Tunable tunables[] = {
            "Seconds between keepalive probes, 0 to 32767 (0 = kernel default; default 3)"),
   TUNABLE ("keepalive-probes", keepalive_probes, keepalive_probes, 127, "N",
            "Unanswered keepalive probes that end the connection, 0 to 127 (0 = kernel default; default 5)"),
-  TUNABLE ("user-timeout", user_timeout_ms, user_timeout_ms, 3600000, "MS",
-           "TCP_USER_TIMEOUT: milliseconds data may stay unacknowledged, 0 to 3600000 (0 = kernel default; default 16000)"),
-  TUNABLE ("sndbuf", sndbuf, sndbuf, 67108864, "BYTES",
-           "SO_SNDBUF, 0 to 67108864 (0 = kernel default, the default)"),
-  TUNABLE ("rcvbuf", rcvbuf, rcvbuf, 67108864, "BYTES",
-           "SO_RCVBUF, 0 to 67108864 (0 = kernel default, the default)"),
+  TUNABLE (
+      "user-timeout", user_timeout_ms, user_timeout_ms, 3600000, "MS",
+      "TCP_USER_TIMEOUT: milliseconds data may stay unacknowledged, 0 to 3600000 (0 = kernel default; default 16000)"),
+  TUNABLE ("sndbuf", sndbuf, sndbuf, 67108864, "BYTES", "SO_SNDBUF, 0 to 67108864 (0 = kernel default, the default)"),
+  TUNABLE ("rcvbuf", rcvbuf, rcvbuf, 67108864, "BYTES", "SO_RCVBUF, 0 to 67108864 (0 = kernel default, the default)"),
 };
 
 #define FLAG(flags, t) G_STRUCT_MEMBER (gint, flags, (t)->flag_offset)
@@ -41,12 +43,15 @@ usbip_tools_socket_add_entries (GOptionContext *ctx, UsbipToolsSocketFlags *flag
   guint i;
 
   for (i = 0; i < G_N_ELEMENTS (tunables); i++)
-    entries[i] = (GOptionEntry){ tunables[i].name, 0, 0, G_OPTION_ARG_INT, &FLAG (flags, &tunables[i]),
-                                 tunables[i].help, tunables[i].arg };
-  entries[i++] = (GOptionEntry){ "no-keepalive", 0, 0, G_OPTION_ARG_NONE, &flags->no_keepalive,
-                                 "Turn TCP keepalive off (SO_KEEPALIVE)", NULL };
-  entries[i] = (GOptionEntry){ "no-nodelay", 0, 0, G_OPTION_ARG_NONE, &flags->no_nodelay,
-                               "Turn TCP_NODELAY off (Nagle batches small writes)", NULL };
+    entries[i] =
+        (GOptionEntry){ tunables[i].name, 0, 0, G_OPTION_ARG_INT, &FLAG (flags, &tunables[i]), tunables[i].help,
+                        tunables[i].arg };
+  entries[i++] = (GOptionEntry){
+    "no-keepalive", 0, 0, G_OPTION_ARG_NONE, &flags->no_keepalive, "Turn TCP keepalive off (SO_KEEPALIVE)", NULL
+  };
+  entries[i] = (GOptionEntry){
+    "no-nodelay", 0, 0, G_OPTION_ARG_NONE, &flags->no_nodelay, "Turn TCP_NODELAY off (Nagle batches small writes)", NULL
+  };
   /* GOption keeps pointers into the entries: copy them into the context */
   g_option_context_add_main_entries (ctx, entries, NULL);
 }
@@ -59,13 +64,11 @@ usbip_tools_socket_register_keys (UsbipConfig *config, const gchar *group)
   for (guint i = 0; i < G_N_ELEMENTS (tunables); i++)
     {
       g_autofree gchar *def = g_strdup_printf ("%u", OPT (defaults, &tunables[i]));
-      usbip_config_register_key (config, group, tunables[i].name, USBIP_CONFIG_TYPE_UINT, def, NULL, 0,
-                                 tunables[i].max, tunables[i].help);
+      usbip_config_register_key (config, group, tunables[i].name, USBIP_CONFIG_TYPE_UINT, def, NULL, 0, tunables[i].max,
+                                 tunables[i].help);
     }
-  usbip_config_register_key (config, group, "keepalive", USBIP_CONFIG_TYPE_BOOLEAN, "true", NULL, 0, 0,
-                             "SO_KEEPALIVE");
-  usbip_config_register_key (config, group, "nodelay", USBIP_CONFIG_TYPE_BOOLEAN, "true", NULL, 0, 0,
-                             "TCP_NODELAY");
+  usbip_config_register_key (config, group, "keepalive", USBIP_CONFIG_TYPE_BOOLEAN, "true", NULL, 0, 0, "SO_KEEPALIVE");
+  usbip_config_register_key (config, group, "nodelay", USBIP_CONFIG_TYPE_BOOLEAN, "true", NULL, 0, 0, "TCP_NODELAY");
 }
 
 gboolean

@@ -20,7 +20,10 @@ typedef struct {
   gboolean no_nodelay;
 } UsbipToolsSocketFlags;
 
-#define USBIP_TOOLS_SOCKET_FLAGS_INIT { G_MININT, G_MININT, G_MININT, G_MININT, G_MININT, G_MININT, FALSE, FALSE }
+#define USBIP_TOOLS_SOCKET_FLAGS_INIT                                                                                  \
+  {                                                                                                                    \
+    G_MININT, G_MININT, G_MININT, G_MININT, G_MININT, G_MININT, FALSE, FALSE                                           \
+  }
 
 /* Adds the tunable flags, writing into @flags, to @ctx's main group. */
 void usbip_tools_socket_add_entries (GOptionContext *ctx, UsbipToolsSocketFlags *flags);

@@ -73,4 +73,3 @@ usbip_tools_usb_ids_lookup (const gchar *prefix, guint width, const guint *ids, 
     }
   return NULL;
 }
-

@@ -22,8 +22,8 @@ name_available (GDBusConnection *bus)
   if (has_owner)
     return TRUE;
   names = g_dbus_connection_call_sync (bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
-                                       "ListActivatableNames", NULL, G_VARIANT_TYPE ("(as)"),
-                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+                                       "ListActivatableNames", NULL, G_VARIANT_TYPE ("(as)"), G_DBUS_CALL_FLAGS_NONE,
+                                       -1, NULL, NULL);
   if (names == NULL)
     return FALSE;
   g_variant_get (names, "(^a&s)", &list);
@@ -72,8 +72,8 @@ usbip_tool_dbus_call (GDBusConnection *bus, const gchar *path, const gchar *ifac
 static GVariant *
 manager_call (GDBusConnection *bus, const gchar *method, GVariant *args, const gchar *reply_type, GError **error)
 {
-  return usbip_tool_dbus_call (bus, USBIP_DBUS_MANAGER_PATH, "org.usbipcore.Usbip1.Manager", method, args,
-                               reply_type, error);
+  return usbip_tool_dbus_call (bus, USBIP_DBUS_MANAGER_PATH, "org.usbipcore.Usbip1.Manager", method, args, reply_type,
+                               error);
 }
 
 GPtrArray *
@@ -93,8 +93,8 @@ UsbipPortInfo *
 usbip_tool_dbus_attach (GDBusConnection *bus, const gchar *remote, const gchar *busid, GVariant *options, gchar **path,
                         gboolean *already_attached, GError **error)
 {
-  g_autoptr (GVariant) reply = manager_call (bus, "Attach", g_variant_new ("(ss@a{sv})", remote, busid, options),
-                                             "(oa{sv}b)", error);
+  g_autoptr (GVariant) reply =
+      manager_call (bus, "Attach", g_variant_new ("(ss@a{sv})", remote, busid, options), "(oa{sv}b)", error);
   g_autoptr (GVariant) port = NULL;
 
   if (reply == NULL)

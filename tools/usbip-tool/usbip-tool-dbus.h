@@ -20,9 +20,8 @@ GVariant *usbip_tool_dbus_call (GDBusConnection *bus, const gchar *path, const g
 
 GPtrArray *usbip_tool_dbus_list_ports (GDBusConnection *bus, GError **error);
 /* options: a{sv} of the Attach call (floating); *path: the attachment object */
-UsbipPortInfo *usbip_tool_dbus_attach (GDBusConnection *bus, const gchar *remote, const gchar *busid,
-                                       GVariant *options, gchar **path, gboolean *already_attached,
-                                       GError **error);
+UsbipPortInfo *usbip_tool_dbus_attach (GDBusConnection *bus, const gchar *remote, const gchar *busid, GVariant *options,
+                                       gchar **path, gboolean *already_attached, GError **error);
 gboolean usbip_tool_dbus_detach (GDBusConnection *bus, guint port, GError **error);
 gboolean usbip_tool_dbus_bind (GDBusConnection *bus, const gchar *busid, gboolean bind, GError **error);
 

@@ -100,10 +100,10 @@ const gchar *
 usbip_tool_error_kind (const GError *error)
 {
   static const gchar *const kinds[] = {
-    [USBIP_TOOL_EXIT_FAILURE] = "failure",       [USBIP_TOOL_EXIT_USAGE] = "usage",
-    [USBIP_TOOL_EXIT_NOT_FOUND] = "not-found",   [USBIP_TOOL_EXIT_BUSY] = "busy",
+    [USBIP_TOOL_EXIT_FAILURE] = "failure",           [USBIP_TOOL_EXIT_USAGE] = "usage",
+    [USBIP_TOOL_EXIT_NOT_FOUND] = "not-found",       [USBIP_TOOL_EXIT_BUSY] = "busy",
     [USBIP_TOOL_EXIT_NO_FREE_PORT] = "no-free-port", [USBIP_TOOL_EXIT_MODULE_MISSING] = "module-missing",
-    [USBIP_TOOL_EXIT_PERMISSION] = "permission", [USBIP_TOOL_EXIT_NETWORK] = "network",
+    [USBIP_TOOL_EXIT_PERMISSION] = "permission",     [USBIP_TOOL_EXIT_NETWORK] = "network",
     [USBIP_TOOL_EXIT_PROTOCOL] = "protocol",
   };
   int code = usbip_tool_exit_code (error);
@@ -267,8 +267,8 @@ usbip_tool_print_local_devices (UsbipToolOutput *o, GPtrArray *devices)
         g_string_append_printf (o->out, "busid=%s#usbid=%04x:%04x#\n", usbip_tool_text (o, d->busid), d->idVendor,
                                 d->idProduct);
       else
-        g_string_append_printf (o->out, " - busid %s (%04x:%04x)\n   %s\n\n", usbip_tool_text (o, d->busid), d->idVendor,
-                                d->idProduct, usbip_tool_text (o, names));
+        g_string_append_printf (o->out, " - busid %s (%04x:%04x)\n   %s\n\n", usbip_tool_text (o, d->busid),
+                                d->idVendor, d->idProduct, usbip_tool_text (o, names));
     }
 }
 
@@ -289,7 +289,10 @@ usbip_tool_print_ports (UsbipToolOutput *o, GPtrArray *ports)
           JsonBuilder *b = json_begin ("port");
           usbip_tool_json_int (b, "port", p->port);
           usbip_tool_json_str (b, "hub", p->hub == USBIP_HUB_SPEED_SUPER ? "ss" : "hs");
-          usbip_tool_json_str (b, "status", p->status == USBIP_PORT_STATUS_USED ? "used" : p->status == USBIP_PORT_STATUS_ERROR ? "error" : "not-assigned");
+          usbip_tool_json_str (b, "status",
+                               p->status == USBIP_PORT_STATUS_USED    ? "used"
+                               : p->status == USBIP_PORT_STATUS_ERROR ? "error"
+                                                                      : "not-assigned");
           usbip_tool_json_str (b, "speed", usbip_speed_to_nick (p->speed));
           usbip_tool_json_int (b, "remote_busnum", p->devid >> 16);
           usbip_tool_json_int (b, "remote_devnum", p->devid & 0xffff);
@@ -301,8 +304,9 @@ usbip_tool_print_ports (UsbipToolOutput *o, GPtrArray *ports)
           continue;
         }
       g_string_append_printf (o->out, "Port %02u: <%s> at %s\n", p->port,
-                              p->status == USBIP_PORT_STATUS_USED ? "Port in Use"
-                              : p->status == USBIP_PORT_STATUS_ERROR ? "Port Error" : "Not Assigned",
+                              p->status == USBIP_PORT_STATUS_USED    ? "Port in Use"
+                              : p->status == USBIP_PORT_STATUS_ERROR ? "Port Error"
+                                                                     : "Not Assigned",
                               usbip_speed_to_string (p->speed));
       if (p->local_busid[0])
         {
@@ -312,7 +316,8 @@ usbip_tool_print_ports (UsbipToolOutput *o, GPtrArray *ports)
           g_autofree gchar *pid_path = g_strdup_printf ("/sys/bus/usb/devices/%s/idProduct", p->local_busid);
           guint64 vid, pid;
 
-          if (usbip_sysfs_read_uint (sysfs, vid_path, 16, &vid, NULL) && usbip_sysfs_read_uint (sysfs, pid_path, 16, &pid, NULL))
+          if (usbip_sysfs_read_uint (sysfs, vid_path, 16, &vid, NULL)
+              && usbip_sysfs_read_uint (sysfs, pid_path, 16, &pid, NULL))
             {
               g_autofree gchar *names = usbip_tool_device_names ((guint16) vid, (guint16) pid);
               g_string_append_printf (o->out, "       %s\n", usbip_tool_text (o, names));
@@ -323,17 +328,15 @@ usbip_tool_print_ports (UsbipToolOutput *o, GPtrArray *ports)
         {
           /* unix:/path, vsock:CID:PORT: the record's host carries the scheme */
           g_autofree gchar *where = usbip_remote_to_string (remote);
-          g_string_append_printf (o->out, "       %s -> usbip://%s/%s\n",
-                                  usbip_tool_text (o, p->local_busid[0] ? p->local_busid : "?"),
-                                  usbip_tool_text (o, where),
-                                  usbip_tool_text (o, p->remote_busid ? p->remote_busid : "?"));
+          g_string_append_printf (
+              o->out, "       %s -> usbip://%s/%s\n", usbip_tool_text (o, p->local_busid[0] ? p->local_busid : "?"),
+              usbip_tool_text (o, where), usbip_tool_text (o, p->remote_busid ? p->remote_busid : "?"));
         }
       else if (p->remote_host != NULL) /* as upstream prints it */
-        g_string_append_printf (o->out, "       %s -> usbip://%s:%s/%s\n",
-                                usbip_tool_text (o, p->local_busid[0] ? p->local_busid : "?"),
-                                usbip_tool_text (o, p->remote_host),
-                                usbip_tool_text (o, p->remote_port ? p->remote_port : "3240"),
-                                usbip_tool_text (o, p->remote_busid ? p->remote_busid : "?"));
+        g_string_append_printf (
+            o->out, "       %s -> usbip://%s:%s/%s\n", usbip_tool_text (o, p->local_busid[0] ? p->local_busid : "?"),
+            usbip_tool_text (o, p->remote_host), usbip_tool_text (o, p->remote_port ? p->remote_port : "3240"),
+            usbip_tool_text (o, p->remote_busid ? p->remote_busid : "?"));
       else
         g_string_append_printf (o->out, "       %s -> unknown host, remote port and remote busid\n",
                                 usbip_tool_text (o, p->local_busid[0] ? p->local_busid : "?"));
@@ -363,8 +366,7 @@ usbip_tool_print_attached (UsbipToolOutput *o, const UsbipPortInfo *p, gboolean 
 }
 
 void
-usbip_tool_print_event (UsbipToolOutput *o, const gchar *type, const gchar *key, const gchar *value,
-                        const gchar *human)
+usbip_tool_print_event (UsbipToolOutput *o, const gchar *type, const gchar *key, const gchar *value, const gchar *human)
 {
   if (o->json)
     {

@@ -26,7 +26,7 @@ enum {
 typedef struct {
   gboolean json;
   gboolean parsable;
-  GString *out;      /* everything written to stdout */
+  GString *out;       /* everything written to stdout */
   GPtrArray *scratch; /* escaped strings, freed at the next flush */
 } UsbipToolOutput;
 

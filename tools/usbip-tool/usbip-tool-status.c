@@ -36,8 +36,8 @@ get_json (SoupSession *session, const gchar *socket_path, const gchar *path, GEr
       || !JSON_NODE_HOLDS_OBJECT ((root = json_parser_get_root (parser))))
     {
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_PROTOCOL,
-                   "%s answered %s with HTTP %u and no JSON object: is it usbipcored's status socket?",
-                   socket_path, path, soup_message_get_status (msg));
+                   "%s answered %s with HTTP %u and no JSON object: is it usbipcored's status socket?", socket_path,
+                   path, soup_message_get_status (msg));
       return NULL;
     }
   return json_object_ref (json_node_get_object (root));
@@ -71,8 +71,8 @@ print_human (UsbipToolOutput *out, JsonObject *st, JsonArray *sessions)
   g_string_append_printf (out->out, "listeners: %s\n", usbip_tool_text (out, listeners));
   g_string_append_printf (out->out, "plugins: %s\n", usbip_tool_text (out, plugins));
   g_string_append_printf (out->out,
-                          "policy: allow-cidr %s; max-sessions %" G_GINT64_FORMAT "; max-sessions-per-peer %"
-                          G_GINT64_FORMAT "; accept-rate-limit %g (0 = no limit)\n",
+                          "policy: allow-cidr %s; max-sessions %" G_GINT64_FORMAT
+                          "; max-sessions-per-peer %" G_GINT64_FORMAT "; accept-rate-limit %g (0 = no limit)\n",
                           usbip_tool_text (out, cidrs), json_object_get_int_member (policy, "max_sessions"),
                           json_object_get_int_member (policy, "max_sessions_per_peer"),
                           json_object_get_double_member (policy, "accept_rate_limit"));
@@ -89,15 +89,14 @@ print_human (UsbipToolOutput *out, JsonObject *st, JsonArray *sessions)
                               busid != NULL ? usbip_tool_text (out, busid) : "",
                               json_object_get_string_member (s, "state"), json_object_get_int_member (s, "age_ms"));
     }
-  g_string_append_printf (out->out,
-                          "since start: %" G_GINT64_FORMAT " connections, %" G_GINT64_FORMAT
-                          " refused by policy, %" G_GINT64_FORMAT " handshakes, %" G_GINT64_FORMAT
-                          " devices exported, %" G_GINT64_FORMAT " imports refused\n",
-                          json_object_get_int_member (counters, "connections"),
-                          json_object_get_int_member (counters, "connections_refused"),
-                          json_object_get_int_member (counters, "handshakes"),
-                          json_object_get_int_member (counters, "devices_exported"),
-                          json_object_get_int_member (counters, "imports_refused"));
+  g_string_append_printf (
+      out->out,
+      "since start: %" G_GINT64_FORMAT " connections, %" G_GINT64_FORMAT " refused by policy, %" G_GINT64_FORMAT
+      " handshakes, %" G_GINT64_FORMAT " devices exported, %" G_GINT64_FORMAT " imports refused\n",
+      json_object_get_int_member (counters, "connections"),
+      json_object_get_int_member (counters, "connections_refused"), json_object_get_int_member (counters, "handshakes"),
+      json_object_get_int_member (counters, "devices_exported"),
+      json_object_get_int_member (counters, "imports_refused"));
 }
 
 gboolean

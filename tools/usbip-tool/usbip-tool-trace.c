@@ -15,7 +15,6 @@
 #include "usbip-tool-trace.h"
 #include "usbip-trace-decoder.h"
 
-
 static gchar *
 format_time (gint64 sec, guint32 nsec)
 {
@@ -64,10 +63,9 @@ text_device (GString *s, const UsbipDeviceInfo *d)
                           "{busid=%s path=%s busnum=%u devnum=%u speed=%u(%s) id=%04x:%04x "
                           "bcdDevice=%04x class=%02x/%02x/%02x configuration=%u "
                           "num_configurations=%u num_interfaces=%u",
-                          d->busid, d->path, d->busnum, d->devnum, (guint) d->speed,
-                          usbip_speed_to_nick (d->speed), d->idVendor, d->idProduct, d->bcdDevice,
-                          d->bDeviceClass, d->bDeviceSubClass, d->bDeviceProtocol,
-                          d->bConfigurationValue, d->bNumConfigurations, d->bNumInterfaces);
+                          d->busid, d->path, d->busnum, d->devnum, (guint) d->speed, usbip_speed_to_nick (d->speed),
+                          d->idVendor, d->idProduct, d->bcdDevice, d->bDeviceClass, d->bDeviceSubClass,
+                          d->bDeviceProtocol, d->bConfigurationValue, d->bNumConfigurations, d->bNumInterfaces);
   for (guint i = 0; i < d->bNumInterfaces && i < USBIP_MAX_INTERFACES; i++)
     g_string_append_printf (s, " if%u=%02x/%02x/%02x", i, d->interfaces[i].bInterfaceClass,
                             d->interfaces[i].bInterfaceSubClass, d->interfaces[i].bInterfaceProtocol);
@@ -86,8 +84,7 @@ text_message (GString *s, const UsbipMessage *m, gsize raw_len)
     case USBIP_MESSAGE_OP_REP_DEVLIST:
     case USBIP_MESSAGE_OP_REQ_IMPORT:
     case USBIP_MESSAGE_OP_REP_IMPORT:
-      g_string_append_printf (s, " version=0x%04x code=0x%04x status=%u", m->op.version, m->op.code,
-                              m->op.status);
+      g_string_append_printf (s, " version=0x%04x code=0x%04x status=%u", m->op.version, m->op.code, m->op.status);
       if (m->type == USBIP_MESSAGE_OP_REQ_IMPORT)
         g_string_append_printf (s, " busid=%s", m->busid);
       if (m->type == USBIP_MESSAGE_OP_REP_DEVLIST)
@@ -108,16 +105,15 @@ text_message (GString *s, const UsbipMessage *m, gsize raw_len)
       break;
 
     default:
-      g_string_append_printf (s, " seqnum=%u devid=0x%08x direction=%u ep=%u", u->seqnum, u->devid,
-                              u->direction, u->ep);
+      g_string_append_printf (s, " seqnum=%u devid=0x%08x direction=%u ep=%u", u->seqnum, u->devid, u->direction,
+                              u->ep);
       if (m->type == USBIP_MESSAGE_CMD_SUBMIT)
         {
           g_autofree gchar *setup = hex_bytes (u->u.cmd_submit.setup, 8);
           g_string_append_printf (s,
                                   " transfer_flags=0x%08x transfer_buffer_length=%d start_frame=%d "
                                   "number_of_packets=%d interval=%d setup=%s",
-                                  u->u.cmd_submit.transfer_flags,
-                                  u->u.cmd_submit.transfer_buffer_length,
+                                  u->u.cmd_submit.transfer_flags, u->u.cmd_submit.transfer_buffer_length,
                                   u->u.cmd_submit.start_frame, u->u.cmd_submit.number_of_packets,
                                   u->u.cmd_submit.interval, setup);
           if (has_setup (m))
@@ -134,18 +130,16 @@ text_message (GString *s, const UsbipMessage *m, gsize raw_len)
         g_string_append_printf (s,
                                 " status=%d actual_length=%d start_frame=%d number_of_packets=%d "
                                 "error_count=%d",
-                                u->u.ret_submit.status, u->u.ret_submit.actual_length,
-                                u->u.ret_submit.start_frame, u->u.ret_submit.number_of_packets,
-                                u->u.ret_submit.error_count);
+                                u->u.ret_submit.status, u->u.ret_submit.actual_length, u->u.ret_submit.start_frame,
+                                u->u.ret_submit.number_of_packets, u->u.ret_submit.error_count);
       else if (m->type == USBIP_MESSAGE_CMD_UNLINK)
         g_string_append_printf (s, " unlink_seqnum=%u", u->u.cmd_unlink.unlink_seqnum);
       else
         g_string_append_printf (s, " status=%d", u->u.ret_unlink.status);
       g_string_append_printf (s, " data_len=%" G_GSIZE_FORMAT, m->data_len);
       for (guint i = 0; i < m->n_iso; i++)
-        g_string_append_printf (s, " iso%u={offset=%u length=%u actual_length=%u status=%d}", i,
-                                m->iso[i].offset, m->iso[i].length, m->iso[i].actual_length,
-                                (gint32) m->iso[i].status);
+        g_string_append_printf (s, " iso%u={offset=%u length=%u actual_length=%u status=%d}", i, m->iso[i].offset,
+                                m->iso[i].length, m->iso[i].actual_length, (gint32) m->iso[i].status);
       break;
     }
   g_string_append_printf (s, " bytes=%" G_GSIZE_FORMAT, raw_len);
@@ -394,8 +388,7 @@ static int
 trace_usage (gboolean json, const gchar *msg)
 {
   return trace_fail (json, g_error_new (USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
-                                        "%s (usage: usbip-tool trace decode FILE [--port N] [--json])",
-                                        msg));
+                                        "%s (usage: usbip-tool trace decode FILE [--port N] [--json])", msg));
 }
 
 /* the capture's bytes; a clear error for what is not a readable regular file */
@@ -409,14 +402,16 @@ open_capture (const gchar *path, GError **error)
     {
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
                    "%s is a directory: give a capture file in it (pcap or pcapng, e.g. written "
-                   "by `tcpdump -w FILE`)", path);
+                   "by `tcpdump -w FILE`)",
+                   path);
       return NULL;
     }
   if (g_file_test (path, G_FILE_TEST_EXISTS) && !g_file_test (path, G_FILE_TEST_IS_REGULAR))
     {
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
                    "%s is not a regular file (a pipe or a device?): save the capture to a file "
-                   "first (`tcpdump -w FILE`) and decode that", path);
+                   "first (`tcpdump -w FILE`) and decode that",
+                   path);
       return NULL;
     }
   file = g_mapped_file_new (path, FALSE, &local_error);
@@ -425,8 +420,10 @@ open_capture (const gchar *path, GError **error)
       gint code = g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT)   ? USBIP_ERROR_NOT_FOUND
                   : g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_ACCES) ? USBIP_ERROR_PERMISSION
                                                                                     : USBIP_ERROR_FAILED;
-      g_set_error (error, USBIP_ERROR, code, "cannot read the capture: %s; check the path and its "
-                   "permissions", local_error->message);
+      g_set_error (error, USBIP_ERROR, code,
+                   "cannot read the capture: %s; check the path and its "
+                   "permissions",
+                   local_error->message);
     }
   return file;
 }
@@ -502,8 +499,7 @@ usbip_tool_trace_main (int argc, char **argv)
     summary = g_strdup_printf ("end summary: %u frames, %u USB/IP streams, %u messages, %u protocol "
                                "errors%s%s",
                                sum.n_frames, sum.n_streams, sum.n_messages, sum.n_protocol_errors,
-                               sum.truncated ? ", capture truncated" : "",
-                               sum.damaged ? ", capture file damaged" : "");
+                               sum.truncated ? ", capture truncated" : "", sum.damaged ? ", capture file damaged" : "");
   printf ("%s\n", summary);
   fflush (stdout);
   if (sum.damaged)

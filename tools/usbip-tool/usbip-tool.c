@@ -35,31 +35,33 @@ static const GOptionEntry global_entries[] = {
   { "tcp-port", 't', 0, G_OPTION_ARG_INT, &opt_tcp_port, "TCP port of the remote (default 3240)", "PORT" },
   { "debug", 'd', 0, G_OPTION_ARG_NONE, &opt_debug, "Print debugging information", NULL },
   { "json", 'j', 0, G_OPTION_ARG_NONE, &opt_json, "Write JSON Lines (docs/json-schema.md)", NULL },
-  { "timeout", 0, 0, G_OPTION_ARG_INT, &opt_timeout_ms, "Connect and reply deadline in milliseconds, 1 to 3600000 (default 10000)", "MS" },
+  { "timeout", 0, 0, G_OPTION_ARG_INT, &opt_timeout_ms,
+    "Connect and reply deadline in milliseconds, 1 to 3600000 (default 10000)", "MS" },
   { "version", 'V', 0, G_OPTION_ARG_NONE, &opt_version, "Print the version and exit", NULL },
-  { "config", 'c', 0, G_OPTION_ARG_FILENAME, &opt_config, "Configuration file (default " USBIP_DEFAULT_CONFIG ")", "FILE" },
+  { "config", 'c', 0, G_OPTION_ARG_FILENAME, &opt_config, "Configuration file (default " USBIP_DEFAULT_CONFIG ")",
+    "FILE" },
   { NULL }
 };
 
 static const gchar *commands_help =
-  "Commands:\n"
-  "  list -r HOST      devices exported by HOST\n"
-  "  list -l [-p]      local USB devices (-p: upstream's parsable form)\n"
-  "  list -d           local usbip-vudc devices (device mode)\n"
-  "  attach -r HOST -b BUSID | -d DEVID   import a device onto a vhci port\n"
-  "  detach -p PORT    release a vhci port\n"
-  "  attach ... --auto-reconnect [--max-attempts N] [--metrics ADDR:PORT]   stay and re-attach after a loss\n"
-  "  port              imported devices\n"
-  "  events [-i MS]    stream vhci port changes (attach, detach, lost connections)\n"
-  "  bind -b BUSID     make a local device exportable (usbip-host)\n"
-  "  unbind -b BUSID   give a device back to its usual driver\n"
-  "  status [--socket PATH]   what usbipcored is doing (its status socket)\n"
-  "  trace decode FILE decode USB/IP in a pcap or pcapng capture\n"
-  "  version           print the version\n"
-  "  help [COMMAND]    this help, or a command's options (also: COMMAND --help)\n"
-  "\n"
-  "Exit status: 0 success, 1 other failure, 2 usage, 3 not found, 4 busy, 5 no free port,\n"
-  "6 kernel module missing, 7 permission, 8 network or timeout, 9 protocol error.\n";
+    "Commands:\n"
+    "  list -r HOST      devices exported by HOST\n"
+    "  list -l [-p]      local USB devices (-p: upstream's parsable form)\n"
+    "  list -d           local usbip-vudc devices (device mode)\n"
+    "  attach -r HOST -b BUSID | -d DEVID   import a device onto a vhci port\n"
+    "  detach -p PORT    release a vhci port\n"
+    "  attach ... --auto-reconnect [--max-attempts N] [--metrics ADDR:PORT]   stay and re-attach after a loss\n"
+    "  port              imported devices\n"
+    "  events [-i MS]    stream vhci port changes (attach, detach, lost connections)\n"
+    "  bind -b BUSID     make a local device exportable (usbip-host)\n"
+    "  unbind -b BUSID   give a device back to its usual driver\n"
+    "  status [--socket PATH]   what usbipcored is doing (its status socket)\n"
+    "  trace decode FILE decode USB/IP in a pcap or pcapng capture\n"
+    "  version           print the version\n"
+    "  help [COMMAND]    this help, or a command's options (also: COMMAND --help)\n"
+    "\n"
+    "Exit status: 0 success, 1 other failure, 2 usage, 3 not found, 4 busy, 5 no free port,\n"
+    "6 kernel module missing, 7 permission, 8 network or timeout, 9 protocol error.\n";
 
 static int
 fail (GError *error)
@@ -73,8 +75,7 @@ fail (GError *error)
   return code;
 }
 
-static int
-usage_error (const gchar *format, ...) G_GNUC_PRINTF (1, 2);
+static int usage_error (const gchar *format, ...) G_GNUC_PRINTF (1, 2);
 
 static int
 usage_error (const gchar *format, ...)
@@ -113,8 +114,7 @@ parse_sub_args (const gchar *name, const gchar *args_help, int max_args, const G
   if (*argc > 1 + max_args)
     {
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
-                   "%s: unexpected argument \"%s\" (see `usbip-tool %s --help`)", name, (*argv)[1 + max_args],
-                   name);
+                   "%s: unexpected argument \"%s\" (see `usbip-tool %s --help`)", name, (*argv)[1 + max_args], name);
       return FALSE;
     }
   return TRUE;
@@ -218,7 +218,8 @@ cmd_list (int argc, char **argv)
   g_autofree gchar *remote_host = NULL;
   gboolean local = FALSE, parsable = FALSE, vudc = FALSE;
   const GOptionEntry entries[] = {
-    { "remote", 'r', 0, G_OPTION_ARG_STRING, &remote_host, "List the devices exported by HOST (host[:port], [v6]:port, unix:/path, vsock:CID:PORT)", "HOST" },
+    { "remote", 'r', 0, G_OPTION_ARG_STRING, &remote_host,
+      "List the devices exported by HOST (host[:port], [v6]:port, unix:/path, vsock:CID:PORT)", "HOST" },
     { "local", 'l', 0, G_OPTION_ARG_NONE, &local, "List local USB devices", NULL },
     { "parsable", 'p', 0, G_OPTION_ARG_NONE, &parsable, "Upstream's parsable form (with -l)", NULL },
     { "device", 'd', 0, G_OPTION_ARG_NONE, &vudc, "List local usbip-vudc devices", NULL },
@@ -390,9 +391,9 @@ typedef struct {
 static UsbipPortInfo *
 bus_port (BusSession *bs)
 {
-  g_autoptr (GVariant) reply = usbip_tool_dbus_call (bs->bus, bs->path, "org.freedesktop.DBus.Properties", "GetAll",
-                                                     g_variant_new ("(s)", "org.usbipcore.Usbip1.Attachment"),
-                                                     "(a{sv})", NULL);
+  g_autoptr (GVariant) reply =
+      usbip_tool_dbus_call (bs->bus, bs->path, "org.freedesktop.DBus.Properties", "GetAll",
+                            g_variant_new ("(s)", "org.usbipcore.Usbip1.Attachment"), "(a{sv})", NULL);
   g_autoptr (GVariant) props = NULL;
   UsbipPortInfo *p = usbip_port_info_new ();
   gint port = -1;
@@ -489,9 +490,9 @@ supervise_bus (GDBusConnection *bus, const gchar *remote, const gchar *busid, GV
   /* as without the service: Ctrl-C stops supervising; the device stays attached */
   if (bs.ss.rc == 0)
     {
-      g_autoptr (GVariant) r = usbip_tool_dbus_call (bus, bs.path, "org.usbipcore.Usbip1.Attachment",
-                                                     "SetAutoReconnect", g_variant_new ("(ba{sv})", FALSE, NULL),
-                                                     "()", NULL);
+      g_autoptr (GVariant) r =
+          usbip_tool_dbus_call (bus, bs.path, "org.usbipcore.Usbip1.Attachment", "SetAutoReconnect",
+                                g_variant_new ("(ba{sv})", FALSE, NULL), "()", NULL);
     }
   g_source_remove (sig_int);
   g_source_remove (sig_term);
@@ -542,17 +543,18 @@ attach_bus (GDBusConnection *bus, const gchar *remote_host, const gchar *busid, 
 static void
 on_port_added (UsbipPortMonitor *m, UsbipPortInfo *p, gpointer data)
 {
-  g_autofree gchar *h = g_strdup_printf ("port %u: attached %s -> %s:%s/%s", p->port,
-                                         p->local_busid[0] ? p->local_busid : "?", p->remote_host ? p->remote_host : "?",
-                                         p->remote_port ? p->remote_port : "?", p->remote_busid ? p->remote_busid : "?");
+  g_autofree gchar *h =
+      g_strdup_printf ("port %u: attached %s -> %s:%s/%s", p->port, p->local_busid[0] ? p->local_busid : "?",
+                       p->remote_host ? p->remote_host : "?", p->remote_port ? p->remote_port : "?",
+                       p->remote_busid ? p->remote_busid : "?");
   emit ("port-attached", h, p, 0, 0, NULL);
 }
 
 static void
 on_port_removed (UsbipPortMonitor *m, UsbipPortInfo *p, gboolean record_kept, gpointer data)
 {
-  g_autofree gchar *h = g_strdup_printf ("port %u: %s", p->port,
-                                         record_kept ? "released by the kernel (connection lost)" : "detached");
+  g_autofree gchar *h =
+      g_strdup_printf ("port %u: %s", p->port, record_kept ? "released by the kernel (connection lost)" : "detached");
   emit (record_kept ? "port-lost" : "port-detached", h, p, 0, 0, NULL);
 }
 
@@ -560,10 +562,9 @@ static int
 cmd_events (int argc, char **argv)
 {
   gint interval = USBIP_PORT_MONITOR_DEFAULT_INTERVAL_MS;
-  const GOptionEntry entries[] = {
-    { "interval", 'i', 0, G_OPTION_ARG_INT, &interval, "Poll the vhci ports every MS milliseconds (udev events are seen at once)", "MS" },
-    { NULL }
-  };
+  const GOptionEntry entries[] = { { "interval", 'i', 0, G_OPTION_ARG_INT, &interval,
+                                     "Poll the vhci ports every MS milliseconds (udev events are seen at once)", "MS" },
+                                   { NULL } };
   GError *error = NULL;
   g_autoptr (UsbipPortMonitor) monitor = NULL;
   UsbipImportBackend *backend;
@@ -572,7 +573,8 @@ cmd_events (int argc, char **argv)
   if (!parse_sub ("events", entries, &argc, &argv, &error)
       || !check_range ("--interval", interval, 10, 3600000, &error))
     return fail (error);
-  if (!load_plugins ("vhci", &error) || (backend = usbip_plugin_registry_get_import_backend (registry, "vhci", &error)) == NULL)
+  if (!load_plugins ("vhci", &error)
+      || (backend = usbip_plugin_registry_get_import_backend (registry, "vhci", &error)) == NULL)
     return fail (error);
   monitor = usbip_port_monitor_new (backend);
   usbip_port_monitor_set_interval (monitor, (guint) interval);
@@ -598,12 +600,18 @@ cmd_attach (int argc, char **argv)
   gint max_attempts = 0;
   g_autofree gchar *metrics = NULL;
   const GOptionEntry entries[] = {
-    { "remote", 'r', 0, G_OPTION_ARG_STRING, &remote_host, "The exporting host (host[:port], [v6]:port, unix:/path, vsock:CID:PORT)", "HOST" },
+    { "remote", 'r', 0, G_OPTION_ARG_STRING, &remote_host,
+      "The exporting host (host[:port], [v6]:port, unix:/path, vsock:CID:PORT)", "HOST" },
     { "busid", 'b', 0, G_OPTION_ARG_STRING, &busid, "Bus ID of the device on HOST", "BUSID" },
     { "device", 'd', 0, G_OPTION_ARG_STRING, &devid, "Device-mode ID on HOST (usbip-vudc.N)", "DEVID" },
-    { "auto-reconnect", 0, 0, G_OPTION_ARG_NONE, &auto_reconnect, "Stay in the foreground and re-attach whenever the connection is lost (docs/reconnect.md)", NULL },
-    { "max-attempts", 0, 0, G_OPTION_ARG_INT, &max_attempts, "With --auto-reconnect: give up after N failed attempts in a row (default 0 = never)", "N" },
-    { "metrics", 0, 0, G_OPTION_ARG_STRING, &metrics, "With --auto-reconnect: serve Prometheus metrics of the importer and the supervisor at http://ADDR:PORT/metrics (docs/ops.md)", "ADDR:PORT" },
+    { "auto-reconnect", 0, 0, G_OPTION_ARG_NONE, &auto_reconnect,
+      "Stay in the foreground and re-attach whenever the connection is lost (docs/reconnect.md)", NULL },
+    { "max-attempts", 0, 0, G_OPTION_ARG_INT, &max_attempts,
+      "With --auto-reconnect: give up after N failed attempts in a row (default 0 = never)", "N" },
+    { "metrics", 0, 0, G_OPTION_ARG_STRING, &metrics,
+      "With --auto-reconnect: serve Prometheus metrics of the importer and the supervisor at http://ADDR:PORT/metrics "
+      "(docs/ops.md)",
+      "ADDR:PORT" },
     { NULL }
   };
   GError *error = NULL;
@@ -646,8 +654,7 @@ cmd_detach (int argc, char **argv)
 {
   g_autofree gchar *port_text = NULL;
   const GOptionEntry entries[] = {
-    { "port", 'p', 0, G_OPTION_ARG_STRING, &port_text, "The vhci port (see `usbip-tool port`)", "PORT" },
-    { NULL }
+    { "port", 'p', 0, G_OPTION_ARG_STRING, &port_text, "The vhci port (see `usbip-tool port`)", "PORT" }, { NULL }
   };
   GError *error = NULL;
   g_autoptr (UsbipImporter) importer = NULL;
@@ -697,8 +704,7 @@ cmd_bind (int argc, char **argv, gboolean bind)
 {
   g_autofree gchar *busid = NULL;
   const GOptionEntry entries[] = {
-    { "busid", 'b', 0, G_OPTION_ARG_STRING, &busid, "Bus ID of the local device", "BUSID" },
-    { NULL }
+    { "busid", 'b', 0, G_OPTION_ARG_STRING, &busid, "Bus ID of the local device", "BUSID" }, { NULL }
   };
   GError *error = NULL;
   UsbipExportBackend *backend;
@@ -716,7 +722,8 @@ cmd_bind (int argc, char **argv, gboolean bind)
     }
   else if (!load_plugins ("host", &error)
            || (backend = usbip_plugin_registry_get_export_backend (registry, "host", &error)) == NULL
-           || !(bind ? usbip_export_backend_bind (backend, busid, &error) : usbip_export_backend_unbind (backend, busid, &error)))
+           || !(bind ? usbip_export_backend_bind (backend, busid, &error)
+                     : usbip_export_backend_unbind (backend, busid, &error)))
     return fail (error);
   human = g_strdup_printf ("%s device on busid %s: complete", bind ? "bind" : "unbind", busid);
   usbip_tool_print_event (&out, bind ? "bound" : "unbound", "busid", busid, human);
@@ -760,8 +767,8 @@ static gboolean
 run_status_module (const gchar *socket_path, GError **error)
 {
   const gchar *dir = g_getenv ("USBIP_TOOL_MODULE_DIR");
-  g_autofree gchar *path = g_build_filename (dir != NULL && *dir ? dir : USBIP_TOOL_MODULEDIR,
-                                             USBIP_TOOL_STATUS_MODULE, NULL);
+  g_autofree gchar *path =
+      g_build_filename (dir != NULL && *dir ? dir : USBIP_TOOL_MODULEDIR, USBIP_TOOL_STATUS_MODULE, NULL);
   GModule *module = g_module_open (path, G_MODULE_BIND_LOCAL);
   UsbipToolStatusFunc status = NULL;
 
@@ -782,10 +789,9 @@ static int
 cmd_status (int argc, char **argv)
 {
   g_autofree gchar *socket_path = NULL;
-  const GOptionEntry entries[] = {
-    { "socket", 's', 0, G_OPTION_ARG_FILENAME, &socket_path, "usbipcored's status socket (default " USBIP_TOOL_STATUS_SOCKET ")", "PATH" },
-    { NULL }
-  };
+  const GOptionEntry entries[] = { { "socket", 's', 0, G_OPTION_ARG_FILENAME, &socket_path,
+                                     "usbipcored's status socket (default " USBIP_TOOL_STATUS_SOCKET ")", "PATH" },
+                                   { NULL } };
   GError *error = NULL;
 
   if (!parse_sub ("status", entries, &argc, &argv, &error) || !run_status_module (socket_path, &error))
@@ -810,8 +816,10 @@ static const struct {
   int (*run) (int argc, char **argv);
   const gchar *summary;
 } verbs[] = {
-  { "list", cmd_list, "List the devices a remote exports (-r HOST), local USB devices (-l) or usbip-vudc devices (-d)." },
-  { "attach", cmd_attach, "Import a remote device onto a free vhci port (-r HOST -b BUSID); --auto-reconnect stays and re-attaches." },
+  { "list", cmd_list,
+    "List the devices a remote exports (-r HOST), local USB devices (-l) or usbip-vudc devices (-d)." },
+  { "attach", cmd_attach,
+    "Import a remote device onto a free vhci port (-r HOST -b BUSID); --auto-reconnect stays and re-attaches." },
   { "detach", cmd_detach, "Release a vhci port (-p PORT, from `usbip-tool port`)." },
   { "port", cmd_port, "Show the imported devices: vhci ports in use and their remotes." },
   { "events", cmd_events, "Stream vhci port changes (attach, detach, lost connections) until interrupted." },

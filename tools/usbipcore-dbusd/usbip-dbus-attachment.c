@@ -13,18 +13,15 @@ struct _UsbipDbusAttachment {
   Usbip1ObjectSkeleton *object;
   Usbip1Attachment *iface;
   UsbipSysfs *sysfs;
-  gint port;            /* -1: waiting */
-  gchar *local_busid;   /* whose ids the properties show ("" none yet) */
-  gchar *remote_host;   /* NULL: unknown */
+  gint port;          /* -1: waiting */
+  gchar *local_busid; /* whose ids the properties show ("" none yet) */
+  gchar *remote_host; /* NULL: unknown */
   gchar *remote_port;
   gchar *busid;
   UsbipSupervisor *supervisor;
 };
 
-enum {
-  SIGNAL_FINISHED,
-  N_SIGNALS
-};
+enum { SIGNAL_FINISHED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (UsbipDbusAttachment, usbip_dbus_attachment, G_TYPE_OBJECT)
@@ -293,8 +290,8 @@ usbip_dbus_attachment_class_init (UsbipDbusAttachmentClass *klass)
 {
   G_OBJECT_CLASS (klass)->dispose = usbip_dbus_attachment_dispose;
   G_OBJECT_CLASS (klass)->finalize = usbip_dbus_attachment_finalize;
-  signals[SIGNAL_FINISHED] = g_signal_new ("finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
-                                           NULL, G_TYPE_NONE, 0);
+  signals[SIGNAL_FINISHED] =
+      g_signal_new ("finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void

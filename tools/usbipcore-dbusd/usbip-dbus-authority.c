@@ -43,8 +43,8 @@ checked (GObject *source, GAsyncResult *res, gpointer data)
   g_autoptr (GTask) task = data;
   Check *c = g_task_get_task_data (task);
   g_autoptr (GError) error = NULL;
-  g_autoptr (PolkitAuthorizationResult) result
-    = polkit_authority_check_authorization_finish (POLKIT_AUTHORITY (source), res, &error);
+  g_autoptr (PolkitAuthorizationResult) result =
+      polkit_authority_check_authorization_finish (POLKIT_AUTHORITY (source), res, &error);
 
   if (result == NULL)
     g_task_return_new_error (task, USBIP_ERROR, USBIP_ERROR_PERMISSION,

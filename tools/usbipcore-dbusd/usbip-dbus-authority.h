@@ -18,12 +18,9 @@ UsbipDbusAuthority *usbip_dbus_authority_new (void);
 /* Asks polkit whether the sender of @invocation may do @action_id; @details (key, value
  * pairs ending in NULL) are shown to rules as action.lookup(key). The message flag
  * ALLOW_INTERACTIVE_AUTHORIZATION lets polkit ask for a password. */
-void usbip_dbus_authority_check_async (UsbipDbusAuthority *self,
-                                       GDBusMethodInvocation *invocation,
-                                       const gchar *action_id,
-                                       const gchar *const *details,
-                                       GAsyncReadyCallback callback,
-                                       gpointer user_data);
+void usbip_dbus_authority_check_async (UsbipDbusAuthority *self, GDBusMethodInvocation *invocation,
+                                       const gchar *action_id, const gchar *const *details,
+                                       GAsyncReadyCallback callback, gpointer user_data);
 /* FALSE with USBIP_ERROR_PERMISSION naming the action and what to do */
 gboolean usbip_dbus_authority_check_finish (UsbipDbusAuthority *self, GAsyncResult *result, GError **error);
 

@@ -28,10 +28,7 @@ struct _UsbipDbusService {
   guint refresh_id;
 };
 
-enum {
-  SIGNAL_IDLE,
-  N_SIGNALS
-};
+enum { SIGNAL_IDLE, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (UsbipDbusService, usbip_dbus_service, G_TYPE_OBJECT)
@@ -316,8 +313,8 @@ read_remote_options (Call *c, const gchar *remote, const gchar *const *more)
   g_variant_lookup (c->options, "tcp-port", "q", &tcp_port);
   if (tcp_port == 0)
     {
-      call_fail (c, g_error_new_literal (USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
-                                         "option \"tcp-port\" must be 1 to 65535"));
+      call_fail (
+          c, g_error_new_literal (USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT, "option \"tcp-port\" must be 1 to 65535"));
       return FALSE;
     }
   c->remote = usbip_remote_parse (remote, tcp_port, &error);
@@ -354,7 +351,7 @@ listed_remote (GObject *source, GAsyncResult *result, gpointer data)
   if (devices == NULL)
     call_fail (c, error);
   else
-    call_return (c, g_variant_new_tuple ((GVariant *[]) { devices_to_variant (devices) }, 1));
+    call_return (c, g_variant_new_tuple ((GVariant *[]){ devices_to_variant (devices) }, 1));
 }
 
 static gboolean
@@ -388,7 +385,8 @@ handle_list_local_devices (Usbip1Manager *m, GDBusMethodInvocation *inv, GVarian
   g_variant_lookup (options, "backend", "&s", &name);
   if (!g_str_equal (name, "host") && !g_str_equal (name, "vudc"))
     return call_fail (c, g_error_new (USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
-                                      "option \"backend\" is \"host\" or \"vudc\", not \"%s\"", name)), TRUE;
+                                      "option \"backend\" is \"host\" or \"vudc\", not \"%s\"", name)),
+           TRUE;
   backend = g_str_equal (name, "vudc") ? self->vudc : self->host;
   if (backend == NULL)
     return call_fail (c, g_error_copy (self->missing)), TRUE;
@@ -396,7 +394,7 @@ handle_list_local_devices (Usbip1Manager *m, GDBusMethodInvocation *inv, GVarian
                                        : usbip_export_backend_list_local_devices (backend, &error);
   if (devices == NULL)
     return call_fail (c, error), TRUE;
-  call_return (c, g_variant_new_tuple ((GVariant *[]) { devices_to_variant (devices) }, 1));
+  call_return (c, g_variant_new_tuple ((GVariant *[]){ devices_to_variant (devices) }, 1));
   return TRUE;
 }
 
@@ -479,8 +477,8 @@ attach_authorized (Call *c)
 }
 
 static gboolean
-handle_attach (Usbip1Manager *m, GDBusMethodInvocation *inv, const gchar *remote, const gchar *busid,
-               GVariant *options, UsbipDbusService *self)
+handle_attach (Usbip1Manager *m, GDBusMethodInvocation *inv, const gchar *remote, const gchar *busid, GVariant *options,
+               UsbipDbusService *self)
 {
   static const gchar *const keys[] = { "auto-reconnect:b", "max-attempts:u", NULL };
   Call *c = call_new (self, inv, options);
@@ -755,8 +753,8 @@ usbip_dbus_service_class_init (UsbipDbusServiceClass *klass)
 {
   G_OBJECT_CLASS (klass)->dispose = usbip_dbus_service_dispose;
   G_OBJECT_CLASS (klass)->finalize = usbip_dbus_service_finalize;
-  signals[SIGNAL_IDLE] = g_signal_new ("idle", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-                                       G_TYPE_NONE, 0);
+  signals[SIGNAL_IDLE] =
+      g_signal_new ("idle", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void
@@ -768,8 +766,8 @@ usbip_dbus_service_init (UsbipDbusService *self)
 }
 
 UsbipDbusService *
-usbip_dbus_service_new (UsbipSysfs *sysfs, UsbipImportBackend *vhci, UsbipExportBackend *host,
-                        UsbipExportBackend *vudc, const GError *missing)
+usbip_dbus_service_new (UsbipSysfs *sysfs, UsbipImportBackend *vhci, UsbipExportBackend *host, UsbipExportBackend *vudc,
+                        const GError *missing)
 {
   UsbipDbusService *self = g_object_new (USBIP_TYPE_DBUS_SERVICE, NULL);
 

@@ -16,11 +16,8 @@ G_DECLARE_FINAL_TYPE (UsbipDbusService, usbip_dbus_service, USBIP, DBUS_SERVICE,
 /* The backends (nullable: then @missing says why) serve the calls; @sysfs is where the
  * attached devices' ids are read. ::idle is emitted when nothing has been attached and no
  * call has been in flight for the idle timeout. */
-UsbipDbusService *usbip_dbus_service_new (UsbipSysfs *sysfs,
-                                          UsbipImportBackend *vhci,
-                                          UsbipExportBackend *host,
-                                          UsbipExportBackend *vudc,
-                                          const GError *missing);
+UsbipDbusService *usbip_dbus_service_new (UsbipSysfs *sysfs, UsbipImportBackend *vhci, UsbipExportBackend *host,
+                                          UsbipExportBackend *vudc, const GError *missing);
 /* exports the objects on @connection (before the name is requested); starts watching ports */
 gboolean usbip_dbus_service_export (UsbipDbusService *self, GDBusConnection *connection, GError **error);
 /* 0: never idle */

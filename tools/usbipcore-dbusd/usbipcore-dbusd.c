@@ -25,8 +25,10 @@ static gchar *opt_config;
 static gboolean opt_debug, opt_version;
 
 static const GOptionEntry entries[] = {
-  { "idle-timeout", 0, 0, G_OPTION_ARG_INT, &opt_idle_timeout, "Exit after S seconds with no call in flight and nothing supervised, 0 to 86400; 0 = never (default 60)", "S" },
-  { "config", 'c', 0, G_OPTION_ARG_FILENAME, &opt_config, "Configuration file (default " USBIP_DEFAULT_CONFIG ")", "FILE" },
+  { "idle-timeout", 0, 0, G_OPTION_ARG_INT, &opt_idle_timeout,
+    "Exit after S seconds with no call in flight and nothing supervised, 0 to 86400; 0 = never (default 60)", "S" },
+  { "config", 'c', 0, G_OPTION_ARG_FILENAME, &opt_config, "Configuration file (default " USBIP_DEFAULT_CONFIG ")",
+    "FILE" },
   { "debug", 'd', 0, G_OPTION_ARG_NONE, &opt_debug, "Print debugging information", NULL },
   { "version", 'V', 0, G_OPTION_ARG_NONE, &opt_version, "Print the version and exit", NULL },
   { NULL }
@@ -115,7 +117,8 @@ main (int argc, char **argv)
   if (opt_debug)
     g_setenv ("G_MESSAGES_DEBUG", "all", TRUE);
   config = usbip_config_new ();
-  if (!usbip_config_load_file (config, opt_config, &error) || (registry = usbip_tools_load_plugins (config, NULL, &error)) == NULL)
+  if (!usbip_config_load_file (config, opt_config, &error)
+      || (registry = usbip_tools_load_plugins (config, NULL, &error)) == NULL)
     {
       g_printerr ("usbipcore-dbusd: error: %s\n", error->message);
       return EXIT_USAGE;
@@ -134,8 +137,8 @@ main (int argc, char **argv)
   g_signal_connect (service, "idle", G_CALLBACK (on_idle), &run);
   g_unix_signal_add (SIGINT, on_signal, &run);
   g_unix_signal_add (SIGTERM, on_signal, &run);
-  owner = g_bus_own_name_on_connection (bus, USBIP_DBUS_NAME, G_BUS_NAME_OWNER_FLAGS_DO_NOT_QUEUE, NULL,
-                                        on_name_lost, &run, NULL);
+  owner = g_bus_own_name_on_connection (bus, USBIP_DBUS_NAME, G_BUS_NAME_OWNER_FLAGS_DO_NOT_QUEUE, NULL, on_name_lost,
+                                        &run, NULL);
   g_main_loop_run (run.loop);
   g_bus_unown_name (owner);
   g_main_loop_unref (run.loop);

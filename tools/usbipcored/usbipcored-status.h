@@ -14,7 +14,7 @@ typedef struct _UsbipcoredStatus UsbipcoredStatus;
 
 /* what /v1/status reports besides the exporter's own state */
 typedef struct {
-  const gchar *listeners;  /* "addr:port, ..." */
+  const gchar *listeners; /* "addr:port, ..." */
   const gchar *const *allow_cidr;
   guint max_sessions;
   guint max_sessions_per_peer;

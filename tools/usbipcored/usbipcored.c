@@ -110,25 +110,45 @@ static const GOptionEntry entries[] = {
   { "ipv4", '4', 0, G_OPTION_ARG_NONE, &d.ipv4, "Listen on IPv4 only (0.0.0.0)", NULL },
   { "ipv6", '6', 0, G_OPTION_ARG_NONE, &d.ipv6, "Listen on IPv6 (::)", NULL },
   { "tcp-port", 't', 0, G_OPTION_ARG_STRING, &d.tcp_port_text, "TCP port to listen on (default 3240)", "PORT" },
-  { "device", 'e', 0, G_OPTION_ARG_NONE, &d.device_mode, "Device mode: export usbip-vudc gadgets instead of usbip-host devices", NULL },
+  { "device", 'e', 0, G_OPTION_ARG_NONE, &d.device_mode,
+    "Device mode: export usbip-vudc gadgets instead of usbip-host devices", NULL },
   { "daemon", 'D', 0, G_OPTION_ARG_NONE, &d.daemonize, "Run in the background", NULL },
-  { "pid", 'P', G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, pid_option, "Write the process id to FILE (default /run/usbipcored.pid)", "FILE" },
+  { "pid", 'P', G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, pid_option,
+    "Write the process id to FILE (default /run/usbipcored.pid)", "FILE" },
   { "debug", 'd', 0, G_OPTION_ARG_NONE, &d.debug, "Log every handshake", NULL },
-  { "listen", 0, 0, G_OPTION_ARG_STRING_ARRAY, &d.listen, "Listen on ADDR:PORT, [v6]:PORT, unix:/path, unix:@name or vsock:CID:PORT (repeatable)", "ADDRESS" },
-  { "config", 'c', 0, G_OPTION_ARG_FILENAME, &d.config_path, "Configuration file (default " USBIP_DEFAULT_CONFIG ")", "FILE" },
-  { "allow-cidr", 0, 0, G_OPTION_ARG_STRING_ARRAY, &d.allow_cidr, "Admit only IP clients in this prefix (repeatable)", "PREFIX" },
-  { "allow-uid", 0, 0, G_OPTION_ARG_STRING_ARRAY, &d.allow_uid, "Admit only Unix-socket clients of this user, name or id (repeatable)", "USER" },
-  { "allow-gid", 0, 0, G_OPTION_ARG_STRING_ARRAY, &d.allow_gid, "Admit only Unix-socket clients of this primary group, name or id (repeatable)", "GROUP" },
-  { "allow-cid", 0, 0, G_OPTION_ARG_STRING_ARRAY, &d.allow_cid, "Admit only vsock clients of this context id (repeatable)", "CID" },
-  { "max-sessions", 0, 0, G_OPTION_ARG_STRING, &d.number_text[NUM_MAX_SESSIONS], "Most handshakes at once, 0..1000000 (0 = the open file limit - 64)", "N" },
-  { "max-sessions-per-peer", 0, 0, G_OPTION_ARG_STRING, &d.number_text[NUM_MAX_PER_PEER], "Most handshakes at once per client address (IPv6: per /64), 0..1000000 (0 = no limit)", "N" },
-  { "accept-rate-limit", 0, 0, G_OPTION_ARG_STRING, &d.number_text[NUM_ACCEPT_RATE], "Most new connections per second per client, 0..1000000 (0 = no limit)", "RATE" },
-  { "handshake-timeout", 0, 0, G_OPTION_ARG_STRING, &d.number_text[NUM_HANDSHAKE_TIMEOUT], "Milliseconds a client may take to send its request, 0..3600000 (default 10000)", "MS" },
-  { "shutdown-timeout", 0, 0, G_OPTION_ARG_STRING, &d.number_text[NUM_SHUTDOWN_TIMEOUT], "Milliseconds to let handshakes finish on SIGTERM, 0..3600000 (default 5000)", "MS" },
-  { "log-format", 0, 0, G_OPTION_ARG_STRING, &d.log_format, "text, json or journal (default: journal under systemd, else text)", "FORMAT" },
-  { "status-socket", 0, 0, G_OPTION_ARG_FILENAME, &d.status_socket, "Serve the status API (HTTP+JSON) on this Unix socket (default " USBIPCORED_DEFAULT_STATUS_SOCKET "; \"\" = off)", "PATH" },
-  { "virtual", 0, 0, G_OPTION_ARG_STRING_ARRAY, &d.virtual_specs, "Serve a virtual device (repeatable): TYPE is mass-storage, cdc-acm, hid-keyboard or hid-mouse, KEYs as in a [virtual-device NAME] group, plus name=NAME (bus ID virtual-NAME; default: its position, 1, 2, ...)", "TYPE[:KEY=VALUE,...]" },
-  { "check-config", 0, 0, G_OPTION_ARG_NONE, &d.check_config, "Validate the configuration file, the flags and the listen addresses, then exit (0 valid, 2 not)", NULL },
+  { "listen", 0, 0, G_OPTION_ARG_STRING_ARRAY, &d.listen,
+    "Listen on ADDR:PORT, [v6]:PORT, unix:/path, unix:@name or vsock:CID:PORT (repeatable)", "ADDRESS" },
+  { "config", 'c', 0, G_OPTION_ARG_FILENAME, &d.config_path, "Configuration file (default " USBIP_DEFAULT_CONFIG ")",
+    "FILE" },
+  { "allow-cidr", 0, 0, G_OPTION_ARG_STRING_ARRAY, &d.allow_cidr, "Admit only IP clients in this prefix (repeatable)",
+    "PREFIX" },
+  { "allow-uid", 0, 0, G_OPTION_ARG_STRING_ARRAY, &d.allow_uid,
+    "Admit only Unix-socket clients of this user, name or id (repeatable)", "USER" },
+  { "allow-gid", 0, 0, G_OPTION_ARG_STRING_ARRAY, &d.allow_gid,
+    "Admit only Unix-socket clients of this primary group, name or id (repeatable)", "GROUP" },
+  { "allow-cid", 0, 0, G_OPTION_ARG_STRING_ARRAY, &d.allow_cid,
+    "Admit only vsock clients of this context id (repeatable)", "CID" },
+  { "max-sessions", 0, 0, G_OPTION_ARG_STRING, &d.number_text[NUM_MAX_SESSIONS],
+    "Most handshakes at once, 0..1000000 (0 = the open file limit - 64)", "N" },
+  { "max-sessions-per-peer", 0, 0, G_OPTION_ARG_STRING, &d.number_text[NUM_MAX_PER_PEER],
+    "Most handshakes at once per client address (IPv6: per /64), 0..1000000 (0 = no limit)", "N" },
+  { "accept-rate-limit", 0, 0, G_OPTION_ARG_STRING, &d.number_text[NUM_ACCEPT_RATE],
+    "Most new connections per second per client, 0..1000000 (0 = no limit)", "RATE" },
+  { "handshake-timeout", 0, 0, G_OPTION_ARG_STRING, &d.number_text[NUM_HANDSHAKE_TIMEOUT],
+    "Milliseconds a client may take to send its request, 0..3600000 (default 10000)", "MS" },
+  { "shutdown-timeout", 0, 0, G_OPTION_ARG_STRING, &d.number_text[NUM_SHUTDOWN_TIMEOUT],
+    "Milliseconds to let handshakes finish on SIGTERM, 0..3600000 (default 5000)", "MS" },
+  { "log-format", 0, 0, G_OPTION_ARG_STRING, &d.log_format,
+    "text, json or journal (default: journal under systemd, else text)", "FORMAT" },
+  { "status-socket", 0, 0, G_OPTION_ARG_FILENAME, &d.status_socket,
+    "Serve the status API (HTTP+JSON) on this Unix socket (default " USBIPCORED_DEFAULT_STATUS_SOCKET "; \"\" = off)",
+    "PATH" },
+  { "virtual", 0, 0, G_OPTION_ARG_STRING_ARRAY, &d.virtual_specs,
+    "Serve a virtual device (repeatable): TYPE is mass-storage, cdc-acm, hid-keyboard or hid-mouse, KEYs as in a "
+    "[virtual-device NAME] group, plus name=NAME (bus ID virtual-NAME; default: its position, 1, 2, ...)",
+    "TYPE[:KEY=VALUE,...]" },
+  { "check-config", 0, 0, G_OPTION_ARG_NONE, &d.check_config,
+    "Validate the configuration file, the flags and the listen addresses, then exit (0 valid, 2 not)", NULL },
   { "version", 'v', 0, G_OPTION_ARG_NONE, &d.version, "Print the version and exit", NULL },
   { NULL }
 };
@@ -151,10 +171,11 @@ register_daemon_keys (UsbipConfig *config)
   usbip_config_register_key (config, "daemon", "allow-cid", USBIP_CONFIG_TYPE_STRING_LIST, "", NULL, 0, 0,
                              "admitted vsock client context ids");
   for (guint i = 0; i < N_NUMS; i++)
-    usbip_config_register_key (config, numbers[i].group, numbers[i].key, numbers[i].type, numbers[i].default_value, NULL,
-                               0, numbers[i].max, numbers[i].description);
+    usbip_config_register_key (config, numbers[i].group, numbers[i].key, numbers[i].type, numbers[i].default_value,
+                               NULL, 0, numbers[i].max, numbers[i].description);
   usbip_config_register_key (config, "daemon", "status-socket", USBIP_CONFIG_TYPE_STRING,
-                             USBIPCORED_DEFAULT_STATUS_SOCKET, NULL, 0, 0, "Unix socket of the status API; empty = off");
+                             USBIPCORED_DEFAULT_STATUS_SOCKET, NULL, 0, 0,
+                             "Unix socket of the status API; empty = off");
   usbip_config_register_key (config, "daemon", "log-format", USBIP_CONFIG_TYPE_ENUM, "auto", formats, 0, 0,
                              "log output");
   usbip_tools_socket_register_keys (config, "daemon");
@@ -188,8 +209,8 @@ parse_number_flags (GError **error)
           || (numbers[i].type == USBIP_CONFIG_TYPE_UINT && v != (gdouble) (guint64) v))
         {
           g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT, "--%s %s: expected %s from 0 to %.0f",
-                       numbers[i].key, text,
-                       numbers[i].type == USBIP_CONFIG_TYPE_UINT ? "a whole number" : "a number", numbers[i].max);
+                       numbers[i].key, text, numbers[i].type == USBIP_CONFIG_TYPE_UINT ? "a whole number" : "a number",
+                       numbers[i].max);
           return FALSE;
         }
       d.number[i] = v;
@@ -371,10 +392,8 @@ on_terminate (gpointer data)
     }
   d.draining = TRUE;
   sd_notify (0, "STOPPING=1\nSTATUS=draining");
-  g_message ("draining: no new connections; %u handshakes in flight",
-             usbip_exporter_get_n_sessions (d.exporter));
-  usbip_exporter_shutdown_async (d.exporter, setting_uint (NUM_SHUTDOWN_TIMEOUT), NULL,
-                                 shutdown_done, NULL);
+  g_message ("draining: no new connections; %u handshakes in flight", usbip_exporter_get_n_sessions (d.exporter));
+  usbip_exporter_shutdown_async (d.exporter, setting_uint (NUM_SHUTDOWN_TIMEOUT), NULL, shutdown_done, NULL);
   return G_SOURCE_CONTINUE;
 }
 
@@ -463,11 +482,10 @@ start_status (UsbipExportBackend *backend, UsbipPolicy *policy, const gchar *lis
 {
   g_autofree gchar *path = d.status_socket != NULL ? g_strdup (d.status_socket)
                                                    : usbip_config_get_string (d.config, "daemon", "status-socket");
-  g_auto (GStrv) cidrs = d.allow_cidr != NULL ? g_strdupv (d.allow_cidr)
-                                              : usbip_config_get_string_list (d.config, "daemon", "allow-cidr");
-  UsbipcoredStatusInfo info = { listeners, (const gchar *const *) cidrs,
-                                session_cap (), setting_uint (NUM_MAX_PER_PEER),
-                                setting_number (NUM_ACCEPT_RATE) };
+  g_auto (GStrv) cidrs =
+      d.allow_cidr != NULL ? g_strdupv (d.allow_cidr) : usbip_config_get_string_list (d.config, "daemon", "allow-cidr");
+  UsbipcoredStatusInfo info = { listeners, (const gchar *const *) cidrs, session_cap (),
+                                setting_uint (NUM_MAX_PER_PEER), setting_number (NUM_ACCEPT_RATE) };
   g_autoptr (GError) local_error = NULL;
 
   if (d.activated_status == NULL && (path == NULL || *path == '\0'))
@@ -708,7 +726,8 @@ listen_on (UsbipPolicy *policy, const gchar *address, GError **error)
     return FALSE;
   if (usbip_policy_refuses_family (policy, address_family (remote)))
     g_warning ("listening on %s, but no admission rule covers its clients while others are set: every one of them "
-               "will be refused (add %s)", address,
+               "will be refused (add %s)",
+               address,
                g_str_equal (remote->scheme, USBIP_REMOTE_SCHEME_UNIX)    ? "allow-uid or allow-gid"
                : g_str_equal (remote->scheme, USBIP_REMOTE_SCHEME_VSOCK) ? "allow-cid"
                                                                          : "allow-cidr");
@@ -735,10 +754,10 @@ main (int argc, char **argv)
   ctx = g_option_context_new ("- serve USB devices over USB/IP");
   g_option_context_add_main_entries (ctx, entries, NULL);
   usbip_tools_socket_add_entries (ctx, &d.socket_flags);
-  g_option_context_set_description (ctx,
-    "Exit status: 0 clean shutdown, 1 runtime failure, 2 usage or configuration error,\n"
-    "3 cannot listen. SIGTERM/SIGINT drain (stop accepting, finish handshakes within\n"
-    "--shutdown-timeout), SIGHUP reloads the configuration.\n");
+  g_option_context_set_description (
+      ctx, "Exit status: 0 clean shutdown, 1 runtime failure, 2 usage or configuration error,\n"
+           "3 cannot listen. SIGTERM/SIGINT drain (stop accepting, finish handshakes within\n"
+           "--shutdown-timeout), SIGHUP reloads the configuration.\n");
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     {
       fprintf (stderr, "usbipcored: %s\nTry `usbipcored --help`.\n", error->message);
@@ -746,8 +765,10 @@ main (int argc, char **argv)
     }
   if (argc > 1)
     {
-      fprintf (stderr, "usbipcored: unexpected argument \"%s\": usbipcored takes options only\n"
-                       "Try `usbipcored --help`.\n", argv[1]);
+      fprintf (stderr,
+               "usbipcored: unexpected argument \"%s\": usbipcored takes options only\n"
+               "Try `usbipcored --help`.\n",
+               argv[1]);
       return EXIT_USAGE;
     }
   {
@@ -773,7 +794,8 @@ main (int argc, char **argv)
       fprintf (stderr, "usbipcored: %s\n", error->message);
       return EXIT_USAGE;
     }
-  format_text = d.log_format != NULL ? g_strdup (d.log_format) : usbip_config_get_string (d.config, "daemon", "log-format");
+  format_text =
+      d.log_format != NULL ? g_strdup (d.log_format) : usbip_config_get_string (d.config, "daemon", "log-format");
   if (g_strcmp0 (format_text, "auto") == 0)
     format = g_log_writer_is_journald (fileno (stderr)) ? USBIPCORED_LOG_JOURNAL : USBIPCORED_LOG_TEXT;
   else if (!usbipcored_log_format_parse (format_text, &format))
