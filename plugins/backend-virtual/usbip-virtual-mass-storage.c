@@ -318,7 +318,9 @@ send_csw (UsbipVirtualMassStorage *self, UsbipVirtualUrb *urb)
 static void
 send_data (UsbipVirtualMassStorage *self, UsbipVirtualUrb *urb)
 {
-  guint32 n = MIN (urb->length, self->data_len - self->done);
+  /* the URB is freed by its completion: what is needed after it is read first */
+  guint32 length = urb->length;
+  guint32 n = MIN (length, self->data_len - self->done);
   g_autofree guint8 *buf = NULL;
 
   if (self->data != NULL)
@@ -343,7 +345,7 @@ send_data (UsbipVirtualMassStorage *self, UsbipVirtualUrb *urb)
     usbip_virtual_urb_complete (urb, 0, NULL, 0);
   self->done += n;
   /* the phase ends when everything went, or with a short transfer */
-  if (self->done >= self->data_len || n < urb->length)
+  if (self->done >= self->data_len || n < length)
     self->state = BOT_STATUS;
 }
 
