@@ -184,7 +184,7 @@ take_line (UsbipVirtualHid *self, const gchar *line)
     {
       g_message ("virtual %s %s: %u reports wait for the host already: input line dropped",
                  self->keyboard ? "keyboard" : "mouse", usbip_virtual_device_get_busid (USBIP_VIRTUAL_DEVICE (self)),
-                 MAX_REPORTS);
+                 (guint) MAX_REPORTS);
       return;
     }
   if (!usbip_virtual_hid_parse_line (self->keyboard, line, self->reports))

@@ -236,10 +236,11 @@ cmd_list (int argc, char **argv)
       g_autoptr (UsbipRemote) remote = NULL;
       g_autoptr (GPtrArray) devices = NULL;
       g_autoptr (GAsyncResult) result = NULL;
-      Wait w = { g_main_loop_new (NULL, FALSE), NULL };
+      Wait w = { NULL, NULL };
 
       if (importer == NULL || (remote = parse_remote (remote_host, &error)) == NULL)
         return fail (error);
+      w.loop = g_main_loop_new (NULL, FALSE); /* only now: an early return above would leak it */
       usbip_importer_list_devices_async (importer, remote, NULL, wait_cb, &w);
       result = wait_run (&w);
       devices = usbip_importer_list_devices_finish (importer, result, &error);
