@@ -152,14 +152,6 @@ usbip_remote_parse (const gchar *text, guint16 default_port, GError **error)
     return parse_unix (text, text + strlen (USBIP_REMOTE_SCHEME_UNIX ":"), error);
   if (g_str_has_prefix (text, USBIP_REMOTE_SCHEME_VSOCK ":"))
     return parse_vsock (text, text + strlen (USBIP_REMOTE_SCHEME_VSOCK ":"), default_port, error);
-  /* a scheme's bare name is a mistake, not a host: as one, "vsock" would print as
-   * "vsock:3240", which reads back as a vsock address */
-  if (g_str_equal (text, USBIP_REMOTE_SCHEME_UNIX) || g_str_equal (text, USBIP_REMOTE_SCHEME_VSOCK))
-    {
-      g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
-                   "\"%s\" is a transport name, not a host: give unix:/path, unix:@name or vsock:CID:PORT", text);
-      return NULL;
-    }
   if (text[0] == '[')
     {
       const gchar *end = strchr (text, ']');
@@ -196,6 +188,15 @@ usbip_remote_parse (const gchar *text, guint16 default_port, GError **error)
     {
       /* a plain host name, or a bare IPv6 literal (two or more colons) */
       host = g_strdup (text);
+    }
+  /* a scheme's name is a mistake, not a host ("vsock", "[vsock]:3240"): as a host it would
+   * print as "vsock:3240", which reads back as a vsock address */
+  if (g_str_equal (host, USBIP_REMOTE_SCHEME_UNIX) || g_str_equal (host, USBIP_REMOTE_SCHEME_VSOCK))
+    {
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
+                   "'%s': %s is a transport name, not a host: give unix:/path, unix:@name or vsock:CID:PORT", text,
+                   host);
+      return NULL;
     }
   for (const gchar *p = host; *p != '\0'; p++)
     if (g_ascii_isspace (*p) || *p == '/' || *p == '[' || *p == ']')
