@@ -1555,9 +1555,16 @@ def transport_unix_list_policy_and_file_mode():
     sock = os.path.join(ROOT, "run-unix", "usbip.sock")  # the directory is made
     conf = (f"[plugins]\nenabled=vhci;host;unix\n[unix]\nsocket-mode=0600\nsocket-user={uid}\n"
             f"socket-group={gid}\n[daemon]\nallow-uid={uid + 1}\nallow-gid={gid}\nallow-cid=3\n")
-    d = unix_daemon(sock, conf=conf)
+    status = os.path.join(ROOT, "run-unix", "status.sock")
+    d = unix_daemon(sock, "--status-socket", status, conf=conf)
     try:
         check(stat.S_IMODE(os.stat(sock).st_mode) == 0o600, oct(os.stat(sock).st_mode))
+        rc, out, err = tool("--json", "status", "--socket", status)  # every family's rules shown
+        policy = json_lines(out)[0]["policy"] if rc == 0 else None
+        check(policy is not None and policy["allow_cidr"] == [] and policy["allow_uid"] == [str(uid + 1)]
+              and policy["allow_gid"] == [str(gid)] and policy["allow_cid"] == ["3"], rc, err, policy)
+        rc, out, err = tool("status", "--socket", status)
+        check(rc == 0 and f"peer rules: allow-uid {uid + 1}; allow-gid {gid}; allow-cid 3\n" in out, rc, out, err)
         rc, out, err = tool("--json", "list", "-r", f"unix:{sock}")  # admitted by allow-gid
         check(rc == 0 and json_lines(out)[0]["busid"] == "1-1", rc, err)
         rc, _, err = tool("--tcp-port", str(d.port), "list", "-r", "127.0.0.1")  # IP: no rule of its own

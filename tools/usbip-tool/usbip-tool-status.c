@@ -55,6 +55,27 @@ join_strings (JsonObject *o, const gchar *member, const gchar *none)
   return items->len > 1 ? g_strjoinv (", ", (gchar **) items->pdata) : g_strdup (none);
 }
 
+/* the Unix-socket and vsock peer rules, on a line of their own when any is set (a daemon
+ * before these rules existed has no such members) */
+static void
+append_peer_rules (UsbipToolOutput *out, JsonObject *policy)
+{
+  static const gchar *const members[] = { "allow_uid", "allow_gid", "allow_cid" };
+  g_autoptr (GString) line = g_string_new (NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (members); i++)
+    {
+      g_autofree gchar *key = g_strdelimit (g_strdup (members[i]), "_", '-');
+      g_autofree gchar *values = join_strings (policy, members[i], NULL);
+
+      if (values == NULL)
+        continue;
+      g_string_append_printf (line, "%s%s %s", line->len > 0 ? "; " : "", key, usbip_tool_text (out, values));
+    }
+  if (line->len > 0)
+    g_string_append_printf (out->out, "peer rules: %s\n", line->str);
+}
+
 static void
 print_human (UsbipToolOutput *out, JsonObject *st, JsonArray *sessions)
 {
@@ -76,6 +97,7 @@ print_human (UsbipToolOutput *out, JsonObject *st, JsonArray *sessions)
                           usbip_tool_text (out, cidrs), json_object_get_int_member (policy, "max_sessions"),
                           json_object_get_int_member (policy, "max_sessions_per_peer"),
                           json_object_get_double_member (policy, "accept_rate_limit"));
+  append_peer_rules (out, policy);
   g_string_append_printf (out->out, "handshakes in progress: %u\n", json_array_get_length (sessions));
   for (guint i = 0; i < json_array_get_length (sessions); i++)
     {

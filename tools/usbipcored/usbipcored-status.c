@@ -24,7 +24,7 @@ struct _UsbipcoredStatus {
   gchar *path; /* the socket file we created, removed on free */
   gint64 start_us;
   gchar *listeners;
-  GStrv allow_cidr;
+  GStrv allow_cidr, allow_uid, allow_gid, allow_cid;
   guint max_sessions, max_sessions_per_peer;
   gdouble accept_rate;
   guint64 connections, connections_refused, handshakes, devices_exported, imports_refused;
@@ -102,6 +102,9 @@ build_status (UsbipcoredStatus *self, JsonBuilder *b)
   json_builder_set_member_name (b, "policy");
   json_builder_begin_object (b);
   add_strv (b, "allow_cidr", (const gchar *const *) self->allow_cidr);
+  add_strv (b, "allow_uid", (const gchar *const *) self->allow_uid);
+  add_strv (b, "allow_gid", (const gchar *const *) self->allow_gid);
+  add_strv (b, "allow_cid", (const gchar *const *) self->allow_cid);
   add_int (b, "max_sessions", self->max_sessions);
   add_int (b, "max_sessions_per_peer", self->max_sessions_per_peer);
   json_builder_set_member_name (b, "accept_rate_limit");
@@ -276,6 +279,12 @@ usbipcored_status_set_info (UsbipcoredStatus *self, const UsbipcoredStatusInfo *
   self->listeners = g_strdup (info->listeners);
   g_strfreev (self->allow_cidr);
   self->allow_cidr = g_strdupv ((gchar **) info->allow_cidr);
+  g_strfreev (self->allow_uid);
+  self->allow_uid = g_strdupv ((gchar **) info->allow_uid);
+  g_strfreev (self->allow_gid);
+  self->allow_gid = g_strdupv ((gchar **) info->allow_gid);
+  g_strfreev (self->allow_cid);
+  self->allow_cid = g_strdupv ((gchar **) info->allow_cid);
   self->max_sessions = info->max_sessions;
   self->max_sessions_per_peer = info->max_sessions_per_peer;
   self->accept_rate = info->accept_rate;
@@ -360,5 +369,8 @@ usbipcored_status_free (UsbipcoredStatus *self)
   g_object_unref (self->registry);
   g_free (self->listeners);
   g_strfreev (self->allow_cidr);
+  g_strfreev (self->allow_uid);
+  g_strfreev (self->allow_gid);
+  g_strfreev (self->allow_cid);
   g_free (self);
 }

@@ -16,6 +16,9 @@ typedef struct _UsbipcoredStatus UsbipcoredStatus;
 typedef struct {
   const gchar *listeners; /* "addr:port, ..." */
   const gchar *const *allow_cidr;
+  const gchar *const *allow_uid; /* as configured: names or numbers */
+  const gchar *const *allow_gid;
+  const gchar *const *allow_cid;
   guint max_sessions;
   guint max_sessions_per_peer;
   gdouble accept_rate;

@@ -289,18 +289,22 @@ apply_socket_options (void)
 /* one admission list: the flag, else the [daemon] key; a bad value names where it is */
 typedef gboolean (*AddRule) (UsbipPolicy *policy, const gchar *text, GError **error);
 
+/* a policy rule's values: the flag's if given, else the [daemon] key's (a new list) */
+static GStrv
+rule_values (gchar **flag, const gchar *key)
+{
+  return flag != NULL ? g_strdupv (flag) : usbip_config_get_string_list (d.config, "daemon", key);
+}
+
 static gboolean
 add_rules (UsbipPolicy *policy, gchar **flag, const gchar *key, AddRule add, GError **error)
 {
-  g_auto (GStrv) from_config = NULL;
-  gchar **values = flag;
+  g_auto (GStrv) values = rule_values (flag, key);
 
-  if (values == NULL)
-    values = from_config = usbip_config_get_string_list (d.config, "daemon", key);
   for (guint i = 0; values != NULL && values[i] != NULL; i++)
     if (!add (policy, values[i], error))
       {
-        if (from_config != NULL) /* name where the bad value is */
+        if (flag == NULL) /* name where the bad value is: the file */
           g_prefix_error (error, "%s: [daemon] %s: ", usbip_config_get_path (d.config), key);
         else
           g_prefix_error (error, "--%s: ", key);
@@ -482,10 +486,18 @@ start_status (UsbipExportBackend *backend, UsbipPolicy *policy, const gchar *lis
 {
   g_autofree gchar *path = d.status_socket != NULL ? g_strdup (d.status_socket)
                                                    : usbip_config_get_string (d.config, "daemon", "status-socket");
-  g_auto (GStrv) cidrs =
-      d.allow_cidr != NULL ? g_strdupv (d.allow_cidr) : usbip_config_get_string_list (d.config, "daemon", "allow-cidr");
-  UsbipcoredStatusInfo info = { listeners, (const gchar *const *) cidrs, session_cap (),
-                                setting_uint (NUM_MAX_PER_PEER), setting_number (NUM_ACCEPT_RATE) };
+  g_auto (GStrv) cidrs = rule_values (d.allow_cidr, "allow-cidr");
+  g_auto (GStrv) uids = rule_values (d.allow_uid, "allow-uid");
+  g_auto (GStrv) gids = rule_values (d.allow_gid, "allow-gid");
+  g_auto (GStrv) cids = rule_values (d.allow_cid, "allow-cid");
+  UsbipcoredStatusInfo info = { listeners,
+                                (const gchar *const *) cidrs,
+                                (const gchar *const *) uids,
+                                (const gchar *const *) gids,
+                                (const gchar *const *) cids,
+                                session_cap (),
+                                setting_uint (NUM_MAX_PER_PEER),
+                                setting_number (NUM_ACCEPT_RATE) };
   g_autoptr (GError) local_error = NULL;
 
   if (d.activated_status == NULL && (path == NULL || *path == '\0'))
