@@ -548,16 +548,22 @@ def daemon_reload_applies_policy():
     conf = os.path.join(ROOT, "reload.conf")
     with open(conf, "w") as f:
         f.write("[daemon]\nallow-cidr=127.0.0.0/8\n")
-    d = Daemon("--config", conf)
+    status = os.path.join(ROOT, "reload-status.sock")
+    d = Daemon("--config", conf, "--status-socket", status)
     try:
         rc, _, err = tool("--tcp-port", str(d.port), "list", "-r", "127.0.0.1")
         check(rc == 0, err)
         with open(conf, "w") as f:
-            f.write("[daemon]\nallow-cidr=10.0.0.0/8\n")
+            f.write("[daemon]\nallow-cidr=10.0.0.0/8\nmax-sessions-per-peer=5\n")
         d.p.send_signal(signal.SIGHUP)
         d.wait_log("configuration reloaded")
         rc, _, err = tool("--tcp-port", str(d.port), "list", "-r", "127.0.0.1")
         check(rc == 8 and "closed" in err, (rc, err))
+        # the status API tells the policy in force, not the one the daemon started with
+        rc, out, err = tool("--json", "status", "--socket", status)
+        policy = json_lines(out)[0]["policy"] if rc == 0 else None
+        check(policy is not None and policy["allow_cidr"] == ["10.0.0.0/8"] and policy["max_sessions_per_peer"] == 5,
+              rc, err, policy)
     finally:
         rc, err = d.stop()
     check("connection refused by rule allow-cidr" in err, err)

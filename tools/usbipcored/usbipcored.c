@@ -87,6 +87,7 @@ typedef struct {
   gboolean draining;
   guint watchdog_id;
   UsbipcoredStatus *status;
+  gchar *listeners;          /* "addr:port, ..." as the status API shows them */
   GSocket *activated_status; /* the socket-activated fd named "status" */
 } Daemon;
 
@@ -401,6 +402,27 @@ on_terminate (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* what the status API shows of the settings in force: at start and after a reload */
+static void
+publish_status_info (void)
+{
+  g_auto (GStrv) cidrs = rule_values (d.allow_cidr, "allow-cidr");
+  g_auto (GStrv) uids = rule_values (d.allow_uid, "allow-uid");
+  g_auto (GStrv) gids = rule_values (d.allow_gid, "allow-gid");
+  g_auto (GStrv) cids = rule_values (d.allow_cid, "allow-cid");
+  UsbipcoredStatusInfo info = { d.listeners,
+                                (const gchar *const *) cidrs,
+                                (const gchar *const *) uids,
+                                (const gchar *const *) gids,
+                                (const gchar *const *) cids,
+                                session_cap (),
+                                setting_uint (NUM_MAX_PER_PEER),
+                                setting_number (NUM_ACCEPT_RATE) };
+
+  if (d.status != NULL)
+    usbipcored_status_set_info (d.status, &info);
+}
+
 static gboolean
 on_reload (gpointer data)
 {
@@ -429,6 +451,7 @@ on_reload (gpointer data)
       usbip_exporter_set_policy (d.exporter, policy);
       usbip_exporter_set_handshake_timeout (d.exporter, setting_uint (NUM_HANDSHAKE_TIMEOUT));
       apply_socket_options ();
+      publish_status_info ();
       g_message ("configuration reloaded: new connections follow the new policy");
     }
   sd_notify (0, "READY=1");
@@ -486,24 +509,14 @@ start_status (UsbipExportBackend *backend, UsbipPolicy *policy, const gchar *lis
 {
   g_autofree gchar *path = d.status_socket != NULL ? g_strdup (d.status_socket)
                                                    : usbip_config_get_string (d.config, "daemon", "status-socket");
-  g_auto (GStrv) cidrs = rule_values (d.allow_cidr, "allow-cidr");
-  g_auto (GStrv) uids = rule_values (d.allow_uid, "allow-uid");
-  g_auto (GStrv) gids = rule_values (d.allow_gid, "allow-gid");
-  g_auto (GStrv) cids = rule_values (d.allow_cid, "allow-cid");
-  UsbipcoredStatusInfo info = { listeners,
-                                (const gchar *const *) cidrs,
-                                (const gchar *const *) uids,
-                                (const gchar *const *) gids,
-                                (const gchar *const *) cids,
-                                session_cap (),
-                                setting_uint (NUM_MAX_PER_PEER),
-                                setting_number (NUM_ACCEPT_RATE) };
   g_autoptr (GError) local_error = NULL;
 
   if (d.activated_status == NULL && (path == NULL || *path == '\0'))
     return TRUE;
   d.status = usbipcored_status_new (d.exporter, backend, d.registry);
-  usbipcored_status_set_info (d.status, &info);
+  g_free (d.listeners);
+  d.listeners = g_strdup (listeners);
+  publish_status_info ();
   if (d.activated_status != NULL)
     return usbipcored_status_add_socket (d.status, d.activated_status, error);
   if (usbipcored_status_listen (d.status, path, &local_error))
@@ -512,6 +525,7 @@ start_status (UsbipExportBackend *backend, UsbipPolicy *policy, const gchar *lis
       return TRUE;
     }
   g_clear_pointer (&d.status, usbipcored_status_free);
+  g_clear_pointer (&d.listeners, g_free);
   if (d.status_socket == NULL && g_str_equal (path, USBIPCORED_DEFAULT_STATUS_SOCKET))
     {
       /* the default place is taken or not writable: not an error (give a path to insist) */
@@ -948,6 +962,7 @@ main (int argc, char **argv)
   if (d.want_pid)
     unlink (d.pid_file);
   g_clear_pointer (&d.status, usbipcored_status_free);
+  g_clear_pointer (&d.listeners, g_free);
   g_clear_object (&d.activated_status);
   g_clear_object (&d.exporter);
   /* let the cancelled accept finish: it holds the listening sockets, and a Unix socket's
