@@ -354,10 +354,20 @@ def vm_no_unexplained_sleep_or_true():
 
 @test
 def usage_errors_exit_2():
-    for args in (["frobnicate"], ["attach", "-r", "h"], ["detach", "-p", "x"], ["list"], ["--bogus"]):
+    # each error points at the help that answers it: the command's own where the command is known
+    for args, helped in ((["frobnicate"], "usbip-tool --help"), (["--bogus"], "usbip-tool --help"),
+                         (["attach", "-r", "h"], "usbip-tool attach --help"),
+                         (["detach", "-p", "x"], "usbip-tool detach --help"), (["list"], "usbip-tool list --help"),
+                         (["bind"], "usbip-tool bind --help"), (["attach", "--bogus"], "usbip-tool attach --help")):
         rc, _, err = tool(*args)
         check(rc == 2, (args, rc))
-        check("usbip-tool --help" in err, err)
+        check(f"(see `{helped}`)" in err and err.count("(see") == 1, args, err)
+    # a global option after the command is named as such, with the order that works
+    for args, hint in ((["port", "--json"], "`usbip-tool --json port ...`"),
+                       (["list", "-r", "h", "--tcp-port", "3241"], "`usbip-tool --tcp-port 3241 list ...`"),
+                       (["list", "--timeout=50", "-r", "h"], "`usbip-tool --timeout=50 list ...`")):
+        rc, _, err = tool(*args)
+        check(rc == 2 and "is a global option: give it before the command" in err and hint in err, args, rc, err)
 
 
 @test

@@ -9,6 +9,7 @@
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <glib-unix.h>
 #include <gmodule.h>
@@ -75,21 +76,51 @@ fail (GError *error)
   return code;
 }
 
+static const gchar *verb_summary (const gchar *name);
+
 static int usage_error (const gchar *format, ...) G_GNUC_PRINTF (1, 2);
 
+/* a usage error; one that starts with a command's name ("attach: ...") points at that
+ * command's help */
 static int
 usage_error (const gchar *format, ...)
 {
   va_list args;
   g_autofree gchar *msg = NULL;
+  g_autofree gchar *verb = NULL;
+  const gchar *colon;
 
   va_start (args, format);
   msg = g_strdup_vprintf (format, args);
   va_end (args);
+  colon = strchr (msg, ':');
+  if (colon != NULL)
+    verb = g_strndup (msg, (gsize) (colon - msg));
+  if (verb != NULL && verb_summary (verb) != NULL)
+    return fail (g_error_new (USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT, "%s (see `usbip-tool %s --help`)", msg, verb));
   return fail (g_error_new (USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT, "%s (see `usbip-tool --help`)", msg));
 }
 
-static const gchar *verb_summary (const gchar *name);
+/* a global option given after the command (`port --json`), as the user wrote it with its
+ * value ("--tcp-port 3241"), or NULL */
+static gchar *
+misplaced_global_option (int argc, char **argv)
+{
+  for (int i = 1; i < argc; i++)
+    for (guint j = 0; g_str_has_prefix (argv[i], "--") && global_entries[j].long_name != NULL; j++)
+      {
+        const GOptionEntry *e = &global_entries[j];
+        gsize len = strlen (e->long_name);
+
+        if (strncmp (argv[i] + 2, e->long_name, len) != 0)
+          continue;
+        if (argv[i][2 + len] == '=' || (argv[i][2 + len] == '\0' && e->arg == G_OPTION_ARG_NONE))
+          return g_strdup (argv[i]);
+        if (argv[i][2 + len] == '\0')
+          return g_strdup_printf ("%s %s", argv[i], i + 1 < argc ? argv[i + 1] : e->arg_description);
+      }
+  return NULL;
+}
 
 /* a verb's options (and at most @max_args arguments); `VERB --help` prints them with the
  * verb's one-line description */
@@ -106,8 +137,17 @@ parse_sub_args (const gchar *name, const gchar *args_help, int max_args, const G
   if (!g_option_context_parse (ctx, argc, argv, error))
     {
       GError *e = *error;
-      *error = g_error_new (USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT, "%s: %s (see `usbip-tool %s --help`)", name,
-                            e->message, name);
+      g_autofree gchar *global = g_error_matches (e, G_OPTION_ERROR, G_OPTION_ERROR_UNKNOWN_OPTION)
+                                     ? misplaced_global_option (*argc, *argv)
+                                     : NULL;
+
+      if (global != NULL)
+        *error = g_error_new (USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
+                              "%s: %s is a global option: give it before the command (`usbip-tool %s %s ...`)", name,
+                              global, global, name);
+      else
+        *error = g_error_new (USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT, "%s: %s (see `usbip-tool %s --help`)", name,
+                              e->message, name);
       g_error_free (e);
       return FALSE;
     }
@@ -715,7 +755,7 @@ cmd_bind (int argc, char **argv, gboolean bind)
   if (!parse_sub (bind ? "bind" : "unbind", entries, &argc, &argv, &error))
     return fail (error);
   if (busid == NULL)
-    return usage_error ("%s: give -b BUSID (see `usbip-tool list -l`)", bind ? "bind" : "unbind");
+    return usage_error ("%s: give -b BUSID, a bus ID from `usbip-tool list -l`", bind ? "bind" : "unbind");
   if ((bus = usbip_tool_dbus_get ()) != NULL)
     {
       if (!usbip_tool_dbus_bind (bus, busid, bind, &error))
