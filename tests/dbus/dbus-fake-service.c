@@ -15,18 +15,23 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <gio/gunixinputstream.h>
 
 #include "fake-kernel.h"
 #include "test-util.h"
 #include "usbip-dbus-service.h"
+#include "usbip-plugin-registry-private.h"
 #include "usbip-host-backend.h"
 #include "usbip-tools-dbus.h"
 #include "usbip-vhci-backend.h"
 #include "usbip-vhci-records.h"
 #include "usbip-vudc-backend.h"
+
+gboolean usbip_unix_plugin_register (UsbipPluginContext *ctx, GError **error);
 
 typedef struct {
   FakeKernel *fk;
@@ -140,6 +145,11 @@ main (int argc, char **argv)
   g_autoptr (UsbipExportBackend) vudc = NULL;
   g_autoptr (UsbipExporter) exporter = NULL;
   g_autoptr (GSocket) listener = NULL;
+  g_autoptr (UsbipConfig) config = usbip_config_new ();
+  g_autoptr (UsbipPluginRegistry) registry = NULL;
+  g_autofree gchar *dir = NULL;
+  g_autofree gchar *unix_address = NULL;
+  UsbipTransport *unix_transport;
   g_autoptr (GInputStream) stdin_stream = g_unix_input_stream_new (0, FALSE);
   Fake f = { 0 };
   guint16 port;
@@ -163,14 +173,24 @@ main (int argc, char **argv)
   exporter = usbip_exporter_new (host);
   if (!usbip_exporter_add_socket (exporter, listener, &error))
     g_error ("exporter: %s", error->message);
+  /* the service's transports, as usbipcore-dbusd loads them (here the unix plugin built in) */
+  registry = usbip_plugin_registry_new (config, NULL);
+  usbip_plugin_registry_set_plugin_dir (registry, "");
+  usbip_plugin_registry_add_builtin (registry, "unix", usbip_unix_plugin_register);
+  unix_transport = usbip_plugin_registry_get_transport (registry, "unix", &error);
+  dir = g_dir_make_tmp ("usbip-dbus-unix-XXXXXX", NULL);
+  unix_address = g_strconcat ("unix:", dir, "/usbip.sock", NULL);
+  if (unix_transport == NULL || !usbip_exporter_listen (exporter, unix_transport, unix_address, &error))
+    g_error ("unix exporter: %s", error->message);
   usbip_exporter_start (exporter);
-  printf ("exporter-port %u\nroot %s %s\n", port, fake_kernel_get_root (f.fk), usbip_vhci_records_get_dir (f.records));
+  printf ("exporter-port %u\nexporter-unix %s\nroot %s %s\n", port, unix_address + strlen ("unix:"),
+          fake_kernel_get_root (f.fk), usbip_vhci_records_get_dir (f.records));
   fflush (stdout);
 
   bus = g_bus_get_sync (G_BUS_TYPE_SYSTEM, NULL, &error);
   if (bus == NULL)
     g_error ("bus: %s", error->message);
-  f.service = usbip_dbus_service_new (fake_kernel_get_sysfs (f.fk), vhci, host, vudc, NULL);
+  f.service = usbip_dbus_service_new (fake_kernel_get_sysfs (f.fk), registry, vhci, host, vudc, NULL);
   usbip_dbus_service_set_poll_interval (f.service, 20);
   if (!usbip_dbus_service_export (f.service, bus, &error))
     g_error ("export: %s", error->message);
@@ -184,6 +204,8 @@ main (int argc, char **argv)
   g_object_unref (f.in);
   g_object_unref (f.service);
   g_object_unref (f.records);
+  g_clear_object (&exporter); /* removes its socket */
+  g_rmdir (dir);
   g_main_loop_unref (f.loop);
   fake_kernel_free (f.fk);
   return 0;

@@ -121,6 +121,7 @@ def allow(*actions):
 polkit = start_polkit()
 fake = start([FAKE], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 EXPORTER = int(fake.stdout.readline().split()[1])
+UNIX_REMOTE = "unix:" + fake.stdout.readline().split()[1]
 _, FAKE_ROOT, FAKE_STATE = fake.stdout.readline().split()
 os.chmod(FAKE_ROOT, 0o755)  # user nobody's usbip-tool reads the attached devices' ids, as from /sys
 # the fake kernel as root's usbip-tool and nobody's see it
@@ -301,6 +302,26 @@ def detach_port_by_number_and_its_errors():
     allow()
     name, msg = call_error("DetachPort", "(u)", 0)
     check(name == ERR + "Permission" and ATTACH in msg, name, msg)
+
+
+@test
+def attach_a_unix_socket_remote_through_the_transport_plugin():
+    """The service's plugin registry gives the unix transport (without it: "this importer
+    has no plugin registry"); the object shows the remote as it was given."""
+    allow(ATTACH)
+    path, port, already = attach(remote=UNIX_REMOTE)
+    try:
+        check(not already and port["port"] == 0 and port["remote-busid"] == "1-1", port)
+        props = wait_until(lambda: objects().get(path), "the attachment object")
+        check(props["Remote"] == UNIX_REMOTE and props["State"] == "attached", props)
+        # asked again, supervised: the same object (its remote matches the port record's)
+        path2, _, already2 = attach(remote=UNIX_REMOTE, options={"auto-reconnect": GLib.Variant("b", True)})
+        check(path2 == path, path, path2, already2)
+        wait_until(lambda: objects()[path]["Supervised"], "the supervision")
+    finally:
+        detach(path)
+    wait_until(lambda: objects() == {}, "no attachment objects")
+    check(call("ListPorts") == ([],), call("ListPorts"))
 
 
 @test

@@ -60,20 +60,19 @@ usbip_dbus_attachment_matches (UsbipDbusAttachment *self, const gchar *host, con
 gboolean
 usbip_dbus_attachment_get_remote (UsbipDbusAttachment *self, UsbipRemote **remote, const gchar **busid)
 {
-  guint64 port = USBIP_DEFAULT_TCP_PORT;
-
   if (self->remote_host == NULL || self->busid == NULL
-      || (self->remote_port != NULL && !g_ascii_string_to_unsigned (self->remote_port, 10, 1, 65535, &port, NULL)))
+      || (*remote = usbip_remote_from_record (self->remote_host, self->remote_port)) == NULL)
     return FALSE;
-  *remote = usbip_remote_new (self->remote_host, (guint16) port);
   *busid = self->busid;
   return TRUE;
 }
 
+/* @host and @port as a vhci port record has them (usbip_remote_to_record()) */
 static void
 set_remote (UsbipDbusAttachment *self, const gchar *host, const gchar *port, const gchar *busid)
 {
   g_autofree gchar *remote = NULL;
+  g_autoptr (UsbipRemote) parsed = NULL;
 
   if (host == NULL)
     return;
@@ -83,8 +82,10 @@ set_remote (UsbipDbusAttachment *self, const gchar *host, const gchar *port, con
   self->remote_host = g_strdup (host);
   self->remote_port = g_strdup (port);
   self->busid = g_strdup (busid);
-  /* a v6 literal gets brackets, as usbip-tool's -r takes it back */
-  remote = g_strdup_printf (strchr (host, ':') != NULL ? "[%s]:%s" : "%s:%s", host, port != NULL ? port : "3240");
+  /* as usbip-tool's -r takes it back: a v6 literal in brackets, unix:/path, vsock:CID:PORT */
+  parsed = usbip_remote_from_record (host, port);
+  remote =
+      parsed != NULL ? usbip_remote_to_string (parsed) : g_strdup_printf ("%s:%s", host, port != NULL ? port : "3240");
   usbip1_attachment_set_remote (self->iface, remote);
   usbip1_attachment_set_remote_host (self->iface, host);
   usbip1_attachment_set_remote_port (self->iface, port != NULL ? port : "");
@@ -220,10 +221,12 @@ void
 usbip_dbus_attachment_supervise (UsbipDbusAttachment *self, UsbipImporter *importer, const UsbipRemote *remote,
                                  const gchar *busid, guint max_attempts)
 {
-  g_autofree gchar *port = g_strdup_printf ("%u", remote->port);
+  g_autofree gchar *host = NULL;
+  g_autofree gchar *port = NULL;
 
   usbip_dbus_attachment_unsupervise (self);
-  set_remote (self, remote->host, port, busid);
+  usbip_remote_to_record (remote, &host, &port);
+  set_remote (self, host, port, busid);
   self->supervisor = usbip_supervisor_new (importer, remote, busid);
   usbip_supervisor_set_max_attempts (self->supervisor, max_attempts);
   g_signal_connect (self->supervisor, "attached", G_CALLBACK (on_attached), self);

@@ -14,7 +14,8 @@ struct _UsbipDbusService {
   UsbipExportBackend *host;
   UsbipExportBackend *vudc;
   GError *missing;
-  UsbipImporter *importer; /* attach, detach and ports (NULL without vhci) */
+  UsbipPluginRegistry *registry; /* nullable: the transports of unix: and vsock: remotes */
+  UsbipImporter *importer;       /* attach, detach and ports (NULL without vhci) */
   UsbipPortMonitor *monitor;
   UsbipDbusAuthority *authority;
   GDBusObjectManagerServer *server;
@@ -32,6 +33,17 @@ enum { SIGNAL_IDLE, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (UsbipDbusService, usbip_dbus_service, G_TYPE_OBJECT)
+
+/* an importer on @vhci (nullable: list only) that reaches remotes of every loaded transport */
+static UsbipImporter *
+importer_new (UsbipDbusService *self, UsbipImportBackend *vhci)
+{
+  UsbipImporter *importer = usbip_importer_new (vhci, NULL);
+
+  if (self->registry != NULL)
+    usbip_importer_set_plugin_registry (importer, self->registry);
+  return importer;
+}
 
 /* ---- lifetime: idle when no call is in flight and nothing is supervised ---- */
 
@@ -362,7 +374,7 @@ handle_list_remote_devices (Usbip1Manager *m, GDBusMethodInvocation *inv, const 
 
   if (!read_remote_options (c, remote, NULL))
     return TRUE;
-  c->lister = usbip_importer_new (NULL, NULL);
+  c->lister = importer_new (self, NULL);
   usbip_importer_set_socket_options (c->lister, c->socket);
   usbip_importer_list_devices_async (c->lister, c->remote, NULL, listed_remote, c);
   return TRUE;
@@ -454,7 +466,8 @@ attach_authorized (Call *c)
   UsbipDbusService *self = c->self;
   gboolean supervise = FALSE;
   guint max_attempts = 0;
-  g_autofree gchar *port = g_strdup_printf ("%u", c->remote->port);
+  g_autofree gchar *host = NULL;
+  g_autofree gchar *port = NULL;
   UsbipDbusAttachment *a;
   g_autoptr (UsbipImporter) importer = NULL;
 
@@ -466,10 +479,11 @@ attach_authorized (Call *c)
       return;
     }
   /* supervised: the supervisor attaches (or finds it attached) and reports by signals */
-  a = find_remote (self, c->remote->host, port, c->busid);
+  usbip_remote_to_record (c->remote, &host, &port);
+  a = find_remote (self, host, port, c->busid);
   if (a == NULL)
     a = add_attachment (self);
-  importer = usbip_importer_new (self->vhci, NULL);
+  importer = importer_new (self, self->vhci);
   usbip_importer_set_socket_options (importer, c->socket);
   usbip_dbus_attachment_supervise (a, importer, c->remote, c->busid, max_attempts);
   update_idle (self);
@@ -586,7 +600,7 @@ set_auto_reconnect_authorized (Call *c)
     }
   else
     {
-      g_autoptr (UsbipImporter) importer = usbip_importer_new (c->self->vhci, NULL);
+      g_autoptr (UsbipImporter) importer = importer_new (c->self, c->self->vhci);
 
       g_variant_lookup (c->options, "max-attempts", "u", &max_attempts);
       usbip_dbus_attachment_supervise (c->attachment, importer, c->remote, c->busid, max_attempts);
@@ -728,6 +742,7 @@ usbip_dbus_service_dispose (GObject *object)
     remove_attachment (self, g_ptr_array_index (self->attachments, 0));
   g_clear_object (&self->monitor);
   g_clear_object (&self->importer);
+  g_clear_object (&self->registry);
   g_clear_object (&self->server);
   g_clear_object (&self->manager);
   g_clear_object (&self->authority);
@@ -766,8 +781,8 @@ usbip_dbus_service_init (UsbipDbusService *self)
 }
 
 UsbipDbusService *
-usbip_dbus_service_new (UsbipSysfs *sysfs, UsbipImportBackend *vhci, UsbipExportBackend *host, UsbipExportBackend *vudc,
-                        const GError *missing)
+usbip_dbus_service_new (UsbipSysfs *sysfs, UsbipPluginRegistry *registry, UsbipImportBackend *vhci,
+                        UsbipExportBackend *host, UsbipExportBackend *vudc, const GError *missing)
 {
   UsbipDbusService *self = g_object_new (USBIP_TYPE_DBUS_SERVICE, NULL);
 
@@ -776,11 +791,12 @@ usbip_dbus_service_new (UsbipSysfs *sysfs, UsbipImportBackend *vhci, UsbipExport
   self->vhci = vhci != NULL ? g_object_ref (vhci) : NULL;
   self->host = host != NULL ? g_object_ref (host) : NULL;
   self->vudc = vudc != NULL ? g_object_ref (vudc) : NULL;
+  self->registry = registry != NULL ? g_object_ref (registry) : NULL;
   self->missing = missing != NULL ? g_error_copy (missing)
                                   : g_error_new_literal (USBIP_ERROR, USBIP_ERROR_PLUGIN,
                                                          "the backend plugin this needs is not loaded");
   if (vhci != NULL)
-    self->importer = usbip_importer_new (vhci, NULL);
+    self->importer = importer_new (self, vhci);
   self->authority = usbip_dbus_authority_new ();
   self->server = g_dbus_object_manager_server_new (USBIP_DBUS_PATH);
   self->manager = usbip1_manager_skeleton_new ();

@@ -14,10 +14,11 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (UsbipDbusService, usbip_dbus_service, USBIP, DBUS_SERVICE, GObject)
 
 /* The backends (nullable: then @missing says why) serve the calls; @sysfs is where the
- * attached devices' ids are read. ::idle is emitted when nothing has been attached and no
+ * attached devices' ids are read; @registry (nullable) gives the transports of `unix:` and
+ * `vsock:` remotes (without it only TCP remotes are reached). ::idle is emitted when nothing has been attached and no
  * call has been in flight for the idle timeout. */
-UsbipDbusService *usbip_dbus_service_new (UsbipSysfs *sysfs, UsbipImportBackend *vhci, UsbipExportBackend *host,
-                                          UsbipExportBackend *vudc, const GError *missing);
+UsbipDbusService *usbip_dbus_service_new (UsbipSysfs *sysfs, UsbipPluginRegistry *registry, UsbipImportBackend *vhci,
+                                          UsbipExportBackend *host, UsbipExportBackend *vudc, const GError *missing);
 /* exports the objects on @connection (before the name is requested); starts watching ports */
 gboolean usbip_dbus_service_export (UsbipDbusService *self, GDBusConnection *connection, GError **error);
 /* 0: never idle */

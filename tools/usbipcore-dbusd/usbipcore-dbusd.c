@@ -123,7 +123,7 @@ main (int argc, char **argv)
       g_printerr ("usbipcore-dbusd: error: %s\n", error->message);
       return EXIT_USAGE;
     }
-  service = usbip_dbus_service_new (usbip_sysfs_get_default (), backend (registry, "vhci", TRUE, &missing),
+  service = usbip_dbus_service_new (usbip_sysfs_get_default (), registry, backend (registry, "vhci", TRUE, &missing),
                                     backend (registry, "host", FALSE, &missing),
                                     backend (registry, "vudc", FALSE, &missing), missing);
   usbip_dbus_service_set_idle_timeout (service, (guint) opt_idle_timeout);
