@@ -203,6 +203,7 @@ usbip_backoff_get_attempt (const UsbipBackoff *self)
 guint
 usbip_backoff_next_ms (UsbipBackoff *self)
 {
+  g_return_val_if_fail (self != NULL, 0);
   return usbip_backoff_next_ms_in_outage (self, G_MAXUINT64);
 }
 

@@ -25,6 +25,14 @@ typedef struct {
   gchar *description;
 } KeyInfo;
 
+/**
+ * UsbipConfig:
+ *
+ * The configuration file (`usbipcore.conf`): its keys are registered with their type, default
+ * and range by the core and by each plugin, in the plugin's own group, and validated on load.
+ *
+ * Since: 1.0
+ */
 struct _UsbipConfig {
   GObject parent_instance;
   GKeyFile *keyfile;
@@ -247,7 +255,11 @@ group_owned_elsewhere (UsbipConfig *self, const gchar *group)
 gboolean
 usbip_config_validate (UsbipConfig *self, GError **error)
 {
-  g_auto (GStrv) groups = g_key_file_get_groups (self->keyfile, NULL);
+  g_auto (GStrv) groups = NULL;
+
+  g_return_val_if_fail (USBIP_IS_CONFIG (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  groups = g_key_file_get_groups (self->keyfile, NULL);
 
   for (guint g = 0; groups[g] != NULL; g++)
     {
@@ -282,9 +294,12 @@ usbip_config_validate (UsbipConfig *self, GError **error)
 gboolean
 usbip_config_validate_group (UsbipConfig *self, const gchar *group, GError **error)
 {
-  g_auto (GStrv) keys = g_key_file_get_keys (self->keyfile, group, NULL, NULL);
+  g_auto (GStrv) keys = NULL;
 
   g_return_val_if_fail (USBIP_IS_CONFIG (self), FALSE);
+  g_return_val_if_fail (group != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  keys = g_key_file_get_keys (self->keyfile, group, NULL, NULL);
   for (guint i = 0; keys != NULL && keys[i] != NULL; i++)
     {
       KeyInfo *k = lookup (self, group, keys[i]);
@@ -332,6 +347,8 @@ usbip_config_load_file (UsbipConfig *self, const gchar *path, GError **error)
   g_autoptr (GError) local_error = NULL;
   gboolean explicit = path != NULL;
 
+  g_return_val_if_fail (USBIP_IS_CONFIG (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   if (path == NULL)
     {
       path = g_getenv ("USBIP_CONFIG");
@@ -372,6 +389,9 @@ usbip_config_load_data (UsbipConfig *self, const gchar *data, gsize len, GError 
   g_autoptr (GKeyFile) kf = g_key_file_new ();
   g_autoptr (GError) local_error = NULL;
 
+  g_return_val_if_fail (USBIP_IS_CONFIG (self), FALSE);
+  g_return_val_if_fail (data != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   if (!g_key_file_load_from_data (kf, data, len, G_KEY_FILE_NONE, &local_error))
     {
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_CONFIG, "%s: %s", where (self), local_error->message);
@@ -391,6 +411,7 @@ usbip_config_load_data (UsbipConfig *self, const gchar *data, gsize len, GError 
 const gchar *
 usbip_config_get_path (UsbipConfig *self)
 {
+  g_return_val_if_fail (USBIP_IS_CONFIG (self), NULL);
   return self->path;
 }
 
@@ -405,6 +426,7 @@ usbip_config_get_path (UsbipConfig *self)
 GKeyFile *
 usbip_config_get_keyfile (UsbipConfig *self)
 {
+  g_return_val_if_fail (USBIP_IS_CONFIG (self), NULL);
   return self->keyfile;
 }
 
@@ -455,9 +477,13 @@ ends_in_lone_backslash (const gchar *raw)
 gchar *
 usbip_config_get_string (UsbipConfig *self, const gchar *group, const gchar *key)
 {
-  g_autofree gchar *raw = raw_value (self, group, key);
-  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  g_autofree gchar *raw = NULL;
+  g_autoptr (GKeyFile) kf = NULL;
 
+  g_return_val_if_fail (USBIP_IS_CONFIG (self), NULL);
+  g_return_val_if_fail (group != NULL && key != NULL, NULL);
+  raw = raw_value (self, group, key);
+  kf = g_key_file_new ();
   if (raw == NULL || ends_in_lone_backslash (raw))
     return NULL; /* malformed, as GLib answers for every other bad escape */
   /* unescape as the keyfile would */
@@ -478,7 +504,11 @@ usbip_config_get_string (UsbipConfig *self, const gchar *group, const gchar *key
 gboolean
 usbip_config_get_boolean (UsbipConfig *self, const gchar *group, const gchar *key)
 {
-  g_autofree gchar *raw = raw_value (self, group, key);
+  g_autofree gchar *raw = NULL;
+
+  g_return_val_if_fail (USBIP_IS_CONFIG (self), FALSE);
+  g_return_val_if_fail (group != NULL && key != NULL, FALSE);
+  raw = raw_value (self, group, key);
   return g_strcmp0 (raw, "true") == 0;
 }
 
@@ -495,7 +525,11 @@ usbip_config_get_boolean (UsbipConfig *self, const gchar *group, const gchar *ke
 guint64
 usbip_config_get_uint (UsbipConfig *self, const gchar *group, const gchar *key)
 {
-  g_autofree gchar *raw = raw_value (self, group, key);
+  g_autofree gchar *raw = NULL;
+
+  g_return_val_if_fail (USBIP_IS_CONFIG (self), 0);
+  g_return_val_if_fail (group != NULL && key != NULL, 0);
+  raw = raw_value (self, group, key);
   return g_ascii_strtoull (raw, NULL, 10);
 }
 
@@ -512,7 +546,11 @@ usbip_config_get_uint (UsbipConfig *self, const gchar *group, const gchar *key)
 gdouble
 usbip_config_get_double (UsbipConfig *self, const gchar *group, const gchar *key)
 {
-  g_autofree gchar *raw = raw_value (self, group, key);
+  g_autofree gchar *raw = NULL;
+
+  g_return_val_if_fail (USBIP_IS_CONFIG (self), 0.0);
+  g_return_val_if_fail (group != NULL && key != NULL, 0.0);
+  raw = raw_value (self, group, key);
   return g_ascii_strtod (raw, NULL);
 }
 
@@ -529,10 +567,14 @@ usbip_config_get_double (UsbipConfig *self, const gchar *group, const gchar *key
 gchar **
 usbip_config_get_string_list (UsbipConfig *self, const gchar *group, const gchar *key)
 {
-  g_autofree gchar *raw = raw_value (self, group, key);
-  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  g_autofree gchar *raw = NULL;
+  g_autoptr (GKeyFile) kf = NULL;
   gchar **list = NULL;
 
+  g_return_val_if_fail (USBIP_IS_CONFIG (self), NULL);
+  g_return_val_if_fail (group != NULL && key != NULL, NULL);
+  raw = raw_value (self, group, key);
+  kf = g_key_file_new ();
   if (raw != NULL && !ends_in_lone_backslash (raw))
     {
       g_key_file_set_value (kf, "x", "x", raw);
@@ -557,6 +599,10 @@ usbip_config_get_string_list (UsbipConfig *self, const gchar *group, const gchar
 gboolean
 usbip_config_get_plugin_enabled (UsbipConfig *self, const gchar *name)
 {
-  g_auto (GStrv) list = usbip_config_get_string_list (self, "plugins", "enabled");
+  g_auto (GStrv) list = NULL;
+
+  g_return_val_if_fail (USBIP_IS_CONFIG (self), FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+  list = usbip_config_get_string_list (self, "plugins", "enabled");
   return g_strv_contains ((const gchar *const *) list, name);
 }

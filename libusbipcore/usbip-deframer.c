@@ -32,8 +32,10 @@ struct _UsbipDeframer {
 UsbipDeframer *
 usbip_deframer_new (UsbipStream stream, UsbipUrbTracker *tracker)
 {
-  UsbipDeframer *self = g_new0 (UsbipDeframer, 1);
+  UsbipDeframer *self = NULL;
 
+  g_return_val_if_fail (stream <= USBIP_STREAM_URB_RETURN, NULL);
+  self = g_new0 (UsbipDeframer, 1);
   self->stream = stream;
   if (tracker == NULL)
     tracker = self->own_tracker = usbip_urb_tracker_new ();
@@ -69,6 +71,7 @@ usbip_deframer_free (UsbipDeframer *self)
 UsbipUrbTracker *
 usbip_deframer_get_tracker (UsbipDeframer *self)
 {
+  g_return_val_if_fail (self != NULL, NULL);
   return self->tracker;
 }
 
@@ -85,6 +88,8 @@ usbip_deframer_get_tracker (UsbipDeframer *self)
 void
 usbip_deframer_set_stream (UsbipDeframer *self, UsbipStream stream)
 {
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (stream <= USBIP_STREAM_URB_RETURN);
   self->stream = stream;
 }
 
@@ -99,6 +104,7 @@ usbip_deframer_set_stream (UsbipDeframer *self, UsbipStream stream)
 UsbipStream
 usbip_deframer_get_stream (UsbipDeframer *self)
 {
+  g_return_val_if_fail (self != NULL, USBIP_STREAM_OP_REQUEST);
   return self->stream;
 }
 

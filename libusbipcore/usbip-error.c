@@ -193,6 +193,7 @@ usbip_error_set_from_errno (GError **error, gint errsv, const gchar *format, ...
   g_autofree gchar *prefix = NULL;
   va_list args;
 
+  g_return_if_fail (format != NULL);
   va_start (args, format);
   prefix = g_strdup_vprintf (format, args);
   va_end (args);

@@ -667,6 +667,8 @@ usbip_exporter_class_init (UsbipExporterClass *klass)
    * @peer: the client, `addr:port`
    *
    * A client was admitted and its handshake begins.
+   *
+   * Since: 1.0
    */
   signals[SIGNAL_SESSION_OPENED] = g_signal_new ("session-opened", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                                                  NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
@@ -679,6 +681,8 @@ usbip_exporter_class_init (UsbipExporterClass *klass)
    * @duration_ms: how long the handshake took
    *
    * The handshake ended (for an import, the kernel now carries the session).
+   *
+   * Since: 1.0
    */
   signals[SIGNAL_SESSION_CLOSED] =
       g_signal_new ("session-closed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 4,
@@ -688,6 +692,8 @@ usbip_exporter_class_init (UsbipExporterClass *klass)
    * @self: the exporter
    * @busid: the device
    * @peer: the client that imported it
+   *
+   * Since: 1.0
    */
   signals[SIGNAL_DEVICE_EXPORTED] = g_signal_new ("device-exported", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                                                   NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
@@ -698,6 +704,8 @@ usbip_exporter_class_init (UsbipExporterClass *klass)
    * @busid: the device asked for
    * @status: the wire status answered (`ST_NODEV`, `ST_DEV_BUSY`, ...)
    * @reason: why, for people
+   *
+   * Since: 1.0
    */
   signals[SIGNAL_IMPORT_REFUSED] =
       g_signal_new ("import-refused", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 4,
@@ -709,6 +717,8 @@ usbip_exporter_class_init (UsbipExporterClass *klass)
    * @rule: the policy rule that refused it, e.g. `allow-cidr`
    *
    * The connection was closed without a reply.
+   *
+   * Since: 1.0
    */
   signals[SIGNAL_CONNECTION_REFUSED] = g_signal_new ("connection-refused", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                                      0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);

@@ -619,6 +619,8 @@ usbip_importer_class_init (UsbipImporterClass *klass)
    * UsbipImporter::port-attached:
    * @self: the importer
    * @port: (type UsbipPortInfo): the new attachment
+   *
+   * Since: 1.0
    */
   signals[SIGNAL_PORT_ATTACHED] = g_signal_new ("port-attached", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
                                                 NULL, NULL, G_TYPE_NONE, 1, USBIP_TYPE_PORT_INFO);
@@ -626,6 +628,8 @@ usbip_importer_class_init (UsbipImporterClass *klass)
    * UsbipImporter::port-detached:
    * @self: the importer
    * @port: the released port number
+   *
+   * Since: 1.0
    */
   signals[SIGNAL_PORT_DETACHED] = g_signal_new ("port-detached", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
                                                 NULL, NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
@@ -638,6 +642,8 @@ usbip_importer_class_init (UsbipImporterClass *klass)
    *
    * An attach attempt ended (one per connection made; concurrent requests for the same
    * device share one).
+   *
+   * Since: 1.0
    */
   signals[SIGNAL_ATTACH_FINISHED] =
       g_signal_new ("attach-finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE,
@@ -664,8 +670,11 @@ usbip_importer_init (UsbipImporter *self)
 UsbipImporter *
 usbip_importer_new (UsbipImportBackend *backend, UsbipTransport *transport)
 {
-  UsbipImporter *self = g_object_new (USBIP_TYPE_IMPORTER, NULL);
+  UsbipImporter *self = NULL;
 
+  g_return_val_if_fail (backend == NULL || USBIP_IS_IMPORT_BACKEND (backend), NULL);
+  g_return_val_if_fail (transport == NULL || USBIP_IS_TRANSPORT (transport), NULL);
+  self = g_object_new (USBIP_TYPE_IMPORTER, NULL);
   if (backend != NULL)
     self->backend = g_object_ref (backend);
   self->transport = transport != NULL ? g_object_ref (transport) : usbip_transport_tcp_new ();

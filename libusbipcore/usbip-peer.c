@@ -305,6 +305,8 @@ parse_id (const gchar *text, gboolean group, guint32 *id, GError **error)
 gboolean
 usbip_peer_parse_uid (const gchar *text, guint32 *uid, GError **error)
 {
+  g_return_val_if_fail (text != NULL, FALSE);
+  g_return_val_if_fail (uid != NULL, FALSE);
   return parse_id (text, FALSE, uid, error);
 }
 
@@ -321,5 +323,7 @@ usbip_peer_parse_uid (const gchar *text, guint32 *uid, GError **error)
 gboolean
 usbip_peer_parse_gid (const gchar *text, guint32 *gid, GError **error)
 {
+  g_return_val_if_fail (text != NULL, FALSE);
+  g_return_val_if_fail (gid != NULL, FALSE);
   return parse_id (text, TRUE, gid, error);
 }

@@ -26,6 +26,14 @@ typedef struct {
   UsbipPluginRegisterFunc func;
 } Builtin;
 
+/**
+ * UsbipPluginRegistry:
+ *
+ * Loads the plugins the configuration enables (modules from the plugin directory, or built
+ * in) and hands out their import and export backends and transports by name.
+ *
+ * Since: 1.0
+ */
 struct _UsbipPluginRegistry {
   GObject parent_instance;
   UsbipConfig *config;
@@ -57,8 +65,10 @@ G_DEFINE_BOXED_TYPE (UsbipPluginInfo, usbip_plugin_info, usbip_plugin_info_copy,
 UsbipPluginInfo *
 usbip_plugin_info_copy (const UsbipPluginInfo *info)
 {
-  UsbipPluginInfo *c = g_new0 (UsbipPluginInfo, 1);
+  UsbipPluginInfo *c = NULL;
 
+  g_return_val_if_fail (info != NULL, NULL);
+  c = g_new0 (UsbipPluginInfo, 1);
   c->name = g_strdup (info->name);
   c->path = g_strdup (info->path);
   c->state = info->state;
@@ -177,9 +187,12 @@ usbip_plugin_registry_init (UsbipPluginRegistry *self)
 UsbipPluginRegistry *
 usbip_plugin_registry_new (UsbipConfig *config, UsbipSysfs *sysfs)
 {
-  UsbipPluginRegistry *self = g_object_new (USBIP_TYPE_PLUGIN_REGISTRY, NULL);
+  UsbipPluginRegistry *self = NULL;
   const gchar *env = g_getenv ("USBIP_PLUGIN_DIR");
 
+  g_return_val_if_fail (config == NULL || USBIP_IS_CONFIG (config), NULL);
+  g_return_val_if_fail (sysfs == NULL || USBIP_IS_SYSFS (sysfs), NULL);
+  self = g_object_new (USBIP_TYPE_PLUGIN_REGISTRY, NULL);
   self->config = config != NULL ? g_object_ref (config) : usbip_config_new ();
   self->sysfs = g_object_ref (sysfs != NULL ? sysfs : usbip_sysfs_get_default ());
   self->plugin_dir = g_strdup (env != NULL && *env != '\0' ? env : USBIP_PLUGINDIR);
@@ -197,6 +210,7 @@ usbip_plugin_registry_new (UsbipConfig *config, UsbipSysfs *sysfs)
 const gchar *
 usbip_plugin_registry_get_plugin_dir (UsbipPluginRegistry *self)
 {
+  g_return_val_if_fail (USBIP_IS_PLUGIN_REGISTRY (self), NULL);
   return self->plugin_dir;
 }
 
@@ -210,6 +224,7 @@ usbip_plugin_registry_get_plugin_dir (UsbipPluginRegistry *self)
 void
 usbip_plugin_registry_set_plugin_dir (UsbipPluginRegistry *self, const gchar *dir)
 {
+  g_return_if_fail (USBIP_IS_PLUGIN_REGISTRY (self));
   g_free (self->plugin_dir);
   self->plugin_dir = g_strdup (dir);
 }
@@ -295,13 +310,17 @@ module_name (const gchar *basename)
 gboolean
 usbip_plugin_registry_load_module (UsbipPluginRegistry *self, const gchar *path, GError **error)
 {
-  g_autofree gchar *base = g_path_get_basename (path);
-  g_autofree gchar *name = module_name (base);
+  g_autofree gchar *base = NULL;
+  g_autofree gchar *name = NULL;
   const UsbipPluginAbi *abi = NULL;
   UsbipPluginRegisterFunc func = NULL;
   g_autoptr (GError) reg_error = NULL;
   GModule *module;
 
+  g_return_val_if_fail (USBIP_IS_PLUGIN_REGISTRY (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+  base = g_path_get_basename (path);
+  name = module_name (base);
   if (name == NULL)
     name = g_strdup (base);
   module = g_module_open (path, G_MODULE_BIND_LOCAL | G_MODULE_BIND_LAZY);
@@ -457,6 +476,7 @@ usbip_plugin_registry_load_only (UsbipPluginRegistry *self, const gchar *const *
 GPtrArray *
 usbip_plugin_registry_list (UsbipPluginRegistry *self)
 {
+  g_return_val_if_fail (USBIP_IS_PLUGIN_REGISTRY (self), NULL);
   return g_ptr_array_ref (self->infos);
 }
 
@@ -504,8 +524,11 @@ set_missing (UsbipPluginRegistry *self, const gchar *kind, const gchar *name, GE
 UsbipImportBackend *
 usbip_plugin_registry_get_import_backend (UsbipPluginRegistry *self, const gchar *name, GError **error)
 {
-  GObject *b = find_backend (self->imports, name);
+  GObject *b = NULL;
 
+  g_return_val_if_fail (USBIP_IS_PLUGIN_REGISTRY (self), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+  b = find_backend (self->imports, name);
   if (b == NULL)
     {
       set_missing (self, "import", name, error);
@@ -527,8 +550,11 @@ usbip_plugin_registry_get_import_backend (UsbipPluginRegistry *self, const gchar
 UsbipExportBackend *
 usbip_plugin_registry_get_export_backend (UsbipPluginRegistry *self, const gchar *name, GError **error)
 {
-  GObject *b = find_backend (self->exports, name);
+  GObject *b = NULL;
 
+  g_return_val_if_fail (USBIP_IS_PLUGIN_REGISTRY (self), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+  b = find_backend (self->exports, name);
   if (b == NULL)
     {
       set_missing (self, "export", name, error);
@@ -635,6 +661,7 @@ usbip_plugin_registry_get_info (UsbipPluginRegistry *self, const gchar *name)
 const gchar *
 usbip_plugin_context_get_name (UsbipPluginContext *ctx)
 {
+  g_return_val_if_fail (ctx != NULL, NULL);
   return ctx->name;
 }
 
@@ -649,6 +676,7 @@ usbip_plugin_context_get_name (UsbipPluginContext *ctx)
 GKeyFile *
 usbip_plugin_context_get_keyfile (UsbipPluginContext *ctx)
 {
+  g_return_val_if_fail (ctx != NULL, NULL);
   return usbip_config_get_keyfile (ctx->registry->config);
 }
 
@@ -663,6 +691,7 @@ usbip_plugin_context_get_keyfile (UsbipPluginContext *ctx)
 UsbipSysfs *
 usbip_plugin_context_get_sysfs (UsbipPluginContext *ctx)
 {
+  g_return_val_if_fail (ctx != NULL, NULL);
   return ctx->registry->sysfs;
 }
 
@@ -677,6 +706,9 @@ usbip_plugin_context_get_sysfs (UsbipPluginContext *ctx)
 void
 usbip_plugin_context_add_import_backend (UsbipPluginContext *ctx, const gchar *name, UsbipImportBackend *backend)
 {
+  g_return_if_fail (ctx != NULL);
+  g_return_if_fail (name != NULL);
+  g_return_if_fail (USBIP_IS_IMPORT_BACKEND (backend));
   g_object_set_data_full (G_OBJECT (backend), "usbip-backend-name", g_strdup (name), g_free);
   g_ptr_array_add (ctx->registry->imports, g_object_ref (backend));
 }
@@ -692,6 +724,9 @@ usbip_plugin_context_add_import_backend (UsbipPluginContext *ctx, const gchar *n
 void
 usbip_plugin_context_add_export_backend (UsbipPluginContext *ctx, const gchar *name, UsbipExportBackend *backend)
 {
+  g_return_if_fail (ctx != NULL);
+  g_return_if_fail (name != NULL);
+  g_return_if_fail (USBIP_IS_EXPORT_BACKEND (backend));
   g_object_set_data_full (G_OBJECT (backend), "usbip-backend-name", g_strdup (name), g_free);
   g_ptr_array_add (ctx->registry->exports, g_object_ref (backend));
 }
@@ -723,6 +758,7 @@ usbip_plugin_context_add_transport (UsbipPluginContext *ctx, const gchar *scheme
 GObject *
 usbip_plugin_context_get_registry (UsbipPluginContext *ctx)
 {
+  g_return_val_if_fail (ctx != NULL, NULL);
   return G_OBJECT (ctx->registry);
 }
 
@@ -738,6 +774,8 @@ usbip_plugin_context_get_registry (UsbipPluginContext *ctx)
 void
 usbip_plugin_context_keep (UsbipPluginContext *ctx, GObject *object)
 {
+  g_return_if_fail (ctx != NULL);
+  g_return_if_fail (G_IS_OBJECT (object));
   g_ptr_array_add (ctx->registry->kept, g_object_ref (object));
 }
 
@@ -757,6 +795,8 @@ void
 usbip_plugin_context_register_key (UsbipPluginContext *ctx, const gchar *key, UsbipConfigType type,
                                    const gchar *default_value, gdouble min, gdouble max, const gchar *description)
 {
+  g_return_if_fail (ctx != NULL);
+  g_return_if_fail (key != NULL);
   usbip_config_register_key (ctx->registry->config, ctx->name, key, type, default_value, NULL, min, max, description);
 }
 
@@ -774,6 +814,7 @@ usbip_plugin_context_register_key (UsbipPluginContext *ctx, const gchar *key, Us
 gboolean
 usbip_plugin_context_check_config (UsbipPluginContext *ctx, GError **error)
 {
+  g_return_val_if_fail (ctx != NULL, FALSE);
   return usbip_config_validate_group (ctx->registry->config, ctx->name, error);
 }
 
@@ -789,6 +830,8 @@ usbip_plugin_context_check_config (UsbipPluginContext *ctx, GError **error)
 gchar *
 usbip_plugin_context_get_string (UsbipPluginContext *ctx, const gchar *key)
 {
+  g_return_val_if_fail (ctx != NULL, NULL);
+  g_return_val_if_fail (key != NULL, NULL);
   return usbip_config_get_string (ctx->registry->config, ctx->name, key);
 }
 
@@ -804,6 +847,8 @@ usbip_plugin_context_get_string (UsbipPluginContext *ctx, const gchar *key)
 gchar **
 usbip_plugin_context_get_string_list (UsbipPluginContext *ctx, const gchar *key)
 {
+  g_return_val_if_fail (ctx != NULL, NULL);
+  g_return_val_if_fail (key != NULL, NULL);
   return usbip_config_get_string_list (ctx->registry->config, ctx->name, key);
 }
 
@@ -819,6 +864,8 @@ usbip_plugin_context_get_string_list (UsbipPluginContext *ctx, const gchar *key)
 guint64
 usbip_plugin_context_get_uint (UsbipPluginContext *ctx, const gchar *key)
 {
+  g_return_val_if_fail (ctx != NULL, 0);
+  g_return_val_if_fail (key != NULL, 0);
   return usbip_config_get_uint (ctx->registry->config, ctx->name, key);
 }
 
@@ -834,5 +881,7 @@ usbip_plugin_context_get_uint (UsbipPluginContext *ctx, const gchar *key)
 gboolean
 usbip_plugin_context_get_boolean (UsbipPluginContext *ctx, const gchar *key)
 {
+  g_return_val_if_fail (ctx != NULL, FALSE);
+  g_return_val_if_fail (key != NULL, FALSE);
   return usbip_config_get_boolean (ctx->registry->config, ctx->name, key);
 }

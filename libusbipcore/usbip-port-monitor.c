@@ -231,6 +231,8 @@ usbip_port_monitor_class_init (UsbipPortMonitorClass *klass)
    * UsbipPortMonitor::port-added:
    * @self: the monitor
    * @port: (type UsbipPortInfo): the port now in use
+   *
+   * Since: 1.0
    */
   signals[SIGNAL_PORT_ADDED] = g_signal_new ("port-added", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                                              NULL, G_TYPE_NONE, 1, USBIP_TYPE_PORT_INFO);
@@ -240,6 +242,8 @@ usbip_port_monitor_class_init (UsbipPortMonitorClass *klass)
    * @port: (type UsbipPortInfo): the port as it was while in use
    * @record_kept: %TRUE if its port record is still there: nobody detached it on purpose
    *   (the connection was lost); %FALSE after a `detach` (ours or upstream's)
+   *
+   * Since: 1.0
    */
   signals[SIGNAL_PORT_REMOVED] = g_signal_new ("port-removed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
                                                NULL, NULL, G_TYPE_NONE, 2, USBIP_TYPE_PORT_INFO, G_TYPE_BOOLEAN);

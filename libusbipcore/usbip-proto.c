@@ -128,6 +128,7 @@ usbip_message_type_to_string (UsbipMessageType type)
 void
 usbip_encode_op_header (GByteArray *out, guint16 code, guint32 status)
 {
+  g_return_if_fail (out != NULL);
   append16 (out, USBIP_PROTO_VERSION);
   append16 (out, code);
   append32 (out, status);
@@ -144,6 +145,7 @@ usbip_encode_op_header (GByteArray *out, guint16 code, guint32 status)
 void
 usbip_encode_op_req_devlist (GByteArray *out)
 {
+  g_return_if_fail (out != NULL);
   usbip_encode_op_header (out, USBIP_OP_REQ_DEVLIST, 0);
 }
 
@@ -159,6 +161,8 @@ usbip_encode_op_req_devlist (GByteArray *out)
 void
 usbip_encode_op_req_import (GByteArray *out, const gchar *busid)
 {
+  g_return_if_fail (out != NULL);
+  g_return_if_fail (busid != NULL);
   usbip_encode_op_header (out, USBIP_OP_REQ_IMPORT, 0);
   append_fixed_string (out, busid, USBIP_BUSID_SIZE);
 }
@@ -178,6 +182,8 @@ usbip_encode_device_record (GByteArray *out, const UsbipDeviceInfo *device, gboo
 {
   guint8 tail[12];
 
+  g_return_if_fail (out != NULL);
+  g_return_if_fail (device != NULL);
   append_fixed_string (out, device->path, USBIP_PATH_SIZE);
   append_fixed_string (out, device->busid, USBIP_BUSID_SIZE);
   append32 (out, device->busnum);
@@ -218,8 +224,10 @@ usbip_encode_device_record (GByteArray *out, const UsbipDeviceInfo *device, gboo
 void
 usbip_encode_op_rep_devlist (GByteArray *out, guint32 status, GPtrArray *devices)
 {
-  guint n = devices != NULL ? devices->len : 0;
+  guint n = 0;
 
+  g_return_if_fail (out != NULL);
+  n = devices != NULL ? devices->len : 0;
   usbip_encode_op_header (out, USBIP_OP_REP_DEVLIST, status);
   append32 (out, n);
   for (guint i = 0; i < n; i++)
@@ -239,6 +247,7 @@ usbip_encode_op_rep_devlist (GByteArray *out, guint32 status, GPtrArray *devices
 void
 usbip_encode_op_rep_import (GByteArray *out, guint32 status, const UsbipDeviceInfo *device)
 {
+  g_return_if_fail (out != NULL);
   usbip_encode_op_header (out, USBIP_OP_REP_IMPORT, status);
   if (status == USBIP_ST_OK)
     {
@@ -261,6 +270,8 @@ usbip_encode_urb_header (GByteArray *out, const UsbipUrbHeader *hdr)
 {
   guint8 b[USBIP_URB_HEADER_SIZE] = { 0 };
 
+  g_return_if_fail (out != NULL);
+  g_return_if_fail (hdr != NULL);
   wr32 (b + 0, hdr->command);
   wr32 (b + 4, hdr->seqnum);
   wr32 (b + 8, hdr->devid);
@@ -324,6 +335,8 @@ append_iso (GByteArray *out, const UsbipIsoPacket *iso, guint n)
 void
 usbip_message_encode (const UsbipMessage *msg, GByteArray *out)
 {
+  g_return_if_fail (msg != NULL);
+  g_return_if_fail (out != NULL);
   switch (msg->type)
     {
     case USBIP_MESSAGE_OP_REQ_DEVLIST:
@@ -384,6 +397,8 @@ check_len (gsize have, gsize need, const gchar *what, GError **error)
 gboolean
 usbip_decode_op_header (const guint8 *buf, gsize len, UsbipOpHeader *out, GError **error)
 {
+  g_return_val_if_fail (buf != NULL || len == 0, FALSE);
+  g_return_val_if_fail (out != NULL, FALSE);
   if (!check_len (len, USBIP_OP_HEADER_SIZE, "a handshake header", error))
     return FALSE;
   out->version = rd16 (buf);
@@ -409,8 +424,11 @@ usbip_decode_op_header (const guint8 *buf, gsize len, UsbipOpHeader *out, GError
 gboolean
 usbip_decode_device_record (const guint8 *buf, gsize len, UsbipDeviceInfo *out, GError **error)
 {
-  const guint8 *p = buf;
+  const guint8 *p = NULL;
 
+  g_return_val_if_fail (buf != NULL || len == 0, FALSE);
+  g_return_val_if_fail (out != NULL, FALSE);
+  p = buf;
   if (!check_len (len, USBIP_DEVICE_RECORD_SIZE, "a device record", error))
     return FALSE;
   memset (out, 0, sizeof *out);
@@ -461,6 +479,8 @@ usbip_decode_device_record (const guint8 *buf, gsize len, UsbipDeviceInfo *out, 
 gboolean
 usbip_decode_urb_header (const guint8 *buf, gsize len, UsbipUrbHeader *out, GError **error)
 {
+  g_return_val_if_fail (buf != NULL || len == 0, FALSE);
+  g_return_val_if_fail (out != NULL, FALSE);
   if (!check_len (len, USBIP_URB_HEADER_SIZE, "a URB header", error))
     return FALSE;
   memset (out, 0, sizeof *out);

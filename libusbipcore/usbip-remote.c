@@ -21,6 +21,7 @@ G_DEFINE_BOXED_TYPE (UsbipRemote, usbip_remote, usbip_remote_copy, usbip_remote_
 UsbipRemote *
 usbip_remote_new (const gchar *host, guint16 port)
 {
+  g_return_val_if_fail (host != NULL, NULL);
   return usbip_remote_new_full (USBIP_REMOTE_SCHEME_TCP, host, port);
 }
 
@@ -37,8 +38,11 @@ usbip_remote_new (const gchar *host, guint16 port)
 UsbipRemote *
 usbip_remote_new_full (const gchar *scheme, const gchar *host, guint16 port)
 {
-  UsbipRemote *r = g_new0 (UsbipRemote, 1);
+  UsbipRemote *r = NULL;
 
+  g_return_val_if_fail (scheme != NULL, NULL);
+  g_return_val_if_fail (host != NULL, NULL);
+  r = g_new0 (UsbipRemote, 1);
   r->scheme = g_strdup (scheme);
   r->host = g_strdup (host);
   r->port = port;

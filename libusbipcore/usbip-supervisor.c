@@ -543,6 +543,8 @@ usbip_supervisor_class_init (UsbipSupervisorClass *klass)
    * UsbipSupervisor::attached:
    * @self: the supervisor
    * @port: (type UsbipPortInfo): the first attachment
+   *
+   * Since: 1.0
    */
   signals[SIGNAL_ATTACHED] = g_signal_new ("attached", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                                            NULL, G_TYPE_NONE, 1, USBIP_TYPE_PORT_INFO);
@@ -550,6 +552,8 @@ usbip_supervisor_class_init (UsbipSupervisorClass *klass)
    * UsbipSupervisor::lost:
    * @self: the supervisor
    * @port: (type UsbipPortInfo): the attachment whose port the kernel released
+   *
+   * Since: 1.0
    */
   signals[SIGNAL_LOST] = g_signal_new ("lost", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                        G_TYPE_NONE, 1, USBIP_TYPE_PORT_INFO);
@@ -559,6 +563,8 @@ usbip_supervisor_class_init (UsbipSupervisorClass *klass)
    * @attempt: the number of the attempt about to be made
    * @delay_ms: how long it waits first
    * @cause: (type GError): why the last attempt failed
+   *
+   * Since: 1.0
    */
   signals[SIGNAL_RECONNECTING] = g_signal_new ("reconnecting", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
                                                NULL, NULL, G_TYPE_NONE, 3, G_TYPE_UINT, G_TYPE_UINT, G_TYPE_ERROR);
@@ -566,6 +572,8 @@ usbip_supervisor_class_init (UsbipSupervisorClass *klass)
    * UsbipSupervisor::reconnected:
    * @self: the supervisor
    * @port: (type UsbipPortInfo): the attachment, back
+   *
+   * Since: 1.0
    */
   signals[SIGNAL_RECONNECTED] = g_signal_new ("reconnected", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
                                               NULL, NULL, G_TYPE_NONE, 1, USBIP_TYPE_PORT_INFO);
@@ -573,6 +581,8 @@ usbip_supervisor_class_init (UsbipSupervisorClass *klass)
    * UsbipSupervisor::detached:
    * @self: the supervisor
    * @port: (type UsbipPortInfo): the attachment someone detached on purpose
+   *
+   * Since: 1.0
    */
   signals[SIGNAL_DETACHED] = g_signal_new ("detached", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                                            NULL, G_TYPE_NONE, 1, USBIP_TYPE_PORT_INFO);
@@ -580,6 +590,8 @@ usbip_supervisor_class_init (UsbipSupervisorClass *klass)
    * UsbipSupervisor::gave-up:
    * @self: the supervisor
    * @error: (type GError): the last error (permanent, or the attempts ran out)
+   *
+   * Since: 1.0
    */
   signals[SIGNAL_GAVE_UP] = g_signal_new ("gave-up", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                           G_TYPE_NONE, 1, G_TYPE_ERROR);

@@ -16,6 +16,15 @@
 #include "usbip-sysfs.h"
 #include "usbip-sysfs-private.h"
 
+/**
+ * UsbipSysfs:
+ *
+ * The sysfs seam: every read and write of `/sys` goes through it, under a root that tests
+ * point at a fake tree (`USBIP_SYSFS_ROOT`). Errors name the file and map errno to
+ * #UsbipError codes.
+ *
+ * Since: 1.0
+ */
 struct _UsbipSysfs {
   GObject parent_instance;
   gchar *root;
@@ -136,7 +145,11 @@ usbip_sysfs_resolve (UsbipSysfs *self, const gchar *path)
 gboolean
 usbip_sysfs_exists (UsbipSysfs *self, const gchar *path)
 {
-  g_autofree gchar *real = usbip_sysfs_resolve (self, path);
+  g_autofree gchar *real = NULL;
+
+  g_return_val_if_fail (USBIP_IS_SYSFS (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+  real = usbip_sysfs_resolve (self, path);
   return g_file_test (real, G_FILE_TEST_EXISTS);
 }
 
@@ -217,10 +230,13 @@ usbip_sysfs_read_bytes (UsbipSysfs *self, const gchar *path, GError **error)
 gchar *
 usbip_sysfs_read (UsbipSysfs *self, const gchar *path, GError **error)
 {
-  g_autoptr (GBytes) bytes = usbip_sysfs_read_bytes (self, path, error);
+  g_autoptr (GBytes) bytes = NULL;
   gsize len;
   const gchar *data;
 
+  g_return_val_if_fail (USBIP_IS_SYSFS (self), NULL);
+  g_return_val_if_fail (path != NULL, NULL);
+  bytes = usbip_sysfs_read_bytes (self, path, error);
   if (bytes == NULL)
     return NULL;
   data = g_bytes_get_data (bytes, &len);
@@ -242,11 +258,15 @@ usbip_sysfs_read (UsbipSysfs *self, const gchar *path, GError **error)
 gchar *
 usbip_sysfs_canonicalize (UsbipSysfs *self, const gchar *path)
 {
-  g_autofree gchar *real = usbip_sysfs_resolve (self, path);
-  g_autofree gchar *canon = realpath (real, NULL);
+  g_autofree gchar *real = NULL;
+  g_autofree gchar *canon = NULL;
   g_autofree gchar *root = NULL;
   gsize n;
 
+  g_return_val_if_fail (USBIP_IS_SYSFS (self), NULL);
+  g_return_val_if_fail (path != NULL, NULL);
+  real = usbip_sysfs_resolve (self, path);
+  canon = realpath (real, NULL);
   if (canon == NULL)
     return NULL;
   root = realpath (self->root, NULL);
@@ -276,9 +296,13 @@ usbip_sysfs_canonicalize (UsbipSysfs *self, const gchar *path)
 gboolean
 usbip_sysfs_read_uint (UsbipSysfs *self, const gchar *path, guint base, guint64 *out, GError **error)
 {
-  g_autofree gchar *text = usbip_sysfs_read (self, path, error);
+  g_autofree gchar *text = NULL;
   g_autoptr (GError) parse_error = NULL;
 
+  g_return_val_if_fail (USBIP_IS_SYSFS (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (out != NULL, FALSE);
+  text = usbip_sysfs_read (self, path, error);
   if (text == NULL)
     return FALSE;
   g_strstrip (text);
@@ -382,12 +406,16 @@ cmp_str (gconstpointer a, gconstpointer b)
 GPtrArray *
 usbip_sysfs_list_dir (UsbipSysfs *self, const gchar *path, const gchar *prefix, GError **error)
 {
-  g_autofree gchar *real = usbip_sysfs_resolve (self, path);
+  g_autofree gchar *real = NULL;
   g_autoptr (GError) dir_error = NULL;
-  g_autoptr (GDir) dir = g_dir_open (real, 0, &dir_error);
+  g_autoptr (GDir) dir = NULL;
   GPtrArray *names;
   const gchar *name;
 
+  g_return_val_if_fail (USBIP_IS_SYSFS (self), NULL);
+  g_return_val_if_fail (path != NULL, NULL);
+  real = usbip_sysfs_resolve (self, path);
+  dir = g_dir_open (real, 0, &dir_error);
   if (dir == NULL)
     {
       gint errsv = dir_error->code == G_FILE_ERROR_NOENT   ? ENOENT
@@ -418,9 +446,13 @@ usbip_sysfs_list_dir (UsbipSysfs *self, const gchar *path, const gchar *prefix, 
 gchar *
 usbip_sysfs_read_link_basename (UsbipSysfs *self, const gchar *path, GError **error)
 {
-  g_autofree gchar *real = usbip_sysfs_resolve (self, path);
-  g_autofree gchar *target = g_file_read_link (real, NULL);
+  g_autofree gchar *real = NULL;
+  g_autofree gchar *target = NULL;
 
+  g_return_val_if_fail (USBIP_IS_SYSFS (self), NULL);
+  g_return_val_if_fail (path != NULL, NULL);
+  real = usbip_sysfs_resolve (self, path);
+  target = g_file_read_link (real, NULL);
   if (target == NULL)
     {
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_NOT_FOUND, "%s is not a link", path);

@@ -280,10 +280,15 @@ usbip_transport_connect_address_async (UsbipTransport *self, const UsbipRemote *
                                        const UsbipSocketOptions *options, GCancellable *cancellable,
                                        GAsyncReadyCallback callback, gpointer user_data)
 {
-  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  GTask *task = NULL;
   g_autoptr (GSocketClient) client = NULL;
-  ConnectData *cd = g_new0 (ConnectData, 1);
+  ConnectData *cd = NULL;
 
+  g_return_if_fail (USBIP_IS_TRANSPORT (self));
+  g_return_if_fail (remote != NULL);
+  g_return_if_fail (G_IS_SOCKET_CONNECTABLE (address));
+  task = g_task_new (self, cancellable, callback, user_data);
+  cd = g_new0 (ConnectData, 1);
   g_task_set_source_tag (task, usbip_transport_connect_address_async);
   cd->options = options != NULL ? usbip_socket_options_copy (options) : usbip_socket_options_new ();
   cd->deadline = usbip_deadline_new (cancellable, cd->options->connect_timeout_ms);

@@ -95,9 +95,11 @@ usbip_urb_tracker_free (UsbipUrbTracker *self)
 void
 usbip_urb_tracker_add (UsbipUrbTracker *self, guint32 seqnum, UsbipDirection direction)
 {
-  GList *link = g_hash_table_lookup (self->pending, GUINT_TO_POINTER (seqnum));
+  GList *link = NULL;
   TrackedUrb *urb;
 
+  g_return_if_fail (self != NULL);
+  link = g_hash_table_lookup (self->pending, GUINT_TO_POINTER (seqnum));
   if (link != NULL)
     {
       /* a seqnum submitted again: the newer submission is the one a return answers */
@@ -128,8 +130,10 @@ usbip_urb_tracker_add (UsbipUrbTracker *self, guint32 seqnum, UsbipDirection dir
 gboolean
 usbip_urb_tracker_take (UsbipUrbTracker *self, guint32 seqnum, UsbipDirection *direction)
 {
-  GList *link = g_hash_table_lookup (self->pending, GUINT_TO_POINTER (seqnum));
+  GList *link = NULL;
 
+  g_return_val_if_fail (self != NULL, FALSE);
+  link = g_hash_table_lookup (self->pending, GUINT_TO_POINTER (seqnum));
   if (link == NULL)
     return FALSE;
   if (direction != NULL)
