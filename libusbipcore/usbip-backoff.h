@@ -7,10 +7,45 @@
 G_BEGIN_DECLS
 
 /* the reconnect cadence (usbip_backoff_new_default(), docs/reconnect.md) */
+/**
+ * USBIP_BACKOFF_DEFAULT_INITIAL_MS:
+ *
+ * The first delay of usbip_backoff_new_default(), in milliseconds.
+ *
+ * Since: 1.0
+ */
 #define USBIP_BACKOFF_DEFAULT_INITIAL_MS 1200
+/**
+ * USBIP_BACKOFF_DEFAULT_FLOOR_MS:
+ *
+ * The shortest delay usbip_backoff_new_default() draws, in milliseconds.
+ *
+ * Since: 1.0
+ */
 #define USBIP_BACKOFF_DEFAULT_FLOOR_MS 600
+/**
+ * USBIP_BACKOFF_DEFAULT_FAST_WINDOW_MS:
+ *
+ * How long an outage is retried at the first delay before the delays grow, in milliseconds.
+ *
+ * Since: 1.0
+ */
 #define USBIP_BACKOFF_DEFAULT_FAST_WINDOW_MS 60000
+/**
+ * USBIP_BACKOFF_DEFAULT_MAX_MS:
+ *
+ * The ceiling of usbip_backoff_new_default()'s delays, in milliseconds.
+ *
+ * Since: 1.0
+ */
 #define USBIP_BACKOFF_DEFAULT_MAX_MS 30000
+/**
+ * USBIP_BACKOFF_DEFAULT_MULTIPLIER:
+ *
+ * How much the delay ceiling grows per attempt after the fast window.
+ *
+ * Since: 1.0
+ */
 #define USBIP_BACKOFF_DEFAULT_MULTIPLIER 2.0
 
 #define USBIP_TYPE_BACKOFF (usbip_backoff_get_type ())

@@ -9,6 +9,8 @@ G_BEGIN_DECLS
  * USBIP_BUSID_SIZE:
  *
  * Width of a busid on the wire, including the terminating NUL (at most 31 characters).
+ *
+ * Since: 1.0
  */
 #define USBIP_BUSID_SIZE 32
 

@@ -12,6 +12,8 @@
  *
  * Marks a symbol exported from libusbipcore. Everything else is hidden; the exported
  * list is checked in as `usbipcore.symbols` and compared by a test.
+ *
+ * Since: 1.0
  */
 #define USBIP_PUBLIC __attribute__ ((visibility ("default"))) extern
 
@@ -19,5 +21,7 @@
  * USBIP_DEFAULT_TCP_PORT:
  *
  * The IANA port of USB/IP, used when a remote names no port.
+ *
+ * Since: 1.0
  */
 #define USBIP_DEFAULT_TCP_PORT 3240

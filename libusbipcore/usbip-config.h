@@ -25,6 +25,8 @@ G_BEGIN_DECLS
  * @USBIP_CONFIG_TYPE_ENUM: one of an accepted list
  *
  * Value types of registered keys.
+ *
+ * Since: 1.0
  */
 typedef enum {
   USBIP_CONFIG_TYPE_STRING,

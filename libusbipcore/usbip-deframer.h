@@ -19,6 +19,8 @@ G_BEGIN_DECLS
  * @USBIP_STREAM_URB_RETURN: server to client after import (RET_SUBMIT, RET_UNLINK)
  *
  * Which side and phase of a connection a deframer reads.
+ *
+ * Since: 1.0
  */
 typedef enum {
   USBIP_STREAM_OP_REQUEST,
@@ -32,6 +34,8 @@ typedef enum {
  * @USBIP_DEFRAME_NEED_MORE: not a whole frame yet; nothing consumed, no error
  * @USBIP_DEFRAME_FRAME: exactly one frame decoded and consumed
  * @USBIP_DEFRAME_INVALID: the bytes can never form a valid frame; error set
+ *
+ * Since: 1.0
  */
 typedef enum {
   USBIP_DEFRAME_NEED_MORE,

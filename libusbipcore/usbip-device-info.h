@@ -12,6 +12,8 @@ G_BEGIN_DECLS
  * USBIP_PATH_SIZE:
  *
  * Width of the sysfs path field of a device record on the wire, including NUL.
+ *
+ * Since: 1.0
  */
 #define USBIP_PATH_SIZE 256
 
@@ -19,6 +21,8 @@ G_BEGIN_DECLS
  * USBIP_MAX_INTERFACES:
  *
  * Cap on interface records per device; a record announcing more is rejected as invalid.
+ *
+ * Since: 1.0
  */
 #define USBIP_MAX_INTERFACES 32
 

@@ -10,6 +10,8 @@ G_BEGIN_DECLS
  *
  * The error domain of libusbipcore. Every message names the cause and, where there is
  * one, the fix.
+ *
+ * Since: 1.0
  */
 #define USBIP_ERROR (usbip_error_quark ())
 

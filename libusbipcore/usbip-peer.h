@@ -6,7 +6,13 @@
 
 G_BEGIN_DECLS
 
-/* AF_VSOCK: GSocketFamily has no name for it */
+/**
+ * USBIP_SOCKET_FAMILY_VSOCK:
+ *
+ * `AF_VSOCK` as a #GSocketFamily (GIO has no name for it): the family of a #UsbipPeer on a vsock connection.
+ *
+ * Since: 1.0
+ */
 #define USBIP_SOCKET_FAMILY_VSOCK ((GSocketFamily) 40)
 
 #define USBIP_TYPE_PEER (usbip_peer_get_type ())

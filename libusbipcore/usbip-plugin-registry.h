@@ -16,6 +16,8 @@ G_BEGIN_DECLS
  * @USBIP_PLUGIN_STATE_LOADED: loaded and registered
  * @USBIP_PLUGIN_STATE_DISABLED: present but not enabled in the config
  * @USBIP_PLUGIN_STATE_FAILED: enabled but could not load (see the reason)
+ *
+ * Since: 1.0
  */
 typedef enum {
   USBIP_PLUGIN_STATE_LOADED,
@@ -31,6 +33,8 @@ typedef enum {
  * @path: (nullable): module file, %NULL when builtin
  * @state: outcome
  * @reason: (nullable): why it is disabled or failed
+ *
+ * Since: 1.0
  */
 typedef struct {
   gchar *name;

@@ -28,6 +28,8 @@ G_BEGIN_DECLS
  * @minor: must be <= the loader's USBIP_PLUGIN_ABI_MINOR
  *
  * The ABI a plugin was built for.
+ *
+ * Since: 1.0
  */
 typedef struct {
   guint32 major;
@@ -45,6 +47,8 @@ typedef struct _UsbipPluginContext UsbipPluginContext;
  *
  * Returns: %FALSE with @error set if the plugin cannot run here (e.g. kernel module
  *   missing is NOT a reason: backends report that per operation, with the fix)
+ *
+ * Since: 1.0
  */
 typedef gboolean (*UsbipPluginRegisterFunc) (UsbipPluginContext *ctx, GError **error);
 

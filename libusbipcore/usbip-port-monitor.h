@@ -8,6 +8,13 @@
 
 G_BEGIN_DECLS
 
+/**
+ * USBIP_PORT_MONITOR_DEFAULT_INTERVAL_MS:
+ *
+ * How often a #UsbipPortMonitor polls the vhci ports by default, in milliseconds (udev events are seen at once).
+ *
+ * Since: 1.0
+ */
 #define USBIP_PORT_MONITOR_DEFAULT_INTERVAL_MS 500
 
 #define USBIP_TYPE_PORT_MONITOR (usbip_port_monitor_get_type ())

@@ -38,18 +38,24 @@ G_BEGIN_DECLS
  * USBIP_MAX_DEVICES:
  *
  * Cap on the device count of an OP_REP_DEVLIST; a larger count is invalid.
+ *
+ * Since: 1.0
  */
 #define USBIP_MAX_DEVICES 4096
 /**
  * USBIP_MAX_ISO_PACKETS:
  *
  * Cap on number_of_packets of one URB (the kernel's own limit is 1024).
+ *
+ * Since: 1.0
  */
 #define USBIP_MAX_ISO_PACKETS 1024
 /**
  * USBIP_MAX_TRANSFER_LENGTH:
  *
  * Cap on transfer_buffer_length / actual_length of one URB (64 MiB).
+ *
+ * Since: 1.0
  */
 #define USBIP_MAX_TRANSFER_LENGTH (64u * 1024u * 1024u)
 
@@ -59,6 +65,8 @@ G_BEGIN_DECLS
  * @USBIP_DIR_IN: device to host
  *
  * URB direction as carried in the basic header.
+ *
+ * Since: 1.0
  */
 typedef enum {
   USBIP_DIR_OUT = 0,
@@ -69,6 +77,8 @@ typedef enum {
  * UsbipMessageType:
  *
  * The eight messages of the protocol.
+ *
+ * Since: 1.0
  */
 typedef enum {
   USBIP_MESSAGE_OP_REQ_DEVLIST,
@@ -147,6 +157,8 @@ typedef struct {
  *
  * One decoded message. Initialise with `UsbipMessage msg = { 0 };`, release owned parts
  * with usbip_message_clear().
+ *
+ * Since: 1.0
  */
 typedef struct {
   UsbipMessageType type;

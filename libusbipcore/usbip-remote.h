@@ -27,10 +27,37 @@ typedef struct {
 } UsbipRemote;
 
 /* the schemes the parser knows; TCP is built in, the others need their transport plugin */
+/**
+ * USBIP_REMOTE_SCHEME_TCP:
+ *
+ * The scheme of a TCP remote (`host`, `host:port`, `[ipv6]:port`): built in.
+ *
+ * Since: 1.0
+ */
 #define USBIP_REMOTE_SCHEME_TCP "tcp"
+/**
+ * USBIP_REMOTE_SCHEME_UNIX:
+ *
+ * The scheme of a Unix-socket remote (`unix:/path`): the `unix` transport plugin.
+ *
+ * Since: 1.0
+ */
 #define USBIP_REMOTE_SCHEME_UNIX "unix"
+/**
+ * USBIP_REMOTE_SCHEME_VSOCK:
+ *
+ * The scheme of a vsock remote (`vsock:CID:PORT`): the `vsock` transport plugin.
+ *
+ * Since: 1.0
+ */
 #define USBIP_REMOTE_SCHEME_VSOCK "vsock"
-/* VMADDR_CID_ANY as the parser writes it */
+/**
+ * USBIP_REMOTE_VSOCK_CID_ANY:
+ *
+ * `VMADDR_CID_ANY` as the parser writes a vsock remote's host.
+ *
+ * Since: 1.0
+ */
 #define USBIP_REMOTE_VSOCK_CID_ANY "-1"
 
 USBIP_PUBLIC GType usbip_remote_get_type (void) G_GNUC_CONST;

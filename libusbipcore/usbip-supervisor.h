@@ -8,6 +8,19 @@
 
 G_BEGIN_DECLS
 
+/**
+ * UsbipSupervisorState:
+ * @USBIP_SUPERVISOR_IDLE: not started, or stopped
+ * @USBIP_SUPERVISOR_CONNECTING: an attach is in progress
+ * @USBIP_SUPERVISOR_ATTACHED: the device is attached to a vhci port
+ * @USBIP_SUPERVISOR_WAITING: the connection was lost; waiting for the next attempt
+ * @USBIP_SUPERVISOR_DETACHED: someone detached the port: the supervisor does not re-attach
+ * @USBIP_SUPERVISOR_GAVE_UP: the attempts allowed are used up, or the error is not transient
+ *
+ * Where a #UsbipSupervisor is in its attach, watch, reconnect cycle (its #UsbipSupervisor:state).
+ *
+ * Since: 1.0
+ */
 typedef enum {
   USBIP_SUPERVISOR_IDLE,
   USBIP_SUPERVISOR_CONNECTING,
@@ -17,7 +30,13 @@ typedef enum {
   USBIP_SUPERVISOR_GAVE_UP,
 } UsbipSupervisorState;
 
-/* an attachment that lasts this long counts as a success (docs/reconnect.md) */
+/**
+ * USBIP_SUPERVISOR_DEFAULT_STABLE_MS:
+ *
+ * How long an attachment must last to count as a success and reset the backoff, in milliseconds (docs/reconnect.md).
+ *
+ * Since: 1.0
+ */
 #define USBIP_SUPERVISOR_DEFAULT_STABLE_MS 5000
 
 #define USBIP_TYPE_SUPERVISOR (usbip_supervisor_get_type ())

@@ -13,6 +13,8 @@ G_BEGIN_DECLS
  * which). Share one tracker between the command and return deframers of a connection.
  * Bounded: only pending URBs are kept (a RET_SUBMIT forgets its URB), and past a cap of
  * 65536 pending URBs the oldest is forgotten.
+ *
+ * Since: 1.0
  */
 typedef struct _UsbipUrbTracker UsbipUrbTracker;
 
