@@ -4,8 +4,9 @@ tree): lists devices from a running usbipcored, runs an exporter in-process and 
 it with Usbip.Importer, follows a supervisor's signals and state, reads properties and their
 notify, and catches Usbip.Error codes. The kernel is a fake sysfs tree (USBIP_SYSFS_ROOT):
 attributes are plain files, so the vhci `attach` write lands in a file this test reads.
-The examples (examples/) run here too, against the same fake kernel.
-Usage: test-gi.py USBIPCORED LIST-REMOTE-BINARY EXAMPLES-DIR. Prints TAP."""
+The examples (examples/) run here too, against the same fake kernel: each C program (built in
+EXAMPLES-BUILD-DIR) and its Python twin, with the same checks.
+Usage: test-gi.py USBIPCORED EXAMPLES-BUILD-DIR EXAMPLES-DIR. Prints TAP."""
 import os
 import shutil
 import signal
@@ -13,11 +14,17 @@ import socket
 import subprocess
 import sys
 import tempfile
+import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
 from taptest import check, run_tests, test, wait_until  # noqa: E402
 
-DAEMON, EXAMPLE_LIST_REMOTE, EXAMPLES = sys.argv[1:4]
+DAEMON, EXAMPLES_BUILD, EXAMPLES = sys.argv[1:4]
+
+
+def example(name):
+    """The argv of example NAME in C and in Python."""
+    return [[os.path.join(EXAMPLES_BUILD, name)], [sys.executable, os.path.join(EXAMPLES, name + ".py")]]
 ROOT = tempfile.mkdtemp(prefix="usbip-gi-")
 
 
@@ -243,19 +250,24 @@ def examples_run():
         def listed(argv):
             r = subprocess.run(argv, capture_output=True, text=True, timeout=30)
             return r if r.returncode == 0 and r.stdout else None
-        for argv in ([EXAMPLE_LIST_REMOTE, f"127.0.0.1:{port}"],
-                     [sys.executable, os.path.join(EXAMPLES, "list-remote.py"), f"127.0.0.1:{port}"]):
+        for argv in example("list-remote"):
+            argv = argv + [f"127.0.0.1:{port}"]
             r = wait_until(lambda: listed(argv), f"{argv[-2]} to list the devices")
             check(r.stdout == "1-1 1d6b:0104 high\n", argv, r.stdout, r.stderr)
-        a = subprocess.Popen([sys.executable, os.path.join(EXAMPLES, "attach-reconnect.py"), f"127.0.0.1:{port}",
-                              "1-1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
-            lines = [a.stdout.readline() for _ in range(3)]
-            check(lines == ["state connecting\n", "state attached\n", "attached on port 0\n"], lines)
-        finally:
-            a.send_signal(signal.SIGINT)
-            a.wait(timeout=20)
-        os.unlink(os.path.join(ROOT, "var/run/vhci_hcd/port0"))
+        for argv in example("attach-reconnect"):
+            a = subprocess.Popen(argv + [f"127.0.0.1:{port}", "1-1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True)
+            try:
+                lines = [a.stdout.readline() for _ in range(3)]
+                check(lines == ["state connecting\n", "state attached\n", "attached on port 0\n"], argv, lines)
+            finally:
+                a.send_signal(signal.SIGINT)
+                a.wait(timeout=20)
+            # the port as the fake kernel leaves it: free again, its record gone
+            os.unlink(os.path.join(ROOT, "var/run/vhci_hcd/port0"))
+            with open(os.path.join(ROOT, "sys/devices/platform/vhci_hcd.0/attach")) as f:
+                check(f.read().split()[0] == "0", "the attach write", argv)
+            put("/sys/devices/platform/vhci_hcd.0/attach")
     finally:
         p.send_signal(signal.SIGTERM)
         p.wait(timeout=20)
@@ -263,19 +275,38 @@ def examples_run():
 
 @test
 def example_serve_policy():
-    port = free_port()
-    a = subprocess.Popen([sys.executable, os.path.join(EXAMPLES, "serve-policy.py"), f"127.0.0.1:{port}",
-                          "127.0.0.0/8"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        check(a.stdout.readline() == f"serving on 127.0.0.1:{port}\n")
-        importer = Usbip.Importer.new(None, None)
-        remote = Usbip.remote_parse(f"127.0.0.1:{port}", Usbip.DEFAULT_TCP_PORT)
-        devices = call_async(importer.list_devices_async, importer.list_devices_finish, remote)
-        check([d.get_busid() for d in devices] == ["1-1"])
-        check(a.stdout.readline().startswith("connected 127.0.0.1:"))
-    finally:
-        a.send_signal(signal.SIGINT)
-        a.wait(timeout=20)
+    for argv in example("serve-policy"):
+        port = free_port()
+        a = subprocess.Popen(argv + [f"127.0.0.1:{port}", "127.0.0.0/8"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        try:
+            check(a.stdout.readline() == f"serving on 127.0.0.1:{port}\n", argv)
+            importer = Usbip.Importer.new(None, None)
+            remote = Usbip.remote_parse(f"127.0.0.1:{port}", Usbip.DEFAULT_TCP_PORT)
+            devices = call_async(importer.list_devices_async, importer.list_devices_finish, remote)
+            check([d.get_busid() for d in devices] == ["1-1"], argv)
+            check(a.stdout.readline().startswith("connected 127.0.0.1:"), argv)
+        finally:
+            a.send_signal(signal.SIGINT)
+            a.wait(timeout=20)
+        # a policy that admits nobody here: the connection is refused and the rule printed
+        port = free_port()
+        a = subprocess.Popen(argv + [f"127.0.0.1:{port}", "192.0.2.0/24"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        try:
+            check(a.stdout.readline() == f"serving on 127.0.0.1:{port}\n", argv)
+            importer = Usbip.Importer.new(None, None)
+            remote = Usbip.remote_parse(f"127.0.0.1:{port}", Usbip.DEFAULT_TCP_PORT)
+            try:
+                call_async(importer.list_devices_async, importer.list_devices_finish, remote)
+                check(False, "a refused client listed devices", argv)
+            except GLib.Error:
+                pass
+            line = a.stdout.readline()
+            check(line.startswith("refused 127.0.0.1:") and " by " in line, argv, line)
+        finally:
+            a.send_signal(signal.SIGINT)
+            a.wait(timeout=20)
 
 
 @test
@@ -283,21 +314,60 @@ def example_watch_ports():
     status = os.path.join(ROOT, "sys/devices/platform/vhci_hcd.0/status")
     with open(status) as f:
         free = f.read()
-    a = subprocess.Popen([sys.executable, os.path.join(EXAMPLES, "watch-ports.py")], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
+    for argv in example("watch-ports"):
+        a = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            check(a.stdout.readline() == "watching the vhci ports\n", argv)  # its first look is taken
+            put("/var/run/vhci_hcd/port0", "10.0.0.1 3240 2-2\n")
+            put("/sys/devices/platform/vhci_hcd.0/status", free.replace("hs  0000 004 000 00000000 000000 0-0",
+                                                                        "hs  0000 006 003 00020002 000005 3-1"))
+            check(a.stdout.readline() == "port 0: 10.0.0.1:3240 2-2\n", argv)
+            put("/sys/devices/platform/vhci_hcd.0/status", free)
+            os.unlink(os.path.join(ROOT, "var/run/vhci_hcd/port0"))
+            check(a.stdout.readline() == "port 0: released\n", argv)
+        finally:
+            a.send_signal(signal.SIGINT)
+            a.wait(timeout=20)
+            put("/sys/devices/platform/vhci_hcd.0/status", free)
+
+
+def scrape(address):
     try:
-        check(a.stdout.readline() == "watching the vhci ports\n")  # its first look is taken
-        put("/var/run/vhci_hcd/port0", "10.0.0.1 3240 2-2\n")
-        put("/sys/devices/platform/vhci_hcd.0/status", free.replace("hs  0000 004 000 00000000 000000 0-0",
-                                                                    "hs  0000 006 003 00020002 000005 3-1"))
-        check(a.stdout.readline() == "port 0: 10.0.0.1:3240 2-2\n")
-        put("/sys/devices/platform/vhci_hcd.0/status", free)
-        os.unlink(os.path.join(ROOT, "var/run/vhci_hcd/port0"))
-        check(a.stdout.readline() == "port 0: released\n")
-    finally:
-        a.send_signal(signal.SIGINT)
-        a.wait(timeout=20)
-        put("/sys/devices/platform/vhci_hcd.0/status", free)
+        with urllib.request.urlopen(f"http://{address}/metrics", timeout=10) as r:
+            return r.read().decode()
+    except OSError:
+        return None
+
+
+def sample(text, name):
+    """The value of the unlabelled sample NAME in a Prometheus text exposition."""
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return None
+
+
+@test
+def example_serve_metrics():
+    for argv in example("serve-metrics"):
+        port, mport = free_port(), free_port()
+        a = subprocess.Popen(argv + [f"127.0.0.1:{port}", f"127.0.0.1:{mport}"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        try:
+            line = a.stdout.readline()
+            check(line == f"serving on 127.0.0.1:{port}, metrics at http://127.0.0.1:{mport}/metrics\n", argv, line,
+                  a.stderr.readline() if not line else "")
+            before = scrape(f"127.0.0.1:{mport}")
+            check(before is not None and sample(before, "usbip_exporter_sessions") == 0, argv, before)
+            importer = Usbip.Importer.new(None, None)
+            remote = Usbip.remote_parse(f"127.0.0.1:{port}", Usbip.DEFAULT_TCP_PORT)
+            devices = call_async(importer.list_devices_async, importer.list_devices_finish, remote)
+            check([d.get_busid() for d in devices] == ["1-1"], argv)
+            counted = 'usbip_exporter_handshakes_total{op="devlist",status="ST_OK"} 1\n'
+            wait_until(lambda: counted in (scrape(f"127.0.0.1:{mport}") or ""), "the handshake counted")
+        finally:
+            a.send_signal(signal.SIGINT)
+            a.wait(timeout=20)
 
 
 run_tests(lambda: shutil.rmtree(ROOT, ignore_errors=True))
