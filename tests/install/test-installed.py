@@ -106,6 +106,37 @@ def no_path_into_the_build_tree():
 
 
 @test
+def introspection_from_the_installed_tree():
+    # what `Done when` of the API asks: the typelib and library as installed, nothing else
+    typelibs = glob.glob(staged("/usr/lib/*/girepository-1.0/Usbip-1.0.typelib")) + \
+        glob.glob(staged("/usr/lib/girepository-1.0/Usbip-1.0.typelib"))
+    check(typelibs, f"no Usbip-1.0.typelib installed under {STAGE}")
+    check(os.path.isfile(staged("/usr/share/gir-1.0/Usbip-1.0.gir")), "Usbip-1.0.gir not installed")
+    env = dict(ENV, GI_TYPELIB_PATH=os.path.dirname(typelibs[0]))
+    code = ("import gi; gi.require_version('Usbip', '1.0'); from gi.repository import Usbip; "
+            "print(Usbip.remote_parse('192.0.2.7:3240', Usbip.DEFAULT_TCP_PORT).to_string(), "
+            "Usbip.Importer.new(None, None).props.socket_options is not None)")
+    p = subprocess.run(["/usr/bin/python3", "-c", code], capture_output=True, text=True, env=env, timeout=30)
+    check(p.returncode == 0 and p.stdout == "192.0.2.7:3240 True\n" and p.stderr == "", p.returncode, p.stdout,
+          p.stderr)
+
+
+@test
+def installed_library_exports_only_the_api():
+    lib = os.path.join(LIBDIR, "libusbipcore.so.1")
+    out = subprocess.run(["nm", "-D", "--defined-only", lib], capture_output=True, text=True, check=True).stdout
+    names = sorted(line.split()[-1] for line in out.splitlines() if line.split()[1] in "TDBRVW")
+    # the trace stack, the sysfs seam's test hook and the vhci port records are not API
+    leaked = [n for n in names if re.match(r"usbip_(pcap|tcp|trace|vhci_records)_|usbip_sysfs_set_write_hook", n)]
+    check(not leaked, "internal symbols exported:", leaked)
+    listed = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "libusbipcore", "usbipcore.symbols")
+    with open(listed) as f:
+        want = sorted(line.strip() for line in f if line.strip())
+    check(names == want, "exported symbols differ from libusbipcore/usbipcore.symbols:",
+          sorted(set(names) ^ set(want)))
+
+
+@test
 def compiled_defaults_are_a_packages():
     rc, out, _ = run(DAEMON, "--help")
     check(rc == 0 and "(default /etc/usbipcore/usbipcore.conf)" in out, out)
