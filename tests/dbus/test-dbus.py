@@ -412,8 +412,15 @@ def supervised_attachment_gives_up():
     allow(ATTACH)
     sig = Signals()
     path, _, _ = attach(busid="9-9", options={"auto-reconnect": GLib.Variant("b", True),
-                                              "max-attempts": GLib.Variant("u", 1)})
+                                              "max-attempts": GLib.Variant("u", 2)})
+    # the first attempt fails (no such busid): Reconnecting announces the second, with its
+    # number, the wait before it and the cause as a D-Bus error
+    sig.wait("Reconnecting", path)
+    attempt, delay_ms, error_name, message = [p for pa, i, n, p in sig.seen if pa == path and n == "Reconnecting"][0]
+    check(attempt == 2 and delay_ms > 0, attempt, delay_ms)
+    check(error_name == ERR + "NoDevice" and "9-9" in message, error_name, message)
     sig.wait("GaveUp", path)
+    check(sig.names(path).count("Reconnecting") == 1, sig.names(path))
     gave_up = [p for pa, i, n, p in sig.seen if pa == path and n == "GaveUp"][0]
     check(gave_up[0] == ERR + "NoDevice" and "9-9" in gave_up[1], gave_up)
     wait_until(lambda: path not in objects(), "the object to go")
