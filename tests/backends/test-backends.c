@@ -80,6 +80,39 @@ test_status_layouts (void)
   g_assert_error (error, USBIP_ERROR, USBIP_ERROR_PROTOCOL);
 }
 
+/* a status file the parser cannot read is refused, naming the line it could not parse; the
+ * bad line adds no port */
+static void
+test_status_malformed (void)
+{
+  static const struct {
+    const gchar *text;
+    const gchar *message; /* a part of the error message */
+  } cases[] = {
+    { "", "is empty" },
+    { "  \n", "is empty" },
+    /* 6.1 layout (hub port sta spd dev sockfd local_busid) */
+    { "hub port sta spd dev      sockfd local_busid\nhs  x000 004 002 00010002 3 1-1\n", "line 2" },
+    { "hub port sta spd dev      sockfd local_busid\nhs  0000 004\n", "line 2" },
+    { "hub port sta spd dev      sockfd local_busid\nhs  0000 004 002 zz 3 1-1\n", "line 2" },
+    { "hub port sta spd dev      sockfd local_busid\nhs  0000 004 002 00010002 -1 1-1\n", "line 2" },
+    /* 4.x layout (prt sta spd bus dev socket local_busid): bus and dev decimal, at most 16 bits */
+    { "prt sta spd bus dev socket           local_busid\n000 004 002 70000 002 ffff8800 1-1\n", "line 2" },
+    { "prt sta spd bus dev socket           local_busid\n000 004 002 001 x ffff8800 1-1\n", "line 2" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GPtrArray) ports = g_ptr_array_new_with_free_func ((GDestroyNotify) usbip_port_info_free);
+      g_autoptr (GError) error = NULL;
+
+      g_assert_false (usbip_vhci_status_parse (cases[i].text, 0, ports, &error));
+      g_assert_error (error, USBIP_ERROR, USBIP_ERROR_PROTOCOL);
+      g_assert_nonnull (g_strstr_len (error->message, -1, cases[i].message));
+      g_assert_cmpuint (ports->len, ==, 0);
+    }
+}
+
 static void
 test_vhci_attach_detach (Fixture *f, gconstpointer data)
 {
@@ -356,6 +389,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
 #define T(name, fn) g_test_add (name, Fixture, NULL, setup, fn, teardown)
   g_test_add_func ("/vhci/status-layouts", test_status_layouts);
+  g_test_add_func ("/vhci/status-malformed", test_status_malformed);
   T ("/vhci/attach-detach", test_vhci_attach_detach);
   T ("/vhci/busy-race", test_vhci_busy_race);
   T ("/vhci/full-speed-class", test_vhci_full_speed_class);

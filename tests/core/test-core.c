@@ -229,9 +229,13 @@ test_device_info (void)
   d->busnum = 3;
   d->devnum = 7;
   g_strlcpy (d->busid, "3-1", sizeof d->busid);
+  g_strlcpy (d->path, "/sys/devices/pci0000:00/0000:00:14.0/usb3/3-1", sizeof d->path);
   c = usbip_device_info_copy (d);
   g_assert_cmpstr (c->busid, ==, "3-1");
   g_assert_cmphex (usbip_device_info_get_devid (c), ==, 0x00030007);
+  /* bindings read the fixed-size path array through its getter: the copy's, not the original's */
+  g_assert_cmpstr (usbip_device_info_get_path (c), ==, "/sys/devices/pci0000:00/0000:00:14.0/usb3/3-1");
+  g_assert_true (usbip_device_info_get_path (c) == c->path);
 
   /* the boxed type (bindings, GValue) copies deeply through the same function */
   {

@@ -146,6 +146,89 @@ test_config_errors (void)
   g_assert_cmpuint (usbip_config_get_uint (config, "demo", "size"), ==, 3);
 }
 
+/* each type refuses a value it cannot take, naming the key, the value and what it expects */
+static void
+test_config_each_type_refused (void)
+{
+  static const gchar *const modes[] = { "fast", "slow", NULL };
+  static const struct {
+    const gchar *text;
+    const gchar *message;
+  } bad[] = {
+    { "[demo]\nverbose=yes\n", "[demo] verbose=yes: expected true or false" },
+    { "[demo]\nratio=1.5\n", "[demo] ratio=1.5: expected a number from 0 to 1" },
+    { "[demo]\nratio=half\n", "[demo] ratio=half: expected a number from 0 to 1" },
+    { "[demo]\nmode=medium\n", "[demo] mode=medium: expected one of fast, slow" },
+    { "[demo]\nsize=11\n", "[demo] size=11: expected an integer from 0 to 10" },
+    { "[demo\n", "configuration: " }, /* not a keyfile at all */
+  };
+  const gchar *good = "[demo]\nverbose=true\nratio=0.25\nmode=slow\n";
+
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (UsbipConfig) config = usbip_config_new ();
+      g_autoptr (GError) error = NULL;
+
+      usbip_config_register_key (config, "demo", "verbose", USBIP_CONFIG_TYPE_BOOLEAN, "false", NULL, 0, 0, NULL);
+      usbip_config_register_key (config, "demo", "ratio", USBIP_CONFIG_TYPE_DOUBLE, "0.5", NULL, 0, 1, NULL);
+      usbip_config_register_key (config, "demo", "mode", USBIP_CONFIG_TYPE_ENUM, "fast", modes, 0, 0, NULL);
+      usbip_config_register_key (config, "demo", "size", USBIP_CONFIG_TYPE_UINT, "1", NULL, 0, 10, NULL);
+      g_assert_false (usbip_config_load_data (config, bad[i].text, strlen (bad[i].text), &error));
+      g_assert_error (error, USBIP_ERROR, USBIP_ERROR_CONFIG);
+      g_assert_nonnull (strstr (error->message, bad[i].message));
+    }
+
+  {
+    g_autoptr (UsbipConfig) config = usbip_config_new ();
+    g_autoptr (GError) error = NULL;
+    g_autofree gchar *mode = NULL;
+
+    usbip_config_register_key (config, "demo", "verbose", USBIP_CONFIG_TYPE_BOOLEAN, "false", NULL, 0, 0, NULL);
+    usbip_config_register_key (config, "demo", "ratio", USBIP_CONFIG_TYPE_DOUBLE, "0.5", NULL, 0, 1, NULL);
+    usbip_config_register_key (config, "demo", "mode", USBIP_CONFIG_TYPE_ENUM, "fast", modes, 0, 0, NULL);
+    g_assert_true (usbip_config_load_data (config, good, strlen (good), &error));
+    g_assert_no_error (error);
+    g_assert_true (usbip_config_get_boolean (config, "demo", "verbose"));
+    g_assert_cmpfloat (usbip_config_get_double (config, "demo", "ratio"), ==, 0.25);
+    mode = usbip_config_get_string (config, "demo", "mode");
+    g_assert_cmpstr (mode, ==, "slow");
+  }
+}
+
+/* a key declared again takes the new declaration (its default and its range) */
+static void
+test_config_register_again (void)
+{
+  g_autoptr (UsbipConfig) config = usbip_config_new ();
+  g_autoptr (GError) error = NULL;
+  const gchar *text = "[demo]\nsize=70\n";
+
+  usbip_config_register_key (config, "demo", "size", USBIP_CONFIG_TYPE_UINT, "1", NULL, 0, 10, "a size");
+  usbip_config_register_key (config, "demo", "size", USBIP_CONFIG_TYPE_UINT, "50", NULL, 0, 100, "a bigger size");
+  g_assert_cmpuint (usbip_config_get_uint (config, "demo", "size"), ==, 50);
+  g_assert_true (usbip_config_load_data (config, text, strlen (text), &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (usbip_config_get_uint (config, "demo", "size"), ==, 70);
+}
+
+/* a file asked for by name must exist; reading a key nobody declared is a programming error */
+static void
+test_config_missing_file_and_undeclared_key (void)
+{
+  g_autoptr (UsbipConfig) config = usbip_config_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *value = NULL;
+
+  g_assert_false (usbip_config_load_file (config, "/nonexistent/usbipcore.conf", &error));
+  g_assert_error (error, USBIP_ERROR, USBIP_ERROR_CONFIG);
+  g_assert_nonnull (strstr (error->message, "cannot read configuration /nonexistent/usbipcore.conf"));
+
+  g_test_expect_message ("usbipcore", G_LOG_LEVEL_CRITICAL, "*[demo] nothing was never registered*");
+  value = usbip_config_get_string (config, "demo", "nothing");
+  g_test_assert_expected_messages ();
+  g_assert_cmpstr (value, ==, "");
+}
+
 /* a string value reads as GKeyFile reads it: its trailing blanks kept (numbers and booleans
  * are checked and read with them stripped) */
 static void
@@ -230,6 +313,9 @@ main (int argc, char **argv)
   g_test_add_func ("/plugins/object-added-signal", test_object_added_signal);
   g_test_add_func ("/config/errors", test_config_errors);
   g_test_add_func ("/config/string-as-keyfile", test_config_string_as_keyfile);
+  g_test_add_func ("/config/each-type-refused", test_config_each_type_refused);
+  g_test_add_func ("/config/register-again", test_config_register_again);
+  g_test_add_func ("/config/missing-file-undeclared-key", test_config_missing_file_and_undeclared_key);
   g_test_add_func ("/config/group-ownership", test_config_group_ownership);
   return g_test_run ();
 }

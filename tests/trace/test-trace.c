@@ -447,7 +447,8 @@ check_standard (GBytes *capture, GPtrArray *expected)
 static void
 test_link_types (void)
 {
-  static const guint32 links[] = { 0, 1, 101, 113, 276 };
+  /* 228: LINKTYPE_IPV4, a bare IPv4 packet like 101 but named by its version */
+  static const guint32 links[] = { 0, 1, 101, 113, 228, 276 };
   Shape shape = { 0 };
 
   for (guint i = 0; i < G_N_ELEMENTS (links); i++)
@@ -558,7 +559,7 @@ static void
 test_ipv6 (void)
 {
   Shape shape = { .mss = 100, .reorder = TRUE };
-  static const guint32 links[] = { 1, 101, 0, 276 };
+  static const guint32 links[] = { 1, 101, 0, 229, 276 }; /* 229: LINKTYPE_IPV6 */
 
   for (guint i = 0; i < G_N_ELEMENTS (links); i++)
     {
@@ -573,6 +574,131 @@ test_ipv6 (void)
       g_assert_nonnull (strstr (d->json, "\"client\":\"[fd00::2]:40000\""));
       result_free (r);
     }
+}
+
+/* an IPv6 TCP packet with one extension header (type @type, @ext of @len bytes whose first
+ * byte the function sets to the next header) between the fixed header and TCP */
+static GBytes *
+ipv6_with_ext (GBytes *ip6, guint8 type, const guint8 *ext, gsize len)
+{
+  gsize n;
+  const guint8 *p = g_bytes_get_data (ip6, &n);
+  GByteArray *a = g_byte_array_new ();
+  guint16 plen;
+
+  g_byte_array_append (a, p, 40);
+  g_byte_array_append (a, ext, len);
+  a->data[40] = p[6];
+  g_byte_array_append (a, p + 40, n - 40);
+  a->data[6] = type;
+  plen = (guint16) (a->len - 40);
+  a->data[4] = plen >> 8;
+  a->data[5] = plen & 0xff;
+  return g_byte_array_free_to_bytes (a);
+}
+
+static UsbipTcpParseResult
+parse_bytes (guint32 linktype, GBytes *b, UsbipTcpSegment *seg)
+{
+  gsize n;
+  const guint8 *p = g_bytes_get_data (b, &n);
+
+  memset (seg, 0, sizeof *seg);
+  return usbip_tcp_segment_parse (linktype, p, n, n, seg);
+}
+
+/* the headers between the link and TCP that the segment parser walks or refuses */
+static void
+test_tcp_segment_headers (void)
+{
+  static const guint8 payload[] = "USBIP";
+  CbConn v4 = { .family = 4,
+                .client_addr = { 10, 0, 0, 2 },
+                .server_addr = { 10, 0, 0, 1 },
+                .client_port = 40000,
+                .server_port = 3240 };
+  CbConn v6 = { .family = 6, .client_port = 40000, .server_port = 3240 };
+  g_autoptr (GBytes) ip4 = NULL, ip6 = NULL, eth = NULL, vlan = NULL, frag = NULL, later = NULL, ah = NULL, none = NULL,
+                     esp = NULL;
+  UsbipTcpSegment seg;
+
+  v6.client_addr[15] = 2;
+  v6.server_addr[15] = 1;
+  ip4 = cb_tcp_packet (&v4, TRUE, 1000, USBIP_TCP_ACK, payload, 5);
+  ip6 = cb_tcp_packet (&v6, TRUE, 1000, USBIP_TCP_ACK, payload, 5);
+
+  /* Ethernet with 802.1Q and 802.1ad (QinQ) tags before the IPv4 ethertype */
+  eth = cb_link (USBIP_LINKTYPE_ETHERNET, ip4);
+  {
+    gsize n;
+    const guint8 *p = g_bytes_get_data (eth, &n);
+    GByteArray *a = g_byte_array_new ();
+    static const guint8 tags[] = { 0x88, 0xa8, 0x00, 0x05, 0x81, 0x00, 0x00, 0x07 };
+
+    g_byte_array_append (a, p, 12);
+    g_byte_array_append (a, tags, sizeof tags);
+    g_byte_array_append (a, p + 12, n - 12);
+    vlan = g_byte_array_free_to_bytes (a);
+  }
+  g_assert_cmpint (parse_bytes (USBIP_LINKTYPE_ETHERNET, vlan, &seg), ==, USBIP_TCP_PARSE_SEGMENT);
+  g_assert_cmpuint (seg.family, ==, 4);
+  g_assert_cmpuint (seg.src_port, ==, 40000);
+  g_assert_cmpuint (seg.dst_port, ==, 3240);
+  g_assert_cmpuint (seg.seq, ==, 1000);
+  g_assert_cmpmem (seg.payload, seg.payload_len, payload, 5);
+
+  /* the first (and only) fragment of a packet is walked; a later fragment is not TCP to us */
+  {
+    static const guint8 first[8] = { 0, 0, 0x00, 0x00, 0, 0, 0, 1 };
+    static const guint8 second[8] = { 0, 0, 0x00, 0x08, 0, 0, 0, 1 }; /* offset 1 (× 8 bytes) */
+    frag = ipv6_with_ext (ip6, 44, first, 8);
+    later = ipv6_with_ext (ip6, 44, second, 8);
+  }
+  g_assert_cmpint (parse_bytes (USBIP_LINKTYPE_RAW, frag, &seg), ==, USBIP_TCP_PARSE_SEGMENT);
+  g_assert_cmpuint (seg.family, ==, 6);
+  g_assert_cmpmem (seg.payload, seg.payload_len, payload, 5);
+  g_assert_cmpint (parse_bytes (USBIP_LINKTYPE_RAW, later, &seg), ==, USBIP_TCP_PARSE_OTHER);
+
+  /* an authentication header counts its length in 4-byte units, minus 2 */
+  {
+    static const guint8 hdr[12] = { 0, 1, 0, 0, 0, 0, 0, 9, 0, 0, 0, 1 };
+    ah = ipv6_with_ext (ip6, 51, hdr, sizeof hdr);
+  }
+  g_assert_cmpint (parse_bytes (USBIP_LINKTYPE_RAW, ah, &seg), ==, USBIP_TCP_PARSE_SEGMENT);
+  g_assert_cmpuint (seg.dst_port, ==, 3240);
+  g_assert_cmpmem (seg.payload, seg.payload_len, payload, 5);
+
+  /* "no next header" (59) and encrypted payloads (ESP, 50) carry no TCP to read */
+  {
+    static const guint8 pad[8] = { 0 };
+    GByteArray *a = g_byte_array_new ();
+    const guint8 *p = g_bytes_get_data (ip6, NULL);
+
+    g_byte_array_append (a, p, 40);
+    a->data[6] = 59;
+    a->data[4] = a->data[5] = 0;
+    none = g_byte_array_free_to_bytes (a);
+    esp = ipv6_with_ext (ip6, 50, pad, sizeof pad);
+  }
+  g_assert_cmpint (parse_bytes (USBIP_LINKTYPE_RAW, none, &seg), ==, USBIP_TCP_PARSE_OTHER);
+  g_assert_cmpint (parse_bytes (USBIP_LINKTYPE_RAW, esp, &seg), ==, USBIP_TCP_PARSE_OTHER);
+
+  /* a chain of extension headers that ends past the packet is malformed */
+  {
+    gsize n;
+    GByteArray *a = g_byte_array_new ();
+    const guint8 *p = g_bytes_get_data (ip6, &n);
+    static const guint8 hop[8] = { 60, 0 }; /* hop-by-hop, then destination options ... */
+
+    g_byte_array_append (a, p, 40);
+    a->data[6] = 0;
+    g_byte_array_append (a, hop, 8); /* ... which the packet does not hold */
+    a->data[4] = 0;
+    a->data[5] = 8;
+    g_clear_pointer (&none, g_bytes_unref);
+    none = g_byte_array_free_to_bytes (a);
+  }
+  g_assert_cmpint (parse_bytes (USBIP_LINKTYPE_RAW, none, &seg), ==, USBIP_TCP_PARSE_MALFORMED);
 }
 
 static void
@@ -930,6 +1056,156 @@ test_reassembler_holes_count (void)
   g_assert_cmpuint (delivered->len, ==, 0);
 }
 
+static void
+le32 (GByteArray *a, guint32 v)
+{
+  guint8 b[4] = { v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, v >> 24 };
+  g_byte_array_append (a, b, 4);
+}
+
+/* a little-endian pcapng block: type, total length @blen (0: the real one), @body, the
+ * trailing length @trail (0: the same as the leading one) */
+static void
+ng_block (GByteArray *a, guint32 type, const guint8 *body, gsize body_len, guint32 blen, guint32 trail)
+{
+  guint32 real = (guint32) (12 + body_len);
+
+  le32 (a, type);
+  le32 (a, blen != 0 ? blen : real);
+  g_byte_array_append (a, body, (guint) body_len);
+  le32 (a, trail != 0 ? trail : real);
+}
+
+static GByteArray *
+ng_section (void)
+{
+  GByteArray *a = g_byte_array_new ();
+  static const guint8 shb[16] = { 0x4d, 0x3c, 0x2b, 0x1a, 1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+  ng_block (a, 0x0a0d0d0a, shb, sizeof shb, 0, 0);
+  return a;
+}
+
+/* a file too short or cut inside a header, and each way a pcapng block can be damaged:
+ * refused with what is wrong and where, then the end */
+static void
+test_pcap_reader_damaged (void)
+{
+  static const guint8 idb[8] = { 101, 0, 0, 0, 0, 0, 0, 0 }; /* raw IP, no snaplen */
+  static const guint8 epb_short[16] = { 0 };
+  guint8 epb[20 + 4] = { 0 };
+  GError *error = NULL;
+  UsbipPcapPacket packet;
+  struct {
+    GByteArray *bytes;
+    UsbipPcapResult result;
+    const gchar *message;
+  } cases[10];
+  guint n = 0;
+
+  /* not even a magic number */
+  {
+    g_autoptr (GBytes) b = g_bytes_new_static ("abc", 3);
+    g_assert_null (usbip_pcap_reader_new (b, &error));
+    g_assert_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT);
+    g_assert_nonnull (strstr (error->message, "3 bytes long"));
+    g_clear_error (&error);
+  }
+  /* pcap: the file header cut short, then a record header cut short */
+  {
+    static const guint8 head[10] = { 0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0 };
+    g_autoptr (GBytes) b = g_bytes_new_static (head, sizeof head);
+    g_autoptr (GPtrArray) none = g_ptr_array_new_with_free_func (cb_packet_free);
+    g_autoptr (GBytes) empty = cb_pcap (none, 101, FALSE, FALSE);
+    g_autoptr (GByteArray) cut = g_byte_array_new ();
+    g_autoptr (GBytes) cutb = NULL;
+    g_autoptr (UsbipPcapReader) reader = NULL;
+
+    g_assert_null (usbip_pcap_reader_new (b, &error));
+    g_assert_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT);
+    g_assert_nonnull (strstr (error->message, "file header is cut short (10 of 24 bytes)"));
+    g_clear_error (&error);
+
+    g_byte_array_append (cut, g_bytes_get_data (empty, NULL), (guint) g_bytes_get_size (empty));
+    g_byte_array_append (cut, epb_short, 10);
+    cutb = g_bytes_new (cut->data, cut->len);
+    reader = usbip_pcap_reader_new (cutb, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (usbip_pcap_reader_get_format (reader), ==, USBIP_PCAP_FORMAT_PCAP);
+    g_assert_cmpint (usbip_pcap_reader_next (reader, &packet, &error), ==, USBIP_PCAP_TRUNCATED);
+    g_assert_nonnull (strstr (error->message, "inside the record header of packet 1 at offset 24 (10 of 16"));
+    g_clear_error (&error);
+    g_assert_cmpint (usbip_pcap_reader_next (reader, &packet, NULL), ==, USBIP_PCAP_END);
+  }
+
+  /* pcapng, after a good section header */
+  cases[n].bytes = ng_section (); /* 8 stray bytes */
+  g_byte_array_append (cases[n].bytes, epb_short, 8);
+  cases[n].result = USBIP_PCAP_TRUNCATED;
+  cases[n++].message = "inside the block header before packet 1";
+  cases[n].bytes = g_byte_array_new (); /* a section header of neither byte order */
+  {
+    static const guint8 shb[16] = { 1, 2, 3, 4 };
+    ng_block (cases[n].bytes, 0x0a0d0d0a, shb, sizeof shb, 0, 0);
+  }
+  cases[n].result = USBIP_PCAP_INVALID;
+  cases[n++].message = "byte-order magic 01020304";
+  cases[n].bytes = ng_section ();
+  ng_block (cases[n].bytes, 1, idb, sizeof idb, 13, 0);
+  cases[n].result = USBIP_PCAP_INVALID;
+  cases[n++].message = "block of type 0x00000001 with length 13";
+  cases[n].bytes = ng_section ();
+  ng_block (cases[n].bytes, 1, idb, sizeof idb, 64, 0);
+  cases[n].result = USBIP_PCAP_TRUNCATED;
+  cases[n++].message = "inside the block of packet 1";
+  cases[n].bytes = ng_section ();
+  ng_block (cases[n].bytes, 1, idb, sizeof idb, 0, 24);
+  cases[n].result = USBIP_PCAP_INVALID;
+  cases[n++].message = "trailing length 24 differs from 20";
+  cases[n].bytes = ng_section ();
+  ng_block (cases[n].bytes, 1, idb, 4, 0, 0);
+  cases[n].result = USBIP_PCAP_INVALID;
+  cases[n++].message = "interface description block of 16 bytes";
+  cases[n].bytes = ng_section ();
+  ng_block (cases[n].bytes, 3, NULL, 0, 0, 0);
+  cases[n].result = USBIP_PCAP_INVALID;
+  cases[n++].message = "simple packet block of 12 bytes";
+  cases[n].bytes = ng_section ();
+  ng_block (cases[n].bytes, 1, idb, sizeof idb, 0, 0);
+  ng_block (cases[n].bytes, 6, epb_short, sizeof epb_short, 0, 0);
+  cases[n].result = USBIP_PCAP_INVALID;
+  cases[n++].message = "packet block of 28 bytes";
+  epb[12] = 5; /* captured length 5, but 4 bytes of data follow */
+  cases[n].bytes = ng_section ();
+  ng_block (cases[n].bytes, 1, idb, sizeof idb, 0, 0);
+  ng_block (cases[n].bytes, 6, epb, sizeof epb, 0, 0);
+  cases[n].result = USBIP_PCAP_INVALID;
+  cases[n++].message = "packet 1 claims 5 captured bytes in a block of 36";
+  epb[12] = 4;
+  epb[0] = 1; /* interface 1 of one */
+  cases[n].bytes = ng_section ();
+  ng_block (cases[n].bytes, 1, idb, sizeof idb, 0, 0);
+  ng_block (cases[n].bytes, 6, epb, sizeof epb, 0, 0);
+  cases[n].result = USBIP_PCAP_INVALID;
+  cases[n++].message = "packet 1 names interface 1, but the section describes 1";
+  g_assert_cmpuint (n, ==, G_N_ELEMENTS (cases));
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (GBytes) b = g_byte_array_free_to_bytes (cases[i].bytes);
+      g_autoptr (UsbipPcapReader) reader = usbip_pcap_reader_new (b, &error);
+
+      g_test_message ("case %u: %s", i, cases[i].message);
+      g_assert_no_error (error);
+      g_assert_cmpint (usbip_pcap_reader_get_format (reader), ==, USBIP_PCAP_FORMAT_PCAPNG);
+      g_assert_cmpint (usbip_pcap_reader_next (reader, &packet, &error), ==, cases[i].result);
+      g_assert_error (error, USBIP_ERROR, USBIP_ERROR_PROTOCOL);
+      g_assert_nonnull (strstr (error->message, cases[i].message));
+      g_clear_error (&error);
+      g_assert_cmpint (usbip_pcap_reader_next (reader, &packet, NULL), ==, USBIP_PCAP_END);
+    }
+}
+
 /* a damaged capture: decoding stops at the damage with a "damaged" note */
 static void
 test_damaged (void)
@@ -952,6 +1228,130 @@ test_not_a_capture (void)
 
   g_assert_false (usbip_trace_decode (junk, 3240, NULL, NULL, NULL, &error));
   g_assert_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT);
+}
+
+static gboolean
+has_note (Result *r, const gchar *part)
+{
+  for (guint i = 0; i < r->notes->len; i++)
+    if (strstr (g_ptr_array_index (r->notes, i), part) != NULL)
+      return TRUE;
+  return FALSE;
+}
+
+/* the wrong port, with TCP on many others: the busiest five are named, the busiest first,
+ * and the rest counted */
+static void
+test_port_option_many_ports (void)
+{
+  g_autoptr (GPtrArray) pkts = g_ptr_array_new_with_free_func (cb_packet_free);
+  g_autoptr (GPtrArray) sends = devlist_session ();
+  Shape shape = { .mss = 30 };
+  CbConn c;
+  g_autoptr (GBytes) cap = NULL;
+  const gchar *note, *busiest, *other;
+  Result *r;
+
+  for (guint16 port = 6000; port < 6007; port++)
+    {
+      conn_v4 (&c, 5555, port);
+      packetize (pkts, &c, sends, &shape);
+    }
+  /* 6003 carries the most segments */
+  conn_v4 (&c, 5556, 6003);
+  packetize (pkts, &c, sends, &shape);
+  cap = cb_pcap (pkts, 1, FALSE, FALSE);
+  r = decode (cap, 3240);
+  g_assert_cmpuint (r->notes->len, ==, 1);
+  note = g_ptr_array_index (r->notes, 0);
+  g_assert_nonnull (strstr (note, "on ports 6003 ("));
+  g_assert_nonnull (strstr (note, "and 2 more"));
+  g_assert_nonnull (strstr (note, "--port 6003"));
+  /* the others tie: in port order after the busiest */
+  busiest = strstr (note, "6003 (");
+  other = strstr (note, "6000 (");
+  g_assert_nonnull (other);
+  g_assert_true (busiest < other);
+  g_assert_null (strstr (note, "6006 ("));
+  result_free (r);
+}
+
+/* frames that are no TCP, or on a link the decoder cannot read, are told once, not decoded */
+static void
+test_no_tcp_and_unsupported_link (void)
+{
+  g_autoptr (GPtrArray) pkts = g_ptr_array_new_with_free_func (cb_packet_free);
+  g_autoptr (GBytes) cap = NULL, cap147 = NULL;
+  CbConn c;
+  Result *r;
+
+  conn_v4 (&c, 40000, 3240);
+  for (guint i = 0; i < 2; i++)
+    {
+      GBytes *tcp = cb_tcp_packet (&c, TRUE, 1000, 0x02, NULL, 0);
+      gsize n;
+      const guint8 *data = g_bytes_get_data (tcp, &n);
+      guint8 *udp = g_memdup2 (data, n);
+
+      udp[9] = 17; /* UDP */
+      add_packet (pkts, g_bytes_new_take (udp, n));
+      g_bytes_unref (tcp);
+    }
+  cap = cb_pcap (pkts, 101, FALSE, FALSE);
+  r = decode (cap, 3240);
+  g_assert_cmpuint (r->messages->len, ==, 0);
+  g_assert_cmpuint (r->notes->len, ==, 1);
+  g_assert_true (has_note (r, "the capture holds no TCP segment (2 frames)"));
+  g_assert_true (has_note (r, "tcp port 3240"));
+  result_free (r);
+
+  /* LINKTYPE_USER0 (147): named once for both frames */
+  cap147 = cb_pcap (pkts, 147, FALSE, FALSE);
+  r = decode (cap147, 3240);
+  g_assert_cmpuint (r->messages->len, ==, 0);
+  g_assert_true (has_note (r, "frame 1: link type 147 is not supported"));
+  g_assert_false (has_note (r, "frame 2: link type 147"));
+  result_free (r);
+}
+
+/* a message cut short: by the sender closing (a protocol error) or by the end of the
+ * capture (truncated); the whole messages before it still decode */
+static void
+test_message_cut_short (void)
+{
+  for (guint no_fin = 0; no_fin < 2; no_fin++)
+    {
+      g_autoptr (GPtrArray) pkts = g_ptr_array_new_with_free_func (cb_packet_free);
+      g_autoptr (GPtrArray) sends = import_session ();
+      Shape shape = { .mss = 16, .no_fin = no_fin };
+      Send *last;
+      GBytes *half;
+      CbConn c;
+      g_autoptr (GBytes) cap = NULL;
+      Result *r;
+
+      g_ptr_array_set_size (sends, 3); /* IMPORT, its reply, a CMD_SUBMIT ... */
+      last = g_ptr_array_index (sends, 2);
+      half = g_bytes_new_from_bytes (last->bytes, 0, 30); /* ... of which 30 bytes are sent */
+      g_bytes_unref (last->bytes);
+      last->bytes = half;
+      conn_v4 (&c, 40000, 3240);
+      packetize (pkts, &c, sends, &shape);
+      cap = cb_pcap (pkts, 1, FALSE, FALSE);
+      r = decode (cap, 3240);
+      assert_messages (r, sends, 2, G_MAXUINT);
+      if (no_fin)
+        {
+          g_assert_true (has_note (r, "c>s: the capture ends inside a message (30 bytes of it captured)"));
+          g_assert_cmpuint (r->n_truncated_notes, ==, 1);
+        }
+      else
+        {
+          g_assert_true (has_note (r, "c>s: the sender closed the connection inside a message (30 bytes of it sent)"));
+          g_assert_cmpuint (r->sum.n_protocol_errors, ==, 1);
+        }
+      result_free (r);
+    }
 }
 
 static void
@@ -990,6 +1390,7 @@ main (int argc, char **argv)
   g_test_add_func ("/trace/pcapng-timestamps", test_pcapng_timestamps);
   g_test_add_func ("/trace/out-of-order-retransmissions", test_out_of_order_and_retransmissions);
   g_test_add_func ("/trace/ipv6", test_ipv6);
+  g_test_add_func ("/trace/tcp-segment-headers", test_tcp_segment_headers);
   g_test_add_func ("/trace/truncated-last-packet", test_truncated_last_packet);
   g_test_add_func ("/trace/snaplen-cut", test_snaplen_cut);
   g_test_add_func ("/trace/protocol-error", test_protocol_error);
@@ -999,7 +1400,11 @@ main (int argc, char **argv)
   g_test_add_func ("/trace/reassembler/shuffled", test_reassembler_shuffled);
   g_test_add_func ("/trace/reassembler/holes-count", test_reassembler_holes_count);
   g_test_add_func ("/trace/damaged", test_damaged);
+  g_test_add_func ("/trace/pcap-reader-damaged", test_pcap_reader_damaged);
   g_test_add_func ("/trace/not-a-capture", test_not_a_capture);
   g_test_add_func ("/trace/rst", test_rst);
+  g_test_add_func ("/trace/port-option-many-ports", test_port_option_many_ports);
+  g_test_add_func ("/trace/no-tcp-unsupported-link", test_no_tcp_and_unsupported_link);
+  g_test_add_func ("/trace/message-cut-short", test_message_cut_short);
   return g_test_run ();
 }
