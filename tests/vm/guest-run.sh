@@ -14,6 +14,11 @@ export VMH_SRC VMH_MODROOT
 [ -n "${G_MESSAGES_DEBUG:-}" ] && export G_MESSAGES_DEBUG
 # a staged install under a prefix the dynamic linker does not search (e.g. /usr/local)
 [ -n "${VMH_LD_LIBRARY_PATH:-}" ] && export LD_LIBRARY_PATH="$VMH_LD_LIBRARY_PATH"
+# run-vm.sh --coverage: a coverage build's counters go to the writable results share, under
+# their full host path (the objects' dirs are on the read-only host root)
+if [ "${VMH_COVERAGE:-0}" = 1 ]; then
+  export GCOV_PREFIX="$RESULTS/gcov" GCOV_PREFIX_STRIP=0
+fi
 . "$VMH_SRC/lib.sh"
 
 mkdir -p "$RESULTS/logs"

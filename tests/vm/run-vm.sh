@@ -23,6 +23,9 @@
 #                      docs/performance-vm.md records (scripts/vm-full.sh)
 #   --figures-out FILE write the FIGURE lines as markdown to FILE too (collect-figures.sh;
 #                      always written to RESULTS/figures.md when a scenario printed any)
+#   --coverage         our binaries come from a coverage build (-Db_coverage=true): the guest
+#                      writes their .gcda counters under RESULTS/gcov (GCOV_PREFIX; the host
+#                      root is read-only there), for scripts/coverage.sh --vm RESULTS ($VM_COVERAGE=1)
 #   SCENARIO-GLOB      run only scenarios whose file name matches (e.g. '01-*' or '*mass*')
 #
 # USBIPCORE_STRICT=1 (set by .ci/run): anything that would skip fails instead: no root, no
@@ -45,6 +48,7 @@ STIMEOUT=180
 PROFILE=${VM_PROFILE:-quick}
 FIGURES_OUT=${VM_FIGURES_OUT:-}
 ALLOWED_SKIPS=${VM_ALLOWED_SKIPS:-$HERE/allowed-skips.txt}
+COVERAGE=${VM_COVERAGE:-0}
 while [ $# -gt 0 ]; do
   case $1 in
     --cache) CACHE=$2; shift 2 ;;
@@ -58,7 +62,8 @@ while [ $# -gt 0 ]; do
     --scenario-timeout) STIMEOUT=$2; shift 2 ;;
     --figures-out) FIGURES_OUT=$2; shift 2 ;;
     --profile) PROFILE=$2; shift 2 ;;
-    -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
+    --coverage) COVERAGE=1; shift ;;
+    -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
     --) shift; break ;;
     -*) echo "run-vm.sh: unknown option $1" >&2; exit 2 ;;
     *) break ;;
@@ -164,6 +169,7 @@ q() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
   echo "USBIPCORED=$(q "$USBIPCORED")"
   echo "USBIP_PLUGIN_DIR=$(q "$PLUGIN_DIR")"
   echo "G_MESSAGES_DEBUG=$(q "${G_MESSAGES_DEBUG:-}")"
+  echo "VMH_COVERAGE=$(q "$COVERAGE")"
 } > "$RESULTS/config.sh"
 
 echo "$INVOCATION" > "$RESULTS/command.txt"
