@@ -87,11 +87,12 @@ cat "$BUILD/coverage.txt"
 
 if [ -n "$VM" ]; then
   # the guest wrote each counter file under RESULTS/gcov + its full host path (GCOV_PREFIX);
-  # gcov wants the notes (.gcno) beside them
+  # gcov wants the notes (.gcno) beside them, and runs in the real build dir (the notes name
+  # the sources relative to it)
   tree=$VM/gcov$(cd "$BUILD" && pwd)
   [ -d "$tree" ] || { echo "coverage: FAILED: no counters under $VM/gcov for $BUILD: run tests/vm/run-vm.sh --coverage with this build (--build $BUILD, or meson test --suite vm in it)" >&2; exit 1; }
   (cd "$BUILD" && find . -name '*.gcno' -exec cp --parents {} "$tree/" \;)
-  "${GCOVR[@]}" --object-directory "$tree" --json "$BUILD/coverage-vm-tracefile.json" "$tree" ||
+  "${GCOVR[@]}" --object-directory "$BUILD" --json "$BUILD/coverage-vm-tracefile.json" "$tree" ||
     { echo "coverage: FAILED: gcovr failed on the VM counters" >&2; exit 1; }
   mkdir -p "$BUILD/coverage-with-vm"
   "${GCOVR[@]}" --add-tracefile "$BUILD/coverage-tracefile.json" --add-tracefile "$BUILD/coverage-vm-tracefile.json" \
