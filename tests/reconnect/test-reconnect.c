@@ -474,6 +474,38 @@ test_cancel_mid_backoff (Fixture *f, gconstpointer data)
   g_assert_false (fake_kernel_vhci_port_used (f->fk, 0, NULL));
 }
 
+static gboolean
+count_emission (GSignalInvocationHint *hint, guint n_params, const GValue *params, gpointer data)
+{
+  (*(guint *) data)++;
+  return TRUE;
+}
+
+/* a stopped supervisor stops watching: its port monitor polls no more (a lost port after the
+ * stop is not even looked at) */
+static void
+test_stop_stops_watching (Fixture *f, gconstpointer data)
+{
+  guint removed_id = g_signal_lookup ("port-removed", USBIP_TYPE_PORT_MONITOR);
+  guint removed = 0;
+  volatile gint done = 0;
+  gulong hook;
+
+  usbip_supervisor_set_poll_interval (f->sup, 10);
+  start_exporter (f);
+  g_assert_true (usbip_supervisor_start (f->sup, NULL));
+  run_until_state (f, USBIP_SUPERVISOR_ATTACHED);
+  usbip_supervisor_stop (f->sup);
+  hook = g_signal_add_emission_hook (removed_id, 0, count_emission, &removed, NULL);
+  fake_kernel_drop_connection (f->fk, usbip_supervisor_get_port (f->sup)->port, "1-1");
+  g_timeout_add (300, quit_after, (gpointer) &done); /* 30 poll intervals */
+  test_util_run_until (&done, 5000);
+  g_signal_remove_emission_hook (removed_id, hook);
+  g_assert_cmpuint (removed, ==, 0);
+  g_assert_cmpint (usbip_supervisor_get_state (f->sup), ==, USBIP_SUPERVISOR_IDLE);
+  g_assert_cmpuint (f->n_lost, ==, 0);
+}
+
 static void
 test_gives_up (Fixture *f, gconstpointer data)
 {
@@ -770,6 +802,7 @@ main (int argc, char **argv)
   T ("/supervisor/enumeration-is-not-a-loss", test_enumeration_is_not_a_loss);
   T ("/supervisor/refuses-then-accepts", test_refuses_then_accepts);
   T ("/supervisor/cancel-mid-backoff", test_cancel_mid_backoff);
+  T ("/supervisor/stop-stops-watching", test_stop_stops_watching);
   T ("/supervisor/gives-up", test_gives_up);
   T ("/supervisor/permanent-error", test_permanent_error_gives_up_at_once);
   T ("/supervisor/ambiguous-needs-time-too", test_ambiguous_needs_time_too);
