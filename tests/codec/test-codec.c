@@ -707,6 +707,26 @@ test_encode_long_busid (void)
 }
 
 static void
+test_encode_short_busid (void)
+{
+  /* no busid, an empty one and a one-byte one: the field is the bytes given, then zeros */
+  const gchar *busids[] = { NULL, "", "7" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (busids); i++)
+    {
+      g_autoptr (GByteArray) got = g_byte_array_new ();
+      gsize n = busids[i] != NULL ? strlen (busids[i]) : 0;
+
+      usbip_encode_op_req_import (got, busids[i]);
+      g_assert_cmpuint (got->len, ==, 8 + 32);
+      if (n > 0)
+        g_assert_cmpmem (got->data + 8, n, busids[i], n);
+      for (gsize j = n; j < 32; j++)
+        g_assert_cmpuint (got->data[8 + j], ==, 0);
+    }
+}
+
+static void
 test_tracker_cap (void)
 {
   g_autoptr (UsbipUrbTracker) t = usbip_urb_tracker_new ();
@@ -837,6 +857,7 @@ main (int argc, char **argv)
   g_test_add_func ("/codec/hostile/urb", test_hostile_urb);
   g_test_add_func ("/codec/decode-pieces", test_decode_pieces);
   g_test_add_func ("/codec/encode-long-busid", test_encode_long_busid);
+  g_test_add_func ("/codec/encode-short-busid", test_encode_short_busid);
   g_test_add_func ("/codec/tracker-cap", test_tracker_cap);
   g_test_add_func ("/codec/tracker-long-pending", test_tracker_long_pending);
   g_test_add_func ("/codec/names", test_names);
