@@ -447,6 +447,39 @@ test_iso (void)
   usbip_message_clear (&msg);
 }
 
+/* the largest ISO transfer the kernel allows (USBIP_MAX_ISO_PACKETS packets) frames; one more
+ * packet is refused */
+static void
+test_iso_max (void)
+{
+  for (guint n = USBIP_MAX_ISO_PACKETS; n <= USBIP_MAX_ISO_PACKETS + 1; n++)
+    {
+      g_autoptr (GByteArray) frame = hex (cmd_iso_in);
+      g_autoptr (UsbipDeframer) d = usbip_deframer_new (USBIP_STREAM_URB_COMMAND, NULL);
+      g_autoptr (GError) error = NULL;
+      UsbipMessage msg = { 0 };
+      gsize consumed = 0;
+      guint32 be = GUINT32_TO_BE (n);
+
+      g_byte_array_set_size (frame, USBIP_URB_HEADER_SIZE); /* then n zeroed descriptors */
+      memcpy (frame->data + 32, &be, sizeof be);            /* number_of_packets */
+      g_byte_array_set_size (frame, USBIP_URB_HEADER_SIZE + n * USBIP_ISO_PACKET_SIZE);
+      memset (frame->data + USBIP_URB_HEADER_SIZE, 0, n * USBIP_ISO_PACKET_SIZE);
+      if (n == USBIP_MAX_ISO_PACKETS)
+        {
+          pop_one (d, frame, &msg);
+          g_assert_cmpuint (msg.n_iso, ==, n);
+          usbip_message_clear (&msg);
+        }
+      else
+        {
+          g_assert_cmpint (usbip_deframer_pop (d, frame->data, frame->len, &consumed, &msg, &error), ==,
+                           USBIP_DEFRAME_INVALID);
+          g_assert_error (error, USBIP_ERROR, USBIP_ERROR_PROTOCOL);
+        }
+    }
+}
+
 static void
 test_ret_unknown_seqnum (void)
 {
@@ -850,6 +883,7 @@ main (int argc, char **argv)
   g_test_add_func ("/codec/urb/bulk-out", test_bulk_out);
   g_test_add_func ("/codec/urb/unlink", test_unlink);
   g_test_add_func ("/codec/urb/iso", test_iso);
+  g_test_add_func ("/codec/urb/iso-max", test_iso_max);
   g_test_add_func ("/codec/urb/ret-unknown-seqnum", test_ret_unknown_seqnum);
   g_test_add_func ("/codec/deframer/cases", test_deframing_cases);
   g_test_add_func ("/codec/deframer/stream-switch", test_stream_switch);

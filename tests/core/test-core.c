@@ -156,6 +156,18 @@ test_remote_schemes (void)
     g_assert_cmpstr (t->scheme, ==, "tcp");
     g_assert_false (usbip_remote_equal (u, v)); /* paths are case-sensitive */
   }
+  /* the longest that fits sun_path (107 bytes and its NUL; an abstract name has no NUL, so
+   * its '@' does not count) parses; one more is refused */
+  for (guint extra = 0; extra <= 1; extra++)
+    {
+      g_autofree gchar *name = g_strnfill (106 + extra, 'x');
+      g_autofree gchar *path = g_strconcat ("unix:/", name, NULL);
+      g_autofree gchar *abstract = g_strconcat ("unix:@x", name, NULL);
+      g_autoptr (UsbipRemote) p = usbip_remote_parse (path, 3240, NULL);
+      g_autoptr (UsbipRemote) a = usbip_remote_parse (abstract, 3240, NULL);
+      g_assert_true ((p != NULL) == (extra == 0));
+      g_assert_true ((a != NULL) == (extra == 0));
+    }
 }
 
 static void

@@ -90,6 +90,11 @@ test_backoff_bounds_inclusive (void)
   usbip_backoff_set_floor_ms (fixed, 5);
   for (guint i = 0; i < 5; i++)
     g_assert_cmpuint (usbip_backoff_next_ms (fixed), ==, 5);
+  /* a ceiling past G_MAXINT32 is capped below it: the random range never wraps */
+  {
+    g_autoptr (UsbipBackoff) huge = usbip_backoff_new (G_MAXUINT, G_MAXUINT, 2.0);
+    g_assert_cmpuint (usbip_backoff_next_ms (huge), <, (guint) G_MAXINT32);
+  }
 }
 
 static void
@@ -99,6 +104,7 @@ test_backoff_zero (void)
 
   for (guint i = 0; i < 5; i++)
     g_assert_cmpuint (usbip_backoff_next_ms (b), ==, 0);
+  usbip_backoff_free (NULL); /* nullable, as documented */
 }
 
 /* the default cadence: quick (floor..initial) while the outage is young, growing after it;
