@@ -447,6 +447,29 @@ test_iso (void)
   usbip_message_clear (&msg);
 }
 
+/* a RET whose header direction disagrees with its tracked CMD: the tracker wins (an OUT
+ * transfer's RET carries no data, whatever its direction field says) */
+static void
+test_ret_tracked_direction (void)
+{
+  g_autoptr (GByteArray) cmd = hex ("00000001 00000005 00020003 00000000 00000002" /* CMD_SUBMIT, seq 5, OUT */
+                                    "00000000 00000000 00000000 00000000 00000000" /* no data */
+                                    "0000000000000000");
+  g_autoptr (GByteArray) ret = hex ("00000003 00000005 00000000 00000001 00000000" /* RET_SUBMIT, direction 1 */
+                                    "00000000 00000004 00000000 00000000 00000000" /* actual_length 4 */
+                                    "0000000000000000");
+  g_autoptr (UsbipUrbTracker) tracker = usbip_urb_tracker_new ();
+  g_autoptr (UsbipDeframer) dc = usbip_deframer_new (USBIP_STREAM_URB_COMMAND, tracker);
+  g_autoptr (UsbipDeframer) dr = usbip_deframer_new (USBIP_STREAM_URB_RETURN, tracker);
+  UsbipMessage msg = { 0 };
+
+  pop_one (dc, cmd, &msg);
+  usbip_message_clear (&msg);
+  pop_one (dr, ret, &msg); /* 48 bytes: no data follows */
+  g_assert_cmpuint (msg.data_len, ==, 0);
+  usbip_message_clear (&msg);
+}
+
 /* the largest ISO transfer the kernel allows (USBIP_MAX_ISO_PACKETS packets) frames; one more
  * packet is refused */
 static void
@@ -885,6 +908,7 @@ main (int argc, char **argv)
   g_test_add_func ("/codec/urb/iso", test_iso);
   g_test_add_func ("/codec/urb/iso-max", test_iso_max);
   g_test_add_func ("/codec/urb/ret-unknown-seqnum", test_ret_unknown_seqnum);
+  g_test_add_func ("/codec/urb/ret-tracked-direction", test_ret_tracked_direction);
   g_test_add_func ("/codec/deframer/cases", test_deframing_cases);
   g_test_add_func ("/codec/deframer/stream-switch", test_stream_switch);
   g_test_add_func ("/codec/hostile/op", test_hostile_op);
