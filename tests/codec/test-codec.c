@@ -827,6 +827,24 @@ encode_urb (GByteArray *out, UsbipMessageType type, guint32 seqnum, UsbipDirecti
 /* An IN URB pending while 70 000 others are submitted and completed keeps its direction:
  * only pending URBs count toward the tracker's cap. Its RET_SUBMIT (direction 0, as
  * usbip-host sends it) must be framed with its data, and the next frame must follow. */
+/* a seqnum submitted again is one pending URB (the newer direction), not two: the cap still
+ * holds 65535 others beside it */
+static void
+test_tracker_resubmit (void)
+{
+  g_autoptr (UsbipUrbTracker) t = usbip_urb_tracker_new ();
+  UsbipDirection dir;
+
+  usbip_urb_tracker_add (t, 0, USBIP_DIR_OUT);
+  usbip_urb_tracker_add (t, 0, USBIP_DIR_IN);
+  for (guint32 i = 1; i < 65536; i++)
+    usbip_urb_tracker_add (t, i, USBIP_DIR_OUT);
+  g_assert_true (usbip_urb_tracker_take (t, 0, &dir));
+  g_assert_cmpint (dir, ==, USBIP_DIR_IN);
+  g_assert_false (usbip_urb_tracker_take (t, 0, &dir));
+  g_assert_true (usbip_urb_tracker_take (t, 1, &dir));
+}
+
 static void
 test_tracker_long_pending (void)
 {
@@ -917,6 +935,7 @@ main (int argc, char **argv)
   g_test_add_func ("/codec/encode-long-busid", test_encode_long_busid);
   g_test_add_func ("/codec/encode-short-busid", test_encode_short_busid);
   g_test_add_func ("/codec/tracker-cap", test_tracker_cap);
+  g_test_add_func ("/codec/tracker-resubmit", test_tracker_resubmit);
   g_test_add_func ("/codec/tracker-long-pending", test_tracker_long_pending);
   g_test_add_func ("/codec/names", test_names);
   return g_test_run ();
