@@ -11,7 +11,7 @@
 static void
 test_busid_valid (void)
 {
-  const gchar *good[] = { "1-1", "1-1.2", "1-1.2.3.4", "17-1", "usbip-vudc.0", "12-10.3" };
+  const gchar *good[] = { "1-1", "1-1.2", "1-1.2.3.4", "17-1", "usbip-vudc.0", "12-10.3", "a_b:c.d-e9" };
   for (guint i = 0; i < G_N_ELEMENTS (good); i++)
     {
       g_autoptr (GError) error = NULL;
@@ -25,7 +25,7 @@ test_busid_invalid (void)
 {
   const gchar *bad[] = { "",       "1",    "1-",     "-1",   "1-1.",
                          "1-1..2", "1 -1", "../1-1", "1-1/", "0123456789012345678901234567890123",
-                         "1-a",    "-" };
+                         "1-a",    "-",    "usbip-vudc/0", "usbip vudc.0", "a;b" };
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {
       g_autoptr (GError) error = NULL;
@@ -54,8 +54,10 @@ test_busid_width (void)
   g_autofree gchar *b31 = g_strconcat ("1-", ok, NULL);
   g_autofree gchar *b32 = g_strconcat ("1-1", ok, NULL);
   g_assert_cmpuint (strlen (b31), ==, 31);
+  g_autoptr (GError) error = NULL;
   g_assert_true (usbip_busid_validate (b31, NULL));
-  g_assert_false (usbip_busid_validate (b32, NULL));
+  g_assert_false (usbip_busid_validate (b32, &error));
+  g_assert_nonnull (strstr (error->message, "32 bytes long; at most 31 fit"));
 }
 
 static void
