@@ -94,6 +94,8 @@ test_backoff_bounds_inclusive (void)
   {
     g_autoptr (UsbipBackoff) huge = usbip_backoff_new (G_MAXUINT, G_MAXUINT, 2.0);
     g_assert_cmpuint (usbip_backoff_next_ms (huge), <, (guint) G_MAXINT32);
+    usbip_backoff_set_floor_ms (huge, G_MAXINT32 - 1); /* the cap is the largest delay */
+    g_assert_cmpuint (usbip_backoff_next_ms (huge), ==, (guint) G_MAXINT32 - 1);
   }
 }
 
