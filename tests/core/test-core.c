@@ -158,6 +158,13 @@ test_remote_schemes (void)
     g_assert_cmpstr (t->scheme, ==, "tcp");
     g_assert_false (usbip_remote_equal (u, v)); /* paths are case-sensitive */
   }
+  /* the CIDs at both ends of the range (0, the hypervisor; 2^32 - 2) are CIDs */
+  {
+    g_autoptr (UsbipRemote) lo = usbip_remote_parse ("vsock:0:3240", 3240, NULL);
+    g_autoptr (UsbipRemote) hi = usbip_remote_parse ("vsock:4294967294:1", 3240, NULL);
+    g_assert_nonnull (lo);
+    g_assert_nonnull (hi);
+  }
   /* the longest that fits sun_path (107 bytes and its NUL; an abstract name has no NUL, so
    * its '@' does not count) parses; one more is refused */
   for (guint extra = 0; extra <= 1; extra++)
