@@ -210,6 +210,7 @@ test_remote_equal_copy (void)
   g_assert_true (usbip_remote_equal (a, b));
   g_assert_false (usbip_remote_equal (a, c));
   g_assert_true (G_TYPE_IS_BOXED (USBIP_TYPE_REMOTE));
+  usbip_remote_free (NULL); /* nullable, as documented */
 }
 
 static void
