@@ -843,6 +843,8 @@ test_tracker_resubmit (void)
   g_assert_cmpint (dir, ==, USBIP_DIR_IN);
   g_assert_false (usbip_urb_tracker_take (t, 0, &dir));
   g_assert_true (usbip_urb_tracker_take (t, 1, &dir));
+  usbip_urb_tracker_free (NULL); /* both nullable, as documented */
+  usbip_deframer_free (NULL);
 }
 
 static void

@@ -197,6 +197,12 @@ test_remote_schemes_invalid (void)
       g_assert_nonnull (strstr (error->message, bad[i]));
     }
   g_assert_null (usbip_remote_from_record ("host", "x"));
+  g_assert_null (usbip_remote_from_record ("host", "65536"));
+  {
+    g_autoptr (UsbipRemote) top = usbip_remote_from_record ("host", "65535"); /* the last port */
+    g_assert_nonnull (top);
+    g_assert_cmpuint (top->port, ==, 65535);
+  }
 }
 
 static void
