@@ -629,16 +629,16 @@ test_hostile_op (void)
   assert_invalid (USBIP_STREAM_OP_REQUEST, v, USBIP_ERROR_VERSION);
   assert_invalid (USBIP_STREAM_OP_REPLY, v, USBIP_ERROR_VERSION);
   {
-    /* the message names the peer's version as major.minor (0x0106 is 1.06) */
-    g_autoptr (GByteArray) v106 = hex ("0106 8005 00000000");
+    /* the message names the peer's version as major.minor (0x0107 is 1.07) */
+    g_autoptr (GByteArray) v107 = hex ("0107 8005 00000000");
     g_autoptr (UsbipDeframer) d = usbip_deframer_new (USBIP_STREAM_OP_REQUEST, NULL);
     g_autoptr (GError) error = NULL;
     UsbipMessage msg = { 0 };
     gsize consumed = 0;
 
-    g_assert_cmpint (usbip_deframer_pop (d, v106->data, v106->len, &consumed, &msg, &error), ==,
+    g_assert_cmpint (usbip_deframer_pop (d, v107->data, v107->len, &consumed, &msg, &error), ==,
                      USBIP_DEFRAME_INVALID);
-    g_assert_nonnull (strstr (error->message, "version 1.06,"));
+    g_assert_nonnull (strstr (error->message, "version 1.07,"));
   }
   assert_invalid (USBIP_STREAM_OP_REQUEST, op, USBIP_ERROR_UNKNOWN_OPCODE);
   assert_invalid (USBIP_STREAM_OP_REPLY, op2, USBIP_ERROR_UNKNOWN_OPCODE);
