@@ -232,6 +232,20 @@ next_pcap (UsbipPcapReader *self, UsbipPcapPacket *packet, GError **error)
   return USBIP_PCAP_PACKET;
 }
 
+/* floor (frac * 10^9 / 2^shift) for frac < 2^shift, shift <= 63, in 64-bit arithmetic
+ * (32-bit targets have no 128-bit integer): below 2^32 the product fits 64 bits; above,
+ * frac splits into 32-bit halves and the low half's bits under 2^32 cannot reach the result */
+static guint32
+pow2_fraction_nsec (guint64 frac, guint shift)
+{
+  guint64 high;
+
+  if (shift <= 32)
+    return (guint32) ((frac * 1000000000u) >> shift);
+  high = (frac >> 32) * 1000000000u + (((frac & G_MAXUINT32) * 1000000000u) >> 32);
+  return (guint32) (high >> (shift - 32));
+}
+
 /* the packet time in seconds + nanoseconds; FALSE when it does not fit a gint64 (a
  * hostile if_tsoffset or a timestamp near 2^64 units) */
 static gboolean
@@ -244,7 +258,7 @@ ts_from_units (const Interface *iface, guint64 units, gint64 *sec, guint32 *nsec
       guint shift = MIN (iface->resol, 63);
       guint64 mask = shift == 0 ? 0 : (G_GUINT64_CONSTANT (1) << shift) - 1;
       whole = units >> shift;
-      *nsec = (guint32) (((unsigned __int128) (units & mask) * 1000000000u) >> shift);
+      *nsec = pow2_fraction_nsec (units & mask, shift);
     }
   else
     {

@@ -856,10 +856,10 @@ put_le (GByteArray *a, guint64 v, guint n)
     }
 }
 
-/* little-endian pcapng: a section, one Ethernet interface stamping in seconds with
- * if_tsoffset @offset, one empty enhanced packet block at 10 s */
+/* little-endian pcapng: a section, one Ethernet interface with if_tsresol @tsresol and
+ * if_tsoffset @offset, one empty enhanced packet block stamped @units */
 static GBytes *
-pcapng_with_tsoffset (gint64 offset)
+pcapng_stamped (guint8 tsresol, gint64 offset, guint64 units)
 {
   GByteArray *a = g_byte_array_new ();
 
@@ -867,13 +867,61 @@ pcapng_with_tsoffset (gint64 offset)
   put_le (a, 1, 2), put_le (a, 0, 2), put_le (a, G_MAXUINT64, 8), put_le (a, 28, 4);
   /* IDB: 8 + 8 + if_tsresol (4 + 4) + if_tsoffset (4 + 8) + opt_endofopt (4) + 4 */
   put_le (a, 1, 4), put_le (a, 44, 4), put_le (a, 1, 2), put_le (a, 0, 2), put_le (a, 65535, 4);
-  put_le (a, 9, 2), put_le (a, 1, 2), put_le (a, 0, 4); /* 10^0: seconds */
+  put_le (a, 9, 2), put_le (a, 1, 2), put_le (a, tsresol, 4);
   put_le (a, 14, 2), put_le (a, 8, 2), put_le (a, (guint64) offset, 8);
   put_le (a, 0, 4), put_le (a, 44, 4);
-  /* EPB: interface 0, timestamp 10 units, nothing captured */
-  put_le (a, 6, 4), put_le (a, 32, 4), put_le (a, 0, 4), put_le (a, 0, 4), put_le (a, 10, 4);
+  /* EPB: interface 0, timestamp (high word, low word), nothing captured */
+  put_le (a, 6, 4), put_le (a, 32, 4), put_le (a, 0, 4), put_le (a, units >> 32, 4), put_le (a, units, 4);
   put_le (a, 0, 4), put_le (a, 0, 4), put_le (a, 32, 4);
   return g_byte_array_free_to_bytes (a);
+}
+
+/* an interface stamping in seconds (10^0) with if_tsoffset @offset, a packet at 10 s */
+static GBytes *
+pcapng_with_tsoffset (gint64 offset)
+{
+  return pcapng_stamped (0, offset, 10);
+}
+
+/* if_tsresol 2^-k: the fraction's nanoseconds are floor (fraction * 10^9 / 2^k), exact up to
+ * k = 63 where the product needs 94 bits (values from Python's integers); 32-bit targets
+ * have no 128-bit integer, so the reader splits the product */
+static void
+test_pcapng_pow2_resolution (void)
+{
+  static const struct {
+    guint8 k;
+    guint64 units;
+    gint64 sec;
+    guint32 nsec;
+  } cases[] = {
+    { 63, G_GUINT64_CONSTANT (0x7fffffffffffffff), 0, 999999999 },
+    { 63, G_MAXUINT64, 1, 999999999 },
+    { 63, G_GUINT64_CONSTANT (0x4000000000000000), 0, 500000000 },
+    { 63, 1, 0, 0 },
+    { 32, G_GUINT64_CONSTANT (0xffffffff), 0, 999999999 },
+    { 33, G_GUINT64_CONSTANT (0x1ffffffff), 0, 999999999 },
+    { 34, G_GUINT64_CONSTANT (0x3ffffffff), 0, 999999999 },
+    { 40, G_GUINT64_CONSTANT (0x18000000001), 1, 500000000 },
+    { 50, G_GUINT64_CONSTANT (0x3abcd12345678), 0, 917774471 },
+    { 45, G_MAXUINT64, 524287, 999999999 },
+    { 1, 3, 1, 500000000 },
+    { 127, G_MAXUINT64, 1, 999999999 }, /* exponents above 63 count as 63 */
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GBytes) cap = pcapng_stamped (0x80 | cases[i].k, 0, cases[i].units);
+      g_autoptr (UsbipPcapReader) reader = usbip_pcap_reader_new (cap, NULL);
+      g_autoptr (GError) error = NULL;
+      UsbipPcapPacket packet;
+
+      g_test_message ("2^-%u, %" G_GINT64_MODIFIER "x units", cases[i].k, cases[i].units);
+      g_assert_cmpint (usbip_pcap_reader_next (reader, &packet, &error), ==, USBIP_PCAP_PACKET);
+      g_assert_no_error (error);
+      g_assert_cmpint (packet.ts_sec, ==, cases[i].sec);
+      g_assert_cmpuint (packet.ts_nsec, ==, cases[i].nsec);
+    }
 }
 
 /* issue 10 item 14: 10 s + if_tsoffset INT64_MAX overflowed a gint64 (UBSan) */
@@ -1397,6 +1445,7 @@ main (int argc, char **argv)
   g_test_add_func ("/trace/port-option", test_port_option);
   g_test_add_func ("/trace/formats", test_formats);
   g_test_add_func ("/trace/pcapng-tsoffset-overflow", test_pcapng_tsoffset_overflow);
+  g_test_add_func ("/trace/pcapng-pow2-resolution", test_pcapng_pow2_resolution);
   g_test_add_func ("/trace/reassembler/shuffled", test_reassembler_shuffled);
   g_test_add_func ("/trace/reassembler/holes-count", test_reassembler_holes_count);
   g_test_add_func ("/trace/damaged", test_damaged);
