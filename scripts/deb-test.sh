@@ -4,8 +4,11 @@
 # upgrades and purges the packages on a fresh Debian 12 made by debootstrap, and checks what
 # a user relies on: the socket unit is enabled (deb-systemd-helper's state and the
 # sockets.target.wants symlink), systemctl knows the units, `man usbipcored` works, Tab
-# completes `usbip-tool att`, the default configuration is a conffile that validates, a
-# local edit survives an upgrade, and purge removes the configuration and the unit state.
+# completes `usbip-tool att`, bus IDs and ports (tests/packaging/test-completion.sh against
+# the installed completion and programs), the default configuration is a conffile that
+# validates, the typelib, the D-Bus service with its polkit actions, the plugins and the
+# GTK app are in place, a local edit survives an upgrade, and purge removes the
+# configuration and the unit state. Every package built is installed.
 #   scripts/deb-test.sh                 build HEAD once; the upgrade goes to the same build
 #                                       relabelled as the next Debian revision
 #   scripts/deb-test.sh V1DIR           the same with prebuilt .debs
@@ -62,6 +65,7 @@ cp -a "$cache" "$root"
 mount -t proc proc "$root/proc"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 mkdir "$root/debs1" "$root/debs2"
+cp "$src/tests/packaging/test-completion.sh" "$root/test-completion.sh"
 cp "$v1"/*.deb "$root/debs1/"
 cp "$v2"/*.deb "$root/debs2/"
 
@@ -87,7 +91,9 @@ in_root apt-get update -qq
 echo "== install $(ls "$v1" | grep '^usbipcore_.*deb$')"
 in_root sh -c 'apt-get install -y -qq --no-install-recommends /debs1/*.deb' >"$work/install.log" 2>&1 ||
   { tail -30 "$work/install.log"; exit 1; }
-check "the packages are installed" 'dpkg -s usbipcore libusbipcore1 libusbipcore-dev | grep -c "^Status: install ok installed" | grep -qx 3'
+packages=$(for deb in "$v1"/*.deb; do dpkg-deb -f "$deb" Package; done | sort | xargs)
+check "every package built is installed ($packages)" \
+  "dpkg -s $packages | grep -c '^Status: install ok installed' | grep -qx $(echo "$packages" | wc -w)"
 check "usbipcored.socket is enabled (systemctl)" 'systemctl is-enabled usbipcored.socket | grep -qx enabled'
 check "usbipcored.socket is enabled (sockets.target.wants link)" \
   'test "$(readlink /etc/systemd/system/sockets.target.wants/usbipcored.socket)" = /lib/systemd/system/usbipcored.socket'
@@ -99,6 +105,20 @@ check "usbip-tool runs" 'usbip-tool --version | grep -q usbipcore'
 check "man usbipcored works" 'man -P cat usbipcored | grep -q "serve USB devices over USB/IP"'
 check "man usbipcore.conf works" 'man -P cat 5 usbipcore.conf | grep -q max-sessions-per-peer'
 check "Tab completes usbip-tool att" "bash -c '$complete_cmd'"
+check "Tab completes bus IDs (list -l, a remote's list) and ports (installed completion)" \
+  'bash /test-completion.sh /usr/share/bash-completion/completions/usbip-tool /usr/bin/usbip-tool /usr/sbin/usbipcored >/tmp/completion.tap; rc=$?; grep -v "^ok" /tmp/completion.tap; exit $rc'
+check "the Usbip-1.0 typelib loads (gir1.2-usbip-1.0)" \
+  'python3 -c "import gi; gi.require_version(\"Usbip\", \"1.0\"); from gi.repository import Usbip; Usbip.Importer"'
+check "systemctl knows usbipcore-dbus.service (D-Bus activated, not enabled)" 'test "$(systemctl is-enabled usbipcore-dbus.service)" = static'
+check "the bus activation file starts the installed service" \
+  'grep -qx "SystemdService=usbipcore-dbus.service" /usr/share/dbus-1/system-services/org.usbipcore.Usbip1.service && test -x "$(sed -n "s/^Exec=//p" /usr/share/dbus-1/system-services/org.usbipcore.Usbip1.service)"'
+check "the polkit actions and the bus policy are installed" \
+  'grep -q "<action id=\"org.usbipcore.Usbip1" /usr/share/polkit-1/actions/org.usbipcore.Usbip1.policy && grep -q org.usbipcore.Usbip1 /usr/share/dbus-1/system.d/org.usbipcore.Usbip1.conf'
+check "man usbipcore-dbusd works" 'man -P cat usbipcore-dbusd >/dev/null'
+check "the transport and virtual plugins are installed" \
+  'dpkg -S libusbip-plugin-vsock.so libusbip-plugin-unix.so | grep -c "^libusbipcore1:" | grep -qx 2 && dpkg -S libusbip-plugin-virtual.so | grep -q "^usbipcore:"'
+check "the app's settings schema is compiled (usbipcore-gtk)" \
+  'python3 -c "from gi.repository import Gio; Gio.Settings.new(\"org.usbipcore.RemoteUsb\")" && test -x /usr/bin/usbipcore-gtk && test -x "$(sed -n "s/^Exec=\([^ ]*\).*/\1/p" /usr/share/applications/org.usbipcore.RemoteUsb.desktop)"'
 check "the kernel modules load at boot (modules-load.d)" 'grep -qx usbip-host /usr/lib/modules-load.d/usbipcore.conf && grep -qx vhci-hcd /usr/lib/modules-load.d/usbipcore.conf'
 check "the plugins are installed" 'ls /usr/lib/*/usbipcore-1/plugins/libusbip-plugin-host.so'
 check "the metrics plugin is usbipcore's (libsoup is not the library's dependency)" \
@@ -115,9 +135,9 @@ check "the local configuration edit survived the upgrade" 'tail -1 /etc/usbipcor
 check "usbipcored.socket is still enabled" 'systemctl is-enabled usbipcored.socket | grep -qx enabled'
 
 echo "== purge"
-in_root apt-get purge -y -qq usbipcore libusbipcore-dev libusbipcore1 >"$work/purge.log" 2>&1 ||
+in_root apt-get purge -y -qq $packages >"$work/purge.log" 2>&1 ||
   { tail -30 "$work/purge.log"; exit 1; }
-check "the packages are gone" '! dpkg -s usbipcore 2>/dev/null | grep -q "^Status: install"'
+check "the packages are gone" "! dpkg -s $packages 2>/dev/null | grep -q '^Status: install'"
 check "purge removed the configuration" 'test ! -e /etc/usbipcore'
 check "purge removed the socket's enablement" 'test ! -e /etc/systemd/system/sockets.target.wants/usbipcored.socket && ! DPKG_MAINTSCRIPT_PACKAGE=usbipcore deb-systemd-helper debian-installed usbipcored.socket'
 check "purge removed deb-systemd-helper's state" '! ls /var/lib/systemd/deb-systemd-helper-enabled/ | grep -q usbipcored'
