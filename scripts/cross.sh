@@ -15,6 +15,12 @@
 # is not Multi-Arch): its runtime library and the -dev packages of its private
 # dependencies are installed, and libsoup-3.0-dev:ARCH and libsysprof-4-dev:ARCH are
 # unpacked into build-cross-ARCH/sysroot, where the cross file's pkg_config_path finds them.
+# When the ARCH libraries cannot be installed next to the host's (s390x: bookworm-security
+# does not build s390x any more, so a host with its security updates has Multi-Arch: same
+# libraries such as zlib1g in versions that have no s390x twin), ARCH is built in a chroot
+# of Debian 12 from bookworm's point release alone (one suite, so every architecture has
+# the same versions): CROSS_CHROOT (default /var/cache/usbipcore-cross-chroot, made once by
+# debootstrap), with the source tree bind-mounted at the same path. Needs root.
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
 [ $# -gt 0 ] || { echo "usage: scripts/cross.sh ARCH... | all   (arm64 armhf i386 riscv64 ppc64el s390x)" >&2; exit 2; }
@@ -33,6 +39,31 @@ machine() {
     s390x) echo "s390x s390x big qemu-s390x-static IBM.S/390" ;;
     *) return 1 ;;
   esac
+}
+
+# in_chroot ARCH: runs cross_arch ARCH in CROSS_CHROOT (see above)
+in_chroot() {
+  root=${CROSS_CHROOT:-/var/cache/usbipcore-cross-chroot}
+  if [ ! -x "$root/usr/bin/apt-get" ]; then
+    echo "cross: $1: making a Debian 12 chroot in $root (once)"
+    rm -rf "$root.new"
+    nice -n 15 debootstrap --variant=minbase bookworm "$root.new" "${MIRROR:-http://deb.debian.org/debian}" \
+      >"$build/debootstrap.log" 2>&1 || { tail -20 "$build/debootstrap.log"; echo "cross: $1: debootstrap failed"; return 1; }
+    mv "$root.new" "$root"
+  fi
+  cp /etc/resolv.conf "$root/etc/resolv.conf"
+  # the build's native tools (the ARCH libraries come with cross_arch's install)
+  chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    meson ninja-build pkgconf gcc libc6-dev libglib2.0-dev-bin python3 file dpkg-dev >"$build/chroot-apt.log" 2>&1 ||
+    { tail -8 "$build/chroot-apt.log"; echo "cross: $1: cannot install the build tools in $root"; return 1; }
+  mkdir -p "$root$src"
+  mount --bind "$src" "$root$src"
+  mount -t proc proc "$root/proc"
+  rc=0
+  chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C.UTF-8 CROSS_IN_CHROOT=1 \
+    sh "$src/scripts/cross.sh" "$1" || rc=$?
+  umount "$root/proc" "$root$src"
+  return $rc
 }
 
 # cross_arch ARCH: install, build, check and test one architecture (0 = passed); prints
@@ -57,10 +88,15 @@ cross_arch() {
       "crossbuild-essential-$arch" qemu-user-static \
       "libglib2.0-dev:$arch" "libgudev-1.0-dev:$arch" "libjson-glib-dev:$arch" "libsystemd-dev:$arch" \
       "libsoup-3.0-0:$arch" "libsqlite3-dev:$arch" "libpsl-dev:$arch" "libbrotli-dev:$arch" "zlib1g-dev:$arch" \
-      "libnghttp2-dev:$arch" >"$build/apt.log" 2>&1; then
+      "libnghttp2-dev:$arch" "libpolkit-gobject-1-dev:$arch" >"$build/apt.log" 2>&1; then
       grep -E '^ [^ ].* : Depends|^E:' "$build/apt.log" | head -8
-      echo "cross: $arch: the $arch libraries cannot be installed next to the host's (above; Multi-Arch: same packages need the same version for every architecture, and the mirror may not have built a host security update for $arch yet): try again once it has, or build in a chroot of that architecture"
-      return 1
+      if [ -n "${CROSS_IN_CHROOT:-}" ] || [ "$(id -u)" -ne 0 ]; then
+        echo "cross: $arch: the $arch libraries cannot be installed (above)"
+        return 1
+      fi
+      echo "cross: $arch: the $arch libraries cannot be installed next to the host's (above; Multi-Arch: same packages need one version on every architecture): building in a Debian 12 chroot"
+      in_chroot "$arch"
+      return
     fi
   fi
   sysroot=$build/sysroot
@@ -112,6 +148,10 @@ EOC
 for arch in "$@"; do
   machine "$arch" >/dev/null || { echo "cross: unknown architecture $arch (arm64 armhf i386 riscv64 ppc64el s390x)" >&2; exit 2; }
 done
+if [ -n "${CROSS_IN_CHROOT:-}" ]; then # in_chroot's inner run: one architecture, no summary
+  cross_arch "$1"
+  exit
+fi
 results="" failed=0
 for arch in "$@"; do
   mkdir -p "$src/build-cross-$arch"

@@ -11,8 +11,8 @@ set -eu
 # it, TEST_PKGS if only a test, a CI gate or the VM suite does.
 BUILD_PKGS="meson ninja-build pkg-config gcc
 libglib2.0-dev libgudev-1.0-dev libjson-glib-dev libsystemd-dev libsoup-3.0-dev scdoc bash-completion
-gobject-introspection libgirepository1.0-dev gi-docgen abigail-tools libpolkit-gobject-1-dev"
-TEST_PKGS="clang llvm libclang-rt-14-dev gcovr python3 python3-jsonschema
+gobject-introspection libgirepository1.0-dev libpolkit-gobject-1-dev"
+TEST_PKGS="gi-docgen abigail-tools clang llvm libclang-rt-14-dev gcovr python3 python3-jsonschema
 gobject-introspection libgirepository1.0-dev python3-gi gir1.2-glib-2.0
 umockdev libumockdev-dev systemd valgrind tshark tcpdump usbip binutils prometheus curl
 qemu-system-x86 busybox-static cpio kmod usbutils hwdata iproute2 zsh

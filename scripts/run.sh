@@ -12,7 +12,8 @@ cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh --build
 BUILD=${BUILD:-build}
 if [ ! -f "$BUILD/build.ninja" ]; then
-  meson setup "$BUILD"
+  # the test suites need the test toolchain (install-deps.sh --all), which run.sh does not install
+  meson setup "$BUILD" -Dtests=false
 fi
 ninja -C "$BUILD"
 if [ $# -eq 0 ]; then

@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 if [ ! -f "$BUILD/build.ninja" ]; then
   meson setup "$BUILD" --werror
+else # e.g. made by scripts/run.sh, which leaves the tests out
+  meson configure "$BUILD" -Dtests=true -Dwerror=true
 fi
 ninja -C "$BUILD"
 rc=0
