@@ -31,7 +31,8 @@ check "binary tarball has binaries, plugins, units, man pages, config" sh -c "ta
   for f in usr/bin/usbip-tool usr/sbin/usbipcored usbipcore-1/plugins/libusbip-plugin-host.so usr/lib/systemd/system/usbipcored.socket \
     usr/share/man/man8/usbipcored.8 etc/usbipcore/usbipcore.conf; do grep -q \"\$f\$\" '$work/list' || { echo \"missing \$f\"; exit 1; }; done"
 if [ "${NO_DEB:-}" != 1 ]; then
-  check "the three .debs" sh -c "ls '$d'/usbipcore_*.deb '$d'/libusbipcore1_*.deb '$d'/libusbipcore-dev_*.deb"
+  check "the five .debs" sh -c "ls '$d'/usbipcore_*.deb '$d'/libusbipcore1_*.deb '$d'/libusbipcore-dev_*.deb \
+    '$d'/gir1.2-usbip-1.0_*.deb '$d'/usbipcore-gtk_*.deb"
 fi
 check "SBOM is SPDX 2.3 and lists glib and libc with Debian versions" sh -c "jq -e '(.packages | length) as \$n | .spdxVersion == \"SPDX-2.3\" and
   ([.packages[] | select(.name == \"libglib2.0-0\" and (.versionInfo | length > 0))] | length == 1) and
