@@ -5,7 +5,9 @@
 # times; the second also under another umask and time zone), with SOURCE_DATE_EPOCH from the
 # commit. The source tarball, the binary tarball and the .debs must be byte-identical;
 # otherwise diffoscope (if installed) explains each difference. Heavy: two full release builds.
-#   scripts/reproducible.sh [COMMIT]     env: NO_DEB=1 skips the .debs
+#   scripts/reproducible.sh [COMMIT]     env: NO_DEB=1 skips the .debs; KEEP_DIST=DIR keeps the
+#                                        first build's dist/ (signed with a throwaway key,
+#                                        whose public half is DIR/throwaway.pub)
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
 commit=$(git -C "$src" rev-parse "${1:-HEAD}")
@@ -40,5 +42,9 @@ for f in "usbipcore-$version.tar.xz" "usbipcore_${version}_linux_$arch.tar.gz" $
     fi
   fi
 done
+if [ -n "${KEEP_DIST:-}" ]; then
+  mkdir -p "$KEEP_DIST"
+  cp "$work/a/dist"/* "$work/throwaway.pub" "$KEEP_DIST/"
+fi
 echo "$same passed, $differ failed"
 [ "$differ" -eq 0 ] && [ "$same" -gt 0 ]
