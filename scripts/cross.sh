@@ -10,11 +10,14 @@
 # build-cross-ARCH, checks that the programs are ELF files for that machine, and runs
 # `meson test --suite unit`. Every architecture is tried; one summary line each, and the
 # exit status is 1 if any of them failed.
-# libsoup-3.0-dev:ARCH cannot be installed on Debian 12 next to the host's
-# gobject-introspection (it pulls the GTK 4 -dev stack of ARCH, and gobject-introspection
-# is not Multi-Arch): its runtime library and the -dev packages of its private
-# dependencies are installed, and libsoup-3.0-dev:ARCH and libsysprof-4-dev:ARCH are
+# libsoup-3.0-dev:ARCH and libpolkit-gobject-1-dev:ARCH cannot be installed on Debian 12
+# next to the host's -dev packages (libsoup's pulls the GTK 4 -dev stack of ARCH and
+# gobject-introspection is not Multi-Arch; polkit's depends on gir1.2-polkit-1.0, which is
+# not Multi-Arch: same, so apt would remove the host's polkit and libsoup -dev packages):
+# their runtime libraries and the -dev packages of libsoup's private dependencies are
+# installed, and libsoup-3.0-dev, libsysprof-4-dev and libpolkit-gobject-1-dev of ARCH are
 # unpacked into build-cross-ARCH/sysroot, where the cross file's pkg_config_path finds them.
+# apt-get runs with --no-remove: it never takes a package away from the host.
 # When the ARCH libraries cannot be installed next to the host's (s390x: bookworm-security
 # does not build s390x any more, so a host with its security updates has Multi-Arch: same
 # libraries such as zlib1g in versions that have no s390x twin), ARCH is built in a chroot
@@ -84,11 +87,11 @@ cross_arch() {
       echo "cross: $arch: this Debian release has no $arch libraries (Debian 12 does not release $arch; riscv64 is a release architecture from Debian 13): build $arch on a release that has it"
       return 1
     fi
-    if ! $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
+    if ! $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-remove --no-install-recommends \
       "crossbuild-essential-$arch" qemu-user-static \
       "libglib2.0-dev:$arch" "libgudev-1.0-dev:$arch" "libjson-glib-dev:$arch" "libsystemd-dev:$arch" \
       "libsoup-3.0-0:$arch" "libsqlite3-dev:$arch" "libpsl-dev:$arch" "libbrotli-dev:$arch" "zlib1g-dev:$arch" \
-      "libnghttp2-dev:$arch" "libpolkit-gobject-1-dev:$arch" >"$build/apt.log" 2>&1; then
+      "libnghttp2-dev:$arch" "libpolkit-gobject-1-0:$arch" >"$build/apt.log" 2>&1; then
       grep -E '^ [^ ].* : Depends|^E:' "$build/apt.log" | head -8
       if [ -n "${CROSS_IN_CHROOT:-}" ] || [ "$(id -u)" -ne 0 ]; then
         echo "cross: $arch: the $arch libraries cannot be installed (above)"
@@ -100,14 +103,19 @@ cross_arch() {
     fi
   fi
   sysroot=$build/sysroot
-  if [ ! -f "$sysroot/usr/lib/$multiarch/pkgconfig/libsoup-3.0.pc" ]; then
+  if [ ! -f "$sysroot/usr/lib/$multiarch/pkgconfig/polkit-gobject-1.pc" ]; then
     rm -rf "$sysroot" "$build/debs"
     mkdir -p "$sysroot" "$build/debs"
-    (cd "$build/debs" && apt-get download "libsoup-3.0-dev:$arch" "libsysprof-4-dev:$arch") >"$build/download.log" 2>&1 ||
-      { tail -5 "$build/download.log"; echo "cross: $arch: cannot download libsoup-3.0-dev:$arch (above)"; return 1; }
+    (cd "$build/debs" && apt-get download "libsoup-3.0-dev:$arch" "libsysprof-4-dev:$arch" "libpolkit-gobject-1-dev:$arch") \
+      >"$build/download.log" 2>&1 ||
+      { tail -5 "$build/download.log"; echo "cross: $arch: cannot download the -dev packages unpacked in $sysroot (above)"; return 1; }
     for d in "$build"/debs/*.deb; do dpkg-deb -x "$d" "$sysroot"; done
     sed -i "s|^prefix=/usr\$|prefix=$sysroot/usr|" "$sysroot/usr/lib/$multiarch/pkgconfig"/*.pc
-    ln -sf "/usr/lib/$multiarch/libsoup-3.0.so.0" "$sysroot/usr/lib/$multiarch/libsoup-3.0.so"
+    # the -dev packages' lib*.so links name the runtime library beside them: point them at
+    # the installed one
+    for so in "$sysroot/usr/lib/$multiarch"/lib*.so; do
+      if [ -L "$so" ]; then ln -sf "/usr/lib/$multiarch/$(basename "$(readlink "$so")")" "$so"; fi
+    done
   fi
   cat >"$build/cross.txt" <<EOC
 # meson cross file for Debian $arch (written by scripts/cross.sh)
