@@ -12,11 +12,17 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <glib-unix.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "usbip-device-cache.h"
 #include "usbip-error.h"
 #include "usbip-exporter.h"
 #include "usbip-io.h"
 #include "usbip-log.h"
+#include "usbip-peer-private.h"
 #include "usbip-proto.h"
 #include "usbip-text.h"
 
@@ -30,6 +36,9 @@
 /* repeated log lines (accept failures, refusals) at most once per interval */
 #define ACCEPT_ERROR_LOG_INTERVAL_US ((gint64) 10 * G_USEC_PER_SEC)
 #define REFUSAL_LOG_INTERVAL_US G_USEC_PER_SEC
+/* connections taken from one listening socket per main-loop round: enough to empty the
+ * queue of a burst, few enough that the other sources still get their turn */
+#define ACCEPT_BATCH 64
 
 /**
  * UsbipExporter:
@@ -46,9 +55,12 @@ struct _UsbipExporter {
   UsbipPolicy *policy;
   UsbipSocketOptions *options;
   guint handshake_timeout_ms;
-  GSocketListener *listener;
-  GCancellable *accepting; /* cancels the pending accept (shutdown, dispose) */
+  GSocketListener *listener; /* sockets of transports without create_listener */
+  GPtrArray *sockets;        /* listening GSocket*s accepted on by the exporter itself */
+  GPtrArray *watches;        /* their GSources while accepting */
+  GCancellable *accepting;   /* cancels the pending accept on the listener (shutdown, dispose) */
   gboolean running;
+  gboolean listener_used; /* the listener has a socket */
   gboolean accept_pending;
   GSource *accept_pause; /* set while accepting is paused after an accept() error */
   UsbipLogLimit accept_error_log;
@@ -80,9 +92,10 @@ G_DEFINE_FINAL_TYPE (UsbipExporter, usbip_exporter, G_TYPE_OBJECT)
 
 typedef struct {
   UsbipExporter *exporter; /* a reference: a session keeps its exporter alive until it closes */
-  GSocketConnection *conn;
-  gchar *peer;     /* "addr:port" */
-  gchar *peer_key; /* what per-peer caps count */
+  gint fd;                 /* the connection */
+  GSocketConnection *conn; /* its GIO stream, made when the asynchronous path needs it */
+  gchar *peer;             /* "addr:port" */
+  gchar *peer_key;         /* what per-peer caps count */
   UsbipDeframer *deframer;
   GByteArray *buffer;
   gint64 start_us;
@@ -96,6 +109,7 @@ typedef struct {
 
 static void check_shutdown_done (UsbipExporter *self);
 static void accept_next (UsbipExporter *self);
+static void unwatch_sockets (UsbipExporter *self);
 
 /* the log fields that describe a session */
 static UsbipLogFields
@@ -123,8 +137,12 @@ session_end (Session *s, gint64 status)
   g_signal_emit (self, signals[SIGNAL_SESSION_CLOSED], 0, s->peer, s->op, (guint) MAX (status, 0),
                  (guint64) duration_ms);
 
-  if (!s->handed_over)
+  if (s->handed_over)
+    ;
+  else if (s->conn != NULL)
     g_io_stream_close (G_IO_STREAM (s->conn), NULL, NULL);
+  else
+    close (s->fd);
   g_hash_table_remove (self->sessions, s);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_N_SESSIONS]);
   count = GPOINTER_TO_UINT (g_hash_table_lookup (self->peer_counts, s->peer_key));
@@ -133,7 +151,7 @@ session_end (Session *s, gint64 status)
   else
     g_hash_table_insert (self->peer_counts, g_strdup (s->peer_key), GUINT_TO_POINTER (count - 1));
 
-  g_object_unref (s->conn);
+  g_clear_object (&s->conn);
   g_free (s->peer);
   g_free (s->peer_key);
   g_free (s->busid_shown);
@@ -149,6 +167,33 @@ session_end (Session *s, gint64 status)
     }
   check_shutdown_done (self);
   g_object_unref (self);
+}
+
+/* The session's connection as a GIO stream, made the first time the asynchronous path or an
+ * import needs it: a request answered at accept never builds one. */
+static GSocketConnection *
+session_connection (Session *s, GError **error)
+{
+  g_autoptr (GSocket) socket = NULL;
+
+  if (s->conn != NULL)
+    return s->conn;
+  socket = g_socket_new_from_fd (s->fd, error);
+  if (socket == NULL)
+    {
+      usbip_error_convert (error);
+      return NULL;
+    }
+  s->conn = g_socket_connection_factory_create_connection (socket);
+  return s->conn;
+}
+
+/* an errno from a socket call as the #GError the GIO path would have given */
+static void
+set_socket_error (GError **error, gint errsv, const gchar *what)
+{
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv), "%s: %s", what, g_strerror (errsv));
+  usbip_error_convert (error);
 }
 
 /* what to do once a reply went out (@error NULL) or could not */
@@ -177,22 +222,29 @@ reply_rest_written (GObject *source, GAsyncResult *result, gpointer data)
 static void
 send_reply (Session *s, GBytes *bytes, GCancellable *cancellable, ReplySent done)
 {
-  GSocket *socket = g_socket_connection_get_socket (s->conn);
   g_autoptr (GError) error = NULL;
   g_autoptr (GBytes) rest = NULL;
   gsize len;
   const gchar *data = g_bytes_get_data (bytes, &len);
-  gssize n = g_socket_send_with_blocking (socket, data, len, FALSE, NULL, &error);
+  gssize n;
   PendingReply *p;
 
+  do
+    n = send (s->fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
   if (n == (gssize) len)
     {
       done (s, NULL);
       return;
     }
-  if (n < 0 && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+  if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
     {
-      usbip_error_convert (&error);
+      set_socket_error (&error, errno, "Error sending data");
+      done (s, error);
+      return;
+    }
+  if (session_connection (s, &error) == NULL)
+    {
       done (s, error);
       return;
     }
@@ -283,10 +335,11 @@ handle_import (Session *s, const gchar *busid)
   UsbipExporter *self = s->exporter;
   g_autoptr (GError) error = NULL;
   g_autoptr (UsbipDeviceInfo) device = NULL;
-  GSocket *socket = g_socket_connection_get_socket (s->conn);
   UsbipLogFields f;
   GByteArray *reply;
   g_autoptr (GBytes) bytes = NULL;
+  GSocketConnection *conn;
+  GSocket *socket;
 
   s->op = "OP_REQ_IMPORT";
   g_strlcpy (s->busid, busid, sizeof s->busid);
@@ -307,15 +360,21 @@ handle_import (Session *s, const gchar *busid)
       refuse_import (s, USBIP_ST_DEV_ERR, "the device is in error state: unbind and bind it again");
       return;
     }
+  conn = session_connection (s, &error);
+  if (conn == NULL)
+    {
+      refuse_import (s, USBIP_ST_NA, error->message);
+      return;
+    }
+  socket = g_socket_connection_get_socket (conn);
   reply = g_byte_array_new ();
   usbip_encode_op_rep_import (reply, USBIP_ST_OK, device);
   bytes = g_byte_array_free_to_bytes (reply);
   /* nodelay and keepalive must be on before the kernel (or a userspace device) takes the
    * socket; a userspace device sends the reply itself and keeps the connection */
   if (!usbip_socket_options_apply (self->options, socket, &error)
-      || !usbip_export_backend_export_stream (self->backend, busid, G_IO_STREAM (s->conn), bytes, &s->handed_over,
-                                              &error)
-      || (!s->handed_over && !usbip_export_backend_export_fd (self->backend, busid, g_socket_get_fd (socket), &error)))
+      || !usbip_export_backend_export_stream (self->backend, busid, G_IO_STREAM (conn), bytes, &s->handed_over, &error)
+      || (!s->handed_over && !usbip_export_backend_export_fd (self->backend, busid, s->fd, &error)))
     {
       refuse_import (s, g_error_matches (error, USBIP_ERROR, USBIP_ERROR_DEVICE_BUSY) ? USBIP_ST_DEV_BUSY : USBIP_ST_NA,
                      error->message);
@@ -405,9 +464,13 @@ request_read (GObject *source, GAsyncResult *result, gpointer data)
 static void
 read_request (Session *s)
 {
-  GSocket *socket = g_socket_connection_get_socket (s->conn);
   guint8 header[USBIP_OP_HEADER_SIZE];
-  gssize n = g_socket_receive_with_blocking (socket, (gchar *) header, sizeof header, FALSE, NULL, NULL);
+  g_autoptr (GError) error = NULL;
+  gssize n;
+
+  do
+    n = recv (s->fd, header, sizeof header, MSG_DONTWAIT);
+  while (n < 0 && errno == EINTR);
 
   if (n > 0)
     {
@@ -426,15 +489,23 @@ read_request (Session *s)
           return;
         }
     }
+  if (session_connection (s, &error) == NULL)
+    {
+      UsbipLogFields f = session_fields (s);
+      usbip_log_event (G_LOG_LEVEL_WARNING, &f, "%s: %s, closing", s->peer, error->message);
+      session_end (s, USBIP_ST_ERROR);
+      return;
+    }
   usbip_io_read_frame_async (g_io_stream_get_input_stream (G_IO_STREAM (s->conn)), s->deframer, s->buffer,
                              MAX_HANDSHAKE_BYTES, s->timeout_ms, s->exporter->abort, request_read, s);
 }
 
-/* admit or refuse one accepted connection, then read its request */
+/* admit or refuse one accepted connection @fd (@conn: its stream when GIO accepted it, else
+ * %NULL: the session owns @fd), then read its request */
 static void
-handle_connection (UsbipExporter *self, GSocketConnection *conn)
+handle_connection (UsbipExporter *self, gint fd, GSocketConnection *conn)
 {
-  g_autoptr (UsbipPeer) who = usbip_peer_new_from_socket (g_socket_connection_get_socket (conn));
+  g_autoptr (UsbipPeer) who = usbip_peer_new_from_fd (fd);
   g_autofree gchar *peer = usbip_peer_to_string (who);
   g_autofree gchar *key = usbip_peer_get_key (who);
   g_autofree gchar *rule = NULL;
@@ -459,13 +530,17 @@ handle_connection (UsbipExporter *self, GSocketConnection *conn)
             usbip_log_event (G_LOG_LEVEL_INFO, &f, "%s: connection refused by rule %s", peer, rule);
         }
       g_signal_emit (self, signals[SIGNAL_CONNECTION_REFUSED], 0, peer, rule);
-      g_io_stream_close (G_IO_STREAM (conn), NULL, NULL);
+      if (conn != NULL)
+        g_io_stream_close (G_IO_STREAM (conn), NULL, NULL);
+      else
+        close (fd);
       return;
     }
 
   s = g_new0 (Session, 1);
   s->exporter = g_object_ref (self);
-  s->conn = g_object_ref (conn);
+  s->fd = fd;
+  s->conn = conn != NULL ? g_object_ref (conn) : NULL;
   s->peer = g_steal_pointer (&peer);
   s->peer_key = g_strdup (key);
   s->deframer = usbip_deframer_new (USBIP_STREAM_OP_REQUEST, NULL);
@@ -479,7 +554,7 @@ handle_connection (UsbipExporter *self, GSocketConnection *conn)
   read_request (s);
 }
 
-/* ---- the accept loop: one accept at a time, paused (not retried at once) on errors ---- */
+/* ---- the accept loops, paused (not retried at once) on errors ---- */
 
 static gboolean
 accept_resume (gpointer data)
@@ -498,6 +573,31 @@ typedef struct {
   GCancellable *cancellable;
 } AcceptCall;
 
+/* accept() failed: out of descriptors (EMFILE/ENFILE) or memory. Retrying at once would
+ * spin on the same error while the connection waits in the queue; pause, and resume as
+ * soon as a session ends or the pause is over */
+static void
+accept_failed (UsbipExporter *self, const gchar *message)
+{
+  guint suppressed = 0;
+
+  if (usbip_log_limit_pass (&self->accept_error_log, g_get_monotonic_time (), ACCEPT_ERROR_LOG_INTERVAL_US,
+                            &suppressed))
+    {
+      UsbipLogFields f = USBIP_LOG_FIELDS_INIT;
+      usbip_log_event (G_LOG_LEVEL_WARNING, &f,
+                       "cannot accept connections: %s (%u handshakes in progress; %u similar errors not logged); "
+                       "pausing accepts for %u ms each time. If this persists, raise the open file limit "
+                       "(LimitNOFILE=) or lower --max-sessions",
+                       message, g_hash_table_size (self->sessions), suppressed, ACCEPT_PAUSE_MS);
+    }
+  unwatch_sockets (self);
+  self->accept_pause = g_timeout_source_new (ACCEPT_PAUSE_MS);
+  g_source_set_callback (self->accept_pause, accept_resume, self, NULL);
+  g_source_set_static_name (self->accept_pause, "usbip accept pause");
+  g_source_attach (self->accept_pause, g_main_context_get_thread_default ());
+}
+
 static void
 accepted (GObject *source, GAsyncResult *result, gpointer data)
 {
@@ -507,7 +607,6 @@ accepted (GObject *source, GAsyncResult *result, gpointer data)
   g_autoptr (GSocketConnection) conn =
       g_socket_listener_accept_finish (G_SOCKET_LISTENER (source), result, NULL, &error);
   gboolean current = self != NULL && call->cancellable == self->accepting;
-  guint suppressed = 0;
 
   g_weak_ref_clear (&call->exporter);
   g_object_unref (call->cancellable);
@@ -518,29 +617,70 @@ accepted (GObject *source, GAsyncResult *result, gpointer data)
   if (conn != NULL)
     {
       if (self->running)
-        handle_connection (self, conn);
+        handle_connection (self, g_socket_get_fd (g_socket_connection_get_socket (conn)), conn);
       accept_next (self);
       return;
     }
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || !self->running)
     return;
-  /* out of descriptors (EMFILE/ENFILE) or memory: retrying at once would spin on the
-   * same error while the connection waits in the queue; pause, and resume as soon as a
-   * session ends or the pause is over */
-  if (usbip_log_limit_pass (&self->accept_error_log, g_get_monotonic_time (), ACCEPT_ERROR_LOG_INTERVAL_US,
-                            &suppressed))
+  accept_failed (self, error->message);
+}
+
+/* One of the exporter's own listening sockets has connections queued: take them with
+ * accept4() until the queue is empty (at most ACCEPT_BATCH per round), each straight to
+ * handle_connection() as a bare descriptor. A request that came with its connection is
+ * answered there and then, without a #GSocket, task or main-loop round. */
+static gboolean
+accept_ready (gint listen_fd, GIOCondition condition, gpointer data)
+{
+  g_autoptr (UsbipExporter) self = g_object_ref (data); /* a handler may drop the last reference */
+
+  for (guint i = 0; i < ACCEPT_BATCH && self->running && self->accept_pause == NULL; i++)
     {
-      UsbipLogFields f = USBIP_LOG_FIELDS_INIT;
-      usbip_log_event (G_LOG_LEVEL_WARNING, &f,
-                       "cannot accept connections: %s (%u handshakes in progress; %u similar errors not logged); "
-                       "pausing accepts for %u ms each time. If this persists, raise the open file limit "
-                       "(LimitNOFILE=) or lower --max-sessions",
-                       error->message, g_hash_table_size (self->sessions), suppressed, ACCEPT_PAUSE_MS);
+      gint fd = accept4 (listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+      if (fd < 0)
+        {
+          gint errsv = errno;
+          g_autofree gchar *message = NULL;
+
+          if (errsv == EINTR || errsv == ECONNABORTED)
+            continue;
+          if (errsv == EAGAIN || errsv == EWOULDBLOCK)
+            break;
+          message = g_strdup_printf ("Error accepting connection: %s", g_strerror (errsv));
+          accept_failed (self, message);
+          break;
+        }
+      handle_connection (self, fd, NULL);
     }
-  self->accept_pause = g_timeout_source_new (ACCEPT_PAUSE_MS);
-  g_source_set_callback (self->accept_pause, accept_resume, self, NULL);
-  g_source_set_static_name (self->accept_pause, "usbip accept pause");
-  g_source_attach (self->accept_pause, g_main_context_get_thread_default ());
+  return G_SOURCE_CONTINUE;
+}
+
+/* watch the exporter's own listening sockets for connections (none are watched while
+ * stopped or paused) */
+static void
+watch_sockets (UsbipExporter *self)
+{
+  if (self->watches->len > 0)
+    return;
+  for (guint i = 0; i < self->sockets->len; i++)
+    {
+      GSource *source = g_unix_fd_source_new (g_socket_get_fd (g_ptr_array_index (self->sockets, i)), G_IO_IN);
+
+      g_source_set_callback (source, G_SOURCE_FUNC (accept_ready), self, NULL);
+      g_source_set_static_name (source, "usbip accept");
+      g_source_attach (source, g_main_context_get_thread_default ());
+      g_ptr_array_add (self->watches, source);
+    }
+}
+
+static void
+unwatch_sockets (UsbipExporter *self)
+{
+  for (guint i = 0; i < self->watches->len; i++)
+    g_source_destroy (g_ptr_array_index (self->watches, i));
+  g_ptr_array_set_size (self->watches, 0);
 }
 
 static void
@@ -548,7 +688,10 @@ accept_next (UsbipExporter *self)
 {
   AcceptCall *call;
 
-  if (!self->running || self->accept_pending || self->accept_pause != NULL)
+  if (!self->running || self->accept_pause != NULL)
+    return;
+  watch_sockets (self);
+  if (self->accept_pending || !self->listener_used)
     return;
   call = g_new0 (AcceptCall, 1);
   g_weak_ref_init (&call->exporter, self);
@@ -557,17 +700,32 @@ accept_next (UsbipExporter *self)
   g_socket_listener_accept_async (self->listener, self->accepting, accepted, call);
 }
 
-/* a listener was added while running: the accept in flight does not watch it, start anew */
+/* a listening socket was added while running: the accept in flight does not watch it,
+ * start anew */
 static void
 accept_restart (UsbipExporter *self)
 {
+  unwatch_sockets (self);
   if (!self->accept_pending)
-    return;
+    {
+      accept_next (self);
+      return;
+    }
   g_cancellable_cancel (self->accepting);
   g_object_unref (self->accepting);
   self->accepting = g_cancellable_new ();
   self->accept_pending = FALSE;
   accept_next (self);
+}
+
+/* from now on the exporter accepts on @socket itself (non-blocking: a connection another
+ * process took first must not block the main loop) */
+static void
+add_listening_socket (UsbipExporter *self, GSocket *socket)
+{
+  g_unix_set_fd_nonblocking (g_socket_get_fd (socket), TRUE, NULL);
+  g_ptr_array_add (self->sockets, g_object_ref (socket));
+  accept_restart (self);
 }
 
 /* stop accepting for good and close the listening sockets */
@@ -582,6 +740,9 @@ stop_listening (UsbipExporter *self)
       g_clear_pointer (&self->accept_pause, g_source_unref);
     }
   g_socket_listener_close (self->listener);
+  unwatch_sockets (self);
+  for (guint i = 0; i < self->sockets->len; i++)
+    g_socket_close (g_ptr_array_index (self->sockets, i), NULL);
 }
 
 static void
@@ -593,6 +754,8 @@ usbip_exporter_dispose (GObject *object)
     {
       stop_listening (self);
       g_clear_object (&self->listener);
+      g_clear_pointer (&self->sockets, g_ptr_array_unref);
+      g_clear_pointer (&self->watches, g_ptr_array_unref);
     }
   G_OBJECT_CLASS (usbip_exporter_parent_class)->dispose (object);
 }
@@ -736,6 +899,8 @@ usbip_exporter_init (UsbipExporter *self)
   self->abort = g_cancellable_new ();
   self->accepting = g_cancellable_new ();
   self->listener = g_socket_listener_new ();
+  self->sockets = g_ptr_array_new_with_free_func (g_object_unref);
+  self->watches = g_ptr_array_new_with_free_func ((GDestroyNotify) g_source_unref);
 }
 
 /**
@@ -849,9 +1014,28 @@ usbip_exporter_set_handshake_timeout (UsbipExporter *self, guint timeout_ms)
 gboolean
 usbip_exporter_listen (UsbipExporter *self, UsbipTransport *transport, const gchar *address, GError **error)
 {
+  UsbipTransportInterface *iface;
+  g_autoptr (GSocket) socket = NULL;
+
   g_return_val_if_fail (USBIP_IS_EXPORTER (self), FALSE);
-  if (!usbip_transport_add_listener (transport, self->listener, address, error))
-    return FALSE;
+  g_return_val_if_fail (USBIP_IS_TRANSPORT (transport), FALSE);
+  g_return_val_if_fail (address != NULL, FALSE);
+  iface = USBIP_TRANSPORT_GET_IFACE (transport);
+  if (iface->create_listener == NULL)
+    {
+      /* a transport that only adds to a GSocketListener: GIO accepts for it */
+      if (!usbip_transport_add_listener (transport, self->listener, address, error))
+        return FALSE;
+      self->listener_used = TRUE;
+    }
+  else
+    {
+      socket = iface->create_listener (transport, address, error);
+      if (socket == NULL)
+        return FALSE;
+      add_listening_socket (self, socket);
+      return TRUE;
+    }
   accept_restart (self);
   return TRUE;
 }
@@ -871,12 +1055,12 @@ usbip_exporter_add_socket (UsbipExporter *self, GSocket *socket, GError **error)
 {
   g_return_val_if_fail (USBIP_IS_EXPORTER (self), FALSE);
   g_return_val_if_fail (G_IS_SOCKET (socket), FALSE);
-  if (!g_socket_listener_add_socket (self->listener, socket, NULL, error))
+  if (g_socket_is_closed (socket))
     {
-      usbip_error_convert (error);
+      g_set_error_literal (error, USBIP_ERROR, USBIP_ERROR_FAILED, "the socket to listen on is closed");
       return FALSE;
     }
-  accept_restart (self);
+  add_listening_socket (self, socket);
   return TRUE;
 }
 
@@ -884,8 +1068,10 @@ usbip_exporter_add_socket (UsbipExporter *self, GSocket *socket, GError **error)
  * usbip_exporter_start:
  * @self: an exporter
  *
- * Starts accepting connections on the thread-default main context, one at a time. When
- * accept() fails (e.g. EMFILE: no file descriptor left) accepting pauses for 250 ms, or
+ * Starts accepting connections on the thread-default main context: on the sockets of
+ * transports with create_listener (and those of usbip_exporter_add_socket()), every
+ * connection queued when the main loop looks (up to 64 per round); on those a transport
+ * added to a #GSocketListener, one at a time. When accept() fails (e.g. EMFILE: no file descriptor left) accepting pauses for 250 ms, or
  * until a session ends, instead of retrying at once; the error is logged at most once
  * every 10 s.
  *

@@ -9,7 +9,7 @@
 #include <linux/vm_sockets.h>
 
 #include "usbip-error.h"
-#include "usbip-peer.h"
+#include "usbip-peer-private.h"
 #include "usbip-policy.h"
 
 G_DEFINE_BOXED_TYPE (UsbipPeer, usbip_peer, usbip_peer_copy, usbip_peer_free)
@@ -54,37 +54,28 @@ usbip_peer_new_inet (GInetAddress *address, guint16 port)
   return peer;
 }
 
-/**
- * usbip_peer_new_from_socket:
- * @socket: a connected socket
- *
- * Reads who is at the other end: the address (getpeername()) of an IP or vsock peer, the
- * credentials (`SO_PEERCRED`) of a Unix one. What cannot be read stays unknown.
- *
- * Returns: (transfer full): the peer
- *
- * Since: 1.0
- */
+/* who is at the other end of a connected socket @fd: the exporter's accept loop reads it
+ * before any #GSocket exists (usbip-peer-private.h) */
 UsbipPeer *
-usbip_peer_new_from_socket (GSocket *socket)
+usbip_peer_new_from_fd (gint fd)
 {
   UsbipPeer *peer = usbip_peer_new ();
   struct sockaddr_storage ss = { 0 };
   socklen_t len = sizeof ss;
 
-  g_return_val_if_fail (G_IS_SOCKET (socket), peer);
-  if (getpeername (g_socket_get_fd (socket), (struct sockaddr *) &ss, &len) != 0)
+  if (getpeername (fd, (struct sockaddr *) &ss, &len) != 0)
     return peer;
   if (ss.ss_family == AF_UNIX)
     {
-      g_autoptr (GCredentials) cred = g_socket_get_credentials (socket, NULL);
+      struct ucred cred;
+      socklen_t cred_len = sizeof cred;
 
       peer->family = G_SOCKET_FAMILY_UNIX;
-      if (cred != NULL)
+      if (getsockopt (fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) == 0 && cred_len == sizeof cred)
         {
-          peer->uid = g_credentials_get_unix_user (cred, NULL);
-          peer->pid = g_credentials_get_unix_pid (cred, NULL);
-          peer->gid = ((const struct ucred *) g_credentials_get_native (cred, G_CREDENTIALS_TYPE_LINUX_UCRED))->gid;
+          peer->uid = cred.uid;
+          peer->pid = cred.pid;
+          peer->gid = cred.gid;
         }
     }
   else if (ss.ss_family == AF_VSOCK)
@@ -109,6 +100,24 @@ usbip_peer_new_from_socket (GSocket *socket)
         }
     }
   return peer;
+}
+
+/**
+ * usbip_peer_new_from_socket:
+ * @socket: a connected socket
+ *
+ * Reads who is at the other end: the address (getpeername()) of an IP or vsock peer, the
+ * credentials (`SO_PEERCRED`) of a Unix one. What cannot be read stays unknown.
+ *
+ * Returns: (transfer full): the peer
+ *
+ * Since: 1.0
+ */
+UsbipPeer *
+usbip_peer_new_from_socket (GSocket *socket)
+{
+  g_return_val_if_fail (G_IS_SOCKET (socket), usbip_peer_new ());
+  return usbip_peer_new_from_fd (g_socket_get_fd (socket));
 }
 
 /**

@@ -34,16 +34,8 @@ tcp_connect_async (UsbipTransport *transport, const UsbipRemote *remote, const U
   usbip_transport_connect_address_async (transport, remote, addr, options, cancellable, callback, user_data);
 }
 
-static gboolean
-listen_failed (const gchar *address, GError *local_error, GError **error)
-{
-  g_set_error (error, USBIP_ERROR, USBIP_ERROR_FAILED, "cannot listen on %s: %s", address, local_error->message);
-  g_error_free (local_error);
-  return FALSE;
-}
-
-static gboolean
-tcp_add_listener (UsbipTransport *transport, GSocketListener *listener, const gchar *address, GError **error)
+static GSocket *
+tcp_create_listener (UsbipTransport *transport, const gchar *address, GError **error)
 {
   g_autoptr (UsbipRemote) remote = NULL;
   g_autoptr (GInetAddress) inet = NULL;
@@ -54,12 +46,12 @@ tcp_add_listener (UsbipTransport *transport, GSocketListener *listener, const gc
 
   remote = usbip_remote_parse (address, USBIP_DEFAULT_TCP_PORT, error);
   if (remote == NULL)
-    return FALSE;
+    return NULL;
   if (g_strcmp0 (remote->scheme, USBIP_REMOTE_SCHEME_TCP) != 0)
     {
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
                    "cannot listen on %s with the TCP transport: it is a %s address", address, remote->scheme);
-      return FALSE;
+      return NULL;
     }
   inet = g_inet_address_new_from_string (remote->host);
   if (inet == NULL)
@@ -73,7 +65,7 @@ tcp_add_listener (UsbipTransport *transport, GSocketListener *listener, const gc
                        "cannot listen on %s: %s (give an address such as 127.0.0.1 or [::])", address,
                        local_error->message);
           g_error_free (local_error);
-          return FALSE;
+          return NULL;
         }
       inet = g_object_ref (list->data);
       g_resolver_free_addresses (list);
@@ -81,7 +73,11 @@ tcp_add_listener (UsbipTransport *transport, GSocketListener *listener, const gc
   sockaddr = g_inet_socket_address_new (inet, remote->port);
   socket = g_socket_new (g_inet_address_get_family (inet), G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &local_error);
   if (socket == NULL)
-    return listen_failed (address, local_error, error);
+    {
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_FAILED, "cannot listen on %s: %s", address, local_error->message);
+      g_error_free (local_error);
+      return NULL;
+    }
   g_socket_set_option (socket, SOL_SOCKET, SO_REUSEADDR, 1, NULL);
   if (g_inet_address_get_family (inet) == G_SOCKET_FAMILY_IPV6 && g_inet_address_get_is_any (inet))
     g_socket_set_option (socket, IPPROTO_IPV6, IPV6_V6ONLY, 0, NULL); /* dual stack for [::] */
@@ -90,10 +86,8 @@ tcp_add_listener (UsbipTransport *transport, GSocketListener *listener, const gc
                                remote->host, remote->port);
   if (!usbip_transport_bind (socket, sockaddr, address, not_local, error)
       || !usbip_transport_listen (socket, address, error))
-    return FALSE;
-  if (!g_socket_listener_add_socket (listener, socket, NULL, &local_error))
-    return listen_failed (address, local_error, error);
-  return TRUE;
+    return NULL;
+  return g_steal_pointer (&socket);
 }
 
 static void
@@ -101,7 +95,7 @@ usbip_transport_tcp_iface_init (UsbipTransportInterface *iface)
 {
   iface->connect_async = tcp_connect_async;
   iface->connect_finish = usbip_transport_connect_address_finish;
-  iface->add_listener = tcp_add_listener;
+  iface->create_listener = tcp_create_listener;
 }
 
 static void

@@ -79,10 +79,25 @@ usbip_transport_connect_finish (UsbipTransport *self, GAsyncResult *result, GErr
 gboolean
 usbip_transport_add_listener (UsbipTransport *self, GSocketListener *listener, const gchar *address, GError **error)
 {
+  UsbipTransportInterface *iface;
+  g_autoptr (GSocket) socket = NULL;
+  g_autoptr (GError) local_error = NULL;
+
   g_return_val_if_fail (USBIP_IS_TRANSPORT (self), FALSE);
   g_return_val_if_fail (G_IS_SOCKET_LISTENER (listener), FALSE);
   g_return_val_if_fail (address != NULL, FALSE);
-  return USBIP_TRANSPORT_GET_IFACE (self)->add_listener (self, listener, address, error);
+  iface = USBIP_TRANSPORT_GET_IFACE (self);
+  if (iface->create_listener == NULL)
+    return iface->add_listener (self, listener, address, error);
+  socket = iface->create_listener (self, address, error);
+  if (socket == NULL)
+    return FALSE;
+  if (!g_socket_listener_add_socket (listener, socket, NULL, &local_error))
+    {
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_FAILED, "cannot listen on %s: %s", address, local_error->message);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 typedef struct {

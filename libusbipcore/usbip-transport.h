@@ -19,7 +19,11 @@ G_DECLARE_INTERFACE (UsbipTransport, usbip_transport, USBIP, TRANSPORT, GObject)
  *   (connect timeout -> USBIP_ERROR_TIMEOUT, refused -> USBIP_ERROR_CONNECTION with advice)
  * @connect_finish: finish it
  * @add_listener: add a listening address ("ADDR:PORT", "[v6]:PORT", ":PORT" for all) to
- *   @listener
+ *   @listener; not needed when @create_listener is set
+ * @create_listener: (nullable): make a socket listening on an address (as @add_listener takes
+ *   it) and return it. Set by the built-in transports: usbip_transport_add_listener() then adds
+ *   that socket to the listener, and #UsbipExporter accepts on it itself (accept4() until
+ *   the queue is empty, no #GSocket for a connection answered at once)
  *
  * How USB/IP bytes travel. TCP is built in (usbip_transport_tcp_new()); Unix-socket and
  * vsock transports are plugins (usbip_plugin_context_add_transport()), chosen by the
@@ -34,9 +38,10 @@ struct _UsbipTransportInterface {
                          GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
   GSocketConnection *(*connect_finish) (UsbipTransport *self, GAsyncResult *result, GError **error);
   gboolean (*add_listener) (UsbipTransport *self, GSocketListener *listener, const gchar *address, GError **error);
+  GSocket *(*create_listener) (UsbipTransport *self, const gchar *address, GError **error);
 
   /*< private >*/
-  gpointer padding[8];
+  gpointer padding[7];
 };
 
 USBIP_PUBLIC void usbip_transport_connect_async (UsbipTransport *self, const UsbipRemote *remote,

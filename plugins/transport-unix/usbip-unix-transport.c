@@ -143,8 +143,8 @@ set_file_access (UsbipUnixTransport *self, const gchar *path, const gchar *text,
   return TRUE;
 }
 
-static gboolean
-unix_add_listener (UsbipTransport *transport, GSocketListener *listener, const gchar *address, GError **error)
+static GSocket *
+unix_create_listener (UsbipTransport *transport, const gchar *address, GError **error)
 {
   UsbipUnixTransport *self = USBIP_UNIX_TRANSPORT (transport);
   g_autoptr (UsbipRemote) remote = parse_unix (address, error);
@@ -155,7 +155,7 @@ unix_add_listener (UsbipTransport *transport, GSocketListener *listener, const g
   struct stat st;
 
   if (remote == NULL)
-    return FALSE;
+    return NULL;
   is_file = remote->host[0] != '@';
   if (is_file)
     {
@@ -165,20 +165,20 @@ unix_add_listener (UsbipTransport *transport, GSocketListener *listener, const g
         {
           g_set_error (error, USBIP_ERROR, USBIP_ERROR_PERMISSION, "cannot listen on %s: cannot create %s: %s", address,
                        dir, g_strerror (errno));
-          return FALSE;
+          return NULL;
         }
       if (!clear_stale (remote->host, address, error))
-        return FALSE;
+        return NULL;
     }
   socket = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, &local_error);
   if (socket == NULL)
     {
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_FAILED, "cannot listen on %s: %s", address, local_error->message);
-      return FALSE;
+      return NULL;
     }
   addr = socket_address (remote);
   if (!usbip_transport_bind (socket, addr, address, NULL, error))
-    return FALSE;
+    return NULL;
   if (is_file)
     {
       SocketFile *f = g_new0 (SocketFile, 1);
@@ -193,16 +193,11 @@ unix_add_listener (UsbipTransport *transport, GSocketListener *listener, const g
       /* before listen(): until then a connect is refused, so nobody gets in through the
        * permissions bind() left */
       if (!set_file_access (self, remote->host, address, error))
-        return FALSE;
+        return NULL;
     }
   if (!usbip_transport_listen (socket, address, error))
-    return FALSE;
-  if (!g_socket_listener_add_socket (listener, socket, NULL, &local_error))
-    {
-      g_set_error (error, USBIP_ERROR, USBIP_ERROR_FAILED, "cannot listen on %s: %s", address, local_error->message);
-      return FALSE;
-    }
-  return TRUE;
+    return NULL;
+  return g_steal_pointer (&socket);
 }
 
 static void
@@ -210,7 +205,7 @@ usbip_unix_transport_iface_init (UsbipTransportInterface *iface)
 {
   iface->connect_async = unix_connect_async;
   iface->connect_finish = usbip_transport_connect_address_finish;
-  iface->add_listener = unix_add_listener;
+  iface->create_listener = unix_create_listener;
 }
 
 static void

@@ -64,8 +64,8 @@ vsock_connect_finish (UsbipTransport *transport, GAsyncResult *result, GError **
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
-static gboolean
-vsock_add_listener (UsbipTransport *transport, GSocketListener *listener, const gchar *address, GError **error)
+static GSocket *
+vsock_create_listener (UsbipTransport *transport, const gchar *address, GError **error)
 {
   g_autoptr (UsbipRemote) remote = usbip_remote_parse (address, USBIP_DEFAULT_TCP_PORT, error);
   g_autoptr (GSocketAddress) addr = NULL;
@@ -75,12 +75,12 @@ vsock_add_listener (UsbipTransport *transport, GSocketListener *listener, const 
   gint fd;
 
   if (remote == NULL)
-    return FALSE;
+    return NULL;
   if (g_strcmp0 (remote->scheme, USBIP_REMOTE_SCHEME_VSOCK) != 0)
     {
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
                    "%s is not a vsock: address (write vsock:CID:PORT, e.g. vsock:-1:3240)", address);
-      return FALSE;
+      return NULL;
     }
   /* by hand: GSocket's family property knows no AF_VSOCK, so g_socket_new() refuses it */
   fd = socket (AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -90,26 +90,21 @@ vsock_add_listener (UsbipTransport *transport, GSocketListener *listener, const 
                    "cannot listen on %s: %s (the kernel has no vsock sockets: modprobe vsock, and a transport: "
                    "vhost_vsock on a host, vmw_vsock_virtio_transport in a guest, vsock_loopback for CID 1)",
                    address, g_strerror (errno));
-      return FALSE;
+      return NULL;
     }
   sock = g_socket_new_from_fd (fd, &local_error);
   if (sock == NULL)
     {
       close (fd);
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_FAILED, "cannot listen on %s: %s", address, local_error->message);
-      return FALSE;
+      return NULL;
     }
   addr = socket_address (remote);
   not_local = g_strdup_printf ("CID %s is not this machine's (listen on vsock:-1:%u for any of its CIDs)", remote->host,
                                remote->port);
   if (!usbip_transport_bind (sock, addr, address, not_local, error) || !usbip_transport_listen (sock, address, error))
-    return FALSE;
-  if (!g_socket_listener_add_socket (listener, sock, NULL, &local_error))
-    {
-      g_set_error (error, USBIP_ERROR, USBIP_ERROR_FAILED, "cannot listen on %s: %s", address, local_error->message);
-      return FALSE;
-    }
-  return TRUE;
+    return NULL;
+  return g_steal_pointer (&sock);
 }
 
 static void
@@ -117,7 +112,7 @@ usbip_vsock_transport_iface_init (UsbipTransportInterface *iface)
 {
   iface->connect_async = vsock_connect_async;
   iface->connect_finish = vsock_connect_finish;
-  iface->add_listener = vsock_add_listener;
+  iface->create_listener = vsock_create_listener;
 }
 
 static void

@@ -1234,6 +1234,93 @@ test_at_accept_devlist (Fixture *f, gconstpointer data)
   g_assert_cmpuint (usbip_exporter_get_n_sessions (f->exporter), ==, 0);
 }
 
+/* Connections that queued while the main loop was busy are all taken in one round: the
+ * exporter accepts on its own listening socket until the queue is empty, and answers each
+ * DEVLIST that came with its connection there and then (GIO's accept took one per round) */
+static void
+test_accept_burst (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GBytes) request = devlist_request ();
+  GSocket *clients[8];
+  gsize len;
+  gconstpointer req = g_bytes_get_data (request, &len);
+
+  for (guint i = 0; i < G_N_ELEMENTS (clients); i++)
+    {
+      clients[i] = test_util_connect (f->port); /* connected: in the listening socket's queue */
+      test_util_send (clients[i], req, len);
+    }
+  g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (f->opened, ==, G_N_ELEMENTS (clients));
+  g_assert_cmpuint (f->closed, ==, G_N_ELEMENTS (clients));
+  g_assert_cmpstr (f->closed_op, ==, "OP_REQ_DEVLIST");
+  for (guint i = 0; i < G_N_ELEMENTS (clients); i++)
+    {
+      g_autoptr (GBytes) reply = test_util_read_all (clients[i], 1 << 20);
+
+      g_assert_cmpuint (g_bytes_get_size (reply), ==, 8 + 4 + 2 * (312 + 4));
+      g_object_unref (clients[i]);
+    }
+  g_assert_cmpuint (usbip_exporter_get_n_sessions (f->exporter), ==, 0);
+}
+
+/* a transport that only implements add_listener (no create_listener) is still served:
+ * GIO's listener accepts for it */
+typedef struct {
+  GObject parent_instance;
+  guint16 port;
+} TestAddOnlyTransport;
+typedef GObjectClass TestAddOnlyTransportClass;
+
+GType test_add_only_transport_get_type (void);
+static void test_add_only_transport_iface_init (UsbipTransportInterface *iface);
+G_DEFINE_TYPE_WITH_CODE (TestAddOnlyTransport, test_add_only_transport, G_TYPE_OBJECT,
+                         G_IMPLEMENT_INTERFACE (USBIP_TYPE_TRANSPORT, test_add_only_transport_iface_init))
+
+static gboolean
+add_only_add_listener (UsbipTransport *transport, GSocketListener *listener, const gchar *address, GError **error)
+{
+  TestAddOnlyTransport *self = (TestAddOnlyTransport *) transport;
+  g_autoptr (GSocket) socket = test_util_listen (&self->port);
+
+  return g_socket_listener_add_socket (listener, socket, NULL, error);
+}
+
+static void
+test_add_only_transport_iface_init (UsbipTransportInterface *iface)
+{
+  iface->add_listener = add_only_add_listener;
+}
+
+static void
+test_add_only_transport_class_init (TestAddOnlyTransportClass *klass)
+{
+}
+
+static void
+test_add_only_transport_init (TestAddOnlyTransport *self)
+{
+}
+
+static void
+test_listen_add_only_transport (Fixture *f, gconstpointer data)
+{
+  TestAddOnlyTransport *transport = g_object_new (test_add_only_transport_get_type (), NULL);
+  g_autoptr (UsbipExporter) exporter = usbip_exporter_new (f->host);
+  g_autoptr (GBytes) request = devlist_request ();
+  g_autoptr (GBytes) reply = NULL;
+  g_autoptr (GError) error = NULL;
+  gboolean at_accept = FALSE;
+
+  g_assert_true (usbip_exporter_listen (exporter, USBIP_TRANSPORT (transport), "test:0", &error));
+  g_assert_no_error (error);
+  usbip_exporter_start (exporter);
+  reply = test_util_request_at_accept (exporter, transport->port, request, &at_accept);
+  g_assert_true (at_accept);
+  g_assert_cmpuint (g_bytes_get_size (reply), ==, 8 + 4 + 2 * (312 + 4));
+  g_object_unref (transport);
+}
+
 /* the admission policy still decides first: a refused client gets no reply, even with its
  * request already there */
 static void
@@ -1292,6 +1379,8 @@ main (int argc, char **argv)
   T ("/exporter/socket-options-handed", test_socket_options_handed);
   T ("/exporter/at-accept/devlist", test_at_accept_devlist);
   T ("/exporter/at-accept/refused", test_at_accept_refused);
+  T ("/exporter/accept-burst", test_accept_burst);
+  T ("/exporter/listen-add-only-transport", test_listen_add_only_transport);
   T ("/exporter/at-accept/import-leaves-trailing-bytes", test_at_accept_import_leaves_trailing_bytes);
   T ("/exporter/attach-unknown-busid", test_attach_unknown_busid);
   T ("/exporter/attach-no-free-port", test_attach_no_free_port);
