@@ -20,7 +20,7 @@ G_DECLARE_INTERFACE (UsbipTransport, usbip_transport, USBIP, TRANSPORT, GObject)
  * @connect_finish: finish it
  * @add_listener: add a listening address ("ADDR:PORT", "[v6]:PORT", ":PORT" for all) to
  *   @listener; not needed when @create_listener is set
- * @create_listener: (nullable): make a socket listening on an address (as @add_listener takes
+ * @create_listener: make a socket listening on an address (as @add_listener takes
  *   it) and return it. Set by the built-in transports: usbip_transport_add_listener() then adds
  *   that socket to the listener, and #UsbipExporter accepts on it itself (accept4() until
  *   the queue is empty, no #GSocket for a connection answered at once)
