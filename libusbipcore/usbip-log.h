@@ -23,6 +23,8 @@ typedef struct {
     NULL, NULL, NULL, -1, -1, NULL                                                                                     \
   }
 
+/* a G_LOG_LEVEL_DEBUG event is neither formatted nor written unless debug output is on
+ * (G_MESSAGES_DEBUG, or g_log_set_debug_enabled() for a custom writer) */
 void usbip_log_event (GLogLevelFlags level, const UsbipLogFields *fields, const gchar *format, ...)
     G_GNUC_PRINTF (3, 4);
 

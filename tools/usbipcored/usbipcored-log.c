@@ -158,6 +158,8 @@ usbipcored_log_setup (UsbipcoredLogFormat format, gboolean debug)
 
   log_format = format;
   log_debug = debug;
+  /* libusbipcore formats its debug events only when they can be shown */
+  g_log_set_debug_enabled (debug);
   if (!installed)
     {
       g_log_set_writer_func (writer, NULL, NULL);
