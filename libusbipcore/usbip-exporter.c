@@ -1030,7 +1030,7 @@ usbip_exporter_listen (UsbipExporter *self, UsbipTransport *transport, const gch
     }
   else
     {
-      socket = iface->create_listener (transport, address, error);
+      socket = usbip_transport_create_listener (transport, address, error);
       if (socket == NULL)
         return FALSE;
       add_listening_socket (self, socket);

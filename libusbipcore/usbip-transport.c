@@ -89,7 +89,7 @@ usbip_transport_add_listener (UsbipTransport *self, GSocketListener *listener, c
   iface = USBIP_TRANSPORT_GET_IFACE (self);
   if (iface->create_listener == NULL)
     return iface->add_listener (self, listener, address, error);
-  socket = iface->create_listener (self, address, error);
+  socket = usbip_transport_create_listener (self, address, error);
   if (socket == NULL)
     return FALSE;
   if (!g_socket_listener_add_socket (listener, socket, NULL, &local_error))
@@ -98,6 +98,35 @@ usbip_transport_add_listener (UsbipTransport *self, GSocketListener *listener, c
       return FALSE;
     }
   return TRUE;
+}
+
+/**
+ * usbip_transport_create_listener:
+ * @self: a transport
+ * @address: what to listen on, as for usbip_transport_add_listener()
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (nullable): a socket listening on @address, or %NULL with
+ *   @error set (%USBIP_ERROR_NOT_AVAILABLE when the transport only implements add_listener)
+ *
+ * Since: 1.0
+ */
+GSocket *
+usbip_transport_create_listener (UsbipTransport *self, const gchar *address, GError **error)
+{
+  UsbipTransportInterface *iface;
+
+  g_return_val_if_fail (USBIP_IS_TRANSPORT (self), NULL);
+  g_return_val_if_fail (address != NULL, NULL);
+  iface = USBIP_TRANSPORT_GET_IFACE (self);
+  if (iface->create_listener == NULL)
+    {
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_NOT_AVAILABLE,
+                   "the %s transport cannot make a listening socket itself: add its listener to a GSocketListener",
+                   G_OBJECT_TYPE_NAME (self));
+      return NULL;
+    }
+  return iface->create_listener (self, address, error);
 }
 
 typedef struct {

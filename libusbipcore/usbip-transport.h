@@ -51,6 +51,7 @@ USBIP_PUBLIC GSocketConnection *usbip_transport_connect_finish (UsbipTransport *
                                                                 GError **error);
 USBIP_PUBLIC gboolean usbip_transport_add_listener (UsbipTransport *self, GSocketListener *listener,
                                                     const gchar *address, GError **error);
+USBIP_PUBLIC GSocket *usbip_transport_create_listener (UsbipTransport *self, const gchar *address, GError **error);
 
 /* for implementations: connects to @address (the resolved form of @remote) within the
  * connect timeout of @options, applies @options, and words failures for @remote's scheme;
