@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -873,6 +874,31 @@ virtual_device (guint which)
   return devices[which % 2];
 }
 
+/* Per seqnum, the commands the input sent with it, oldest first: a client may reuse a
+ * seqnum once its URB is done (upstream's counter wraps), so one seqnum can name several
+ * commands; the session answers them in order (it refuses a pending seqnum again). */
+static void
+push_command (GHashTable *table, guint32 seqnum, guint32 value)
+{
+  GQueue *queue = g_hash_table_lookup (table, GUINT_TO_POINTER (seqnum));
+
+  if (queue == NULL)
+    {
+      queue = g_queue_new ();
+      g_hash_table_insert (table, GUINT_TO_POINTER (seqnum), queue);
+    }
+  g_queue_push_tail (queue, GUINT_TO_POINTER (value));
+}
+
+static guint32
+pop_command (GHashTable *table, guint32 seqnum)
+{
+  GQueue *queue = g_hash_table_lookup (table, GUINT_TO_POINTER (seqnum));
+
+  FUZZ_CHECK (queue != NULL && !g_queue_is_empty (queue)); /* an answer to a command that was sent */
+  return GPOINTER_TO_UINT (g_queue_pop_head (queue));
+}
+
 gint
 usbip_fuzz_virtual_session (const guint8 *data, gsize size)
 {
@@ -882,8 +908,11 @@ usbip_fuzz_virtual_session (const guint8 *data, gsize size)
   g_autoptr (GIOStream) stream = NULL;
   g_autoptr (GBytes) reply = g_bytes_new (NULL, 0);
   g_autoptr (UsbipUrbTracker) tracker = usbip_urb_tracker_new ();
-  g_autoptr (UsbipDeframer) commands = usbip_deframer_new (USBIP_STREAM_URB_COMMAND, tracker);
+  g_autoptr (UsbipDeframer) commands = usbip_deframer_new (USBIP_STREAM_URB_COMMAND, NULL);
   g_autoptr (UsbipDeframer) returns = usbip_deframer_new (USBIP_STREAM_URB_RETURN, tracker);
+  /* seqnum -> GQueue of directions (CMD_SUBMIT) or of victims' seqnums (CMD_UNLINK) */
+  g_autoptr (GHashTable) submits = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_queue_free);
+  g_autoptr (GHashTable) unlinks = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_queue_free);
   gsize used = 0, out_len;
   const guint8 *written;
   gint frames = 0;
@@ -901,7 +930,7 @@ usbip_fuzz_virtual_session (const guint8 *data, gsize size)
   while (g_main_context_iteration (NULL, FALSE))
     ;
 
-  /* the directions of the commands that framed, for framing the returns */
+  /* the commands that framed, for framing the returns */
   for (;;)
     {
       UsbipMessage msg = { 0 };
@@ -909,6 +938,10 @@ usbip_fuzz_virtual_session (const guint8 *data, gsize size)
       if (usbip_deframer_pop (commands, data + 1 + used, size - 1 - used, &consumed, &msg, NULL) != USBIP_DEFRAME_FRAME)
         break;
       used += consumed;
+      if (msg.type == USBIP_MESSAGE_CMD_SUBMIT)
+        push_command (submits, msg.urb.seqnum, msg.urb.direction);
+      else
+        push_command (unlinks, msg.urb.seqnum, msg.urb.u.cmd_unlink.unlink_seqnum);
       usbip_message_clear (&msg);
     }
   /* what the session sent is whole, valid RET_SUBMIT / RET_UNLINK frames only */
@@ -920,11 +953,24 @@ usbip_fuzz_virtual_session (const guint8 *data, gsize size)
       g_autoptr (GError) error = NULL;
       UsbipMessage msg = { 0 };
       gsize consumed = 0;
-      UsbipDeframeResult r = usbip_deframer_pop (returns, written + used, out_len - used, &consumed, &msg, &error);
+      UsbipDeframeResult r;
 
+      /* a RET_SUBMIT answers the oldest unanswered command with its seqnum */
+      FUZZ_CHECK (out_len - used >= USBIP_URB_HEADER_SIZE);
+      if (rd32 (written + used) == USBIP_RET_SUBMIT)
+        usbip_urb_tracker_add (tracker, rd32 (written + used + 4),
+                               (UsbipDirection) pop_command (submits, rd32 (written + used + 4)));
+      r = usbip_deframer_pop (returns, written + used, out_len - used, &consumed, &msg, &error);
       FUZZ_CHECK (r == USBIP_DEFRAME_FRAME);
       FUZZ_CHECK (msg.type == USBIP_MESSAGE_RET_SUBMIT || msg.type == USBIP_MESSAGE_RET_UNLINK);
       FUZZ_CHECK (msg.n_iso == 0);
+      if (msg.type == USBIP_MESSAGE_RET_UNLINK)
+        {
+          guint32 victim = pop_command (unlinks, msg.urb.seqnum);
+          /* a cancelled victim gets no RET_SUBMIT: it is answered here */
+          if (msg.urb.u.ret_unlink.status == -ECONNRESET)
+            (void) pop_command (submits, victim);
+        }
       used += consumed;
       frames++;
       usbip_message_clear (&msg);
