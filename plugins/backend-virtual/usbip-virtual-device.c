@@ -24,6 +24,8 @@ typedef struct {
   guint index;
   guint8 device_desc[18];
   GBytes *config_desc;
+  GBytes *bos_desc; /* NULL: none (GET_DESCRIPTOR(BOS) stalls) */
+  UsbipSpeed speed;
   GPtrArray *strings; /* gchar*, index 1.. at [0].. */
   gchar *serial;      /* override */
   gchar *path;        /* override */
@@ -72,6 +74,7 @@ usbip_virtual_device_finalize (GObject *object)
   g_free (priv->serial);
   g_free (priv->path);
   g_clear_pointer (&priv->config_desc, g_bytes_unref);
+  g_clear_pointer (&priv->bos_desc, g_bytes_unref);
   g_ptr_array_unref (priv->strings);
   G_OBJECT_CLASS (usbip_virtual_device_parent_class)->finalize (object);
 }
@@ -88,6 +91,7 @@ usbip_virtual_device_init (UsbipVirtualDevice *self)
   UsbipVirtualDevicePrivate *priv = usbip_virtual_device_get_instance_private (self);
 
   priv->strings = g_ptr_array_new_with_free_func (g_free);
+  priv->speed = USBIP_SPEED_HIGH;
 }
 
 static gboolean
@@ -204,6 +208,18 @@ usbip_virtual_device_set_descriptors (UsbipVirtualDevice *self, const guint8 *de
     g_ptr_array_add (priv->strings, g_strdup (strings[i]));
 }
 
+void
+usbip_virtual_device_set_speed (UsbipVirtualDevice *self, UsbipSpeed speed, const guint8 *bos, gsize bos_len)
+{
+  UsbipVirtualDevicePrivate *priv = usbip_virtual_device_get_instance_private (self);
+
+  g_return_if_fail (bos == NULL || bos_len >= 5);
+  priv->speed = speed;
+  g_clear_pointer (&priv->bos_desc, g_bytes_unref);
+  if (bos != NULL)
+    priv->bos_desc = g_bytes_new (bos, bos_len);
+}
+
 /* the interfaces and endpoints of the configuration descriptor */
 static void
 walk_config (UsbipVirtualDevicePrivate *priv, UsbipDeviceInfo *info, guint32 *endpoints)
@@ -239,7 +255,7 @@ usbip_virtual_device_get_info (UsbipVirtualDevice *self)
   g_strlcpy (info->busid, priv->busid, sizeof info->busid);
   info->busnum = 0;
   info->devnum = priv->index + 1;
-  info->speed = USBIP_SPEED_HIGH;
+  info->speed = priv->speed;
   info->idVendor = (guint16) (d[8] | d[9] << 8);
   info->idProduct = (guint16) (d[10] | d[11] << 8);
   info->bcdDevice = (guint16) (d[12] | d[13] << 8);
@@ -370,7 +386,12 @@ get_descriptor (UsbipVirtualDevicePrivate *priv, guint8 type, guint8 index, GByt
         return FALSE;
       append_string_descriptor (in, g_ptr_array_index (priv->strings, index - 1));
       return TRUE;
-    default: /* BOS, DEVICE_QUALIFIER, ...: a USB 2.0 device without them stalls */
+    case 0x0f: /* BOS */
+      if (priv->bos_desc == NULL)
+        return FALSE;
+      g_byte_array_append (in, g_bytes_get_data (priv->bos_desc, NULL), g_bytes_get_size (priv->bos_desc));
+      return TRUE;
+    default: /* DEVICE_QUALIFIER, OTHER_SPEED_CONFIGURATION, ...: stall */
       return FALSE;
     }
 }

@@ -81,6 +81,9 @@ UsbipDeviceInfo *usbip_virtual_device_get_info (UsbipVirtualDevice *self);
  * the whole configuration descriptor, and the strings (index 1, 2, ...; NULL-terminated) */
 void usbip_virtual_device_set_descriptors (UsbipVirtualDevice *self, const guint8 *device, gsize device_len,
                                            const guint8 *config, gsize config_len, const gchar *const *strings);
+/* For models: the speed the device list reports (default high; vhci attaches a super speed
+ * device on a USB 3 root-hub port) and the BOS descriptor (NULL: none, a request for it stalls) */
+void usbip_virtual_device_set_speed (UsbipVirtualDevice *self, UsbipSpeed speed, const guint8 *bos, gsize bos_len);
 /* For models: the device's path in the device list (default /sys/devices/virtual/usbip/BUSID) */
 void usbip_virtual_device_set_path (UsbipVirtualDevice *self, const gchar *path);
 /* For models: halt an endpoint (its transfers fail with -EPIPE until the host clears it) */

@@ -69,7 +69,7 @@ struct _UsbipVirtualMassStorage {
 
 G_DEFINE_FINAL_TYPE (UsbipVirtualMassStorage, usbip_virtual_mass_storage, USBIP_TYPE_VIRTUAL_DEVICE)
 
-static const gchar *const keys[] = { "image", "read-only", NULL };
+static const gchar *const keys[] = { "image", "read-only", "speed", NULL };
 
 static const guint8 device_descriptor[18] = {
   18,   1,    0x00, 0x02, 0x00, 0x00, 0x00, 64, /* USB 2.0, class per interface, ep0 64 bytes */
@@ -82,6 +82,31 @@ static const guint8 config_descriptor[] = {
   9, 4, 0,      0,    2,    0x08, 0x06, 0x50, 0,   /* mass storage, SCSI transparent, bulk-only */
   7, 5, EP_IN,  0x02, 0x00, 0x02, 0,               /* bulk IN, 512 bytes (high speed) */
   7, 5, EP_OUT, 0x02, 0x00, 0x02, 0,               /* bulk OUT, 512 bytes */
+};
+
+/* speed=super: USB 3.0, ep0 2^9 bytes, 1024-byte bulk endpoints each with its SuperSpeed
+ * endpoint companion (no bursts, no streams), and a BOS with the USB 2.0 extension and the
+ * SuperSpeed capability (USB 3.2 section 9.6.2) */
+static const guint8 ss_device_descriptor[18] = {
+  18,   1,    0x00, 0x03, 0x00, 0x00, 0x00, 9, /* USB 3.0, class per interface, ep0 2^9 = 512 bytes */
+  0x6b, 0x1d, 0x04, 0x01, 0x00, 0x01,          /* 1d6b:0104, release 1.00 */
+  1,    2,    3,    1,                         /* strings, one configuration */
+};
+
+static const guint8 ss_config_descriptor[] = {
+  9, 2,    44,     0,    1,    1,    0,    0x80, 112, /* one interface, bus powered, 896 mA (8 mA units) */
+  9, 4,    0,      0,    2,    0x08, 0x06, 0x50, 0,   /* mass storage, SCSI transparent, bulk-only */
+  7, 5,    EP_IN,  0x02, 0x00, 0x04, 0,               /* bulk IN, 1024 bytes */
+  6, 0x30, 0,      0,    0,    0,                     /* its companion: bMaxBurst 0, no streams */
+  7, 5,    EP_OUT, 0x02, 0x00, 0x04, 0,               /* bulk OUT, 1024 bytes */
+  6, 0x30, 0,      0,    0,    0,                     /* its companion */
+};
+
+static const guint8 ss_bos_descriptor[] = {
+  5,    0x0f, 22,   0,    2,                      /* BOS: 22 bytes, two capabilities */
+  7,    0x10, 0x02, 0x00, 0x00, 0x00, 0x00,       /* USB 2.0 extension, no LPM */
+  10,   0x10, 0x03, 0x00, 0x0e, 0x00, 0x01, 0x0a, /* SuperSpeed: full, high and super speed; */
+  0xff, 0x07,                                     /* functional from full speed, U1/U2 exit latencies */
 };
 
 static guint32
@@ -477,6 +502,15 @@ mass_storage_configure (UsbipVirtualDevice *device, GKeyFile *kf, const gchar *g
   const gchar *strings[] = { "usbipcore", "Virtual Disk", usbip_virtual_device_get_name (device), NULL };
   struct stat st;
 
+  g_autofree gchar *speed = g_key_file_get_string (kf, group, "speed", NULL);
+
+  if (speed != NULL && g_strcmp0 (speed, "high") != 0 && g_strcmp0 (speed, "super") != 0)
+    {
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_CONFIG,
+                   "[%s] speed=%s: expected high (USB 2.0, 512-byte bulk) or super (USB 3, 1024-byte bulk)", group,
+                   speed);
+      return FALSE;
+    }
   self->image = g_key_file_get_string (kf, group, "image", NULL);
   if (self->image == NULL || *self->image == '\0')
     {
@@ -512,8 +546,15 @@ mass_storage_configure (UsbipVirtualDevice *device, GKeyFile *kf, const gchar *g
       return FALSE;
     }
   self->blocks = (guint64) st.st_size / BLOCK;
-  usbip_virtual_device_set_descriptors (device, device_descriptor, sizeof device_descriptor, config_descriptor,
-                                        sizeof config_descriptor, strings);
+  if (g_strcmp0 (speed, "super") == 0)
+    {
+      usbip_virtual_device_set_descriptors (device, ss_device_descriptor, sizeof ss_device_descriptor,
+                                            ss_config_descriptor, sizeof ss_config_descriptor, strings);
+      usbip_virtual_device_set_speed (device, USBIP_SPEED_SUPER, ss_bos_descriptor, sizeof ss_bos_descriptor);
+    }
+  else
+    usbip_virtual_device_set_descriptors (device, device_descriptor, sizeof device_descriptor, config_descriptor,
+                                          sizeof config_descriptor, strings);
   return TRUE;
 }
 

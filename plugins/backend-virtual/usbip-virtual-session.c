@@ -9,8 +9,12 @@
  * CMD_UNLINK's seqnum) says -ECONNRESET; a victim already completed gets RET_UNLINK 0.
  *
  * Asynchronous on the main context: reads and writes never block, so a slow client only
- * slows itself. While more than BACKLOG_MAX bytes wait to be sent, the session stops
- * reading commands (a client that does not read its returns cannot grow our memory).
+ * slows itself. Replies are encoded into one output buffer and written at once with a
+ * non-blocking write (those of one read's commands together, e.g. a read's data and its
+ * CSW); only what the socket does not take waits for it to become writable. Commands are
+ * read straight into the input buffer when the socket is readable. While more than
+ * BACKLOG_MAX bytes wait to be sent, the session stops reading commands (a client that does
+ * not read its returns cannot grow our memory).
  */
 #include "config.h"
 
@@ -25,14 +29,15 @@ struct _UsbipVirtualSession {
   gint ref_count;
   UsbipVirtualDevice *device;
   GIOStream *stream;
-  GCancellable *cancellable;
   UsbipDeframer *deframer;
   GByteArray *inbuf;
-  guint8 *chunk;
   GHashTable *pending; /* seqnum -> UsbipVirtualUrb* */
-  GQueue writes;       /* GBytes* */
-  gsize queued_bytes;
-  gboolean writing, reading, ended;
+  GByteArray *outbuf;  /* encoded replies; [out_sent, len) is still to be written */
+  gsize out_sent;
+  GSource *in_source;  /* while reading: the input is readable */
+  GSource *out_source; /* while the socket takes no more: it is writable */
+  guint batch;         /* > 0 while a read's commands run: replies are written after */
+  gboolean ended;
   gchar *busid;
 };
 
@@ -44,77 +49,123 @@ session_ref (UsbipVirtualSession *self)
 }
 
 static void
+drop_source (GSource *source)
+{
+  g_source_destroy (source);
+  g_source_unref (source);
+}
+
+static void
 session_unref (UsbipVirtualSession *self)
 {
   if (--self->ref_count > 0)
     return;
   g_object_unref (self->device);
   g_object_unref (self->stream);
-  g_object_unref (self->cancellable);
   usbip_deframer_free (self->deframer);
   g_byte_array_unref (self->inbuf);
-  g_free (self->chunk);
   g_hash_table_unref (self->pending);
-  g_queue_clear_full (&self->writes, (GDestroyNotify) g_bytes_unref);
+  g_byte_array_unref (self->outbuf);
   g_free (self->busid);
   g_free (self);
 }
 
 static void session_end (UsbipVirtualSession *self, const gchar *reason);
-static void read_next (UsbipVirtualSession *self);
+static gboolean readable (GObject *stream, gpointer data);
+static gboolean writable (GObject *stream, gpointer data);
 
-static void write_next (UsbipVirtualSession *self);
-
-static void
-written (GObject *source, GAsyncResult *result, gpointer data)
+static GSource *
+attach_source (GSource *source, GSourceFunc func, UsbipVirtualSession *self)
 {
-  UsbipVirtualSession *self = data;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GBytes) bytes = g_queue_pop_head (&self->writes);
+  g_source_set_callback (source, func, self, NULL);
+  g_source_attach (source, g_main_context_get_thread_default ());
+  return source;
+}
 
-  self->writing = FALSE;
-  self->queued_bytes -= g_bytes_get_size (bytes);
-  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, &error))
+/* reads while the backlog is small, not past it */
+static void
+watch_input (UsbipVirtualSession *self)
+{
+  gboolean want = !self->ended && self->outbuf->len - self->out_sent <= BACKLOG_MAX;
+
+  if (want && self->in_source == NULL)
+    self->in_source = attach_source (g_pollable_input_stream_create_source (
+                                         G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (self->stream)), NULL),
+                                     G_SOURCE_FUNC (readable), self);
+  else if (!want && self->in_source != NULL)
+    g_clear_pointer (&self->in_source, drop_source);
+}
+
+/* flush() when the socket is writable */
+static void
+wait_writable (UsbipVirtualSession *self)
+{
+  if (self->out_source == NULL && !self->ended)
+    self->out_source =
+        attach_source (g_pollable_output_stream_create_source (
+                           G_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream (self->stream)), NULL),
+                       G_SOURCE_FUNC (writable), self);
+}
+
+/* writes what the socket takes now; the rest when it is writable */
+static void
+flush (UsbipVirtualSession *self)
+{
+  GPollableOutputStream *out = G_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream (self->stream));
+
+  while (!self->ended && self->out_sent < self->outbuf->len)
     {
-      g_autofree gchar *reason = g_strdup_printf ("cannot send to the client: %s", error->message);
-      session_end (self, reason);
+      g_autoptr (GError) error = NULL;
+      gssize n = g_pollable_output_stream_write_nonblocking (out, self->outbuf->data + self->out_sent,
+                                                             self->outbuf->len - self->out_sent, NULL, &error);
+
+      if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        {
+          wait_writable (self);
+          break;
+        }
+      if (n < 0)
+        {
+          g_autofree gchar *reason = g_strdup_printf ("cannot send to the client: %s", error->message);
+          session_end (self, reason);
+          return;
+        }
+      self->out_sent += (gsize) n;
     }
-  else
+  if (self->out_sent == self->outbuf->len)
     {
-      write_next (self);
-      read_next (self); /* resumes if the backlog held reading back */
+      g_byte_array_set_size (self->outbuf, 0);
+      self->out_sent = 0;
     }
+  else if (self->out_sent > self->outbuf->len / 2)
+    {
+      /* keep the buffer from growing while a slow client reads */
+      g_byte_array_remove_range (self->outbuf, 0, (guint) self->out_sent);
+      self->out_sent = 0;
+    }
+  watch_input (self);
+}
+
+static gboolean
+writable (GObject *stream, gpointer data)
+{
+  UsbipVirtualSession *self = session_ref (data);
+
+  g_clear_pointer (&self->out_source, drop_source);
+  flush (self);
   session_unref (self);
+  return G_SOURCE_REMOVE;
 }
 
-static void
-write_next (UsbipVirtualSession *self)
-{
-  GBytes *head = g_queue_peek_head (&self->writes);
-
-  if (self->writing || self->ended || head == NULL)
-    return;
-  self->writing = TRUE;
-  g_output_stream_write_all_async (g_io_stream_get_output_stream (self->stream), g_bytes_get_data (head, NULL),
-                                   g_bytes_get_size (head), G_PRIORITY_DEFAULT, self->cancellable, written,
-                                   session_ref (self));
-}
-
-static void
-queue_bytes (UsbipVirtualSession *self, GBytes *bytes)
-{
-  self->queued_bytes += g_bytes_get_size (bytes);
-  g_queue_push_tail (&self->writes, bytes);
-  write_next (self);
-}
-
+/* Replies of a read's commands are written when they all ran (process()); one a model
+ * completes later (a pty's data, a HID report) when the socket is writable: never from
+ * inside the model's own call, which a failed write would end the session under. */
 static void
 send_message (UsbipVirtualSession *self, const UsbipMessage *msg)
 {
-  GByteArray *out = g_byte_array_sized_new (USBIP_URB_HEADER_SIZE + (guint) msg->data_len);
-
-  usbip_message_encode (msg, out);
-  queue_bytes (self, g_byte_array_free_to_bytes (out));
+  usbip_message_encode (msg, self->outbuf);
+  if (self->batch == 0)
+    wait_writable (self);
 }
 
 static void
@@ -177,7 +228,8 @@ session_end (UsbipVirtualSession *self, const gchar *reason)
     return;
   self->ended = TRUE;
   g_message ("virtual device %s: session ended: %s", self->busid, reason);
-  g_cancellable_cancel (self->cancellable);
+  g_clear_pointer (&self->in_source, drop_source);
+  g_clear_pointer (&self->out_source, drop_source);
   g_hash_table_iter_init (&iter, self->pending);
   while (g_hash_table_iter_next (&iter, NULL, &urb))
     {
@@ -264,7 +316,7 @@ process (UsbipVirtualSession *self)
 {
   gsize used = 0;
 
-  /* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): the caller holds a reference (read_done's), so session_end() never frees the session here */
+  self->batch++;
   while (!self->ended)
     {
       g_autoptr (GError) error = NULL;
@@ -288,61 +340,54 @@ process (UsbipVirtualSession *self)
         handle_unlink (self, &msg);
       usbip_message_clear (&msg);
     }
-  /* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): the caller holds a reference (read_done's), so session_end() never frees the session here */
+  self->batch--;
   g_byte_array_remove_range (self->inbuf, 0, (guint) MIN (used, self->inbuf->len));
   if (!self->ended && self->inbuf->len > USBIP_VIRTUAL_MAX_TRANSFER + USBIP_URB_HEADER_SIZE)
     session_end (self, "malformed URB stream: a transfer larger than the 4 MiB a virtual device accepts");
+  flush (self);
 }
 
-static void
-read_done (GObject *source, GAsyncResult *result, gpointer data)
+static gboolean
+readable (GObject *stream, gpointer data)
 {
-  UsbipVirtualSession *self = data;
+  UsbipVirtualSession *self = session_ref (data);
   g_autoptr (GError) error = NULL;
-  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
+  guint old = self->inbuf->len;
+  gssize n;
 
-  self->reading = FALSE;
-  if (n < 0 && !self->ended)
+  /* straight into the input buffer */
+  g_byte_array_set_size (self->inbuf, old + READ_CHUNK);
+  n = g_pollable_input_stream_read_nonblocking (G_POLLABLE_INPUT_STREAM (stream), self->inbuf->data + old, READ_CHUNK,
+                                                NULL, &error);
+  g_byte_array_set_size (self->inbuf, old + (guint) MAX (n, 0));
+  if (n < 0 && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
     {
       g_autofree gchar *reason = g_strdup_printf ("cannot read from the client: %s", error->message);
       session_end (self, reason);
     }
   else if (n == 0)
     session_end (self, "the client disconnected");
-  else if (n > 0 && !self->ended)
-    {
-      g_byte_array_append (self->inbuf, self->chunk, (guint) n);
-      process (self);
-      /* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): the read holds a reference, dropped last, so session_end() in process() never frees the session */
-      read_next (self);
-    }
-  /* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): the read holds a reference, dropped last, so session_end() in process() never frees the session */
+  else if (n > 0)
+    process (self);
   session_unref (self);
-}
-
-static void
-read_next (UsbipVirtualSession *self)
-{
-  if (self->ended || self->reading || self->queued_bytes > BACKLOG_MAX)
-    return;
-  self->reading = TRUE;
-  g_input_stream_read_async (g_io_stream_get_input_stream (self->stream), self->chunk, READ_CHUNK, G_PRIORITY_DEFAULT,
-                             self->cancellable, read_done, session_ref (self));
+  return G_SOURCE_CONTINUE; /* a source the session dropped is not dispatched again */
 }
 
 gboolean
 usbip_virtual_session_start (UsbipVirtualDevice *device, GIOStream *stream, GBytes *reply, GError **error)
 {
-  UsbipVirtualSession *self = g_new0 (UsbipVirtualSession, 1);
+  UsbipVirtualSession *self;
 
+  g_return_val_if_fail (G_IS_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (stream)), FALSE);
+  g_return_val_if_fail (G_IS_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream (stream)), FALSE);
+  self = g_new0 (UsbipVirtualSession, 1);
   self->ref_count = 1;
   self->device = g_object_ref (device);
   self->busid = g_strdup (usbip_virtual_device_get_busid (device));
   self->stream = g_object_ref (stream);
-  self->cancellable = g_cancellable_new ();
   self->deframer = usbip_deframer_new (USBIP_STREAM_URB_COMMAND, NULL);
   self->inbuf = g_byte_array_new ();
-  self->chunk = g_malloc (READ_CHUNK);
+  self->outbuf = g_byte_array_new ();
   self->pending = g_hash_table_new (NULL, NULL);
   if (!usbip_virtual_device_claim (device, self, error))
     {
@@ -350,7 +395,7 @@ usbip_virtual_session_start (UsbipVirtualDevice *device, GIOStream *stream, GByt
       return FALSE;
     }
   g_message ("virtual device %s: session started", self->busid);
-  queue_bytes (self, g_bytes_ref (reply));
-  read_next (self);
+  g_byte_array_append (self->outbuf, g_bytes_get_data (reply, NULL), (guint) g_bytes_get_size (reply));
+  flush (self);
   return TRUE;
 }

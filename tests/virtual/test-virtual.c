@@ -45,6 +45,10 @@ devices_keyfile (Fixture *f, gboolean read_only)
   g_key_file_set_string (kf, "virtual-device kbd", "input", f->kbd_fifo);
   g_key_file_set_string (kf, "virtual-device mouse", "type", "hid-mouse");
   g_key_file_set_string (kf, "virtual-device mouse", "input", f->mouse_fifo);
+  g_key_file_set_string (kf, "virtual-device ssd", "type", "mass-storage");
+  g_key_file_set_string (kf, "virtual-device ssd", "image", f->image);
+  g_key_file_set_boolean (kf, "virtual-device ssd", "read-only", TRUE);
+  g_key_file_set_string (kf, "virtual-device ssd", "speed", "super");
   return kf;
 }
 
@@ -398,6 +402,60 @@ static void
 test_descriptors (Fixture *f, gconstpointer data)
 {
   run_client (descriptors_client, f);
+}
+
+/* speed=super: the USB 3 descriptors a SuperSpeed root-hub port enumerates */
+static gpointer
+super_speed_client (gpointer data)
+{
+  Fixture *f = data;
+  Client c = { 0 };
+  static const guint8 get_device[8] = { 0x80, 6, 0, 1, 0, 0, 18, 0 };
+  static const guint8 get_config[8] = { 0x80, 6, 0, 2, 0, 0, 0xff, 0 };
+  static const guint8 get_bos[8] = { 0x80, 6, 0, 0x0f, 0, 0, 0xff, 0 };
+  static const guint8 read_capacity[10] = { 0x25 };
+  g_autoptr (GBytes) dev = NULL, cfg = NULL, bos = NULL;
+  const guint8 *d;
+  gsize len;
+  Scsi r;
+
+  g_assert_cmpuint (client_import (&c, f->port, "virtual-ssd"), ==, USBIP_ST_OK);
+  g_assert_cmpint (client_control (&c, get_device, NULL, 0, &dev), ==, 0);
+  d = g_bytes_get_data (dev, NULL);
+  g_assert_cmpuint (d[2] | d[3] << 8, ==, 0x0300); /* bcdUSB 3.0 */
+  g_assert_cmpuint (d[7], ==, 9);                  /* ep0: 2^9 bytes */
+  g_assert_cmpint (client_control (&c, get_config, NULL, 0, &cfg), ==, 0);
+  d = g_bytes_get_data (cfg, &len);
+  g_assert_cmpuint (len, ==, 44);
+  g_assert_cmpuint (d[2] | d[3] << 8, ==, 44);
+  /* each 1024-byte bulk endpoint is followed by its SuperSpeed endpoint companion */
+  g_assert_cmpuint (d[18 + 1], ==, 5);
+  g_assert_cmpuint (d[18 + 4] | d[18 + 5] << 8, ==, 1024);
+  g_assert_cmpmem (d + 25, 2, "\x06\x30", 2);
+  g_assert_cmpuint (d[31 + 1], ==, 5);
+  g_assert_cmpuint (d[31 + 4] | d[31 + 5] << 8, ==, 1024);
+  g_assert_cmpmem (d + 38, 2, "\x06\x30", 2);
+  g_assert_cmpint (client_control (&c, get_bos, NULL, 0, &bos), ==, 0);
+  d = g_bytes_get_data (bos, &len);
+  g_assert_cmpuint (len, ==, 22);
+  g_assert_cmpuint (d[1], ==, 0x0f);
+  g_assert_cmpuint (d[2] | d[3] << 8, ==, 22);
+  g_assert_cmpmem (d + 5, 3, "\x07\x10\x02", 3);  /* USB 2.0 extension */
+  g_assert_cmpmem (d + 12, 3, "\x0a\x10\x03", 3); /* SuperSpeed USB */
+  g_assert_cmpuint (d[12 + 4] & 0x08, ==, 0x08);  /* wSpeedsSupported: 5 Gb/s */
+  /* the disk behind it is the same: 64 blocks, the last is 63 */
+  r = scsi (&c, read_capacity, sizeof read_capacity, TRUE, 8, NULL);
+  g_assert_cmpuint (r.csw_status, ==, 0);
+  g_assert_cmpmem (g_bytes_get_data (r.data, NULL), 4, "\0\0\0\x3f", 4);
+  g_bytes_unref (r.data);
+  client_close (&c);
+  return NULL;
+}
+
+static void
+test_super_speed (Fixture *f, gconstpointer data)
+{
+  run_client (super_speed_client, f);
 }
 
 static gpointer
@@ -880,6 +938,7 @@ test_config_errors (void)
     { "[virtual-device a]\ntype=hid-keyboard\ninput=/dev/null\n", "exists and is not a FIFO" },
     { "[virtual-device a]\n", "type=: missing" },
     { "[virtual-device a]\ntype=mass-storage\n", "needs image=PATH" },
+    { "[virtual-device a]\ntype=mass-storage\nimage=/dev/null\nspeed=full\n", "speed=full: expected high" },
     { "[virtual-device a]\ntype=mass-storage\nimage=/nonexistent/x.img\n", "cannot open for reading and writing" },
     { "[virtual-device a]\ntype=mass-storage\nimage=/dev/null\nread-only=true\n", "not a regular file" },
     { "[virtual-device a]\ntype=cdc-acm\nmode=loopback\ncolour=red\n",
@@ -924,7 +983,7 @@ test_devlist_records (Fixture *f, gconstpointer data)
   usbip_encode_op_rep_devlist (wire, USBIP_ST_OK, list);
   g_assert_cmpint (usbip_deframer_pop (deframer, wire->data, wire->len, &consumed, &msg, NULL), ==,
                    USBIP_DEFRAME_FRAME);
-  g_assert_cmpuint (msg.devices->len, ==, 4);
+  g_assert_cmpuint (msg.devices->len, ==, 5);
   disk = g_ptr_array_index (msg.devices, 0);
   serial = g_ptr_array_index (msg.devices, 1);
   g_assert_cmpstr (disk->busid, ==, "virtual-disk");
@@ -937,6 +996,8 @@ test_devlist_records (Fixture *f, gconstpointer data)
   g_assert_cmpuint (serial->bDeviceClass, ==, 0x02);
   g_assert_cmpuint (serial->bNumInterfaces, ==, 2);
   g_assert_cmpuint (serial->interfaces[1].bInterfaceClass, ==, 0x0a);
+  /* speed=super: vhci attaches it on a USB 3 root-hub port */
+  g_assert_cmpuint (((const UsbipDeviceInfo *) g_ptr_array_index (msg.devices, 4))->speed, ==, USBIP_SPEED_SUPER);
   usbip_message_clear (&msg);
 }
 
@@ -954,7 +1015,7 @@ test_composite (Fixture *f, gconstpointer data)
   usbip_composite_backend_add (both, USBIP_EXPORT_BACKEND (f->backend));
   list = usbip_export_backend_list_devices (USBIP_EXPORT_BACKEND (both), &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (list->len, ==, 4);
+  g_assert_cmpuint (list->len, ==, 5);
   info = usbip_export_backend_get_device (USBIP_EXPORT_BACKEND (both), "virtual-serial", &error);
   g_assert_no_error (error);
   g_assert_nonnull (info);
@@ -977,6 +1038,7 @@ main (int argc, char **argv)
   ADD ("/virtual/composite", test_composite, FALSE);
   ADD ("/virtual/descriptors", test_descriptors, FALSE);
   ADD ("/virtual/mass-storage/scsi", test_scsi, FALSE);
+  ADD ("/virtual/mass-storage/super-speed", test_super_speed, FALSE);
   ADD ("/virtual/mass-storage/write", test_write, FALSE);
   ADD ("/virtual/mass-storage/write-read-only", test_write, TRUE);
   ADD ("/virtual/mass-storage/bad-cbw-stalls", test_bad_cbw, FALSE);
