@@ -541,6 +541,31 @@ def daemon_virtual_devices():
 
 
 @test
+def daemon_check_config_virtual_devices():
+    """--check-config makes the virtual devices as the start would: a bad [virtual-device]
+    group or --virtual names its group, the cause and the fix (exit 2); good ones pass."""
+    img = os.path.join(ROOT, "check-virtual.img")
+    with open(img, "wb") as f:
+        f.truncate(1 << 16)
+    conf = os.path.join(ROOT, "check-virtual.conf")
+    for group, text in (("type=floppy\n", "[virtual-device a] type=floppy: no such device model; expected one of"),
+                        ("type=mass-storage\n", "[virtual-device a]: a mass-storage device needs image=PATH"),
+                        (f"type=mass-storage\nimage={img}\nspeed=warp\n", "speed=warp: expected high"),
+                        ("type=cdc-acm\nmode=loopback\ncolour=red\n", "unknown key colour: this type takes")):
+        with open(conf, "w") as f:
+            f.write(f"[plugins]\nenabled=host;virtual\n[virtual-device a]\n{group}")
+        rc, out, err = daemon_run("--check-config", "--config", conf)
+        check(rc == 2 and "usbipcored: virtual devices: " in err and text in err, group, rc, out, err)
+    for spec, text in (("mass-storage:image=/nonexistent.img,read-only=true", "cannot open for reading"),
+                       (f"mass-storage:image={img},read-only=maybe", "read-only: expected true or false")):
+        rc, out, err = daemon_run("--check-config", "--virtual", spec)
+        check(rc == 2 and "[virtual-device 1]" in err and text in err, spec, rc, out, err)
+    rc, out, err = daemon_run("--check-config", "--virtual", f"mass-storage:image={img},speed=super",
+                              "--virtual", "cdc-acm:mode=loopback")
+    check(rc == 0 and "flags valid" in out, out, err)
+
+
+@test
 def daemon_json_log_and_drain():
     d = Daemon("--log-format", "json", "--debug")
     tool("--tcp-port", str(d.port), "list", "-r", "127.0.0.1")

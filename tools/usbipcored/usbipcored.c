@@ -149,7 +149,9 @@ static const GOptionEntry entries[] = {
     "[virtual-device NAME] group, plus name=NAME (bus ID virtual-NAME; default: its position, 1, 2, ...)",
     "TYPE[:KEY=VALUE,...]" },
   { "check-config", 0, 0, G_OPTION_ARG_NONE, &d.check_config,
-    "Validate the configuration file, the flags and the listen addresses, then exit (0 valid, 2 not)", NULL },
+    "Validate the configuration file, the flags, the listen addresses and the virtual devices, then exit (0 "
+    "valid, 2 not)",
+    NULL },
   { "version", 'v', 0, G_OPTION_ARG_NONE, &d.version, "Print the version and exit", NULL },
   { NULL }
 };
@@ -726,6 +728,31 @@ check_listen_addresses (gchar **addresses, GError **error)
   return TRUE;
 }
 
+/* --check-config: the virtual devices ([virtual-device NAME] groups and --virtual) are
+ * made as the start would make them (images opened, HID FIFOs created), then dropped */
+static gboolean
+check_virtual_devices (GError **error)
+{
+  g_autoptr (UsbipPluginRegistry) registry = NULL;
+  const UsbipPluginInfo *info;
+
+  if (!usbip_config_get_plugin_enabled (d.config, "virtual"))
+    return TRUE;
+  registry = usbip_tools_load_plugins (d.config, "virtual", error);
+  if (registry == NULL)
+    return FALSE;
+  info = usbip_plugin_registry_get_info (registry, "virtual");
+  if (info == NULL || info->state != USBIP_PLUGIN_STATE_LOADED)
+    {
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_CONFIG, "%s",
+                   info != NULL && info->reason != NULL ? info->reason
+                                                        : "the virtual plugin is not installed: install the package "
+                                                          "that ships plugins/libusbip-plugin-virtual.so");
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* the family a listening address serves, for the policy's per-family rules */
 static GSocketFamily
 address_family (const UsbipRemote *remote)
@@ -851,6 +878,11 @@ main (int argc, char **argv)
       if (!check_listen_addresses (addresses, &error))
         {
           g_printerr ("usbipcored: listen address: %s\n", error->message);
+          return EXIT_USAGE;
+        }
+      if (!check_virtual_devices (&error))
+        {
+          g_printerr ("usbipcored: virtual devices: %s\n", error->message);
           return EXIT_USAGE;
         }
       if (g_file_test (path, G_FILE_TEST_EXISTS))
