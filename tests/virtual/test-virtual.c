@@ -30,6 +30,13 @@ typedef struct {
   gchar *mouse_fifo;
 } Fixture;
 
+/* one test: a client run in a thread against the fixture's exporter, or a test of the fixture */
+typedef struct {
+  GThreadFunc client; /* NULL: @fixture_test runs instead */
+  void (*fixture_test) (Fixture *f, gconstpointer data);
+  gboolean read_only;
+} Case;
+
 static GKeyFile *
 devices_keyfile (Fixture *f, gboolean read_only)
 {
@@ -71,7 +78,7 @@ setup (Fixture *f, gconstpointer data)
       g_byte_array_append (content, &b, 1);
     }
   g_assert_true (g_file_set_contents (f->image, (const gchar *) content->data, content->len, &error));
-  kf = devices_keyfile (f, GPOINTER_TO_INT (data));
+  kf = devices_keyfile (f, ((const Case *) data)->read_only);
   f->backend = usbip_virtual_backend_new ();
   g_assert_true (usbip_virtual_backend_add_from_keyfile (f->backend, kf, &error));
   g_assert_no_error (error);
@@ -269,6 +276,20 @@ run_client (GThreadFunc func, gpointer data)
   g_thread_join (t);
 }
 
+static void
+test_case (Fixture *f, gconstpointer data)
+{
+  const Case *c = data;
+
+  if (c->client != NULL)
+    run_client (c->client, f);
+  else
+    c->fixture_test (f, data);
+}
+
+static const guint8 get_device[8] = { 0x80, 6, 0, 1, 0, 0, 18, 0 };
+static const guint8 get_config[8] = { 0x80, 6, 0, 2, 0, 0, 0xff, 0 };
+
 /* ---- mass storage through BOT ---- */
 
 static gsize
@@ -350,9 +371,7 @@ descriptors_client (gpointer data)
 {
   Fixture *f = data;
   Client c = { 0 };
-  static const guint8 get_device[8] = { 0x80, 6, 0, 1, 0, 0, 18, 0 };
   static const guint8 get_config_short[8] = { 0x80, 6, 0, 2, 0, 0, 9, 0 };
-  static const guint8 get_config[8] = { 0x80, 6, 0, 2, 0, 0, 0xff, 0 };
   static const guint8 get_serial[8] = { 0x80, 6, 3, 3, 0x09, 0x04, 0xff, 0 };
   static const guint8 get_bos[8] = { 0x80, 6, 0, 0x0f, 0, 0, 5, 0 };
   static const guint8 set_config[8] = { 0x00, 9, 1, 0, 0, 0, 0, 0 };
@@ -398,20 +417,12 @@ descriptors_client (gpointer data)
   return NULL;
 }
 
-static void
-test_descriptors (Fixture *f, gconstpointer data)
-{
-  run_client (descriptors_client, f);
-}
-
 /* speed=super: the USB 3 descriptors a SuperSpeed root-hub port enumerates */
 static gpointer
 super_speed_client (gpointer data)
 {
   Fixture *f = data;
   Client c = { 0 };
-  static const guint8 get_device[8] = { 0x80, 6, 0, 1, 0, 0, 18, 0 };
-  static const guint8 get_config[8] = { 0x80, 6, 0, 2, 0, 0, 0xff, 0 };
   static const guint8 get_bos[8] = { 0x80, 6, 0, 0x0f, 0, 0, 0xff, 0 };
   static const guint8 read_capacity[10] = { 0x25 };
   g_autoptr (GBytes) dev = NULL, cfg = NULL, bos = NULL;
@@ -450,12 +461,6 @@ super_speed_client (gpointer data)
   g_bytes_unref (r.data);
   client_close (&c);
   return NULL;
-}
-
-static void
-test_super_speed (Fixture *f, gconstpointer data)
-{
-  run_client (super_speed_client, f);
 }
 
 static gpointer
@@ -546,12 +551,6 @@ scsi_client (gpointer data)
   return NULL;
 }
 
-static void
-test_scsi (Fixture *f, gconstpointer data)
-{
-  run_client (scsi_client, f);
-}
-
 static gpointer
 write_client (gpointer data)
 {
@@ -587,12 +586,6 @@ write_client (gpointer data)
   return NULL;
 }
 
-static void
-test_write (Fixture *f, gconstpointer data)
-{
-  run_client (write_client, f);
-}
-
 /* a CBW that is not one stalls both bulk pipes; CLEAR_FEATURE(HALT) and the class reset
  * recover */
 static gpointer
@@ -623,12 +616,6 @@ bad_cbw_client (gpointer data)
   return NULL;
 }
 
-static void
-test_bad_cbw (Fixture *f, gconstpointer data)
-{
-  run_client (bad_cbw_client, f);
-}
-
 /* ---- unlink, busy, disconnect ---- */
 
 static gpointer
@@ -636,7 +623,6 @@ unlink_client (gpointer data)
 {
   Fixture *f = data;
   Client c = { 0 };
-  static const guint8 get_device[8] = { 0x80, 6, 0, 1, 0, 0, 18, 0 };
   guint32 victim, unlink, done;
   UsbipUrbHeader hdr;
 
@@ -665,18 +651,11 @@ unlink_client (gpointer data)
   return NULL;
 }
 
-static void
-test_unlink (Fixture *f, gconstpointer data)
-{
-  run_client (unlink_client, f);
-}
-
 static gpointer
 busy_client (gpointer data)
 {
   Fixture *f = data;
   Client a = { 0 }, b = { 0 };
-  static const guint8 get_device[8] = { 0x80, 6, 0, 1, 0, 0, 18, 0 };
 
   g_assert_cmpuint (client_import (&a, f->port, "virtual-disk"), ==, USBIP_ST_OK);
   g_assert_cmpuint (client_import (&b, f->port, "virtual-disk"), ==, USBIP_ST_DEV_BUSY);
@@ -734,18 +713,11 @@ serial_client (gpointer data)
   return NULL;
 }
 
-static void
-test_serial_loopback (Fixture *f, gconstpointer data)
-{
-  run_client (serial_client, f);
-}
-
 static gpointer
 stalled_reader_client (gpointer data)
 {
   Fixture *f = data;
   Client slow = { 0 };
-  static const guint8 get_config[8] = { 0x80, 6, 0, 2, 0, 0, 0xff, 0 };
 
   g_assert_cmpuint (client_import (&slow, f->port, "virtual-disk"), ==, USBIP_ST_OK);
   /* thousands of requests whose returns are never read: the socket buffers fill up */
@@ -767,12 +739,6 @@ stalled_reader_client (gpointer data)
   serial_client (f);
   client_close (&slow);
   return NULL;
-}
-
-static void
-test_slow_client (Fixture *f, gconstpointer data)
-{
-  run_client (stalled_reader_client, f);
 }
 
 /* ---- HID: lines written to the FIFO arrive as input reports ---- */
@@ -830,12 +796,6 @@ hid_client (gpointer data)
 }
 
 static void
-test_hid (Fixture *f, gconstpointer data)
-{
-  run_client (hid_client, f);
-}
-
-static void
 test_hid_lines (void)
 {
   g_autoptr (GByteArray) r = g_byte_array_new ();
@@ -884,12 +844,6 @@ malformed_client (gpointer data)
   return NULL;
 }
 
-static void
-test_hostile_malformed (Fixture *f, gconstpointer data)
-{
-  run_client (malformed_client, f);
-}
-
 static gpointer
 huge_transfer_client (gpointer data)
 {
@@ -915,12 +869,6 @@ huge_transfer_client (gpointer data)
   g_assert_cmpint (g_socket_receive (c.socket, (gchar *) &byte, 1, NULL, NULL), <=, 0);
   client_close (&c);
   return NULL;
-}
-
-static void
-test_hostile_huge_transfer (Fixture *f, gconstpointer data)
-{
-  run_client (huge_transfer_client, f);
 }
 
 /* ---- configuration ---- */
@@ -1033,22 +981,30 @@ main (int argc, char **argv)
   g_log_writer_default_set_use_stderr (TRUE);
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(path, func, rw) g_test_add (path, Fixture, GINT_TO_POINTER (rw), setup, func, teardown)
-  ADD ("/virtual/devlist-records", test_devlist_records, FALSE);
-  ADD ("/virtual/composite", test_composite, FALSE);
-  ADD ("/virtual/descriptors", test_descriptors, FALSE);
-  ADD ("/virtual/mass-storage/scsi", test_scsi, FALSE);
-  ADD ("/virtual/mass-storage/super-speed", test_super_speed, FALSE);
-  ADD ("/virtual/mass-storage/write", test_write, FALSE);
-  ADD ("/virtual/mass-storage/write-read-only", test_write, TRUE);
-  ADD ("/virtual/mass-storage/bad-cbw-stalls", test_bad_cbw, FALSE);
-  ADD ("/virtual/unlink", test_unlink, FALSE);
-  ADD ("/virtual/busy-then-free", test_busy_then_free, FALSE);
-  ADD ("/virtual/cdc-acm/loopback", test_serial_loopback, FALSE);
-  ADD ("/virtual/slow-client-blocks-nobody", test_slow_client, FALSE);
-  ADD ("/hostile/virtual-malformed-urb", test_hostile_malformed, FALSE);
-  ADD ("/hostile/virtual-huge-transfer", test_hostile_huge_transfer, FALSE);
-  ADD ("/virtual/hid/fifo-to-reports", test_hid, FALSE);
+  /* clients run in a thread against the fixture's exporter; fixture tests on it directly */
+  static const struct {
+    const gchar *path;
+    Case test;
+  } cases[] = {
+    { "/virtual/devlist-records", { NULL, test_devlist_records, FALSE } },
+    { "/virtual/composite", { NULL, test_composite, FALSE } },
+    { "/virtual/descriptors", { descriptors_client, NULL, FALSE } },
+    { "/virtual/mass-storage/scsi", { scsi_client, NULL, FALSE } },
+    { "/virtual/mass-storage/super-speed", { super_speed_client, NULL, FALSE } },
+    { "/virtual/mass-storage/write", { write_client, NULL, FALSE } },
+    { "/virtual/mass-storage/write-read-only", { write_client, NULL, TRUE } },
+    { "/virtual/mass-storage/bad-cbw-stalls", { bad_cbw_client, NULL, FALSE } },
+    { "/virtual/unlink", { unlink_client, NULL, FALSE } },
+    { "/virtual/busy-then-free", { NULL, test_busy_then_free, FALSE } },
+    { "/virtual/cdc-acm/loopback", { serial_client, NULL, FALSE } },
+    { "/virtual/slow-client-blocks-nobody", { stalled_reader_client, NULL, FALSE } },
+    { "/hostile/virtual-malformed-urb", { malformed_client, NULL, FALSE } },
+    { "/hostile/virtual-huge-transfer", { huge_transfer_client, NULL, FALSE } },
+    { "/virtual/hid/fifo-to-reports", { hid_client, NULL, FALSE } },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    g_test_add (cases[i].path, Fixture, &cases[i].test, setup, test_case, teardown);
   g_test_add_func ("/virtual/hid/lines", test_hid_lines);
   g_test_add_func ("/virtual/config-errors", test_config_errors);
   return g_test_run ();
