@@ -96,6 +96,19 @@ upstream_port() {
 }
 
 # driver_of BUSID: prints the driver a usb device is bound to (empty when none)
+# scratch_dir NAME: D=/tmp/NAME, made empty
+scratch_dir() { D=/tmp/$1; rm -rf "$D" && mkdir -p "$D"; }
+
+# has FILE TEXT: FILE holds TEXT (grep pattern)
+has() { grep -q "$2" "$1" 2>/dev/null; }
+
+# detach_upstream VID:PID: detaches it with upstream `usbip detach` and waits until vhci drops it
+detach_upstream() {
+  _port=$(upstream_port "$1") || fail "usbip port does not show $1"
+  run usbip detach -p "$_port"
+  wait_for 10 absent vhci_device "$1" || fail "$1 still present after detach"
+}
+
 driver_of() {
   [ -e "/sys/bus/usb/devices/$1/driver" ] && basename "$(readlink -f "/sys/bus/usb/devices/$1/driver")"
 }

@@ -9,8 +9,8 @@
 need_daemon
 need_tool
 ID=1209:0001
-D=/tmp/virtual-27
-rm -rf "$D" && mkdir -p "$D/content"
+scratch_dir virtual-27
+mkdir -p "$D/content"
 head -c 65536 /dev/urandom > "$D/content/payload.bin"
 run mkfs.ext4 -q -F -d "$D/content" "$D/disk.img" 8M
 IMG_MD5=$(md5sum < "$D/disk.img" | cut -d' ' -f1)
@@ -42,9 +42,7 @@ say "write 1 MiB: $(elapsed "$t") s"
 W_MD5=$(md5sum < "$D/rand.bin" | cut -d' ' -f1)
 got=$(dd if="$D/disk.img" bs=1M skip=7 count=1 status=none | md5sum | cut -d' ' -f1)
 [ "$got" = "$W_MD5" ] || fail "the image does not hold what was written through /dev/$sd"
-port=$(upstream_port "$ID") || fail "usbip port does not show $ID"
-run usbip detach -p "$port"
-wait_for 10 absent vhci_device "$ID" || fail "device still present after detach"
+detach_upstream "$ID"
 
 # again, with usbip-tool: the session ended cleanly and the device is free
 t=$(now)
@@ -75,21 +73,15 @@ reads() { # reads VID:PID: 3 direct reads of 8 MiB; prints MiB/s lines
 }
 run usbip attach -r 127.0.0.1 -b virtual-disk
 reads "$ID" > "$D/virtual.out"
-port=$(upstream_port "$ID") || fail "usbip port does not show $ID"
-run usbip detach -p "$port"
-wait_for 10 absent vhci_device "$ID" || fail "device still present after detach"
+detach_upstream "$ID"
 # the same image as a super speed disk (usb-storage moves up to 1 MiB per command there, 120 KiB at high speed)
 run usbip attach -r 127.0.0.1 -b virtual-ssd
 reads 1209:0008 > "$D/super.out"
-port=$(upstream_port 1209:0008) || fail "usbip port does not show 1209:0008"
-run usbip detach -p "$port"
-wait_for 10 absent vhci_device 1209:0008 || fail "device still present after detach"
+detach_upstream 1209:0008
 run usbip bind -b "$MS_BUSID"
 run usbip attach -r 127.0.0.1 -b "$MS_BUSID"
 reads "$MS_ID" > "$D/kernel.out"
-port=$(upstream_port "$MS_ID") || fail "usbip port does not show $MS_ID"
-run usbip detach -p "$port"
-wait_for 10 absent vhci_device "$MS_ID" || fail "gadget still present after detach"
+detach_upstream "$MS_ID"
 run usbip unbind -b "$MS_BUSID"
 say "virtual: $(tr '\n' ' ' < "$D/virtual.out") MiB/s; virtual super speed: $(tr '\n' ' ' < "$D/super.out") MiB/s; usbip-host gadget: $(tr '\n' ' ' < "$D/kernel.out") MiB/s"
 figure ms_read_virtual "$(median < "$D/virtual.out")" MiB/s

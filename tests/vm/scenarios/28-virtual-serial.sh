@@ -7,9 +7,7 @@
 need_daemon
 PTY_ID=1209:0003
 LB_ID=1209:0004
-D=/tmp/virtual-28
-rm -rf "$D" && mkdir -p "$D"
-has() { grep -q "$2" "$1" 2>/dev/null; }
+scratch_dir virtual-28
 tty_of() { _d=$(vhci_device "$1") || return 1; ls "/sys/bus/usb/devices/$_d:1.0/tty" 2>/dev/null; }
 mountpoint -q /dev/pts || run mount -t devpts -o ptmxmode=666 devpts /dev/pts
 # no udev in the guest to load the driver when the device appears
@@ -62,9 +60,7 @@ exec 3>&-
 grep -q "session ended" "$_log" && fail "a session ended during the test: $(grep 'session ended' "$_log")"
 
 for id in "$PTY_ID" "$LB_ID"; do
-  port=$(upstream_port "$id") || fail "usbip port does not show $id"
-  run usbip detach -p "$port"
-  wait_for 10 absent vhci_device "$id" || fail "$id still present after detach"
+  detach_upstream "$id"
 done
 stop_usbipcored
 rm -rf "$D"

@@ -7,9 +7,7 @@
 need_daemon
 KBD_ID=1209:0005
 MOUSE_ID=1209:0006
-D=/tmp/virtual-29
-rm -rf "$D" && mkdir -p "$D"
-has() { grep -q "$2" "$1" 2>/dev/null; }
+scratch_dir virtual-29
 event_of() {
   _d=$(vhci_device "$1") || return 1
   for _e in /sys/bus/usb/devices/"$_d":1.0/*/input/input*/event*; do
@@ -50,9 +48,7 @@ wait_for 10 has "$D/mouse-events" "(BTN_LEFT), value 1" || fail "no left button 
 kill "$kbd_reader" "$mouse_reader"
 
 for id in "$KBD_ID" "$MOUSE_ID"; do
-  port=$(upstream_port "$id") || fail "usbip port does not show $id"
-  run usbip detach -p "$port"
-  wait_for 10 absent vhci_device "$id" || fail "$id still present after detach"
+  detach_upstream "$id"
 done
 stop_usbipcored
 rm -rf "$D"

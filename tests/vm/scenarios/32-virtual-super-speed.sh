@@ -5,8 +5,7 @@
 . "$VMH_SRC/lib.sh"
 need_daemon
 ID=1209:0007
-D=/tmp/virtual-32
-rm -rf "$D" && mkdir -p "$D"
+scratch_dir virtual-32
 head -c 4194304 /dev/urandom > "$D/disk.img"
 IMG_MD5=$(md5sum < "$D/disk.img" | cut -d' ' -f1)
 
@@ -25,9 +24,7 @@ wait_for 10 test -b "/dev/$sd" || fail "/dev/$sd is not a block device"
 got=$(dd if="/dev/$sd" bs=1M iflag=direct status=none | md5sum | cut -d' ' -f1)
 [ "$got" = "$IMG_MD5" ] || fail "/dev/$sd reads $got, the image is $IMG_MD5"
 say "virtual-ssd: $dev at ${speed}M, /dev/$sd reads the image"
-port=$(upstream_port "$ID") || fail "usbip port does not show $ID"
-run usbip detach -p "$port"
-wait_for 10 absent vhci_device "$ID" || fail "device still present after detach"
+detach_upstream "$ID"
 
 stop_usbipcored
 rm -rf "$D"
