@@ -175,6 +175,8 @@ return_connect_error (GTask *task, ConnectData *cd, GError *error)
   gboolean is_unix = g_strcmp0 (r->scheme, USBIP_REMOTE_SCHEME_UNIX) == 0;
   gboolean is_vsock = g_strcmp0 (r->scheme, USBIP_REMOTE_SCHEME_VSOCK) == 0;
 
+  /* every caller passes the error of a failed connect: GIO sets one whenever it fails */
+  g_assert (error != NULL);
   if (usbip_deadline_expired (cd->deadline))
     g_task_return_new_error (task, USBIP_ERROR, USBIP_ERROR_TIMEOUT,
                              "cannot connect to %s: no answer within %u ms (%s)", cd->peer,
