@@ -559,7 +559,10 @@ attach_bus (GDBusConnection *bus, const gchar *remote_host, const gchar *busid, 
   GError *error = NULL;
 
   /* the same checks, in the same order, as without the service */
-  if (!socket_options (opts, &error) || (remote = parse_remote (remote_host, &error)) == NULL)
+  if (!socket_options (opts, &error))
+    return fail (error);
+  remote = parse_remote (remote_host, &error);
+  if (remote == NULL)
     return fail (error);
   if (metrics != NULL && !auto_reconnect)
     return usage_error ("attach: --metrics needs --auto-reconnect (a one-shot attach has nothing to watch)");
