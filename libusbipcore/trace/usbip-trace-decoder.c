@@ -12,7 +12,7 @@
 #include "usbip-tcp-reassembler.h"
 #include "usbip-trace-decoder.h"
 
-#define COMPACT_AT (64u * 1024u)
+#define COMPACT_AT ((gsize) 64 * 1024)
 
 typedef struct {
   guint id;
