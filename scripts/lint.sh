@@ -8,15 +8,17 @@
 #   scripts/lint.sh format tidy ...      only these (format tidy cppcheck scan-build fanalyzer)
 #   scripts/lint.sh --fix-format         rewrite every C file with clang-format (.clang-format)
 #
-# Build dirs: LINT_BUILD (default build; configured if missing, used for compile_commands.json
-# and the generated headers), build-scan (scan-build) and build-fanalyzer (gcc -fanalyzer).
+# Build: LINT_BUILD (default build; configured and built if missing): its compile_commands.json,
+# cut to the analyzed files (build-lint-reports/cdb), drives tidy, scan-build (as analyze-build)
+# and gcc -fanalyzer; its generated headers serve cppcheck. LINT_JOBS: parallel jobs (2).
+# LINT_SOURCES: a regex of the files to analyze (default: every C file of those three dirs).
 # The analyzers' reports go to build-lint-reports/.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${LINT_BUILD:-build}
 REPORTS=build-lint-reports
 JOBS=${LINT_JOBS:-2}
-SOURCES_RE='^(libusbipcore|plugins|tools)/.*\.c$'
+SOURCES_RE=${LINT_SOURCES:-'^(libusbipcore|plugins|tools)/.*\.c$'}
 
 c_files() { git ls-files '*.c' '*.h'; }
 analyzed_files() { git ls-files '*.c' | grep -E "$SOURCES_RE"; }
@@ -26,9 +28,9 @@ if [ "${1:-}" = "--fix-format" ]; then
   echo "lint: reformatted $(c_files | wc -l) files with .clang-format"
   exit 0
 fi
-case "${1:-}" in -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+case "${1:-}" in -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 
-for tool in clang-format clang-tidy run-clang-tidy cppcheck scan-build gcc meson ninja; do
+for tool in clang-format clang-tidy run-clang-tidy cppcheck gcc python3 meson ninja; do
   command -v "$tool" >/dev/null || {
     echo "lint.sh: $tool is missing: run scripts/install-deps.sh" >&2; exit 1; }
 done
@@ -57,12 +59,20 @@ run_format() {
   return 1
 }
 
-run_tidy() {
+# the build's compile database cut to the analyzed files, one entry each: what tidy,
+# scan-build and fanalyzer read (no second configure, no second build)
+CDB=$REPORTS/cdb
+prepare_cdb() {
   ensure_build || return 1
+  scripts/lint-cdb.py filter "$BUILD" "$CDB" "$SOURCES_RE" >/dev/null
+}
+
+no_color() { sed 's/\x1b\[[0-9;]*m//g'; }
+
+run_tidy() {
+  prepare_cdb || return 1
   # the checks and their reasons are in .clang-tidy; run-clang-tidy reads it from the tree
-  # run-clang-tidy matches the regex against absolute paths: anchor it at the source tree
-  # (generated sources in the build dir are not ours to lint)
-  run-clang-tidy -quiet -p "$BUILD" -j "$JOBS" "^$PWD/${SOURCES_RE#^}" > "$REPORTS/tidy.txt" 2>&1
+  run-clang-tidy -quiet -p "$CDB" -j "$JOBS" 2>&1 | no_color > "$REPORTS/tidy.txt"
   local rc=$?
   local n
   n=$(grep -cE '(warning|error): .*\[[a-z0-9.,-]+\]$' "$REPORTS/tidy.txt")
@@ -88,38 +98,32 @@ run_cppcheck() {
   return 1
 }
 
+# scan-build's compile-database form (analyze-build, from the same clang-tools): the clang
+# static analyzer over each analyzed file, without compiling anything
 run_scan_build() {
-  local dir=build-scan
-  if [ ! -f "$dir/build.ninja" ]; then
-    scan-build meson setup "$dir" -Dtests=false -Dvm_tests=false -Dintrospection=disabled \
-      -Dman=disabled > "$REPORTS/scan-build-setup.txt" 2>&1 || {
-      cat "$REPORTS/scan-build-setup.txt"; echo "scan-build: FAILED to configure $dir"; return 1; }
-  fi
-  # a clean build: scan-build only sees what it compiles
-  ninja -C "$dir" -t clean >/dev/null
-  scan-build --status-bugs -o "$REPORTS/scan-build" ninja -C "$dir" -j "$JOBS" \
+  prepare_cdb || return 1
+  local analyze
+  analyze=$(command -v analyze-build || ls /usr/bin/analyze-build-[0-9]* 2>/dev/null | head -1)
+  [ -n "$analyze" ] || { echo "scan-build: analyze-build is missing (clang-tools)"; return 1; }
+  rm -rf "$REPORTS/scan-build"
+  mkdir -p "$REPORTS/scan-build"
+  "$analyze" --cdb "$CDB/compile_commands.json" --status-bugs -o "$REPORTS/scan-build" \
     > "$REPORTS/scan-build.txt" 2>&1
   local rc=$?
   if [ "$rc" -eq 0 ]; then echo "scan-build: ok"; return 0; fi
-  grep -E -A3 'warning: ' "$REPORTS/scan-build.txt" | head -60
+  grep -E -A3 'warning: |error: ' "$REPORTS/scan-build.txt" | head -60
   tail -3 "$REPORTS/scan-build.txt"
   echo "scan-build: FAILED (report: $REPORTS/scan-build.txt and the HTML in $REPORTS/scan-build)"
   return 1
 }
 
+# gcc -fanalyzer over each analyzed file with its build flags (warnings are errors), at -O0
+# (scripts/lint-cdb.py says why); the object code is discarded
 run_fanalyzer() {
-  local dir=build-fanalyzer
-  if [ ! -f "$dir/build.ninja" ]; then
-    CC=gcc meson setup "$dir" --werror -Dc_args=-fanalyzer -Dtests=false -Dvm_tests=false \
-      -Dintrospection=disabled -Dman=disabled > "$REPORTS/fanalyzer-setup.txt" 2>&1 || {
-      cat "$REPORTS/fanalyzer-setup.txt"; echo "fanalyzer: FAILED to configure $dir"; return 1; }
-  fi
-  ninja -C "$dir" -t clean >/dev/null
-  ninja -C "$dir" -j "$JOBS" > "$REPORTS/fanalyzer.txt" 2>&1
+  prepare_cdb || return 1
+  scripts/lint-cdb.py fanalyzer "$CDB/compile_commands.json" "$JOBS" > "$REPORTS/fanalyzer.txt" 2>&1
   local rc=$?
-  if [ "$rc" -eq 0 ] && ! grep -q -- '-Wanalyzer' "$REPORTS/fanalyzer.txt"; then
-    echo "fanalyzer: ok"; return 0
-  fi
+  if [ "$rc" -eq 0 ]; then echo "fanalyzer: ok"; return 0; fi
   grep -E -A6 'warning: |error: ' "$REPORTS/fanalyzer.txt" | head -60
   echo "fanalyzer: FAILED (full report: $REPORTS/fanalyzer.txt)"
   return 1
