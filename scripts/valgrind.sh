@@ -3,28 +3,45 @@
 # (tests/meson.build, tests/valgrind-wrapper.sh): GLib's suppressions, --leak-check=full
 # --errors-for-leak-kinds=definite, --track-fds=yes; any error fails the test.
 #
-#   scripts/valgrind.sh          the CI subset (below)
-#   scripts/valgrind.sh --all    every non-VM suite (about 10 min on 2 cores)
+#   scripts/valgrind.sh          the CI set: every non-VM suite that runs our programs but
+#                                cli, exporter and dbus (below)
+#   scripts/valgrind.sh --all    the CI set, cli (its ~70 cases start the tools hundreds of
+#                                times: over 20 min under memcheck on 2 cores), man-pages,
+#                                exporter and dbus (these two fail under memcheck: below)
 #
-# Build: BUILD (default build; configured if missing). The CI subset runs usbipcored under
-# memcheck through the journal test; it leaves out trace, conformance and reconnect (2-4 min
-# each under memcheck; they pass with --all), cli (hundreds of tool runs: over its 20 min
-# timeout under memcheck) and exporter, whose concurrency case uses 1 s handshake timeouts that
-# memcheck's slowdown exceeds (its hostile suite runs: the same handshake code, one client at a
-# time).
+# Build: BUILD (default build; configured if missing). The tools run under memcheck in the
+# journal (usbipcored) and trace-json (usbip-tool) suites and, with --all, in cli, man-pages
+# and dbus (usbip-tool, usbipcore-dbusd). dbus is out of the CI set: its activation case
+# (usbipcore-dbusd --idle-timeout 1) fails under memcheck: the service leaves the bus without
+# answering the call that activated it (NoReply; memcheck itself reports no error). Likely its
+# 1 s idle timer runs out during the slow start; not yet analysed (open, docs/quality.md).
+# exporter is out of the CI set too: its /exporter/concurrency case (200 DEVLIST handshakes at
+# once against a 1 s handshake timeout) gets empty replies under memcheck's slowdown (memcheck
+# reports no error; the hostile suite runs the same binary's handshake cases, one at a time).
+# Left out of both, each for its reason:
+#   python-gi   the library runs inside python3, which is not ours and is not put under
+#               memcheck (PyGObject's own allocations would drown the report); the C suites
+#               run the same library code under memcheck
+#   app-*       the GTK app is Python; the other two validate data files
+#   abi-*, install, packaging (but man-pages), systemd-security*: they run no program of
+#               ours (abidiff, a staged install, systemd-analyze), or only through an install
+#   vm          the qemu guest
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
-SUBSET="core codec fuzz-replay platform platform-builtin backends importer devlist metrics hostile journal"
+CI_SET="core codec trace trace-json fuzz-replay platform platform-builtin backends importer
+  hostile transports devlist virtual hostile-virtual reconnect metrics journal conformance"
 command -v valgrind >/dev/null || { echo "valgrind.sh: valgrind is missing: run scripts/install-deps.sh" >&2; exit 1; }
 if [ ! -f "$BUILD/build.ninja" ]; then
   meson setup "$BUILD" --werror -Dvm_tests=false
 fi
 ninja -C "$BUILD"
 if [ "${1:-}" = "--all" ]; then
-  set -- --no-suite vm --no-suite install --no-suite packaging --no-suite abi
+  # cli's 120 s timeout x 10 (the setup's multiplier) is not enough for it under memcheck
+  # shellcheck disable=SC2086
+  set -- --timeout-multiplier 40 $CI_SET cli man-pages exporter dbus
 else
   # shellcheck disable=SC2086
-  set -- $SUBSET
+  set -- $CI_SET
 fi
 meson test -C "$BUILD" --setup valgrind --print-errorlogs --num-processes 2 "$@"
