@@ -219,7 +219,7 @@ usbip_backoff_next_ms (UsbipBackoff *self)
 guint
 usbip_backoff_next_ms_in_outage (UsbipBackoff *self, guint64 outage_ms)
 {
-  guint ceiling, lo;
+  guint ceiling, hi, lo;
 
   g_return_val_if_fail (self != NULL, 0);
   if (outage_ms < self->fast_window_ms)
@@ -230,10 +230,13 @@ usbip_backoff_next_ms_in_outage (UsbipBackoff *self, guint64 outage_ms)
       self->slow_attempt++;
     }
   self->attempt++;
-  lo = MIN (self->floor_ms, ceiling);
   if (ceiling == 0)
     return 0;
-  return (guint) g_rand_int_range (self->rand, (gint32) lo, (gint32) MIN (ceiling, (guint) G_MAXINT32 - 1) + 1);
+  /* g_rand_int_range draws in gint32: both ends stay below G_MAXINT32 (a floor past the
+   * cap is the cap, not a negative bound) */
+  hi = MIN (ceiling, (guint) G_MAXINT32 - 1);
+  lo = MIN (self->floor_ms, hi);
+  return (guint) g_rand_int_range (self->rand, (gint32) lo, (gint32) hi + 1);
 }
 
 /**

@@ -96,6 +96,8 @@ test_backoff_bounds_inclusive (void)
     g_assert_cmpuint (usbip_backoff_next_ms (huge), <, (guint) G_MAXINT32);
     usbip_backoff_set_floor_ms (huge, G_MAXINT32 - 1); /* the cap is the largest delay */
     g_assert_cmpuint (usbip_backoff_next_ms (huge), ==, (guint) G_MAXINT32 - 1);
+    usbip_backoff_set_floor_ms (huge, G_MAXUINT); /* a floor past the cap is the cap too */
+    g_assert_cmpuint (usbip_backoff_next_ms (huge), ==, (guint) G_MAXINT32 - 1);
   }
 }
 
