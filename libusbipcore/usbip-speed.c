@@ -7,18 +7,18 @@
 
 static const struct {
   UsbipSpeed speed;
+  guint mbps;
   const gchar *nick;
   const gchar *text;
   const gchar *sysfs;
-  guint mbps;
 } speeds[] = {
-  { USBIP_SPEED_UNKNOWN, "unknown", "Unknown Speed", "unknown", 0 },
-  { USBIP_SPEED_LOW, "low", "Low Speed(1.5Mbps)", "1.5", 1 },
-  { USBIP_SPEED_FULL, "full", "Full Speed(12Mbps)", "12", 12 },
-  { USBIP_SPEED_HIGH, "high", "High Speed(480Mbps)", "480", 480 },
-  { USBIP_SPEED_WIRELESS, "wireless", "Wireless", "53.3-480", 480 },
-  { USBIP_SPEED_SUPER, "super", "Super Speed(5000Mbps)", "5000", 5000 },
-  { USBIP_SPEED_SUPER_PLUS, "super-plus", "Super Speed Plus(10000Mbps)", "10000", 10000 },
+  { USBIP_SPEED_UNKNOWN, 0, "unknown", "Unknown Speed", "unknown" },
+  { USBIP_SPEED_LOW, 1, "low", "Low Speed(1.5Mbps)", "1.5" },
+  { USBIP_SPEED_FULL, 12, "full", "Full Speed(12Mbps)", "12" },
+  { USBIP_SPEED_HIGH, 480, "high", "High Speed(480Mbps)", "480" },
+  { USBIP_SPEED_WIRELESS, 480, "wireless", "Wireless", "53.3-480" },
+  { USBIP_SPEED_SUPER, 5000, "super", "Super Speed(5000Mbps)", "5000" },
+  { USBIP_SPEED_SUPER_PLUS, 10000, "super-plus", "Super Speed Plus(10000Mbps)", "10000" },
 };
 
 static guint
