@@ -637,6 +637,8 @@ accept_ready (gint listen_fd, GIOCondition condition, gpointer data)
 
   for (guint i = 0; i < ACCEPT_BATCH && self->running && self->accept_pause == NULL; i++)
     {
+      /* cppcheck-suppress nullPointer ; accept4 takes NULL for the peer address it need
+       * not return (accept(2)); cppcheck's gnu library model says otherwise */
       gint fd = accept4 (listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
       if (fd < 0)

@@ -38,8 +38,8 @@ TARGETS = {
     "libusbipcore/usbip-urb-tracker.c": CODEC,
     "libusbipcore/usbip-busid.c": [("core", []), ("fuzz-replay", [])],
     "libusbipcore/usbip-remote.c": [("core", []), ("fuzz-replay", [])],
-    "libusbipcore/usbip-policy.c": [("exporter", ["-p", "/policy"]), ("fuzz-replay", []), ("exporter", []),
-                                    ("hostile", [])],
+    "libusbipcore/usbip-policy.c": [("exporter", ["-p", "/policy"]), ("transports", []), ("fuzz-replay", []),
+                                    ("exporter", []), ("hostile", [])],
     "libusbipcore/usbip-backoff.c": [("reconnect", ["-p", "/backoff"]), ("reconnect", [])],
     "libusbipcore/usbip-supervisor.c": [("reconnect", ["-s", "/supervisor/no-leaks-1000-cycles"]),
                                         ("reconnect", [])],
@@ -232,13 +232,19 @@ class Worker:
                 raise SystemExit("mutate: meson setup failed:\n" + out)
         with open(os.path.join(self.build, "meson-info", "intro-tests.json")) as f:
             self.tests = {t["name"]: t for t in json.load(f)}
+        with open(os.path.join(self.build, "meson-info", "intro-targets.json")) as f:
+            self.outputs = {t["id"]: t["filename"] for t in json.load(f)}
 
     def stage(self, name, extra):
         """The ninja targets a stage needs and its command line and environment."""
         t = self.tests.get(name)
         if t is None:
             raise SystemExit(f"mutate: no meson test named {name} (TARGETS in scripts/mutate.py)")
-        targets = [os.path.relpath(a, self.build) for a in t["cmd"] if a.startswith(self.build + "/")]
+        # what the test runs and what it depends on (the plugins a test loads are not on its
+        # command line: a fresh work dir would run it without them)
+        files = [a for a in t["cmd"] if a.startswith(self.build + "/")]
+        files += [f for d in t.get("depends", []) for f in self.outputs.get(d, [])]
+        targets = sorted({os.path.relpath(f, self.build) for f in files})
         env = dict(os.environ, **t.get("env", {}))
         env.setdefault("G_DEBUG", "fatal-criticals")
         return targets, t["cmd"] + extra, env, t.get("workdir") or self.build

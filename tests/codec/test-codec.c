@@ -639,8 +639,7 @@ test_hostile_op (void)
     UsbipMessage msg = { 0 };
     gsize consumed = 0;
 
-    g_assert_cmpint (usbip_deframer_pop (d, v107->data, v107->len, &consumed, &msg, &error), ==,
-                     USBIP_DEFRAME_INVALID);
+    g_assert_cmpint (usbip_deframer_pop (d, v107->data, v107->len, &consumed, &msg, &error), ==, USBIP_DEFRAME_INVALID);
     g_assert_nonnull (strstr (error->message, "version 1.07,"));
   }
   assert_invalid (USBIP_STREAM_OP_REQUEST, op, USBIP_ERROR_UNKNOWN_OPCODE);

@@ -23,8 +23,8 @@ test_busid_valid (void)
 static void
 test_busid_invalid (void)
 {
-  const gchar *bad[] = { "",       "1",    "1-",     "-1",   "1-1.",
-                         "1-1..2", "1 -1", "../1-1", "1-1/", "0123456789012345678901234567890123",
+  const gchar *bad[] = { "",       "1",    "1-",           "-1",           "1-1.",
+                         "1-1..2", "1 -1", "../1-1",       "1-1/",         "0123456789012345678901234567890123",
                          "1-a",    "-",    "usbip-vudc/0", "usbip vudc.0", "a;b" };
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {

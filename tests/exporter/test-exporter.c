@@ -830,6 +830,156 @@ test_policy_logic (void)
   g_assert_false (usbip_policy_admit (p, v4, 0, 0, 9000000, NULL));
 }
 
+/* a peer of @family with the given credentials (-1: unknown) */
+static UsbipPeer *
+family_peer (GSocketFamily family, gint64 uid, gint64 gid, gint64 cid)
+{
+  UsbipPeer *p = usbip_peer_new ();
+
+  p->family = family;
+  p->uid = uid;
+  p->gid = gid;
+  p->cid = cid;
+  return p;
+}
+
+/* asserts the decision on @peer and the rule named when refused */
+static void
+assert_admits (UsbipPolicy *p, const UsbipPeer *peer, guint of_peer, gint64 now_us, const gchar *refusing)
+{
+  g_autofree gchar *rule = NULL;
+  gboolean admitted = usbip_policy_admit_peer (p, peer, 0, of_peer, now_us, &rule);
+
+  g_assert_cmpint (admitted, ==, refusing == NULL);
+  g_assert_cmpstr (rule, ==, refusing);
+}
+
+/* each family judged by its own rules, a family without rules refused while any is set */
+static void
+test_policy_families (void)
+{
+  g_autoptr (UsbipPolicy) p = usbip_policy_new ();
+  g_autoptr (GInetAddress) v4 = g_inet_address_new_from_string ("192.0.2.1");
+  g_autoptr (UsbipPeer) ip = usbip_peer_new_inet (v4, 5000);
+  g_autoptr (UsbipPeer) root = family_peer (G_SOCKET_FAMILY_UNIX, 0, 0, -1);
+  g_autoptr (UsbipPeer) user = family_peer (G_SOCKET_FAMILY_UNIX, 1000, 100, -1);
+  g_autoptr (UsbipPeer) nobody = family_peer (G_SOCKET_FAMILY_UNIX, -1, -1, -1);
+  g_autoptr (UsbipPeer) guest3 = family_peer (USBIP_SOCKET_FAMILY_VSOCK, -1, -1, 3);
+  g_autoptr (UsbipPeer) guest4 = family_peer (USBIP_SOCKET_FAMILY_VSOCK, -1, -1, 4);
+  g_autoptr (UsbipPeer) unknown = usbip_peer_new ();
+  const GSocketFamily families[] = { G_SOCKET_FAMILY_IPV4, G_SOCKET_FAMILY_IPV6, G_SOCKET_FAMILY_UNIX,
+                                     USBIP_SOCKET_FAMILY_VSOCK, G_SOCKET_FAMILY_INVALID };
+
+  /* no rule at all: every peer, and no family is refused as a whole */
+  assert_admits (p, unknown, 0, 0, NULL);
+  assert_admits (p, guest4, 0, 0, NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (families); i++)
+    g_assert_false (usbip_policy_refuses_family (p, families[i]));
+
+  /* a uid rule (root's uid 0 is a uid like any other) */
+  usbip_policy_add_allow_uid (p, 0);
+  assert_admits (p, root, 0, 0, NULL);
+  assert_admits (p, user, 0, 0, "allow-uid/allow-gid");
+  assert_admits (p, nobody, 0, 0, "allow-uid/allow-gid"); /* unknown credentials match nothing */
+  assert_admits (p, ip, 0, 0, "allow-cidr (none set for IP peers)");
+  assert_admits (p, guest3, 0, 0, "allow-cid (none set for vsock peers)");
+  assert_admits (p, unknown, 0, 0, "allow-cidr (peer address unknown)");
+  g_assert_false (usbip_policy_refuses_family (p, G_SOCKET_FAMILY_UNIX));
+  g_assert_true (usbip_policy_refuses_family (p, G_SOCKET_FAMILY_IPV4));
+  g_assert_true (usbip_policy_refuses_family (p, G_SOCKET_FAMILY_IPV6));
+  g_assert_true (usbip_policy_refuses_family (p, USBIP_SOCKET_FAMILY_VSOCK));
+  g_assert_true (usbip_policy_refuses_family (p, G_SOCKET_FAMILY_INVALID));
+
+  /* a gid rule alone admits by group */
+  {
+    g_autoptr (UsbipPolicy) g = usbip_policy_new ();
+
+    usbip_policy_add_allow_gid (g, 100);
+    assert_admits (g, user, 0, 0, NULL);
+    assert_admits (g, root, 0, 0, "allow-uid/allow-gid");
+    g_assert_false (usbip_policy_refuses_family (g, G_SOCKET_FAMILY_UNIX));
+    g_assert_true (usbip_policy_refuses_family (g, G_SOCKET_FAMILY_IPV4));
+  }
+
+  /* a cid rule alone: vsock by context id; Unix peers have none of their own */
+  {
+    g_autoptr (UsbipPolicy) c = usbip_policy_new ();
+
+    usbip_policy_add_allow_cid (c, 3);
+    assert_admits (c, guest3, 0, 0, NULL);
+    assert_admits (c, guest4, 0, 0, "allow-cid");
+    assert_admits (c, root, 0, 0, "allow-uid/allow-gid (none set for Unix peers)");
+    g_assert_false (usbip_policy_refuses_family (c, USBIP_SOCKET_FAMILY_VSOCK));
+    g_assert_true (usbip_policy_refuses_family (c, G_SOCKET_FAMILY_UNIX));
+    g_assert_true (usbip_policy_refuses_family (c, G_SOCKET_FAMILY_IPV6));
+  }
+
+  /* an IP rule: that family admits, the others refuse */
+  {
+    g_autoptr (UsbipPolicy) i = usbip_policy_new ();
+
+    g_assert_true (usbip_policy_add_allow_cidr (i, "192.0.2.0/24", NULL));
+    assert_admits (i, ip, 0, 0, NULL);
+    g_assert_false (usbip_policy_refuses_family (i, G_SOCKET_FAMILY_IPV4));
+    g_assert_false (usbip_policy_refuses_family (i, G_SOCKET_FAMILY_IPV6));
+    g_assert_true (usbip_policy_refuses_family (i, G_SOCKET_FAMILY_UNIX));
+  }
+
+  /* the per-peer cap counts the peer's own sessions */
+  usbip_policy_set_max_sessions_per_peer (p, 2);
+  assert_admits (p, root, 1, 0, NULL);
+  assert_admits (p, root, 2, 0, "max-sessions-per-peer=2");
+}
+
+/* a prefix length is checked against the family's bits, and the error says what fits */
+static void
+test_policy_prefix_lengths (void)
+{
+  g_autoptr (UsbipPolicy) p = usbip_policy_new ();
+  const gchar *fit[] = { "0.0.0.0/0", "10.0.0.0/19", "192.0.2.1/32", "::/0", "2001:db8::1/128", "192.0.2.1" };
+  const struct {
+    const gchar *cidr, *says;
+  } misfit[] = {
+    { "192.0.2.0/33", "must be 0..32 for an IPv4 address" },
+    { "fd00::/129", "must be 0..128 for an IPv6 address" },
+    { "10.0.0.0/-1", "must be 0..32 for an IPv4 address" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (fit); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_assert_true (usbip_policy_add_allow_cidr (p, fit[i], &error));
+      g_assert_no_error (error);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (misfit); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_assert_false (usbip_policy_add_allow_cidr (p, misfit[i].cidr, &error));
+      g_assert_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT);
+      g_assert_nonnull (strstr (error->message, misfit[i].says));
+    }
+}
+
+/* the accept rate: a burst of 0 is 1, each peer (a uid, a context id) has its own bucket,
+ * and setting the rate again starts every bucket full */
+static void
+test_policy_rate_per_peer (void)
+{
+  g_autoptr (UsbipPolicy) p = usbip_policy_new ();
+  g_autoptr (UsbipPeer) root = family_peer (G_SOCKET_FAMILY_UNIX, 0, 0, -1);
+  g_autoptr (UsbipPeer) user = family_peer (G_SOCKET_FAMILY_UNIX, 1000, 100, -1);
+  g_autoptr (UsbipPeer) guest3 = family_peer (USBIP_SOCKET_FAMILY_VSOCK, -1, -1, 3);
+
+  usbip_policy_set_accept_rate (p, 1.0, 0);
+  assert_admits (p, root, 0, 1000000, NULL);
+  assert_admits (p, root, 0, 1000000, "accept-rate-limit=1");
+  assert_admits (p, user, 0, 1000000, NULL); /* another uid, another bucket */
+  assert_admits (p, guest3, 0, 1000000, NULL);
+  assert_admits (p, guest3, 0, 1000000, "accept-rate-limit=1");
+  usbip_policy_set_accept_rate (p, 1.0, 1); /* new settings: the buckets start full */
+  assert_admits (p, root, 0, 1000000, NULL);
+}
+
 /* ---- issue 10: the daemon under attack ---- */
 
 /* iterate the default main context for an observation window; tests assert what was
@@ -1395,6 +1545,9 @@ main (int argc, char **argv)
 #define T(name, fn) g_test_add (name, Fixture, NULL, setup, fn, teardown)
   g_test_add_func ("/policy/logic", test_policy_logic);
   g_test_add_func ("/policy/bucket-overflow", test_policy_bucket_overflow);
+  g_test_add_func ("/policy/families", test_policy_families);
+  g_test_add_func ("/policy/prefix-lengths", test_policy_prefix_lengths);
+  g_test_add_func ("/policy/rate-per-peer", test_policy_rate_per_peer);
   g_test_add_func ("/exporter/listen-backlog", test_listen_backlog);
   T ("/exporter/list-and-attach", test_list_and_attach);
   T ("/exporter/socket-options-handed", test_socket_options_handed);

@@ -113,6 +113,13 @@ def introspection_from_the_installed_tree():
     check(typelibs, f"no Usbip-1.0.typelib installed under {STAGE}")
     check(os.path.isfile(staged("/usr/share/gir-1.0/Usbip-1.0.gir")), "Usbip-1.0.gir not installed")
     env = dict(ENV, GI_TYPELIB_PATH=os.path.dirname(typelibs[0]))
+    # a sanitized build (scripts/sanitize.sh): python3 is not instrumented, so the sanitizer
+    # runtimes the library needs come first; python's own allocations are not ours to judge
+    ldd = subprocess.run(["ldd", os.path.join(LIBDIR, "libusbipcore.so.1")], capture_output=True, text=True,
+                         env=env).stdout
+    runtimes = re.findall(r"=> (\S*/lib(?:asan|ubsan)\.so[.\d]*)", ldd)
+    if runtimes:
+        env.update(LD_PRELOAD=" ".join(runtimes), ASAN_OPTIONS="detect_leaks=0")
     code = ("import gi; gi.require_version('Usbip', '1.0'); from gi.repository import Usbip; "
             "print(Usbip.remote_parse('192.0.2.7:3240', Usbip.DEFAULT_TCP_PORT).to_string(), "
             "Usbip.Importer.new(None, None).props.socket_options is not None)")
