@@ -58,29 +58,41 @@ run "$USBIP_TOOL" detach -p "$port"
 wait_for 10 absent vhci_device "$ID" || fail "device still present after usbip-tool detach"
 
 
-# bench, same boot: direct reads through the virtual disk and through the kernel's path
-# (usbip-host exporting the configfs mass-storage gadget), both served by this usbipcored
-reads() { # reads VID:PID: 3 direct reads of 8 MiB; prints MiB/s lines
+# bench, same boot: direct reads through the virtual disk (high and super speed) and through
+# the kernel's path (usbip-host exporting the configfs mass-storage gadget, high speed on
+# dummy_hcd), all three served by this usbipcored and attached at once; the reads alternate
+# between them round by round, so a change in the host's load weighs on all three alike
+disk_of() { # disk_of VID:PID: sets _sd to the block device behind the imported device
   wait_for 30 vhci_block "$1" || fail "no disk behind the imported $1"
   _sd=$(vhci_block "$1")
   wait_for 10 test -b "/dev/$_sd" || fail "/dev/$_sd is not a block device"
   dd if="/dev/$_sd" of=/dev/null bs=1M count=1 iflag=direct status=none
-  for _i in 1 2 3; do
-    _a=$(now)
-    dd if="/dev/$_sd" of=/dev/null bs=1M count=8 iflag=direct status=none || fail "dd from /dev/$_sd failed"
-    awk -v a="$_a" -v b="$(now)" 'BEGIN { printf "%.1f\n", 8 / (b - a) }'
-  done
+}
+read_mibs() { # read_mibs SD: one direct read of 8 MiB, prints MiB/s
+  _a=$(now)
+  dd if="/dev/$1" of=/dev/null bs=1M count=8 iflag=direct status=none || fail "dd from /dev/$1 failed"
+  awk -v a="$_a" -v b="$(now)" 'BEGIN { printf "%.1f\n", 8 / (b - a) }'
 }
 run usbip attach -r 127.0.0.1 -b virtual-disk
-reads "$ID" > "$D/virtual.out"
-detach_upstream "$ID"
-# the same image as a super speed disk (usb-storage moves up to 1 MiB per command there, 120 KiB at high speed)
 run usbip attach -r 127.0.0.1 -b virtual-ssd
-reads 1209:0008 > "$D/super.out"
-detach_upstream 1209:0008
 run usbip bind -b "$MS_BUSID"
 run usbip attach -r 127.0.0.1 -b "$MS_BUSID"
-reads "$MS_ID" > "$D/kernel.out"
+disk_of "$ID"
+sd_virtual=$_sd
+disk_of 1209:0008
+sd_super=$_sd
+disk_of "$MS_ID"
+sd_kernel=$_sd
+: > "$D/virtual.out"
+: > "$D/super.out"
+: > "$D/kernel.out"
+for _round in 1 2 3 4 5; do
+  read_mibs "$sd_virtual" >> "$D/virtual.out"
+  read_mibs "$sd_super" >> "$D/super.out"
+  read_mibs "$sd_kernel" >> "$D/kernel.out"
+done
+detach_upstream "$ID"
+detach_upstream 1209:0008
 detach_upstream "$MS_ID"
 run usbip unbind -b "$MS_BUSID"
 say "virtual: $(tr '\n' ' ' < "$D/virtual.out") MiB/s; virtual super speed: $(tr '\n' ' ' < "$D/super.out") MiB/s; usbip-host gadget: $(tr '\n' ' ' < "$D/kernel.out") MiB/s"
