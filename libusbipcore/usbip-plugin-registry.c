@@ -391,7 +391,8 @@ load_filtered (UsbipPluginRegistry *self, const gchar *const *only, GError **err
         }
       if (!run_register (self, b->name, b->func, &local_error))
         {
-          g_warning ("plugin %s failed to start: %s", b->name, local_error->message);
+          if (only == NULL) /* one asked for by name: its caller reports why */
+            g_warning ("plugin %s failed to start: %s", b->name, local_error->message);
           record (self, b->name, NULL, USBIP_PLUGIN_STATE_FAILED, local_error->message);
           continue;
         }
@@ -424,7 +425,8 @@ load_filtered (UsbipPluginRegistry *self, const gchar *const *only, GError **err
             }
           if (!load_module (self, path, &local_error))
             {
-              g_warning ("%s", local_error->message);
+              if (only == NULL)
+                g_warning ("%s", local_error->message);
               record (self, name, path, USBIP_PLUGIN_STATE_FAILED, local_error->message);
             }
         }
@@ -459,7 +461,9 @@ usbip_plugin_registry_load (UsbipPluginRegistry *self, GError **error)
  *
  * Like usbip_plugin_registry_load(), for the named plugins only (if enabled): a command
  * that needs one backend does not pay for loading the others. Can be called again later
- * for more.
+ * for more. A named plugin that fails is recorded as failed but not logged: the caller
+ * asked for it and reports the reason (usbip_plugin_registry_get_export_backend() and
+ * the others name it, as does usbip_plugin_registry_get_info()).
  *
  * Returns: %TRUE
  *

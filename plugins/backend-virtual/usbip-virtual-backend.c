@@ -6,13 +6,20 @@
  */
 #include "config.h"
 
+#include <string.h>
+
 #include "usbip-virtual-backend.h"
 #include "usbip-virtual-session.h"
 
 struct _UsbipVirtualBackend {
   GObject parent_instance;
   GPtrArray *devices; /* UsbipVirtualDevice* */
+  guint next_index;   /* the device number of the next device made (DEVLIST devnum - 1) */
+  gboolean loaded;    /* a first set was made: later ones log what they add */
 };
+
+/* on each device: the text of the group it was made from, to tell a changed group */
+#define GROUP_TEXT "usbip-virtual-group-text"
 
 static void usbip_virtual_backend_iface_init (UsbipExportBackendInterface *iface);
 
@@ -24,6 +31,16 @@ find (UsbipVirtualBackend *self, const gchar *busid)
 {
   for (guint i = 0; i < self->devices->len; i++)
     if (g_str_equal (usbip_virtual_device_get_busid (g_ptr_array_index (self->devices, i)), busid))
+      return g_ptr_array_index (self->devices, i);
+  return NULL;
+}
+
+static UsbipVirtualDevice *
+find_group (UsbipVirtualBackend *self, const gchar *group)
+{
+  for (guint i = 0; i < self->devices->len; i++)
+    if (g_str_equal (usbip_virtual_device_get_name (g_ptr_array_index (self->devices, i)),
+                     group + strlen ("virtual-device ")))
       return g_ptr_array_index (self->devices, i);
   return NULL;
 }
@@ -102,10 +119,22 @@ usbip_virtual_backend_finalize (GObject *object)
   G_OBJECT_CLASS (usbip_virtual_backend_parent_class)->finalize (object);
 }
 
+static gboolean
+reload_handler (UsbipVirtualBackend *self, GKeyFile *keyfile, GError **error)
+{
+  return usbip_virtual_backend_reload (self, keyfile, error);
+}
+
 static void
 usbip_virtual_backend_class_init (UsbipVirtualBackendClass *klass)
 {
   G_OBJECT_CLASS (klass)->finalize = usbip_virtual_backend_finalize;
+  /* The program's way in (it sees an export backend, not this type): it emits "reload"
+   * (GKeyFile *keyfile, GError **error) -> gboolean after reloading its configuration,
+   * e.g. g_signal_emit_by_name (backend, "reload", keyfile, &error, &ok). */
+  g_signal_new_class_handler ("reload", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION,
+                              G_CALLBACK (reload_handler), NULL, NULL, NULL, G_TYPE_BOOLEAN, 2, G_TYPE_POINTER,
+                              G_TYPE_POINTER);
 }
 
 static void
@@ -118,12 +147,6 @@ UsbipVirtualBackend *
 usbip_virtual_backend_new (void)
 {
   return g_object_new (USBIP_TYPE_VIRTUAL_BACKEND, NULL);
-}
-
-void
-usbip_virtual_backend_add (UsbipVirtualBackend *self, UsbipVirtualDevice *device)
-{
-  g_ptr_array_add (self->devices, g_object_ref (device));
 }
 
 guint
@@ -139,27 +162,99 @@ usbip_virtual_backend_get_device (UsbipVirtualBackend *self, guint index)
   return g_ptr_array_index (self->devices, index);
 }
 
-gboolean
-usbip_virtual_backend_add_from_keyfile (UsbipVirtualBackend *self, GKeyFile *keyfile, GError **error)
+/* a group's keys and values in order: the same text, the same device */
+static gchar *
+group_text (GKeyFile *keyfile, const gchar *group)
 {
-  g_auto (GStrv) groups = g_key_file_get_groups (keyfile, NULL);
+  g_auto (GStrv) keys = g_key_file_get_keys (keyfile, group, NULL, NULL);
+  GString *text = g_string_new (NULL);
 
+  for (guint i = 0; keys != NULL && keys[i] != NULL; i++)
+    {
+      g_autofree gchar *value = g_key_file_get_value (keyfile, group, keys[i], NULL);
+      g_string_append_printf (text, "%s=%s\n", keys[i], value);
+    }
+  return g_string_free (text, FALSE);
+}
+
+static gboolean
+contains (GPtrArray *devices, UsbipVirtualDevice *device)
+{
+  return g_ptr_array_find (devices, device, NULL);
+}
+
+/* a device going away: its session (if any) ends cleanly */
+static void
+withdraw (UsbipVirtualDevice *device, const gchar *why)
+{
+  UsbipVirtualSession *session = usbip_virtual_device_get_session (device);
+
+  g_message ("virtual device %s %s", usbip_virtual_device_get_busid (device), why);
+  if (session != NULL)
+    usbip_virtual_session_close (session, why);
+}
+
+gboolean
+usbip_virtual_backend_reload (UsbipVirtualBackend *self, GKeyFile *keyfile, GError **error)
+{
+  g_auto (GStrv) groups = keyfile != NULL ? g_key_file_get_groups (keyfile, NULL) : g_new0 (gchar *, 1);
+  g_autoptr (GPtrArray) next = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GPtrArray) old = NULL;
+
+  /* every device of the new set first: one bad group leaves the old set untouched */
   for (guint i = 0; groups[i] != NULL; i++)
     {
-      g_autoptr (UsbipVirtualDevice) device = NULL;
+      g_autofree gchar *text = NULL;
+      UsbipVirtualDevice *device;
 
       if (!g_str_has_prefix (groups[i], "virtual-device "))
         continue;
-      device = usbip_virtual_device_new_from_keyfile (keyfile, groups[i], self->devices->len, error);
-      if (device == NULL)
+      text = group_text (keyfile, groups[i]);
+      device = find_group (self, groups[i]);
+      if (device != NULL && g_strcmp0 (g_object_get_data (G_OBJECT (device), GROUP_TEXT), text) == 0)
+        g_object_ref (device);
+      else if ((device = usbip_virtual_device_new_from_keyfile (keyfile, groups[i], self->next_index++, error)) == NULL)
         return FALSE;
-      if (find (self, usbip_virtual_device_get_busid (device)) != NULL)
-        {
-          g_set_error (error, USBIP_ERROR, USBIP_ERROR_CONFIG, "[%s]: a second device with bus ID %s: rename one",
-                       groups[i], usbip_virtual_device_get_busid (device));
-          return FALSE;
-        }
-      usbip_virtual_backend_add (self, device);
+      else
+        g_object_set_data_full (G_OBJECT (device), GROUP_TEXT, g_steal_pointer (&text), g_free);
+      for (guint j = 0; j < next->len; j++)
+        if (g_str_equal (usbip_virtual_device_get_busid (g_ptr_array_index (next, j)),
+                         usbip_virtual_device_get_busid (device)))
+          {
+            g_set_error (error, USBIP_ERROR, USBIP_ERROR_CONFIG, "[%s]: a second device with bus ID %s: rename one",
+                         groups[i], usbip_virtual_device_get_busid (device));
+            g_object_unref (device);
+            return FALSE;
+          }
+      g_ptr_array_add (next, device);
     }
+  old = self->devices;
+  self->devices = g_steal_pointer (&next);
+  for (guint i = 0; i < old->len; i++)
+    {
+      UsbipVirtualDevice *device = g_ptr_array_index (old, i);
+      if (!contains (self->devices, device))
+        withdraw (device, find (self, usbip_virtual_device_get_busid (device)) != NULL
+                              ? "replaced: its configuration changed"
+                              : "withdrawn: it is no longer configured");
+    }
+  for (guint i = 0; i < self->devices->len; i++)
+    {
+      UsbipVirtualDevice *device = g_ptr_array_index (self->devices, i);
+      if (!contains (old, device) && self->loaded)
+        g_message ("virtual device %s added", usbip_virtual_device_get_busid (device));
+    }
+  self->loaded = TRUE;
   return TRUE;
+}
+
+void
+usbip_virtual_backend_close_sessions (UsbipVirtualBackend *self, const gchar *reason)
+{
+  for (guint i = 0; i < self->devices->len; i++)
+    {
+      UsbipVirtualSession *session = usbip_virtual_device_get_session (g_ptr_array_index (self->devices, i));
+      if (session != NULL)
+        usbip_virtual_session_close (session, reason);
+    }
 }

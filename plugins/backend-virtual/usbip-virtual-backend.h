@@ -9,9 +9,14 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (UsbipVirtualBackend, usbip_virtual_backend, USBIP, VIRTUAL_BACKEND, GObject)
 
 UsbipVirtualBackend *usbip_virtual_backend_new (void);
-/* the devices of every `[virtual-device NAME]` group of @keyfile; FALSE names the group */
-gboolean usbip_virtual_backend_add_from_keyfile (UsbipVirtualBackend *self, GKeyFile *keyfile, GError **error);
-void usbip_virtual_backend_add (UsbipVirtualBackend *self, UsbipVirtualDevice *device);
+/* Makes the devices the `[virtual-device NAME]` groups of @keyfile (nullable: none)
+ * declare the ones served: a device whose group did not change is kept (with its session),
+ * a new group adds one, a changed group replaces its device, a removed one withdraws it;
+ * the session of a device replaced or withdrawn is closed (usbip_virtual_session_close()).
+ * All or nothing: FALSE names the bad group and leaves the devices served as they were. */
+gboolean usbip_virtual_backend_reload (UsbipVirtualBackend *self, GKeyFile *keyfile, GError **error);
+/* closes every session (usbip_virtual_session_close()): the program is stopping */
+void usbip_virtual_backend_close_sessions (UsbipVirtualBackend *self, const gchar *reason);
 guint usbip_virtual_backend_get_n_devices (UsbipVirtualBackend *self);
 /* (transfer none) */
 UsbipVirtualDevice *usbip_virtual_backend_get_device (UsbipVirtualBackend *self, guint index);

@@ -241,6 +241,47 @@ session_end (UsbipVirtualSession *self, const gchar *reason)
   session_unref (self); /* the session's own reference */
 }
 
+/* reads and drops what the client sent and we did not read: closing a socket with unread
+ * input resets the connection and throws away the replies not yet transmitted */
+static void
+discard_input (UsbipVirtualSession *self)
+{
+  GPollableInputStream *in = G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (self->stream));
+  guint8 scrap[4096];
+
+  while (g_pollable_input_stream_read_nonblocking (in, scrap, sizeof scrap, NULL, NULL) > 0)
+    ;
+}
+
+void
+usbip_virtual_session_close (UsbipVirtualSession *self, const gchar *reason)
+{
+  GHashTableIter iter;
+  gpointer urb;
+
+  if (self->ended)
+    return;
+  session_ref (self);
+  /* every pending transfer completes with -ESHUTDOWN, as a host controller going away
+   * gives them back; then what the socket takes of the replies is sent */
+  self->batch++;
+  g_hash_table_iter_init (&iter, self->pending);
+  while (g_hash_table_iter_next (&iter, NULL, &urb))
+    {
+      UsbipVirtualUrb *victim = urb;
+
+      g_hash_table_iter_steal (&iter);
+      send_ret_submit (self, victim->seqnum, -ESHUTDOWN, NULL, 0, 0);
+      cancel_urb (self, victim);
+    }
+  self->batch--;
+  flush (self);
+  if (!self->ended)
+    discard_input (self);
+  session_end (self, reason);
+  session_unref (self);
+}
+
 static void
 handle_control (UsbipVirtualSession *self, const UsbipMessage *msg)
 {

@@ -12,5 +12,9 @@ G_BEGIN_DECLS
  * and serves the URB stream of @stream on the thread-default main context until the
  * client disconnects or sends a malformed message. The session owns itself. */
 gboolean usbip_virtual_session_start (UsbipVirtualDevice *device, GIOStream *stream, GBytes *reply, GError **error);
+/* Ends the session cleanly (a withdrawn device, a shutdown): every pending transfer gets
+ * RET_SUBMIT -ESHUTDOWN, the replies are sent as far as the socket takes them without
+ * waiting, then the connection is closed and the device released. */
+void usbip_virtual_session_close (UsbipVirtualSession *self, const gchar *reason);
 
 G_END_DECLS

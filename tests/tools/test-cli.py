@@ -5,6 +5,7 @@ against docs/usbip-tool.schema.json, exit codes, daemon flags, reload, drain, st
 logs and systemd socket activation. Runs both binaries against a fake sysfs tree
 (USBIP_SYSFS_ROOT). Prints TAP."""
 import ctypes
+import errno
 import json
 import os
 import re
@@ -13,6 +14,7 @@ import select
 import shutil
 import signal
 import stat
+import struct
 import socket
 import subprocess
 import sys
@@ -532,12 +534,17 @@ def daemon_virtual_devices():
         check("serving usbip-host and virtual devices" in d.log(), d.log())
     finally:
         d.stop()
-    for spec, rc, text in ((":image=x", 2, "give a device type first"), ("cdc-acm:mode", 2, "is not KEY=VALUE"),
-                           ("floppy", 1, "type=floppy: no such device model"),
-                           ("mass-storage:image=/nonexistent.img,read-only=true", 1, "cannot open for reading")):
+    # a bad --virtual is a usage error: one message naming the flag, the cause and what is valid
+    for spec, text in ((":image=x", "give a device type first"), ("cdc-acm:mode", "is not KEY=VALUE"),
+                       ("floppy", "type=floppy: no such device model; expected one of mass-storage, cdc-acm, "
+                                  "hid-keyboard, hid-mouse"),
+                       ("cdc-acm:colour=red", "unknown key colour: this type takes type, vendor-id"),
+                       ("mass-storage:image=/nonexistent.img,read-only=true", "cannot open for reading")):
         p = subprocess.run([DAEMON, "--listen", "127.0.0.1:1", "--status-socket", "", "--virtual", spec],
                            capture_output=True, text=True, env=ENV, timeout=30)
-        check(p.returncode == rc and text in p.stderr, spec, p.returncode, p.stderr)
+        check(p.returncode == 2 and p.stderr.startswith(f"usbipcored: --virtual {spec}: ") and text in p.stderr,
+              spec, p.returncode, p.stderr)
+        check(p.stderr.count(text) == 1 and "critical" not in p.stderr and "warning" not in p.stderr, spec, p.stderr)
 
 
 @test
@@ -555,11 +562,17 @@ def daemon_check_config_virtual_devices():
         with open(conf, "w") as f:
             f.write(f"[plugins]\nenabled=host;virtual\n[virtual-device a]\n{group}")
         rc, out, err = daemon_run("--check-config", "--config", conf)
-        check(rc == 2 and "usbipcored: virtual devices: " in err and text in err, group, rc, out, err)
+        check(rc == 2 and f"usbipcored: virtual devices: {conf}: " in err and text in err, group, rc, out, err)
+        check(err.count(text) == 1 and "warning" not in err, "said once", err)
+        # the start refuses it the same way
+        p = subprocess.run([DAEMON, "--config", conf, "--listen", "127.0.0.1:1", "--status-socket", ""],
+                           capture_output=True, text=True, env=ENV, timeout=30)
+        check(p.returncode == 2 and p.stderr == err, group, p.returncode, p.stderr, err)
     for spec, text in (("mass-storage:image=/nonexistent.img,read-only=true", "cannot open for reading"),
                        (f"mass-storage:image={img},read-only=maybe", "read-only: expected true or false")):
         rc, out, err = daemon_run("--check-config", "--virtual", spec)
-        check(rc == 2 and "[virtual-device 1]" in err and text in err, spec, rc, out, err)
+        check(rc == 2 and err.startswith(f"usbipcored: --virtual {spec}: ") and "[virtual-device 1]" in err
+              and err.count(text) == 1, spec, rc, out, err)
     rc, out, err = daemon_run("--check-config", "--virtual", f"mass-storage:image={img},speed=super",
                               "--virtual", "cdc-acm:mode=loopback")
     check(rc == 0 and "flags valid" in out, out, err)
@@ -603,6 +616,114 @@ def daemon_reload_applies_policy():
         rc, err = d.stop()
     check("connection refused by rule allow-cidr" in err, err)
     check("configuration reloaded" in err)
+
+
+def virtual_import(port, busid):
+    """a client that imported BUSID (a virtual device): its connected socket"""
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall(bytes.fromhex("01118003") + b"\0" * 4 + busid.encode().ljust(32, b"\0"))
+    reply = recv_exact(s, 8 + 312)
+    check(int.from_bytes(reply[4:8], "big") == 0, busid, reply[:8])
+    return s
+
+
+def recv_exact(s, n):
+    data = b""
+    while len(data) < n:
+        chunk = s.recv(n - len(data))
+        check(chunk, f"closed after {len(data)} of {n} bytes")
+        data += chunk
+    return data
+
+
+def cmd_submit(s, seqnum, ep, direction, length, setup=b"\0" * 8):
+    s.sendall(struct.pack(">IIIIIIIiii", 1, seqnum, 0, direction, ep, 0, length, 0, 0, 0) + setup)
+
+
+def ret_submit(s):
+    """(seqnum, status, data) of the next RET_SUBMIT of an IN transfer (the only kind these
+    tests send: a RET_SUBMIT says no direction, its data follows)"""
+    head = recv_exact(s, 48)
+    command, seqnum, _, _, _, status, actual = struct.unpack(">IIIIIiI", head[:28])
+    check(command == 3, "not a RET_SUBMIT", head)
+    return seqnum, status, recv_exact(s, actual) if actual else b""
+
+
+def pending_interrupt_in(s):
+    """an interrupt IN transfer left pending (seqnum 1), known to have reached the device:
+    the control request sent after it (seqnum 2) was answered"""
+    cmd_submit(s, 1, 1, 1, 8)
+    cmd_submit(s, 2, 0, 1, 2, bytes.fromhex("8000000000000200"))  # GET_STATUS
+    check(ret_submit(s)[:2] == (2, 0), "GET_STATUS unanswered")
+
+
+def closed_after_shutdown_ret(s):
+    """the pending transfer came back with -ESHUTDOWN, then the connection ended cleanly"""
+    seqnum, status, _ = ret_submit(s)
+    check((seqnum, status) == (1, -errno.ESHUTDOWN), seqnum, status)
+    check(s.recv(1) == b"", "still open")
+
+
+def listed_busids(port):
+    rc, out, err = tool("--json", "--tcp-port", str(port), "list", "-r", "127.0.0.1")
+    check(rc == 0, rc, err)
+    return {o["busid"] for o in json_lines(out)}
+
+
+@test
+def daemon_reload_virtual_devices():
+    """SIGHUP applies the [virtual-device] groups: a new one is served, a removed one
+    withdrawn (its session ended cleanly), a changed one replaced, an unchanged one keeps
+    its session; --virtual devices stay; a bad group refuses the whole reload."""
+    fifo = os.path.join(ROOT, "reload-kbd.fifo")
+    loop = "type=cdc-acm\nmode=loopback\n"
+    head = "[plugins]\nenabled=host;virtual\n"
+    conf = conf_file("reload-virtual.conf", f"{head}[virtual-device keep]\n{loop}[virtual-device gone]\n"
+                     f"type=hid-keyboard\ninput={fifo}\n[virtual-device change]\n{loop}")
+    d = Daemon("--config", conf, "--virtual", "cdc-acm:mode=loopback,name=cli")
+    try:
+        check(listed_busids(d.port) >= {"virtual-keep", "virtual-gone", "virtual-change", "virtual-cli"},
+              listed_busids(d.port))
+        gone, keep = virtual_import(d.port, "virtual-gone"), virtual_import(d.port, "virtual-keep")
+        pending_interrupt_in(gone)
+        conf_file("reload-virtual.conf", f"{head}[virtual-device keep]\n{loop}[virtual-device change]\n{loop}"
+                  f"serial=NEW\n[virtual-device added]\n{loop}")
+        d.p.send_signal(signal.SIGHUP)
+        d.wait_log("configuration reloaded")
+        closed_after_shutdown_ret(gone)
+        busids = listed_busids(d.port)
+        check({b for b in busids if b.startswith("virtual-")}
+              == {"virtual-keep", "virtual-change", "virtual-added", "virtual-cli"}, busids)
+        for text in ("virtual device virtual-gone withdrawn", "virtual device virtual-change replaced",
+                     "virtual device virtual-added added"):
+            check(text in d.log(), text, d.log())
+        cmd_submit(keep, 7, 0, 1, 2, bytes.fromhex("8000000000000200"))  # the kept session still serves
+        check(ret_submit(keep)[:2] == (7, 0))
+        keep.close()
+        gone.close()
+        # a bad group: nothing of the new file applies, the devices stay as they were
+        conf_file("reload-virtual.conf", f"{head}[virtual-device keep]\n{loop}[virtual-device bad]\ntype=floppy\n")
+        d.p.send_signal(signal.SIGHUP)
+        d.wait_log("reload failed, keeping the old settings and devices: [virtual-device bad] type=floppy")
+        check("virtual-added" in listed_busids(d.port), listed_busids(d.port))
+    finally:
+        d.stop()
+
+
+@test
+def daemon_drain_ends_virtual_sessions():
+    """SIGTERM ends a virtual session cleanly: its pending transfer comes back with
+    -ESHUTDOWN, the connection closes, the daemon exits 0"""
+    d = Daemon("--virtual", f"hid-keyboard:input={ROOT}/drain-kbd.fifo,name=kbd")
+    s = virtual_import(d.port, "virtual-kbd")
+    try:
+        pending_interrupt_in(s)
+        d.p.send_signal(signal.SIGTERM)
+        closed_after_shutdown_ret(s)
+    finally:
+        s.close()
+        rc, log = d.stop()
+    check(rc == 0 and "virtual device virtual-kbd: session ended: the exporter is shutting down" in log, rc, log)
 
 
 def conf_file(name, text):
@@ -972,7 +1093,6 @@ class ScriptedPeer:
 
 def devlist_reply(busid, path, interfaces, dev_class=(0, 0, 0)):
     """OP_REP_DEVLIST with one device (docs/protocol.md)."""
-    import struct
     dev = path.ljust(256, b"\0") + busid.ljust(32, b"\0")
     dev += struct.pack(">III", 1, 4, 3) + struct.pack(">HHH", 0x0781, 0x5567, 0x0100)
     dev += bytes([*dev_class, 1, 1, len(interfaces)])

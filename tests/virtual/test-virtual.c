@@ -80,7 +80,7 @@ setup (Fixture *f, gconstpointer data)
   g_assert_true (g_file_set_contents (f->image, (const gchar *) content->data, content->len, &error));
   kf = devices_keyfile (f, ((const Case *) data)->read_only);
   f->backend = usbip_virtual_backend_new ();
-  g_assert_true (usbip_virtual_backend_add_from_keyfile (f->backend, kf, &error));
+  g_assert_true (usbip_virtual_backend_reload (f->backend, kf, &error));
   g_assert_no_error (error);
   f->exporter = usbip_exporter_new (USBIP_EXPORT_BACKEND (f->backend));
   listener = test_util_listen (&f->port);
@@ -906,11 +906,11 @@ test_config_errors (void)
       g_assert_true (g_key_file_load_from_data (kf, cases[i].text, -1, G_KEY_FILE_NONE, NULL));
       if (cases[i].message == NULL)
         {
-          g_assert_true (usbip_virtual_backend_add_from_keyfile (backend, kf, &error));
+          g_assert_true (usbip_virtual_backend_reload (backend, kf, &error));
           g_assert_cmpuint (usbip_virtual_backend_get_n_devices (backend), ==, 2);
           continue;
         }
-      g_assert_false (usbip_virtual_backend_add_from_keyfile (backend, kf, &error));
+      g_assert_false (usbip_virtual_backend_reload (backend, kf, &error));
       g_assert_error (error, USBIP_ERROR, USBIP_ERROR_CONFIG);
       if (strstr (error->message, cases[i].message) == NULL)
         g_error ("case %u: \"%s\" does not say \"%s\"", i, error->message, cases[i].message);

@@ -83,6 +83,7 @@ typedef struct {
   UsbipConfig *config;
   UsbipPluginRegistry *registry;
   UsbipExporter *exporter;
+  UsbipExportBackend *virtual; /* the virtual plugin's backend, if enabled at start (registry's) */
   gint exit_code;
   gboolean draining;
   guint watchdog_id;
@@ -425,6 +426,31 @@ publish_status_info (void)
     usbipcored_status_set_info (d.status, &info);
 }
 
+static gboolean add_virtual_devices (UsbipConfig *config, GError **error);
+
+/* the virtual devices of @config ([virtual-device] groups, --virtual flags) replace the
+ * ones served; all or nothing (the plugin's "reload") */
+static gboolean
+reload_virtual_devices (UsbipConfig *config, GError **error)
+{
+  gboolean enabled = usbip_config_get_plugin_enabled (config, "virtual");
+  gboolean ok = FALSE;
+
+  if (d.virtual == NULL)
+    {
+      if (enabled)
+        g_warning ("reload: the virtual plugin was not enabled at start: restart usbipcored to serve its devices");
+      return TRUE;
+    }
+  /* the plugin disabled: none of the file's devices (the --virtual ones enable it again) */
+  g_signal_emit_by_name (d.virtual, "reload", enabled ? usbip_config_get_keyfile (config) : NULL, error, &ok);
+  if (ok) /* the device list changed without a uevent */
+    usbip_device_cache_invalidate (usbip_exporter_get_device_cache (d.exporter));
+  return ok;
+}
+
+/* SIGHUP: a new configuration applies as a whole or not at all (a bad file, a bad rule, a
+ * bad virtual device keep everything as it was) */
 static gboolean
 on_reload (gpointer data)
 {
@@ -435,11 +461,13 @@ on_reload (gpointer data)
 
   sd_notify (0, "RELOADING=1");
   config = load_config (&error);
-  if (config != NULL)
+  if (config != NULL && add_virtual_devices (config, &error))
     {
       old = g_steal_pointer (&d.config);
       d.config = g_steal_pointer (&config);
       policy = build_policy (&error);
+      if (policy != NULL && !reload_virtual_devices (d.config, &error))
+        g_clear_object (&policy);
       if (policy == NULL)
         {
           g_clear_object (&d.config);
@@ -447,7 +475,7 @@ on_reload (gpointer data)
         }
     }
   if (policy == NULL)
-    g_warning ("reload failed, keeping the old settings: %s", error->message);
+    g_warning ("reload failed, keeping the old settings and devices: %s", error->message);
   else
     {
       usbip_exporter_set_policy (d.exporter, policy);
@@ -561,12 +589,29 @@ listen_addresses (void)
   }
 }
 
-/* --virtual TYPE[:KEY=VALUE,...]: each becomes a [virtual-device NAME] group of the
- * configuration (the plugin reads and checks them there) and enables the virtual plugin */
-static gboolean
-add_virtual_devices (GError **error)
+/* the device name of the INDEXth --virtual SPEC: its name=NAME, else its position */
+static gchar *
+virtual_spec_name (const gchar *spec, guint index)
 {
-  GKeyFile *kf = usbip_config_get_keyfile (d.config);
+  const gchar *colon = strchr (spec, ':');
+  g_auto (GStrv) pairs = colon != NULL ? g_strsplit (colon + 1, ",", -1) : g_new0 (gchar *, 1);
+  gchar *name = g_strdup_printf ("%u", index + 1);
+
+  for (guint j = 0; pairs[j] != NULL; j++)
+    if (g_str_has_prefix (pairs[j], "name="))
+      {
+        g_free (name);
+        name = g_strdup (pairs[j] + 5);
+      }
+  return name;
+}
+
+/* --virtual TYPE[:KEY=VALUE,...]: each becomes a [virtual-device NAME] group of @config
+ * (the plugin reads and checks them there) and enables the virtual plugin */
+static gboolean
+add_virtual_devices (UsbipConfig *config, GError **error)
+{
+  GKeyFile *kf = usbip_config_get_keyfile (config);
 
   for (guint i = 0; d.virtual_specs != NULL && d.virtual_specs[i] != NULL; i++)
     {
@@ -574,8 +619,8 @@ add_virtual_devices (GError **error)
       const gchar *colon = strchr (spec, ':');
       g_autofree gchar *type = g_strndup (spec, colon != NULL ? (gsize) (colon - spec) : strlen (spec));
       g_auto (GStrv) pairs = colon != NULL ? g_strsplit (colon + 1, ",", -1) : g_new0 (gchar *, 1);
-      g_autofree gchar *name = g_strdup_printf ("%u", i + 1);
-      g_autofree gchar *group = NULL;
+      g_autofree gchar *name = virtual_spec_name (spec, i);
+      g_autofree gchar *group = g_strdup_printf ("virtual-device %s", name);
 
       if (*type == '\0')
         {
@@ -583,13 +628,6 @@ add_virtual_devices (GError **error)
                        "--virtual %s: give a device type first, e.g. --virtual mass-storage:image=disk.img", spec);
           return FALSE;
         }
-      for (guint j = 0; pairs[j] != NULL; j++)
-        if (g_str_has_prefix (pairs[j], "name="))
-          {
-            g_free (name);
-            name = g_strdup (pairs[j] + 5);
-          }
-      group = g_strdup_printf ("virtual-device %s", name);
       if (g_key_file_has_group (kf, group))
         {
           g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
@@ -614,27 +652,64 @@ add_virtual_devices (GError **error)
         }
     }
   if (d.virtual_specs != NULL)
-    usbip_tools_enable_plugin (d.config, "virtual");
+    usbip_tools_enable_plugin (config, "virtual");
   return TRUE;
+}
+
+/* A bad virtual device as the user should read it: the --virtual flag it came from (its
+ * group is named in the plugin's message), else where the groups are */
+static void
+print_virtual_error (const GError *error)
+{
+  for (guint i = 0; d.virtual_specs != NULL && d.virtual_specs[i] != NULL; i++)
+    {
+      g_autofree gchar *name = virtual_spec_name (d.virtual_specs[i], i);
+      g_autofree gchar *group = g_strdup_printf ("[virtual-device %s]", name);
+
+      if (strstr (error->message, group) != NULL)
+        {
+          g_printerr ("usbipcored: --virtual %s: %s\nTry `usbipcored --help`.\n", d.virtual_specs[i], error->message);
+          return;
+        }
+    }
+  g_printerr ("usbipcored: virtual devices: %s: %s\n", usbip_config_get_path (d.config), error->message);
+}
+
+/* the virtual plugin of @registry, loaded; its failure (a bad device) as a configuration
+ * error, USBIP_ERROR_CONFIG */
+static UsbipExportBackend *
+load_virtual_plugin (UsbipPluginRegistry *registry, GError **error)
+{
+  const gchar *names[] = { "virtual", NULL };
+  const UsbipPluginInfo *info;
+
+  if (!usbip_plugin_registry_load_only (registry, names, error))
+    return NULL;
+  info = usbip_plugin_registry_get_info (registry, "virtual");
+  if (info == NULL || info->state != USBIP_PLUGIN_STATE_LOADED)
+    {
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_CONFIG, "%s",
+                   info != NULL && info->reason != NULL ? info->reason
+                                                        : "the virtual plugin is not installed: install the package "
+                                                          "that ships plugins/libusbip-plugin-virtual.so");
+      return NULL;
+    }
+  return usbip_plugin_registry_get_export_backend (registry, "virtual", error);
 }
 
 /* with the virtual plugin enabled, its devices are served beside @primary's */
 static UsbipExportBackend *
 add_virtual_backend (UsbipExportBackend *primary, GError **error)
 {
-  const gchar *names[] = { "virtual", NULL };
-  UsbipExportBackend *virtual;
   UsbipCompositeBackend *both;
 
   if (!usbip_config_get_plugin_enabled (d.config, "virtual"))
     return g_object_ref (primary);
-  if (!usbip_plugin_registry_load_only (d.registry, names, error))
-    return NULL;
-  virtual = usbip_plugin_registry_get_export_backend (d.registry, "virtual", error);
-  if (virtual == NULL)
+  d.virtual = load_virtual_plugin (d.registry, error);
+  if (d.virtual == NULL)
     return NULL;
   both = usbip_composite_backend_new ();
-  usbip_composite_backend_add (both, virtual);
+  usbip_composite_backend_add (both, d.virtual);
   usbip_composite_backend_add (both, primary);
   return USBIP_EXPORT_BACKEND (both);
 }
@@ -738,23 +813,11 @@ static gboolean
 check_virtual_devices (GError **error)
 {
   g_autoptr (UsbipPluginRegistry) registry = NULL;
-  const UsbipPluginInfo *info;
 
   if (!usbip_config_get_plugin_enabled (d.config, "virtual"))
     return TRUE;
-  registry = usbip_tools_load_plugins (d.config, "virtual", error);
-  if (registry == NULL)
-    return FALSE;
-  info = usbip_plugin_registry_get_info (registry, "virtual");
-  if (info == NULL || info->state != USBIP_PLUGIN_STATE_LOADED)
-    {
-      g_set_error (error, USBIP_ERROR, USBIP_ERROR_CONFIG, "%s",
-                   info != NULL && info->reason != NULL ? info->reason
-                                                        : "the virtual plugin is not installed: install the package "
-                                                          "that ships plugins/libusbip-plugin-virtual.so");
-      return FALSE;
-    }
-  return TRUE;
+  registry = usbip_tools_new_registry (d.config);
+  return load_virtual_plugin (registry, error) != NULL;
 }
 
 /* the family a listening address serves, for the policy's per-family rules */
@@ -812,9 +875,10 @@ main (int argc, char **argv)
   g_option_context_add_main_entries (ctx, entries, NULL);
   usbip_tools_socket_add_entries (ctx, &d.socket_flags);
   g_option_context_set_description (
-      ctx, "Exit status: 0 clean shutdown, 1 runtime failure, 2 usage or configuration error,\n"
-           "3 cannot listen. SIGTERM/SIGINT drain (stop accepting, finish handshakes within\n"
-           "--shutdown-timeout), SIGHUP reloads the configuration.\n");
+      ctx, "Exit status: 0 clean shutdown, 1 runtime failure, 2 usage or configuration error\n"
+           "(a bad --virtual too), 3 cannot listen. SIGTERM/SIGINT drain (stop accepting, finish\n"
+           "handshakes within --shutdown-timeout, end the virtual devices' sessions), SIGHUP\n"
+           "reloads the configuration and applies its [virtual-device NAME] groups.\n");
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     {
       fprintf (stderr, "usbipcored: %s\nTry `usbipcored --help`.\n", error->message);
@@ -861,7 +925,7 @@ main (int argc, char **argv)
       return EXIT_USAGE;
     }
   usbipcored_log_setup (format, d.debug);
-  if (!add_virtual_devices (&error))
+  if (!add_virtual_devices (d.config, &error))
     {
       g_printerr ("usbipcored: %s\nTry `usbipcored --help`.\n", error->message);
       return EXIT_USAGE;
@@ -886,7 +950,7 @@ main (int argc, char **argv)
         }
       if (!check_virtual_devices (&error))
         {
-          g_printerr ("usbipcored: virtual devices: %s\n", error->message);
+          print_virtual_error (error);
           return EXIT_USAGE;
         }
       if (g_file_test (path, G_FILE_TEST_EXISTS))
@@ -919,6 +983,11 @@ main (int argc, char **argv)
     {
       g_critical ("%s", error->message);
       return 1;
+    }
+  if (backend == NULL && g_error_matches (error, USBIP_ERROR, USBIP_ERROR_CONFIG))
+    {
+      print_virtual_error (error);
+      return EXIT_USAGE;
     }
   if (backend == NULL)
     {
