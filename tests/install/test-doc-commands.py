@@ -38,6 +38,7 @@ RUN = [
     ("docs/troubleshooting.md", "usbip-tool list -r H", 0),
     ("docs/troubleshooting.md", "usbip-tool port", 0),
     ("docs/configuration.md", "usbipcored --check-config [--config FILE]", 0),
+    ("docs/virtual-devices.md", "usbipcored --virtual floppy", 2),
     ("docs/ops.md", "systemd-analyze security --offline=true build/contrib/systemd/usbipcored.service", 0),
 ]
 NOT_RUN = {
