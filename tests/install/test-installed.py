@@ -33,6 +33,8 @@ CONF = staged("/etc/usbipcore/usbipcore.conf")
 PLUGIN_DIRS = glob.glob(staged("/usr/lib/*/usbipcore-1/plugins")) + glob.glob(staged("/usr/lib/usbipcore-1/plugins"))
 LIBDIR = os.path.dirname(os.path.dirname(PLUGIN_DIRS[0])) if PLUGIN_DIRS else ""
 TOOL_MODULE = os.path.join(os.path.dirname(PLUGIN_DIRS[0]), "tool", "usbip-tool-status.so") if PLUGIN_DIRS else ""
+# every verb but the version: the executable loads it (tools/usbip-tool/usbip-tool-main.h)
+MAIN_MODULE = os.path.join(os.path.dirname(TOOL_MODULE), "usbip-tool-main.so") if PLUGIN_DIRS else ""
 
 
 def put(root, path, content=""):
@@ -95,12 +97,13 @@ def layout_is_a_packages():
         check(f"libusbip-plugin-{name}.so" in mods, mods)
     check(os.path.isfile(os.path.join(LIBDIR, "libusbipcore.so.1")), LIBDIR)
     check(os.path.isfile(TOOL_MODULE), f"{TOOL_MODULE} not installed")
+    check(os.path.isfile(MAIN_MODULE), f"{MAIN_MODULE} not installed")
 
 
 @test
 def no_path_into_the_build_tree():
     # installed binaries carry no RPATH/RUNPATH: the library and plugins come from the stage only
-    for path in [TOOL, DAEMON, TOOL_MODULE] + glob.glob(os.path.join(PLUGIN_DIRS[0], "*.so")):
+    for path in [TOOL, DAEMON, TOOL_MODULE, MAIN_MODULE] + glob.glob(os.path.join(PLUGIN_DIRS[0], "*.so")):
         dyn = subprocess.run(["readelf", "-d", path], capture_output=True, text=True, check=True).stdout
         check("RPATH" not in dyn and "RUNPATH" not in dyn, f"{path} has a run path:\n{dyn}")
 

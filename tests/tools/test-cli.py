@@ -127,6 +127,9 @@ def make_tree(root):
     link(root, "/sys/bus/usb/devices/3-1", "/sys/devices/platform/vhci_hcd.0/usb3/3-1")
 
 
+# usbip-tool's verbs live in a module next to the executable (tools/usbip-tool/usbip-tool-main.h)
+MAIN_MODULE_NAME = "usbip-tool-main.so"
+MAIN_MODULE = os.path.join(os.environ.get("USBIP_TOOL_MODULE_DIR") or os.path.dirname(TOOL), MAIN_MODULE_NAME)
 ROOT = tempfile.mkdtemp(prefix="usbip-cli-")
 make_tree(ROOT)
 put(ROOT, "/none.conf", "# empty: defaults\n")
@@ -291,14 +294,55 @@ def other_failure_exit_1():
 
 @test
 def status_module_loaded_only_by_status():
-    # libsoup (and its 16 shared objects) is the status verb's alone: the tool itself does
-    # not need it, so no other verb's start-up maps it (docs/performance.md, start-up)
-    needed = subprocess.run(["readelf", "-d", TOOL], capture_output=True, text=True, check=True).stdout
-    check("(NEEDED)" in needed and "libsoup" not in needed, needed)
-    # a missing module names itself, the variable that finds it and the fix
+    # libsoup (and its 16 shared objects) is the status verb's alone: neither the executable
+    # nor the module with the other verbs needs it, so no other verb's start-up maps it
+    # (docs/performance.md, start-up)
+    for path in (TOOL, MAIN_MODULE):
+        needed = subprocess.run(["readelf", "-d", path], capture_output=True, text=True, check=True).stdout
+        check("(NEEDED)" in needed and "libsoup" not in needed, path, needed)
+    # a missing module names itself, the variable that finds it and the fix (the main module
+    # alone in the directory given)
+    only_main = os.path.join(ROOT, "only-main-module")
+    os.makedirs(only_main, exist_ok=True)
+    if not os.path.exists(os.path.join(only_main, os.path.basename(MAIN_MODULE))):
+        os.symlink(MAIN_MODULE, os.path.join(only_main, os.path.basename(MAIN_MODULE)))
     rc, _, err = tool("status", "--socket", os.path.join(ROOT, "none.sock"),
-                      env=dict(ENV, USBIP_TOOL_MODULE_DIR=os.path.join(ROOT, "no-modules")))
+                      env=dict(ENV, USBIP_TOOL_MODULE_DIR=only_main))
     check(rc == 3 and "usbip-tool-status.so" in err and "USBIP_TOOL_MODULE_DIR" in err, rc, err)
+
+
+def loaded_objects(*args):
+    """(stdout, the shared objects the loader initialised) of usbip-tool ARGS (LD_DEBUG=libs)"""
+    p = subprocess.run([TOOL, *args], capture_output=True, text=True, env=dict(ENV, LD_DEBUG="libs"), timeout=30)
+    check(p.returncode == 0, args, p.stderr[-2000:])
+    return p.stdout, re.findall(r"calling init: (\S+)", p.stderr)
+
+
+@test
+def version_maps_no_glib():
+    # upstream's `usbip version` maps libc alone; ours does too (docs/performance.md,
+    # "Start-up"): the executable links libc alone and answers the version itself
+    heavy = ("libglib-2.0", "libgobject-2.0", "libgio-2.0", "libgudev", "libjson-glib", "libusbipcore")
+    # every other command line loads the module with the verbs (and with it GLib)
+    out, objects = loaded_objects("--json", "version")
+    check(any(MAIN_MODULE_NAME in o for o in objects), objects)
+    version = json_lines(out)[0]["version"]
+    for args in (["version"], ["--version"], ["-V"]):
+        out, objects = loaded_objects(*args)
+        check(out == f"usbip-tool (usbipcore) {version}\n", args, out)
+        check(objects and not [o for o in objects if any(h in o for h in heavy)], args, objects)
+    needed = subprocess.run(["readelf", "-d", TOOL], capture_output=True, text=True, check=True).stdout
+    check(re.findall(r"\(NEEDED\).*\[(.*)\]", needed) == ["libc.so.6"] or "libasan" in needed, needed)
+
+
+@test
+def main_module_missing_names_the_fix():
+    rc, out, err = tool("port", env=dict(ENV, USBIP_TOOL_MODULE_DIR=os.path.join(ROOT, "no-modules")))
+    check(rc == 1 and out == "", rc, out)
+    check(MAIN_MODULE_NAME in err and "USBIP_TOOL_MODULE_DIR" in err and "reinstall" in err, err)
+    # the version needs no module
+    rc, out, _ = tool("version", env=dict(ENV, USBIP_TOOL_MODULE_DIR=os.path.join(ROOT, "no-modules")))
+    check(rc == 0 and out.startswith("usbip-tool (usbipcore) "), rc, out)
 
 
 # config keys docs/configuration.md documents that no test here sets, with the reason

@@ -15,6 +15,7 @@
 #include <gmodule.h>
 
 #include "usbip-tool-dbus.h"
+#include "usbip-tool-main.h"
 #include "usbip-tool-output.h"
 #include "usbip-tool-status.h"
 #include "usbip-tool-trace.h"
@@ -787,7 +788,7 @@ cmd_version (int argc, char **argv)
   if (out.json)
     usbip_tool_print_event (&out, "version", "version", PACKAGE_VERSION, NULL);
   else
-    g_string_append_printf (out.out, "usbip-tool (usbipcore) %s\n", PACKAGE_VERSION);
+    g_string_append (out.out, USBIP_TOOL_VERSION_LINE);
   return 0;
 }
 
@@ -942,8 +943,9 @@ log_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpoin
   return G_LOG_WRITER_HANDLED;
 }
 
+/* the executable (usbip-tool-front.c) runs this for every command line but the version */
 int
-main (int argc, char **argv)
+usbip_tool_main (int argc, char **argv)
 {
   g_autoptr (GOptionContext) ctx = g_option_context_new ("COMMAND [ARGS]");
   GError *error = NULL;
@@ -973,7 +975,7 @@ main (int argc, char **argv)
   }
   if (opt_version)
     {
-      printf ("usbip-tool (usbipcore) %s\n", PACKAGE_VERSION);
+      fputs (USBIP_TOOL_VERSION_LINE, stdout);
       return 0;
     }
   if (argc < 2)
