@@ -16,7 +16,9 @@ figs=$(cat "$R"/logs/*.log 2>/dev/null | grep '^FIGURE ' || true)
 describe() {
   case $1 in
     attach_enumerated) echo "attach -> device enumerated on vhci (median of 5, against upstream usbipd)" ;;
+    attach_returned) echo "attach -> the attach command returned (same runs; the rest is the kernel enumerating)" ;;
     startup_version) echo "importer start-up, \`version\` (median of 10)" ;;
+    startup_port) echo "importer start-up, \`port\` with no port in use (median of 10)" ;;
     ms_read_throughput) echo "mass-storage read, dd 16 MiB iflag=direct (median of 6; ours = exported by usbipcored)" ;;
     devlist_seq_per_s) echo "OP_REQ_DEVLIST handshakes/s, 1 client for 10 s (bench/devlist-bench)" ;;
     devlist_64clients_per_s) echo "OP_REQ_DEVLIST handshakes/s, 64 concurrent clients for 10 s (bench/devlist-bench)" ;;

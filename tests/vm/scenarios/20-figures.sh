@@ -2,7 +2,8 @@
 # Figures, ours against upstream in the same boot (written as `FIGURE name value unit` lines;
 # tests/vm/collect-figures.sh turns them into docs/performance-vm.md):
 #  (a) attach -> enumerated on vhci: usbip-tool attach vs usbip attach, 5 runs each
-#      (interleaved), against upstream usbipd; medians
+#      (interleaved), against upstream usbipd; medians; and attach -> the command returned
+#      (the rest is the kernel enumerating the device after the sysfs attach write)
 #  (b) mass-storage read throughput, dd 16 MiB iflag=direct from the imported disk, exported by
 #      usbipcored vs usbipd (upstream usbip attaches both), 3 reads each; medians
 #  (c) OP_REQ_DEVLIST handshakes/s against usbipcored vs usbipd: one client for 10 s without
@@ -10,7 +11,8 @@
 #      64 concurrent clients for 10 s, and $FIG_LISTS (10) sequential `usbip list -r 127.0.0.1` (one process each: under
 #      TCG their start-up dominates, 200 of them take ~75 s per daemon); peak RSS (VmHWM) of
 #      each daemon after all of it
-#  (d) process start-up: 10 x `usbip-tool version` vs 10 x `usbip version` (explains (a))
+#  (d) process start-up: 10 x `usbip-tool version` vs 10 x `usbip version`, and the same for
+#      `port` (no port in use)
 . "$VMH_SRC/lib.sh"
 need_tool
 need_daemon
@@ -27,17 +29,19 @@ if [ -x "$CBENCH" ]; then BENCH=$CBENCH; elif [ -x $PY ]; then BENCH="$PY $VMH_S
 t_now() { read -r T _ < /proc/uptime; }
 no_ports() { [ "$(vhci_attached_count)" -eq 0 ]; }
 # attach_time IMPORTER: attaches the loopback gadget with IMPORTER, prints seconds from the
-# command's start to the device's appearance on vhci (polled every 20 ms), then detaches
+# command's start to its return and to the device's appearance on vhci (polled every 20 ms),
+# then detaches
 attach_time() {
   t_now; _a=$T
   "$1" attach -r 127.0.0.1 -b "$LB_BUSID" > /tmp/attach.out 2>&1 || { cat /tmp/attach.out; return 1; }
+  t_now; _r=$T
   _n=1000
   while ! vhci_device "$LB_ID" > /dev/null; do
     _n=$((_n - 1)); [ $_n -gt 0 ] || return 1
     sleep 0.02  # allowed sleep: poll interval of a bounded wait
   done
   t_now
-  awk -v a="$_a" -v b="$T" 'BEGIN { printf "%.3f\n", b - a }'
+  awk -v a="$_a" -v r="$_r" -v b="$T" 'BEGIN { printf "%.3f %.3f\n", r - a, b - a }'
   _p=$(upstream_port "$LB_ID") || return 1
   usbip detach -p "$_p" > /dev/null 2>&1 || return 1
   wait_for 10 absent vhci_device "$LB_ID" || return 1
@@ -47,20 +51,22 @@ attach_time() {
 # --- (a) attach -> enumerated
 start_usbipd
 run usbip bind -b "$LB_BUSID"
-: > /tmp/a-ours; : > /tmp/a-up
+: > /tmp/a-ours; : > /tmp/a-up; : > /tmp/r-ours; : > /tmp/r-up
 i=0
 while [ $i -lt "$RUNS" ]; do
   i=$((i + 1))
   x=$(attach_time "$USBIP_TOOL") || fail "usbip-tool attach run $i failed"
-  say "run $i: usbip-tool attach -> enumerated $x s"; echo "$x" >> /tmp/a-ours
+  say "run $i: usbip-tool attach -> returned, enumerated $x s"; echo "${x#* }" >> /tmp/a-ours; echo "${x% *}" >> /tmp/r-ours
   sleep 0.5  # allowed sleep: pacing between benchmark runs
   x=$(attach_time usbip) || fail "usbip attach run $i failed"
-  say "run $i: usbip attach -> enumerated $x s"; echo "$x" >> /tmp/a-up
+  say "run $i: usbip attach -> returned, enumerated $x s"; echo "${x#* }" >> /tmp/a-up; echo "${x% *}" >> /tmp/r-up
   sleep 0.5  # allowed sleep: pacing between benchmark runs
 done
-ours=$(median < /tmp/a-ours); up=$(median < /tmp/a-up)
-figure attach_enumerated.ours "$(awk -v v="$ours" 'BEGIN { printf "%.0f", v * 1000 }')" ms
-figure attach_enumerated.upstream "$(awk -v v="$up" 'BEGIN { printf "%.0f", v * 1000 }')" ms
+ms() { awk -v v="$1" 'BEGIN { printf "%.0f", v * 1000 }'; }
+figure attach_enumerated.ours "$(ms "$(median < /tmp/a-ours)")" ms
+figure attach_enumerated.upstream "$(ms "$(median < /tmp/a-up)")" ms
+figure attach_returned.ours "$(ms "$(median < /tmp/r-ours)")" ms
+figure attach_returned.upstream "$(ms "$(median < /tmp/r-up)")" ms
 say "runs (s): usbip-tool $(tr '\n' ' ' < /tmp/a-ours)| usbip $(tr '\n' ' ' < /tmp/a-up)"
 
 # --- (c) handshakes/s with one exported device (the loopback gadget stays bound)
@@ -132,6 +138,10 @@ x=$(startup "$USBIP_TOOL" version) || fail "usbip-tool version failed"
 figure startup_version.ours "$x" ms
 x=$(startup usbip version) || fail "usbip version failed"
 figure startup_version.upstream "$x" ms
+x=$(startup "$USBIP_TOOL" port) || fail "usbip-tool port failed"
+figure startup_port.ours "$x" ms
+x=$(startup usbip port) || fail "usbip port failed"
+figure startup_port.upstream "$x" ms
 
 # --- (b) mass-storage read throughput
 read_runs() { # read_runs LABEL: 3 direct reads of the whole 16 MiB disk; prints MiB/s lines
