@@ -2,7 +2,8 @@
 /*
  * usbipcore-dbusd: the org.usbipcore.Usbip1 system bus service (docs/desktop.md). D-Bus
  * activates it on the first call; it exits after --idle-timeout seconds with no call in
- * flight and nothing supervised. Callers are checked with polkit (UsbipDbusService).
+ * flight and nothing supervised, counted from when it owns its name (a slow start must not
+ * drop the call that activated it). Callers are checked with polkit (UsbipDbusService).
  *
  * Exit codes: 0 idle or signalled, 1 runtime failure (no bus, name not ours), 2 usage or
  * configuration error.
@@ -36,6 +37,7 @@ static const GOptionEntry entries[] = {
 
 typedef struct {
   GMainLoop *loop;
+  UsbipDbusService *service;
   int rc;
 } Run;
 
@@ -50,6 +52,14 @@ static void
 on_idle (UsbipDbusService *service, Run *run)
 {
   g_main_loop_quit (run->loop);
+}
+
+/* the idle timer counts from here: D-Bus delivers the call that activated the service once
+ * the name is ours, so a start slower than --idle-timeout must not end the service first */
+static void
+on_name_acquired (GDBusConnection *connection, const gchar *name, gpointer data)
+{
+  usbip_dbus_service_set_idle_timeout (((Run *) data)->service, (guint) opt_idle_timeout);
 }
 
 static void
@@ -91,7 +101,7 @@ main (int argc, char **argv)
   g_autoptr (UsbipPluginRegistry) registry = NULL;
   g_autoptr (GDBusConnection) bus = NULL;
   g_autoptr (UsbipDbusService) service = NULL;
-  Run run = { NULL, 0 };
+  Run run = { NULL, NULL, 0 };
   guint owner;
 
   setlocale (LC_ALL, "");
@@ -126,7 +136,6 @@ main (int argc, char **argv)
   service = usbip_dbus_service_new (usbip_sysfs_get_default (), registry, backend (registry, "vhci", TRUE, &missing),
                                     backend (registry, "host", FALSE, &missing),
                                     backend (registry, "vudc", FALSE, &missing), missing);
-  usbip_dbus_service_set_idle_timeout (service, (guint) opt_idle_timeout);
   bus = g_bus_get_sync (G_BUS_TYPE_SYSTEM, NULL, &error);
   if (bus == NULL || !usbip_dbus_service_export (service, bus, &error))
     {
@@ -134,11 +143,12 @@ main (int argc, char **argv)
       return 1;
     }
   run.loop = g_main_loop_new (NULL, FALSE);
+  run.service = service;
   g_signal_connect (service, "idle", G_CALLBACK (on_idle), &run);
   g_unix_signal_add (SIGINT, on_signal, &run);
   g_unix_signal_add (SIGTERM, on_signal, &run);
-  owner = g_bus_own_name_on_connection (bus, USBIP_DBUS_NAME, G_BUS_NAME_OWNER_FLAGS_DO_NOT_QUEUE, NULL, on_name_lost,
-                                        &run, NULL);
+  owner = g_bus_own_name_on_connection (bus, USBIP_DBUS_NAME, G_BUS_NAME_OWNER_FLAGS_DO_NOT_QUEUE, on_name_acquired,
+                                        on_name_lost, &run, NULL);
   g_main_loop_run (run.loop);
   g_bus_unown_name (owner);
   g_main_loop_unref (run.loop);
