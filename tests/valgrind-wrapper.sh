@@ -3,7 +3,10 @@
 # memcheck. A test that is a script (python3) is not itself run under valgrind; instead every
 # argument that names a program built here (the tools, a test binary it drives) is replaced by
 # a shim that runs that program under memcheck, so the tools run under valgrind exactly as
-# the script calls them. Any memcheck error fails the program with exit code 99.
+# the script calls them. Any memcheck error fails the program with exit code 99. A shimmed
+# program's memcheck report goes to a file of its own, not to the stderr the script reads
+# (scripts compare the tools' messages); every report with an error is printed at the end
+# and fails the test (99), whatever the script made of the program's exit code.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 VALGRIND="valgrind --tool=memcheck --error-exitcode=99 --leak-check=full
@@ -24,6 +27,9 @@ if is_ours "$1"; then
   exec $VALGRIND "$@"
 fi
 shims=$(mktemp -d "${TMPDIR:-/tmp}/usbip-valgrind.XXXXXX")
+# a test may run a tool as another user (dbus: usbip-tool as nobody), who writes a report too
+chmod 755 "$shims"
+mkdir -m 1777 "$shims/reports"
 prog=$1; shift
 set -- "$@" END_OF_ARGS
 while [ "$1" != END_OF_ARGS ]; do
@@ -31,8 +37,8 @@ while [ "$1" != END_OF_ARGS ]; do
   if is_ours "$a"; then
     case $a in /*) ;; *) a=$PWD/$a ;; esac
     shim="$shims/$(basename "$a")"
-    printf '#!/bin/sh\nexport G_SLICE=always-malloc G_DEBUG=gc-friendly\nexec %s %s "$@"\n' \
-      "$(echo $VALGRIND)" "$a" > "$shim"
+    printf '#!/bin/sh\nexport G_SLICE=always-malloc G_DEBUG=gc-friendly\nexec %s --log-file=%s %s "$@"\n' \
+      "$(echo $VALGRIND)" "$shims/reports/%p.log" "$a" > "$shim"
     chmod +x "$shim"
     a=$shim
   fi
@@ -41,5 +47,13 @@ done
 shift
 rc=0
 "$prog" "$@" || rc=$?
+for report in "$shims"/reports/*.log; do
+  [ -f "$report" ] || continue
+  if grep 'ERROR SUMMARY' "$report" | grep -qv 'ERROR SUMMARY: 0 errors'; then
+    echo "valgrind-wrapper: memcheck found errors in a program the test ran:" >&2
+    cat "$report" >&2
+    rc=99
+  fi
+done
 rm -rf "$shims"
 exit $rc
