@@ -411,7 +411,8 @@ usbip_decode_op_header (const guint8 *buf, gsize len, UsbipOpHeader *out, GError
  * usbip_decode_device_record:
  * @buf: (array length=len): bytes
  * @len: their number
- * @out: (out caller-allocates): the device (interfaces not read: they follow the record)
+ * @out: (out caller-allocates): the device; its interfaces and status are zeroed (the
+ *   interface records follow the device record; status is local)
  * @error: return location for a #GError, or %NULL
  *
  * Decodes the 312-byte device record. Rejects unterminated path/busid fields and a

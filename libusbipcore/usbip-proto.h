@@ -150,7 +150,8 @@ typedef struct {
  * @device: the imported device (OP_REP_IMPORT with status 0), owned, else %NULL
  * @urb: URB header (CMD_* / RET_* messages)
  * @data: (array length=data_len): transfer data; BORROWED from the buffer given to
- *   usbip_deframer_pop(), valid while that buffer is; for encoding, the data to append
+ *   usbip_deframer_pop(), valid while that buffer is, %NULL when @data_len is 0; for
+ *   encoding, the data to append
  * @data_len: length of @data
  * @iso: (array length=n_iso): ISO descriptors, owned
  * @n_iso: number of ISO descriptors

@@ -911,6 +911,442 @@ test_tracker_long_pending (void)
   g_assert_false (usbip_urb_tracker_take (tracker, 1, NULL));
 }
 
+/* Every field of every URB header with its own value (no field shares a byte pattern
+ * with its neighbours, none is 0 where the protocol allows another value): decoding
+ * reads each field from its own offset, encoding writes it back byte for byte. */
+static void
+test_urb_fields (void)
+{
+  const gchar *cmd_submit = "00000001"          /* command: USBIP_CMD_SUBMIT */
+                            "10111213"          /* seqnum */
+                            "00050007"          /* devid: busnum 5, devnum 7 */
+                            "00000001"          /* direction: IN */
+                            "0000000e"          /* ep 14 */
+                            "00000204"          /* transfer_flags, kept as sent */
+                            "00000c00"          /* transfer_buffer_length 3072 */
+                            "00012345"          /* start_frame */
+                            "00000003"          /* number_of_packets */
+                            "00000008"          /* interval */
+                            "c0a1b2c3d4e5f607"; /* setup */
+  const gchar *ret_submit = "00000003"          /* command: USBIP_RET_SUBMIT */
+                            "20212223"          /* seqnum */
+                            "00000000 00000000 00000000"
+                            "ffffffee"          /* status -18 (EXDEV) */
+                            "00000bff"          /* actual_length 3071 */
+                            "00012346"          /* start_frame */
+                            "00000002"          /* number_of_packets */
+                            "00000001"          /* error_count */
+                            "0102030405060708"; /* padding, kept as sent */
+  const gchar *cmd_unlink = "00000002"          /* command: USBIP_CMD_UNLINK */
+                            "30313233"          /* seqnum */
+                            "00050007 00000000 0000000e"
+                            "10111213"                                          /* unlink_seqnum */
+                            "404142434445464748494a4b4c4d4e4f5051525354555657"; /* padding */
+  const gchar *ret_unlink = "00000004"                                          /* command: USBIP_RET_UNLINK */
+                            "40414243"                                          /* seqnum */
+                            "00000000 00000000 00000000"
+                            "ffffff98"                                          /* status -104 (ECONNRESET) */
+                            "606162636465666768696a6b6c6d6e6f7071727374757677"; /* padding */
+  const guint8 setup[8] = { 0xc0, 0xa1, 0xb2, 0xc3, 0xd4, 0xe5, 0xf6, 0x07 };
+  const guint8 pad8[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+  const gchar *all[] = { cmd_submit, ret_submit, cmd_unlink, ret_unlink };
+  UsbipUrbHeader h[G_N_ELEMENTS (all)];
+
+  for (guint i = 0; i < G_N_ELEMENTS (all); i++)
+    {
+      g_autoptr (GByteArray) want = hex (all[i]);
+      g_autoptr (GByteArray) enc = g_byte_array_new ();
+      g_autoptr (GError) error = NULL;
+
+      g_assert_cmpuint (want->len, ==, USBIP_URB_HEADER_SIZE);
+      g_assert_true (usbip_decode_urb_header (want->data, want->len, &h[i], &error));
+      g_assert_no_error (error);
+      usbip_encode_urb_header (enc, &h[i]);
+      assert_bytes (enc, want);
+    }
+
+  g_assert_cmphex (h[0].command, ==, USBIP_CMD_SUBMIT);
+  g_assert_cmphex (h[0].seqnum, ==, 0x10111213);
+  g_assert_cmphex (h[0].devid, ==, 0x00050007);
+  g_assert_cmpuint (h[0].direction, ==, USBIP_DIR_IN);
+  g_assert_cmpuint (h[0].ep, ==, 14);
+  g_assert_cmphex (h[0].u.cmd_submit.transfer_flags, ==, 0x204);
+  g_assert_cmpint (h[0].u.cmd_submit.transfer_buffer_length, ==, 3072);
+  g_assert_cmphex (h[0].u.cmd_submit.start_frame, ==, 0x12345);
+  g_assert_cmpint (h[0].u.cmd_submit.number_of_packets, ==, 3);
+  g_assert_cmpint (h[0].u.cmd_submit.interval, ==, 8);
+  g_assert_cmpmem (h[0].u.cmd_submit.setup, 8, setup, 8);
+
+  g_assert_cmphex (h[1].command, ==, USBIP_RET_SUBMIT);
+  g_assert_cmphex (h[1].seqnum, ==, 0x20212223);
+  g_assert_cmpint (h[1].u.ret_submit.status, ==, -18);
+  g_assert_cmpint (h[1].u.ret_submit.actual_length, ==, 3071);
+  g_assert_cmphex (h[1].u.ret_submit.start_frame, ==, 0x12346);
+  g_assert_cmpint (h[1].u.ret_submit.number_of_packets, ==, 2);
+  g_assert_cmpint (h[1].u.ret_submit.error_count, ==, 1);
+  g_assert_cmpmem (h[1].u.ret_submit.padding, 8, pad8, 8);
+
+  g_assert_cmphex (h[2].command, ==, USBIP_CMD_UNLINK);
+  g_assert_cmphex (h[2].seqnum, ==, 0x30313233);
+  g_assert_cmphex (h[2].u.cmd_unlink.unlink_seqnum, ==, 0x10111213);
+  g_assert_cmphex (h[2].u.cmd_unlink.padding[0], ==, 0x40);
+  g_assert_cmphex (h[2].u.cmd_unlink.padding[23], ==, 0x57);
+
+  g_assert_cmphex (h[3].command, ==, USBIP_RET_UNLINK);
+  g_assert_cmphex (h[3].seqnum, ==, 0x40414243);
+  g_assert_cmpint (h[3].u.ret_unlink.status, ==, -104);
+  g_assert_cmphex (h[3].u.ret_unlink.padding[0], ==, 0x60);
+  g_assert_cmphex (h[3].u.ret_unlink.padding[23], ==, 0x77);
+}
+
+/* An unknown command is encoded with its basic header as given and 28 zero bytes, and is
+ * refused by the decoder with the command and seqnum named */
+static void
+test_urb_unknown_command (void)
+{
+  g_autoptr (GByteArray) want = hex ("0a0b0c0d 10111213 00050007 00000001 0000000e"
+                                     "00000000000000000000000000000000000000000000000000000000");
+  g_autoptr (GByteArray) enc = g_byte_array_new ();
+  g_autoptr (GError) error = NULL;
+  UsbipUrbHeader h;
+
+  memset (&h, 0xa5, sizeof h); /* the command-specific part is not written */
+  h.command = 0x0a0b0c0d;
+  h.seqnum = 0x10111213;
+  h.devid = 0x00050007;
+  h.direction = USBIP_DIR_IN;
+  h.ep = 14;
+  usbip_encode_urb_header (enc, &h);
+  assert_bytes (enc, want);
+  g_assert_false (usbip_decode_urb_header (want->data, want->len, &h, &error));
+  g_assert_error (error, USBIP_ERROR, USBIP_ERROR_UNKNOWN_OPCODE);
+  g_assert_nonnull (strstr (error->message, "0x0a0b0c0d (seqnum 269554195)"));
+}
+
+/* ISO descriptors with every field its own value, an error status among them: the
+ * deframer reads each from its offset, the encoder writes them back */
+static void
+test_iso_fields (void)
+{
+  g_autoptr (GByteArray) cmd = hex ("00000001 00000009 00020003 00000001 00000003" /* CMD_SUBMIT, IN, ep 3 */
+                                    "00000202 00000300 00000010 00000002 00000001" /* 768 bytes, 2 packets */
+                                    "0000000000000000"
+                                    "00000000 00000180 00000000 00000000"   /* iso 0: 384 bytes */
+                                    "00000180 00000180 00000000 00000000"); /* iso 1: 384 bytes */
+  g_autoptr (GByteArray) ret = hex ("00000003 00000009 00000000 00000000 00000000"
+                                    "00000000 00000003 00000010 00000002 00000001" /* 3 bytes, 1 error */
+                                    "0000000000000000"
+                                    "a1a2a3"                                /* data */
+                                    "00000000 00000180 00000003 00000000"   /* iso 0: 3 of 384 bytes */
+                                    "00000180 00000180 00000000 ffffffee"); /* iso 1: none, -EXDEV */
+  g_autoptr (UsbipUrbTracker) tracker = usbip_urb_tracker_new ();
+  g_autoptr (UsbipDeframer) dc = usbip_deframer_new (USBIP_STREAM_URB_COMMAND, tracker);
+  g_autoptr (UsbipDeframer) dr = usbip_deframer_new (USBIP_STREAM_URB_RETURN, tracker);
+  g_autoptr (GByteArray) enc = g_byte_array_new ();
+  UsbipMessage msg = { 0 };
+
+  pop_one (dc, cmd, &msg);
+  usbip_message_clear (&msg);
+  pop_one (dr, ret, &msg);
+  g_assert_cmpuint (msg.data_len, ==, 3);
+  g_assert_cmpuint (msg.n_iso, ==, 2);
+  g_assert_cmpuint (msg.iso[0].offset, ==, 0);
+  g_assert_cmpuint (msg.iso[0].length, ==, 384);
+  g_assert_cmpuint (msg.iso[0].actual_length, ==, 3);
+  g_assert_cmpuint (msg.iso[0].status, ==, 0);
+  g_assert_cmpuint (msg.iso[1].offset, ==, 384);
+  g_assert_cmpuint (msg.iso[1].length, ==, 384);
+  g_assert_cmpuint (msg.iso[1].actual_length, ==, 0);
+  g_assert_cmpint ((gint32) msg.iso[1].status, ==, -18);
+  usbip_message_encode (&msg, enc);
+  assert_bytes (enc, ret);
+  usbip_message_clear (&msg);
+}
+
+/* A device record with every field its own value and the most interfaces allowed (32):
+ * written byte for byte in an import reply and a device list, and read back field for
+ * field; one interface more is refused, naming the device */
+static void
+test_record_fields (void)
+{
+  g_autoptr (UsbipDeviceInfo) dev = usbip_device_info_new ();
+  g_autoptr (GByteArray) rec = g_byte_array_new ();
+  g_autoptr (GByteArray) tail = hex ("01020304" /* busnum */
+                                     "05060708" /* devnum */
+                                     "00000005" /* speed: USB_SPEED_SUPER */
+                                     "1d6b"     /* idVendor */
+                                     "0104"     /* idProduct */
+                                     "0510"     /* bcdDevice */
+                                     "ef 02 01" /* bDeviceClass, SubClass, Protocol */
+                                     "02"       /* bConfigurationValue */
+                                     "03"       /* bNumConfigurations */
+                                     "20");     /* bNumInterfaces 32 */
+  g_autoptr (GByteArray) import = hex ("0111 0003 00000000");
+  g_autoptr (GByteArray) list = hex ("0111 0005 00000000 00000001");
+  g_autoptr (GByteArray) enc = g_byte_array_new ();
+  g_autoptr (GPtrArray) devs = g_ptr_array_new ();
+  g_autoptr (UsbipDeframer) d = usbip_deframer_new (USBIP_STREAM_OP_REPLY, NULL);
+  UsbipMessage msg = { 0 };
+
+  g_strlcpy (dev->path, "/sys/devices/platform/dummy_hcd.0/usb5/5-1", sizeof dev->path);
+  g_strlcpy (dev->busid, "5-1", sizeof dev->busid);
+  dev->busnum = 0x01020304;
+  dev->devnum = 0x05060708;
+  dev->speed = USBIP_SPEED_SUPER;
+  dev->idVendor = 0x1d6b;
+  dev->idProduct = 0x0104;
+  dev->bcdDevice = 0x0510;
+  dev->bDeviceClass = 0xef;
+  dev->bDeviceSubClass = 0x02;
+  dev->bDeviceProtocol = 0x01;
+  dev->bConfigurationValue = 2;
+  dev->bNumConfigurations = 3;
+  dev->bNumInterfaces = USBIP_MAX_INTERFACES;
+  for (guint i = 0; i < USBIP_MAX_INTERFACES; i++)
+    {
+      dev->interfaces[i].bInterfaceClass = 0x80 + i;
+      dev->interfaces[i].bInterfaceSubClass = 0x40 + i;
+      dev->interfaces[i].bInterfaceProtocol = 0x20 + i;
+    }
+  append_str (rec, dev->path, 256);
+  append_str (rec, "5-1", 32);
+  g_byte_array_append (rec, tail->data, tail->len);
+  g_assert_cmpuint (rec->len, ==, USBIP_DEVICE_RECORD_SIZE);
+  g_byte_array_append (import, rec->data, rec->len);
+  g_byte_array_append (list, rec->data, rec->len);
+  for (guint i = 0; i < USBIP_MAX_INTERFACES; i++)
+    g_byte_array_append (list, (guint8[]){ 0x80 + i, 0x40 + i, 0x20 + i, 0 }, 4);
+
+  usbip_encode_op_rep_import (enc, 0, dev);
+  assert_bytes (enc, import);
+  g_byte_array_set_size (enc, 0);
+  g_ptr_array_add (devs, dev);
+  usbip_encode_op_rep_devlist (enc, 0, devs);
+  assert_bytes (enc, list);
+
+  for (guint k = 0; k < 2; k++)
+    {
+      GByteArray *frame = k == 0 ? import : list;
+      const UsbipDeviceInfo *got;
+
+      pop_one (d, frame, &msg);
+      got = k == 0 ? msg.device : g_ptr_array_index (msg.devices, 0);
+      g_assert_cmpstr (got->path, ==, dev->path);
+      g_assert_cmpstr (got->busid, ==, "5-1");
+      g_assert_cmphex (got->busnum, ==, 0x01020304);
+      g_assert_cmphex (got->devnum, ==, 0x05060708);
+      g_assert_cmpint (got->speed, ==, USBIP_SPEED_SUPER);
+      g_assert_cmphex (got->idVendor, ==, 0x1d6b);
+      g_assert_cmphex (got->idProduct, ==, 0x0104);
+      g_assert_cmphex (got->bcdDevice, ==, 0x0510);
+      g_assert_cmphex (got->bDeviceClass, ==, 0xef);
+      g_assert_cmphex (got->bDeviceSubClass, ==, 0x02);
+      g_assert_cmphex (got->bDeviceProtocol, ==, 0x01);
+      g_assert_cmpuint (got->bConfigurationValue, ==, 2);
+      g_assert_cmpuint (got->bNumConfigurations, ==, 3);
+      g_assert_cmpuint (got->bNumInterfaces, ==, USBIP_MAX_INTERFACES);
+      if (k == 1)
+        for (guint i = 0; i < USBIP_MAX_INTERFACES; i++)
+          {
+            g_assert_cmphex (got->interfaces[i].bInterfaceClass, ==, 0x80 + i);
+            g_assert_cmphex (got->interfaces[i].bInterfaceSubClass, ==, 0x40 + i);
+            g_assert_cmphex (got->interfaces[i].bInterfaceProtocol, ==, 0x20 + i);
+          }
+      usbip_message_clear (&msg);
+    }
+
+  /* 33 interfaces: the record is refused and the message names the device */
+  {
+    g_autoptr (GError) error = NULL;
+    UsbipDeviceInfo out;
+
+    rec->data[USBIP_DEVICE_RECORD_SIZE - 1] = USBIP_MAX_INTERFACES + 1;
+    g_assert_false (usbip_decode_device_record (rec->data, rec->len, &out, &error));
+    g_assert_error (error, USBIP_ERROR, USBIP_ERROR_PROTOCOL);
+    g_assert_nonnull (strstr (error->message, "device \"5-1\" announces 33 interfaces"));
+  }
+}
+
+/* usbip_message_encode() writes the handshake messages as the dedicated encoders do,
+ * status included; usbip_message_clear() takes NULL */
+static void
+test_message_encode_op (void)
+{
+  g_autoptr (GByteArray) devlist = hex ("0111 8005 00000007");
+  g_autoptr (GByteArray) import = hex ("0111 8003 00000007");
+  g_autoptr (GByteArray) enc = g_byte_array_new ();
+  UsbipMessage msg = { 0 };
+
+  append_str (import, "1-1.2", 32);
+  msg.type = USBIP_MESSAGE_OP_REQ_DEVLIST;
+  msg.op.status = 7;
+  usbip_message_encode (&msg, enc);
+  assert_bytes (enc, devlist);
+  g_byte_array_set_size (enc, 0);
+  msg.type = USBIP_MESSAGE_OP_REQ_IMPORT;
+  g_strlcpy (msg.busid, "1-1.2", sizeof msg.busid);
+  usbip_message_encode (&msg, enc);
+  assert_bytes (enc, import);
+  usbip_message_clear (NULL);
+}
+
+/* A URB in the wrong stream is refused with a message naming it, its seqnum and the
+ * stream it came in */
+static void
+test_urb_wrong_stream (void)
+{
+  struct {
+    UsbipStream stream;
+    const gchar *command;
+    const gchar *text;
+  } cases[] = {
+    { USBIP_STREAM_URB_RETURN, "00000001", "unexpected USBIP_CMD_SUBMIT (seqnum 7) in a return stream" },
+    { USBIP_STREAM_URB_RETURN, "00000002", "unexpected USBIP_CMD_UNLINK (seqnum 7) in a return stream" },
+    { USBIP_STREAM_URB_COMMAND, "00000003", "unexpected USBIP_RET_SUBMIT (seqnum 7) in a command stream" },
+    { USBIP_STREAM_URB_COMMAND, "00000004", "unexpected USBIP_RET_UNLINK (seqnum 7) in a command stream" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree gchar *s = g_strconcat (cases[i].command, "00000007 00000000 00000000 00000000",
+                                         "00000000 00000000 00000000 ffffffff 00000000 0000000000000000", NULL);
+      g_autoptr (GByteArray) b = hex (s);
+      g_autoptr (UsbipDeframer) d = usbip_deframer_new (cases[i].stream, NULL);
+      g_autoptr (GError) error = NULL;
+      UsbipMessage msg = { 0 };
+      gsize consumed = 0;
+
+      g_assert_cmpint (usbip_deframer_pop (d, b->data, b->len, &consumed, &msg, &error), ==, USBIP_DEFRAME_INVALID);
+      g_assert_error (error, USBIP_ERROR, USBIP_ERROR_PROTOCOL);
+      g_assert_cmpstr (error->message, ==, cases[i].text);
+    }
+}
+
+/* Each known operation code sent the wrong way is a protocol error, not an unknown code */
+static void
+test_op_wrong_side (void)
+{
+  const struct {
+    UsbipStream stream;
+    const gchar *bytes;
+  } cases[] = {
+    { USBIP_STREAM_OP_REPLY, "0111 8005 00000000" },   /* OP_REQ_DEVLIST to a client */
+    { USBIP_STREAM_OP_REPLY, "0111 8003 00000000" },   /* OP_REQ_IMPORT to a client */
+    { USBIP_STREAM_OP_REQUEST, "0111 0005 00000000" }, /* OP_REP_DEVLIST to a server */
+    { USBIP_STREAM_OP_REQUEST, "0111 0003 00000000" }, /* OP_REP_IMPORT to a server */
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GByteArray) b = hex (cases[i].bytes);
+      assert_invalid (cases[i].stream, b, USBIP_ERROR_PROTOCOL);
+    }
+}
+
+/* The most devices a list may announce (USBIP_MAX_DEVICES) frame; one more is refused
+ * (/codec/hostile/op) */
+static void
+test_devlist_max (void)
+{
+  g_autoptr (GByteArray) list = hex ("0111 0005 00000000 00001000"); /* 4096 devices */
+  g_autoptr (GByteArray) rec = device_record_bytes (0);
+  g_autoptr (UsbipDeframer) d = usbip_deframer_new (USBIP_STREAM_OP_REPLY, NULL);
+  UsbipMessage msg = { 0 };
+
+  for (guint i = 0; i < USBIP_MAX_DEVICES; i++)
+    g_byte_array_append (list, rec->data, rec->len);
+  pop_one (d, list, &msg);
+  g_assert_cmpuint (msg.devices->len, ==, USBIP_MAX_DEVICES);
+  usbip_message_clear (&msg);
+}
+
+/* msg.data points at the data when there is any (even one byte) and is NULL when there is
+ * none; the encoder writes the one byte back */
+static void
+test_urb_data_pointer (void)
+{
+  g_autoptr (GByteArray) one = hex ("00000001 0000000b 00020003 00000000 00000002" /* CMD_SUBMIT OUT */
+                                    "00000000 00000001 00000000 ffffffff 00000000" /* 1 byte */
+                                    "0000000000000000 5a");
+  g_autoptr (GByteArray) none = hex ("00000001 0000000c 00020003 00000000 00000002"
+                                     "00000000 00000000 00000000 ffffffff 00000000" /* 0 bytes */
+                                     "0000000000000000");
+  g_autoptr (UsbipDeframer) d = usbip_deframer_new (USBIP_STREAM_URB_COMMAND, NULL);
+  g_autoptr (GByteArray) enc = g_byte_array_new ();
+  UsbipMessage msg = { 0 };
+
+  pop_one (d, one, &msg);
+  g_assert_cmpuint (msg.data_len, ==, 1);
+  g_assert_true (msg.data == one->data + USBIP_URB_HEADER_SIZE);
+  usbip_message_encode (&msg, enc);
+  assert_bytes (enc, one);
+  usbip_message_clear (&msg);
+  pop_one (d, none, &msg);
+  g_assert_cmpuint (msg.data_len, ==, 0);
+  g_assert_null (msg.data);
+  usbip_message_clear (&msg);
+}
+
+/* A successful import reply without a device carries an all-zero record; decoding a record
+ * zeroes what the record does not carry (the interfaces, the local status) */
+static void
+test_record_empty_and_zeroed (void)
+{
+  g_autoptr (GByteArray) want = hex ("0111 0003 00000000");
+  g_autoptr (GByteArray) enc = g_byte_array_new ();
+  g_autoptr (GByteArray) rec = device_record_bytes (2);
+  g_autoptr (GError) error = NULL;
+  UsbipDeviceInfo out;
+
+  append_zeros (want, USBIP_DEVICE_RECORD_SIZE);
+  usbip_encode_op_rep_import (enc, 0, NULL);
+  assert_bytes (enc, want);
+
+  memset (&out, 0xa5, sizeof out);
+  g_assert_true (usbip_decode_device_record (rec->data, rec->len, &out, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (out.bNumInterfaces, ==, 2);
+  for (guint i = 0; i < USBIP_MAX_INTERFACES; i++)
+    {
+      g_assert_cmpuint (out.interfaces[i].bInterfaceClass, ==, 0);
+      g_assert_cmpuint (out.interfaces[i].bInterfaceSubClass, ==, 0);
+      g_assert_cmpuint (out.interfaces[i].bInterfaceProtocol, ==, 0);
+    }
+  g_assert_cmpint (out.status, ==, USBIP_DEVICE_STATUS_UNKNOWN);
+}
+
+/* @msg is an out parameter: whatever it held before (here a stack full of 0xa5) is
+ * overwritten by the frame, for a handshake and for a URB */
+static void
+test_pop_overwrites_msg (void)
+{
+  g_autoptr (GByteArray) req = hex ("0111 8005 00000000");
+  g_autoptr (GByteArray) cmd = hex (cmd_get_descriptor);
+  g_autoptr (UsbipDeframer) dop = usbip_deframer_new (USBIP_STREAM_OP_REQUEST, NULL);
+  g_autoptr (UsbipDeframer) durb = usbip_deframer_new (USBIP_STREAM_URB_COMMAND, NULL);
+  UsbipMessage msg;
+
+  memset (&msg, 0xa5, sizeof msg);
+  pop_one (dop, req, &msg);
+  g_assert_cmpint (msg.type, ==, USBIP_MESSAGE_OP_REQ_DEVLIST);
+  g_assert_cmpstr (msg.busid, ==, "");
+  g_assert_null (msg.devices);
+  g_assert_null (msg.device);
+  g_assert_null (msg.iso);
+  g_assert_cmpuint (msg.n_iso, ==, 0);
+  usbip_message_clear (&msg);
+
+  memset (&msg, 0xa5, sizeof msg);
+  pop_one (durb, cmd, &msg);
+  g_assert_cmpint (msg.type, ==, USBIP_MESSAGE_CMD_SUBMIT);
+  g_assert_cmpstr (msg.busid, ==, "");
+  g_assert_null (msg.devices);
+  g_assert_null (msg.device);
+  g_assert_null (msg.iso);
+  g_assert_cmpuint (msg.n_iso, ==, 0);
+  usbip_message_clear (&msg);
+}
+
 static void
 test_names (void)
 {
@@ -953,6 +1389,17 @@ main (int argc, char **argv)
   g_test_add_func ("/codec/tracker-cap", test_tracker_cap);
   g_test_add_func ("/codec/tracker-resubmit", test_tracker_resubmit);
   g_test_add_func ("/codec/tracker-long-pending", test_tracker_long_pending);
+  g_test_add_func ("/codec/urb/fields", test_urb_fields);
+  g_test_add_func ("/codec/urb/unknown-command", test_urb_unknown_command);
+  g_test_add_func ("/codec/urb/iso-fields", test_iso_fields);
+  g_test_add_func ("/codec/op/record-fields", test_record_fields);
+  g_test_add_func ("/codec/op/message-encode", test_message_encode_op);
+  g_test_add_func ("/codec/urb/wrong-stream", test_urb_wrong_stream);
+  g_test_add_func ("/codec/urb/data-pointer", test_urb_data_pointer);
+  g_test_add_func ("/codec/op/wrong-side", test_op_wrong_side);
+  g_test_add_func ("/codec/op/devlist-max", test_devlist_max);
+  g_test_add_func ("/codec/op/record-empty-and-zeroed", test_record_empty_and_zeroed);
+  g_test_add_func ("/codec/deframer/overwrites-msg", test_pop_overwrites_msg);
   g_test_add_func ("/codec/names", test_names);
   return g_test_run ();
 }
