@@ -1348,6 +1348,28 @@ test_pop_overwrites_msg (void)
 }
 
 static void
+count_free (gpointer p)
+{
+  (*(guint *) p)++;
+}
+
+/* usbip_message_clear() releases the device list it owns (with it its devices) */
+static void
+test_message_clear_frees (void)
+{
+  guint freed = 0;
+  UsbipMessage msg = { 0 };
+
+  msg.type = USBIP_MESSAGE_OP_REP_DEVLIST;
+  msg.devices = g_ptr_array_new_with_free_func (count_free);
+  g_ptr_array_add (msg.devices, &freed);
+  g_ptr_array_add (msg.devices, &freed);
+  usbip_message_clear (&msg);
+  g_assert_cmpuint (freed, ==, 2);
+  g_assert_null (msg.devices);
+}
+
+static void
 test_names (void)
 {
   g_assert_cmpstr (usbip_message_type_to_string (USBIP_MESSAGE_OP_REQ_DEVLIST), ==, "OP_REQ_DEVLIST");
@@ -1400,6 +1422,7 @@ main (int argc, char **argv)
   g_test_add_func ("/codec/op/devlist-max", test_devlist_max);
   g_test_add_func ("/codec/op/record-empty-and-zeroed", test_record_empty_and_zeroed);
   g_test_add_func ("/codec/deframer/overwrites-msg", test_pop_overwrites_msg);
+  g_test_add_func ("/codec/message-clear-frees", test_message_clear_frees);
   g_test_add_func ("/codec/names", test_names);
   return g_test_run ();
 }
