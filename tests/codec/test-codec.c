@@ -1369,6 +1369,20 @@ test_message_clear_frees (void)
   g_assert_null (msg.devices);
 }
 
+/* an unknown message type is a programming error: a warning, and nothing is written */
+static void
+test_encode_unknown_type (void)
+{
+  g_autoptr (GByteArray) out = g_byte_array_new ();
+  UsbipMessage msg = { 0 };
+
+  msg.type = 99;
+  g_test_expect_message ("usbipcore", G_LOG_LEVEL_WARNING, "*usbip_message_encode*should not be reached*");
+  usbip_message_encode (&msg, out);
+  g_test_assert_expected_messages ();
+  g_assert_cmpuint (out->len, ==, 0);
+}
+
 static void
 test_names (void)
 {
@@ -1423,6 +1437,7 @@ main (int argc, char **argv)
   g_test_add_func ("/codec/op/record-empty-and-zeroed", test_record_empty_and_zeroed);
   g_test_add_func ("/codec/deframer/overwrites-msg", test_pop_overwrites_msg);
   g_test_add_func ("/codec/message-clear-frees", test_message_clear_frees);
+  g_test_add_func ("/codec/encode-unknown-type", test_encode_unknown_type);
   g_test_add_func ("/codec/names", test_names);
   return g_test_run ();
 }
