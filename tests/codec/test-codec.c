@@ -1383,6 +1383,32 @@ test_encode_unknown_type (void)
   g_assert_cmpuint (out->len, ==, 0);
 }
 
+/* the decoder writes the header and nothing past it, whatever bytes follow in the buffer */
+static void
+test_urb_decode_bounds (void)
+{
+  const gchar *commands[] = { "00000001", "00000002", "00000003", "00000004" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    {
+      g_autofree gchar *s = g_strconcat (commands[i], "00000001 00020003 00000000 00000002",
+                                         "00000000 00000000 00000000 ffffffff 00000000 0102030405060708", "5a5a5a5a",
+                                         NULL); /* bytes after the header */
+      g_autoptr (GByteArray) b = hex (s);
+      g_autoptr (GError) error = NULL;
+      struct {
+        UsbipUrbHeader h;
+        guint8 after[8];
+      } out;
+
+      memset (&out, 0xa5, sizeof out);
+      g_assert_true (usbip_decode_urb_header (b->data, b->len, &out.h, &error));
+      g_assert_no_error (error);
+      for (guint j = 0; j < sizeof out.after; j++)
+        g_assert_cmphex (out.after[j], ==, 0xa5);
+    }
+}
+
 static void
 test_names (void)
 {
@@ -1438,6 +1464,7 @@ main (int argc, char **argv)
   g_test_add_func ("/codec/deframer/overwrites-msg", test_pop_overwrites_msg);
   g_test_add_func ("/codec/message-clear-frees", test_message_clear_frees);
   g_test_add_func ("/codec/encode-unknown-type", test_encode_unknown_type);
+  g_test_add_func ("/codec/urb/decode-bounds", test_urb_decode_bounds);
   g_test_add_func ("/codec/names", test_names);
   return g_test_run ();
 }
