@@ -21,8 +21,7 @@
  */
 struct _UsbipPolicy {
   GObject parent_instance;
-  GPtrArray *allow; /* GInetAddressMask */
-  GPtrArray *allow_text;
+  GPtrArray *allow;  /* GInetAddressMask */
   GArray *allow_uid; /* guint32 */
   GArray *allow_gid;
   GArray *allow_cid;
@@ -50,7 +49,6 @@ usbip_policy_finalize (GObject *object)
   UsbipPolicy *self = USBIP_POLICY (object);
 
   g_ptr_array_unref (self->allow);
-  g_ptr_array_unref (self->allow_text);
   g_array_unref (self->allow_uid);
   g_array_unref (self->allow_gid);
   g_array_unref (self->allow_cid);
@@ -68,7 +66,6 @@ static void
 usbip_policy_init (UsbipPolicy *self)
 {
   self->allow = g_ptr_array_new_with_free_func (g_object_unref);
-  self->allow_text = g_ptr_array_new_with_free_func (g_free);
   self->allow_uid = g_array_new (FALSE, FALSE, sizeof (guint32));
   self->allow_gid = g_array_new (FALSE, FALSE, sizeof (guint32));
   self->allow_cid = g_array_new (FALSE, FALSE, sizeof (guint32));
@@ -143,7 +140,6 @@ usbip_policy_add_allow_cidr (UsbipPolicy *self, const gchar *cidr, GError **erro
       return FALSE;
     }
   g_ptr_array_add (self->allow, mask);
-  g_ptr_array_add (self->allow_text, g_strdup (cidr));
   return TRUE;
 }
 

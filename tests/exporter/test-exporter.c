@@ -768,8 +768,8 @@ test_drain (Fixture *f, gconstpointer data)
 /* ---- policy logic ---- */
 
 /* the token buckets are bounded: with 65536 peers' buckets held, a new peer shares one
- * "overflow" bucket; once the old buckets have refilled they are dropped and a new peer
- * gets its own again */
+ * "overflow" bucket; once the old buckets have refilled to the burst they are dropped and a
+ * new peer gets its own again. The clock starts far from 0: a bucket's age is a difference */
 static void
 test_policy_bucket_overflow (void)
 {
@@ -777,22 +777,24 @@ test_policy_bucket_overflow (void)
   g_autoptr (GInetAddress) late1 = g_inet_address_new_from_string ("10.255.0.1");
   g_autoptr (GInetAddress) late2 = g_inet_address_new_from_string ("10.255.0.2");
   g_autofree gchar *rule = NULL;
+  const gint64 t0 = 1000 * G_USEC_PER_SEC;
 
   usbip_policy_set_accept_rate (p, 1.0, 1);
   for (guint i = 0; i < 65536; i++)
     {
       guint8 b[4] = { 10, 0, (guint8) (i >> 8), (guint8) i };
       g_autoptr (GInetAddress) peer = g_inet_address_new_from_bytes (b, G_SOCKET_FAMILY_IPV4);
-      g_assert_true (usbip_policy_admit (p, peer, 0, 0, 0, NULL));
+      g_assert_true (usbip_policy_admit (p, peer, 0, 0, t0, NULL));
     }
-  /* none refilled at the same instant: both late peers share the overflow bucket */
-  g_assert_true (usbip_policy_admit (p, late1, 0, 0, 0, NULL));
-  g_assert_false (usbip_policy_admit (p, late2, 0, 0, 0, &rule));
-  g_assert_nonnull (rule);
-  /* 2 s later every bucket is full again: dropped, and late2 has its own bucket */
-  g_assert_true (usbip_policy_admit (p, late2, 0, 0, 2000000, NULL));
-  g_assert_false (usbip_policy_admit (p, late2, 0, 0, 2000000, NULL));
-  g_assert_true (usbip_policy_admit (p, late1, 0, 0, 2000000, NULL));
+  /* 1 µs later none has refilled: both late peers share the overflow bucket */
+  g_assert_true (usbip_policy_admit (p, late1, 0, 0, t0 + 1, NULL));
+  g_assert_false (usbip_policy_admit (p, late2, 0, 0, t0 + 1, &rule));
+  g_assert_cmpstr (rule, ==, "accept-rate-limit=1");
+  /* 1 s later (rate 1, burst 1) the 65536 buckets hold exactly the burst again: dropped,
+   * and each late peer has a bucket of its own (the overflow one is 1 µs short of full) */
+  g_assert_true (usbip_policy_admit (p, late2, 0, 0, t0 + G_USEC_PER_SEC, NULL));
+  g_assert_false (usbip_policy_admit (p, late2, 0, 0, t0 + G_USEC_PER_SEC, NULL));
+  g_assert_true (usbip_policy_admit (p, late1, 0, 0, t0 + G_USEC_PER_SEC, NULL));
 }
 
 static void
@@ -822,6 +824,11 @@ test_policy_logic (void)
   g_assert_false (usbip_policy_admit (p, v4, 10, 0, 0, &rule));
   g_assert_cmpstr (rule, ==, "max-sessions=10");
   g_clear_pointer (&rule, g_free);
+  usbip_policy_set_max_sessions (p, 1); /* the smallest cap: one session */
+  g_assert_false (usbip_policy_admit (p, v4, 1, 0, 0, &rule));
+  g_assert_cmpstr (rule, ==, "max-sessions=1");
+  g_clear_pointer (&rule, g_free);
+  g_assert_true (usbip_policy_admit (p, v4, 0, 0, 0, NULL));
 
   /* token bucket with an injected clock: 2 per second, burst 2 */
   usbip_policy_set_accept_rate (p, 2.0, 2);
@@ -904,6 +911,9 @@ test_policy_families (void)
     assert_admits (g, root, 0, 0, "allow-uid/allow-gid");
     g_assert_false (usbip_policy_refuses_family (g, G_SOCKET_FAMILY_UNIX));
     g_assert_true (usbip_policy_refuses_family (g, G_SOCKET_FAMILY_IPV4));
+    usbip_policy_add_allow_uid (g, 0); /* as many uid rules as gid rules: still rules */
+    assert_admits (g, root, 0, 0, NULL);
+    g_assert_false (usbip_policy_refuses_family (g, G_SOCKET_FAMILY_UNIX));
   }
 
   /* a cid rule alone: vsock by context id; Unix peers have none of their own */
@@ -983,6 +993,39 @@ test_policy_rate_per_peer (void)
   assert_admits (p, guest3, 0, 1000000, "accept-rate-limit=1");
   usbip_policy_set_accept_rate (p, 1.0, 1); /* new settings: the buckets start full */
   assert_admits (p, root, 0, 1000000, NULL);
+}
+
+static void
+set_flag (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+}
+
+/* the API's promises at its edges: an unknown peer's key, an address that does not parse
+ * (named, with an example, and no rule added), the rule out-parameter cleared on
+ * admission, and whatever is attached to a policy released with it */
+static void
+test_policy_contract (void)
+{
+  g_autoptr (UsbipPolicy) p = usbip_policy_new ();
+  g_autoptr (GInetAddress) v4 = g_inet_address_new_from_string ("192.0.2.1");
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *unknown = usbip_policy_peer_key (NULL);
+  gchar *rule = (gchar *) "stale";
+  gboolean released = FALSE;
+
+  g_assert_cmpstr (unknown, ==, "unknown");
+  g_assert_false (usbip_policy_add_allow_cidr (p, "not-an-address", &error));
+  g_assert_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "\"not-an-address\""));
+  g_assert_nonnull (strstr (error->message, "write e.g. 192.168.1.0/24"));
+  g_assert_false (usbip_policy_refuses_family (p, G_SOCKET_FAMILY_UNIX)); /* still no rule */
+  g_assert_true (usbip_policy_admit (p, v4, 0, 0, 0, &rule));
+  g_assert_null (rule);
+
+  g_object_set_data_full (G_OBJECT (p), "test-flag", &released, set_flag);
+  g_clear_object (&p);
+  g_assert_true (released);
 }
 
 /* ---- issue 10: the daemon under attack ---- */
@@ -1555,6 +1598,7 @@ main (int argc, char **argv)
   g_test_add_func ("/policy/families", test_policy_families);
   g_test_add_func ("/policy/prefix-lengths", test_policy_prefix_lengths);
   g_test_add_func ("/policy/rate-per-peer", test_policy_rate_per_peer);
+  g_test_add_func ("/policy/contract", test_policy_contract);
   g_test_add_func ("/exporter/listen-backlog", test_listen_backlog);
   T ("/exporter/list-and-attach", test_list_and_attach);
   T ("/exporter/socket-options-handed", test_socket_options_handed);
