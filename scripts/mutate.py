@@ -230,6 +230,10 @@ class Worker:
                           "-Dman=disabled", "--buildtype=debug"], cwd=self.copy)
             if rc != 0:
                 raise SystemExit("mutate: meson setup failed:\n" + out)
+        # the AST of a file that includes a generated header (usbip-enum-types.h) needs it built
+        rc, out = sh(["ninja", "-C", self.build, "libusbipcore/usbip-enum-types.h"])
+        if rc != 0:
+            raise SystemExit("mutate: building the generated headers failed:\n" + out)
         with open(os.path.join(self.build, "meson-info", "intro-tests.json")) as f:
             self.tests = {t["name"]: t for t in json.load(f)}
         with open(os.path.join(self.build, "meson-info", "intro-targets.json")) as f:
@@ -295,6 +299,7 @@ def main():
     ap.add_argument("--list", action="store_true", help="only list the mutants")
     ap.add_argument("--report", default="", help="also write the report (markdown) to this file")
     a = ap.parse_args()
+    a.work = os.path.abspath(a.work)  # the builds run in the copies: a relative path would move
 
     files = [f.strip() for f in a.files.split(",") if f.strip()] or list(TARGETS)
     for f in files:
