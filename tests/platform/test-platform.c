@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include <glib/gstdio.h>
+
 #include <usbipcore.h>
 
 #ifdef TEST_BUILTIN
@@ -139,6 +141,7 @@ test_config_errors (void)
   g_assert_nonnull (strstr (error->message, "[demo] size=huge"));
   g_assert_nonnull (strstr (error->message, "0 to 10"));
   g_clear_error (&error);
+  g_assert_cmpuint (usbip_config_get_uint (config, "demo", "size"), ==, 1); /* a bad value is never read */
 
   g_test_expect_message ("usbipcore", G_LOG_LEVEL_WARNING, "*unknown key [demo] colour*");
   g_assert_true (usbip_config_load_data (config, unknown, strlen (unknown), &error));
@@ -160,7 +163,8 @@ test_config_each_type_refused (void)
     { "[demo]\nratio=half\n", "[demo] ratio=half: expected a number from 0 to 1" },
     { "[demo]\nmode=medium\n", "[demo] mode=medium: expected one of fast, slow" },
     { "[demo]\nsize=11\n", "[demo] size=11: expected an integer from 0 to 10" },
-    { "[demo\n", "configuration: " }, /* not a keyfile at all */
+    { "[demo]\nsize=a\n", "[demo] size=a: expected an integer from 0 to 10" }, /* decimal only */
+    { "[demo\n", "configuration: " },                                          /* not a keyfile at all */
   };
   const gchar *good = "[demo]\nverbose=true\nratio=0.25\nmode=slow\n";
 
@@ -193,6 +197,21 @@ test_config_each_type_refused (void)
     mode = usbip_config_get_string (config, "demo", "mode");
     g_assert_cmpstr (mode, ==, "slow");
   }
+
+  /* each bound is inside its range */
+  for (guint max = 0; max <= 1; max++)
+    {
+      g_autoptr (UsbipConfig) config = usbip_config_new ();
+      g_autoptr (GError) error = NULL;
+      g_autofree gchar *text = g_strdup_printf ("[demo]\nratio=%u\nsize=%u\n", max, max * 10);
+
+      usbip_config_register_key (config, "demo", "ratio", USBIP_CONFIG_TYPE_DOUBLE, "0.5", NULL, 0, 1, NULL);
+      usbip_config_register_key (config, "demo", "size", USBIP_CONFIG_TYPE_UINT, "1", NULL, 0, 10, NULL);
+      g_assert_true (usbip_config_load_data (config, text, strlen (text), &error));
+      g_assert_no_error (error);
+      g_assert_cmpfloat (usbip_config_get_double (config, "demo", "ratio"), ==, max);
+      g_assert_cmpuint (usbip_config_get_uint (config, "demo", "size"), ==, max * 10);
+    }
 }
 
 /* a key declared again takes the new declaration (its default and its range) */
@@ -249,6 +268,21 @@ test_config_string_as_keyfile (void)
   name = usbip_config_get_string (config, "demo", "name");
   g_assert_cmpstr (name, ==, expected);
   g_assert_cmpuint (usbip_config_get_uint (config, "demo", "size"), ==, 4);
+
+  /* values made of backslashes only: an escaped one reads as one, a lone one is malformed */
+  {
+    const gchar *backslashes = "[demo]\nname=\\\\\n";
+    const gchar *lone = "[demo]\nname=\\\\\\\n";
+    g_autofree gchar *one = NULL;
+    g_autofree gchar *malformed = NULL;
+
+    g_assert_true (usbip_config_load_data (config, backslashes, strlen (backslashes), NULL));
+    one = usbip_config_get_string (config, "demo", "name");
+    g_assert_cmpstr (one, ==, "\\");
+    g_assert_true (usbip_config_load_data (config, lone, strlen (lone), NULL));
+    malformed = usbip_config_get_string (config, "demo", "name");
+    g_assert_null (malformed);
+  }
 }
 
 /* each program checks the groups it owns: another component's group ([daemon] for
@@ -259,13 +293,89 @@ test_config_group_ownership (void)
 {
   g_autoptr (UsbipConfig) config = usbip_config_new (); /* owns [plugins] only, like usbip-tool */
   g_autoptr (GError) error = NULL;
-  const gchar *text = "[plugins]\nenabled=vhci;host\n[daemon]\nmax-sessions=lots\ndevice-mode=false\n"
-                      "[vhci]\nanything=1\n[frobnicator]\na=1\nb=2\n";
+  const gchar *text =
+      "[plugins]\nenabled=vhci;host\nenable=vudc\n[daemon]\nmax-sessions=lots\ndevice-mode=false\n"
+      "[vhci]\nanything=1\n[vhci-device one]\nanything=1\n[vhci-device]\nx=1\n[frobnicator]\na=1\nb=2\n";
 
+  g_test_expect_message ("usbipcore", G_LOG_LEVEL_WARNING, "*unknown key [plugins] enable is ignored*");
+  g_test_expect_message ("usbipcore", G_LOG_LEVEL_WARNING, "*unknown group [vhci-device] is ignored*"); /* no NAME */
   g_test_expect_message ("usbipcore", G_LOG_LEVEL_WARNING, "*unknown group [frobnicator] is ignored*");
   g_assert_true (usbip_config_load_data (config, text, strlen (text), &error));
   g_assert_no_error (error);
-  g_test_assert_expected_messages (); /* exactly one warning: none for [daemon] or [vhci] */
+  /* exactly these warnings: a typo in a group of ours, a plugin's kind of group without its
+   * name; none for [daemon], [vhci] or an enabled plugin's named group [vhci-device one] */
+  g_test_assert_expected_messages ();
+}
+
+/* with no path, the file named by USBIP_CONFIG is read and must exist; without that
+ * variable the default file is read, and when it does not exist the defaults hold */
+static void
+test_config_file_from_environment (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *dir = g_dir_make_tmp ("usbip-config-XXXXXX", &error);
+  g_autofree gchar *path = g_build_filename (dir, "usbipcore.conf", NULL);
+  g_autofree gchar *missing = g_build_filename (dir, "missing.conf", NULL);
+  g_autofree gchar *saved = g_strdup (g_getenv ("USBIP_CONFIG"));
+
+  g_assert_no_error (error);
+  g_assert_true (g_file_set_contents (path, "[demo]\nsize=7\n", -1, &error));
+  g_setenv ("USBIP_CONFIG", path, TRUE);
+  {
+    g_autoptr (UsbipConfig) config = usbip_config_new ();
+
+    usbip_config_register_key (config, "demo", "size", USBIP_CONFIG_TYPE_UINT, "1", NULL, 0, 10, NULL);
+    g_assert_true (usbip_config_load_file (config, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_cmpstr (usbip_config_get_path (config), ==, path);
+    g_assert_cmpuint (usbip_config_get_uint (config, "demo", "size"), ==, 7);
+  }
+  g_setenv ("USBIP_CONFIG", missing, TRUE);
+  {
+    g_autoptr (UsbipConfig) config = usbip_config_new ();
+
+    g_assert_false (usbip_config_load_file (config, NULL, &error));
+    g_assert_error (error, USBIP_ERROR, USBIP_ERROR_CONFIG);
+    g_assert_nonnull (strstr (error->message, missing));
+    g_clear_error (&error);
+  }
+  g_unsetenv ("USBIP_CONFIG");
+  {
+    g_autoptr (UsbipConfig) config = usbip_config_new ();
+    gboolean loaded = usbip_config_load_file (config, NULL, &error);
+
+    g_assert_cmpstr (usbip_config_get_path (config), ==, USBIP_DEFAULT_CONFIG);
+    if (g_file_test (USBIP_DEFAULT_CONFIG, G_FILE_TEST_EXISTS))
+      g_test_message ("%s exists here: only its path is checked", USBIP_DEFAULT_CONFIG);
+    else
+      {
+        g_assert_no_error (error);
+        g_assert_true (loaded);
+      }
+    g_clear_error (&error);
+  }
+  if (saved != NULL)
+    g_setenv ("USBIP_CONFIG", saved, TRUE);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
+static void
+set_flag (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+}
+
+/* UsbipConfig chains up to GObject's finalize: what is attached to it goes with it */
+static void
+test_config_released_with_its_data (void)
+{
+  UsbipConfig *config = usbip_config_new ();
+  gboolean released = FALSE;
+
+  g_object_set_data_full (G_OBJECT (config), "test-flag", &released, set_flag);
+  g_object_unref (config);
+  g_assert_true (released);
 }
 
 /* object-added carries the object, detailed by its type name: a handler for one type sees
@@ -317,5 +427,7 @@ main (int argc, char **argv)
   g_test_add_func ("/config/register-again", test_config_register_again);
   g_test_add_func ("/config/missing-file-undeclared-key", test_config_missing_file_and_undeclared_key);
   g_test_add_func ("/config/group-ownership", test_config_group_ownership);
+  g_test_add_func ("/config/file-from-environment", test_config_file_from_environment);
+  g_test_add_func ("/config/released-with-its-data", test_config_released_with_its_data);
   return g_test_run ();
 }

@@ -517,6 +517,40 @@ test_stop_stops_watching (Fixture *f, gconstpointer data)
 }
 
 static void
+on_notify_state (UsbipSupervisor *s, GParamSpec *pspec, GString *seen)
+{
+  g_string_append_printf (seen, "%s%s", seen->len ? " " : "",
+                          usbip_supervisor_state_to_string (usbip_supervisor_get_state (s)));
+}
+
+/* each state's name, and a value past the last state is "unknown" */
+static void
+test_state_names (void)
+{
+  const gchar *const names[] = { "idle", "connecting", "attached", "waiting", "detached", "gave-up" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    g_assert_cmpstr (usbip_supervisor_state_to_string ((UsbipSupervisorState) i), ==, names[i]);
+  g_assert_cmpstr (usbip_supervisor_state_to_string (USBIP_SUPERVISOR_GAVE_UP + 1), ==, "unknown");
+  g_assert_cmpstr (usbip_supervisor_state_to_string ((UsbipSupervisorState) -1), ==, "unknown");
+}
+
+/* the state property is notified on each change, and only on a change */
+static void
+test_state_notified_on_change (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GString) seen = g_string_new (NULL);
+
+  g_signal_connect (f->sup, "notify::state", G_CALLBACK (on_notify_state), seen);
+  start_exporter (f);
+  g_assert_true (usbip_supervisor_start (f->sup, NULL));
+  run_until_state (f, USBIP_SUPERVISOR_ATTACHED);
+  usbip_supervisor_stop (f->sup);
+  usbip_supervisor_stop (f->sup); /* idle already: no change */
+  g_assert_cmpstr (seen->str, ==, "connecting attached idle");
+}
+
+static void
 test_gives_up (Fixture *f, gconstpointer data)
 {
   g_autoptr (UsbipSupervisor) bad = NULL;
@@ -660,23 +694,41 @@ test_flapping_exporter (Fixture *f, gconstpointer data)
 }
 
 /* the cadence follows the outage's age on the supervisor's clock: the ceiling stays while the
- * outage is young and grows after the fast window (floor = ceiling makes each delay exact) */
+ * outage is young and grows after the fast window (floor = ceiling makes each delay exact).
+ * Asserts the delays of the first @n reconnecting signals, the clock moving @step_us at each:
+ * a 60 s fast window of 2 ms tries, then the ceilings 2, 4, 8, ... */
 static void
-test_cadence_follows_outage_age (Fixture *f, gconstpointer data)
+assert_cadence (Fixture *f, gint64 step_us, const guint *expected, guint n)
 {
   g_autoptr (UsbipBackoff) b = usbip_backoff_new (2, 1000, 2.0);
-  const guint expected[] = { 2, 2, 2, 2, 4, 8, 16 };
 
   usbip_backoff_set_fast_window (b, 60000);
   usbip_backoff_set_floor_ms (b, 1000);
   usbip_supervisor_set_backoff (f->sup, b);
-  f->step_us = 20 * G_USEC_PER_SEC;
+  f->step_us = step_us;
   usbip_supervisor_start (f->sup, NULL); /* nobody listens: connection refused */
-  while (f->n_reconnecting < G_N_ELEMENTS (expected))
+  while (f->n_reconnecting < n)
     g_main_context_iteration (NULL, TRUE);
   usbip_supervisor_stop (f->sup);
-  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+  for (guint i = 0; i < n; i++)
     g_assert_cmpuint (g_array_index (f->delays, guint, i), ==, expected[i]);
+}
+
+static void
+test_cadence_follows_outage_age (Fixture *f, gconstpointer data)
+{
+  const guint expected[] = { 2, 2, 2, 2, 4, 8, 16 };
+
+  assert_cadence (f, 20 * G_USEC_PER_SEC, expected, G_N_ELEMENTS (expected));
+}
+
+/* the outage's age is counted in whole milliseconds: 59.97 s is still inside the 60 s window */
+static void
+test_cadence_window_edge (Fixture *f, gconstpointer data)
+{
+  const guint expected[] = { 2, 2, 2, 2, 2, 4, 8 };
+
+  assert_cadence (f, 19990 * 1000, expected, G_N_ELEMENTS (expected));
 }
 
 static void
@@ -813,6 +865,8 @@ main (int argc, char **argv)
   T ("/supervisor/refuses-then-accepts", test_refuses_then_accepts);
   T ("/supervisor/cancel-mid-backoff", test_cancel_mid_backoff);
   T ("/supervisor/stop-stops-watching", test_stop_stops_watching);
+  g_test_add_func ("/supervisor/state-names", test_state_names);
+  T ("/supervisor/state-notified-on-change", test_state_notified_on_change);
   T ("/supervisor/gives-up", test_gives_up);
   T ("/supervisor/permanent-error", test_permanent_error_gives_up_at_once);
   T ("/supervisor/ambiguous-needs-time-too", test_ambiguous_needs_time_too);
@@ -821,6 +875,7 @@ main (int argc, char **argv)
   T ("/supervisor/vhci-einval-stops", test_vhci_einval_stops);
   T ("/supervisor/flapping-exporter", test_flapping_exporter);
   T ("/supervisor/cadence-follows-outage-age", test_cadence_follows_outage_age);
+  T ("/supervisor/cadence-window-edge", test_cadence_window_edge);
   T ("/importer/dedup-concurrent-attach", test_dedup_concurrent_attach);
   T ("/supervisor/no-leaks-1000-cycles", test_no_leaks_over_1000_cycles);
   return g_test_run ();
