@@ -283,6 +283,18 @@ test_config_string_as_keyfile (void)
     malformed = usbip_config_get_string (config, "demo", "name");
     g_assert_null (malformed);
   }
+
+  /* a list's items lose the blanks around each separator, the first item's too */
+  {
+    const gchar *text = "[demo]\nnames=a ; b\n";
+    const gchar *const expected_names[] = { "a", "b", NULL };
+    g_auto (GStrv) names = NULL;
+
+    usbip_config_register_key (config, "demo", "names", USBIP_CONFIG_TYPE_STRING_LIST, "", NULL, 0, 0, NULL);
+    g_assert_true (usbip_config_load_data (config, text, strlen (text), NULL));
+    names = usbip_config_get_string_list (config, "demo", "names");
+    g_assert_true (g_strv_equal ((const gchar *const *) names, expected_names));
+  }
 }
 
 /* each program checks the groups it owns: another component's group ([daemon] for
