@@ -211,6 +211,7 @@ typedef struct {
   GSocket *reserved; /* bound to port, not listening until start_exporter */
   UsbipRemote *remote;
   guint n_attached, n_lost, n_reconnecting, n_reconnected, n_detached, n_gave_up;
+  guint n_refused; /* reconnecting signals whose cause is a refused connection */
   GError *last_error;
   GString *events; /* "attached lost reconnecting(1) ..." */
   GArray *delays;  /* delay_ms of each reconnecting */
@@ -272,6 +273,8 @@ on_reconnecting (UsbipSupervisor *s, guint attempt, guint delay, GError *cause, 
   g_autofree gchar *name = g_strdup_printf ("reconnecting(%u)", attempt);
 
   f->n_reconnecting++;
+  if (g_error_matches (cause, USBIP_ERROR, USBIP_ERROR_CONNECTION))
+    f->n_refused++;
   g_clear_error (&f->last_error);
   f->last_error = g_error_copy (cause);
   g_array_append_val (f->delays, delay);
@@ -581,6 +584,28 @@ test_gives_up (Fixture *f, gconstpointer data)
   g_assert_cmpuint (f->n_reconnecting, ==, 9);
 }
 
+/* the answers that may heal are counted while they come one after another: a refused
+ * connection before them does not count, and their 3 minutes start at the first of them */
+static void
+test_ambiguous_count_restarts (Fixture *f, gconstpointer data)
+{
+  g_autoptr (UsbipSupervisor) bad = usbip_supervisor_new (f->importer, f->remote, "9-9");
+  g_autoptr (UsbipBackoff) quick = usbip_backoff_new (0, 0, 2.0);
+
+  usbip_supervisor_set_backoff (bad, quick);
+  usbip_supervisor_set_clock (bad, fake_clock, f);
+  g_signal_connect (bad, "gave-up", G_CALLBACK (on_gave_up), f);
+  g_signal_connect (bad, "reconnecting", G_CALLBACK (on_reconnecting), f);
+  f->step_us = 20 * G_USEC_PER_SEC;
+  usbip_supervisor_start (bad, NULL); /* nobody listens yet: refused */
+  test_util_wait_for (f->n_refused >= 2, 10000);
+  start_exporter (f); /* now each answer is "no such device" */
+  test_util_wait_for (usbip_supervisor_get_state (bad) == USBIP_SUPERVISOR_GAVE_UP, 10000);
+  g_assert_error (f->last_error, USBIP_ERROR, USBIP_ERROR_NO_DEVICE);
+  g_assert_nonnull (strstr (f->last_error->message, "after 10 tries in 180 s"));
+  g_assert_cmpuint (f->n_reconnecting, ==, f->n_refused + 9);
+}
+
 /* an answer that may heal is retried for at least 10 tries AND 3 minutes: many quick tries
  * (a young outage) do not give up */
 static void
@@ -870,6 +895,7 @@ main (int argc, char **argv)
   T ("/supervisor/gives-up", test_gives_up);
   T ("/supervisor/permanent-error", test_permanent_error_gives_up_at_once);
   T ("/supervisor/ambiguous-needs-time-too", test_ambiguous_needs_time_too);
+  T ("/supervisor/ambiguous-count-restarts", test_ambiguous_count_restarts);
   T ("/supervisor/st-na-is-retried", test_st_na_is_retried);
   T ("/supervisor/busy-is-retried-without-limit", test_busy_is_retried_without_limit);
   T ("/supervisor/vhci-einval-stops", test_vhci_einval_stops);
