@@ -487,6 +487,24 @@ test_cancel_mid_backoff (Fixture *f, gconstpointer data)
   g_assert_false (fake_kernel_vhci_port_used (f->fk, 0, NULL));
 }
 
+/* a stop while an attach is on its way cancels it: no retry follows, and no attachment */
+static void
+test_stop_while_connecting (Fixture *f, gconstpointer data)
+{
+  volatile gint done = 0;
+
+  start_exporter (f);
+  g_assert_true (usbip_supervisor_start (f->sup, NULL));
+  g_assert_cmpint (usbip_supervisor_get_state (f->sup), ==, USBIP_SUPERVISOR_CONNECTING);
+  usbip_supervisor_stop (f->sup);
+  g_timeout_add (300, quit_after, (gpointer) &done); /* the cancelled attach has ended by then */
+  test_util_run_until (&done, 5000);
+  g_assert_cmpint (usbip_supervisor_get_state (f->sup), ==, USBIP_SUPERVISOR_IDLE);
+  g_assert_cmpuint (f->n_reconnecting, ==, 0);
+  g_assert_cmpuint (f->n_attached, ==, 0);
+  g_assert_false (fake_kernel_vhci_port_used (f->fk, 0, NULL));
+}
+
 static gboolean
 count_emission (GSignalInvocationHint *hint, guint n_params, const GValue *params, gpointer data)
 {
@@ -582,6 +600,17 @@ test_gives_up (Fixture *f, gconstpointer data)
   g_assert_error (f->last_error, USBIP_ERROR, USBIP_ERROR_NO_DEVICE);
   g_assert_nonnull (strstr (f->last_error->message, "after 10 tries in 180 s"));
   g_assert_cmpuint (f->n_reconnecting, ==, 9);
+}
+
+/* one attempt allowed: the first failure gives up */
+static void
+test_one_attempt (Fixture *f, gconstpointer data)
+{
+  usbip_supervisor_set_max_attempts (f->sup, 1);
+  usbip_supervisor_start (f->sup, NULL); /* nobody listens: refused */
+  run_until_state (f, USBIP_SUPERVISOR_GAVE_UP);
+  g_assert_cmpuint (f->n_reconnecting, ==, 0);
+  g_assert_nonnull (strstr (f->last_error->message, "gave up after 1 attempts"));
 }
 
 /* the answers that may heal are counted while they come one after another: a refused
@@ -889,10 +918,12 @@ main (int argc, char **argv)
   T ("/supervisor/enumeration-is-not-a-loss", test_enumeration_is_not_a_loss);
   T ("/supervisor/refuses-then-accepts", test_refuses_then_accepts);
   T ("/supervisor/cancel-mid-backoff", test_cancel_mid_backoff);
+  T ("/supervisor/stop-while-connecting", test_stop_while_connecting);
   T ("/supervisor/stop-stops-watching", test_stop_stops_watching);
   g_test_add_func ("/supervisor/state-names", test_state_names);
   T ("/supervisor/state-notified-on-change", test_state_notified_on_change);
   T ("/supervisor/gives-up", test_gives_up);
+  T ("/supervisor/one-attempt", test_one_attempt);
   T ("/supervisor/permanent-error", test_permanent_error_gives_up_at_once);
   T ("/supervisor/ambiguous-needs-time-too", test_ambiguous_needs_time_too);
   T ("/supervisor/ambiguous-count-restarts", test_ambiguous_count_restarts);
