@@ -602,6 +602,33 @@ test_gives_up (Fixture *f, gconstpointer data)
   g_assert_cmpuint (f->n_reconnecting, ==, 9);
 }
 
+/* a stable attachment is lost and its device is gone from the exporter: the stale record of
+ * the freed port goes at once, and the answers that may heal count from the loss on (10 tries
+ * in 3 minutes, as from a start) */
+static void
+test_lost_for_good (Fixture *f, gconstpointer data)
+{
+  g_autoptr (UsbipVhciRecords) records = usbip_vhci_records_new (fake_kernel_get_sysfs (f->fk), NULL);
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *host = NULL, *service = NULL, *busid = NULL;
+  guint port;
+
+  start_exporter (f);
+  g_assert_true (usbip_supervisor_start (f->sup, NULL));
+  run_until_state (f, USBIP_SUPERVISOR_ATTACHED);
+  port = usbip_supervisor_get_port (f->sup)->port;
+  f->clock_us += 60 * G_USEC_PER_SEC; /* the attachment has lasted: it was stable */
+  f->step_us = 20 * G_USEC_PER_SEC;
+  fake_kernel_remove_usb_device (f->fk, "1-1");
+  fake_kernel_drop_connection (f->fk, port, "1-1");
+  usbip_supervisor_check_now (f->sup);
+  run_until_state (f, USBIP_SUPERVISOR_GAVE_UP);
+  g_assert_cmpuint (f->n_lost, ==, 1);
+  g_assert_nonnull (strstr (f->last_error->message, "after 10 tries in 180 s"));
+  g_assert_false (usbip_vhci_records_read (records, port, &host, &service, &busid, &error));
+  g_assert_error (error, USBIP_ERROR, USBIP_ERROR_NOT_FOUND);
+}
+
 /* one attempt allowed: the first failure gives up */
 static void
 test_one_attempt (Fixture *f, gconstpointer data)
@@ -924,6 +951,7 @@ main (int argc, char **argv)
   T ("/supervisor/state-notified-on-change", test_state_notified_on_change);
   T ("/supervisor/gives-up", test_gives_up);
   T ("/supervisor/one-attempt", test_one_attempt);
+  T ("/supervisor/lost-for-good", test_lost_for_good);
   T ("/supervisor/permanent-error", test_permanent_error_gives_up_at_once);
   T ("/supervisor/ambiguous-needs-time-too", test_ambiguous_needs_time_too);
   T ("/supervisor/ambiguous-count-restarts", test_ambiguous_count_restarts);
