@@ -629,6 +629,29 @@ test_lost_for_good (Fixture *f, gconstpointer data)
   g_assert_error (error, USBIP_ERROR, USBIP_ERROR_NOT_FOUND);
 }
 
+/* another attachment's port going away is none of ours */
+static void
+test_other_port_removed (Fixture *f, gconstpointer data)
+{
+  guint port;
+
+  start_exporter (f);
+  g_assert_true (usbip_supervisor_start (f->sup, NULL));
+  run_until_state (f, USBIP_SUPERVISOR_ATTACHED);
+  port = usbip_supervisor_get_port (f->sup)->port;
+  fake_kernel_take_vhci_port (f->fk, port + 1);
+  usbip_supervisor_check_now (f->sup);
+  for (guint i = 0; i < 50; i++)
+    g_main_context_iteration (NULL, FALSE);
+  fake_kernel_drop_connection (f->fk, port + 1, "5-5");
+  usbip_supervisor_check_now (f->sup);
+  for (guint i = 0; i < 50; i++)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_cmpstr (f->events->str, ==, "attached");
+  g_assert_cmpint (usbip_supervisor_get_state (f->sup), ==, USBIP_SUPERVISOR_ATTACHED);
+  g_assert_true (fake_kernel_vhci_port_used (f->fk, port, NULL));
+}
+
 /* one attempt allowed: the first failure gives up */
 static void
 test_one_attempt (Fixture *f, gconstpointer data)
@@ -752,7 +775,7 @@ test_flapping_exporter (Fixture *f, gconstpointer data)
   while (f->n_reconnected < 1)
     g_main_context_iteration (NULL, TRUE);
   g_assert_cmpstr (f->events->str, ==, "attached lost reconnected");
-  /* now it drops every attachment at once (the clock barely moves) */
+  /* now it drops every attachment within 4 ms (the clock barely moves) */
   g_string_truncate (f->events, 0);
   f->step_us = 1000; /* 1 ms per attempt */
   while (usbip_supervisor_get_state (f->sup) != USBIP_SUPERVISOR_GAVE_UP)
@@ -761,6 +784,7 @@ test_flapping_exporter (Fixture *f, gconstpointer data)
         {
           if (f->n_lost > 10)
             g_error ("a fast attach/lose loop: %s", f->events->str);
+          f->clock_us += 4000;
           fake_kernel_drop_connection (f->fk, usbip_supervisor_get_port (f->sup)->port, "1-1");
           usbip_supervisor_check_now (f->sup);
         }
@@ -952,6 +976,7 @@ main (int argc, char **argv)
   T ("/supervisor/gives-up", test_gives_up);
   T ("/supervisor/one-attempt", test_one_attempt);
   T ("/supervisor/lost-for-good", test_lost_for_good);
+  T ("/supervisor/other-port-removed", test_other_port_removed);
   T ("/supervisor/permanent-error", test_permanent_error_gives_up_at_once);
   T ("/supervisor/ambiguous-needs-time-too", test_ambiguous_needs_time_too);
   T ("/supervisor/ambiguous-count-restarts", test_ambiguous_count_restarts);
