@@ -652,6 +652,28 @@ test_other_port_removed (Fixture *f, gconstpointer data)
   g_assert_true (fake_kernel_vhci_port_used (f->fk, port, NULL));
 }
 
+/* a running supervisor refuses a second start; one that gave up starts again */
+static void
+test_start_again (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+
+  usbip_supervisor_set_max_attempts (f->sup, 1);
+  g_assert_true (usbip_supervisor_start (f->sup, NULL)); /* nobody listens yet */
+  g_assert_false (usbip_supervisor_start (f->sup, &error));
+  g_assert_error (error, USBIP_ERROR, USBIP_ERROR_BUSY);
+  g_clear_error (&error);
+  run_until_state (f, USBIP_SUPERVISOR_GAVE_UP);
+  start_exporter (f);
+  g_assert_true (usbip_supervisor_start (f->sup, &error));
+  g_assert_no_error (error);
+  run_until_state (f, USBIP_SUPERVISOR_ATTACHED);
+  g_assert_false (usbip_supervisor_start (f->sup, &error));
+  g_assert_error (error, USBIP_ERROR, USBIP_ERROR_BUSY);
+  g_clear_error (&error);
+  g_assert_cmpuint (f->n_attached, ==, 1);
+}
+
 /* one attempt allowed: the first failure gives up */
 static void
 test_one_attempt (Fixture *f, gconstpointer data)
@@ -775,7 +797,7 @@ test_flapping_exporter (Fixture *f, gconstpointer data)
   while (f->n_reconnected < 1)
     g_main_context_iteration (NULL, TRUE);
   g_assert_cmpstr (f->events->str, ==, "attached lost reconnected");
-  /* now it drops every attachment within 4 ms (the clock barely moves) */
+  /* now it drops every attachment just before it is stable (4.996 s of 5) */
   g_string_truncate (f->events, 0);
   f->step_us = 1000; /* 1 ms per attempt */
   while (usbip_supervisor_get_state (f->sup) != USBIP_SUPERVISOR_GAVE_UP)
@@ -784,7 +806,7 @@ test_flapping_exporter (Fixture *f, gconstpointer data)
         {
           if (f->n_lost > 10)
             g_error ("a fast attach/lose loop: %s", f->events->str);
-          f->clock_us += 4000;
+          f->clock_us += (USBIP_SUPERVISOR_DEFAULT_STABLE_MS - 4) * 1000;
           fake_kernel_drop_connection (f->fk, usbip_supervisor_get_port (f->sup)->port, "1-1");
           usbip_supervisor_check_now (f->sup);
         }
@@ -976,6 +998,7 @@ main (int argc, char **argv)
   T ("/supervisor/gives-up", test_gives_up);
   T ("/supervisor/one-attempt", test_one_attempt);
   T ("/supervisor/lost-for-good", test_lost_for_good);
+  T ("/supervisor/start-again", test_start_again);
   T ("/supervisor/other-port-removed", test_other_port_removed);
   T ("/supervisor/permanent-error", test_permanent_error_gives_up_at_once);
   T ("/supervisor/ambiguous-needs-time-too", test_ambiguous_needs_time_too);
