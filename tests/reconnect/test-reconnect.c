@@ -571,6 +571,50 @@ test_state_notified_on_change (Fixture *f, gconstpointer data)
   g_assert_cmpstr (seen->str, ==, "connecting attached idle");
 }
 
+/* a supervisor released while attached stops watching too */
+static void
+test_unref_stops_watching (Fixture *f, gconstpointer data)
+{
+  guint removed_id = g_signal_lookup ("port-removed", USBIP_TYPE_PORT_MONITOR);
+  guint removed = 0;
+  volatile gint done = 0;
+  gulong hook;
+  guint port;
+
+  usbip_supervisor_set_poll_interval (f->sup, 10);
+  start_exporter (f);
+  g_assert_true (usbip_supervisor_start (f->sup, NULL));
+  run_until_state (f, USBIP_SUPERVISOR_ATTACHED);
+  port = usbip_supervisor_get_port (f->sup)->port;
+  g_clear_object (&f->sup);
+  hook = g_signal_add_emission_hook (removed_id, 0, count_emission, &removed, NULL);
+  fake_kernel_drop_connection (f->fk, port, "1-1");
+  g_timeout_add (300, quit_after, (gpointer) &done); /* 30 poll intervals */
+  test_util_run_until (&done, 5000);
+  g_signal_remove_emission_hook (removed_id, hook);
+  g_assert_cmpuint (removed, ==, 0);
+  g_assert_cmpuint (f->n_lost, ==, 0);
+}
+
+/* a supervisor released while it waits to retry makes no attempt after that */
+static void
+test_unref_while_waiting (Fixture *f, gconstpointer data)
+{
+  g_autoptr (UsbipBackoff) backoff = usbip_backoff_new (50, 50, 1.0);
+  volatile gint done = 0;
+
+  usbip_backoff_set_seed (backoff, 1);
+  usbip_supervisor_set_backoff (f->sup, backoff);
+  usbip_supervisor_start (f->sup, NULL); /* nobody listens yet */
+  run_until_state (f, USBIP_SUPERVISOR_WAITING);
+  g_clear_object (&f->sup);
+  start_exporter (f); /* an attempt would succeed now */
+  g_timeout_add (300, quit_after, (gpointer) &done);
+  test_util_run_until (&done, 5000);
+  g_assert_cmpuint (f->n_reconnecting, ==, 1);
+  g_assert_false (fake_kernel_vhci_port_used (f->fk, 0, NULL));
+}
+
 static void
 test_gives_up (Fixture *f, gconstpointer data)
 {
@@ -993,6 +1037,8 @@ main (int argc, char **argv)
   T ("/supervisor/cancel-mid-backoff", test_cancel_mid_backoff);
   T ("/supervisor/stop-while-connecting", test_stop_while_connecting);
   T ("/supervisor/stop-stops-watching", test_stop_stops_watching);
+  T ("/supervisor/unref-stops-watching", test_unref_stops_watching);
+  T ("/supervisor/unref-while-waiting", test_unref_while_waiting);
   g_test_add_func ("/supervisor/state-names", test_state_names);
   T ("/supervisor/state-notified-on-change", test_state_notified_on_change);
   T ("/supervisor/gives-up", test_gives_up);
