@@ -556,6 +556,43 @@ test_state_names (void)
   g_assert_cmpstr (usbip_supervisor_state_to_string ((UsbipSupervisorState) -1), ==, "unknown");
 }
 
+static void
+set_flag (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+}
+
+/* the signals' and the property's signatures, as bindings see them, and the chain-up to
+ * GObject's finalize (what is attached to a supervisor goes with it) */
+static void
+test_type_info (Fixture *f, gconstpointer data)
+{
+  const gchar *const with_port[] = { "attached", "lost", "reconnected", "detached" };
+  GSignalQuery q;
+  GParamSpec *state = g_object_class_find_property (G_OBJECT_GET_CLASS (f->sup), "state");
+  gboolean released = FALSE;
+
+  for (guint i = 0; i < G_N_ELEMENTS (with_port); i++)
+    {
+      g_signal_query (g_signal_lookup (with_port[i], USBIP_TYPE_SUPERVISOR), &q);
+      g_assert_cmpuint (q.n_params, ==, 1);
+      g_assert_true (q.param_types[0] == USBIP_TYPE_PORT_INFO);
+    }
+  g_signal_query (g_signal_lookup ("reconnecting", USBIP_TYPE_SUPERVISOR), &q);
+  g_assert_cmpuint (q.n_params, ==, 3);
+  g_assert_true (q.param_types[2] == G_TYPE_ERROR);
+  g_signal_query (g_signal_lookup ("gave-up", USBIP_TYPE_SUPERVISOR), &q);
+  g_assert_cmpuint (q.n_params, ==, 1);
+  g_assert_true (q.param_types[0] == G_TYPE_ERROR);
+  g_assert_nonnull (state);
+  g_assert_cmpint (state->flags & (G_PARAM_READABLE | G_PARAM_WRITABLE | G_PARAM_EXPLICIT_NOTIFY), ==,
+                   G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY);
+
+  g_object_set_data_full (G_OBJECT (f->sup), "test-flag", &released, set_flag);
+  g_clear_object (&f->sup);
+  g_assert_true (released);
+}
+
 /* the state property is notified on each change, and only on a change */
 static void
 test_state_notified_on_change (Fixture *f, gconstpointer data)
@@ -1041,6 +1078,7 @@ main (int argc, char **argv)
   T ("/supervisor/unref-while-waiting", test_unref_while_waiting);
   g_test_add_func ("/supervisor/state-names", test_state_names);
   T ("/supervisor/state-notified-on-change", test_state_notified_on_change);
+  T ("/supervisor/type-info", test_type_info);
   T ("/supervisor/gives-up", test_gives_up);
   T ("/supervisor/one-attempt", test_one_attempt);
   T ("/supervisor/lost-for-good", test_lost_for_good);
