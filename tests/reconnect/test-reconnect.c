@@ -467,9 +467,12 @@ quit_after (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* a supervisor stopped (or released, when @data is TRUE) while it waits to retry makes no attempt
+ * after that */
 static void
-test_cancel_mid_backoff (Fixture *f, gconstpointer data)
+end_while_waiting (Fixture *f, gconstpointer data)
 {
+  gboolean release = GPOINTER_TO_INT (data);
   g_autoptr (UsbipBackoff) backoff = usbip_backoff_new (400, 400, 1.0);
   volatile gint done = 0;
 
@@ -477,11 +480,14 @@ test_cancel_mid_backoff (Fixture *f, gconstpointer data)
   usbip_supervisor_set_backoff (f->sup, backoff);
   usbip_supervisor_start (f->sup, NULL);
   run_until_state (f, USBIP_SUPERVISOR_WAITING);
-  usbip_supervisor_stop (f->sup);
+  if (release)
+    g_clear_object (&f->sup);
+  else
+    usbip_supervisor_stop (f->sup);
   start_exporter (f); /* it would succeed now: it must not try */
   g_timeout_add (600, quit_after, (gpointer) &done);
   test_util_run_until (&done, 5000);
-  g_assert_cmpint (usbip_supervisor_get_state (f->sup), ==, USBIP_SUPERVISOR_IDLE);
+  g_assert_true (release || usbip_supervisor_get_state (f->sup) == USBIP_SUPERVISOR_IDLE);
   g_assert_cmpuint (f->n_reconnecting, ==, 1);
   g_assert_cmpuint (f->n_attached, ==, 0);
   g_assert_false (fake_kernel_vhci_port_used (f->fk, 0, NULL));
@@ -512,28 +518,34 @@ count_emission (GSignalInvocationHint *hint, guint n_params, const GValue *param
   return TRUE;
 }
 
-/* a stopped supervisor stops watching: its port monitor polls no more (a lost port after the
- * stop is not even looked at) */
+/* a stopped (or released, when @data is TRUE) supervisor stops watching: its port monitor polls no
+ * more (a lost port after the stop is not even looked at) */
 static void
-test_stop_stops_watching (Fixture *f, gconstpointer data)
+stop_watching (Fixture *f, gconstpointer data)
 {
+  gboolean release = GPOINTER_TO_INT (data);
   guint removed_id = g_signal_lookup ("port-removed", USBIP_TYPE_PORT_MONITOR);
   guint removed = 0;
   volatile gint done = 0;
   gulong hook;
+  guint port;
 
   usbip_supervisor_set_poll_interval (f->sup, 10);
   start_exporter (f);
   g_assert_true (usbip_supervisor_start (f->sup, NULL));
   run_until_state (f, USBIP_SUPERVISOR_ATTACHED);
-  usbip_supervisor_stop (f->sup);
+  port = usbip_supervisor_get_port (f->sup)->port;
+  if (release)
+    g_clear_object (&f->sup);
+  else
+    usbip_supervisor_stop (f->sup);
   hook = g_signal_add_emission_hook (removed_id, 0, count_emission, &removed, NULL);
-  fake_kernel_drop_connection (f->fk, usbip_supervisor_get_port (f->sup)->port, "1-1");
+  fake_kernel_drop_connection (f->fk, port, "1-1");
   g_timeout_add (300, quit_after, (gpointer) &done); /* 30 poll intervals */
   test_util_run_until (&done, 5000);
   g_signal_remove_emission_hook (removed_id, hook);
   g_assert_cmpuint (removed, ==, 0);
-  g_assert_cmpint (usbip_supervisor_get_state (f->sup), ==, USBIP_SUPERVISOR_IDLE);
+  g_assert_true (release || usbip_supervisor_get_state (f->sup) == USBIP_SUPERVISOR_IDLE);
   g_assert_cmpuint (f->n_lost, ==, 0);
 }
 
@@ -606,50 +618,6 @@ test_state_notified_on_change (Fixture *f, gconstpointer data)
   usbip_supervisor_stop (f->sup);
   usbip_supervisor_stop (f->sup); /* idle already: no change */
   g_assert_cmpstr (seen->str, ==, "connecting attached idle");
-}
-
-/* a supervisor released while attached stops watching too */
-static void
-test_unref_stops_watching (Fixture *f, gconstpointer data)
-{
-  guint removed_id = g_signal_lookup ("port-removed", USBIP_TYPE_PORT_MONITOR);
-  guint removed = 0;
-  volatile gint done = 0;
-  gulong hook;
-  guint port;
-
-  usbip_supervisor_set_poll_interval (f->sup, 10);
-  start_exporter (f);
-  g_assert_true (usbip_supervisor_start (f->sup, NULL));
-  run_until_state (f, USBIP_SUPERVISOR_ATTACHED);
-  port = usbip_supervisor_get_port (f->sup)->port;
-  g_clear_object (&f->sup);
-  hook = g_signal_add_emission_hook (removed_id, 0, count_emission, &removed, NULL);
-  fake_kernel_drop_connection (f->fk, port, "1-1");
-  g_timeout_add (300, quit_after, (gpointer) &done); /* 30 poll intervals */
-  test_util_run_until (&done, 5000);
-  g_signal_remove_emission_hook (removed_id, hook);
-  g_assert_cmpuint (removed, ==, 0);
-  g_assert_cmpuint (f->n_lost, ==, 0);
-}
-
-/* a supervisor released while it waits to retry makes no attempt after that */
-static void
-test_unref_while_waiting (Fixture *f, gconstpointer data)
-{
-  g_autoptr (UsbipBackoff) backoff = usbip_backoff_new (50, 50, 1.0);
-  volatile gint done = 0;
-
-  usbip_backoff_set_seed (backoff, 1);
-  usbip_supervisor_set_backoff (f->sup, backoff);
-  usbip_supervisor_start (f->sup, NULL); /* nobody listens yet */
-  run_until_state (f, USBIP_SUPERVISOR_WAITING);
-  g_clear_object (&f->sup);
-  start_exporter (f); /* an attempt would succeed now */
-  g_timeout_add (300, quit_after, (gpointer) &done);
-  test_util_run_until (&done, 5000);
-  g_assert_cmpuint (f->n_reconnecting, ==, 1);
-  g_assert_false (fake_kernel_vhci_port_used (f->fk, 0, NULL));
 }
 
 static void
@@ -1071,11 +1039,11 @@ main (int argc, char **argv)
   T ("/supervisor/lost-port-taken-by-another", test_lost_port_taken_by_another);
   T ("/supervisor/enumeration-is-not-a-loss", test_enumeration_is_not_a_loss);
   T ("/supervisor/refuses-then-accepts", test_refuses_then_accepts);
-  T ("/supervisor/cancel-mid-backoff", test_cancel_mid_backoff);
+  g_test_add ("/supervisor/cancel-mid-backoff", Fixture, GINT_TO_POINTER (FALSE), setup, end_while_waiting, teardown);
   T ("/supervisor/stop-while-connecting", test_stop_while_connecting);
-  T ("/supervisor/stop-stops-watching", test_stop_stops_watching);
-  T ("/supervisor/unref-stops-watching", test_unref_stops_watching);
-  T ("/supervisor/unref-while-waiting", test_unref_while_waiting);
+  g_test_add ("/supervisor/stop-stops-watching", Fixture, GINT_TO_POINTER (FALSE), setup, stop_watching, teardown);
+  g_test_add ("/supervisor/unref-stops-watching", Fixture, GINT_TO_POINTER (TRUE), setup, stop_watching, teardown);
+  g_test_add ("/supervisor/unref-while-waiting", Fixture, GINT_TO_POINTER (TRUE), setup, end_while_waiting, teardown);
   g_test_add_func ("/supervisor/state-names", test_state_names);
   T ("/supervisor/state-notified-on-change", test_state_notified_on_change);
   T ("/supervisor/type-info", test_type_info);
