@@ -4,8 +4,8 @@
  * against a real UsbipExporter on loopback with the fake kernel and a fake clock: a lost
  * connection comes back by itself, a detach on purpose does not, a peer that refuses then
  * accepts, status codes classified by what they mean for a retry, an exporter that drops at
- * once (no fast loop), cancellation mid-backoff, giving up, deduplication, and no fd or
- * source leaks over 1000 cycles. Counts and order are asserted, never durations.
+ * once (no fast loop), cancellation mid-backoff, giving up, a fresh cadence for each outage,
+ * a port gone from vhci's status, deduplication, and no fd or source leaks over 1000 cycles. Counts and order are asserted, never durations.
  */
 #include "config.h"
 
@@ -549,6 +549,33 @@ stop_watching (Fixture *f, gconstpointer data)
   g_assert_cmpuint (f->n_lost, ==, 0);
 }
 
+/* a stopped supervisor asked to look at the ports sees its lost attachment's port go (its monitor
+ * reports it) and leaves it: no loss, no reconnect */
+static void
+test_stopped_check_now (Fixture *f, gconstpointer data)
+{
+  guint removed_id = g_signal_lookup ("port-removed", USBIP_TYPE_PORT_MONITOR);
+  guint removed = 0;
+  gulong hook;
+  guint port;
+
+  start_exporter (f);
+  g_assert_true (usbip_supervisor_start (f->sup, NULL));
+  run_until_state (f, USBIP_SUPERVISOR_ATTACHED);
+  port = usbip_supervisor_get_port (f->sup)->port;
+  usbip_supervisor_stop (f->sup);
+  fake_kernel_drop_connection (f->fk, port, "1-1");
+  hook = g_signal_add_emission_hook (removed_id, 0, count_emission, &removed, NULL);
+  usbip_supervisor_check_now (f->sup);
+  test_util_wait_for (removed == 1, 10000);
+  g_signal_remove_emission_hook (removed_id, hook);
+  for (guint i = 0; i < 50; i++)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_cmpstr (f->events->str, ==, "attached");
+  g_assert_cmpint (usbip_supervisor_get_state (f->sup), ==, USBIP_SUPERVISOR_IDLE);
+  g_assert_false (fake_kernel_vhci_port_used (f->fk, port, NULL));
+}
+
 static void
 on_notify_state (UsbipSupervisor *s, GParamSpec *pspec, GString *seen)
 {
@@ -603,6 +630,28 @@ test_type_info (Fixture *f, gconstpointer data)
   g_object_set_data_full (G_OBJECT (f->sup), "test-flag", &released, set_flag);
   g_clear_object (&f->sup);
   g_assert_true (released);
+}
+
+static void
+on_weak_notify (gpointer data, GObject *where_the_object_was)
+{
+  *(gboolean *) data = TRUE;
+}
+
+/* g_object_run_dispose (what bindings call to release an object at once) lets go of what
+ * GObject holds for the supervisor: its signal handlers and weak references */
+static void
+test_run_dispose (Fixture *f, gconstpointer data)
+{
+  guint attached_id = g_signal_lookup ("attached", USBIP_TYPE_SUPERVISOR);
+  gboolean notified = FALSE;
+
+  g_assert_true (g_signal_has_handler_pending (f->sup, attached_id, 0, FALSE));
+  g_object_weak_ref (G_OBJECT (f->sup), on_weak_notify, &notified);
+  g_object_run_dispose (G_OBJECT (f->sup));
+  g_assert_true (notified);
+  g_assert_false (g_signal_has_handler_pending (f->sup, attached_id, 0, FALSE));
+  g_assert_cmpint (usbip_supervisor_get_state (f->sup), ==, USBIP_SUPERVISOR_IDLE);
 }
 
 /* the state property is notified on each change, and only on a change */
@@ -676,6 +725,133 @@ test_lost_for_good (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (f->last_error->message, "after 10 tries in 180 s"));
   g_assert_false (usbip_vhci_records_read (records, port, &host, &service, &busid, &error));
   g_assert_error (error, USBIP_ERROR, USBIP_ERROR_NOT_FOUND);
+}
+
+/* an import backend that passes every call on to vhci's, except that its port list can be
+ * made empty: the ports gone from vhci's status between two reads */
+typedef struct {
+  GObject parent_instance;
+  UsbipImportBackend *inner; /* not owned */
+  gboolean hide_ports;
+} TestHidingBackend;
+typedef GObjectClass TestHidingBackendClass;
+
+GType test_hiding_backend_get_type (void);
+static void test_hiding_backend_iface_init (UsbipImportBackendInterface *iface);
+G_DEFINE_TYPE_WITH_CODE (TestHidingBackend, test_hiding_backend, G_TYPE_OBJECT,
+                         G_IMPLEMENT_INTERFACE (USBIP_TYPE_IMPORT_BACKEND, test_hiding_backend_iface_init))
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestHidingBackend, g_object_unref)
+
+static GPtrArray *
+hiding_list_ports (UsbipImportBackend *backend, GError **error)
+{
+  TestHidingBackend *self = (TestHidingBackend *) backend;
+
+  if (self->hide_ports)
+    return g_ptr_array_new_with_free_func ((GDestroyNotify) usbip_port_info_free);
+  return usbip_import_backend_list_ports (self->inner, error);
+}
+
+static gint
+hiding_attach (UsbipImportBackend *backend, gint sockfd, guint32 devid, UsbipSpeed speed, const gchar *remote_host,
+               const gchar *remote_service, const gchar *remote_busid, GError **error)
+{
+  return usbip_import_backend_attach (((TestHidingBackend *) backend)->inner, sockfd, devid, speed, remote_host,
+                                      remote_service, remote_busid, error);
+}
+
+static gboolean
+hiding_detach (UsbipImportBackend *backend, guint port, GError **error)
+{
+  return usbip_import_backend_detach (((TestHidingBackend *) backend)->inner, port, error);
+}
+
+static UsbipPortInfo *
+hiding_find_port (UsbipImportBackend *backend, const gchar *remote_host, const gchar *remote_service,
+                  const gchar *remote_busid)
+{
+  return usbip_import_backend_find_port (((TestHidingBackend *) backend)->inner, remote_host, remote_service,
+                                         remote_busid);
+}
+
+static void
+test_hiding_backend_iface_init (UsbipImportBackendInterface *iface)
+{
+  iface->list_ports = hiding_list_ports;
+  iface->attach = hiding_attach;
+  iface->detach = hiding_detach;
+  iface->find_port = hiding_find_port;
+}
+
+static void
+test_hiding_backend_class_init (TestHidingBackendClass *klass)
+{
+}
+
+static void
+test_hiding_backend_init (TestHidingBackend *self)
+{
+}
+
+static void
+hide_ports (UsbipSupervisor *s, UsbipPortInfo *p, TestHidingBackend *backend)
+{
+  backend->hide_ports = TRUE;
+}
+
+/* a lost attachment's port that vhci's status no longer lists when the supervisor reads it
+ * again is not taken for a free port: its record stays (only a port seen free is cleaned), and
+ * the supervisor carries on */
+static void
+test_lost_port_not_listed (Fixture *f, gconstpointer data)
+{
+  g_autoptr (TestHidingBackend) backend = g_object_new (test_hiding_backend_get_type (), NULL);
+  g_autoptr (UsbipImporter) importer = NULL;
+  g_autoptr (UsbipSupervisor) sup = NULL;
+  g_autoptr (UsbipVhciRecords) records = usbip_vhci_records_new (fake_kernel_get_sysfs (f->fk), NULL);
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *host = NULL, *service = NULL, *busid = NULL;
+  guint port;
+
+  backend->inner = usbip_importer_get_backend (f->importer);
+  importer = usbip_importer_new (USBIP_IMPORT_BACKEND (backend), NULL);
+  sup = usbip_supervisor_new (importer, f->remote, "1-1");
+  usbip_supervisor_set_clock (sup, fake_clock, f);
+  usbip_supervisor_set_poll_interval (sup, 0);
+  g_signal_connect (sup, "lost", G_CALLBACK (on_lost), f);
+  g_signal_connect (sup, "lost", G_CALLBACK (hide_ports), backend); /* after the monitor's read */
+  g_signal_connect (sup, "reconnected", G_CALLBACK (on_reconnected), f);
+  start_exporter (f);
+  g_assert_true (usbip_supervisor_start (sup, NULL));
+  test_util_wait_for (usbip_supervisor_get_state (sup) == USBIP_SUPERVISOR_ATTACHED, 10000);
+  port = usbip_supervisor_get_port (sup)->port;
+  f->clock_us += USBIP_SUPERVISOR_DEFAULT_STABLE_MS * 1000;
+  fake_kernel_drop_connection (f->fk, port, "1-1");
+  usbip_supervisor_check_now (sup);
+  test_util_wait_for (f->n_lost == 1, 10000);
+  g_assert_true (usbip_vhci_records_read (records, port, &host, &service, &busid, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (busid, ==, "1-1");
+  backend->hide_ports = FALSE;
+  test_util_wait_for (f->n_reconnected == 1, 10000);
+  g_assert_cmpint (usbip_supervisor_get_state (sup), ==, USBIP_SUPERVISOR_ATTACHED);
+}
+
+/* an interval set while the supervisor runs applies from the next attachment on: that one's
+ * loss is seen by polling, with no check_now */
+static void
+test_poll_interval_while_running (Fixture *f, gconstpointer data)
+{
+  start_exporter (f);
+  g_assert_true (usbip_supervisor_start (f->sup, NULL)); /* polling off (setup) */
+  run_until_state (f, USBIP_SUPERVISOR_ATTACHED);
+  usbip_supervisor_set_poll_interval (f->sup, 10);
+  f->clock_us += USBIP_SUPERVISOR_DEFAULT_STABLE_MS * 1000;
+  fake_kernel_drop_connection (f->fk, usbip_supervisor_get_port (f->sup)->port, "1-1");
+  usbip_supervisor_check_now (f->sup);
+  test_util_wait_for (f->n_reconnected == 1, 10000);
+  fake_kernel_drop_connection (f->fk, usbip_supervisor_get_port (f->sup)->port, "1-1");
+  test_util_wait_for (f->n_lost == 2, 10000);
 }
 
 /* another attachment's port going away is none of ours */
@@ -870,11 +1046,11 @@ test_flapping_exporter (Fixture *f, gconstpointer data)
 }
 
 /* the cadence follows the outage's age on the supervisor's clock: the ceiling stays while the
- * outage is young and grows after the fast window (floor = ceiling makes each delay exact).
- * Asserts the delays of the first @n reconnecting signals, the clock moving @step_us at each:
- * a 60 s fast window of 2 ms tries, then the ceilings 2, 4, 8, ... */
+ * outage is young and grows after the fast window (floor = ceiling makes each delay exact):
+ * a 60 s fast window of 2 ms tries, then the ceilings 2, 4, 8, ...; the clock moves @step_us at
+ * each reconnecting signal */
 static void
-assert_cadence (Fixture *f, gint64 step_us, const guint *expected, guint n)
+use_cadence_backoff (Fixture *f, gint64 step_us)
 {
   g_autoptr (UsbipBackoff) b = usbip_backoff_new (2, 1000, 2.0);
 
@@ -882,20 +1058,35 @@ assert_cadence (Fixture *f, gint64 step_us, const guint *expected, guint n)
   usbip_backoff_set_floor_ms (b, 1000);
   usbip_supervisor_set_backoff (f->sup, b);
   f->step_us = step_us;
-  usbip_supervisor_start (f->sup, NULL); /* nobody listens: connection refused */
-  while (f->n_reconnecting < n)
-    g_main_context_iteration (NULL, TRUE);
-  usbip_supervisor_stop (f->sup);
-  for (guint i = 0; i < n; i++)
-    g_assert_cmpuint (g_array_index (f->delays, guint, i), ==, expected[i]);
 }
+
+/* waits for @n reconnecting signals after the first @from and asserts their delays */
+static void
+assert_delays (Fixture *f, guint from, const guint *expected, guint n)
+{
+  while (f->n_reconnecting < from + n)
+    g_main_context_iteration (NULL, TRUE);
+  for (guint i = 0; i < n; i++)
+    g_assert_cmpuint (g_array_index (f->delays, guint, from + i), ==, expected[i]);
+}
+
+/* the delays of the first @n reconnecting signals from a start nobody answers */
+static void
+assert_cadence (Fixture *f, gint64 step_us, const guint *expected, guint n)
+{
+  use_cadence_backoff (f, step_us);
+  usbip_supervisor_start (f->sup, NULL); /* nobody listens: connection refused */
+  assert_delays (f, 0, expected, n);
+  usbip_supervisor_stop (f->sup);
+}
+
+/* one try each 20 s of the outage: 3 in the fast window, then the ceilings grow */
+static const guint CADENCE_20S[] = { 2, 2, 2, 2, 4, 8, 16 };
 
 static void
 test_cadence_follows_outage_age (Fixture *f, gconstpointer data)
 {
-  const guint expected[] = { 2, 2, 2, 2, 4, 8, 16 };
-
-  assert_cadence (f, 20 * G_USEC_PER_SEC, expected, G_N_ELEMENTS (expected));
+  assert_cadence (f, 20 * G_USEC_PER_SEC, CADENCE_20S, G_N_ELEMENTS (CADENCE_20S));
 }
 
 /* the outage's age is counted in whole milliseconds: 59.97 s is still inside the 60 s window */
@@ -905,6 +1096,43 @@ test_cadence_window_edge (Fixture *f, gconstpointer data)
   const guint expected[] = { 2, 2, 2, 2, 2, 4, 8 };
 
   assert_cadence (f, 19990 * 1000, expected, G_N_ELEMENTS (expected));
+}
+
+/* a start after a stop is a new outage: the ceilings grown in the last run start over */
+static void
+test_cadence_after_restart (Fixture *f, gconstpointer data)
+{
+  assert_cadence (f, 20 * G_USEC_PER_SEC, CADENCE_20S, G_N_ELEMENTS (CADENCE_20S));
+  usbip_supervisor_start (f->sup, NULL);
+  assert_delays (f, G_N_ELEMENTS (CADENCE_20S), CADENCE_20S, G_N_ELEMENTS (CADENCE_20S));
+  usbip_supervisor_stop (f->sup);
+}
+
+/* a loss after a stable attachment is a new outage: the ceilings grown in the last one start
+ * over (the device answers busy through both outages) */
+static void
+test_cadence_second_outage (Fixture *f, gconstpointer data)
+{
+  const gchar *status = "sys/bus/usb/devices/1-1/usbip_status";
+  guint n = G_N_ELEMENTS (CADENCE_20S);
+
+  use_cadence_backoff (f, 20 * G_USEC_PER_SEC);
+  start_exporter (f);
+  fake_kernel_put (f->fk, status, "2\n");
+  usbip_supervisor_start (f->sup, NULL);
+  assert_delays (f, 0, CADENCE_20S, n);
+  fake_kernel_put (f->fk, status, "1\n");
+  run_until_state (f, USBIP_SUPERVISOR_ATTACHED);
+  f->clock_us += USBIP_SUPERVISOR_DEFAULT_STABLE_MS * 1000;
+  fake_kernel_drop_connection (f->fk, usbip_supervisor_get_port (f->sup)->port, "1-1");
+  fake_kernel_put (f->fk, status, "2\n");
+  usbip_supervisor_check_now (f->sup);
+  assert_delays (f, n, CADENCE_20S, n);
+  usbip_supervisor_stop (f->sup);
+  g_assert_cmpstr (f->events->str, ==,
+                   "reconnecting(2) reconnecting(3) reconnecting(4) reconnecting(5) reconnecting(6) "
+                   "reconnecting(7) reconnecting(8) attached lost reconnecting(2) reconnecting(3) "
+                   "reconnecting(4) reconnecting(5) reconnecting(6) reconnecting(7) reconnecting(8)");
 }
 
 static void
@@ -1047,11 +1275,15 @@ main (int argc, char **argv)
   g_test_add_func ("/supervisor/state-names", test_state_names);
   T ("/supervisor/state-notified-on-change", test_state_notified_on_change);
   T ("/supervisor/type-info", test_type_info);
+  T ("/supervisor/run-dispose", test_run_dispose);
   T ("/supervisor/gives-up", test_gives_up);
   T ("/supervisor/one-attempt", test_one_attempt);
   T ("/supervisor/lost-for-good", test_lost_for_good);
   T ("/supervisor/start-again", test_start_again);
   T ("/supervisor/other-port-removed", test_other_port_removed);
+  T ("/supervisor/lost-port-not-listed", test_lost_port_not_listed);
+  T ("/supervisor/poll-interval-while-running", test_poll_interval_while_running);
+  T ("/supervisor/stopped-check-now", test_stopped_check_now);
   T ("/supervisor/permanent-error", test_permanent_error_gives_up_at_once);
   T ("/supervisor/ambiguous-needs-time-too", test_ambiguous_needs_time_too);
   T ("/supervisor/ambiguous-count-restarts", test_ambiguous_count_restarts);
@@ -1061,6 +1293,8 @@ main (int argc, char **argv)
   T ("/supervisor/flapping-exporter", test_flapping_exporter);
   T ("/supervisor/cadence-follows-outage-age", test_cadence_follows_outage_age);
   T ("/supervisor/cadence-window-edge", test_cadence_window_edge);
+  T ("/supervisor/cadence-after-restart", test_cadence_after_restart);
+  T ("/supervisor/cadence-second-outage", test_cadence_second_outage);
   T ("/importer/dedup-concurrent-attach", test_dedup_concurrent_attach);
   T ("/supervisor/no-leaks-1000-cycles", test_no_leaks_over_1000_cycles);
   return g_test_run ();
