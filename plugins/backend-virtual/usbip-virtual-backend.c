@@ -197,12 +197,12 @@ withdraw (UsbipVirtualDevice *device, const gchar *why)
 gboolean
 usbip_virtual_backend_reload (UsbipVirtualBackend *self, GKeyFile *keyfile, GError **error)
 {
-  g_auto (GStrv) groups = keyfile != NULL ? g_key_file_get_groups (keyfile, NULL) : g_new0 (gchar *, 1);
+  g_auto (GStrv) groups = keyfile != NULL ? g_key_file_get_groups (keyfile, NULL) : NULL;
   g_autoptr (GPtrArray) next = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr (GPtrArray) old = NULL;
 
   /* every device of the new set first: one bad group leaves the old set untouched */
-  for (guint i = 0; groups[i] != NULL; i++)
+  for (guint i = 0; groups != NULL && groups[i] != NULL; i++)
     {
       g_autofree gchar *text = NULL;
       UsbipVirtualDevice *device;

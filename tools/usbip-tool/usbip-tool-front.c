@@ -64,7 +64,11 @@ main (int argc, char **argv)
                "usbip-tool: error: its module %s cannot be loaded (%s): reinstall usbip-tool's package, "
                "or set USBIP_TOOL_MODULE_DIR to the directory that holds it\n",
                path, dlerror ());
+      if (module != NULL)
+        dlclose (module);
       return 1;
     }
+  /* the module stays loaded until the process exits: threads GLib starts run its code */
+  /* cppcheck-suppress resourceLeak ; never closed on purpose (above) */
   return run (argc, argv);
 }

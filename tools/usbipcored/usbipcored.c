@@ -594,7 +594,7 @@ static gchar *
 virtual_spec_name (const gchar *spec, guint index)
 {
   const gchar *colon = strchr (spec, ':');
-  g_auto (GStrv) pairs = colon != NULL ? g_strsplit (colon + 1, ",", -1) : g_new0 (gchar *, 1);
+  g_auto (GStrv) pairs = g_strsplit (colon != NULL ? colon + 1 : "", ",", -1);
   gchar *name = g_strdup_printf ("%u", index + 1);
 
   for (guint j = 0; pairs[j] != NULL; j++)
@@ -618,7 +618,7 @@ add_virtual_devices (UsbipConfig *config, GError **error)
       const gchar *spec = d.virtual_specs[i];
       const gchar *colon = strchr (spec, ':');
       g_autofree gchar *type = g_strndup (spec, colon != NULL ? (gsize) (colon - spec) : strlen (spec));
-      g_auto (GStrv) pairs = colon != NULL ? g_strsplit (colon + 1, ",", -1) : g_new0 (gchar *, 1);
+      g_auto (GStrv) pairs = g_strsplit (colon != NULL ? colon + 1 : "", ",", -1);
       g_autofree gchar *name = virtual_spec_name (spec, i);
       g_autofree gchar *group = g_strdup_printf ("virtual-device %s", name);
 
