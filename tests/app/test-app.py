@@ -20,11 +20,31 @@ import tempfile
 import gi
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
-from taptest import check, run_tests, test, wait_until  # noqa: E402
+import taptest  # noqa: E402
+from taptest import check, run_tests, test  # noqa: E402
 
 gi.require_version("Atspi", "2.0")
 gi.require_version("GdkPixbuf", "2.0")
 from gi.repository import GdkPixbuf, Gio, GLib  # noqa: E402
+
+
+def gone(error):
+    """An accessible went away while the test read it: the UI is live (a row rebuilt, a
+    dialog closed), so the read is retried, never taken as an answer."""
+    return isinstance(error, GLib.Error) and error.domain == "atspi_error"
+
+
+def wait_until(pred, what, timeout=10):
+    """taptest.wait_until, where PRED reading an accessible that went away is one more try."""
+    def attempt():
+        try:
+            return pred()
+        except GLib.Error as e:
+            if not gone(e):
+                raise
+            return None
+    return taptest.wait_until(attempt, what, timeout)
+
 
 LAUNCHER, SCHEMA_DIR, ICON, USB_IDS, SHOT, SERVICE = sys.argv[1:7]
 APP_ID = "org.usbipcore.RemoteUsb"
@@ -158,8 +178,12 @@ def nodes(node=None):
 
 def find(pred):
     for n in nodes():
-        if pred(n):
-            return n
+        try:
+            if pred(n):
+                return n
+        except GLib.Error as e:  # this one went away while we looked: the others count
+            if not gone(e):
+                raise
     return None
 
 
