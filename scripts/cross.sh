@@ -127,6 +127,11 @@ strip = '$triplet-strip'
 pkgconfig = '$triplet-pkg-config'
 exe_wrapper = '$qemu'
 
+[properties]
+# always through qemu: a host kernel without 32-bit emulation (IA32_EMULATION off, as in
+# some VMs) cannot run i386 programs itself, and meson would try to
+needs_exe_wrapper = true
+
 [host_machine]
 system = 'linux'
 cpu_family = '$cpu_family'
