@@ -387,7 +387,7 @@ supervise (UsbipImporter *importer, const UsbipRemote *remote, const gchar *busi
            const gchar *metrics)
 {
   g_autoptr (UsbipSupervisor) sup = usbip_supervisor_new (importer, remote, busid);
-  Session ss = { g_main_loop_new (NULL, FALSE), 0 };
+  Session ss = { NULL, 0 };
   GError *error = NULL;
   guint sig_int, sig_term;
 
@@ -401,6 +401,7 @@ supervise (UsbipImporter *importer, const UsbipRemote *remote, const gchar *busi
       usbip_plugin_registry_add_object (registry, G_OBJECT (importer));
       usbip_plugin_registry_add_object (registry, G_OBJECT (sup));
     }
+  ss.loop = g_main_loop_new (NULL, FALSE); /* only now: the early return above would leak it */
   g_signal_connect (sup, "attached", G_CALLBACK (on_sup_attached), &ss);
   g_signal_connect (sup, "lost", G_CALLBACK (on_sup_lost), &ss);
   g_signal_connect (sup, "reconnecting", G_CALLBACK (on_sup_reconnecting), &ss);
@@ -410,8 +411,9 @@ supervise (UsbipImporter *importer, const UsbipRemote *remote, const gchar *busi
   sig_int = g_unix_signal_add (SIGINT, on_quit_signal, &ss);
   sig_term = g_unix_signal_add (SIGTERM, on_quit_signal, &ss);
   if (!usbip_supervisor_start (sup, &error))
-    return fail (error);
-  g_main_loop_run (ss.loop);
+    ss.rc = fail (error);
+  else
+    g_main_loop_run (ss.loop);
   /* Ctrl-C stops supervising; the device stays attached (detach it with `detach -p`) */
   usbip_supervisor_stop (sup);
   g_source_remove (sig_int);
@@ -948,7 +950,7 @@ int
 usbip_tool_main (int argc, char **argv)
 {
   g_autoptr (GOptionContext) ctx = g_option_context_new ("COMMAND [ARGS]");
-  GError *error = NULL;
+  g_autoptr (GError) error = NULL;
   int rc = -1;
 
   setlocale (LC_ALL, "");
@@ -967,7 +969,7 @@ usbip_tool_main (int argc, char **argv)
     g_setenv ("G_MESSAGES_DEBUG", "all", TRUE);
   if (!check_range ("--tcp-port", opt_tcp_port, 1, 65535, &error)
       || (opt_timeout_ms != G_MININT && !check_range ("--timeout", opt_timeout_ms, 1, 3600000, &error)))
-    return fail (error);
+    return fail (g_steal_pointer (&error));
   {
     g_autoptr (UsbipSocketOptions) checked = usbip_socket_options_new ();
     if (!usbip_tools_socket_resolve (&opt_socket, NULL, NULL, checked, &error))
