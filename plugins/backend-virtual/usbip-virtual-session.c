@@ -242,15 +242,19 @@ session_end (UsbipVirtualSession *self, const gchar *reason)
 }
 
 /* reads and drops what the client sent and we did not read: closing a socket with unread
- * input resets the connection and throws away the replies not yet transmitted */
+ * input resets the connection and throws away the replies not yet transmitted. Bounded: a
+ * client that keeps sending must not hold the main loop (what is left resets, as before). */
+#define DISCARD_MAX_READS 64
+
 static void
 discard_input (UsbipVirtualSession *self)
 {
   GPollableInputStream *in = G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (self->stream));
   guint8 scrap[4096];
 
-  while (g_pollable_input_stream_read_nonblocking (in, scrap, sizeof scrap, NULL, NULL) > 0)
-    ;
+  for (guint i = 0; i < DISCARD_MAX_READS; i++)
+    if (g_pollable_input_stream_read_nonblocking (in, scrap, sizeof scrap, NULL, NULL) <= 0)
+      break;
 }
 
 void
