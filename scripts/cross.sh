@@ -23,8 +23,15 @@
 # does not build s390x any more, so a host with its security updates has Multi-Arch: same
 # libraries such as zlib1g in versions that have no s390x twin), ARCH is built in a chroot
 # of Debian 12 from bookworm's point release alone (one suite, so every architecture has
-# the same versions): CROSS_CHROOT (default /var/cache/usbipcore-cross-chroot, made once by
-# debootstrap), with the source tree bind-mounted at the same path. Needs root.
+# the same versions). When the host's release has no ARCH at all (riscv64: Debian 12 does
+# not release it and debian-ports is not reachable from every build host; Debian 13 trixie
+# is the first release with riscv64 on deb.debian.org), ARCH is built in a chroot of
+# Debian 13 trixie; meson.build's GLIB_VERSION_MIN_REQUIRED/MAX_ALLOWED (2.74) still hold
+# the code to Debian 12's GLib API there, but the other libraries are trixie's. The chroots
+# are CROSS_CHROOT/bookworm and CROSS_CHROOT/trixie (CROSS_CHROOT defaults to
+# /var/cache/usbipcore-cross; each is made once by debootstrap), with the source tree
+# bind-mounted at the same path. Package names that differ between releases (trixie's
+# libsoup and sysprof) are read from the -dev packages' Depends. Needs root.
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
 [ $# -gt 0 ] || { echo "usage: scripts/cross.sh ARCH... | all   (arm64 armhf i386 riscv64 ppc64el s390x)" >&2; exit 2; }
@@ -45,13 +52,14 @@ machine() {
   esac
 }
 
-# in_chroot ARCH: runs cross_arch ARCH in CROSS_CHROOT (see above)
+# in_chroot ARCH SUITE: runs cross_arch ARCH in the chroot of Debian SUITE (see above)
 in_chroot() {
-  root=${CROSS_CHROOT:-/var/cache/usbipcore-cross-chroot}
+  root=${CROSS_CHROOT:-/var/cache/usbipcore-cross}/$2
   if [ ! -x "$root/usr/bin/apt-get" ]; then
-    echo "cross: $1: making a Debian 12 chroot in $root (once)"
+    echo "cross: $1: making a Debian $2 chroot in $root (once)"
+    mkdir -p "$(dirname "$root")"
     rm -rf "$root.new"
-    nice -n 15 debootstrap --variant=minbase bookworm "$root.new" "${MIRROR:-http://deb.debian.org/debian}" \
+    nice -n 15 debootstrap --variant=minbase "$2" "$root.new" "${MIRROR:-http://deb.debian.org/debian}" \
       >"$build/debootstrap.log" 2>&1 || { tail -20 "$build/debootstrap.log"; echo "cross: $1: debootstrap failed"; return 1; }
     mv "$root.new" "$root"
   fi
@@ -60,6 +68,7 @@ in_chroot() {
   chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
     meson ninja-build pkgconf gcc libc6-dev libglib2.0-dev-bin python3 file dpkg-dev >"$build/chroot-apt.log" 2>&1 ||
     { tail -8 "$build/chroot-apt.log"; echo "cross: $1: cannot install the build tools in $root"; return 1; }
+  echo "cross: $1: building in the Debian $2 chroot $root"
   mkdir -p "$root$src"
   mount --bind "$src" "$root$src"
   mount -t proc proc "$root/proc"
@@ -68,6 +77,29 @@ in_chroot() {
     sh "$src/scripts/cross.sh" "$1" || rc=$?
   umount "$root/proc" "$root$src"
   return $rc
+}
+
+# depends_of PACKAGE: the names of the packages PACKAGE depends on, one a line
+depends_of() {
+  apt-cache depends --no-recommends --no-suggests --no-conflicts --no-breaks --no-replaces --no-enhances "$1" 2>/dev/null |
+    sed -n 's/^ *|\{0,1\}Depends: \([^<][^ :]*\).*/\1/p' | sort -u
+}
+
+# release_names ARCH: sets the names of packages that differ between Debian releases:
+# soup_rt and polkit_rt (the runtime libraries the -dev packages depend on; trixie's t64
+# renames) and sysprof_dev (where sysprof-capture-4.pc is: libsysprof-4-dev in Debian 12,
+# libsysprof-capture-4-dev in Debian 13)
+release_names() {
+  soup_rt=$(depends_of "libsoup-3.0-dev:$1" | grep -E '^libsoup-3\.0-0' | head -n 1)
+  polkit_rt=$(depends_of "libpolkit-gobject-1-dev:$1" | grep -E '^libpolkit-gobject-1-0' | head -n 1)
+  : "${soup_rt:=libsoup-3.0-0}" "${polkit_rt:=libpolkit-gobject-1-0}"
+  sysprof_dev=libsysprof-4-dev
+  for p in libsysprof-4-dev libsysprof-capture-4-dev; do
+    if apt-cache show --no-all-versions "$p:$1" 2>/dev/null | grep -q '^Package:'; then
+      sysprof_dev=$p
+      break
+    fi
+  done
 }
 
 # cross_arch ARCH: install, build, check and test one architecture (0 = passed); prints
@@ -85,29 +117,39 @@ cross_arch() {
     $SUDO dpkg --add-architecture "$arch"
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update -qq
     if ! apt-cache show "libglib2.0-dev:$arch" >/dev/null 2>&1; then
-      echo "cross: $arch: this Debian release has no $arch libraries (Debian 12 does not release $arch; riscv64 is a release architecture from Debian 13): build $arch on a release that has it"
-      return 1
+      if [ -n "${CROSS_IN_CHROOT:-}" ]; then
+        echo "cross: $arch: Debian $(. /etc/os-release && echo "$VERSION_CODENAME") has no $arch libraries"
+        return 1
+      fi
+      # not a foreign architecture of the host: its apt would warn on every update
+      $SUDO dpkg --remove-architecture "$arch"
+      echo "cross: $arch: the host's Debian release has no $arch libraries (riscv64 is a release architecture from Debian 13): building in a Debian 13 trixie chroot"
+      in_chroot "$arch" trixie
+      return
     fi
+    release_names "$arch"
     if ! $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-remove --no-install-recommends \
       "crossbuild-essential-$arch" qemu-user-static \
       "libglib2.0-dev:$arch" "libgudev-1.0-dev:$arch" "libjson-glib-dev:$arch" "libsystemd-dev:$arch" \
-      "libsoup-3.0-0:$arch" "libsqlite3-dev:$arch" "libpsl-dev:$arch" "libbrotli-dev:$arch" "zlib1g-dev:$arch" \
-      "libnghttp2-dev:$arch" "libpolkit-gobject-1-0:$arch" >"$build/apt.log" 2>&1; then
+      "$soup_rt:$arch" "libsqlite3-dev:$arch" "libpsl-dev:$arch" "libbrotli-dev:$arch" "zlib1g-dev:$arch" \
+      "libnghttp2-dev:$arch" "$polkit_rt:$arch" >"$build/apt.log" 2>&1; then
       grep -E '^ [^ ].* : Depends|^E:' "$build/apt.log" | head -8
       if [ -n "${CROSS_IN_CHROOT:-}" ] || [ "$(id -u)" -ne 0 ]; then
         echo "cross: $arch: the $arch libraries cannot be installed (above)"
         return 1
       fi
-      echo "cross: $arch: the $arch libraries cannot be installed next to the host's (above; Multi-Arch: same packages need one version on every architecture): building in a Debian 12 chroot"
-      in_chroot "$arch"
+      echo "cross: $arch: the $arch libraries cannot be installed next to the host's (above; Multi-Arch: same packages need one version on every architecture): building in a Debian 12 bookworm chroot"
+      in_chroot "$arch" bookworm
       return
     fi
   fi
   sysroot=$build/sysroot
+  release_names "$arch"
   if [ ! -f "$sysroot/usr/lib/$multiarch/pkgconfig/polkit-gobject-1.pc" ]; then
     rm -rf "$sysroot" "$build/debs"
     mkdir -p "$sysroot" "$build/debs"
-    (cd "$build/debs" && apt-get download "libsoup-3.0-dev:$arch" "libsysprof-4-dev:$arch" "libpolkit-gobject-1-dev:$arch") \
+    (cd "$build/debs" && apt-get download "libsoup-3.0-dev:$arch" "libpolkit-gobject-1-dev:$arch" \
+      "$sysprof_dev:$arch") \
       >"$build/download.log" 2>&1 ||
       { tail -5 "$build/download.log"; echo "cross: $arch: cannot download the -dev packages unpacked in $sysroot (above)"; return 1; }
     for d in "$build"/debs/*.deb; do dpkg-deb -x "$d" "$sysroot"; done
