@@ -87,12 +87,15 @@ depends_of() {
 
 # release_names ARCH: sets the names of packages that differ between Debian releases:
 # soup_rt and polkit_rt (the runtime libraries the -dev packages depend on; trixie's t64
-# renames) and sysprof_dev (where sysprof-capture-4.pc is: libsysprof-4-dev in Debian 12,
+# renames), soup_devs (the -dev packages of libsoup's private dependencies, which its .pc
+# file names: Debian 13 adds libkrb5-dev) and sysprof_dev (where sysprof-capture-4.pc is: libsysprof-4-dev in Debian 12,
 # libsysprof-capture-4-dev in Debian 13)
 release_names() {
   soup_rt=$(depends_of "libsoup-3.0-dev:$1" | grep -E '^libsoup-3\.0-0' | head -n 1)
   polkit_rt=$(depends_of "libpolkit-gobject-1-dev:$1" | grep -E '^libpolkit-gobject-1-0' | head -n 1)
   : "${soup_rt:=libsoup-3.0-0}" "${polkit_rt:=libpolkit-gobject-1-0}"
+  soup_devs=$(depends_of "libsoup-3.0-dev:$1" | grep -E -e '-dev$' | grep -v -E '^(libsysprof|gir1\.2-)' | sed "s/\$/:$1/")
+  : "${soup_devs:=libglib2.0-dev:$1 libsqlite3-dev:$1 libpsl-dev:$1 libbrotli-dev:$1 zlib1g-dev:$1 libnghttp2-dev:$1}"
   sysprof_dev=libsysprof-4-dev
   for p in libsysprof-4-dev libsysprof-capture-4-dev; do
     if apt-cache show --no-all-versions "$p:$1" 2>/dev/null | grep -q '^Package:'; then
@@ -131,8 +134,7 @@ cross_arch() {
     if ! $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-remove --no-install-recommends \
       "crossbuild-essential-$arch" qemu-user-static \
       "libglib2.0-dev:$arch" "libgudev-1.0-dev:$arch" "libjson-glib-dev:$arch" "libsystemd-dev:$arch" \
-      "$soup_rt:$arch" "libsqlite3-dev:$arch" "libpsl-dev:$arch" "libbrotli-dev:$arch" "zlib1g-dev:$arch" \
-      "libnghttp2-dev:$arch" "$polkit_rt:$arch" >"$build/apt.log" 2>&1; then
+      "$soup_rt:$arch" $soup_devs "$polkit_rt:$arch" >"$build/apt.log" 2>&1; then
       grep -E '^ [^ ].* : Depends|^E:' "$build/apt.log" | head -8
       if [ -n "${CROSS_IN_CHROOT:-}" ] || [ "$(id -u)" -ne 0 ]; then
         echo "cross: $arch: the $arch libraries cannot be installed (above)"
@@ -198,7 +200,8 @@ EOC
     echo "cross: $arch: unit tests failed under $qemu (log: $build/meson-logs/testlog.txt)"
     return 1
   fi
-  echo "cross: $arch: $(grep -E '^Ok:' "$build/test.log" | tr -s ' ') unit tests passed under $qemu"
+  # meson counts the suites' programs; the TAP lines of their logs count the tests
+  echo "cross: $arch: $(grep -E '^Ok:' "$build/test.log" | tr -s ' ' | cut -d' ' -f2) unit suites, $(grep -cE '^ok [0-9]' "$build/meson-logs/testlog.txt") unit tests passed under $qemu"
 }
 
 for arch in "$@"; do
