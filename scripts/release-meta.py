@@ -143,13 +143,24 @@ def sbom(a):
     return doc
 
 
+def repo_uri(repo):
+    """The origin as a URI: a local path becomes file://, git's scp-like host:path ssh://."""
+    if repo.startswith("/"):
+        return "file://" + repo
+    m = re.fullmatch(r"([^/:]+):(?!//)(.*)", repo)
+    if m:
+        return f"ssh://{m.group(1)}/{m.group(2).lstrip('/')}"
+    return repo
+
+
 def provenance(a):
+    repo = repo_uri(a.repo)
     arch = deb_arch()
     skip = (f"usbipcore_{a.version}_checksums.txt", f"usbipcore_{a.version}_provenance.intoto.json")
     subjects = [{"name": f, "digest": {"sha256": sha256(os.path.join(a.dist, f))}}
                 for f in sorted(os.listdir(a.dist))
                 if os.path.isfile(os.path.join(a.dist, f)) and not f.startswith(skip) and not f.endswith(".minisig")]
-    deps = [{"uri": f"git+{a.repo}@{a.commit}", "digest": {"gitCommit": a.commit}}]
+    deps = [{"uri": f"git+{repo}@{a.commit}", "digest": {"gitCommit": a.commit}}]
     for pkg in TOOLCHAIN:
         v = deb_version(pkg)
         if v:
@@ -162,7 +173,7 @@ def provenance(a):
             "buildDefinition": {
                 "buildType": "urn:usbipcore:scripts/release.sh:v1",
                 "externalParameters": {"version": a.version,
-                                       "source": {"uri": f"git+{a.repo}", "digest": {"gitCommit": a.commit}}},
+                                       "source": {"uri": f"git+{repo}", "digest": {"gitCommit": a.commit}}},
                 "internalParameters": {"SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH"),
                                        "architecture": arch},
                 "resolvedDependencies": deps,

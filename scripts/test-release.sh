@@ -42,6 +42,14 @@ check "provenance is an in-toto SLSA v1 statement for this commit" sh -c "jq -e 
   .predicateType == \"https://slsa.dev/provenance/v1\" and .predicate.buildDefinition.externalParameters.source.digest.gitCommit == \$c and
   (.predicate.runDetails.builder.id | length > 0) and (.subject | length >= 3)' '$d/usbipcore_${version}_provenance.intoto.json'"
 
+check "provenance names a local or scp-style origin as a URI (git+file://, git+ssh://)" sh -c "
+  for r in '/srv/git/usbipcore|git+file:///srv/git/usbipcore' 'git@example.org:o/usbipcore.git|git+ssh://git@example.org/o/usbipcore.git' \\
+    'https://example.org/o/usbipcore.git|git+https://example.org/o/usbipcore.git'; do
+    python3 '$src/scripts/release-meta.py' provenance --version '$version' --commit 0 --dist '$d' --repo \"\${r%%|*}\" \\
+      --builder b --started s | jq -e --arg u \"\${r#*|}\" '.predicate.buildDefinition.externalParameters.source.uri == \$u' ||
+      { echo \"--repo \${r%%|*} did not give \${r#*|}\"; exit 1; }
+  done"
+
 # docs/release.md's block, with the throwaway key instead of the placeholder
 sed -n '/<!-- verify:begin -->/,/<!-- verify:end -->/p' "$src/docs/release.md" | sed '/^```/d;/^<!--/d' |
   sed "s|^VERSION=.*|VERSION=$version|; s|^PUBKEY=.*|PUBKEY='$(tail -1 "$work/test.pub")'|" >"$work/verify.sh"
