@@ -5,12 +5,17 @@
  * with poll(): each connects, sends the 8-byte request (version 0x0111), reads the reply to
  * EOF (the daemon closes after OP_REP_DEVLIST), checks it, and starts over.
  *
- *   devlist-bench HOST PORT [--count N] [--concurrency C] [--duration S] [--timeout S]
+ *   devlist-bench HOST PORT [--count N] [--concurrency C] [--duration S] [--timeout S] [--warmup S]
  *
  * --count N: N handshakes per connection slot; --duration S: as many as fit in S seconds.
  * A handshake that does not complete within --timeout (default 5 s), or a bad reply, is a
  * failure and the run goes on. Prints one line (the same as tests/vm/devlist-bench.py):
- *   handshakes=H failures=F seconds=S rate=R devices=D [last_error=...]
+ *   handshakes=H failures=F seconds=S rate=R devices=D unfinished=U [last_error=...]
+ * With --duration the rate is over the measured window alone: --warmup S (default 0) seconds
+ * of load come first and count for nothing (the daemon's first connections, a fork-per-
+ * connection daemon's first children), and the handshakes still in flight when the window
+ * closes are dropped and counted as unfinished, not as failures: before, waiting for them
+ * stretched the run by up to --timeout and the rate then depended on how many were stuck.
  * Plain POSIX, no GLib: the guest runs it as it is.
  */
 #ifndef _GNU_SOURCE
@@ -48,6 +53,7 @@ typedef struct {
 static struct sockaddr_storage peer;
 static socklen_t peer_len;
 static long ok, failures;
+static int counting = 1; /* 0 during --warmup */
 static long devices = -1;
 static char last_error[128];
 
@@ -63,7 +69,7 @@ now (void)
 static void
 fail (Slot *s, const char *why)
 {
-  failures++;
+  failures += counting;
   snprintf (last_error, sizeof last_error, "%s", why);
   close (s->fd);
   s->fd = -1;
@@ -109,7 +115,7 @@ finish (Slot *s)
       fail (s, "bad_reply");
       return;
     }
-  ok++;
+  ok += counting;
   devices = n;
   close (s->fd);
   s->fd = -1;
@@ -173,7 +179,8 @@ int
 main (int argc, char **argv)
 {
   long count = 0, conc = 1;
-  double duration = 0, timeout = 5, t0, deadline, secs;
+  double duration = 0, timeout = 5, warmup = 0, t0, deadline, secs;
+  long unfinished = 0;
   struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai;
   Slot *slots;
   struct pollfd *pfds;
@@ -181,7 +188,8 @@ main (int argc, char **argv)
 
   if (argc < 3)
     {
-      fprintf (stderr, "usage: %s HOST PORT [--count N] [--concurrency C] [--duration S] [--timeout S]\n", argv[0]);
+      fprintf (stderr, "usage: %s HOST PORT [--count N] [--concurrency C] [--duration S] [--timeout S] [--warmup S]\n",
+               argv[0]);
       return 2;
     }
   for (int i = 3; i + 1 < argc; i += 2)
@@ -194,15 +202,19 @@ main (int argc, char **argv)
         duration = atof (argv[i + 1]);
       else if (strcmp (argv[i], "--timeout") == 0)
         timeout = atof (argv[i + 1]);
+      else if (strcmp (argv[i], "--warmup") == 0)
+        warmup = atof (argv[i + 1]);
       else
         {
           fprintf (stderr, "unknown option %s\n", argv[i]);
           return 2;
         }
     }
-  if (conc < 1 || conc > 4096 || (count <= 0 && duration <= 0) || timeout <= 0)
+  if (conc < 1 || conc > 4096 || (count <= 0 && duration <= 0) || timeout <= 0 || warmup < 0
+      || (warmup > 0 && duration <= 0))
     {
-      fprintf (stderr, "need --count N or --duration S, 1 <= --concurrency <= 4096, --timeout > 0\n");
+      fprintf (stderr, "need --count N or --duration S, 1 <= --concurrency <= 4096, --timeout > 0, --warmup >= 0 "
+                       "(with --duration only)\n");
       return 2;
     }
   if (getaddrinfo (argv[1], argv[2], &hints, &ai) != 0)
@@ -219,7 +231,8 @@ main (int argc, char **argv)
   map = calloc ((size_t) conc, sizeof *map);
   if (slots == NULL || pfds == NULL || map == NULL)
     return 1;
-  t0 = now ();
+  counting = warmup <= 0;
+  t0 = now () + warmup;
   deadline = duration > 0 ? t0 + duration : 0;
   for (long i = 0; i < conc; i++)
     {
@@ -233,6 +246,20 @@ main (int argc, char **argv)
       double t = now ();
       nfds_t n = 0;
 
+      if (!counting && t >= t0)
+        counting = 1; /* the window opens: what completes from now on counts */
+      if (deadline > 0 && t >= deadline)
+        {
+          /* the window closed: what is still in flight is not waited for */
+          for (long i = 0; i < conc; i++)
+            if (slots[i].fd >= 0)
+              {
+                unfinished++;
+                close (slots[i].fd);
+                slots[i].fd = -1;
+              }
+          break;
+        }
       for (long i = 0; i < conc; i++)
         {
           Slot *s = &slots[i];
@@ -258,8 +285,8 @@ main (int argc, char **argv)
           step (&slots[map[k]], pfds[k].revents);
     }
   secs = now () - t0;
-  printf ("handshakes=%ld failures=%ld seconds=%.3f rate=%.1f devices=%ld%s%s\n", ok, failures, secs,
-          secs > 0 ? ok / secs : 0.0, devices, failures ? " last_error=" : "", failures ? last_error : "");
+  printf ("handshakes=%ld failures=%ld seconds=%.3f rate=%.1f devices=%ld unfinished=%ld%s%s\n", ok, failures, secs,
+          secs > 0 ? ok / secs : 0.0, devices, unfinished, failures ? " last_error=" : "", failures ? last_error : "");
   for (long i = 0; i < conc; i++)
     free (slots[i].buf);
   free (slots);

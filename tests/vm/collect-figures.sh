@@ -20,9 +20,10 @@ describe() {
     startup_version) echo "importer start-up, \`version\` (median of 10)" ;;
     startup_port) echo "importer start-up, \`port\` with no port in use (median of 10)" ;;
     ms_read_throughput) echo "mass-storage read, dd 16 MiB iflag=direct (median of 6; ours = exported by usbipcored)" ;;
-    devlist_seq_per_s) echo "OP_REQ_DEVLIST handshakes/s, 1 client for 10 s (bench/devlist-bench)" ;;
-    devlist_64clients_per_s) echo "OP_REQ_DEVLIST handshakes/s, 64 concurrent clients for 10 s (bench/devlist-bench)" ;;
-    devlist_64clients_failed) echo "failed handshakes among those (5 s timeout)" ;;
+    devlist_seq_per_s) echo "OP_REQ_DEVLIST handshakes/s, 1 client for 10 s after a 2 s warm-up (bench/devlist-bench)" ;;
+    devlist_64clients_per_s) echo "OP_REQ_DEVLIST handshakes/s, 64 concurrent clients for 10 s after a 2 s warm-up (bench/devlist-bench)" ;;
+    devlist_64clients_failed) echo "failed handshakes among those (5 s timeout; still waiting at the end of the window: unfinished, not failed)" ;;
+    devlist_64clients_unfinished) echo "handshakes still waiting for their reply when the 10 s ended (not counted either way)" ;;
     devlist_usbip_list_per_s) echo "\`usbip list -r 127.0.0.1\` runs/s, 10 sequential (process start-up included)" ;;
     peak_rss) echo "daemon peak RSS (VmHWM) after all the above (usbipd: the parent; it forks per connection)" ;;
     idle_rss) echo "daemon RSS right after start" ;;

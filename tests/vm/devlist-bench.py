@@ -1,11 +1,13 @@
 #!/usr/bin/python3
-# devlist-bench.py HOST PORT [--count N] [--concurrency C] [--duration S] [--timeout T]
+# devlist-bench.py HOST PORT [--count N] [--concurrency C] [--duration S] [--timeout T] [--warmup S]
 #
 # Sends OP_REQ_DEVLIST handshakes (version 0x0111) to a USB/IP daemon and reads each reply to
 # the end (the daemon closes the connection after OP_REP_DEVLIST). Without the process start-up
 # of `usbip list -r` per request, this measures the daemon. With --count N: N handshakes per
-# client; with --duration S: as many as fit in S seconds. Prints one line:
-#   handshakes=H failures=F seconds=S rate=R devices=D
+# client; with --duration S: as many as fit in S seconds, after --warmup S seconds that count
+# for nothing; the handshakes still in flight when the window closes are unfinished, not
+# failures, and not waited for (as bench/devlist-bench). Prints one line:
+#   handshakes=H failures=F seconds=S rate=R devices=D unfinished=U
 import socket
 import struct
 import sys
@@ -38,15 +40,15 @@ def one(host, port, timeout):
 def main():
     args = sys.argv[1:]
     host, port = args[0], int(args[1])
-    opts = {"--count": 0, "--concurrency": 1, "--duration": 0.0, "--timeout": 10.0}
+    opts = {"--count": 0, "--concurrency": 1, "--duration": 0.0, "--timeout": 10.0, "--warmup": 0.0}
     i = 2
     while i < len(args):
         opts[args[i]] = type(opts[args[i]])(args[i + 1])
         i += 2
     count, conc, duration, timeout = opts["--count"], opts["--concurrency"], opts["--duration"], opts["--timeout"]
     lock = threading.Lock()
-    totals = {"ok": 0, "fail": 0, "devices": -1, "last_error": ""}
-    start = time.monotonic()
+    totals = {"ok": 0, "fail": 0, "devices": -1, "last_error": "", "inflight": 0}
+    start = time.monotonic() + (opts["--warmup"] if duration > 0 else 0.0)
     deadline = start + duration if duration > 0 else None
 
     def client():
@@ -57,25 +59,35 @@ def main():
             if deadline is None and n >= count:
                 break
             n += 1
+            with lock:
+                totals["inflight"] += 1
             try:
                 d = one(host, port, timeout)
                 with lock:
-                    totals["ok"] += 1
+                    totals["inflight"] -= 1
                     totals["devices"] = d
+                    totals["ok"] += time.monotonic() >= start  # the warm-up's count for nothing
             except Exception as e:  # a failed handshake counts; the run goes on
                 with lock:
-                    totals["fail"] += 1
-                    totals["last_error"] = str(e)
+                    totals["inflight"] -= 1
+                    if time.monotonic() >= start:
+                        totals["fail"] += 1
+                        totals["last_error"] = str(e)
 
-    threads = [threading.Thread(target=client) for _ in range(conc)]
+    # daemon threads: the ones still in a handshake when the window closes are not waited for
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(conc)]
     for t in threads:
         t.start()
     for t in threads:
-        t.join()
-    secs = time.monotonic() - start
-    print("handshakes=%d failures=%d seconds=%.3f rate=%.1f devices=%d%s" % (
-        totals["ok"], totals["fail"], secs, totals["ok"] / secs if secs > 0 else 0.0,
-        totals["devices"], (" last_error=" + totals["last_error"].replace(" ", "_")) if totals["fail"] else ""))
+        t.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+    with lock:  # the window's totals; what ends after this is not counted
+        snap = dict(totals)
+    secs = (min(time.monotonic(), deadline) if deadline is not None else time.monotonic()) - start
+    print("handshakes=%d failures=%d seconds=%.3f rate=%.1f devices=%d unfinished=%d%s" % (
+        snap["ok"], snap["fail"], secs, snap["ok"] / secs if secs > 0 else 0.0,
+        snap["devices"], snap["inflight"],
+        (" last_error=" + snap["last_error"].replace(" ", "_")) if snap["fail"] else ""))
+    sys.stdout.flush()
     return 0
 
 
