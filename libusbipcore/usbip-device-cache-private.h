@@ -9,5 +9,7 @@ G_BEGIN_DECLS
 
 void usbip_device_cache_set_uevent_fd (UsbipDeviceCache *self, gint fd);
 gboolean usbip_device_cache_uevent_is_usb (const guint8 *msg, gsize len);
+/* also the port monitor's: the kernel's uevents, read without libudev */
+gint usbip_uevent_socket_open (void);
 
 G_END_DECLS

@@ -90,8 +90,9 @@ drain_uevents (UsbipDeviceCache *self)
     }
 }
 
-static gint
-open_uevent_socket (void)
+/* a non-blocking socket on the kernel's own uevent multicast group (no udevd needed), or -1 */
+gint
+usbip_uevent_socket_open (void)
 {
   struct sockaddr_nl addr = { .nl_family = AF_NETLINK, .nl_groups = 1 /* the kernel's own */ };
   gint fd = socket (AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_KOBJECT_UEVENT);
@@ -282,6 +283,6 @@ usbip_device_cache_new (UsbipExportBackend *backend)
   g_return_val_if_fail (USBIP_IS_EXPORT_BACKEND (backend), NULL);
   self = g_object_new (USBIP_TYPE_DEVICE_CACHE, NULL);
   self->backend = g_object_ref (backend);
-  self->uevent_fd = open_uevent_socket ();
+  self->uevent_fd = usbip_uevent_socket_open ();
   return self;
 }

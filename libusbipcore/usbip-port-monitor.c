@@ -1,13 +1,21 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Watches the vhci ports: polls the import backend's port list (cheap: a few sysfs reads)
- * and checks at once when udev reports a USB device removed, so a lost attachment is seen
- * within milliseconds when udev runs, and within the poll interval when it does not.
+ * and checks at once when the kernel reports a USB device added or removed (its uevent
+ * netlink group, read directly: no udevd needed, and no libgudev/libudev in the library's
+ * closure, which every usbip-tool verb and usbipcored used to load for this alone), so a
+ * lost attachment is seen within milliseconds, and within the poll interval without events.
  */
 #include "config.h"
 
-#include <gudev/gudev.h>
+#include <errno.h>
+#include <glib-unix.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include "usbip-device-cache-private.h"
+#include "usbip-port-monitor-private.h"
 #include "usbip-port-monitor.h"
 
 /**
@@ -24,8 +32,10 @@ struct _UsbipPortMonitor {
   guint interval_ms;
   guint timer_id;
   guint idle_id;
-  GUdevClient *udev;
-  GHashTable *used; /* port number -> UsbipPortInfo of the last check */
+  gint uevent_fd;    /* the kernel's uevents, opened at the first start; -1: none */
+  guint uevent_id;   /* its watch while started */
+  gboolean fd_given; /* set by usbip_port_monitor_set_uevent_fd(): not opened at start */
+  GHashTable *used;  /* port number -> UsbipPortInfo of the last check */
 };
 
 enum { SIGNAL_PORT_ADDED, SIGNAL_PORT_REMOVED, N_SIGNALS };
@@ -124,11 +134,47 @@ usbip_port_monitor_check_now (UsbipPortMonitor *self)
     self->idle_id = g_idle_add (on_idle, self);
 }
 
-static void
-on_uevent (GUdevClient *client, const gchar *action, GUdevDevice *device, gpointer data)
+/* a USB device added or removed (the datagram starts `ACTION@DEVPATH`); one that cannot be
+ * parsed counts too (a check too many is harmless) */
+static gboolean
+uevent_is_usb_add_or_remove (const guint8 *msg, gsize len)
 {
-  if (g_strcmp0 (action, "remove") == 0 || g_strcmp0 (action, "add") == 0)
+  gboolean add = len > 4 && memcmp (msg, "add@", 4) == 0;
+  gboolean remove = len > 7 && memcmp (msg, "remove@", 7) == 0;
+
+  if (!add && !remove && memchr (msg, '@', MIN (len, 64)) != NULL)
+    return FALSE; /* bind, change, ... */
+  return usbip_device_cache_uevent_is_usb (msg, len);
+}
+
+/* reads every pending uevent; TRUE if any calls for a check (or some were lost) */
+static gboolean
+drain_uevents (gint fd)
+{
+  guint8 buf[8192];
+  gboolean check_needed = FALSE;
+
+  for (;;)
+    {
+      ssize_t n = recv (fd, buf, sizeof buf, MSG_DONTWAIT);
+
+      if (n > 0)
+        check_needed |= uevent_is_usb_add_or_remove (buf, (gsize) n);
+      else if (n < 0 && errno == EINTR)
+        continue;
+      else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        return check_needed;
+      else
+        return TRUE; /* ENOBUFS: events were lost; anything else: be safe */
+    }
+}
+
+static gboolean
+on_uevent (gint fd, GIOCondition condition, gpointer data)
+{
+  if (drain_uevents (fd) || (condition & (G_IO_ERR | G_IO_HUP)) != 0)
     usbip_port_monitor_check_now (USBIP_PORT_MONITOR (data));
+  return G_SOURCE_CONTINUE;
 }
 
 /**
@@ -145,7 +191,6 @@ on_uevent (GUdevClient *client, const gchar *action, GUdevDevice *device, gpoint
 gboolean
 usbip_port_monitor_start (UsbipPortMonitor *self, GError **error)
 {
-  static const gchar *const subsystems[] = { "usb", NULL };
   g_autoptr (GPtrArray) ports = NULL;
 
   g_return_val_if_fail (USBIP_IS_PORT_MONITOR (self), FALSE);
@@ -161,10 +206,12 @@ usbip_port_monitor_start (UsbipPortMonitor *self, GError **error)
     }
   if (self->timer_id == 0 && self->interval_ms > 0)
     self->timer_id = g_timeout_add (self->interval_ms, on_timer, self);
-  if (self->udev == NULL)
+  if (self->uevent_fd < 0 && !self->fd_given)
+    self->uevent_fd = usbip_uevent_socket_open ();
+  if (self->uevent_fd >= 0 && self->uevent_id == 0)
     {
-      self->udev = g_udev_client_new (subsystems);
-      g_signal_connect (self->udev, "uevent", G_CALLBACK (on_uevent), self);
+      drain_uevents (self->uevent_fd); /* from before this snapshot */
+      self->uevent_id = g_unix_fd_add (self->uevent_fd, G_IO_IN, on_uevent, self);
     }
   return TRUE;
 }
@@ -181,17 +228,26 @@ usbip_port_monitor_stop (UsbipPortMonitor *self)
   g_return_if_fail (USBIP_IS_PORT_MONITOR (self));
   g_clear_handle_id (&self->timer_id, g_source_remove);
   g_clear_handle_id (&self->idle_id, g_source_remove);
-  if (self->udev != NULL)
-    {
-      g_signal_handlers_disconnect_by_data (self->udev, self);
-      g_clear_object (&self->udev);
-    }
+  g_clear_handle_id (&self->uevent_id, g_source_remove);
+}
+
+/* usbip_port_monitor_set_uevent_fd: the monitor reads its uevents from @fd (owned; -1: none)
+ * instead of the kernel's netlink group; tests feed it from a socket pair. Before the start. */
+void
+usbip_port_monitor_set_uevent_fd (UsbipPortMonitor *self, gint fd)
+{
+  g_return_if_fail (USBIP_IS_PORT_MONITOR (self));
+  g_return_if_fail (self->uevent_id == 0);
+  if (self->uevent_fd >= 0)
+    close (self->uevent_fd);
+  self->uevent_fd = fd;
+  self->fd_given = TRUE;
 }
 
 /**
  * usbip_port_monitor_set_interval:
  * @self: a monitor
- * @interval_ms: poll interval; 0 = only udev events and usbip_port_monitor_check_now()
+ * @interval_ms: poll interval; 0 = only the kernel's uevents and usbip_port_monitor_check_now()
  *
  * Takes effect at the next start.
  *
@@ -218,6 +274,8 @@ usbip_port_monitor_finalize (GObject *object)
 
   g_clear_object (&self->backend);
   g_hash_table_unref (self->used);
+  if (self->uevent_fd >= 0)
+    close (self->uevent_fd);
   G_OBJECT_CLASS (usbip_port_monitor_parent_class)->finalize (object);
 }
 
@@ -253,6 +311,7 @@ static void
 usbip_port_monitor_init (UsbipPortMonitor *self)
 {
   self->interval_ms = USBIP_PORT_MONITOR_DEFAULT_INTERVAL_MS;
+  self->uevent_fd = -1;
   self->used = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, (GDestroyNotify) usbip_port_info_free);
 }
 

@@ -11,7 +11,7 @@ G_BEGIN_DECLS
 /**
  * USBIP_PORT_MONITOR_DEFAULT_INTERVAL_MS:
  *
- * How often a #UsbipPortMonitor polls the vhci ports by default, in milliseconds (udev events are seen at once).
+ * How often a #UsbipPortMonitor polls the vhci ports by default, in milliseconds (the kernel's USB uevents are seen at once).
  *
  * Since: 1.0
  */

@@ -429,7 +429,7 @@ usbip_supervisor_set_max_attempts (UsbipSupervisor *self, guint max_attempts)
 /**
  * usbip_supervisor_set_poll_interval:
  * @self: a supervisor
- * @interval_ms: how often the vhci ports are read (besides udev events); default 500
+ * @interval_ms: how often the vhci ports are read (besides the kernel's USB uevents); default 500
  *
  * Since: 1.0
  */

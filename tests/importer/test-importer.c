@@ -8,11 +8,14 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
 #include "fake-kernel.h"
 #include "test-util.h"
+#include "usbip-port-monitor-private.h"
 #include "usbip-vhci-backend.h"
 #include "usbip-vhci-records.h"
 
@@ -610,6 +613,63 @@ test_port_monitor_signals (Fixture *f, gconstpointer data)
   g_signal_handlers_disconnect_by_data (monitor, &s);
 }
 
+/* one kernel uevent datagram (ACTION@DEVPATH, then KEY=VALUE strings) into @fd */
+static void
+send_uevent (gint fd, const gchar *action, const gchar *subsystem)
+{
+  g_autoptr (GByteArray) msg = g_byte_array_new ();
+  g_autofree gchar *head = g_strdup_printf ("%s@/devices/platform/vhci_hcd.0/usb1/1-1", action);
+  g_autofree gchar *act = g_strdup_printf ("ACTION=%s", action);
+  g_autofree gchar *sub = g_strdup_printf ("SUBSYSTEM=%s", subsystem);
+
+  g_byte_array_append (msg, (const guint8 *) head, (guint) strlen (head) + 1);
+  g_byte_array_append (msg, (const guint8 *) act, (guint) strlen (act) + 1);
+  g_byte_array_append (msg, (const guint8 *) sub, (guint) strlen (sub) + 1);
+  g_assert_cmpint (send (fd, msg->data, msg->len, 0), ==, (gssize) msg->len);
+}
+
+/* the kernel's USB add/remove uevents trigger a check without a timer or check_now (read from
+ * the uevent socket itself: no libgudev); other uevents do not */
+static void
+test_port_monitor_uevents (Fixture *f, gconstpointer data)
+{
+  g_autoptr (UsbipVhciBackend) vhci = usbip_vhci_backend_new (fake_kernel_get_sysfs (f->fk));
+  g_autoptr (UsbipPortMonitor) monitor = usbip_port_monitor_new (USBIP_IMPORT_BACKEND (vhci));
+  g_autoptr (UsbipDeviceInfo) dev = sample_device ("1-1");
+  g_autoptr (GError) error = NULL;
+  MonitorSignals s = { 0 };
+  gint sv[2];
+  guint port;
+
+  g_assert_cmpint (socketpair (AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv), ==, 0);
+  usbip_port_monitor_set_uevent_fd (monitor, sv[0]);
+  usbip_port_monitor_set_interval (monitor, 0); /* no timer: only the uevents check */
+  g_signal_connect (monitor, "port-added", G_CALLBACK (on_monitor_added), &s);
+  g_signal_connect (monitor, "port-removed", G_CALLBACK (on_monitor_removed), &s);
+  g_assert_true (usbip_port_monitor_start (monitor, &error));
+  g_assert_no_error (error);
+
+  attach_again (f, dev, &port);
+  /* neither another subsystem's add nor a USB bind calls for a check */
+  send_uevent (sv[1], "add", "block");
+  send_uevent (sv[1], "bind", "usb");
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_cmpuint (s.added, ==, 0);
+  send_uevent (sv[1], "add", "usb");
+  test_util_wait_for (s.added == 1, 5000);
+  g_assert_cmpuint (s.added_port, ==, port);
+
+  fake_kernel_drop_connection (f->fk, port, "1-1");
+  send_uevent (sv[1], "remove", "usb");
+  test_util_wait_for (s.removed == 1, 5000);
+  g_assert_cmpuint (s.removed_port, ==, port);
+  g_assert_true (s.record_kept);
+  usbip_port_monitor_stop (monitor);
+  g_signal_handlers_disconnect_by_data (monitor, &s);
+  close (sv[1]);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -634,5 +694,6 @@ main (int argc, char **argv)
   T ("/importer/bad-busid-argument", test_bad_busid_argument);
   T ("/importer/signals", test_signals);
   T ("/importer/port-monitor-signals", test_port_monitor_signals);
+  T ("/importer/port-monitor-uevents", test_port_monitor_uevents);
   return g_test_run ();
 }

@@ -348,6 +348,15 @@ def version_maps_no_glib():
 
 
 @test
+def port_maps_no_udev():
+    # `port` loads libusbipcore and the vhci plugin as `attach` does: neither needs libgudev or
+    # libudev (the port monitor reads the kernel's uevents itself; docs/performance.md, "Start-up")
+    _, objects = loaded_objects("port")
+    check(any("libusbipcore" in o for o in objects) and any("vhci" in o for o in objects), objects)
+    check(not [o for o in objects if "libgudev" in o or "libudev" in o], objects)
+
+
+@test
 def main_module_missing_names_the_fix():
     rc, out, err = tool("port", env=dict(ENV, USBIP_TOOL_MODULE_DIR=os.path.join(ROOT, "no-modules")))
     check(rc == 1 and out == "", rc, out)

@@ -609,9 +609,11 @@ static int
 cmd_events (int argc, char **argv)
 {
   gint interval = USBIP_PORT_MONITOR_DEFAULT_INTERVAL_MS;
-  const GOptionEntry entries[] = { { "interval", 'i', 0, G_OPTION_ARG_INT, &interval,
-                                     "Poll the vhci ports every MS milliseconds (udev events are seen at once)", "MS" },
-                                   { NULL } };
+  const GOptionEntry entries[] = {
+    { "interval", 'i', 0, G_OPTION_ARG_INT, &interval,
+      "Poll the vhci ports every MS milliseconds (the kernel's USB uevents are seen at once)", "MS" },
+    { NULL }
+  };
   GError *error = NULL;
   g_autoptr (UsbipPortMonitor) monitor = NULL;
   UsbipImportBackend *backend;

@@ -23,7 +23,7 @@ UsbipDbusService *usbip_dbus_service_new (UsbipSysfs *sysfs, UsbipPluginRegistry
 gboolean usbip_dbus_service_export (UsbipDbusService *self, GDBusConnection *connection, GError **error);
 /* 0: never idle */
 void usbip_dbus_service_set_idle_timeout (UsbipDbusService *self, guint seconds);
-/* how often the vhci ports are polled (udev events are seen at once) */
+/* how often the vhci ports are polled (the kernel's USB uevents are seen at once) */
 void usbip_dbus_service_set_poll_interval (UsbipDbusService *self, guint interval_ms);
 
 G_END_DECLS
