@@ -93,7 +93,10 @@ bench() { # bench NAME ARGS...: devlist-bench.py, sets BENCH_RATE, BENCH_FAIL
   BENCH_RATE=$(sed -n 's/.*rate=\([0-9.]*\).*/\1/p' /tmp/bench.out)
   BENCH_FAIL=$(sed -n 's/.*failures=\([0-9]*\).*/\1/p' /tmp/bench.out)
   BENCH_UNFINISHED=$(sed -n 's/.*unfinished=\([0-9]*\).*/\1/p' /tmp/bench.out)
-  grep -q "devices=1" /tmp/bench.out || fail "devlist-bench did not see the one exported device"
+  # a daemon that answered nothing (usbipd's forks at 64 clients on a loaded host) gets its
+  # 0/s and its failures as figures; any answer must list the one exported device
+  [ "$(sed -n 's/^handshakes=\([0-9]*\).*/\1/p' /tmp/bench.out)" = 0 ] || grep -q "devices=1" /tmp/bench.out \
+    || fail "devlist-bench did not see the one exported device"
 }
 lists usbipd
 figure devlist_usbip_list_per_s.upstream "$LISTS_RATE" 1/s
