@@ -22,6 +22,8 @@ check() { # check DESCRIPTION COMMAND...
 }
 
 minisign -G -W -p "$work/test.pub" -s "$work/test.key" >/dev/null
+# the commit release.sh releases: a commit made while this runs does not change what is checked
+commit=$(git -C "$src" rev-parse HEAD)
 DIST=$work/dist MINISIGN_KEY=$work/test.key "$src/scripts/release.sh" "$version" >"$work/release.log" 2>&1 ||
   { cat "$work/release.log"; exit 1; }
 d=$work/dist
@@ -38,7 +40,7 @@ check "SBOM is SPDX 2.3 and lists glib and libc with Debian versions" sh -c "jq 
   ([.packages[] | select(.name == \"libglib2.0-0\" and (.versionInfo | length > 0))] | length == 1) and
   ([.packages[] | select(.name == \"libc6\")] | length == 1) and
   ([.relationships[] | select(.relationshipType == \"DYNAMIC_LINK\")] | length == \$n - 1)' '$d/usbipcore_${version}_sbom.spdx.json'"
-check "provenance is an in-toto SLSA v1 statement for this commit" sh -c "jq -e --arg c '$(git -C "$src" rev-parse HEAD)' '._type == \"https://in-toto.io/Statement/v1\" and
+check "provenance is an in-toto SLSA v1 statement for this commit" sh -c "jq -e --arg c '$commit' '._type == \"https://in-toto.io/Statement/v1\" and
   .predicateType == \"https://slsa.dev/provenance/v1\" and .predicate.buildDefinition.externalParameters.source.digest.gitCommit == \$c and
   (.predicate.runDetails.builder.id | length > 0) and (.subject | length >= 3)' '$d/usbipcore_${version}_provenance.intoto.json'"
 
@@ -54,7 +56,7 @@ check "provenance names a local or scp-style origin as a URI (git+file://, git+s
 sed -n '/<!-- verify:begin -->/,/<!-- verify:end -->/p' "$src/docs/release.md" | sed '/^```/d;/^<!--/d' |
   sed "s|^VERSION=.*|VERSION=$version|; s|^PUBKEY=.*|PUBKEY='$(tail -1 "$work/test.pub")'|" >"$work/verify.sh"
 check "docs/release.md's verification passes" sh -c "cd '$d' && sh -e '$work/verify.sh'"
-check "... and prints the source commit" sh -c "cd '$d' && sh -e '$work/verify.sh' | grep -qx '$(git -C "$src" rev-parse HEAD)'"
+check "... and prints the source commit" sh -c "cd '$d' && sh -e '$work/verify.sh' | grep -qx '$commit'"
 printf 'tampered' >>"$d/usbipcore-$version.tar.xz"
 check "... and fails on a tampered file" sh -c "cd '$d' && ! sh -e '$work/verify.sh'"
 echo "$passed passed, $failed failed"
