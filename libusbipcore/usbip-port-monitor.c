@@ -35,6 +35,7 @@ struct _UsbipPortMonitor {
   gint uevent_fd;    /* the kernel's uevents, opened at the first start; -1: none */
   guint uevent_id;   /* its watch while started */
   gboolean fd_given; /* set by usbip_port_monitor_set_uevent_fd(): not opened at start */
+  gboolean running;  /* between usbip_port_monitor_start() and _stop() */
   GHashTable *used;  /* port number -> UsbipPortInfo of the last check */
 };
 
@@ -122,7 +123,8 @@ on_idle (gpointer data)
  * usbip_port_monitor_check_now:
  * @self: a monitor
  *
- * Compares the ports with the last check from an idle callback, soon.
+ * Compares the ports with the last check from an idle callback, soon. A monitor that is
+ * not started (or stopped) does nothing: it has no baseline to compare with.
  *
  * Since: 1.0
  */
@@ -130,7 +132,7 @@ void
 usbip_port_monitor_check_now (UsbipPortMonitor *self)
 {
   g_return_if_fail (USBIP_IS_PORT_MONITOR (self));
-  if (self->idle_id == 0)
+  if (self->running && self->idle_id == 0)
     self->idle_id = g_idle_add (on_idle, self);
 }
 
@@ -204,6 +206,7 @@ usbip_port_monitor_start (UsbipPortMonitor *self, GError **error)
       if (p->status != USBIP_PORT_STATUS_NULL)
         g_hash_table_insert (self->used, GUINT_TO_POINTER (p->port), usbip_port_info_copy (p));
     }
+  self->running = TRUE;
   if (self->timer_id == 0 && self->interval_ms > 0)
     self->timer_id = g_timeout_add (self->interval_ms, on_timer, self);
   if (self->uevent_fd < 0 && !self->fd_given)
@@ -220,12 +223,16 @@ usbip_port_monitor_start (UsbipPortMonitor *self, GError **error)
  * usbip_port_monitor_stop:
  * @self: a monitor
  *
+ * Stops watching: no timer, no uevents, and usbip_port_monitor_check_now() does
+ * nothing until the monitor is started again.
+ *
  * Since: 1.0
  */
 void
 usbip_port_monitor_stop (UsbipPortMonitor *self)
 {
   g_return_if_fail (USBIP_IS_PORT_MONITOR (self));
+  self->running = FALSE;
   g_clear_handle_id (&self->timer_id, g_source_remove);
   g_clear_handle_id (&self->idle_id, g_source_remove);
   g_clear_handle_id (&self->uevent_id, g_source_remove);

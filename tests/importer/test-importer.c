@@ -670,6 +670,44 @@ test_port_monitor_uevents (Fixture *f, gconstpointer data)
   close (sv[1]);
 }
 
+/* a monitor not started, or stopped, does not look at the ports: check_now() reads no
+ * sysfs and emits nothing (the stopped monitor's last snapshot would report a change) */
+static void
+test_port_monitor_stopped_check_now (Fixture *f, gconstpointer data)
+{
+  g_autoptr (UsbipVhciBackend) vhci = usbip_vhci_backend_new (fake_kernel_get_sysfs (f->fk));
+  g_autoptr (UsbipPortMonitor) monitor = usbip_port_monitor_new (USBIP_IMPORT_BACKEND (vhci));
+  g_autoptr (UsbipDeviceInfo) dev = sample_device ("1-1");
+  g_autoptr (GError) error = NULL;
+  MonitorSignals s = { 0 };
+  guint port;
+
+  usbip_port_monitor_set_uevent_fd (monitor, -1); /* only check_now: no uevent triggers a check */
+  usbip_port_monitor_set_interval (monitor, 0);
+  g_signal_connect (monitor, "port-added", G_CALLBACK (on_monitor_added), &s);
+  g_signal_connect (monitor, "port-removed", G_CALLBACK (on_monitor_removed), &s);
+
+  /* never started: a device attached meanwhile is not reported */
+  attach_again (f, dev, &port);
+  usbip_port_monitor_check_now (monitor);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_cmpuint (s.added, ==, 0);
+
+  /* started with the device as the baseline, stopped, then the device goes */
+  g_assert_true (usbip_port_monitor_start (monitor, &error));
+  g_assert_no_error (error);
+  usbip_port_monitor_stop (monitor);
+  g_assert_true (usbip_importer_detach (f->importer, port, &error));
+  g_assert_no_error (error);
+  usbip_port_monitor_check_now (monitor);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_cmpuint (s.added, ==, 0);
+  g_assert_cmpuint (s.removed, ==, 0);
+  g_signal_handlers_disconnect_by_data (monitor, &s);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -695,5 +733,6 @@ main (int argc, char **argv)
   T ("/importer/signals", test_signals);
   T ("/importer/port-monitor-signals", test_port_monitor_signals);
   T ("/importer/port-monitor-uevents", test_port_monitor_uevents);
+  T ("/importer/port-monitor-stopped-check-now", test_port_monitor_stopped_check_now);
   return g_test_run ();
 }
