@@ -160,6 +160,39 @@ where (UsbipConfig *self)
   return self->path != NULL ? self->path : "configuration";
 }
 
+/* A value ending in a lone backslash is malformed. It is decided here, before GLib parses
+ * the value: GLib 2.74, having seen an invalid escape earlier in the same value, sets its
+ * GError a second time at the lone backslash and warns (found by fuzz config_keyfile). */
+static gboolean
+ends_in_lone_backslash (const gchar *raw)
+{
+  gsize len = strlen (raw), trailing = 0;
+
+  while (trailing < len && raw[len - 1 - trailing] == '\\')
+    trailing++;
+  return trailing % 2 == 1;
+}
+
+/* @raw, a string or list value as written, unescapes as GKeyFile reads it: an invalid
+ * escape (`\\x`) or a lone backslash would read as no value at all, so that a typo in
+ * allow-cidr, say, would quietly admit everyone */
+static gboolean
+unescapes (const KeyInfo *k, const gchar *raw)
+{
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  g_autoptr (GError) error = NULL;
+
+  if (ends_in_lone_backslash (raw))
+    return FALSE;
+  g_key_file_set_value (kf, "x", "x", raw);
+  /* GLib 2.74 returns a string for a bad escape and sets the error: the error decides */
+  if (k->type == USBIP_CONFIG_TYPE_STRING_LIST)
+    g_strfreev (g_key_file_get_string_list (kf, "x", "x", NULL, &error));
+  else
+    g_free (g_key_file_get_string (kf, "x", "x", &error));
+  return error == NULL;
+}
+
 /* checks one value against its declaration */
 static gboolean
 check_value (UsbipConfig *self, KeyInfo *k, const gchar *value, GError **error)
@@ -170,7 +203,10 @@ check_value (UsbipConfig *self, KeyInfo *k, const gchar *value, GError **error)
     {
     case USBIP_CONFIG_TYPE_STRING:
     case USBIP_CONFIG_TYPE_STRING_LIST:
-      return TRUE;
+      if (unescapes (k, value))
+        return TRUE;
+      expected = g_strdup ("valid escapes only: \\s \\n \\t \\r \\\\ (a backslash is written \\\\)");
+      break;
     case USBIP_CONFIG_TYPE_BOOLEAN:
       if (g_strcmp0 (value, "true") == 0 || g_strcmp0 (value, "false") == 0)
         return TRUE;
@@ -449,19 +485,6 @@ raw_value (UsbipConfig *self, const gchar *group, const gchar *key)
     return v;
   g_free (v);
   return g_strdup (k->default_value != NULL ? k->default_value : "");
-}
-
-/* A value ending in a lone backslash is malformed. It is decided here, before GLib parses
- * the value: GLib 2.74, having seen an invalid escape earlier in the same value, sets its
- * GError a second time at the lone backslash and warns (found by fuzz config_keyfile). */
-static gboolean
-ends_in_lone_backslash (const gchar *raw)
-{
-  gsize len = strlen (raw), trailing = 0;
-
-  while (trailing < len && raw[len - 1 - trailing] == '\\')
-    trailing++;
-  return trailing % 2 == 1;
 }
 
 /**
