@@ -606,6 +606,47 @@ virtual_spec_name (const gchar *spec, guint index)
   return name;
 }
 
+/* the INDEXth --virtual SPEC as a [virtual-device NAME] group of @kf */
+static gboolean
+add_virtual_spec (GKeyFile *kf, const gchar *spec, guint index, GError **error)
+{
+  const gchar *colon = strchr (spec, ':');
+  g_autofree gchar *type = g_strndup (spec, colon != NULL ? (gsize) (colon - spec) : strlen (spec));
+  g_auto (GStrv) pairs = g_strsplit (colon != NULL ? colon + 1 : "", ",", -1);
+  g_autofree gchar *name = virtual_spec_name (spec, index);
+  g_autofree gchar *group = g_strdup_printf ("virtual-device %s", name);
+
+  if (*type == '\0')
+    {
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
+                   "--virtual %s: give a device type first, e.g. --virtual mass-storage:image=disk.img", spec);
+      return FALSE;
+    }
+  if (g_key_file_has_group (kf, group))
+    {
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
+                   "--virtual %s: a device named %s is already declared: give another name=NAME", spec, name);
+      return FALSE;
+    }
+  g_key_file_set_string (kf, group, "type", type);
+  for (guint j = 0; pairs[j] != NULL; j++)
+    {
+      const gchar *eq = strchr (pairs[j], '=');
+      g_autofree gchar *key = NULL;
+
+      if (eq == NULL || eq == pairs[j])
+        {
+          g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
+                       "--virtual %s: \"%s\" is not KEY=VALUE (separate pairs with commas)", spec, pairs[j]);
+          return FALSE;
+        }
+      key = g_strndup (pairs[j], (gsize) (eq - pairs[j]));
+      if (!g_str_equal (key, "name"))
+        g_key_file_set_string (kf, group, key, eq + 1);
+    }
+  return TRUE;
+}
+
 /* --virtual TYPE[:KEY=VALUE,...]: each becomes a [virtual-device NAME] group of @config
  * (the plugin reads and checks them there) and enables the virtual plugin */
 static gboolean
@@ -614,65 +655,59 @@ add_virtual_devices (UsbipConfig *config, GError **error)
   GKeyFile *kf = usbip_config_get_keyfile (config);
 
   for (guint i = 0; d.virtual_specs != NULL && d.virtual_specs[i] != NULL; i++)
-    {
-      const gchar *spec = d.virtual_specs[i];
-      const gchar *colon = strchr (spec, ':');
-      g_autofree gchar *type = g_strndup (spec, colon != NULL ? (gsize) (colon - spec) : strlen (spec));
-      g_auto (GStrv) pairs = g_strsplit (colon != NULL ? colon + 1 : "", ",", -1);
-      g_autofree gchar *name = virtual_spec_name (spec, i);
-      g_autofree gchar *group = g_strdup_printf ("virtual-device %s", name);
-
-      if (*type == '\0')
-        {
-          g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
-                       "--virtual %s: give a device type first, e.g. --virtual mass-storage:image=disk.img", spec);
-          return FALSE;
-        }
-      if (g_key_file_has_group (kf, group))
-        {
-          g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
-                       "--virtual %s: a device named %s is already declared: give another name=NAME", spec, name);
-          return FALSE;
-        }
-      g_key_file_set_string (kf, group, "type", type);
-      for (guint j = 0; pairs[j] != NULL; j++)
-        {
-          const gchar *eq = strchr (pairs[j], '=');
-          g_autofree gchar *key = NULL;
-
-          if (eq == NULL || eq == pairs[j])
-            {
-              g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
-                           "--virtual %s: \"%s\" is not KEY=VALUE (separate pairs with commas)", spec, pairs[j]);
-              return FALSE;
-            }
-          key = g_strndup (pairs[j], (gsize) (eq - pairs[j]));
-          if (!g_str_equal (key, "name"))
-            g_key_file_set_string (kf, group, key, eq + 1);
-        }
-    }
+    if (!add_virtual_spec (kf, d.virtual_specs[i], i, error))
+      return FALSE;
   if (d.virtual_specs != NULL)
     usbip_tools_enable_plugin (config, "virtual");
   return TRUE;
 }
 
-/* A bad virtual device as the user should read it: the --virtual flag it came from (its
- * group is named in the plugin's message), else where the groups are */
+/* @message escaped (usbip_text_escape()) on standard error after "usbipcored: ", and the
+ * hint to --help for a usage error: a value from the file or a flag cannot forge a line */
 static void
-print_virtual_error (const GError *error)
+print_error (const gchar *message, gboolean usage)
+{
+  g_autofree gchar *shown = usbip_text_escape (message, -1);
+
+  g_printerr ("usbipcored: %s\n%s", shown, usage ? "Try `usbipcored --help`.\n" : "");
+}
+
+static UsbipExportBackend *load_virtual_plugin (UsbipPluginRegistry *registry, GError **error);
+
+/* the --virtual that fails on its own, made again in a configuration of its own group
+ * only; -1 when each is good alone (then the file's groups, or how they meet, failed) */
+static gint
+failing_virtual_spec (void)
 {
   for (guint i = 0; d.virtual_specs != NULL && d.virtual_specs[i] != NULL; i++)
     {
-      g_autofree gchar *name = virtual_spec_name (d.virtual_specs[i], i);
-      g_autofree gchar *group = g_strdup_printf ("[virtual-device %s]", name);
+      g_autoptr (UsbipConfig) alone = usbip_config_new ();
+      g_autoptr (UsbipPluginRegistry) registry = NULL;
+      g_autoptr (GError) error = NULL;
 
-      if (strstr (error->message, group) != NULL)
-        {
-          g_printerr ("usbipcored: --virtual %s: %s\nTry `usbipcored --help`.\n", d.virtual_specs[i], error->message);
-          return;
-        }
+      if (!add_virtual_spec (usbip_config_get_keyfile (alone), d.virtual_specs[i], i, &error))
+        return (gint) i;
+      usbip_tools_enable_plugin (alone, "virtual");
+      registry = usbip_tools_new_registry (alone);
+      if (load_virtual_plugin (registry, &error) == NULL) /* owned by @registry */
+        return (gint) i;
     }
-  g_printerr ("usbipcored: virtual devices: %s: %s\n", usbip_config_get_path (d.config), error->message);
+  return -1;
+}
+
+/* A bad virtual device as the user should read it: the --virtual flag it came from, else
+ * where the groups are */
+static void
+print_virtual_error (const GError *error)
+{
+  gint culprit = failing_virtual_spec ();
+  g_autofree gchar *message = NULL;
+
+  if (culprit >= 0)
+    message = g_strdup_printf ("--virtual %s: %s", d.virtual_specs[culprit], error->message);
+  else
+    message = g_strdup_printf ("virtual devices: %s: %s", usbip_config_get_path (d.config), error->message);
+  print_error (message, culprit >= 0);
 }
 
 /* the virtual plugin of @registry, loaded; its failure (a bad device) as a configuration
@@ -881,22 +916,21 @@ main (int argc, char **argv)
            "reloads the configuration and applies its [virtual-device NAME] groups.\n");
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     {
-      fprintf (stderr, "usbipcored: %s\nTry `usbipcored --help`.\n", error->message);
+      print_error (error->message, TRUE);
       return EXIT_USAGE;
     }
   if (argc > 1)
     {
-      fprintf (stderr,
-               "usbipcored: unexpected argument \"%s\": usbipcored takes options only\n"
-               "Try `usbipcored --help`.\n",
-               argv[1]);
+      g_autofree gchar *message =
+          g_strdup_printf ("unexpected argument \"%s\": usbipcored takes options only", argv[1]);
+      print_error (message, TRUE);
       return EXIT_USAGE;
     }
   {
     g_autoptr (UsbipSocketOptions) checked = usbip_socket_options_new ();
     if (!parse_number_flags (&error) || !usbip_tools_socket_resolve (&d.socket_flags, NULL, NULL, checked, &error))
       {
-        fprintf (stderr, "usbipcored: %s\nTry `usbipcored --help`.\n", error->message);
+        print_error (error->message, TRUE);
         return EXIT_USAGE;
       }
   }
@@ -912,7 +946,7 @@ main (int argc, char **argv)
   d.config = load_config (&error);
   if (d.config == NULL)
     {
-      fprintf (stderr, "usbipcored: %s\n", error->message);
+      print_error (error->message, FALSE);
       return EXIT_USAGE;
     }
   format_text =
@@ -921,33 +955,37 @@ main (int argc, char **argv)
     format = g_log_writer_is_journald (fileno (stderr)) ? USBIPCORED_LOG_JOURNAL : USBIPCORED_LOG_TEXT;
   else if (!usbipcored_log_format_parse (format_text, &format))
     {
-      fprintf (stderr, "usbipcored: --log-format %s: expected text, json or journal\n", format_text);
+      g_autofree gchar *message = g_strdup_printf ("--log-format %s: expected text, json or journal", format_text);
+      print_error (message, FALSE);
       return EXIT_USAGE;
     }
   usbipcored_log_setup (format, d.debug);
   if (!add_virtual_devices (d.config, &error))
     {
-      g_printerr ("usbipcored: %s\nTry `usbipcored --help`.\n", error->message);
+      print_error (error->message, TRUE);
       return EXIT_USAGE;
     }
 
   policy = build_policy (&error);
   if (policy == NULL)
     {
-      g_printerr ("usbipcored: %s\n", error->message);
+      print_error (error->message, FALSE);
       return EXIT_USAGE;
     }
   addresses = listen_addresses ();
+  /* a malformed address is a usage error at start as under --check-config (exit 2, not
+   * 3: nothing was tried on the network) */
+  if (!check_listen_addresses (addresses, &error))
+    {
+      g_autofree gchar *message = g_strdup_printf ("listen address: %s", error->message);
+      print_error (message, FALSE);
+      return EXIT_USAGE;
+    }
   if (d.check_config)
     {
       const gchar *path = usbip_config_get_path (d.config);
       g_autofree gchar *joined = g_strjoinv (", ", addresses);
 
-      if (!check_listen_addresses (addresses, &error))
-        {
-          g_printerr ("usbipcored: listen address: %s\n", error->message);
-          return EXIT_USAGE;
-        }
       if (!check_virtual_devices (&error))
         {
           print_virtual_error (error);
@@ -962,7 +1000,8 @@ main (int argc, char **argv)
 
   if (d.daemonize && !detach_start (&error))
     {
-      g_printerr ("usbipcored: cannot run in the background: %s\n", error->message);
+      g_autofree gchar *message = g_strdup_printf ("cannot run in the background: %s", error->message);
+      print_error (message, FALSE);
       return 1;
     }
 

@@ -1,0 +1,83 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""What an operator or an attacker tries on usbipcored's start: hostile values in the
+configuration file or the flags, a bad --virtual beside a bad file group. Every error is
+one line naming its cause (control characters in a value arrive escaped, so a value cannot
+forge a log line) and is blamed on what is bad. Prints TAP."""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
+from taptest import check, run_tests, test  # noqa: E402
+
+DAEMON = sys.argv[1]
+ROOT = tempfile.mkdtemp(prefix="usbip-audit-")
+ENV = dict(os.environ, LC_ALL="C.UTF-8")
+FORGED = "usbipcored: notice: forged"
+
+
+def conf(name, text):
+    path = os.path.join(ROOT, name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def daemon(*args):
+    p = subprocess.run([DAEMON, "--status-socket", "", *args], capture_output=True, text=True, env=ENV, timeout=20)
+    return p.returncode, p.stdout, p.stderr
+
+
+@test
+def start_up_errors_escape_hostile_values():
+    # GKeyFile turns \n in a value into a newline: each must reach the terminal as \n
+    cases = (("[daemon]\nallow-cidr=1.2.3.4/99\\nusbipcored: notice: forged\n", "allow-cidr"),
+             ("[daemon]\nlisten=bad\\nusbipcored: notice: forged:1\n", "listen address"),
+             ("[daemon]\nallow-cidr=10.0.0.0/8\x1b[2J\n", "allow-cidr"),  # a raw escape byte
+             ("[daemon]\nallow-cidr=10.0.0.0/8\\x1b[2J\n", "allow-cidr"))  # an escape GKeyFile refuses
+    for i, (text, what) in enumerate(cases):
+        path = conf(f"hostile{i}.conf", text)
+        for args in (["--check-config"], []):
+            rc, _, err = daemon("--config", path, "--listen", "127.0.0.1:1", *args) if what != "listen address" \
+                else daemon("--config", path, *args)
+            lines = [line for line in err.splitlines() if not line.startswith("usbipcored: warning: usbip-host")]
+            check(rc in (2, 3) and len(lines) == 1 and what in lines[0] and "\x1b" not in err
+                  and not any(line.startswith(FORGED) for line in err.splitlines()), args, rc, repr(err))
+    # a stray argument and a flag value are the user's, shown escaped too
+    rc, _, err = daemon("--check-config", "stray\nusbipcored: notice: forged")
+    check(rc == 2 and "stray\\nusbipcored" in err and FORGED not in err.splitlines(), repr(err))
+    rc, _, err = daemon("--check-config", "--allow-cidr", "1.2.3.4/99\nusbipcored: notice: forged")
+    check(rc == 2 and FORGED not in err.splitlines() and "\\n" in err, repr(err))
+
+
+@test
+def bad_virtual_device_blamed_on_its_source():
+    # the file's group is bad, the --virtual is good: the file is named, not the flag, even
+    # when the file's message happens to contain the flag's group name
+    path = conf("virtual.conf", "[plugins]\nenabled=host;virtual\n[virtual-device disk]\ntype=mass-storage\n"
+                "image=/nonexistent/[virtual-device 1]/disk.img\n")
+    rc, _, err = daemon("--config", path, "--check-config", "--virtual", "cdc-acm:mode=loopback")
+    check(rc == 2 and err.startswith(f"usbipcored: virtual devices: {path}: ") and "--virtual" not in err, repr(err))
+    # the flag is bad, the file good: the flag is named
+    good = conf("good.conf", "[plugins]\nenabled=host;virtual\n[virtual-device tty]\ntype=cdc-acm\nmode=loopback\n")
+    rc, _, err = daemon("--config", good, "--check-config", "--virtual", "cdc-acm:mode=loopback",
+                        "--virtual", "cdc-acm:mode=bogus,name=two")
+    check(rc == 2 and err.startswith("usbipcored: --virtual cdc-acm:mode=bogus,name=two: ")
+          and "expected pty or loopback" in err, repr(err))
+    # the same at start, not only under --check-config
+    rc, _, err = daemon("--config", path, "--listen", "127.0.0.1:1", "--virtual", "cdc-acm:mode=loopback")
+    check(rc == 2 and f"usbipcored: virtual devices: {path}: " in err and "--virtual" not in err, repr(err))
+
+
+@test
+def malformed_listen_address_is_a_usage_error():
+    # at start as under --check-config: exit 2 naming the address (3 is for a bind that fails)
+    for args in (["--listen", "127.0.0.1:99999"], ["--check-config", "--listen", "127.0.0.1:99999"]):
+        rc, _, err = daemon(*args)
+        check(rc == 2 and "usbipcored: listen address: " in err and "99999" in err, args, rc, repr(err))
+
+
+run_tests(cleanup=lambda: shutil.rmtree(ROOT, ignore_errors=True))
