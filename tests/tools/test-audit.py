@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0-or-later
 """What an operator or an attacker tries on usbipcored's start: hostile values in the
-configuration file or the flags, a bad --virtual beside a bad file group. Every error is
+configuration file or the flags, a bad --virtual beside a bad file group; and flags of
+usbip-tool that a verb would quietly ignore. Every error is
 one line naming its cause (control characters in a value arrive escaped, so a value cannot
 forge a log line) and is blamed on what is bad. Prints TAP."""
 import os
@@ -13,7 +14,7 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
 from taptest import check, run_tests, test  # noqa: E402
 
-DAEMON = sys.argv[1]
+DAEMON, TOOL = sys.argv[1:3]
 ROOT = tempfile.mkdtemp(prefix="usbip-audit-")
 ENV = dict(os.environ, LC_ALL="C.UTF-8")
 FORGED = "usbipcored: notice: forged"
@@ -78,6 +79,17 @@ def malformed_listen_address_is_a_usage_error():
     for args in (["--listen", "127.0.0.1:99999"], ["--check-config", "--listen", "127.0.0.1:99999"]):
         rc, _, err = daemon(*args)
         check(rc == 2 and "usbipcored: listen address: " in err and "99999" in err, args, rc, repr(err))
+
+
+@test
+def attach_flags_without_auto_reconnect_are_usage_errors():
+    # a one-shot attach would ignore them: exit 2 naming the flag before anything is tried
+    # (no exporter, no vhci_hcd needed to be told)
+    for flag in (["--max-attempts", "3"], ["--max-attempts", "0"], ["--metrics", "127.0.0.1:1"]):
+        p = subprocess.run([TOOL, "--json", "attach", "-r", "127.0.0.1:1", "-b", "1-1", *flag], capture_output=True,
+                           text=True, env=ENV, timeout=20)
+        check(p.returncode == 2 and f"{flag[0]} needs --auto-reconnect" in p.stderr
+              and '"kind":"usage"' in p.stdout, flag, p.returncode, p.stdout, p.stderr)
 
 
 run_tests(cleanup=lambda: shutil.rmtree(ROOT, ignore_errors=True))

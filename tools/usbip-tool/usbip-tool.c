@@ -567,8 +567,6 @@ attach_bus (GDBusConnection *bus, const gchar *remote_host, const gchar *busid, 
   remote = parse_remote (remote_host, &error);
   if (remote == NULL)
     return fail (error);
-  if (metrics != NULL && !auto_reconnect)
-    return usage_error ("attach: --metrics needs --auto-reconnect (a one-shot attach has nothing to watch)");
   if (metrics != NULL)
     return usage_error ("attach: --metrics serves this process's supervisor; as a user the usbipcore service "
                         "supervises: run as root for --metrics");
@@ -646,7 +644,7 @@ cmd_attach (int argc, char **argv)
 {
   g_autofree gchar *remote_host = NULL, *busid = NULL, *devid = NULL;
   gboolean auto_reconnect = FALSE;
-  gint max_attempts = 0;
+  gint max_attempts = G_MININT; /* not given */
   g_autofree gchar *metrics = NULL;
   const GOptionEntry entries[] = {
     { "remote", 'r', 0, G_OPTION_ARG_STRING, &remote_host,
@@ -674,17 +672,21 @@ cmd_attach (int argc, char **argv)
   gboolean already_attached = FALSE;
 
   if (!parse_sub ("attach", entries, &argc, &argv, &error)
-      || !check_range ("--max-attempts", max_attempts, 0, 1000000, &error))
+      || (max_attempts != G_MININT && !check_range ("--max-attempts", max_attempts, 0, 1000000, &error)))
     return fail (error);
   if (remote_host == NULL || (busid == NULL) == (devid == NULL))
     return usage_error ("attach: give -r HOST and one of -b BUSID or -d DEVID");
+  /* before anything is tried: a one-shot attach would quietly ignore them */
+  if (max_attempts != G_MININT && !auto_reconnect)
+    return usage_error ("attach: --max-attempts needs --auto-reconnect (a one-shot attach makes one attempt)");
+  if (metrics != NULL && !auto_reconnect)
+    return usage_error ("attach: --metrics needs --auto-reconnect (a one-shot attach has nothing to watch)");
+  max_attempts = MAX (max_attempts, 0);
   if ((bus = usbip_tool_dbus_get ()) != NULL)
     return attach_bus (bus, remote_host, busid != NULL ? busid : devid, auto_reconnect, (guint) max_attempts, metrics);
   importer = make_importer (TRUE, &error);
   if (importer == NULL || (remote = parse_remote (remote_host, &error)) == NULL)
     return fail (error);
-  if (metrics != NULL && !auto_reconnect)
-    return usage_error ("attach: --metrics needs --auto-reconnect (a one-shot attach has nothing to watch)");
   if (auto_reconnect)
     return supervise (importer, remote, busid != NULL ? busid : devid, (guint) max_attempts, metrics);
   w.loop = g_main_loop_new (NULL, FALSE);
