@@ -7,12 +7,14 @@ one line naming its cause (control characters in a value arrive escaped, so a va
 forge a log line) and is blamed on what is bad. Prints TAP."""
 import os
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
-from taptest import check, run_tests, test  # noqa: E402
+from taptest import TIME_SCALE, check, run_tests, test, wait_until  # noqa: E402
 
 DAEMON, TOOL = sys.argv[1:3]
 ROOT = tempfile.mkdtemp(prefix="usbip-audit-")
@@ -90,6 +92,55 @@ def attach_flags_without_auto_reconnect_are_usage_errors():
                            text=True, env=ENV, timeout=20)
         check(p.returncode == 2 and f"{flag[0]} needs --auto-reconnect" in p.stderr
               and '"kind":"usage"' in p.stdout, flag, p.returncode, p.stdout, p.stderr)
+
+
+@test
+def export_backend_left_out_is_a_configuration_error():
+    # a typo in [plugins] enabled: --check-config must not call it valid, the start exits 2
+    path = conf("typo.conf", "[plugins]\nenabled=vhci;hots\n")
+    for args in (["--check-config"], ["--listen", "127.0.0.1:1"]):
+        rc, out, err = daemon("--config", path, *args)
+        check(rc == 2 and "the host plugin is not in [plugins] enabled of " + path in err and "valid" not in out,
+              args, rc, out, err)
+    rc, out, err = daemon("--config", path, "-e", "--check-config")
+    check(rc == 2 and "the vudc plugin is not in [plugins] enabled" in err, rc, out, err)
+
+
+def held_open(timeout_ms):
+    """Whether usbipcored --handshake-timeout TIMEOUT_MS still holds a client that sent one
+    byte of its request 1.5 s (scaled) later."""
+    reserved = socket.socket()
+    reserved.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    reserved.bind(("127.0.0.1", 0))
+    port = reserved.getsockname()[1]
+    p = subprocess.Popen([DAEMON, "--status-socket", "", "--listen", f"127.0.0.1:{port}", "--handshake-timeout",
+                          str(timeout_ms)], env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        def connect():
+            try:
+                return socket.create_connection(("127.0.0.1", port), timeout=1)
+            except OSError:
+                return None
+        s = wait_until(connect, "usbipcored to listen")
+        s.sendall(b"\x01")
+        s.settimeout(1.5 * TIME_SCALE)
+        try:
+            return s.recv(1) != b""
+        except socket.timeout:
+            return True
+        finally:
+            s.close()
+    finally:
+        reserved.close()
+        p.send_signal(signal.SIGTERM)
+        p.wait(timeout=30)
+
+
+@test
+def handshake_timeout_zero_means_no_limit():
+    # as usbipcored(8) and usbipcore.conf(5) say: 0 lets a slow client stay, 500 ms does not
+    check(held_open(0), "--handshake-timeout 0 closed a client that was still sending")
+    check(not held_open(500), "--handshake-timeout 500 kept a client past 1.5 s")
 
 
 run_tests(cleanup=lambda: shutil.rmtree(ROOT, ignore_errors=True))

@@ -981,6 +981,18 @@ main (int argc, char **argv)
       print_error (message, FALSE);
       return EXIT_USAGE;
     }
+  /* the backend to serve must be enabled: a configuration error, under --check-config too */
+  d.device_mode = d.device_mode || usbip_config_get_boolean (d.config, "daemon", "device-mode");
+  wanted = d.device_mode ? "vudc" : "host";
+  if (!usbip_config_get_plugin_enabled (d.config, wanted))
+    {
+      g_autofree gchar *message = g_strdup_printf (
+          "no export backend: the %s plugin is not in [plugins] enabled of %s: add %s to `enabled` in the [plugins] "
+          "group",
+          wanted, usbip_config_get_path (d.config), wanted);
+      print_error (message, FALSE);
+      return EXIT_USAGE;
+    }
   if (d.check_config)
     {
       const gchar *path = usbip_config_get_path (d.config);
@@ -1005,8 +1017,6 @@ main (int argc, char **argv)
       return 1;
     }
 
-  d.device_mode = d.device_mode || usbip_config_get_boolean (d.config, "daemon", "device-mode");
-  wanted = d.device_mode ? "vudc" : "host";
   d.registry = usbip_tools_load_plugins (d.config, wanted, &error);
   if (d.registry == NULL)
     {
