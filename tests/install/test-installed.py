@@ -234,4 +234,21 @@ def unit_points_at_installed_files():
         check(os.path.isfile(staged(u[len("file://"):])), f"Documentation={u} is not installed")
 
 
+
+@test
+def installed_docs_links_resolve():
+    # a link between the installed documents (cli.md -> transports.md, ops.md ->
+    # virtual-devices.md) names a file installed beside it, as the man pages' pointers do
+    docdir = staged("/usr/share/doc/usbipcore")
+    missing = []
+    for name in sorted(os.listdir(docdir)):
+        if not name.endswith(".md"):
+            continue
+        with open(os.path.join(docdir, name)) as f:
+            for target in re.findall(r"\]\(([\w.-]+\.md)(?:#[\w-]*)?\)", f.read()):
+                if not os.path.isfile(os.path.join(docdir, target)):
+                    missing.append(f"{name} -> {target}")
+    check(not missing, "links to documents not installed:", missing)
+
+
 run_tests()
