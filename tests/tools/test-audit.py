@@ -95,6 +95,15 @@ def attach_flags_without_auto_reconnect_are_usage_errors():
 
 
 @test
+def list_modes_are_exclusive():
+    # list -r HOST -l listed the remote and ignored -l: one mode at a time, or a usage error
+    for modes in (["-r", "127.0.0.1:1", "-l"], ["-l", "-d"], ["-r", "127.0.0.1:1", "-d"]):
+        p = subprocess.run([TOOL, "--json", "list", *modes], capture_output=True, text=True, env=ENV, timeout=20)
+        check(p.returncode == 2 and "give one of -r HOST, -l or -d" in p.stderr and '"kind":"usage"' in p.stdout,
+              modes, p.returncode, p.stdout, p.stderr)
+
+
+@test
 def export_backend_left_out_is_a_configuration_error():
     # a typo in [plugins] enabled: --check-config must not call it valid, the start exits 2
     path = conf("typo.conf", "[plugins]\nenabled=vhci;hots\n")

@@ -270,6 +270,8 @@ cmd_list (int argc, char **argv)
 
   if (!parse_sub ("list", entries, &argc, &argv, &error))
     return fail (error);
+  if ((remote_host != NULL) + local + vudc > 1)
+    return usage_error ("list: give one of -r HOST, -l or -d, not several");
   out.parsable = parsable;
   if (remote_host != NULL)
     {
