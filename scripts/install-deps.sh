@@ -10,7 +10,7 @@ set -eu
 # Add a package to the list it belongs to: BUILD_PKGS if building or running usbipcore needs
 # it, TEST_PKGS if only a test, a CI gate or the VM suite does.
 BUILD_PKGS="meson ninja-build pkg-config gcc
-libglib2.0-dev libgudev-1.0-dev libjson-glib-dev libsystemd-dev libsoup-3.0-dev scdoc bash-completion
+libglib2.0-dev libjson-glib-dev libsystemd-dev libsoup-3.0-dev scdoc bash-completion
 gobject-introspection libgirepository1.0-dev libpolkit-gobject-1-dev"
 TEST_PKGS="gi-docgen abigail-tools clang llvm libclang-rt-14-dev gcovr python3 python3-jsonschema
 gobject-introspection libgirepository1.0-dev python3-gi gir1.2-glib-2.0
