@@ -67,7 +67,7 @@ in_chroot() {
   cp /etc/resolv.conf "$root/etc/resolv.conf"
   # the build's native tools (the ARCH libraries come with cross_arch's install); tshark
   # for the conformance suite, which skips without it
-  chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+  chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
     meson ninja-build pkgconf gcc libc6-dev libglib2.0-dev-bin python3 file dpkg-dev tshark >"$build/chroot-apt.log" 2>&1 ||
     { tail -8 "$build/chroot-apt.log"; echo "cross: $1: cannot install the build tools in $root"; return 1; }
   echo "cross: $1: building in the Debian $2 chroot $root"
@@ -121,7 +121,14 @@ cross_arch() {
     echo "cross: $arch: installing the cross toolchain and $arch libraries"
     $SUDO dpkg --add-architecture "$arch"
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update -qq
-    if ! apt-cache show "libglib2.0-dev:$arch" >/dev/null 2>&1; then
+    if ! apt-cache show "libglib2.0-dev:$arch" >"$build/apt-cache.log" 2>&1; then
+      # only "No packages found" means the release has no ARCH (another apt run that
+      # changed the architectures meanwhile makes it fail too)
+      if ! grep -q 'No packages found' "$build/apt-cache.log"; then
+        tail -3 "$build/apt-cache.log"
+        echo "cross: $arch: apt-cache cannot tell whether the release has $arch libraries (above)"
+        return 1
+      fi
       if [ -n "${CROSS_IN_CHROOT:-}" ]; then
         echo "cross: $arch: Debian $(. /etc/os-release && echo "$VERSION_CODENAME") has no $arch libraries"
         return 1
