@@ -750,26 +750,35 @@ add_virtual_backend (UsbipExportBackend *primary, GError **error)
 }
 
 /* upstream usbipd's -P takes its optional argument attached (`-P/run/x.pid`, getopt's
- * "P::"); GOption would read that as a cluster of short flags: spell it --pid=FILE */
+ * "P::"); GOption would read that as a cluster of short flags: spell it --pid=FILE. The
+ * respelled arguments are added to RESPELLED, which frees them: parsing drops them from
+ * argv (memcheck reported them lost). */
 static void
-attach_pid_argument (gint argc, gchar **argv)
+attach_pid_argument (gint argc, gchar **argv, GPtrArray *respelled)
 {
   for (gint i = 1; i < argc && !g_str_equal (argv[i], "--"); i++)
     if (g_str_has_prefix (argv[i], "-P") && argv[i][2] != '\0')
-      argv[i] = g_strconcat ("--pid=", argv[i] + 2, NULL); /* lives as long as argv */
+      {
+        argv[i] = g_strconcat ("--pid=", argv[i] + 2, NULL);
+        g_ptr_array_add (respelled, argv[i]);
+      }
 }
 
 /* -D: fork at once; the parent stays until the child serves (exit 0) or fails (the
  * child's exit status), so a busy port or a bad address reaches the caller's terminal
- * and exit status before anything detaches */
+ * and exit status before anything detaches. In the parent *PARENT_EXIT is that status,
+ * for main to return: its cleanups run (memcheck reported what the parent held lost when
+ * it ended in _exit here); in the child it stays -1. */
 static gboolean
-detach_start (GError **error)
+detach_start (gint *parent_exit, GError **error)
 {
   gint fds[2];
   pid_t pid;
 
+  *parent_exit = -1;
   if (!g_unix_open_pipe (fds, FD_CLOEXEC, error))
     return FALSE;
+  fflush (NULL); /* nothing buffered is written twice, by both processes */
   pid = fork ();
   if (pid < 0)
     {
@@ -783,10 +792,15 @@ detach_start (GError **error)
 
       close (fds[1]);
       if (read (fds[0], &c, 1) == 1)
-        _exit (0);
-      while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
-        ;
-      _exit (WIFEXITED (status) ? WEXITSTATUS (status) : 1);
+        *parent_exit = 0;
+      else
+        {
+          while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+            ;
+          *parent_exit = WIFEXITED (status) ? WEXITSTATUS (status) : 1;
+        }
+      close (fds[0]);
+      return TRUE;
     }
   close (fds[0]);
   d.ready_fd = fds[1];
@@ -903,9 +917,10 @@ main (int argc, char **argv)
   guint64 watchdog_usec = 0;
   gint n_activated;
   const gchar *wanted;
+  g_autoptr (GPtrArray) respelled = g_ptr_array_new_with_free_func (g_free);
 
   setlocale (LC_ALL, "");
-  attach_pid_argument (argc, argv);
+  attach_pid_argument (argc, argv, respelled);
   ctx = g_option_context_new ("- serve USB devices over USB/IP");
   g_option_context_add_main_entries (ctx, entries, NULL);
   usbip_tools_socket_add_entries (ctx, &d.socket_flags);
@@ -1010,11 +1025,18 @@ main (int argc, char **argv)
       return 0;
     }
 
-  if (d.daemonize && !detach_start (&error))
+  if (d.daemonize)
     {
-      g_autofree gchar *message = g_strdup_printf ("cannot run in the background: %s", error->message);
-      print_error (message, FALSE);
-      return 1;
+      gint parent_exit;
+
+      if (!detach_start (&parent_exit, &error))
+        {
+          g_autofree gchar *message = g_strdup_printf ("cannot run in the background: %s", error->message);
+          print_error (message, FALSE);
+          return 1;
+        }
+      if (parent_exit >= 0)
+        return parent_exit;
     }
 
   d.registry = usbip_tools_load_plugins (d.config, wanted, &error);
