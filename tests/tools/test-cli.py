@@ -23,7 +23,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
-from taptest import check, run_tests, test, wait_until  # noqa: E402
+from taptest import TIME_SCALE, check, run_tests, test, wait_until  # noqa: E402
 
 import jsonschema
 
@@ -141,6 +141,8 @@ def real_program(path):
         return f.read().split()[-2]
 
 
+# the tools run under memcheck (`meson test --setup valgrind`: TOOL and DAEMON are shims)
+UNDER_MEMCHECK = real_program(DAEMON) != DAEMON
 MAIN_MODULE = os.path.join(os.environ.get("USBIP_TOOL_MODULE_DIR") or os.path.dirname(TOOL), MAIN_MODULE_NAME)
 ROOT = tempfile.mkdtemp(prefix="usbip-cli-")
 make_tree(ROOT)
@@ -153,7 +155,7 @@ with open(SCHEMA) as f:
 
 
 def tool(*args, env=None):
-    p = subprocess.run([TOOL, *args], capture_output=True, text=True, env=env or ENV, timeout=30)
+    p = subprocess.run([TOOL, *args], capture_output=True, text=True, env=env or ENV, timeout=30 * TIME_SCALE)
     return p.returncode, p.stdout.replace(ROOT, "<root>"), p.stderr.replace(ROOT, "<root>")
 
 
@@ -204,8 +206,8 @@ class Daemon:
     def stop(self, sig=signal.SIGTERM):
         if self.p.poll() is None:
             self.p.send_signal(sig)
-        self.p.wait(timeout=20)
-        self.reader.join(timeout=10)
+        self.p.wait(timeout=20 * TIME_SCALE)
+        self.reader.join(timeout=10 * TIME_SCALE)
         self.reserved.close()
         return self.p.returncode, self.log()
 
@@ -220,7 +222,7 @@ def version():
 
 def help_flags(*argv):
     """[(short or None, --long)] of the options ARGV --help lists (--help itself left out)."""
-    p = subprocess.run([*argv, "--help"], capture_output=True, text=True, env=ENV, timeout=30)
+    p = subprocess.run([*argv, "--help"], capture_output=True, text=True, env=ENV, timeout=30 * TIME_SCALE)
     check(p.returncode == 0, argv, p.stderr)
     found = [re.match(r"^\s+(?:(-\w), )?(--[a-z0-9-]+)", line) for line in p.stdout.splitlines()]
     return [(m.group(1), m.group(2)) for m in found if m and m.group(2) != "--help"]
@@ -241,7 +243,7 @@ def every_help_flag_is_exercised():
         with open(path) as f:
             text += f.read()
     # every command the top-level --help lists (a new command's flags are checked too)
-    top = subprocess.run([TOOL, "--help"], capture_output=True, text=True, env=ENV, timeout=30).stdout
+    top = subprocess.run([TOOL, "--help"], capture_output=True, text=True, env=ENV, timeout=30 * TIME_SCALE).stdout
     commands = sorted({line.split()[0] for line in top.split("Commands:", 1)[1].split("\n\n", 1)[0].splitlines()
                        if line.strip()})
     check({"list", "attach", "port", "bind"} <= set(commands), "commands not found in --help:", commands)
@@ -273,7 +275,8 @@ def permission_denied_exit_7():
     env = dict(ENV, USBIP_SYSFS_ROOT=root, USBIP_VHCI_STATE_DIR=os.path.join(root, "var/run/vhci_hcd"),
                USBIP_CONFIG=os.path.join(root, "none.conf"))
     as_user = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"] if os.geteuid() == 0 else []
-    p = subprocess.run([*as_user, TOOL, "detach", "-p", "0"], capture_output=True, text=True, env=env, timeout=30)
+    p = subprocess.run([*as_user, TOOL, "detach", "-p", "0"], capture_output=True, text=True, env=env,
+                       timeout=30 * TIME_SCALE)
     check(p.returncode == 7, p.returncode, p.stderr)
     check("Permission denied" in p.stderr and "run as root" in p.stderr, p.stderr)
 
@@ -325,7 +328,8 @@ def status_module_loaded_only_by_status():
 
 def loaded_objects(*args):
     """(stdout, the shared objects the loader initialised) of usbip-tool ARGS (LD_DEBUG=libs)"""
-    p = subprocess.run([TOOL, *args], capture_output=True, text=True, env=dict(ENV, LD_DEBUG="libs"), timeout=30)
+    p = subprocess.run([TOOL, *args], capture_output=True, text=True, env=dict(ENV, LD_DEBUG="libs"),
+                       timeout=30 * TIME_SCALE)
     check(p.returncode == 0, args, p.stderr[-2000:])
     return p.stdout, re.findall(r"calling init: (\S+)", p.stderr)
 
@@ -536,7 +540,7 @@ def protocol_error_exit_9():
     t.start()
     with server:
         rc, _, err = tool("--tcp-port", str(port), "list", "-r", "127.0.0.1")
-        t.join(timeout=10)
+        t.join(timeout=10 * TIME_SCALE)
     check(rc == 9, rc, err)
 
 
@@ -568,7 +572,7 @@ def daemon_flags():
     d = Daemon()
     try:  # the port is taken: exit 3 with the reason
         p = subprocess.run([DAEMON, "--listen", f"127.0.0.1:{d.port}"], capture_output=True, text=True, env=ENV,
-                           timeout=10)
+                           timeout=10 * TIME_SCALE)
         check(p.returncode == 3 and "in use" in p.stderr, p.stderr)
     finally:
         d.stop()
@@ -588,7 +592,7 @@ def daemon_virtual_devices():
     d = Daemon("--virtual", "cdc-acm:mode=loopback,name=tty", "--virtual", "cdc-acm:mode=pty", conf=conf)
     try:
         p = subprocess.run(["usbip", "--tcp-port", str(d.port), "list", "-r", "127.0.0.1"], capture_output=True,
-                           text=True, env=ENV, timeout=30)
+                           text=True, env=ENV, timeout=30 * TIME_SCALE)
         check(p.returncode == 0, p.stderr)
         for text in ("virtual-disk: ", "(1209:0001)", "/sys/devices/virtual/usbip/virtual-disk",
                      "Mass Storage / SCSI / Bulk-Only (08/06/50)", "virtual-tty: ", "virtual-2: ", "/dev/pts/",
@@ -606,7 +610,7 @@ def daemon_virtual_devices():
                        ("cdc-acm:colour=red", "unknown key colour: this type takes type, vendor-id"),
                        ("mass-storage:image=/nonexistent.img,read-only=true", "cannot open for reading")):
         p = subprocess.run([DAEMON, "--listen", "127.0.0.1:1", "--status-socket", "", "--virtual", spec],
-                           capture_output=True, text=True, env=ENV, timeout=30)
+                           capture_output=True, text=True, env=ENV, timeout=30 * TIME_SCALE)
         check(p.returncode == 2 and p.stderr.startswith(f"usbipcored: --virtual {spec}: ") and text in p.stderr,
               spec, p.returncode, p.stderr)
         check(p.stderr.count(text) == 1 and "critical" not in p.stderr and "warning" not in p.stderr, spec, p.stderr)
@@ -631,7 +635,7 @@ def daemon_check_config_virtual_devices():
         check(err.count(text) == 1 and "warning" not in err, "said once", err)
         # the start refuses it the same way
         p = subprocess.run([DAEMON, "--config", conf, "--listen", "127.0.0.1:1", "--status-socket", ""],
-                           capture_output=True, text=True, env=ENV, timeout=30)
+                           capture_output=True, text=True, env=ENV, timeout=30 * TIME_SCALE)
         check(p.returncode == 2 and p.stderr == err, group, p.returncode, p.stderr, err)
     for spec, text in (("mass-storage:image=/nonexistent.img,read-only=true", "cannot open for reading"),
                        (f"mass-storage:image={img},read-only=maybe", "read-only: expected true or false")):
@@ -685,7 +689,7 @@ def daemon_reload_applies_policy():
 
 def virtual_import(port, busid):
     """a client that imported BUSID (a virtual device): its connected socket"""
-    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s = socket.create_connection(("127.0.0.1", port), timeout=10 * TIME_SCALE)
     s.sendall(bytes.fromhex("01118003") + b"\0" * 4 + busid.encode().ljust(32, b"\0"))
     reply = recv_exact(s, 8 + 312)
     check(int.from_bytes(reply[4:8], "big") == 0, busid, reply[:8])
@@ -865,12 +869,15 @@ def daemon_accept_rate_limit():
 @test
 def daemon_handshake_and_shutdown_timeouts():
     # which deadline fires first decides how a drain ends: the handshake deadline (the idle
-    # client is closed, "drained") or the shutdown deadline ("did not finish in time")
-    cases = ((["--handshake-timeout", "100", "--shutdown-timeout", "60000"], "shutdown: drained"),
-             (["--handshake-timeout", "60000", "--shutdown-timeout", "1"], "1 handshakes did not finish in time"),
-             (["--config", conf_file("t.conf", "[daemon]\nhandshake-timeout=100\nshutdown-timeout=60000\n")],
+    # client is closed, "drained") or the shutdown deadline ("did not finish in time").
+    # The handshake deadlines are scaled (TIME_SCALE): the listing's own handshake must beat
+    # them, and under memcheck 100 ms is too short for it
+    short, long = 100 * TIME_SCALE, 60000 * TIME_SCALE
+    cases = ((["--handshake-timeout", str(short), "--shutdown-timeout", str(long)], "shutdown: drained"),
+             (["--handshake-timeout", str(long), "--shutdown-timeout", "1"], "1 handshakes did not finish in time"),
+             (["--config", conf_file("t.conf", f"[daemon]\nhandshake-timeout={short}\nshutdown-timeout={long}\n")],
               "shutdown: drained"),
-             (["--config", conf_file("t2.conf", "[daemon]\nhandshake-timeout=60000\nshutdown-timeout=1\n")],
+             (["--config", conf_file("t2.conf", f"[daemon]\nhandshake-timeout={long}\nshutdown-timeout=1\n")],
               "1 handshakes did not finish in time"))
     for args, outcome in cases:
         d = Daemon(*args)
@@ -923,7 +930,7 @@ def daemon_without_usbip_host_answers_empty_list():
 @test
 def daemon_runtime_failure_exit_1():
     p = subprocess.run([DAEMON, "--listen", "127.0.0.1:1", f"--pid={ROOT}/no/such/dir/pid"], capture_output=True,
-                       text=True, env=ENV, timeout=10)
+                       text=True, env=ENV, timeout=10 * TIME_SCALE)
     check(p.returncode == 1 and "pid file" in p.stderr, p.returncode, p.stderr)
 
 
@@ -999,7 +1006,7 @@ def daemon_bad_config_exit_2():
     with open(conf, "w") as f:
         f.write("[daemon]\nmax-sessions=lots\n")
     p = subprocess.run([DAEMON, "--check-config", "--config", conf], capture_output=True, text=True, env=ENV,
-                       timeout=10)
+                       timeout=10 * TIME_SCALE)
     check(p.returncode == 2 and "[daemon] max-sessions" in p.stderr and "expected" in p.stderr, p.stderr)
 
 
@@ -1009,7 +1016,7 @@ def auto_reconnect_gives_up_with_events():
     with closed:
         p = subprocess.run([TOOL, "--json", "--tcp-port", str(port), "attach", "-r", "127.0.0.1", "-b", "1-1",
                             "--auto-reconnect", "--max-attempts", "3"], capture_output=True, text=True, env=ENV,
-                           timeout=60)
+                           timeout=60 * TIME_SCALE)
     events = json_lines(p.stdout)
     kinds = [e["event"] for e in events]
     check(kinds == ["reconnecting", "reconnecting", "gave-up"], kinds)
@@ -1039,8 +1046,8 @@ def events_stream_port_changes():
         wait_until(lambda: len(out) >= 2, "the port-attached event")
     finally:
         p.send_signal(signal.SIGINT)
-        p.wait(timeout=10)
-        reader.join(timeout=10)
+        p.wait(timeout=10 * TIME_SCALE)
+        reader.join(timeout=10 * TIME_SCALE)
     events = json_lines("".join(out))
     check([e["event"] for e in events] == ["port-lost", "port-attached"], events)
     check(events[0]["port"] == 0 and events[0]["remote_busid"] == "1-1")
@@ -1052,12 +1059,12 @@ def daemon_sd_notify_protocol():
     sock_path = os.path.join(ROOT, "notify.sock")
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     sock.bind(sock_path)
-    sock.settimeout(5)
+    sock.settimeout(5 * TIME_SCALE)
     env = dict(ENV, NOTIFY_SOCKET=sock_path, WATCHDOG_USEC="200000")
     d = Daemon(env=env)
     try:
         messages = []
-        end = time.time() + 3
+        end = time.time() + 3 * TIME_SCALE
         while time.time() < end and sum("WATCHDOG=1" in m for m in messages) < 2:
             messages.append(sock.recv(4096).decode())
         check(any("READY=1" in m and "STATUS=serving on 127.0.0.1:" in m for m in messages), messages)
@@ -1068,10 +1075,11 @@ def daemon_sd_notify_protocol():
     finally:
         rc, _ = d.stop()
     rest = []
+    sock.setblocking(False)  # the daemon has exited: what it sent is all there
     try:
         while True:
             rest.append(sock.recv(4096).decode())
-    except socket.timeout:
+    except BlockingIOError:
         pass
     check(any("STOPPING=1" in m for m in rest), rest)
     sock.close()
@@ -1082,7 +1090,7 @@ def daemon_background_and_pid_file():
     pid_file = os.path.join(ROOT, "usbipcored.pid")
     reserved, port = reserve_port()
     p = subprocess.run([DAEMON, "-D", f"--pid={pid_file}", "--listen", f"127.0.0.1:{port}"], env=ENV,
-                       capture_output=True, text=True, timeout=10)
+                       capture_output=True, text=True, timeout=10 * TIME_SCALE)
     check(p.returncode == 0, p.stderr)
     # the parent returns at the fork; the child writes the pid file, then listens
     wait_until(lambda: os.path.exists(pid_file) and open(pid_file).read().endswith("\n"), "the pid file")
@@ -1120,12 +1128,12 @@ def socket_activation():
         check(rc == 0 and json_lines(out)[0]["busid"] == "1-1", err)
     finally:
         p.send_signal(signal.SIGTERM)
-        _, err = p.communicate(timeout=20)
+        _, err = p.communicate(timeout=20 * TIME_SCALE)
     check("socket-activated" in err, err)
 
 
 def tool_bytes(*args, env=None):
-    p = subprocess.run([TOOL, *args], capture_output=True, env=env or ENV, timeout=30)
+    p = subprocess.run([TOOL, *args], capture_output=True, env=env or ENV, timeout=30 * TIME_SCALE)
     return p.returncode, p.stdout, p.stderr
 
 
@@ -1298,10 +1306,10 @@ def allow_cidr_config_error_names_file_group_key():
     with open(conf, "w") as f:
         f.write("[daemon]\nallow-cidr=10.0.0.0/33\n")
     p = subprocess.run([DAEMON, "--check-config", "--config", conf], capture_output=True, text=True, env=ENV,
-                       timeout=10)
+                       timeout=10 * TIME_SCALE)
     check(p.returncode == 2 and f"{conf}: [daemon] allow-cidr: " in p.stderr, p.stderr)
     p = subprocess.run([DAEMON, "--check-config", "--allow-cidr", "10.0.0.0/33"], capture_output=True, text=True,
-                       env=ENV, timeout=10)
+                       env=ENV, timeout=10 * TIME_SCALE)
     check(p.returncode == 2 and "--allow-cidr: " in p.stderr, p.stderr)
 
 
@@ -1317,7 +1325,7 @@ def reattach_names_the_existing_port():
 
 def scrape(port):
     import urllib.request
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5 * TIME_SCALE) as r:
         check(r.headers["Content-Type"].startswith("text/plain; version=0.0.4"), r.headers["Content-Type"])
         return r.read().decode()
 
@@ -1334,7 +1342,7 @@ def samples(text):
 
 def unix_get(path, url):
     p = subprocess.run(["curl", "-s", "-w", "\n%{http_code}", "--unix-socket", path, "http://localhost" + url],
-                       capture_output=True, text=True, timeout=10)
+                       capture_output=True, text=True, timeout=10 * TIME_SCALE)
     body, _, code = p.stdout.rpartition("\n")
     return int(code), body
 
@@ -1348,7 +1356,7 @@ def closed_unanswered(s):
 
 def raw_import(port, busid):
     """OP_REQ_IMPORT as upstream sends it; returns the reply status"""
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+    with socket.create_connection(("127.0.0.1", port), timeout=5 * TIME_SCALE) as s:
         s.sendall(bytes.fromhex("01118003") + b"\0" * 4 + busid.encode().ljust(32, b"\0"))
         reply = b""
         while len(reply) < 8:
@@ -1454,7 +1462,7 @@ def metrics_plugin_disabled_or_misconfigured():
     put(ROOT, "/badmetrics.conf", "[plugins]\nenabled=host;metrics\n[metrics]\nlisten=localhost:http\n")
     reserved, port = reserve_port()
     p = subprocess.run([DAEMON, "--config", os.path.join(ROOT, "badmetrics.conf"), "--listen", f"127.0.0.1:{port}",
-                        "--status-socket", ""], capture_output=True, text=True, env=ENV, timeout=20)
+                        "--status-socket", ""], capture_output=True, text=True, env=ENV, timeout=20 * TIME_SCALE)
     reserved.close()
     check(p.returncode != 0 and "[metrics] listen=localhost:http" in p.stderr, p.stderr)
 
@@ -1483,7 +1491,7 @@ def attach_auto_reconnect_serves_metrics():
         check(q.returncode == 0, q.stdout + q.stderr)
     finally:
         p.send_signal(signal.SIGTERM)
-        p.communicate(timeout=20)
+        p.communicate(timeout=20 * TIME_SCALE)
         closed.close()
         reserved.close()
     # --metrics needs --auto-reconnect; a bad address names the key and the fix
@@ -1495,7 +1503,7 @@ def attach_auto_reconnect_serves_metrics():
 
 
 def daemon_run(*args, env=None):
-    p = subprocess.run([DAEMON, *args], capture_output=True, text=True, env=env or ENV, timeout=20)
+    p = subprocess.run([DAEMON, *args], capture_output=True, text=True, env=env or ENV, timeout=20 * TIME_SCALE)
     return p.returncode, p.stdout, p.stderr
 
 
@@ -1594,6 +1602,15 @@ def daemon_session_cap_from_fd_limit():
         d = Daemon(preexec=lambda s=soft, h=hard: resource.setrlimit(resource.RLIMIT_NOFILE, (s, h)))
         d.wait_log("handshakes at once")
         _, err = d.stop()
+        if UNDER_MEMCHECK:
+            # memcheck keeps the top 12 descriptors of the soft limit for itself and shows
+            # its program a hard limit equal to the soft one it leaves it (100 of 100/200,
+            # 88 of 100/100): no raise can be seen. What stays checkable: the cap is the
+            # limit the daemon has less 64, and that limit is no more than the soft one.
+            seen = re.search(r"at most (\d+) handshakes at once \(the open file limit less 64; open file limit (\d+)\)",
+                             err)
+            check(seen and int(seen.group(1)) == int(seen.group(2)) - 64 and int(seen.group(2)) <= soft, err)
+            continue
         check(f"at most {cap} handshakes at once" in err and f"open file limit {hard})" in err, err)
     d = Daemon("--max-sessions", "7")
     d.wait_log("handshakes at once")
@@ -1680,7 +1697,7 @@ def tool_socket_tunables_on_its_socket():
     """list -r and attach set the flags' options on their connection before they send their
     request (attach hands that socket to vhci_hcd); a peer that never answers holds them."""
     with socket.create_server(("127.0.0.1", 0)) as srv:
-        srv.settimeout(10)
+        srv.settimeout(10 * TIME_SCALE)
         port = srv.getsockname()[1]
         cases = ((TUNABLE_FLAGS, ["list", "-r", "127.0.0.1"], TUNED),
                  (TUNABLE_FLAGS, ["attach", "-r", "127.0.0.1", "-b", "1-1"], TUNED),
@@ -1691,7 +1708,7 @@ def tool_socket_tunables_on_its_socket():
             try:
                 conn, _ = srv.accept()
                 with conn:
-                    conn.settimeout(10)
+                    conn.settimeout(10 * TIME_SCALE)
                     check(len(conn.recv(8, socket.MSG_WAITALL)) == 8, "no request from", cmd)
                     _, s = socket_of(p.pid, conn.getsockname())
                     check(s is not None, "no socket to us in", cmd)
@@ -1700,7 +1717,7 @@ def tool_socket_tunables_on_its_socket():
                     check({k: got[k] for k in want} == want, cmd, flags, got)
             finally:
                 p.kill()
-                p.wait(timeout=10)
+                p.wait(timeout=10 * TIME_SCALE)
 
 
 @test
@@ -1718,7 +1735,7 @@ def daemon_socket_tunables_on_the_handed_socket():
         d = Daemon(*args)
         seen = {}
         try:
-            with socket.create_connection(("127.0.0.1", d.port), timeout=10) as client:
+            with socket.create_connection(("127.0.0.1", d.port), timeout=10 * TIME_SCALE) as client:
                 client.sendall(bytes.fromhex("01118003") + b"\0" * 4 + b"1-1".ljust(32, b"\0"))
 
                 def handed():  # the session socket once its options are on (it then waits on the FIFO)
@@ -1754,24 +1771,27 @@ def socket_tunable_ranges():
             rc, _, err = tool(flag, str(bad), "list", "-r", "127.0.0.1")
             check(rc == 2 and f"{flag} {bad}: expected 0 to {top}" in err, flag, rc, err)
             p = subprocess.run([DAEMON, "--check-config", flag, str(bad)], capture_output=True, text=True, env=ENV,
-                               timeout=30)
+                               timeout=30 * TIME_SCALE)
             check(p.returncode == 2 and f"{flag} {bad}: expected 0 to {top}" in p.stderr, flag, p.stderr)
             conf = conf_file("range.conf", f"[daemon]\n{flag[2:]}={top + 1}\n")
             p = subprocess.run([DAEMON, "--check-config", "--config", conf], capture_output=True, text=True, env=ENV,
-                               timeout=30)
+                               timeout=30 * TIME_SCALE)
             check(p.returncode == 2 and f"{flag[2:]}={top + 1}: expected an integer from 0 to {top}" in p.stderr,
                   flag, p.stderr)
         p = subprocess.run([DAEMON, "--check-config", flag, str(top), "--config", conf_file("ok.conf", TUNABLE_KEYS)],
-                           capture_output=True, text=True, env=ENV, timeout=30)
+                           capture_output=True, text=True, env=ENV, timeout=30 * TIME_SCALE)
         check(p.returncode == 0, flag, p.stderr)
 
 
 # ---- transports other than TCP (issue 15): unix and vsock plugins, per-family policy ----
 
 def unix_daemon(sock, *args, conf=None):
-    """a daemon on TCP (so that Daemon sees it start) and on the Unix socket SOCK"""
+    """a daemon on TCP (so that Daemon sees it start) and on the Unix socket SOCK, every
+    listener set up (its "serving" line): the socket file exists from its bind, its mode
+    and owner only once its listener is set up (seen under memcheck: mode 0755 read)"""
     d = Daemon("-d", "--listen", f"unix:{sock}", *args, conf=conf)
-    wait_until(lambda: os.path.exists(sock), f"{sock} to appear")
+    d.wait_log("serving usbip-")
+    check(os.path.exists(sock), f"{sock} missing once the daemon serves", d.log())
     return d
 
 
@@ -1823,10 +1843,10 @@ def transport_disabled_plugin_named():
     check(rc != 0 and "unix: addresses need the unix transport plugin" in err and "add unix to `enabled`" in err,
           rc, err)
     p = subprocess.run([DAEMON, "--config", conf, "--status-socket", "", "--listen", "vsock:-1:3240"],
-                       capture_output=True, text=True, env=ENV, timeout=30)
+                       capture_output=True, text=True, env=ENV, timeout=30 * TIME_SCALE)
     check(p.returncode == 2 and "add vsock to `enabled`" in p.stderr, p.returncode, p.stderr)
     p = subprocess.run([DAEMON, "--check-config", "--config", conf, "--listen", "unix:/run/x.sock"],
-                       capture_output=True, text=True, env=ENV, timeout=30)
+                       capture_output=True, text=True, env=ENV, timeout=30 * TIME_SCALE)
     check(p.returncode == 2 and "add unix to `enabled`" in p.stderr, p.stderr)
     rc, _, err = tool("list", "-r", "unix:relative.sock")
     check(rc == 2 and "give an absolute socket path" in err, rc, err)
@@ -1862,7 +1882,7 @@ def transport_unix_socket_activation():
         check(rc == 0 and json_lines(out)[0]["busid"] == "1-1", rc, err)
     finally:
         p.send_signal(signal.SIGTERM)
-        _, err = p.communicate(timeout=20)
+        _, err = p.communicate(timeout=20 * TIME_SCALE)
     check("socket-activated" in err, err)
 
 
