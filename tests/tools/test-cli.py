@@ -1381,10 +1381,14 @@ def metrics_exact_counters_promtool_and_status_socket():
     conf = os.path.join(ROOT, "metrics.conf")
     put(ROOT, "/metrics.conf", f"[plugins]\nenabled=host;metrics\n[metrics]\nlisten=127.0.0.1:{mport}\n")
     sock = os.path.join(ROOT, "run", "status.sock")
-    d = Daemon("--config", conf, "--status-socket", sock, "--allow-cidr", "127.0.0.1/32")
+    # the slow client below must outlive the tool runs that look at it: the default 10 s
+    # handshake deadline, scaled (TIME_SCALE) for memcheck's slower tools
+    d = Daemon("--config", conf, "--status-socket", sock, "--allow-cidr", "127.0.0.1/32",
+               "--handshake-timeout", str(10000 * TIME_SCALE))
     try:
         base = idle_scrape(mport)
         check(base["usbip_exporter_devices_exported_total"] == 0, base)
+        d.wait_log("serving usbip-")  # the status socket is set up after the TCP listener
         check(oct(os.stat(sock).st_mode & 0o777) == "0o660", "status socket mode")
         for _ in range(3):
             rc, _, err = tool("--tcp-port", str(d.port), "list", "-r", "127.0.0.1")
