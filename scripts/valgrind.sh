@@ -6,7 +6,9 @@
 #   scripts/valgrind.sh          the CI set: every non-VM suite that runs our programs but
 #                                cli, man-pages and dbus
 #   scripts/valgrind.sh --all    the CI set, cli (its ~70 cases start the tools hundreds of
-#                                times: over 20 min under memcheck on 2 cores), man-pages
+#                                times: ~7 min of CPU under memcheck, 24 min at load 10-18;
+#                                it joins the CI set once a whole run of it is clean,
+#                                docs/quality.md), man-pages
 #                                (the tools' --help) and dbus (not parallel with other tests,
 #                                and ~10 min under memcheck on a loaded host: it would double
 #                                the CI gate)
