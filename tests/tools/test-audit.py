@@ -115,6 +115,28 @@ def export_backend_left_out_is_a_configuration_error():
     check(rc == 2 and "the vudc plugin is not in [plugins] enabled" in err, rc, out, err)
 
 
+@test
+def unknown_plugin_in_enabled_is_a_configuration_error():
+    # a typo (virtaul) was ignored without a word: usbipcored refuses the file, naming the name,
+    # the file and the plugins there are; usbip-tool, which reads the same file, warns
+    path = conf("unknown.conf", "[plugins]\nenabled=host;vhci;virtaul\n")
+    for args in (["--check-config"], ["--listen", "127.0.0.1:1"]):
+        rc, out, err = daemon("--config", path, *args)
+        check(rc == 2 and len(err.splitlines()) == 1 and "valid" not in out
+              and f"unknown plugin virtaul in [plugins] enabled of {path}: the plugins are " in err
+              and all(name in err.split("the plugins are ")[1] for name in ("host", "vhci", "virtual")),
+              args, rc, out, err)
+    good = conf("known.conf", "[plugins]\nenabled=host;vhci;vsock\n")
+    rc, out, err = daemon("--config", good, "--check-config")
+    check(rc == 0 and "valid" in out and err == "", rc, out, err)
+    runs = [subprocess.run([TOOL, "--config", c, "port"], capture_output=True, text=True, env=ENV, timeout=20)
+            for c in (good, path)]
+    warning = f"usbip-tool: warning: unknown plugin virtaul in [plugins] enabled of {path}"
+    check(runs[1].returncode == runs[0].returncode and runs[1].stdout == runs[0].stdout
+          and warning in runs[1].stderr and "unknown plugin" not in runs[0].stderr,
+          [(r.returncode, r.stdout, r.stderr) for r in runs])
+
+
 def held_open(timeout_ms):
     """Whether usbipcored --handshake-timeout TIMEOUT_MS still holds a client that sent one
     byte of its request 1.5 s (scaled) later."""

@@ -182,9 +182,18 @@ check_range (const gchar *flag, gint value, gint min, gint max, GError **error)
 static gboolean
 load_plugins (const gchar *plugin, GError **error)
 {
+  g_autofree gchar *unknown = NULL;
+
   config = usbip_config_new ();
   if (!usbip_config_load_file (config, opt_config, error))
     return FALSE;
+  /* usbipcored refuses such a file; a verb that needs no such plugin still works */
+  unknown = usbip_tools_unknown_plugin (config);
+  if (unknown != NULL)
+    {
+      g_autofree gchar *shown = usbip_text_escape (unknown, -1);
+      g_printerr ("usbip-tool: warning: %s\n", shown);
+    }
   if (plugin == NULL)
     return TRUE;
   registry = usbip_tools_load_plugins (config, plugin, error);

@@ -918,6 +918,7 @@ main (int argc, char **argv)
   gint n_activated;
   const gchar *wanted;
   g_autoptr (GPtrArray) respelled = g_ptr_array_new_with_free_func (g_free);
+  g_autofree gchar *unknown = NULL;
 
   setlocale (LC_ALL, "");
   attach_pid_argument (argc, argv, respelled);
@@ -1006,6 +1007,13 @@ main (int argc, char **argv)
           "group",
           wanted, usbip_config_get_path (d.config), wanted);
       print_error (message, FALSE);
+      return EXIT_USAGE;
+    }
+  /* a name that is no plugin (a typo) would be ignored without a word */
+  unknown = usbip_tools_unknown_plugin (d.config);
+  if (unknown != NULL)
+    {
+      print_error (unknown, FALSE);
       return EXIT_USAGE;
     }
   if (d.check_config)
