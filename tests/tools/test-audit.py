@@ -137,6 +137,22 @@ def unknown_plugin_in_enabled_is_a_configuration_error():
           [(r.returncode, r.stdout, r.stderr) for r in runs])
 
 
+@test
+def help_stays_human_text_under_json():
+    # help is the one output --json leaves human (docs/json-schema.md says so): each form of it
+    # prints the same text as without --json; a usage error in it is still a JSON error
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "json-schema.md")) as f:
+        doc = " ".join(f.read().split())
+    check("The one exception is help" in doc and "`usbip-tool --json COMMAND --help`" in doc, "json-schema.md")
+    for args in (["help"], ["help", "attach"], ["--help"], ["attach", "--help"], ["trace", "--help"]):
+        runs = [subprocess.run([TOOL, *j, *args], capture_output=True, text=True, env=ENV, timeout=20)
+                for j in ([], ["--json"])]
+        check(all(r.returncode == 0 and r.stdout.startswith("Usage:") for r in runs)
+              and runs[0].stdout == runs[1].stdout, args, [(r.returncode, r.stdout[:80], r.stderr) for r in runs])
+    p = subprocess.run([TOOL, "--json", "help", "frobnicate"], capture_output=True, text=True, env=ENV, timeout=20)
+    check(p.returncode == 2 and p.stdout.startswith('{"schema":1,"type":"error"'), p.returncode, p.stdout)
+
+
 def held_open(timeout_ms):
     """Whether usbipcored --handshake-timeout TIMEOUT_MS still holds a client that sent one
     byte of its request 1.5 s (scaled) later."""
