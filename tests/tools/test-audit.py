@@ -153,6 +153,38 @@ def help_stays_human_text_under_json():
     check(p.returncode == 2 and p.stdout.startswith('{"schema":1,"type":"error"'), p.returncode, p.stdout)
 
 
+@test
+def trace_usage_line_names_trace():
+    for args in (["trace", "--help"], ["help", "trace"]):
+        p = subprocess.run([TOOL, *args], capture_output=True, text=True, env=ENV, timeout=20)
+        check(p.returncode == 0 and "usbip-tool [OPTION…] trace decode FILE" in p.stdout, args, p.stdout)
+
+
+@test
+def one_device_exportable_is_singular():
+    # the start's count of exportable devices: 1 virtual device (and none bound to usbip-host
+    # here) is "1 device", 2 are "devices"
+    for n in (1, 2):
+        reserved = socket.socket()
+        reserved.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        reserved.bind(("127.0.0.1", 0))
+        virtual = [a for i in range(n) for a in ("--virtual", f"cdc-acm:mode=loopback,name=a{i}")]
+        p = subprocess.Popen([DAEMON, "--status-socket", "", "--listen", f"127.0.0.1:{reserved.getsockname()[1]}",
+                              *virtual], env=ENV, stderr=subprocess.PIPE, text=True)
+        try:
+            lines = []
+            while not lines or "serving" not in lines[-1]:
+                lines.append(p.stderr.readline())
+                if lines[-1] == "":
+                    break
+        finally:
+            reserved.close()
+            p.send_signal(signal.SIGTERM)
+            p.communicate(timeout=30)
+        said = [line.split("info: ")[1].split() for line in lines if line.endswith(" exportable\n")]
+        check(len(said) == 1 and said[0][1] == ("device" if said[0][0] == "1" else "devices"), n, lines)
+
+
 def held_open(timeout_ms):
     """Whether usbipcored --handshake-timeout TIMEOUT_MS still holds a client that sent one
     byte of its request 1.5 s (scaled) later."""

@@ -438,7 +438,7 @@ usbip_tool_trace_main (int argc, char **argv)
     { "json", 'j', 0, G_OPTION_ARG_NONE, &json, "Write JSON Lines (docs/json-schema.md)", NULL },
     { NULL }
   };
-  g_autoptr (GOptionContext) ctx = g_option_context_new ("decode FILE");
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("trace decode FILE");
   GError *error = NULL;
   g_autoptr (GMappedFile) file = NULL;
   g_autoptr (GBytes) bytes = NULL;

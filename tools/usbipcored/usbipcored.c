@@ -1079,7 +1079,7 @@ main (int argc, char **argv)
     if (devices == NULL)
       g_warning ("%s; until then the device list is empty", probe_error->message);
     else
-      g_info ("%u devices exportable", devices->len);
+      g_info ("%u %s exportable", devices->len, devices->len == 1 ? "device" : "devices");
   }
 
   d.exporter = usbip_exporter_new (backend);
