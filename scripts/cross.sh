@@ -142,7 +142,7 @@ cross_arch() {
     release_names "$arch"
     if ! $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-remove --no-install-recommends \
       "crossbuild-essential-$arch" qemu-user-static \
-      "libglib2.0-dev:$arch" "libgudev-1.0-dev:$arch" "libjson-glib-dev:$arch" "libsystemd-dev:$arch" \
+      "libglib2.0-dev:$arch" "libjson-glib-dev:$arch" "libsystemd-dev:$arch" \
       "$soup_rt:$arch" $soup_devs "$polkit_rt:$arch" >"$build/apt.log" 2>&1; then
       grep -E '^ [^ ].* : Depends|^E:' "$build/apt.log" | head -8
       if [ -n "${CROSS_IN_CHROOT:-}" ] || [ "$(id -u)" -ne 0 ]; then
