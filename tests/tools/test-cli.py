@@ -1085,23 +1085,40 @@ def daemon_sd_notify_protocol():
     sock.close()
 
 
+def kill_backgrounded(pid_file):
+    """A -D daemon a failed case left running (its pid file still there) is killed: it holds
+    meson's output pipe, so meson would wait for it after the test ended."""
+    try:
+        with open(pid_file) as f:
+            pid = int(f.read())
+        with open(f"/proc/{pid}/cmdline", "rb") as f:  # still ours, not a reused pid
+            if b"usbipcored" in f.read():
+                os.kill(pid, signal.SIGKILL)
+        os.unlink(pid_file)
+    except (OSError, ValueError):
+        pass
+
+
 @test
 def daemon_background_and_pid_file():
     pid_file = os.path.join(ROOT, "usbipcored.pid")
     reserved, port = reserve_port()
-    p = subprocess.run([DAEMON, "-D", f"--pid={pid_file}", "--listen", f"127.0.0.1:{port}"], env=ENV,
-                       capture_output=True, text=True, timeout=10 * TIME_SCALE)
-    check(p.returncode == 0, p.stderr)
-    # the parent returns at the fork; the child writes the pid file, then listens
-    wait_until(lambda: os.path.exists(pid_file) and open(pid_file).read().endswith("\n"), "the pid file")
-    with open(pid_file) as f:
-        pid = int(f.read())
-    wait_until(lambda: port in listening(pid), "the backgrounded daemon (the pid in the pid file) to listen")
-    reserved.close()
-    rc, _, err = tool("--tcp-port", str(port), "list", "-r", "127.0.0.1")
-    check(rc == 0, err)
-    os.kill(pid, signal.SIGTERM)
-    wait_until(lambda: not os.path.exists(pid_file), "the pid file to go with the daemon")
+    try:
+        p = subprocess.run([DAEMON, "-D", f"--pid={pid_file}", "--listen", f"127.0.0.1:{port}"], env=ENV,
+                           capture_output=True, text=True, timeout=10 * TIME_SCALE)
+        check(p.returncode == 0, p.stderr)
+        # the parent returns at the fork; the child writes the pid file, then listens
+        wait_until(lambda: os.path.exists(pid_file) and open(pid_file).read().endswith("\n"), "the pid file")
+        with open(pid_file) as f:
+            pid = int(f.read())
+        wait_until(lambda: port in listening(pid), "the backgrounded daemon (the pid in the pid file) to listen")
+        reserved.close()
+        rc, _, err = tool("--tcp-port", str(port), "list", "-r", "127.0.0.1")
+        check(rc == 0, err)
+        os.kill(pid, signal.SIGTERM)
+        wait_until(lambda: not os.path.exists(pid_file), "the pid file to go with the daemon")
+    finally:
+        kill_backgrounded(pid_file)
 
 
 @test
@@ -1572,6 +1589,7 @@ def daemon_background_reports_busy_port_before_detaching():
         check(not os.path.exists(pid_file), "a failed start left a pid file")
     finally:
         d.stop()
+        kill_backgrounded(pid_file)
 
 
 @test
@@ -1579,14 +1597,17 @@ def daemon_upstream_pid_flag_form():
     # upstream usbipd's -P takes the file attached: -P/run/usbipd.pid; -D returns once listening
     pid_file = os.path.join(ROOT, "attached.pid")
     reserved, port = reserve_port()
-    rc, _, err = daemon_run("-D", f"-P{pid_file}", "--listen", f"127.0.0.1:{port}")
-    reserved.close()
-    check(rc == 0, err)
-    with open(pid_file) as f:
-        pid = int(f.read())
-    check(port in listening(pid), "the daemon listens when -D returns")
-    os.kill(pid, signal.SIGTERM)
-    wait_until(lambda: not os.path.exists(pid_file), "the pid file to go with the daemon")
+    try:
+        rc, _, err = daemon_run("-D", f"-P{pid_file}", "--listen", f"127.0.0.1:{port}")
+        reserved.close()
+        check(rc == 0, err)
+        with open(pid_file) as f:
+            pid = int(f.read())
+        check(port in listening(pid), "the daemon listens when -D returns")
+        os.kill(pid, signal.SIGTERM)
+        wait_until(lambda: not os.path.exists(pid_file), "the pid file to go with the daemon")
+    finally:
+        kill_backgrounded(pid_file)
 
 
 @test
