@@ -29,8 +29,13 @@ static void
 tcp_connect_async (UsbipTransport *transport, const UsbipRemote *remote, const UsbipSocketOptions *options,
                    GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
 {
-  g_autoptr (GSocketConnectable) addr = g_network_address_new (remote->host, remote->port);
+  /* an address written out (127.0.0.1, fe80::1%eth0) is connected to directly: no
+   * resolver, no GSocketClient (docs/performance.md, "Start-up"); names resolve as before */
+  g_autoptr (GSocketConnectable) addr =
+      G_SOCKET_CONNECTABLE (g_inet_socket_address_new_from_string (remote->host, remote->port));
 
+  if (addr == NULL)
+    addr = g_network_address_new (remote->host, remote->port);
   usbip_transport_connect_address_async (transport, remote, addr, options, cancellable, callback, user_data);
 }
 

@@ -261,8 +261,10 @@ socket_writable (GSocket *socket, GIOCondition condition, gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* GSocket's family property knows no AF_VSOCK, so GSocketClient cannot make such a socket:
- * make it here (any family), then connect without blocking */
+/* connect to one address without GSocketClient (whose resolver set-up and proxy checks a
+ * socket address does not need; and GSocket's family property knows no AF_VSOCK, so it
+ * cannot make such a socket): make the socket here (any family), then connect without
+ * blocking, within the deadline */
 static void
 connect_socket_address (GTask *task, GSocketAddress *address)
 {
@@ -308,7 +310,8 @@ connect_socket_address (GTask *task, GSocketAddress *address)
  * usbip_transport_connect_address_async:
  * @self: the transport
  * @remote: the peer as the user named it
- * @address: where to connect: a #GNetworkAddress for TCP, a #GSocketAddress otherwise
+ * @address: where to connect: a #GSocketAddress (connected to directly), or a #GNetworkAddress
+ *   to resolve (TCP names)
  * @options: (nullable): socket options; %NULL for the defaults
  * @cancellable: (nullable): a #GCancellable
  * @callback: called when connected or failed
@@ -341,7 +344,7 @@ usbip_transport_connect_address_async (UsbipTransport *self, const UsbipRemote *
   cd->remote = usbip_remote_copy (remote);
   cd->peer = usbip_remote_to_string (remote);
   g_task_set_task_data (task, cd, connect_data_free);
-  if (G_IS_SOCKET_ADDRESS (address) && !G_IS_INET_SOCKET_ADDRESS (address))
+  if (G_IS_SOCKET_ADDRESS (address))
     {
       connect_socket_address (task, G_SOCKET_ADDRESS (address));
       return;

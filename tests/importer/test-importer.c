@@ -400,6 +400,58 @@ test_connection_refused (Fixture *f, gconstpointer data)
 }
 
 static void
+connect_cb (GObject *source, GAsyncResult *result, gpointer data)
+{
+  *(GAsyncResult **) data = g_object_ref (result);
+}
+
+/* connect the TCP transport to HOST on a loopback listener; the connection */
+static GSocketConnection *
+tcp_connect (const gchar *host, GError **error)
+{
+  g_autoptr (GSocket) listener = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
+  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+  g_autoptr (UsbipTransport) tcp = usbip_transport_tcp_new ();
+  g_autoptr (UsbipRemote) remote = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+
+  g_assert_true (g_socket_bind (listener, any, FALSE, NULL) && g_socket_listen (listener, NULL));
+  bound = g_socket_get_local_address (listener, NULL);
+  remote = usbip_remote_new (host, g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+  usbip_transport_connect_async (tcp, remote, NULL, NULL, connect_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  return usbip_transport_connect_finish (tcp, result, error);
+}
+
+/* a numeric host is connected to directly: no resolver (whose set-up stats resolv.conf),
+ * no GSocketClient, no thread (docs/performance.md, "Start-up"); a name still resolves */
+static void
+test_numeric_host_needs_no_resolver (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSocketConnection) conn = NULL;
+
+  if (g_test_subprocess ())
+    {
+      conn = tcp_connect ("127.0.0.1", &error);
+      g_assert_no_error (error);
+      g_assert_true (G_IS_TCP_CONNECTION (conn));
+      g_assert_cmpuint (g_type_from_name ("GSocketClient"), ==, 0);
+      g_assert_cmpuint (g_type_from_name ("GResolver"), ==, 0);
+      g_clear_object (&conn);
+      conn = tcp_connect ("localhost", &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (g_type_from_name ("GSocketClient"), !=, 0);
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+}
+
+static void
 test_cancel_mid_reply (Fixture *f, gconstpointer data)
 {
   g_autoptr (GCancellable) cancel = g_cancellable_new ();
@@ -727,6 +779,7 @@ main (int argc, char **argv)
   T ("/importer/list-segmented", test_list_segmented);
   T ("/importer/list-hostile-count", test_list_hostile_count);
   T ("/importer/connection-refused", test_connection_refused);
+  g_test_add_func ("/importer/numeric-host-needs-no-resolver", test_numeric_host_needs_no_resolver);
   T ("/importer/cancel", test_cancel);
   T ("/importer/cancel-mid-reply", test_cancel_mid_reply);
   T ("/importer/bad-busid-argument", test_bad_busid_argument);
