@@ -361,6 +361,39 @@ def port_maps_no_udev():
 
 
 @test
+def attach_loads_the_vhci_plugin_alone():
+    # a plain attach loads the one plugin it needs, not every plugin in the directory
+    # (docs/performance.md, "Start-up"): on its own tree, as the import records a port
+    root = tempfile.mkdtemp(prefix="usbip-attach-", dir=ROOT)
+    make_tree(root)
+    env = dict(ENV, USBIP_SYSFS_ROOT=root, USBIP_VHCI_STATE_DIR=os.path.join(root, "var/run/vhci_hcd"))
+    d = Daemon(env=env)
+    try:
+        p = subprocess.run([TOOL, "--tcp-port", str(d.port), "attach", "-r", "127.0.0.1", "-b", "1-1"],
+                           capture_output=True, text=True, env=dict(env, LD_DEBUG="libs"), timeout=30)
+    finally:
+        d.stop()
+    objects = re.findall(r"calling init: (\S+)", p.stderr)
+    check(p.returncode == 0 and "exported 1-1" in d.log(), p.returncode, p.stderr[-2000:])
+    plugins = [os.path.basename(o) for o in objects if "libusbip-plugin-" in o]
+    check(plugins == ["libusbip-plugin-vhci.so"], objects)
+
+
+@test
+def own_calls_bind_inside():
+    # libusbipcore and the main module are linked -Bsymbolic-functions: their calls to their
+    # own public functions need no PLT slot for the loader to resolve at start (all of them
+    # under BIND_NOW; docs/performance.md, "Start-up")
+    _, objects = loaded_objects("port")
+    lib = [o for o in objects if "libusbipcore.so" in o]
+    check(len(lib) == 1, objects)
+    for path, own in ((lib[0], " usbip_"), (MAIN_MODULE, " usbip_tool_")):
+        relocs = subprocess.run(["readelf", "-rW", path], capture_output=True, text=True, check=True).stdout
+        slots = [line for line in relocs.splitlines() if "JUMP_SLOT" in line]
+        check(slots and not [line for line in slots if own in line], path, [line for line in slots if own in line][:5])
+
+
+@test
 def main_module_missing_names_the_fix():
     rc, out, err = tool("port", env=dict(ENV, USBIP_TOOL_MODULE_DIR=os.path.join(ROOT, "no-modules")))
     check(rc == 1 and out == "", rc, out)
