@@ -15,7 +15,7 @@ gobject-introspection libgirepository1.0-dev libpolkit-gobject-1-dev"
 TEST_PKGS="gi-docgen abigail-tools clang llvm libclang-rt-14-dev gcovr python3 python3-jsonschema
 gobject-introspection libgirepository1.0-dev python3-gi gir1.2-glib-2.0
 umockdev libumockdev-dev systemd valgrind tshark tcpdump usbip binutils prometheus curl
-qemu-system-x86 busybox-static cpio kmod usbutils hwdata iproute2 zsh
+qemu-system-x86 busybox-static cpio kmod usbutils hwdata iproute2 evtest zsh
 debhelper dpkg-dev lintian debootstrap rpm minisign jq diffoscope-minimal
 clang-tidy clang-format clang-tools cppcheck python3-clang util-linux
 xvfb dbus python3-dbusmock gir1.2-gtk-4.0 gir1.2-adw-1 gir1.2-atspi-2.0 at-spi2-core appstream

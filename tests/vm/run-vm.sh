@@ -83,6 +83,13 @@ skip_all() {
 [ "$(id -u)" -eq 0 ] || skip_all "needs root (9p share of / with security_model=none); run it as root"
 command -v qemu-system-x86_64 >/dev/null ||
   skip_all "qemu-system-x86_64 missing: install qemu-system-x86 (scripts/install-deps.sh)"
+# the guest runs these from the host's root (its read-only share of /): one missing fails one
+# scenario after minutes of boot, so they are checked here, by the package that has them
+for need in usbip:usbip usbipd:usbip tcpdump:tcpdump evtest:evtest tc:iproute2 curl:curl \
+    mkfs.ext4:e2fsprogs dbus-daemon:dbus python3:python3; do
+  command -v "${need%%:*}" >/dev/null ||
+    skip_all "${need%%:*} missing on the host, which the guest runs it from: install ${need#*:} (scripts/install-deps.sh)"
+done
 [ -z "$STAGE" ] || [ -z "$BUILD" ] || bail "give --stage or --build, not both"
 
 mkdir -p "$CACHE"

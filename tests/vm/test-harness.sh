@@ -30,6 +30,15 @@ for c in sh cat sed grep awk date mkdir rm tr basename dirname timeout head tail
   ln -s "$(command -v $c)" "$T/noqemu/$c"
 done
 cp "$T/bin/id" "$T/noqemu/id"
+# the programs the guest runs from the host's root (run-vm.sh checks them before the boot):
+# stubs where this host has none; $T/noevtest has all of them but evtest
+mkdir -p "$T/noevtest"
+cp -P "$T/noqemu/"* "$T/noevtest/"
+cp "$T/bin/qemu-system-x86_64" "$T/noevtest/"
+for c in usbip usbipd tcpdump evtest tc curl mkfs.ext4 dbus-daemon python3; do
+  command -v "$c" >/dev/null || ln -s /usr/bin/true "$T/bin/$c"
+  [ "$c" = evtest ] || ln -s /usr/bin/true "$T/noevtest/$c"
+done
 touch "$T/cache/vmlinuz" "$T/cache/initramfs.img"  # newer than init and build-guest.sh
 cp -a "$SRC_STAGE" "$T/stage"                        # a stage under /tmp: invisible to 9p of /
 export STUB_ARGS="$T/qemu-args"
@@ -59,6 +68,12 @@ strict_without_qemu_fails() {
 without_qemu_skips_when_not_strict() {
   export USBIPCORE_STRICT=0 STUB_PATH="$T/noqemu"
   runvm 0 --stage "$T/stage" '01-*' && has '1..0 # SKIP qemu-system-x86_64 missing' "$T/stdout"
+}
+strict_without_a_guest_program_fails() {
+  # found before the boot, by name and package, not by one scenario minutes later
+  export USBIPCORE_STRICT=1 STUB_PATH="$T/noevtest"
+  runvm 1 --stage "$T/stage" '29-*' &&
+    has 'evtest missing on the host, which the guest runs it from: install evtest' "$T/stdout"
 }
 strict_without_root_fails() {
   export USBIPCORE_STRICT=1 STUB_UID=1000
@@ -104,9 +119,10 @@ profile_reaches_the_guest() {
   runvm 2 --stage "$T/stage" --profile long '12-*' && has "--profile takes quick or full, not 'long'" "$T/stderr"
 }
 
-echo "1..8"
+echo "1..9"
 check strict_without_qemu_fails
 check without_qemu_skips_when_not_strict
+check strict_without_a_guest_program_fails
 check strict_without_root_fails
 check strict_without_our_tools_fails
 check strict_scenario_skip_fails_unless_allowed
