@@ -89,13 +89,26 @@ try:
     os.environ["XDG_RUNTIME_DIR"] = TMP  # the accessibility bus's socket goes there, not to a shared path
     fbdir = os.path.join(TMP, "fb")
     os.makedirs(fbdir)
-    xread, xwrite = os.pipe()
-    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(xwrite), "-screen", "0", "800x680x24", "-fbdir", fbdir,
-                             "-nolisten", "tcp"], pass_fds=[xwrite], stderr=subprocess.DEVNULL)
-    procs.append(xvfb)
-    os.close(xwrite)
-    with os.fdopen(xread) as f:
-        os.environ["DISPLAY"] = ":" + f.readline().strip()
+    # Xvfb picks a free display and writes its number once it accepts connections; one that
+    # ends first (seen once in the CI's sanitize gate: the app then found no display) is
+    # started again, and after three the test stops with what Xvfb said
+    for attempt in range(3):
+        xread, xwrite = os.pipe()
+        xlog = os.path.join(TMP, f"xvfb-{attempt}.log")
+        with open(xlog, "w") as log:
+            xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(xwrite), "-screen", "0", "800x680x24", "-fbdir",
+                                     fbdir, "-nolisten", "tcp"], pass_fds=[xwrite], stderr=log)
+        procs.append(xvfb)
+        os.close(xwrite)
+        with os.fdopen(xread) as f:
+            display = f.readline().strip()
+        if display.isdigit() and xvfb.poll() is None:
+            break
+        with open(xlog) as log:
+            print(f"# Xvfb (attempt {attempt + 1}) gave no display: {log.read().strip()!r}", file=sys.stderr)
+    else:
+        raise RuntimeError("Xvfb did not start three times (its words above)")
+    os.environ["DISPLAY"] = ":" + display
     _, os.environ["DBUS_SESSION_BUS_ADDRESS"] = spawn(["dbus-daemon", "--session", "--nofork", "--print-address=1"],
                                                       ready=True)
     with open(os.path.join(TMP, "system.conf"), "w") as f:
