@@ -68,23 +68,24 @@ usbip_device_cache_uevent_is_usb (const guint8 *msg, gsize len)
   return TRUE;
 }
 
-/* reads every pending uevent; TRUE if any says a USB device changed (or some were lost) */
-static gboolean
-drain_uevents (UsbipDeviceCache *self)
+/* usbip_uevent_drain: reads every uevent pending on @fd; TRUE if @relevant holds for any of
+ * them, or some were lost (ENOBUFS) or the socket failed: the safe answer is a re-read */
+gboolean
+usbip_uevent_drain (gint fd, gboolean (*relevant) (const guint8 *msg, gsize len))
 {
   guint8 buf[8192];
-  gboolean changed = FALSE;
+  gboolean any = FALSE;
 
   for (;;)
     {
-      ssize_t n = recv (self->uevent_fd, buf, sizeof buf, MSG_DONTWAIT);
+      ssize_t n = recv (fd, buf, sizeof buf, MSG_DONTWAIT);
 
       if (n > 0)
-        changed |= usbip_device_cache_uevent_is_usb (buf, (gsize) n);
+        any |= relevant (buf, (gsize) n);
       else if (n < 0 && errno == EINTR)
         continue;
       else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-        return changed;
+        return any;
       else
         return TRUE; /* ENOBUFS: events were lost; anything else: be safe */
     }
@@ -162,7 +163,7 @@ usbip_device_cache_list (UsbipDeviceCache *self, GError **error)
       self->rescans++;
       return usbip_export_backend_list_devices (self->backend, error);
     }
-  if (drain_uevents (self))
+  if (usbip_uevent_drain (self->uevent_fd, usbip_device_cache_uevent_is_usb))
     usbip_device_cache_invalidate (self);
   /* at most twice: a device that vanishes or is unbound before its uevent reaches us fails
    * its state read, and the second pass rescans (a device that fails again is left out) */

@@ -149,32 +149,10 @@ uevent_is_usb_add_or_remove (const guint8 *msg, gsize len)
   return usbip_device_cache_uevent_is_usb (msg, len);
 }
 
-/* reads every pending uevent; TRUE if any calls for a check (or some were lost) */
-static gboolean
-drain_uevents (gint fd)
-{
-  guint8 buf[8192];
-  gboolean check_needed = FALSE;
-
-  for (;;)
-    {
-      ssize_t n = recv (fd, buf, sizeof buf, MSG_DONTWAIT);
-
-      if (n > 0)
-        check_needed |= uevent_is_usb_add_or_remove (buf, (gsize) n);
-      else if (n < 0 && errno == EINTR)
-        continue;
-      else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-        return check_needed;
-      else
-        return TRUE; /* ENOBUFS: events were lost; anything else: be safe */
-    }
-}
-
 static gboolean
 on_uevent (gint fd, GIOCondition condition, gpointer data)
 {
-  if (drain_uevents (fd) || (condition & (G_IO_ERR | G_IO_HUP)) != 0)
+  if (usbip_uevent_drain (fd, uevent_is_usb_add_or_remove) || (condition & (G_IO_ERR | G_IO_HUP)) != 0)
     usbip_port_monitor_check_now (USBIP_PORT_MONITOR (data));
   return G_SOURCE_CONTINUE;
 }
@@ -213,7 +191,7 @@ usbip_port_monitor_start (UsbipPortMonitor *self, GError **error)
     self->uevent_fd = usbip_uevent_socket_open ();
   if (self->uevent_fd >= 0 && self->uevent_id == 0)
     {
-      drain_uevents (self->uevent_fd); /* from before this snapshot */
+      usbip_uevent_drain (self->uevent_fd, uevent_is_usb_add_or_remove); /* from before this snapshot */
       self->uevent_id = g_unix_fd_add (self->uevent_fd, G_IO_IN, on_uevent, self);
     }
   return TRUE;
