@@ -23,7 +23,7 @@ gi.require_version("Gio", "2.0")
 from gi.repository import Gio, GLib  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
-from taptest import check, run_tests, test, wait_until  # noqa: E402
+from taptest import TIME_SCALE, Lines, check, run_tests, test, wait_until  # noqa: E402
 
 FAKE, TOOL, DBUSD, SRC = sys.argv[1:5]
 NAME = "org.usbipcore.Usbip1"
@@ -145,7 +145,7 @@ def start_polkit(template=True):
 
 def stop(p):
     p.terminate()
-    p.wait(10)
+    p.wait(10 * TIME_SCALE)
 
 
 def mock(method, sig=None, *args):
@@ -159,13 +159,14 @@ def allow(*actions):
 
 polkit = start_polkit()
 fake = start([FAKE], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-EXPORTER = int(fake.stdout.readline().split()[1])
-UNIX_REMOTE = "unix:" + fake.stdout.readline().split()[1]
-_, FAKE_ROOT, FAKE_STATE = fake.stdout.readline().split()
+fake_out = Lines(fake.stdout, "dbus-fake-service")  # its stdout is read only through this
+EXPORTER = int(fake_out.readline("its exporter's port").split()[1])
+UNIX_REMOTE = "unix:" + fake_out.readline("its exporter's socket").split()[1]
+_, FAKE_ROOT, FAKE_STATE = fake_out.readline("its fake kernel's root").split()
 os.chmod(FAKE_ROOT, 0o755)  # user nobody's usbip-tool reads the attached devices' ids, as from /sys
 # the fake kernel as root's usbip-tool and nobody's see it
 TOOL_ENV = dict(BUS_ENV, USBIP_SYSFS_ROOT=FAKE_ROOT, USBIP_VHCI_STATE_DIR=FAKE_STATE)
-check(fake.stdout.readline().strip() == "ready", "the fake service did not start")
+check(fake_out.readline("ready") == "ready", "the fake service did not start:", fake_out.printed())
 REMOTE = f"127.0.0.1:{EXPORTER}"
 
 
@@ -173,12 +174,12 @@ def kernel(cmd):
     """Plays the kernel (or another tool) inside the fake service."""
     fake.stdin.write(cmd + "\n")
     fake.stdin.flush()
-    check(fake.stdout.readline().strip() == "ok", "fake service refused", cmd)
+    check(fake_out.readline(f"its answer to {cmd!r}") == "ok", "fake service refused", cmd)
 
 
 def call(method, sig=None, *args, path=MANAGER, iface=MIFACE, flags=0):
-    reply = conn.call_sync(NAME, path, iface, method, GLib.Variant(sig, args) if sig else None, None, flags, 20000,
-                           None)
+    reply = conn.call_sync(NAME, path, iface, method, GLib.Variant(sig, args) if sig else None, None, flags,
+                           20000 * TIME_SCALE, None)
     return reply.unpack() if reply is not None else None
 
 
@@ -498,7 +499,7 @@ NOBODY = pwd.getpwnam("nobody")
 
 def as_nobody(argv, **kw):
     return subprocess.run(["setpriv", f"--reuid={NOBODY.pw_uid}", f"--regid={NOBODY.pw_gid}", "--clear-groups"]
-                          + argv, capture_output=True, text=True, env=kw.pop("env", BUS_ENV), timeout=60, **kw)
+                          + argv, capture_output=True, text=True, env=kw.pop("env", BUS_ENV), timeout=60 * TIME_SCALE, **kw)
 
 
 # ---- usbip-tool as a user: through the service, as root directly: the same ----
@@ -507,7 +508,7 @@ def tool(*args, user=True, env=None):
     argv = [TOOL, "--tcp-port", str(EXPORTER)] + list(args)
     if user:
         return as_nobody(argv, env=env or TOOL_ENV)
-    return subprocess.run(argv, capture_output=True, text=True, env=env or TOOL_ENV, timeout=60)
+    return subprocess.run(argv, capture_output=True, text=True, env=env or TOOL_ENV, timeout=60 * TIME_SCALE)
 
 
 def same(args, **kw):
@@ -571,32 +572,57 @@ def tool_as_user_binds_and_unbinds():
     check(r.returncode == 0 and json.loads(r.stdout)["type"] == "unbound", r.stdout)
 
 
+class Follower:
+    """usbip-tool --json attach --auto-reconnect as nobody, following the service's supervision;
+    its events are read with deadlines (a missing one fails naming it and what the tool said)."""
+
+    def __init__(self):
+        argv = ["setpriv", f"--reuid={NOBODY.pw_uid}", f"--regid={NOBODY.pw_gid}", "--clear-groups", TOOL,
+                "--json", "--tcp-port", str(EXPORTER), "attach", "-r", "127.0.0.1", "-b", "1-1", "--auto-reconnect"]
+        # stderr to a file: a pipe nobody reads while the tool runs could fill and stop it
+        self.errpath = os.path.join(TMP, "tool-stderr")
+        with open(self.errpath, "w") as err:
+            self.p = start(argv, stdout=subprocess.PIPE, stderr=err, env=TOOL_ENV)
+        self.out = Lines(self.p.stdout, "usbip-tool attach --auto-reconnect")
+        self.events = []
+
+    def stderr(self):
+        with open(self.errpath) as f:
+            return f.read()
+
+    def event(self, name, timeout=10):
+        """Reads the tool's events until NAME."""
+        def got(line):
+            self.events.append(json.loads(line))
+            return self.events[-1]["event"] == name
+        try:
+            self.out.until(got, f"the {name} event", timeout)
+        except AssertionError as e:
+            raise AssertionError(f"{e}\nits stderr:\n{self.stderr()}") from None
+
+    def stop(self):
+        """Ctrl-C: the tool ends (0) and the service stops supervising; the device stays."""
+        self.p.send_signal(signal.SIGINT)
+        check(self.p.wait(20 * TIME_SCALE) == 0, self.p.returncode, self.stderr())
+        (props,) = objects().values()
+        check(not props["Supervised"] and props["State"] == "attached", props)  # as without the service
+        r = tool("detach", "-p", str(props["Port"]))
+        check(r.returncode == 0, r.stderr)
+        kernel("free 1-1")
+
+
 @test
 def tool_as_user_auto_reconnect_follows_the_service():
     allow(ATTACH)
-    argv = ["setpriv", f"--reuid={NOBODY.pw_uid}", f"--regid={NOBODY.pw_gid}", "--clear-groups", TOOL, "--json",
-            "--tcp-port", str(EXPORTER), "attach", "-r", "127.0.0.1", "-b", "1-1", "--auto-reconnect"]
-    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=TOOL_ENV)
-    events = []
-
-    def event(name):
-        while name not in [e["event"] for e in events]:
-            events.append(json.loads(p.stdout.readline()))
-        return True
-
-    wait_until(lambda: event("attached"), "the attached event")
+    t = Follower()
+    t.event("attached")
     kernel("drop 0 1-1")
-    wait_until(lambda: event("reconnected"), "the reconnected event")
+    t.event("reconnected")
     # (a loss within 5 s of attaching also waits one backoff step: "reconnecting")
-    check([e["event"] for e in events if e["event"] != "reconnecting"] == ["attached", "lost", "reconnected"], events)
-    check(events[0]["remote_busid"] == "1-1" and events[0]["port"] == 0, events[0])
-    p.send_signal(signal.SIGINT)
-    check(p.wait(20) == 0, p.returncode, p.stderr.read())
-    (props,) = objects().values()
-    check(not props["Supervised"] and props["State"] == "attached", props)  # as without the service
-    r = tool("detach", "-p", str(props["Port"]))
-    check(r.returncode == 0, r.stderr)
-    kernel("free 1-1")
+    check([e["event"] for e in t.events if e["event"] != "reconnecting"] == ["attached", "lost", "reconnected"],
+          t.events)
+    check(t.events[0]["remote_busid"] == "1-1" and t.events[0]["port"] == 0, t.events[0])
+    t.stop()
 
 
 @test
@@ -625,7 +651,7 @@ def anyone_may_call():
 @test
 def zz_activation_slow_start_and_idle_exit():
     fake.stdin.close()  # the fake service ends and releases the name
-    fake.wait(10)
+    fake.wait(10 * TIME_SCALE)
     check(not has_owner(NAME), "still owned")
     # the first call starts the real usbipcore-dbusd (this kernel tree has no vhci_hcd), whose
     # start takes longer than its idle timeout (the slow bus): the call is answered all the same
@@ -639,7 +665,7 @@ def cleanup():
         if p.poll() is None:
             p.terminate()
             try:
-                p.wait(10)
+                p.wait(10 * TIME_SCALE)
             except subprocess.TimeoutExpired:
                 p.kill()
     shutil.rmtree(TMP, ignore_errors=True)
