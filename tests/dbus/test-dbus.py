@@ -626,6 +626,41 @@ def tool_as_user_auto_reconnect_follows_the_service():
 
 
 @test
+def tool_as_user_auto_reconnect_hears_signals_sent_with_the_reply():
+    """The Attach reply and the attachment's first signal may reach the tool together (a busy
+    host, memcheck): here polkit's check (a mock) stops the tool, and it goes on only once the
+    service sent Attached, so it reads the reply and the signal at once. It must report the
+    attach all the same (it lost the signal when it subscribed anew after the reply)."""
+    global polkit
+    stop(polkit)
+    polkit = start_polkit(template=False)
+    pidfile = os.path.join(TMP, "tool-pid")
+    mock("AddMethod", "(sssss)", "", "CheckAuthorization", "(sa{sv})sa{ss}us", "(bba{ss})",
+         "import os, signal, time\n"
+         f"while not os.path.exists({pidfile!r}):\n    time.sleep(0.01)\n"
+         f"os.kill(int(open({pidfile!r}).read()), signal.SIGSTOP)\n"
+         "ret = (True, False, {})")
+    sig = Signals()
+    t = Follower()
+    try:
+        with open(pidfile + ".new", "w") as f:
+            f.write(str(t.p.pid))
+        os.rename(pidfile + ".new", pidfile)
+        sig.wait("Attached")
+        check(t.p.poll() is None, "the tool ended", t.p.returncode, t.stderr())
+    finally:
+        os.kill(t.p.pid, signal.SIGCONT)
+        os.unlink(pidfile)
+        sig.close()
+        stop(polkit)
+        polkit = start_polkit()
+    t.event("attached")
+    check(t.events[0]["remote_busid"] == "1-1" and t.events[0]["port"] == 0, t.events[0])
+    allow(ATTACH)
+    t.stop()
+
+
+@test
 def tool_as_user_without_the_service_works_directly():
     env = dict(TOOL_ENV, DBUS_SYSTEM_BUS_ADDRESS="unix:path=" + os.path.join(TMP, "no-bus"))
     allow(ATTACH)  # not asked: the attach writes vhci_hcd's files itself, which a user may not

@@ -476,6 +476,10 @@ on_bus_signal (GDBusConnection *bus, const gchar *sender, const gchar *path, con
   BusSession *bs = data;
   UsbipSupervisor *none = NULL;
 
+  /* another attachment's; none is ours before the Attach reply (signals are dispatched
+   * here, in the main loop, which runs only after it) */
+  if (bs->path == NULL || !g_str_equal (path, bs->path))
+    return;
   if (g_str_equal (name, "Attached") || g_str_equal (name, "Reconnected"))
     {
       g_clear_pointer (&bs->port, usbip_port_info_free);
@@ -523,7 +527,12 @@ supervise_bus (GDBusConnection *bus, const gchar *remote, const gchar *busid, GV
   g_autoptr (UsbipPortInfo) first = NULL;
   guint sub, watch, sig_int, sig_term;
 
-  /* subscribed before the call: the first signals follow its reply at once */
+  /* One subscription, made before the call and kept: its match rule reaches the bus before
+   * the call does, so every signal of the attachment after it comes here, the first ones too
+   * (they may arrive with the reply, before the path is known: on_bus_signal sorts them out
+   * once it is). A second, narrower subscription after the reply would miss them: GDBus
+   * drops what arrived for the first one once it is unsubscribed, and the bus sends nothing
+   * between the one's RemoveMatch and the other's AddMatch. */
   sub = g_dbus_connection_signal_subscribe (bus, USBIP_DBUS_NAME, "org.usbipcore.Usbip1.Attachment", NULL, NULL, NULL,
                                             G_DBUS_SIGNAL_FLAGS_NONE, on_bus_signal, &bs, NULL);
   g_variant_builder_add (options, "{sv}", "auto-reconnect", g_variant_new_boolean (TRUE));
@@ -533,10 +542,6 @@ supervise_bus (GDBusConnection *bus, const gchar *remote, const gchar *busid, GV
       g_dbus_connection_signal_unsubscribe (bus, sub);
       return fail (error);
     }
-  /* other attachments' signals are not ours */
-  g_dbus_connection_signal_unsubscribe (bus, sub);
-  sub = g_dbus_connection_signal_subscribe (bus, USBIP_DBUS_NAME, "org.usbipcore.Usbip1.Attachment", NULL, bs.path,
-                                            NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_bus_signal, &bs, NULL);
   watch = g_bus_watch_name_on_connection (bus, USBIP_DBUS_NAME, G_BUS_NAME_WATCHER_FLAGS_NONE, NULL, on_bus_vanished,
                                           &bs, NULL);
   sig_int = g_unix_signal_add (SIGINT, on_quit_signal, &bs.ss);
