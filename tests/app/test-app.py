@@ -21,7 +21,7 @@ import gi
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
 import taptest  # noqa: E402
-from taptest import check, run_tests, test  # noqa: E402
+from taptest import Lines, check, run_tests, test  # noqa: E402
 
 gi.require_version("Atspi", "2.0")
 gi.require_version("GdkPixbuf", "2.0")
@@ -64,13 +64,16 @@ SYSTEM_BUS_CONF = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus C
 
 
 def spawn(argv, env=None, ready=None, stdin=None):
-    """Starts ARGV; with READY, waits for its first stdout line and returns (process, line)."""
+    """Starts ARGV; with READY, waits for its first stdout line and returns (process, line);
+    its stdout is read only through p.out then (a Lines: each read has a deadline)."""
     p = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE if ready else subprocess.DEVNULL, stdin=stdin,
                          text=True)
     procs.append(p)
-    line = p.stdout.readline().strip() if ready else None
+    line = None
     if ready:
-        check(line, f"{argv[0]} ended before it was ready (exit {p.poll()})")
+        p.out = Lines(p.stdout, argv[0])
+        line = p.out.readline("its first line", 30).strip()
+        check(line, f"{argv[0]} said nothing before it was ready (exit {p.poll()})")
     return p, line
 
 
@@ -101,7 +104,10 @@ try:
         procs.append(xvfb)
         os.close(xwrite)
         with os.fdopen(xread) as f:
-            display = f.readline().strip()
+            try:
+                display = Lines(f, "Xvfb").readline("its display number", 30).strip()
+            except AssertionError:  # it ended (or hangs) without one: said below, and again
+                display = ""
         if display.isdigit() and xvfb.poll() is None:
             break
         with open(xlog) as log:
@@ -129,7 +135,7 @@ try:
     while line and line != "ready":  # "exporter-port N", then other facts, then "ready"
         if line.startswith("exporter-port "):
             REMOTE = "127.0.0.1:" + line.split()[1]
-        line = fake.stdout.readline().strip()
+        line = fake.out.readline("ready", 30).strip()
     check(line == "ready", "the service did not start")
 
     # the app, with its icon where the icon theme looks and settings that start empty
@@ -250,7 +256,7 @@ def kernel(command):
     """Plays the kernel (or another tool) in the service's fake kernel: drop, take, release, free."""
     fake.stdin.write(command + "\n")
     fake.stdin.flush()
-    check(fake.stdout.readline().strip() == "ok", "the fake kernel refused", command)
+    check(fake.out.readline(f"its answer to {command!r}").strip() == "ok", "the fake kernel refused", command)
 
 
 def allow(*actions):
