@@ -5,13 +5,12 @@
 #
 #   scripts/valgrind.sh          the CI set: every non-VM suite that runs our programs but
 #                                cli, man-pages and dbus
-#   scripts/valgrind.sh --all    the CI set, cli (its ~70 cases start the tools hundreds of
+#   scripts/valgrind.sh --all    the CI set, cli (its 80 cases start the tools hundreds of
 #                                times: ~7 min of CPU under memcheck, 24 min at load 10-18;
-#                                it joins the CI set once a whole run of it is clean,
-#                                docs/quality.md), man-pages
-#                                (the tools' --help) and dbus (not parallel with other tests,
-#                                and ~10 min under memcheck on a loaded host: it would double
-#                                the CI gate)
+#                                clean, but ~8.5 min more on a quiet host: docs/quality.md),
+#                                man-pages (the tools' --help) and dbus (not parallel with
+#                                other tests, and ~10 min under memcheck on a loaded host: it
+#                                would double the CI gate)
 #
 # Build: BUILD (default build; configured if missing). The tools run under memcheck in the
 # journal (usbipcored) and trace-json (usbip-tool) suites and, with --all, in cli, man-pages
