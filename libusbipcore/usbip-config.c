@@ -12,6 +12,7 @@
 #include <math.h>
 
 #include "usbip-config.h"
+#include "usbip-defaults-private.h"
 #include "usbip-error.h"
 
 typedef struct {
@@ -93,7 +94,7 @@ usbip_config_new (void)
 {
   UsbipConfig *self = g_object_new (USBIP_TYPE_CONFIG, NULL);
 
-  usbip_config_register_key (self, "plugins", "enabled", USBIP_CONFIG_TYPE_STRING_LIST, "vhci;host;vudc;unix;vsock",
+  usbip_config_register_key (self, "plugins", "enabled", USBIP_CONFIG_TYPE_STRING_LIST, USBIP_DEFAULT_PLUGINS_ENABLED,
                              NULL, 0, 0, "plugins to load, by name");
   return self;
 }

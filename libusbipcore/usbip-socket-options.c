@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <linux/vm_sockets.h>
 
+#include "usbip-defaults-private.h"
 #include "usbip-error.h"
 #include "usbip-socket-options.h"
 
@@ -24,18 +25,18 @@ usbip_socket_options_new (void)
 {
   UsbipSocketOptions *opts = g_new0 (UsbipSocketOptions, 1);
 
-  opts->connect_timeout_ms = 10000;
-  opts->read_timeout_ms = 10000;
-  opts->write_timeout_ms = 10000;
+  opts->connect_timeout_ms = USBIP_DEFAULT_CONNECT_TIMEOUT_MS;
+  opts->read_timeout_ms = USBIP_DEFAULT_READ_TIMEOUT_MS;
+  opts->write_timeout_ms = USBIP_DEFAULT_WRITE_TIMEOUT_MS;
   opts->nodelay = TRUE;
   opts->keepalive = TRUE;
   /* a dead link is noticed in ~16 s whether the session is idle (keepalive probes at 4, 7, 10,
    * 13 s unanswered) or busy (data unacknowledged for 16 s); a false loss needs every probe of
    * a window, or the same segment's retransmissions for 16 s, lost (docs/reconnect.md) */
-  opts->keepalive_idle_s = 4;
-  opts->keepalive_interval_s = 3;
-  opts->keepalive_probes = 5;
-  opts->user_timeout_ms = 16000;
+  opts->keepalive_idle_s = USBIP_DEFAULT_KEEPALIVE_IDLE_S;
+  opts->keepalive_interval_s = USBIP_DEFAULT_KEEPALIVE_INTERVAL_S;
+  opts->keepalive_probes = USBIP_DEFAULT_KEEPALIVE_PROBES;
+  opts->user_timeout_ms = USBIP_DEFAULT_USER_TIMEOUT_MS;
   return opts;
 }
 

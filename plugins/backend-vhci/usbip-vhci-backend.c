@@ -12,9 +12,6 @@
 #include "usbip-vhci-records.h"
 #include "usbip-vhci-status.h"
 
-/* how many times a port taken between our read and our write is retried */
-#define ATTACH_RETRIES 16
-
 struct _UsbipVhciBackend {
   GObject parent_instance;
   UsbipSysfs *sysfs;
@@ -170,7 +167,7 @@ usbip_vhci_backend_attach (UsbipImportBackend *backend, gint sockfd, guint32 dev
   G_GNUC_UNUSED g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
   guint skip_below = 0;
 
-  for (guint attempt = 0; attempt < ATTACH_RETRIES; attempt++)
+  for (guint attempt = 0; attempt < USBIP_VHCI_ATTACH_RETRIES; attempt++)
     {
       g_autoptr (GPtrArray) ports = read_ports (self, error);
       g_autoptr (GError) local_error = NULL;
@@ -220,7 +217,7 @@ usbip_vhci_backend_attach (UsbipImportBackend *backend, gint sockfd, guint32 dev
       return -1;
     }
   g_set_error (error, USBIP_ERROR, USBIP_ERROR_BUSY,
-               "vhci ports kept being taken by other attachers (%d tries): try again", ATTACH_RETRIES);
+               "vhci ports kept being taken by other attachers (%d tries): try again", USBIP_VHCI_ATTACH_RETRIES);
   return -1;
 }
 

@@ -362,7 +362,7 @@ def port_maps_no_udev():
 
 @test
 def attach_loads_the_vhci_plugin_alone():
-    # a plain attach loads the one plugin it needs, not every plugin in the directory
+    # the module's plain attach loads the one plugin it needs, not every plugin in the directory
     # (docs/performance.md, "Start-up"): on its own tree, as the import records a port
     root = tempfile.mkdtemp(prefix="usbip-attach-", dir=ROOT)
     make_tree(root)
@@ -370,13 +370,192 @@ def attach_loads_the_vhci_plugin_alone():
     d = Daemon(env=env)
     try:
         p = subprocess.run([TOOL, "--tcp-port", str(d.port), "attach", "-r", "127.0.0.1", "-b", "1-1"],
-                           capture_output=True, text=True, env=dict(env, LD_DEBUG="libs"), timeout=30)
+                           capture_output=True, text=True, env=dict(env, LD_DEBUG="libs", USBIP_TOOL_QUICK="0"),
+                           timeout=30)
     finally:
         d.stop()
     objects = re.findall(r"calling init: (\S+)", p.stderr)
     check(p.returncode == 0 and "exported 1-1" in d.log(), p.returncode, p.stderr[-2000:])
     plugins = [os.path.basename(o) for o in objects if "libusbip-plugin-" in o]
     check(plugins == ["libusbip-plugin-vhci.so"], objects)
+
+
+# ---- the quick attach (tools/usbip-tool/usbip-tool-quick.h): the front attaches a plain
+# one-shot `attach` as root itself; everything else, and every failure, goes to the module ----
+
+def attach_run(args, env, tree=None):
+    """(rc, stdout, stderr without the loader's lines, module loaded?, `attach` written, port
+    records) of usbip-tool ARGS on TREE (a fresh one of make_tree unless given)"""
+    root = tree or tempfile.mkdtemp(prefix="usbip-quick-", dir=ROOT)
+    if tree is None:
+        make_tree(root)
+    env = dict(env, USBIP_SYSFS_ROOT=root, USBIP_VHCI_STATE_DIR=os.path.join(root, "var/run/vhci_hcd"),
+               LD_DEBUG="libs")
+    p = subprocess.run([TOOL, *args], capture_output=True, text=True, env=env, timeout=30 * TIME_SCALE)
+    loader = re.compile(r"^\s*\d+:")
+    err = "".join(line for line in p.stderr.splitlines(True) if not loader.match(line)).replace(root, "<root>")
+    attach = os.path.join(root, "sys/devices/platform/vhci_hcd.0/attach")
+    written = open(attach).read().split() if os.path.exists(attach) else None
+    if written and len(written) == 4:  # "PORT SOCKFD DEVID SPEED": the descriptor's number is the process's own
+        check(int(written[1]) >= 0, written)
+        written[1] = "fd"
+    records = os.path.join(root, "var/run/vhci_hcd")
+    recs = {n: open(os.path.join(records, n)).read() for n in sorted(os.listdir(records))} \
+        if os.path.isdir(records) else {}
+    modes = {n: stat.S_IMODE(os.stat(os.path.join(records, n)).st_mode) for n in recs}
+    module = any(MAIN_MODULE_NAME in o for o in re.findall(r"calling init: (\S+)", p.stderr))
+    return p.returncode, p.stdout, err, module, written, recs, modes
+
+
+QUICK_OFF = dict(ENV, USBIP_TOOL_QUICK="0")
+
+
+def both_ways(args, env=None, daemon_host=None, tree_setup=None, fresh_daemon=True):
+    """ARGS (PORT replaced by the daemon's) run by the quick path and by the module
+    (USBIP_TOOL_QUICK=0), each against its own fresh tree and daemon: (quick, module)"""
+    results = []
+    for e in (env or ENV, dict(env or ENV, USBIP_TOOL_QUICK="0")):
+        root = tempfile.mkdtemp(prefix="usbip-quick-", dir=ROOT)
+        make_tree(root)
+        if tree_setup:
+            tree_setup(root)
+        # the daemon with the suite's environment; the case's is the tool's
+        tree_env = dict(ENV, USBIP_SYSFS_ROOT=root, USBIP_VHCI_STATE_DIR=os.path.join(root, "var/run/vhci_hcd"))
+        d = Daemon(env=tree_env, host=daemon_host) if daemon_host else None
+        try:
+            r = attach_run([a.replace("PORT", str(d.port if d else 1)) for a in args], e, root)
+            if d:  # the two daemons listen on two ports
+                r = json.loads(json.dumps(r).replace(str(d.port), "PORT"))
+            results.append(tuple(r))
+        finally:
+            if d:
+                d.stop()
+    return results
+
+
+@test
+def quick_attach_matches_the_module():
+    """a plain attach as root: the front does it without the module (no GLib mapped), and
+    leaves what the module leaves: the same `attach` write, port record, output, exit code"""
+    # the shipped configuration, and one with a plugin's own group and the daemon's keys, say
+    # nothing to a plain attach
+    plugin_group = conf_file("plugin-group.conf", "# c\n[plugins]\nenabled = vhci;host\n[vhci]\nx=1\n"
+                             "[daemon]\nmax-sessions=lots\n")
+    plain = ["--tcp-port", "PORT", "attach", "-r", "127.0.0.1", "-b", "1-1"]
+    for host, args, env in (("127.0.0.1", plain, ENV),
+                            ("127.0.0.1", plain, dict(ENV, USBIP_CONFIG=SHIPPED_CONF)),
+                            ("127.0.0.1", plain, dict(ENV, USBIP_CONFIG=plugin_group)),
+                            ("127.0.0.1", ["-t", "PORT", "attach", "--busid=1-1", "--remote", "127.0.0.1"], ENV),
+                            ("127.0.0.1", ["--timeout", "5000", "attach", "-b", "1-1", "--remote=127.0.0.1:PORT"], ENV),
+                            ("::1", ["attach", "-r", "[::1]:PORT", "-b", "1-1"], ENV),
+                            ("::1", ["--tcp-port=PORT", "attach", "-r", "::1", "-b", "1-1"], ENV)):
+        quick, module = both_ways(args, env=env, daemon_host=host)
+        check(quick[0] == 0 and not quick[3], args, quick)
+        check(module[3], "USBIP_TOOL_QUICK=0 did not load the module", module)
+        check(quick[:3] + quick[4:] == module[:3] + module[4:], args, quick, module)
+        host_text = "::1" if host == "::1" else "127.0.0.1"
+        check(quick[4] == ["1", "fd", "65537", "3"] and quick[5]["port1"].startswith(f"{host_text} ")
+              and quick[5]["port1"].endswith(" 1-1\n") and quick[6]["port1"] == 0o700, quick)
+
+
+def loaded_objects_env(args, env, rc=0):
+    p = subprocess.run([TOOL, *args], capture_output=True, text=True, env=dict(env, LD_DEBUG="libs"),
+                       timeout=30 * TIME_SCALE)
+    check(rc is None or p.returncode == rc, args, p.stderr[-2000:])
+    return p.stdout, re.findall(r"calling init: (\S+)", p.stderr)
+
+
+@test
+def quick_attach_maps_no_glib():
+    # like `version`: a plain attach as root maps libc alone (docs/performance.md)
+    root = tempfile.mkdtemp(prefix="usbip-quick-", dir=ROOT)
+    make_tree(root)
+    env = dict(ENV, USBIP_SYSFS_ROOT=root, USBIP_VHCI_STATE_DIR=os.path.join(root, "var/run/vhci_hcd"))
+    d = Daemon(env=env)
+    try:
+        _, objects = loaded_objects_env(["--tcp-port", str(d.port), "attach", "-r", "127.0.0.1", "-b", "1-1"], env)
+    finally:
+        d.stop()
+    heavy = ("libglib-2.0", "libgobject-2.0", "libgio-2.0", "libusbipcore", MAIN_MODULE_NAME)
+    check(objects and not [o for o in objects if any(h in o for h in heavy)], objects)
+
+
+def take_hs_ports(root):
+    status = os.path.join(root, "sys/devices/platform/vhci_hcd.0/status")
+    with open(status) as f:
+        text = f.read()
+    with open(status, "w") as f:
+        f.write(text.replace("hs  0001 004 000 00000000 000000 0-0", "hs  0001 006 003 00010003 000006 3-2"))
+
+
+def remove_vhci(root):
+    shutil.rmtree(os.path.join(root, "sys/devices/platform/vhci_hcd.0"))
+
+
+@test
+def quick_attach_hands_over_to_the_module():
+    """what the quick path does not do exactly as the module, or what fails, the module does
+    (and says): the output is the module's, and the module was loaded"""
+    odd = conf_file("odd.conf", "[frobnicator]\na=1\n")
+    escaped = conf_file("escaped.conf", "[plugins]\nenabled=vhci;ho\\st\n")
+    no_vhci = conf_file("no-vhci.conf", "[plugins]\nenabled=host\n")
+    closed, closed_port = reserve_port()
+    plain = ["--tcp-port", "PORT", "attach", "-r", "127.0.0.1", "-b", "1-1"]
+    with closed:
+        cases = (("--json", dict(args=["--json", *plain], daemon_host="127.0.0.1")),
+                 ("--debug", dict(args=["--debug", *plain], daemon_host="127.0.0.1")),
+                 ("G_MESSAGES_DEBUG", dict(args=plain, daemon_host="127.0.0.1",
+                                           env=dict(ENV, G_MESSAGES_DEBUG="all"))),
+                 ("an unknown group", dict(args=plain, daemon_host="127.0.0.1", env=dict(ENV, USBIP_CONFIG=odd))),
+                 ("a backslash", dict(args=plain, daemon_host="127.0.0.1", env=dict(ENV, USBIP_CONFIG=escaped))),
+                 ("vhci not enabled", dict(args=plain, daemon_host="127.0.0.1", env=dict(ENV, USBIP_CONFIG=no_vhci))),
+                 ("a missing USBIP_CONFIG", dict(args=plain, daemon_host="127.0.0.1",
+                                                 env=dict(ENV, USBIP_CONFIG=os.path.join(ROOT, "absent.conf")))),
+                 ("already attached", dict(args=["attach", "-r", "192.0.2.7", "-b", "1-1"])),
+                 ("vhci_hcd not loaded", dict(args=plain, daemon_host="127.0.0.1", tree_setup=remove_vhci)),
+                 ("refused import", dict(args=["--tcp-port", "PORT", "attach", "-r", "127.0.0.1", "-b", "9-9"],
+                                         daemon_host="127.0.0.1")),
+                 ("no free port", dict(args=plain, daemon_host="127.0.0.1", tree_setup=take_hs_ports)),
+                 ("connection refused", dict(args=["--tcp-port", str(closed_port), *plain[2:]])),
+                 ("a host name", dict(args=["--tcp-port", "PORT", "attach", "-r", "localhost", "-b", "1-1"],
+                                      daemon_host="127.0.0.1")),
+                 ("a socket flag", dict(args=["--keepalive-idle", "7", *plain], daemon_host="127.0.0.1")),
+                 ("-d DEVID", dict(args=[*plain[:4], "-d", "usbip-vudc.0"], daemon_host="127.0.0.1")))
+        for name, case in cases:
+            quick, module = both_ways(**case)
+            check(quick[3], name, "did not load the module:", quick)
+            check(quick[:3] + quick[4:] == module[:3] + module[4:], name, quick, module)
+
+
+@test
+def quick_attach_sets_the_module_socket_options():
+    """the socket vhci_hcd gets has the library's default options either way (a peer that
+    never answers holds the tool with its socket)"""
+    defaults = dict(nodelay=True, keepalive=True, idle=4, interval=3, probes=5, user_timeout=16000)
+    got = []
+    with socket.create_server(("127.0.0.1", 0)) as srv:
+        srv.settimeout(10 * TIME_SCALE)
+        port = srv.getsockname()[1]
+        for env in (ENV, QUICK_OFF):
+            p = subprocess.Popen([TOOL, "--tcp-port", str(port), "attach", "-r", "127.0.0.1", "-b", "1-1"], env=env,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                conn, _ = srv.accept()
+                with conn:
+                    conn.settimeout(10 * TIME_SCALE)
+                    request = conn.recv(40, socket.MSG_WAITALL)
+                    _, s = socket_of(p.pid, conn.getsockname())
+                    check(s is not None, "no socket to us")
+                    with s:
+                        t = tunables(s)
+                    got.append(({k: t[k] for k in defaults}, request,
+                                any(MAIN_MODULE_NAME in line for line in open(f"/proc/{p.pid}/maps"))))
+            finally:
+                p.kill()
+                p.wait(timeout=10 * TIME_SCALE)
+    check(got[0][0] == got[1][0] == defaults, got)
+    check(got[0][1] == got[1][1] == bytes.fromhex("01118003 00000000") + b"1-1".ljust(32, b"\0"), got)
+    check(not got[0][2] and got[1][2], "quick, then the module:", got)
 
 
 @test

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * usbip-tool's executable: answers the version itself and loads the module with every other
- * verb (usbip-tool-main.h says why). Links libc alone: no GLib here.
+ * usbip-tool's executable: answers the version itself, attaches in the plain case
+ * (usbip-tool-quick.h), and loads the module with every other command line (usbip-tool-main.h
+ * says why). Links libc alone: no GLib here.
  */
 #include "config.h"
 
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "usbip-tool-main.h"
+#include "usbip-tool-quick.h"
 
 /* USBIP_TOOL_MODULE_DIR if set; else next to this executable when the module is there (a
  * build tree: meson puts both in one directory); else where the package installs it */
@@ -50,10 +52,14 @@ main (int argc, char **argv)
   char path[PATH_MAX + sizeof USBIP_TOOL_MAIN_MODULE + 1];
   void *module;
   UsbipToolMainFunc run;
+  int rc;
 
   if (argc == 2
       && (strcmp (argv[1], "version") == 0 || strcmp (argv[1], "--version") == 0 || strcmp (argv[1], "-V") == 0))
     return fputs (USBIP_TOOL_VERSION_LINE, stdout) < 0 || fflush (stdout) != 0 ? 1 : 0;
+  /* a plain attach as root: done here, without the module (usbip-tool-quick.h) */
+  if (argc > 1 && (rc = usbip_tool_quick_attach (argc, argv)) != USBIP_TOOL_QUICK_NOT_HANDLED)
+    return rc;
   module_path (path, sizeof path);
   /* global: the `status` module calls back into this one's output helpers */
   module = dlopen (path, RTLD_LAZY | RTLD_GLOBAL);

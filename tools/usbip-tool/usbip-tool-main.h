@@ -4,8 +4,8 @@
 /* usbip-tool is two pieces (docs/performance.md, "Start-up"): the executable, a front linked
  * to libc alone, and this module, which holds every verb and links libusbipcore, GIO
  * and json-glib. The front prints the version itself (`usbip-tool version`, `--version`,
- * `-V`, nothing else on the line), so that answer maps one library as upstream's does; for
- * every other command line it loads USBIP_TOOL_MAIN_MODULE and runs usbip_tool_main() with
+ * `-V`, nothing else on the line), so that answer maps one library as upstream's does; it
+ * attaches in the plain case itself (usbip-tool-quick.h); for every other command line it loads USBIP_TOOL_MAIN_MODULE and runs usbip_tool_main() with
  * the same arguments. Plain C: the front includes this without GLib. */
 
 #define USBIP_TOOL_MAIN_MODULE "usbip-tool-main.so"
