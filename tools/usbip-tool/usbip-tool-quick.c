@@ -122,7 +122,7 @@ plugins_fine (const char *list, const char *groups)
 
   if (strlen (list) >= sizeof names || strspn (list, "abcdefghijklmnopqrstuvwxyz0123456789_-;") != strlen (list))
     return 0;
-  strcpy (names, list);
+  snprintf (names, sizeof names, "%s", list);
   for (char *n = strtok_r (names, ";", &save); n != NULL; n = strtok_r (NULL, ";", &save))
     {
       if (!plugin_installed (n))
@@ -193,7 +193,7 @@ config_fine (void)
       ok = strncmp (line, "enabled", 7) == 0 && line[7 + strspn (line + 7, " ")] == '\0'
            && (*eq == '\0' || eq[strlen (eq) - 1] != ' ') && strlen (eq) < sizeof enabled;
       if (ok)
-        strcpy (enabled, eq);
+        snprintf (enabled, sizeof enabled, "%s", eq);
     }
   free (text);
   return ok && plugins_fine (enabled, groups);
@@ -327,7 +327,7 @@ recorded (const char *dir, const char *want)
   while (d != NULL && !found && (e = readdir (d)) != NULL)
     {
       char path[PATH_SIZE], *text, *save = NULL, words[PATH_SIZE] = "";
-      int nw = 0;
+      int nw = 0, len = 0;
 
       if (strncmp (e->d_name, "port", 4) != 0)
         continue;
@@ -335,8 +335,8 @@ recorded (const char *dir, const char *want)
       if ((text = slurp (path)) == NULL)
         continue;
       for (char *w = strtok_r (text, " \t\n\r\v\f", &save); w != NULL; w = strtok_r (NULL, " \t\n\r\v\f", &save))
-        if (++nw <= 3 && strlen (words) + strlen (w) + 2 < sizeof words)
-          strcat (strcat (words, nw > 1 ? " " : ""), w);
+        if (++nw <= 3 && len >= 0 && (size_t) len < sizeof words)
+          len += snprintf (words + len, sizeof words - (size_t) len, "%s%s", nw > 1 ? " " : "", w);
       found = nw == 3 && strcmp (words, want) == 0;
       free (text);
     }
@@ -497,7 +497,7 @@ import (const struct sockaddr_storage *sa, socklen_t sa_len, long long timeout_m
     goto fail;
   req[0] = USBIP_PROTO_VERSION >> 8, req[1] = USBIP_PROTO_VERSION & 0xff;
   req[2] = USBIP_OP_REQ_IMPORT >> 8, req[3] = USBIP_OP_REQ_IMPORT & 0xff;
-  memcpy (req + USBIP_OP_HEADER_SIZE, busid, strlen (busid)); /* at most 31 bytes: validated */
+  memcpy (req + USBIP_OP_HEADER_SIZE, busid, strlen (busid) + 1); /* at most 32 bytes: validated */
   for (deadline = now_ms () + timeout_ms; done < sizeof req;)
     {
       ssize_t n = send (fd, req + done, sizeof req - done, MSG_NOSIGNAL);
