@@ -528,6 +528,36 @@ def quick_attach_hands_over_to_the_module():
 
 
 @test
+def quick_attach_connect_timeout_in_the_module_words():
+    """a connect nobody answers (a listener whose queue is full drops the SYN): the quick path
+    says what the module says after the same deadline, once, instead of handing over"""
+    with socket.socket() as srv:
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(0)
+        port = srv.getsockname()[1]
+        fillers = []
+        try:
+            for _ in range(2):  # the queue of a backlog of 0 holds one; the second makes sure
+                c = socket.socket()
+                c.setblocking(False)
+                c.connect_ex(("127.0.0.1", port))
+                fillers.append(c)
+            time.sleep(0.2)
+            args = ["--timeout", "300", "--tcp-port", str(port), "attach", "-r", "127.0.0.1", "-b", "1-1"]
+            results = []
+            for env in (ENV, QUICK_OFF):
+                start = time.monotonic()
+                results.append((*attach_run(args, env)[:4], time.monotonic() - start))
+        finally:
+            for c in fillers:
+                c.close()
+    quick, module = results
+    check(quick[:3] == module[:3] and quick[0] == 8 and "no answer within 300 ms" in quick[2], quick, module)
+    check(not quick[3] and module[3], "quick, then the module:", quick, module)
+    check(quick[4] < 0.3 + 1.5 * TIME_SCALE, "one deadline, not two:", quick)
+
+
+@test
 def quick_attach_sets_the_module_socket_options():
     """the socket vhci_hcd gets has the library's default options either way (a peer that
     never answers holds the tool with its socket)"""

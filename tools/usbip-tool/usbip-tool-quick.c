@@ -10,7 +10,9 @@
  * seam's USBIP_SYSFS_ROOT and the records' USBIP_VHCI_STATE_DIR as they do.
  *
  * Any doubt before a side effect, and any failure after one, returns NOT_HANDLED: the module
- * then runs the command line (a failed attach costs a second attempt, which says why).
+ * then runs the command line (a failed attach costs a second attempt, which says why). One
+ * exception: a connect that times out is reported here, in the module's words, since a second
+ * attempt would wait the whole deadline again.
  */
 #include "config.h"
 
@@ -36,11 +38,13 @@
 #include "usbip-port-info.h"
 #include "usbip-proto.h"
 #include "usbip-speed.h"
+#include "usbip-tool-output.h"
 #include "usbip-tool-quick.h"
 #include "usbip-vhci-backend.h"
 #include "usbip-vhci-records.h"
 
 #define NO USBIP_TOOL_QUICK_NOT_HANDLED
+#define CONNECT_TIMED_OUT (-2)
 _Static_assert(USBIP_DEFAULT_CONNECT_TIMEOUT_MS == USBIP_DEFAULT_READ_TIMEOUT_MS
                    && USBIP_DEFAULT_READ_TIMEOUT_MS == USBIP_DEFAULT_WRITE_TIMEOUT_MS,
                "one deadline here serves the connect, the request and the reply, as --timeout does");
@@ -469,7 +473,7 @@ parse_address (const char *text, unsigned long port, char *host, size_t size, st
 }
 
 /* connect, OP_REQ_IMPORT, a checked OP_REP_IMPORT: the socket, and devid and speed; -1 on
- * any failure */
+ * any failure, CONNECT_TIMED_OUT when nobody answered the connect within the deadline */
 #define U32(p) ((unsigned) (p)[0] << 24 | (unsigned) (p)[1] << 16 | (unsigned) (p)[2] << 8 | (p)[3])
 
 static int
@@ -486,9 +490,17 @@ import (const struct sockaddr_storage *sa, socklen_t sa_len, long long timeout_m
 
   if (fd < 0)
     return -1;
-  if ((connect (fd, (const struct sockaddr *) sa, sa_len) < 0
-       && (errno != EINPROGRESS || !wait_fd (fd, POLLOUT, deadline)
-           || getsockopt (fd, SOL_SOCKET, SO_ERROR, &err, &err_len) < 0 || err != 0))
+  if (connect (fd, (const struct sockaddr *) sa, sa_len) < 0)
+    {
+      if (errno != EINPROGRESS)
+        goto fail;
+      if (!wait_fd (fd, POLLOUT, deadline))
+        {
+          close (fd);
+          return CONNECT_TIMED_OUT;
+        }
+    }
+  if ((getsockopt (fd, SOL_SOCKET, SO_ERROR, &err, &err_len) < 0 || err != 0)
       || !set_int (fd, IPPROTO_TCP, TCP_NODELAY, 1) || !set_int (fd, SOL_SOCKET, SO_KEEPALIVE, 1)
       || !set_int (fd, IPPROTO_TCP, TCP_KEEPIDLE, USBIP_DEFAULT_KEEPALIVE_IDLE_S)
       || !set_int (fd, IPPROTO_TCP, TCP_KEEPINTVL, USBIP_DEFAULT_KEEPALIVE_INTERVAL_S)
@@ -628,6 +640,16 @@ usbip_tool_quick_attach (int argc, char **argv)
   if (access (vhci, F_OK) != 0 || recorded (dir, want) || !config_fine ())
     return NO;
   fd = import (&sa, sa_len, (long long) timeout, busid, &devid, &speed);
+  /* the module's words (usbip-transport.c): asking it again would wait the deadline again */
+  if (fd == CONNECT_TIMED_OUT)
+    {
+      fprintf (stderr,
+               strchr (host, ':') != NULL
+                   ? "usbip-tool: error: cannot connect to [%s]:%lu: no answer within %lu ms (%s)\n"
+                   : "usbip-tool: error: cannot connect to %s:%lu: no answer within %lu ms (%s)\n",
+               host, port, timeout, "is the host up and the port reachable through firewalls?");
+      return USBIP_TOOL_EXIT_NETWORK;
+    }
   if (fd < 0)
     return NO;
   /* usbip_vhci_backend_attach: a free port of the speed class; a port taken between our read

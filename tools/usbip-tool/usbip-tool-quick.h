@@ -5,7 +5,8 @@
  * libc-only front without loading the module (docs/performance.md, "Start-up in the guest").
  * Returns the exit code when it attached; USBIP_TOOL_QUICK_NOT_HANDLED when the module must
  * run the command line instead: anything it is not certain to do and print exactly as the
- * module does, and every failure (the module then makes its own attempt and reports it).
+ * module does, and every failure but a connect timeout (the module then makes its own attempt
+ * and reports it).
  * USBIP_TOOL_QUICK=0 in the environment turns it off. */
 #define USBIP_TOOL_QUICK_NOT_HANDLED (-1)
 
