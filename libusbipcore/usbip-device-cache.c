@@ -16,6 +16,7 @@
 #include <linux/netlink.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "usbip-device-cache.h"
@@ -68,19 +69,43 @@ usbip_device_cache_uevent_is_usb (const guint8 *msg, gsize len)
   return TRUE;
 }
 
+/* usbip_uevent_sender_is_kernel: TRUE if a datagram from @addr (@len bytes, as recvmsg()
+ * filled them) came from the kernel: netlink port id 0. Any process may unicast to our port
+ * id a datagram that looks like a uevent; libudev drops those too. */
+gboolean
+usbip_uevent_sender_is_kernel (const struct sockaddr *addr, socklen_t len)
+{
+  const struct sockaddr_nl *nl = (const struct sockaddr_nl *) addr;
+
+  return addr != NULL && len >= (socklen_t) sizeof *nl && nl->nl_family == AF_NETLINK && nl->nl_pid == 0;
+}
+
 /* usbip_uevent_drain: reads every uevent pending on @fd; TRUE if @relevant holds for any of
- * them, or some were lost (ENOBUFS) or the socket failed: the safe answer is a re-read */
+ * them, or some were lost (ENOBUFS) or the socket failed: the safe answer is a re-read.
+ * On a netlink socket, datagrams from other senders than the kernel are dropped. */
 gboolean
 usbip_uevent_drain (gint fd, gboolean (*relevant) (const guint8 *msg, gsize len))
 {
   guint8 buf[8192];
   gboolean any = FALSE;
+  gint domain = AF_NETLINK;
+  socklen_t domain_len = sizeof domain;
 
+  /* the sockets opened here are netlink; a test's socket pair (the private seams) has no sender
+   * to check */
+  (void) getsockopt (fd, SOL_SOCKET, SO_DOMAIN, &domain, &domain_len);
   for (;;)
     {
-      ssize_t n = recv (fd, buf, sizeof buf, MSG_DONTWAIT);
+      struct sockaddr_storage from = { 0 };
+      struct iovec iov = { .iov_base = buf, .iov_len = sizeof buf };
+      struct msghdr mh = { .msg_name = &from, .msg_namelen = sizeof from, .msg_iov = &iov, .msg_iovlen = 1 };
+      ssize_t n = recvmsg (fd, &mh, MSG_DONTWAIT);
 
-      if (n > 0)
+      if (n > 0 && domain == AF_NETLINK
+          && !usbip_uevent_sender_is_kernel ((const struct sockaddr *) &from, mh.msg_namelen))
+        g_debug ("uevent of %zd bytes from netlink port id %u, not the kernel: ignored", n,
+                 ((const struct sockaddr_nl *) &from)->nl_pid);
+      else if (n > 0)
         any |= relevant (buf, (gsize) n);
       else if (n < 0 && errno == EINTR)
         continue;

@@ -9,7 +9,9 @@
 #include "config.h"
 
 #include <string.h>
+#include <linux/netlink.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "fake-kernel.h"
@@ -220,6 +222,55 @@ test_bind_needs_the_event (Fixture *f, gconstpointer data)
   assert_devlist (f, "1-1 1-2");
 }
 
+/* a uevent is believed only from the kernel: netlink port id 0; not another process's
+ * netlink datagram, nor a short, missing or other family's address */
+static void
+test_uevent_sender (void)
+{
+  struct sockaddr_nl kernel = { .nl_family = AF_NETLINK, .nl_pid = 0, .nl_groups = 1 };
+  struct sockaddr_nl process = { .nl_family = AF_NETLINK, .nl_pid = 4242, .nl_groups = 0 };
+  struct sockaddr_un local = { .sun_family = AF_UNIX };
+
+  g_assert_true (usbip_uevent_sender_is_kernel ((struct sockaddr *) &kernel, sizeof kernel));
+  g_assert_false (usbip_uevent_sender_is_kernel ((struct sockaddr *) &process, sizeof process));
+  g_assert_false (usbip_uevent_sender_is_kernel ((struct sockaddr *) &kernel, sizeof (sa_family_t)));
+  g_assert_false (usbip_uevent_sender_is_kernel ((struct sockaddr *) &kernel, 0));
+  g_assert_false (usbip_uevent_sender_is_kernel (NULL, sizeof kernel));
+  g_assert_false (usbip_uevent_sender_is_kernel ((struct sockaddr *) &local, sizeof local));
+}
+
+/* a USB bind "uevent" unicast by a process to the cache's netlink socket is dropped: the
+ * cache does not rescan, so the bound device is not in the next DEVLIST (NETLINK_USERSOCK,
+ * which any process may use, stands in for the kernel's uevent protocol) */
+static void
+test_uevent_from_a_process_is_ignored (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  struct sockaddr_nl any = { .nl_family = AF_NETLINK };
+  struct sockaddr_nl to = { 0 };
+  socklen_t to_len = sizeof to;
+  const gchar msg[] = "bind@/devices/pci0000:00/0000:00:14.0/usb1/1-2\0ACTION=bind\0SUBSYSTEM=usb";
+  gint ours = socket (AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_USERSOCK);
+  gint theirs = socket (AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_USERSOCK);
+  guint rescans;
+
+  g_assert_cmpint (ours, >=, 0);
+  g_assert_cmpint (theirs, >=, 0);
+  g_assert_cmpint (bind (ours, (struct sockaddr *) &any, sizeof any), ==, 0);
+  g_assert_cmpint (bind (theirs, (struct sockaddr *) &any, sizeof any), ==, 0);
+  g_assert_cmpint (getsockname (ours, (struct sockaddr *) &to, &to_len), ==, 0);
+  usbip_device_cache_set_uevent_fd (f->cache, ours);
+
+  assert_devlist (f, "1-1");
+  rescans = usbip_device_cache_get_rescans (f->cache);
+  g_assert_true (usbip_export_backend_bind (f->host, "1-2", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (sendto (theirs, msg, sizeof msg, 0, (struct sockaddr *) &to, sizeof to), ==, (gssize) sizeof msg);
+  assert_devlist (f, "1-1");
+  g_assert_cmpuint (usbip_device_cache_get_rescans (f->cache), ==, rescans);
+  close (theirs);
+}
+
 /* no uevent socket (no netlink here): every DEVLIST rescans, so every change is in the next */
 static void
 test_without_events_rescans (Fixture *f, gconstpointer data)
@@ -243,6 +294,7 @@ main (int argc, char **argv)
   g_log_writer_default_set_use_stderr (TRUE);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/devlist/uevent-parse", test_uevent_parse);
+  g_test_add_func ("/devlist/uevent-sender", test_uevent_sender);
 #define T(name, fn) g_test_add (name, Fixture, NULL, setup, fn, teardown)
   T ("/devlist/follows-the-kernel", test_follows_the_kernel);
   /* the same changes, each DEVLIST sent with its connection and answered while accepting */
@@ -252,5 +304,6 @@ main (int argc, char **argv)
               test_without_events_rescans, teardown);
   T ("/devlist/bind-needs-the-event", test_bind_needs_the_event);
   T ("/devlist/without-events-rescans", test_without_events_rescans);
+  T ("/devlist/uevent-from-a-process-is-ignored", test_uevent_from_a_process_is_ignored);
   return g_test_run ();
 }
