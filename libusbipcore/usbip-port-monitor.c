@@ -5,6 +5,8 @@
  * netlink group, read directly: no udevd needed, and no libgudev/libudev in the library's
  * closure, which every usbip-tool verb and usbipcored used to load for this alone), so a
  * lost attachment is seen within milliseconds, and within the poll interval without events.
+ * Only the kernel's datagrams count (another process could unicast look-alikes to the socket);
+ * a uevent socket that hangs up or fails is dropped, and the poll carries on alone.
  */
 #include "config.h"
 
@@ -152,9 +154,25 @@ uevent_is_usb_add_or_remove (const guint8 *msg, gsize len)
 static gboolean
 on_uevent (gint fd, GIOCondition condition, gpointer data)
 {
-  if (usbip_uevent_drain (fd, uevent_is_usb_add_or_remove) || (condition & (G_IO_ERR | G_IO_HUP)) != 0)
-    usbip_port_monitor_check_now (USBIP_PORT_MONITOR (data));
-  return G_SOURCE_CONTINUE;
+  UsbipPortMonitor *self = data;
+  gboolean relevant = usbip_uevent_drain (fd, uevent_is_usb_add_or_remove);
+
+  if ((condition & (G_IO_ERR | G_IO_HUP)) == 0)
+    {
+      if (relevant)
+        usbip_port_monitor_check_now (self);
+      return G_SOURCE_CONTINUE;
+    }
+  /* closed or failed: poll() would report it on every main loop iteration. Dropped, the
+   * monitor is as without a uevent socket: the poll timer, and one check now for what the
+   * events would have told */
+  g_message ("port monitor: the uevent socket %s: %s", (condition & G_IO_HUP) != 0 ? "closed" : "failed",
+             self->interval_ms > 0 ? "polling the ports instead" : "no further uevents (polling is off)");
+  self->uevent_id = 0;
+  close (self->uevent_fd);
+  self->uevent_fd = -1;
+  usbip_port_monitor_check_now (self);
+  return G_SOURCE_REMOVE;
 }
 
 /**

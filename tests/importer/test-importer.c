@@ -722,6 +722,44 @@ test_port_monitor_uevents (Fixture *f, gconstpointer data)
   close (sv[1]);
 }
 
+/* a uevent socket whose peer closed (poll reports HUP at once, every time) is dropped: the
+ * main loop goes idle instead of spinning on it, one check covers what may have been missed,
+ * and the poll timer (what the monitor does without a uevent socket) still reports changes */
+static void
+test_port_monitor_uevent_hangup (Fixture *f, gconstpointer data)
+{
+  g_autoptr (UsbipVhciBackend) vhci = usbip_vhci_backend_new (fake_kernel_get_sysfs (f->fk));
+  g_autoptr (UsbipPortMonitor) monitor = usbip_port_monitor_new (USBIP_IMPORT_BACKEND (vhci));
+  g_autoptr (UsbipDeviceInfo) dev = sample_device ("1-1");
+  g_autoptr (GError) error = NULL;
+  MonitorSignals s = { 0 };
+  gint sv[2];
+  guint port, busy = 0;
+
+  g_assert_cmpint (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), ==, 0);
+  usbip_port_monitor_set_uevent_fd (monitor, sv[0]);
+  usbip_port_monitor_set_interval (monitor, 200);
+  g_signal_connect (monitor, "port-added", G_CALLBACK (on_monitor_added), &s);
+  g_signal_connect (monitor, "port-removed", G_CALLBACK (on_monitor_removed), &s);
+  g_assert_true (usbip_port_monitor_start (monitor, &error));
+  g_assert_no_error (error);
+
+  attach_again (f, dev, &port);
+  close (sv[1]);
+  /* the hang-up's check sees the new port; then nothing is ready until the next tick */
+  while (busy < 1000 && g_main_context_iteration (NULL, FALSE))
+    busy++;
+  g_assert_cmpuint (busy, <, 1000);
+  g_assert_cmpuint (s.added, ==, 1);
+  g_assert_cmpuint (s.added_port, ==, port);
+
+  fake_kernel_drop_connection (f->fk, port, "1-1");
+  test_util_wait_for (s.removed == 1, 5000);
+  g_assert_cmpuint (s.removed_port, ==, port);
+  usbip_port_monitor_stop (monitor);
+  g_signal_handlers_disconnect_by_data (monitor, &s);
+}
+
 /* a monitor not started, or stopped, does not look at the ports: check_now() reads no
  * sysfs and emits nothing (the stopped monitor's last snapshot would report a change) */
 static void
@@ -786,6 +824,7 @@ main (int argc, char **argv)
   T ("/importer/signals", test_signals);
   T ("/importer/port-monitor-signals", test_port_monitor_signals);
   T ("/importer/port-monitor-uevents", test_port_monitor_uevents);
+  T ("/importer/port-monitor-uevent-hangup", test_port_monitor_uevent_hangup);
   T ("/importer/port-monitor-stopped-check-now", test_port_monitor_stopped_check_now);
   return g_test_run ();
 }
