@@ -622,47 +622,75 @@ attach_again (Fixture *f, const UsbipDeviceInfo *dev, guint *port)
   *port = info->port;
 }
 
+/* a monitor of the fake kernel's vhci ports, not started, its signals counted in s; no poll
+ * timer unless a test sets one (none races the test) */
+typedef struct {
+  Fixture base;
+  UsbipVhciBackend *vhci;
+  UsbipPortMonitor *monitor;
+  UsbipDeviceInfo *dev;
+  MonitorSignals s;
+} MonitorFixture;
+
 static void
-test_port_monitor_signals (Fixture *f, gconstpointer data)
+setup_monitor (MonitorFixture *m, gconstpointer data)
 {
-  g_autoptr (UsbipVhciBackend) vhci = usbip_vhci_backend_new (fake_kernel_get_sysfs (f->fk));
-  g_autoptr (UsbipPortMonitor) monitor = usbip_port_monitor_new (USBIP_IMPORT_BACKEND (vhci));
-  g_autoptr (UsbipDeviceInfo) dev = sample_device ("1-1");
+  setup (&m->base, data);
+  m->vhci = usbip_vhci_backend_new (fake_kernel_get_sysfs (m->base.fk));
+  m->monitor = usbip_port_monitor_new (USBIP_IMPORT_BACKEND (m->vhci));
+  m->dev = sample_device ("1-1");
+  usbip_port_monitor_set_interval (m->monitor, 0);
+  g_signal_connect (m->monitor, "port-added", G_CALLBACK (on_monitor_added), &m->s);
+  g_signal_connect (m->monitor, "port-removed", G_CALLBACK (on_monitor_removed), &m->s);
+}
+
+static void
+teardown_monitor (MonitorFixture *m, gconstpointer data)
+{
+  usbip_port_monitor_stop (m->monitor);
+  g_signal_handlers_disconnect_by_data (m->monitor, &m->s);
+  g_object_unref (m->monitor);
+  g_object_unref (m->vhci);
+  usbip_device_info_free (m->dev);
+  teardown (&m->base, data);
+}
+
+static void
+test_port_monitor_signals (MonitorFixture *m, gconstpointer data)
+{
+  Fixture *f = &m->base;
+  UsbipPortMonitor *monitor = m->monitor;
+  const UsbipDeviceInfo *dev = m->dev;
+  MonitorSignals *s = &m->s;
   g_autoptr (GError) error = NULL;
-  MonitorSignals s = { 0 };
   guint port;
 
-  usbip_port_monitor_set_interval (monitor, 0); /* only check_now: no timer races the test */
-  g_signal_connect (monitor, "port-added", G_CALLBACK (on_monitor_added), &s);
-  g_signal_connect (monitor, "port-removed", G_CALLBACK (on_monitor_removed), &s);
   g_assert_true (usbip_port_monitor_start (monitor, &error));
   g_assert_no_error (error);
 
   attach_again (f, dev, &port);
   usbip_port_monitor_check_now (monitor);
-  test_util_wait_for (s.added == 1, 5000);
-  g_assert_cmpuint (s.added_port, ==, port);
-  g_assert_cmpuint (s.removed, ==, 0);
+  test_util_wait_for (s->added == 1, 5000);
+  g_assert_cmpuint (s->added_port, ==, port);
+  g_assert_cmpuint (s->removed, ==, 0);
 
   /* the link is lost: vhci frees the port, the record stays */
   fake_kernel_drop_connection (f->fk, port, "1-1");
   usbip_port_monitor_check_now (monitor);
-  test_util_wait_for (s.removed == 1, 5000);
-  g_assert_cmpuint (s.removed_port, ==, port);
-  g_assert_true (s.record_kept);
+  test_util_wait_for (s->removed == 1, 5000);
+  g_assert_cmpuint (s->removed_port, ==, port);
+  g_assert_true (s->record_kept);
 
   /* a detach on purpose removes the record */
   attach_again (f, dev, &port);
   usbip_port_monitor_check_now (monitor);
-  test_util_wait_for (s.added == 2, 5000);
+  test_util_wait_for (s->added == 2, 5000);
   g_assert_true (usbip_importer_detach (f->importer, port, &error));
   g_assert_no_error (error);
   usbip_port_monitor_check_now (monitor);
-  test_util_wait_for (s.removed == 2, 5000);
-  g_assert_cmpuint (s.removed_port, ==, port);
-  g_assert_false (s.record_kept);
-  usbip_port_monitor_stop (monitor);
-  g_signal_handlers_disconnect_by_data (monitor, &s);
+  test_util_wait_for (s->removed == 2, 5000);
+  g_assert_cmpuint (s->removed_port, ==, port);
+  g_assert_false (s->record_kept);
 }
 
 /* one kernel uevent datagram (ACTION@DEVPATH, then KEY=VALUE strings) into @fd */
@@ -683,21 +711,18 @@ send_uevent (gint fd, const gchar *action, const gchar *subsystem)
 /* the kernel's USB add/remove uevents trigger a check without a timer or check_now (read from
  * the uevent socket itself: no libgudev); other uevents do not */
 static void
-test_port_monitor_uevents (Fixture *f, gconstpointer data)
+test_port_monitor_uevents (MonitorFixture *m, gconstpointer data)
 {
-  g_autoptr (UsbipVhciBackend) vhci = usbip_vhci_backend_new (fake_kernel_get_sysfs (f->fk));
-  g_autoptr (UsbipPortMonitor) monitor = usbip_port_monitor_new (USBIP_IMPORT_BACKEND (vhci));
-  g_autoptr (UsbipDeviceInfo) dev = sample_device ("1-1");
+  Fixture *f = &m->base;
+  UsbipPortMonitor *monitor = m->monitor;
+  const UsbipDeviceInfo *dev = m->dev;
+  MonitorSignals *s = &m->s;
   g_autoptr (GError) error = NULL;
-  MonitorSignals s = { 0 };
   gint sv[2];
   guint port;
 
   g_assert_cmpint (socketpair (AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv), ==, 0);
   usbip_port_monitor_set_uevent_fd (monitor, sv[0]);
-  usbip_port_monitor_set_interval (monitor, 0); /* no timer: only the uevents check */
-  g_signal_connect (monitor, "port-added", G_CALLBACK (on_monitor_added), &s);
-  g_signal_connect (monitor, "port-removed", G_CALLBACK (on_monitor_removed), &s);
   g_assert_true (usbip_port_monitor_start (monitor, &error));
   g_assert_no_error (error);
 
@@ -707,18 +732,16 @@ test_port_monitor_uevents (Fixture *f, gconstpointer data)
   send_uevent (sv[1], "bind", "usb");
   while (g_main_context_iteration (NULL, FALSE))
     ;
-  g_assert_cmpuint (s.added, ==, 0);
+  g_assert_cmpuint (s->added, ==, 0);
   send_uevent (sv[1], "add", "usb");
-  test_util_wait_for (s.added == 1, 5000);
-  g_assert_cmpuint (s.added_port, ==, port);
+  test_util_wait_for (s->added == 1, 5000);
+  g_assert_cmpuint (s->added_port, ==, port);
 
   fake_kernel_drop_connection (f->fk, port, "1-1");
   send_uevent (sv[1], "remove", "usb");
-  test_util_wait_for (s.removed == 1, 5000);
-  g_assert_cmpuint (s.removed_port, ==, port);
-  g_assert_true (s.record_kept);
-  usbip_port_monitor_stop (monitor);
-  g_signal_handlers_disconnect_by_data (monitor, &s);
+  test_util_wait_for (s->removed == 1, 5000);
+  g_assert_cmpuint (s->removed_port, ==, port);
+  g_assert_true (s->record_kept);
   close (sv[1]);
 }
 
@@ -726,21 +749,19 @@ test_port_monitor_uevents (Fixture *f, gconstpointer data)
  * main loop goes idle instead of spinning on it, one check covers what may have been missed,
  * and the poll timer (what the monitor does without a uevent socket) still reports changes */
 static void
-test_port_monitor_uevent_hangup (Fixture *f, gconstpointer data)
+test_port_monitor_uevent_hangup (MonitorFixture *m, gconstpointer data)
 {
-  g_autoptr (UsbipVhciBackend) vhci = usbip_vhci_backend_new (fake_kernel_get_sysfs (f->fk));
-  g_autoptr (UsbipPortMonitor) monitor = usbip_port_monitor_new (USBIP_IMPORT_BACKEND (vhci));
-  g_autoptr (UsbipDeviceInfo) dev = sample_device ("1-1");
+  Fixture *f = &m->base;
+  UsbipPortMonitor *monitor = m->monitor;
+  const UsbipDeviceInfo *dev = m->dev;
+  MonitorSignals *s = &m->s;
   g_autoptr (GError) error = NULL;
-  MonitorSignals s = { 0 };
   gint sv[2];
   guint port, busy = 0;
 
   g_assert_cmpint (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), ==, 0);
   usbip_port_monitor_set_uevent_fd (monitor, sv[0]);
   usbip_port_monitor_set_interval (monitor, 200);
-  g_signal_connect (monitor, "port-added", G_CALLBACK (on_monitor_added), &s);
-  g_signal_connect (monitor, "port-removed", G_CALLBACK (on_monitor_removed), &s);
   g_assert_true (usbip_port_monitor_start (monitor, &error));
   g_assert_no_error (error);
 
@@ -750,39 +771,34 @@ test_port_monitor_uevent_hangup (Fixture *f, gconstpointer data)
   while (busy < 1000 && g_main_context_iteration (NULL, FALSE))
     busy++;
   g_assert_cmpuint (busy, <, 1000);
-  g_assert_cmpuint (s.added, ==, 1);
-  g_assert_cmpuint (s.added_port, ==, port);
+  g_assert_cmpuint (s->added, ==, 1);
+  g_assert_cmpuint (s->added_port, ==, port);
 
   fake_kernel_drop_connection (f->fk, port, "1-1");
-  test_util_wait_for (s.removed == 1, 5000);
-  g_assert_cmpuint (s.removed_port, ==, port);
-  usbip_port_monitor_stop (monitor);
-  g_signal_handlers_disconnect_by_data (monitor, &s);
+  test_util_wait_for (s->removed == 1, 5000);
+  g_assert_cmpuint (s->removed_port, ==, port);
 }
 
 /* a monitor not started, or stopped, does not look at the ports: check_now() reads no
  * sysfs and emits nothing (the stopped monitor's last snapshot would report a change) */
 static void
-test_port_monitor_stopped_check_now (Fixture *f, gconstpointer data)
+test_port_monitor_stopped_check_now (MonitorFixture *m, gconstpointer data)
 {
-  g_autoptr (UsbipVhciBackend) vhci = usbip_vhci_backend_new (fake_kernel_get_sysfs (f->fk));
-  g_autoptr (UsbipPortMonitor) monitor = usbip_port_monitor_new (USBIP_IMPORT_BACKEND (vhci));
-  g_autoptr (UsbipDeviceInfo) dev = sample_device ("1-1");
+  Fixture *f = &m->base;
+  UsbipPortMonitor *monitor = m->monitor;
+  const UsbipDeviceInfo *dev = m->dev;
+  MonitorSignals *s = &m->s;
   g_autoptr (GError) error = NULL;
-  MonitorSignals s = { 0 };
   guint port;
 
   usbip_port_monitor_set_uevent_fd (monitor, -1); /* only check_now: no uevent triggers a check */
-  usbip_port_monitor_set_interval (monitor, 0);
-  g_signal_connect (monitor, "port-added", G_CALLBACK (on_monitor_added), &s);
-  g_signal_connect (monitor, "port-removed", G_CALLBACK (on_monitor_removed), &s);
 
   /* never started: a device attached meanwhile is not reported */
   attach_again (f, dev, &port);
   usbip_port_monitor_check_now (monitor);
   while (g_main_context_iteration (NULL, FALSE))
     ;
-  g_assert_cmpuint (s.added, ==, 0);
+  g_assert_cmpuint (s->added, ==, 0);
 
   /* started with the device as the baseline, stopped, then the device goes */
   g_assert_true (usbip_port_monitor_start (monitor, &error));
@@ -793,9 +809,8 @@ test_port_monitor_stopped_check_now (Fixture *f, gconstpointer data)
   usbip_port_monitor_check_now (monitor);
   while (g_main_context_iteration (NULL, FALSE))
     ;
-  g_assert_cmpuint (s.added, ==, 0);
-  g_assert_cmpuint (s.removed, ==, 0);
-  g_signal_handlers_disconnect_by_data (monitor, &s);
+  g_assert_cmpuint (s->added, ==, 0);
+  g_assert_cmpuint (s->removed, ==, 0);
 }
 
 int
@@ -805,6 +820,7 @@ main (int argc, char **argv)
   g_log_writer_default_set_use_stderr (TRUE);
   g_test_init (&argc, &argv, NULL);
 #define T(name, fn) g_test_add (name, Fixture, NULL, setup, fn, teardown)
+#define TM(name, fn) g_test_add (name, MonitorFixture, NULL, setup_monitor, fn, teardown_monitor)
   T ("/importer/attach-ok-segmented", test_attach_ok_segmented);
   T ("/importer/attach-statuses", test_attach_statuses);
   T ("/importer/attach-wrong-busid", test_attach_wrong_busid);
@@ -822,9 +838,9 @@ main (int argc, char **argv)
   T ("/importer/cancel-mid-reply", test_cancel_mid_reply);
   T ("/importer/bad-busid-argument", test_bad_busid_argument);
   T ("/importer/signals", test_signals);
-  T ("/importer/port-monitor-signals", test_port_monitor_signals);
-  T ("/importer/port-monitor-uevents", test_port_monitor_uevents);
-  T ("/importer/port-monitor-uevent-hangup", test_port_monitor_uevent_hangup);
-  T ("/importer/port-monitor-stopped-check-now", test_port_monitor_stopped_check_now);
+  TM ("/importer/port-monitor-signals", test_port_monitor_signals);
+  TM ("/importer/port-monitor-uevents", test_port_monitor_uevents);
+  TM ("/importer/port-monitor-uevent-hangup", test_port_monitor_uevent_hangup);
+  TM ("/importer/port-monitor-stopped-check-now", test_port_monitor_stopped_check_now);
   return g_test_run ();
 }
