@@ -1640,6 +1640,7 @@ def metrics_exact_counters_promtool_and_status_socket():
     conf = os.path.join(ROOT, "metrics.conf")
     put(ROOT, "/metrics.conf", f"[plugins]\nenabled=host;metrics\n[metrics]\nlisten=127.0.0.1:{mport}\n")
     sock = os.path.join(ROOT, "run", "status.sock")
+    os.makedirs(os.path.dirname(sock), exist_ok=True)  # only the default's directory is made
     # the slow client below must outlive the tool runs that look at it: the default 10 s
     # handshake deadline, scaled (TIME_SCALE) for memcheck's slower tools
     d = Daemon("--config", conf, "--status-socket", sock, "--allow-cidr", "127.0.0.1/32",
@@ -1785,6 +1786,22 @@ def daemon_refuses_bad_numbers_and_stray_arguments():
     check(rc == 2 and '"stray"' in err, err)
     rc, out, err = daemon_run("--check-config", "--max-sessions", "1000000", "--accept-rate-limit", "0.5")
     check(rc == 0, err)
+
+
+@test
+def status_socket_in_a_missing_directory_is_a_usage_error():
+    # an explicit path's directory must exist (a typo made no directories as root); the error
+    # names where the path came from and the fix; only the default's directory is made
+    missing = os.path.join(ROOT, "typo", "dir")
+    sock = os.path.join(missing, "s.sock")
+    conf = conf_file("typo-status.conf", f"[daemon]\nstatus-socket={sock}\n")
+    for args, named in ((["--status-socket", sock], f"--status-socket {sock}"),
+                        (["--config", conf], f"[daemon] status-socket={sock} in {conf}")):
+        reserved, port = reserve_port()
+        rc, _, err = daemon_run("--listen", f"127.0.0.1:{port}", *args)
+        reserved.close()
+        check(rc == 2 and named in err and f"no directory {missing}" in err and "create it" in err, args, rc, err)
+        check(not os.path.exists(os.path.join(ROOT, "typo")), "usbipcored made the directories", args)
 
 
 @test

@@ -304,15 +304,9 @@ socket_alive (const gchar *path)
 gboolean
 usbipcored_status_listen (UsbipcoredStatus *self, const gchar *path, GError **error)
 {
-  g_autofree gchar *dir = g_path_get_dirname (path);
   g_autoptr (GSocket) socket = NULL;
   g_autoptr (GSocketAddress) addr = NULL;
 
-  if (g_mkdir_with_parents (dir, 0755) < 0)
-    {
-      usbip_error_set_from_errno (error, errno, "cannot create %s for the status socket", dir);
-      return FALSE;
-    }
   if (g_file_test (path, G_FILE_TEST_EXISTS))
     {
       if (socket_alive (path))

@@ -533,23 +533,41 @@ add_activated_sockets (GError **error)
 }
 
 /* the status API: on the socket-activated fd named "status", else on the configured path;
- * only an explicitly chosen path that fails is fatal */
+ * only an explicitly chosen path that fails is fatal, and one in a directory that does not
+ * exist is a USBIP_ERROR_CONFIG (a typo: no directories are made for it, as root) */
 static gboolean
 start_status (UsbipExportBackend *backend, UsbipPolicy *policy, const gchar *listeners, GError **error)
 {
   g_autofree gchar *path = d.status_socket != NULL ? g_strdup (d.status_socket)
                                                    : usbip_config_get_string (d.config, "daemon", "status-socket");
+  g_autofree gchar *dir = NULL;
   g_autoptr (GError) local_error = NULL;
 
   if (d.activated_status == NULL && (path == NULL || *path == '\0'))
     return TRUE;
+  dir = path != NULL ? g_path_get_dirname (path) : NULL;
+  if (d.activated_status == NULL && !g_str_equal (path, USBIPCORED_DEFAULT_STATUS_SOCKET)
+      && !g_file_test (dir, G_FILE_TEST_IS_DIR))
+    {
+      g_autofree gchar *source = d.status_socket != NULL ? g_strdup_printf ("--status-socket %s", path)
+                                                         : g_strdup_printf ("[daemon] status-socket=%s in %s", path,
+                                                                            usbip_config_get_path (d.config));
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_CONFIG,
+                   "%s: no directory %s: create it, or give a path in an existing directory (\"\" turns the "
+                   "status API off)",
+                   source, dir);
+      return FALSE;
+    }
   d.status = usbipcored_status_new (d.exporter, backend, d.registry);
   g_free (d.listeners);
   d.listeners = g_strdup (listeners);
   publish_status_info ();
   if (d.activated_status != NULL)
     return usbipcored_status_add_socket (d.status, d.activated_status, error);
-  if (usbipcored_status_listen (d.status, path, &local_error))
+  /* the default's directory is made (systemd's RuntimeDirectory= may have made it already) */
+  if (g_str_equal (path, USBIPCORED_DEFAULT_STATUS_SOCKET) && g_mkdir_with_parents (dir, 0755) < 0)
+    usbip_error_set_from_errno (&local_error, errno, "cannot create %s for the status socket", dir);
+  else if (usbipcored_status_listen (d.status, path, &local_error))
     {
       g_info ("status API on %s", path);
       return TRUE;
@@ -1116,8 +1134,13 @@ main (int argc, char **argv)
 
   if (!start_status (backend, policy, where->str, &error))
     {
-      g_critical ("%s", error->message);
-      return EXIT_LISTEN;
+      if (!g_error_matches (error, USBIP_ERROR, USBIP_ERROR_CONFIG))
+        {
+          g_critical ("%s", error->message);
+          return EXIT_LISTEN;
+        }
+      print_error (error->message, d.status_socket != NULL);
+      return EXIT_USAGE;
     }
 
   if (sd_watchdog_enabled (0, &watchdog_usec) > 0 && watchdog_usec > 0)
