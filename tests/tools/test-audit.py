@@ -16,7 +16,7 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
 from taptest import TIME_SCALE, check, run_tests, test, wait_until  # noqa: E402
 
-DAEMON, TOOL = sys.argv[1:3]
+DAEMON, TOOL, DBUSD = sys.argv[1:4]
 ROOT = tempfile.mkdtemp(prefix="usbip-audit-")
 ENV = dict(os.environ, LC_ALL="C.UTF-8")
 FORGED = "usbipcored: notice: forged"
@@ -135,6 +135,22 @@ def unknown_plugin_in_enabled_is_a_configuration_error():
     check(runs[1].returncode == runs[0].returncode and runs[1].stdout == runs[0].stdout
           and warning in runs[1].stderr and "unknown plugin" not in runs[0].stderr,
           [(r.returncode, r.stdout, r.stderr) for r in runs])
+
+
+@test
+def unknown_plugin_in_enabled_is_a_warning_of_the_dbus_service():
+    # D-Bus starts usbipcore-dbusd for a caller: refusing to start would fail every call with
+    # no cause the caller sees, over a name it may not even need; it warns in its log (the
+    # journal) and goes on, as usbip-tool does. No system bus here: it stops at the bus (1)
+    env = dict(ENV, DBUS_SYSTEM_BUS_ADDRESS="unix:path=" + os.path.join(ROOT, "no-such-bus"))
+    runs = [subprocess.run([DBUSD, "--config", conf(name, text)], capture_output=True, text=True, env=env, timeout=20)
+            for name, text in (("dbusd-good.conf", "[plugins]\nenabled=vhci;host\n"),
+                               ("dbusd-unknown.conf", "[plugins]\nenabled=vhci;virtaul\n"))]
+    warning = ("usbipcore-dbusd: warning: unknown plugin virtaul in [plugins] enabled of "
+               + os.path.join(ROOT, "dbusd-unknown.conf") + ": the plugins are ")
+    check(all(r.returncode == 1 and "usbipcore-dbusd: error: " in r.stderr for r in runs)
+          and warning in runs[1].stderr and "unknown plugin" not in runs[0].stderr,
+          [(r.returncode, r.stderr) for r in runs])
 
 
 @test

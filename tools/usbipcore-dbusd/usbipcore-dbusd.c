@@ -101,6 +101,7 @@ main (int argc, char **argv)
   g_autoptr (UsbipPluginRegistry) registry = NULL;
   g_autoptr (GDBusConnection) bus = NULL;
   g_autoptr (UsbipDbusService) service = NULL;
+  g_autofree gchar *unknown = NULL;
   Run run = { NULL, NULL, 0 };
   guint owner;
 
@@ -132,6 +133,15 @@ main (int argc, char **argv)
     {
       g_printerr ("usbipcore-dbusd: error: %s\n", error->message);
       return EXIT_USAGE;
+    }
+  /* a name that is no plugin (a typo): a warning in the log, as usbip-tool gives, not
+   * usbipcored's refusal. D-Bus starts this service for a caller, who would see only that
+   * it failed to start, on every call, over a name most calls do not need */
+  unknown = usbip_tools_unknown_plugin (config);
+  if (unknown != NULL)
+    {
+      g_autofree gchar *shown = usbip_text_escape (unknown, -1);
+      g_printerr ("usbipcore-dbusd: warning: %s\n", shown);
     }
   service = usbip_dbus_service_new (usbip_sysfs_get_default (), registry, backend (registry, "vhci", TRUE, &missing),
                                     backend (registry, "host", FALSE, &missing),
