@@ -99,4 +99,74 @@ def refused_unix_client_told_the_policy_may_refuse_it():
         d.wait(timeout=20 * TIME_SCALE)
 
 
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return int(next(line for line in f if line.startswith("VmRSS")).split()[1])
+
+
+def open_fds(pid):
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def scrape(port):
+    with socket.create_connection(("127.0.0.1", port), timeout=5 * TIME_SCALE) as s:
+        s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    return data.decode()
+
+
+@test
+def metrics_endpoint_under_hostile_http():
+    mport, uport = free_port(), free_port()
+    conf = os.path.join(ROOT, "metrics.conf")
+    with open(conf, "w") as f:
+        f.write(f"[plugins]\nenabled=host;metrics\n[metrics]\nlisten=127.0.0.1:{mport}\n")
+    d = subprocess.Popen([DAEMON, "--config", conf, "--status-socket", "", "--listen", f"127.0.0.1:{uport}",
+                          "--virtual", "cdc-acm:mode=loopback"], env=ENV, stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: d.poll() is not None or socket.socket().connect_ex(("127.0.0.1", mport)) == 0,
+                   "metrics to listen")
+        check(d.poll() is None, "usbipcored exited at start")
+        base_rss, base_fds = rss_kib(d.pid), open_fds(d.pid)
+
+        # a 32 MiB upload is answered from its headers, never buffered
+        with socket.create_connection(("127.0.0.1", mport), timeout=2 * TIME_SCALE) as s:
+            s.sendall(b"POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 33554432\r\n\r\n")
+            try:
+                answer = s.recv(100)
+            except TimeoutError:
+                answer = b""  # waiting for the body
+            try:
+                for _ in range(32):
+                    s.sendall(b"b" * (1 << 20))
+                answer = answer or s.recv(100)
+            except OSError:
+                pass  # closed on us: what it should do
+        check(answer.startswith(b"HTTP/1.1 405"), answer)
+        check(rss_kib(d.pid) - base_rss < 8192, "RSS grew by", rss_kib(d.pid) - base_rss, "KiB")
+
+        # 300 idle connections: at most 64 are kept, and not for ever
+        idle = [socket.create_connection(("127.0.0.1", mport)) for _ in range(300)]
+        try:
+            wait_until(lambda: open_fds(d.pid) <= base_fds + 64 + 2, "the daemon to keep at most 64 metrics connections")
+            rc, _, err = tool("list", "-r", f"127.0.0.1:{uport}")
+            check(rc == 0, "USB/IP not served meanwhile", rc, err)
+            wait_until(lambda: open_fds(d.pid) <= base_fds + 1, "idle metrics connections to be closed", timeout=20)
+            check("usbip_build_info" in scrape(mport), "no scrape after the idle connections")
+        finally:
+            for s in idle:
+                s.close()
+    finally:
+        d.send_signal(signal.SIGTERM)
+        d.wait(timeout=20 * TIME_SCALE)
+
+
 run_tests(cleanup=lambda: shutil.rmtree(ROOT, ignore_errors=True))
