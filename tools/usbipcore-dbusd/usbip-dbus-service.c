@@ -366,6 +366,14 @@ listed_remote (GObject *source, GAsyncResult *result, gpointer data)
     call_return (c, g_variant_new_tuple ((GVariant *[]){ devices_to_variant (devices) }, 1));
 }
 
+static void
+list_remote (Call *c)
+{
+  c->lister = importer_new (c->self, NULL);
+  usbip_importer_set_socket_options (c->lister, c->socket);
+  usbip_importer_list_devices_async (c->lister, c->remote, NULL, listed_remote, c);
+}
+
 static gboolean
 handle_list_remote_devices (Usbip1Manager *m, GDBusMethodInvocation *inv, const gchar *remote, GVariant *options,
                             UsbipDbusService *self)
@@ -374,9 +382,13 @@ handle_list_remote_devices (Usbip1Manager *m, GDBusMethodInvocation *inv, const 
 
   if (!read_remote_options (c, remote, NULL))
     return TRUE;
-  c->lister = importer_new (self, NULL);
-  usbip_importer_set_socket_options (c->lister, c->socket);
-  usbip_importer_list_devices_async (c->lister, c->remote, NULL, listed_remote, c);
+  /* the service connects as root: a Unix socket's mode and the exporter's allow-uid, which
+   * keep the caller out, would let it in; so listing one is polkit's decision, as attaching
+   * from it is (a TCP or vsock peer sees the same client whoever connects) */
+  if (g_strcmp0 (c->remote->scheme, USBIP_REMOTE_SCHEME_UNIX) == 0)
+    authorize (c, USBIP_DBUS_ACTION_ATTACH, list_remote);
+  else
+    list_remote (c);
   return TRUE;
 }
 
