@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include "usbip-composite-backend.h"
+#include "usbip-composite-backend-private.h"
 #include "usbip-error.h"
 
 /**
@@ -209,4 +210,11 @@ usbip_composite_backend_add (UsbipCompositeBackend *self, UsbipExportBackend *ba
   g_return_if_fail (USBIP_IS_COMPOSITE_BACKEND (self));
   g_return_if_fail (USBIP_IS_EXPORT_BACKEND (backend));
   g_ptr_array_add (self->backends, g_object_ref (backend));
+}
+
+GPtrArray *
+usbip_composite_backend_get_backends (UsbipCompositeBackend *self)
+{
+  g_return_val_if_fail (USBIP_IS_COMPOSITE_BACKEND (self), NULL);
+  return self->backends;
 }

@@ -9,6 +9,10 @@
  * A device that vanished makes that read fail, which also forces a rescan. Where the uevent
  * socket cannot be opened, or the backend cannot read one device's state, every request
  * rescans (the behaviour without a cache).
+ *
+ * A backend with no kernel behind it (the virtual devices) has no uevents: its devices and
+ * their states change only when it says so, with its signal "devices-changed", and its list
+ * is kept until then. A UsbipCompositeBackend is cached backend by backend, each its own way.
  */
 #include "config.h"
 
@@ -21,20 +25,36 @@
 
 #include "usbip-device-cache.h"
 #include "usbip-device-cache-private.h"
+#include "usbip-composite-backend-private.h"
 #include "usbip-error.h"
+
+/* how one backend's devices are kept */
+typedef enum {
+  PART_RESCAN,    /* read on every request */
+  PART_STATUS,    /* bound devices kept until a USB uevent, their state re-read per request */
+  PART_ANNOUNCED, /* the backend's list kept until its signal "devices-changed" */
+} PartKind;
+
+typedef struct {
+  UsbipExportBackend *backend;
+  PartKind kind;
+  GPtrArray *devices; /* UsbipDeviceInfo: STATUS every bound device, ANNOUNCED the list; NULL: read again */
+  gulong changed_id;
+} Part;
 
 /**
  * UsbipDeviceCache:
  *
- * OP_REQ_DEVLIST answers from a cache, invalidated by the kernel's USB uevents.
+ * OP_REQ_DEVLIST answers from a cache, invalidated by the kernel's USB uevents (and, for a
+ * backend with the signal "devices-changed", by that signal).
  *
  * Since: 1.0
  */
 struct _UsbipDeviceCache {
   GObject parent_instance;
   UsbipExportBackend *backend;
-  gint uevent_fd;   /* -1: no events, rescan every time */
-  GPtrArray *bound; /* UsbipDeviceInfo of every bound device, or NULL (invalid) */
+  gint uevent_fd; /* -1: no events, STATUS parts rescan every time */
+  GArray *parts;  /* Part, one per backend (of a composite: per backend in it) */
   guint rescans;
 };
 
@@ -134,62 +154,34 @@ usbip_uevent_socket_open (void)
 }
 
 static gboolean
-rescan (UsbipDeviceCache *self, GError **error)
+part_is_caching (UsbipDeviceCache *self, const Part *part)
 {
-  g_autoptr (GPtrArray) all = usbip_export_backend_list_local_devices (self->backend, error);
+  return part->kind == PART_ANNOUNCED || (part->kind == PART_STATUS && self->uevent_fd >= 0);
+}
+
+static gboolean
+rescan (UsbipDeviceCache *self, Part *part, GError **error)
+{
+  g_autoptr (GPtrArray) all = usbip_export_backend_list_local_devices (part->backend, error);
 
   self->rescans++;
-  g_clear_pointer (&self->bound, g_ptr_array_unref);
+  g_clear_pointer (&part->devices, g_ptr_array_unref);
   if (all == NULL)
     return FALSE;
-  self->bound = g_ptr_array_new_with_free_func ((GDestroyNotify) usbip_device_info_free);
+  part->devices = g_ptr_array_new_with_free_func ((GDestroyNotify) usbip_device_info_free);
   for (guint i = 0; i < all->len; i++)
     {
       UsbipDeviceInfo *info = g_ptr_array_index (all, i);
       if (info->status != USBIP_DEVICE_STATUS_UNKNOWN) /* bound to the export driver */
-        g_ptr_array_add (self->bound, usbip_device_info_copy (info));
+        g_ptr_array_add (part->devices, usbip_device_info_copy (info));
     }
   return TRUE;
 }
 
-/**
- * usbip_device_cache_is_caching:
- * @self: a cache
- *
- * Returns: %TRUE if requests are answered from the cache; %FALSE if each rescans (no uevent
- *   socket, or a backend that cannot read one device's state)
- *
- * Since: 1.0
- */
-gboolean
-usbip_device_cache_is_caching (UsbipDeviceCache *self)
+/* a STATUS part: its bound devices that are free, with their state read now */
+static GPtrArray *
+list_by_status (UsbipDeviceCache *self, Part *part, GError **error)
 {
-  g_return_val_if_fail (USBIP_IS_DEVICE_CACHE (self), FALSE);
-  return self->uevent_fd >= 0 && usbip_export_backend_has_status (self->backend);
-}
-
-/**
- * usbip_device_cache_list:
- * @self: a cache
- * @error: return location for a #GError
- *
- * The devices to offer in OP_REP_DEVLIST: bound and free, with their state read now.
- *
- * Returns: (element-type UsbipDeviceInfo) (transfer container): the devices, or %NULL
- *
- * Since: 1.0
- */
-GPtrArray *
-usbip_device_cache_list (UsbipDeviceCache *self, GError **error)
-{
-  g_return_val_if_fail (USBIP_IS_DEVICE_CACHE (self), NULL);
-  if (!usbip_device_cache_is_caching (self))
-    {
-      self->rescans++;
-      return usbip_export_backend_list_devices (self->backend, error);
-    }
-  if (usbip_uevent_drain (self->uevent_fd, usbip_device_cache_uevent_is_usb))
-    usbip_device_cache_invalidate (self);
   /* at most twice: a device that vanishes or is unbound before its uevent reaches us fails
    * its state read, and the second pass rescans (a device that fails again is left out) */
   for (guint pass = 0; pass < 2; pass++)
@@ -197,12 +189,12 @@ usbip_device_cache_list (UsbipDeviceCache *self, GError **error)
       g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) usbip_device_info_free);
       gboolean stale = FALSE;
 
-      if (self->bound == NULL && !rescan (self, error))
+      if (part->devices == NULL && !rescan (self, part, error))
         return NULL;
-      for (guint i = 0; i < self->bound->len; i++)
+      for (guint i = 0; i < part->devices->len; i++)
         {
-          UsbipDeviceInfo *info = g_ptr_array_index (self->bound, i);
-          UsbipDeviceStatus st = usbip_export_backend_get_status (self->backend, info->busid, NULL);
+          UsbipDeviceInfo *info = g_ptr_array_index (part->devices, i);
+          UsbipDeviceStatus st = usbip_export_backend_get_status (part->backend, info->busid, NULL);
 
           stale |= st == USBIP_DEVICE_STATUS_UNKNOWN;
           info->status = st;
@@ -211,9 +203,111 @@ usbip_device_cache_list (UsbipDeviceCache *self, GError **error)
         }
       if (!stale || pass == 1)
         return g_steal_pointer (&out);
-      usbip_device_cache_invalidate (self);
+      g_clear_pointer (&part->devices, g_ptr_array_unref);
     }
   g_assert_not_reached ();
+}
+
+/* an ANNOUNCED part: the backend's list as it was when last read */
+static GPtrArray *
+list_announced (UsbipDeviceCache *self, Part *part, GError **error)
+{
+  GPtrArray *out;
+
+  if (part->devices == NULL)
+    {
+      self->rescans++;
+      part->devices = usbip_export_backend_list_devices (part->backend, error);
+      if (part->devices == NULL)
+        return NULL;
+    }
+  out = g_ptr_array_new_full (part->devices->len, (GDestroyNotify) usbip_device_info_free);
+  for (guint i = 0; i < part->devices->len; i++)
+    g_ptr_array_add (out, usbip_device_info_copy (g_ptr_array_index (part->devices, i)));
+  return out;
+}
+
+static GPtrArray *
+list_part (UsbipDeviceCache *self, Part *part, GError **error)
+{
+  if (!part_is_caching (self, part))
+    {
+      self->rescans++;
+      return usbip_export_backend_list_devices (part->backend, error);
+    }
+  if (part->kind == PART_ANNOUNCED)
+    return list_announced (self, part, error);
+  return list_by_status (self, part, error);
+}
+
+/**
+ * usbip_device_cache_is_caching:
+ * @self: a cache
+ *
+ * Returns: %TRUE if requests are answered from the cache; %FALSE if each rescans a backend
+ *   (no uevent socket, or a backend that can neither read one device's state nor tell when
+ *   its devices change)
+ *
+ * Since: 1.0
+ */
+gboolean
+usbip_device_cache_is_caching (UsbipDeviceCache *self)
+{
+  g_return_val_if_fail (USBIP_IS_DEVICE_CACHE (self), FALSE);
+  for (guint i = 0; i < self->parts->len; i++)
+    if (!part_is_caching (self, &g_array_index (self->parts, Part, i)))
+      return FALSE;
+  return TRUE;
+}
+
+/**
+ * usbip_device_cache_list:
+ * @self: a cache
+ * @error: return location for a #GError
+ *
+ * The devices to offer in OP_REP_DEVLIST: bound and free, with their state read now (the
+ * devices of a backend that announces its changes: as it lists them). Of a composite
+ * backend, a backend that cannot list does not empty the list of the others.
+ *
+ * Returns: (element-type UsbipDeviceInfo) (transfer container): the devices, or %NULL
+ *
+ * Since: 1.0
+ */
+GPtrArray *
+usbip_device_cache_list (UsbipDeviceCache *self, GError **error)
+{
+  g_autoptr (GPtrArray) all = g_ptr_array_new_with_free_func ((GDestroyNotify) usbip_device_info_free);
+  g_autoptr (GError) first_error = NULL;
+  guint n_ok = 0;
+
+  g_return_val_if_fail (USBIP_IS_DEVICE_CACHE (self), NULL);
+  if (self->uevent_fd >= 0 && usbip_uevent_drain (self->uevent_fd, usbip_device_cache_uevent_is_usb))
+    for (guint i = 0; i < self->parts->len; i++)
+      if (g_array_index (self->parts, Part, i).kind == PART_STATUS)
+        g_clear_pointer (&g_array_index (self->parts, Part, i).devices, g_ptr_array_unref);
+  for (guint i = 0; i < self->parts->len; i++)
+    {
+      Part *part = &g_array_index (self->parts, Part, i);
+      g_autoptr (GError) local_error = NULL;
+      g_autoptr (GPtrArray) some = list_part (self, part, &local_error);
+
+      if (some == NULL)
+        {
+          g_debug ("%s: %s", G_OBJECT_TYPE_NAME (part->backend),
+                   local_error != NULL ? local_error->message : "cannot list its devices");
+          if (first_error == NULL)
+            first_error = g_steal_pointer (&local_error);
+          continue;
+        }
+      n_ok++;
+      g_ptr_array_extend_and_steal (all, g_steal_pointer (&some));
+    }
+  if (n_ok == 0 && first_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&first_error));
+      return NULL;
+    }
+  return g_steal_pointer (&all);
 }
 
 /**
@@ -228,7 +322,8 @@ void
 usbip_device_cache_invalidate (UsbipDeviceCache *self)
 {
   g_return_if_fail (USBIP_IS_DEVICE_CACHE (self));
-  g_clear_pointer (&self->bound, g_ptr_array_unref);
+  for (guint i = 0; i < self->parts->len; i++)
+    g_clear_pointer (&g_array_index (self->parts, Part, i).devices, g_ptr_array_unref);
 }
 
 /**
@@ -273,7 +368,7 @@ usbip_device_cache_finalize (GObject *object)
 
   if (self->uevent_fd >= 0)
     close (self->uevent_fd);
-  g_clear_pointer (&self->bound, g_ptr_array_unref);
+  g_array_unref (self->parts);
   g_clear_object (&self->backend);
   G_OBJECT_CLASS (usbip_device_cache_parent_class)->finalize (object);
 }
@@ -285,9 +380,63 @@ usbip_device_cache_class_init (UsbipDeviceCacheClass *klass)
 }
 
 static void
+clear_part (Part *part)
+{
+  if (part->changed_id != 0)
+    g_signal_handler_disconnect (part->backend, part->changed_id);
+  g_clear_pointer (&part->devices, g_ptr_array_unref);
+  g_clear_object (&part->backend);
+}
+
+static void
 usbip_device_cache_init (UsbipDeviceCache *self)
 {
   self->uevent_fd = -1;
+  self->parts = g_array_new (FALSE, TRUE, sizeof (Part));
+  g_array_set_clear_func (self->parts, (GDestroyNotify) clear_part);
+}
+
+static void
+backend_devices_changed (UsbipExportBackend *backend, gpointer data)
+{
+  UsbipDeviceCache *self = data;
+
+  for (guint i = 0; i < self->parts->len; i++)
+    if (g_array_index (self->parts, Part, i).backend == backend)
+      g_clear_pointer (&g_array_index (self->parts, Part, i).devices, g_ptr_array_unref);
+}
+
+static void
+add_part (UsbipDeviceCache *self, UsbipExportBackend *backend)
+{
+  Part part = { .backend = g_object_ref (backend), .kind = PART_RESCAN };
+
+  /* a backend that tells its changes is taken at its word first: its list is the answer */
+  if (g_signal_lookup ("devices-changed", G_OBJECT_TYPE (backend)) != 0)
+    {
+      part.kind = PART_ANNOUNCED;
+      part.changed_id = g_signal_connect (backend, "devices-changed", G_CALLBACK (backend_devices_changed), self);
+    }
+  else if (usbip_export_backend_has_status (backend))
+    part.kind = PART_STATUS;
+  g_array_append_val (self->parts, part);
+}
+
+/* one part per backend; the backends of a composite each their own (one level: a
+ * composite in a composite is read on every request) */
+static void
+add_parts (UsbipDeviceCache *self, UsbipExportBackend *backend)
+{
+  GPtrArray *inner;
+
+  if (!USBIP_IS_COMPOSITE_BACKEND (backend))
+    {
+      add_part (self, backend);
+      return;
+    }
+  inner = usbip_composite_backend_get_backends (USBIP_COMPOSITE_BACKEND (backend));
+  for (guint i = 0; i < inner->len; i++)
+    add_part (self, g_ptr_array_index (inner, i));
 }
 
 /**
@@ -295,7 +444,8 @@ usbip_device_cache_init (UsbipDeviceCache *self)
  * @backend: the export backend to list
  *
  * Opens the kernel's uevent socket; without it (no permission, no netlink) every request
- * rescans.
+ * rescans the backends that have no other way to tell their changes. The backends of a
+ * composite backend are those it has now.
  *
  * Returns: (transfer full): a cache, empty (the first request scans)
  *
@@ -309,6 +459,7 @@ usbip_device_cache_new (UsbipExportBackend *backend)
   g_return_val_if_fail (USBIP_IS_EXPORT_BACKEND (backend), NULL);
   self = g_object_new (USBIP_TYPE_DEVICE_CACHE, NULL);
   self->backend = g_object_ref (backend);
+  add_parts (self, backend);
   self->uevent_fd = usbip_uevent_socket_open ();
   return self;
 }

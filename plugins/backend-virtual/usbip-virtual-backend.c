@@ -2,7 +2,9 @@
 /*
  * The export backend of virtual devices: they live in this process, so an import takes
  * the connection itself (usbip_export_backend_export_stream()) instead of a kernel
- * driver taking the socket.
+ * driver taking the socket. No uevent tells when its device list changes: it says so
+ * itself, with the signal "devices-changed" (after a reload, an import, the end of a
+ * session), and UsbipDeviceCache keeps its list until then.
  */
 #include "config.h"
 
@@ -20,6 +22,9 @@ struct _UsbipVirtualBackend {
 
 /* on each device: the text of the group it was made from, to tell a changed group */
 #define GROUP_TEXT "usbip-virtual-group-text"
+
+enum { SIGNAL_DEVICES_CHANGED, N_SIGNALS };
+static guint signals[N_SIGNALS];
 
 static void usbip_virtual_backend_iface_init (UsbipExportBackendInterface *iface);
 
@@ -135,6 +140,11 @@ usbip_virtual_backend_class_init (UsbipVirtualBackendClass *klass)
   g_signal_new_class_handler ("reload", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION,
                               G_CALLBACK (reload_handler), NULL, NULL, NULL, G_TYPE_BOOLEAN, 2, G_TYPE_POINTER,
                               G_TYPE_POINTER);
+  /* The device list (usbip_export_backend_list_devices()) changed: a device added,
+   * removed or replaced, or one imported or freed. UsbipDeviceCache finds this signal by
+   * name and keeps the list it read until it is emitted. */
+  signals[SIGNAL_DEVICES_CHANGED] = g_signal_new ("devices-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                                  NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void
@@ -183,6 +193,13 @@ contains (GPtrArray *devices, UsbipVirtualDevice *device)
   return g_ptr_array_find (devices, device, NULL);
 }
 
+static void
+device_in_use_changed (UsbipVirtualBackend *self, GParamSpec *pspec, UsbipVirtualDevice *device)
+{
+  if (contains (self->devices, device)) /* a device withdrawn is in no list */
+    g_signal_emit (self, signals[SIGNAL_DEVICES_CHANGED], 0);
+}
+
 /* a device going away: its session (if any) ends cleanly */
 static void
 withdraw (UsbipVirtualDevice *device, const gchar *why)
@@ -216,7 +233,11 @@ usbip_virtual_backend_reload (UsbipVirtualBackend *self, GKeyFile *keyfile, GErr
       else if ((device = usbip_virtual_device_new_from_keyfile (keyfile, groups[i], self->next_index++, error)) == NULL)
         return FALSE;
       else
-        g_object_set_data_full (G_OBJECT (device), GROUP_TEXT, g_steal_pointer (&text), g_free);
+        {
+          g_object_set_data_full (G_OBJECT (device), GROUP_TEXT, g_steal_pointer (&text), g_free);
+          g_signal_connect_object (device, "notify::in-use", G_CALLBACK (device_in_use_changed), self,
+                                   G_CONNECT_SWAPPED);
+        }
       for (guint j = 0; j < next->len; j++)
         if (g_str_equal (usbip_virtual_device_get_busid (g_ptr_array_index (next, j)),
                          usbip_virtual_device_get_busid (device)))
@@ -245,6 +266,7 @@ usbip_virtual_backend_reload (UsbipVirtualBackend *self, GKeyFile *keyfile, GErr
         g_message ("virtual device %s added", usbip_virtual_device_get_busid (device));
     }
   self->loaded = TRUE;
+  g_signal_emit (self, signals[SIGNAL_DEVICES_CHANGED], 0);
   return TRUE;
 }
 

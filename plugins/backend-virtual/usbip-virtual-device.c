@@ -37,6 +37,9 @@ typedef struct {
 
 G_DEFINE_TYPE_WITH_PRIVATE (UsbipVirtualDevice, usbip_virtual_device, G_TYPE_OBJECT)
 
+enum { PROP_0, PROP_IN_USE, N_PROPS };
+static GParamSpec *props[N_PROPS];
+
 static const gchar *const common_keys[] = { "type", "vendor-id", "product-id", "serial", NULL };
 
 static const struct {
@@ -80,9 +83,31 @@ usbip_virtual_device_finalize (GObject *object)
 }
 
 static void
+usbip_virtual_device_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  UsbipVirtualDevicePrivate *priv = usbip_virtual_device_get_instance_private (USBIP_VIRTUAL_DEVICE (object));
+
+  switch (prop_id)
+    {
+    case PROP_IN_USE:
+      g_value_set_boolean (value, priv->session != NULL);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 usbip_virtual_device_class_init (UsbipVirtualDeviceClass *klass)
 {
-  G_OBJECT_CLASS (klass)->finalize = usbip_virtual_device_finalize;
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = usbip_virtual_device_finalize;
+  object_class->get_property = usbip_virtual_device_get_property;
+  /* a session holds the device (its state in the device list): notified on import and
+   * when the session ends */
+  props[PROP_IN_USE] = g_param_spec_boolean ("in-use", NULL, NULL, FALSE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, props);
 }
 
 static void
@@ -301,6 +326,7 @@ usbip_virtual_device_claim (UsbipVirtualDevice *self, UsbipVirtualSession *sessi
   priv->configuration = 0;
   if (USBIP_VIRTUAL_DEVICE_GET_CLASS (self)->attached != NULL)
     USBIP_VIRTUAL_DEVICE_GET_CLASS (self)->attached (self);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_IN_USE]);
   return TRUE;
 }
 
@@ -314,6 +340,7 @@ usbip_virtual_device_release (UsbipVirtualDevice *self, UsbipVirtualSession *ses
   priv->session = NULL;
   if (USBIP_VIRTUAL_DEVICE_GET_CLASS (self)->detached != NULL)
     USBIP_VIRTUAL_DEVICE_GET_CLASS (self)->detached (self);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_IN_USE]);
 }
 
 static guint32

@@ -95,7 +95,7 @@ UsbipVirtualSession *usbip_virtual_device_get_session (UsbipVirtualDevice *self)
  * (IN only) at most urb->length bytes. Frees @urb. */
 void usbip_virtual_urb_complete (UsbipVirtualUrb *urb, gint32 status, const guint8 *data, gsize len);
 
-/* For the session: claim/release and the transfers */
+/* For the session: claim/release (each notifies the property "in-use") and the transfers */
 gboolean usbip_virtual_device_claim (UsbipVirtualDevice *self, UsbipVirtualSession *session, GError **error);
 void usbip_virtual_device_release (UsbipVirtualDevice *self, UsbipVirtualSession *session);
 /* ep 0: standard requests here, the others to the model; returns 0 or -EPIPE */

@@ -9,10 +9,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
 
+#include "fake-kernel.h"
 #include "test-util.h"
+#include "usbip-device-cache-private.h"
+#include "usbip-host-backend.h"
 #include "usbip-virtual-backend.h"
 #include "usbip-virtual-cdc-acm.h"
 #include "usbip-virtual-hid.h"
@@ -974,6 +978,152 @@ test_composite (Fixture *f, gconstpointer data)
   g_assert_error (error, USBIP_ERROR, USBIP_ERROR_NOT_AVAILABLE);
 }
 
+/* ---- the device list cache (OP_REQ_DEVLIST), as usbipcored serves: virtual + usbip-host ---- */
+
+typedef struct {
+  Fixture *f;
+  Client client; /* the importer, left connected */
+  const gchar *busid;
+} Importer;
+
+static gpointer
+import_and_stay (gpointer data)
+{
+  Importer *imp = data;
+
+  g_assert_cmpuint (client_import (&imp->client, imp->f->port, imp->busid), ==, USBIP_ST_OK);
+  return NULL;
+}
+
+/* what the cache answers, "BUSID:STATUS ...", the state as usbip_status numbers it */
+static gchar *
+cached (UsbipDeviceCache *cache)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) list = usbip_device_cache_list (cache, &error);
+  GString *s = g_string_new (NULL);
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < list->len; i++)
+    {
+      const UsbipDeviceInfo *info = g_ptr_array_index (list, i);
+      g_string_append_printf (s, "%s%s:%d", i ? " " : "", info->busid, info->status);
+    }
+  return g_string_free (s, FALSE);
+}
+
+#define assert_cached(cache, expected)                                                                                 \
+  G_STMT_START                                                                                                         \
+  {                                                                                                                    \
+    g_autofree gchar *got_ = cached (cache);                                                                           \
+    g_assert_cmpstr (got_, ==, expected);                                                                              \
+  }                                                                                                                    \
+  G_STMT_END
+
+/* how many devices an OP_REP_DEVLIST over the wire has */
+static guint
+wire_devlist_len (UsbipExporter *exporter, guint16 port)
+{
+  g_autoptr (GByteArray) encoded = g_byte_array_new ();
+  g_autoptr (GBytes) request = NULL;
+  g_autoptr (GBytes) reply = NULL;
+  g_autoptr (UsbipDeframer) deframer = usbip_deframer_new (USBIP_STREAM_OP_REPLY, NULL);
+  UsbipMessage msg = { 0 };
+  gboolean at_accept = FALSE;
+  gsize len, consumed = 0;
+  const guint8 *bytes;
+  guint n;
+
+  usbip_encode_op_req_devlist (encoded);
+  request = g_bytes_new (encoded->data, encoded->len);
+  reply = test_util_request_at_accept (exporter, port, request, &at_accept);
+  bytes = g_bytes_get_data (reply, &len);
+  g_assert_cmpint (usbip_deframer_pop (deframer, bytes, len, &consumed, &msg, NULL), ==, USBIP_DEFRAME_FRAME);
+  g_assert_cmpint (msg.type, ==, USBIP_MESSAGE_OP_REP_DEVLIST);
+  n = msg.devices->len;
+  usbip_message_clear (&msg);
+  return n;
+}
+
+#define VIRTUAL_FREE "virtual-disk:1 virtual-serial:1 virtual-kbd:1 virtual-mouse:1 virtual-ssd:1"
+
+/* the virtual devices are answered from the cache beside the usbip-host ones: repeated
+ * DEVLISTs read no backend again; an import, the end of a session and a reload are in the
+ * next answer, each for one re-read of the virtual devices only (no sysfs rescan) */
+static void
+test_devlist_cache (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  FakeKernel *fk = fake_kernel_new ();
+  g_autoptr (UsbipCompositeBackend) both = usbip_composite_backend_new ();
+  g_autoptr (UsbipHostBackend) host = NULL;
+  g_autoptr (UsbipExporter) exporter = NULL;
+  g_autoptr (GSocket) listener = NULL;
+  g_autoptr (GKeyFile) kf = NULL;
+  Importer imp = { f, { 0 }, "virtual-serial" };
+  UsbipDeviceCache *cache;
+  guint16 port;
+  guint rescans;
+  gint sv[2];
+
+  fake_kernel_load_usbip_host (fk);
+  fake_kernel_add_usb_device (fk, "1-1", 0x1d6b, 0x0104, "480", 0, "usb", FALSE);
+  host = usbip_host_backend_new (fake_kernel_get_sysfs (fk));
+  g_assert_true (usbip_export_backend_bind (USBIP_EXPORT_BACKEND (host), "1-1", &error));
+  g_assert_no_error (error);
+  /* the order usbipcored adds them in */
+  usbip_composite_backend_add (both, USBIP_EXPORT_BACKEND (f->backend));
+  usbip_composite_backend_add (both, USBIP_EXPORT_BACKEND (host));
+  /* the fixture's exporter gives its port to this one, which serves both */
+  g_clear_object (&f->exporter);
+  exporter = usbip_exporter_new (USBIP_EXPORT_BACKEND (both));
+  listener = test_util_listen (&f->port);
+  g_assert_true (usbip_exporter_add_socket (exporter, listener, &error));
+  usbip_exporter_start (exporter);
+  port = f->port;
+  cache = usbip_exporter_get_device_cache (exporter);
+  g_assert_cmpint (socketpair (AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv), ==, 0);
+  usbip_device_cache_set_uevent_fd (cache, sv[0]); /* no uevent comes: the kernel is fake */
+
+  g_assert_true (usbip_device_cache_is_caching (cache));
+  assert_cached (cache, VIRTUAL_FREE " 1-1:1");
+  rescans = usbip_device_cache_get_rescans (cache);
+  for (guint i = 0; i < 3; i++)
+    g_assert_cmpuint (wire_devlist_len (exporter, port), ==, 6);
+  assert_cached (cache, VIRTUAL_FREE " 1-1:1");
+  g_assert_cmpuint (usbip_device_cache_get_rescans (cache), ==, rescans);
+
+  /* an import: the device is in use, and stays in the list */
+  run_client (import_and_stay, &imp);
+  assert_cached (cache, "virtual-disk:1 virtual-serial:2 virtual-kbd:1 virtual-mouse:1 virtual-ssd:1 1-1:1");
+  g_assert_cmpuint (wire_devlist_len (exporter, port), ==, 6);
+  g_assert_cmpuint (usbip_device_cache_get_rescans (cache), ==, rescans + 1);
+
+  /* the session ends (the client goes): free again */
+  client_close (&imp.client);
+  test_util_wait_for (usbip_export_backend_get_status (USBIP_EXPORT_BACKEND (f->backend), "virtual-serial", NULL)
+                          == USBIP_DEVICE_STATUS_AVAILABLE,
+                      10000);
+  assert_cached (cache, VIRTUAL_FREE " 1-1:1");
+  g_assert_cmpuint (usbip_device_cache_get_rescans (cache), ==, rescans + 2);
+
+  /* a reload (SIGHUP) removes one device and adds another */
+  kf = devices_keyfile (f, FALSE);
+  g_assert_true (g_key_file_remove_group (kf, "virtual-device mouse", NULL));
+  g_key_file_set_string (kf, "virtual-device extra", "type", "cdc-acm");
+  g_key_file_set_string (kf, "virtual-device extra", "mode", "loopback");
+  g_assert_true (usbip_virtual_backend_reload (f->backend, kf, &error));
+  g_assert_no_error (error);
+  assert_cached (cache, "virtual-disk:1 virtual-serial:1 virtual-kbd:1 virtual-ssd:1 virtual-extra:1 1-1:1");
+  g_assert_cmpuint (wire_devlist_len (exporter, port), ==, 6);
+  g_assert_cmpuint (usbip_device_cache_get_rescans (cache), ==, rescans + 3);
+  close (sv[1]);
+  g_clear_object (&exporter);
+  g_clear_object (&both);
+  g_clear_object (&host);
+  fake_kernel_free (fk);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -988,6 +1138,7 @@ main (int argc, char **argv)
   } cases[] = {
     { "/virtual/devlist-records", { NULL, test_devlist_records, FALSE } },
     { "/virtual/composite", { NULL, test_composite, FALSE } },
+    { "/virtual/devlist-cache", { NULL, test_devlist_cache, FALSE } },
     { "/virtual/descriptors", { descriptors_client, NULL, FALSE } },
     { "/virtual/mass-storage/scsi", { scsi_client, NULL, FALSE } },
     { "/virtual/mass-storage/super-speed", { super_speed_client, NULL, FALSE } },
