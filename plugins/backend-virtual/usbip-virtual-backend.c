@@ -172,18 +172,29 @@ usbip_virtual_backend_get_device (UsbipVirtualBackend *self, guint index)
   return g_ptr_array_index (self->devices, index);
 }
 
-/* a group's keys and values in order: the same text, the same device */
+static gint
+compare_lines (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const gchar *const *) a, *(const gchar *const *) b);
+}
+
+/* a group's keys and values, sorted: the same text, the same device (whatever the order
+ * of its lines, its comments or blank lines) */
 static gchar *
 group_text (GKeyFile *keyfile, const gchar *group)
 {
   g_auto (GStrv) keys = g_key_file_get_keys (keyfile, group, NULL, NULL);
+  g_autoptr (GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
   GString *text = g_string_new (NULL);
 
   for (guint i = 0; keys != NULL && keys[i] != NULL; i++)
     {
       g_autofree gchar *value = g_key_file_get_value (keyfile, group, keys[i], NULL);
-      g_string_append_printf (text, "%s=%s\n", keys[i], value);
+      g_ptr_array_add (lines, g_strdup_printf ("%s=%s\n", keys[i], value));
     }
+  g_ptr_array_sort (lines, compare_lines);
+  for (guint i = 0; i < lines->len; i++)
+    g_string_append (text, g_ptr_array_index (lines, i));
   return g_string_free (text, FALSE);
 }
 

@@ -1124,6 +1124,81 @@ test_devlist_cache (Fixture *f, gconstpointer data)
   fake_kernel_free (fk);
 }
 
+/* ---- reload (SIGHUP): only what changed is replaced ---- */
+
+static UsbipVirtualDevice *
+device_named (UsbipVirtualBackend *backend, const gchar *busid)
+{
+  for (guint i = 0; i < usbip_virtual_backend_get_n_devices (backend); i++)
+    if (g_str_equal (usbip_virtual_device_get_busid (usbip_virtual_backend_get_device (backend, i)), busid))
+      return usbip_virtual_backend_get_device (backend, i);
+  return NULL;
+}
+
+static gpointer
+kept_session_serves (gpointer data)
+{
+  Importer *imp = data;
+
+  g_assert_cmpint (client_control (&imp->client, get_device, NULL, 0, NULL), ==, 0);
+  return NULL;
+}
+
+static gpointer
+ended_session_closed (gpointer data)
+{
+  Importer *imp = data;
+  guint8 byte;
+
+  g_assert_cmpint (g_socket_receive (imp->client.socket, (gchar *) &byte, 1, NULL, NULL), ==, 0);
+  return NULL;
+}
+
+/* A reload keeps the device of a group that did not change (its lines reordered, a
+ * comment added: the same keys and values) with its importer attached; it replaces a
+ * changed one (ending its session), withdraws a removed one and adds a new one. */
+static void
+test_reload_keeps_unchanged (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GKeyFile) kf = devices_keyfile (f, FALSE);
+  g_autofree gchar *text = NULL;
+  g_autofree gchar *reordered = NULL;
+  Importer serial = { f, { 0 }, "virtual-serial" }, disk = { f, { 0 }, "virtual-disk" };
+  UsbipVirtualDevice *serial_dev = device_named (f->backend, "virtual-serial");
+  UsbipVirtualDevice *kbd_dev = device_named (f->backend, "virtual-kbd");
+  UsbipVirtualDevice *disk_dev = device_named (f->backend, "virtual-disk");
+
+  run_client (import_and_stay, &serial);
+  run_client (import_and_stay, &disk);
+  /* the serial port's group with its lines the other way round and a comment */
+  g_assert_true (g_key_file_remove_group (kf, "virtual-device serial", NULL));
+  text = g_key_file_to_data (kf, NULL, NULL);
+  reordered = g_strconcat (text, "[virtual-device serial]\n# the same device\nmode=loopback\ntype=cdc-acm\n", NULL);
+  g_clear_pointer (&kf, g_key_file_unref);
+  kf = g_key_file_new ();
+  g_assert_true (g_key_file_load_from_data (kf, reordered, -1, G_KEY_FILE_KEEP_COMMENTS, &error));
+  g_assert_no_error (error);
+  g_key_file_set_string (kf, "virtual-device disk", "serial", "NEW"); /* changed */
+  g_assert_true (g_key_file_remove_group (kf, "virtual-device mouse", NULL));
+  g_key_file_set_string (kf, "virtual-device extra", "type", "cdc-acm");
+  g_key_file_set_string (kf, "virtual-device extra", "mode", "loopback");
+  g_assert_true (usbip_virtual_backend_reload (f->backend, kf, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (device_named (f->backend, "virtual-serial") == serial_dev);
+  g_assert_true (usbip_virtual_device_get_session (serial_dev) != NULL);
+  run_client (kept_session_serves, &serial);
+  g_assert_true (device_named (f->backend, "virtual-kbd") == kbd_dev); /* untouched */
+  g_assert_nonnull (device_named (f->backend, "virtual-disk"));
+  g_assert_true (device_named (f->backend, "virtual-disk") != disk_dev);
+  run_client (ended_session_closed, &disk);
+  g_assert_null (device_named (f->backend, "virtual-mouse"));
+  g_assert_nonnull (device_named (f->backend, "virtual-extra"));
+  client_close (&serial.client);
+  client_close (&disk.client);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1139,6 +1214,7 @@ main (int argc, char **argv)
     { "/virtual/devlist-records", { NULL, test_devlist_records, FALSE } },
     { "/virtual/composite", { NULL, test_composite, FALSE } },
     { "/virtual/devlist-cache", { NULL, test_devlist_cache, FALSE } },
+    { "/virtual/reload-keeps-unchanged", { NULL, test_reload_keeps_unchanged, FALSE } },
     { "/virtual/descriptors", { descriptors_client, NULL, FALSE } },
     { "/virtual/mass-storage/scsi", { scsi_client, NULL, FALSE } },
     { "/virtual/mass-storage/super-speed", { super_speed_client, NULL, FALSE } },
