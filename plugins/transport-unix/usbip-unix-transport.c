@@ -83,12 +83,24 @@ clear_stale (const gchar *path, const gchar *text, GError **error)
     }
   probe = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, NULL);
   addr = g_unix_socket_address_new (path);
-  if (probe != NULL && g_socket_connect (probe, addr, NULL, &local_error))
+  /* only a refusal says nobody listens: a full accept queue (EAGAIN) is a live listener
+   * too busy to accept, and any other failure tells nothing */
+  if (probe != NULL
+      && (g_socket_connect (probe, addr, NULL, &local_error)
+          || g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)))
     {
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_BUSY,
                    "cannot listen on %s: another process listens on it (is another usbipcored running? "
                    "stop it or pick another path)",
                    text);
+      return FALSE;
+    }
+  if (probe != NULL && !g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED))
+    {
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_BUSY,
+                   "cannot listen on %s: cannot tell whether a process listens on %s (%s): remove it if it is "
+                   "stale, or pick another path",
+                   text, path, local_error->message);
       return FALSE;
     }
   if (unlink (path) != 0 && errno != ENOENT)

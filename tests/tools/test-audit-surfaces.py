@@ -169,4 +169,37 @@ def metrics_endpoint_under_hostile_http():
         d.wait(timeout=20 * TIME_SCALE)
 
 
+@test
+def live_unix_listener_with_a_full_queue_is_not_replaced():
+    # a listener too busy to accept (its queue full: connect says EAGAIN) is alive; a second
+    # daemon must not take its path as a stale socket
+    path = os.path.join(ROOT, "busy.sock")
+    busy = socket.socket(socket.AF_UNIX)
+    busy.bind(path)
+    busy.listen(0)
+    queued = []
+    try:
+        while True:  # fill the queue
+            c = socket.socket(socket.AF_UNIX)
+            c.setblocking(False)
+            queued.append(c)
+            c.connect(path)
+    except BlockingIOError:
+        pass
+    try:
+        d = subprocess.Popen([DAEMON, "--status-socket", "", "--listen", f"unix:{path}"], env=ENV,
+                             stderr=subprocess.PIPE, text=True)
+        try:
+            _, err = d.communicate(timeout=10 * TIME_SCALE)
+        except subprocess.TimeoutExpired:
+            d.send_signal(signal.SIGTERM)
+            _, err = d.communicate(timeout=20 * TIME_SCALE)
+            check(False, "usbipcored took the path of a live listener:", err)
+        check(d.returncode != 0 and "another process listens on it" in err and os.path.exists(path), d.returncode, err)
+    finally:
+        for c in queued:
+            c.close()
+        busy.close()
+
+
 run_tests(cleanup=lambda: shutil.rmtree(ROOT, ignore_errors=True))
