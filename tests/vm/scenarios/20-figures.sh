@@ -1,8 +1,8 @@
 #!/bin/sh
 # Figures, ours against upstream in the same boot (written as `FIGURE name value unit` lines;
 # tests/vm/collect-figures.sh turns them into docs/performance-vm.md):
-#  (a) attach -> enumerated on vhci: usbip-tool attach vs usbip attach, 5 runs each
-#      (interleaved), against upstream usbipd; medians; and attach -> the command returned
+#  (a) attach -> enumerated on vhci: usbip-tool attach vs usbip attach, 9 runs each
+#      (interleaved, the order alternating), against upstream usbipd; medians; and attach -> the command returned
 #      (the rest is the kernel enumerating the device after the sysfs attach write)
 #  (b) mass-storage read throughput, dd 16 MiB iflag=direct from the imported disk, exported by
 #      usbipcored vs usbipd (upstream usbip attaches both), 3 reads each; medians
@@ -18,7 +18,7 @@
 . "$VMH_SRC/lib.sh"
 need_tool
 need_daemon
-RUNS=${FIG_RUNS:-5}
+RUNS=${FIG_RUNS:-9}
 LISTS=${FIG_LISTS:-10}
 PY=/usr/bin/python3
 # the compiled load client (bench/devlist-bench.c) next to our build, else the Python one
@@ -55,14 +55,21 @@ start_usbipd
 run usbip bind -b "$LB_BUSID"
 : > /tmp/a-ours; : > /tmp/a-up; : > /tmp/r-ours; : > /tmp/r-up
 i=0
-while [ $i -lt "$RUNS" ]; do
-  i=$((i + 1))
+time_ours() {
   x=$(attach_time "$USBIP_TOOL") || fail "usbip-tool attach run $i failed"
   say "run $i: usbip-tool attach -> returned, enumerated $x s"; echo "${x#* }" >> /tmp/a-ours; echo "${x% *}" >> /tmp/r-ours
   sleep 0.5  # allowed sleep: pacing between benchmark runs
+}
+time_upstream() {
   x=$(attach_time usbip) || fail "usbip attach run $i failed"
   say "run $i: usbip attach -> returned, enumerated $x s"; echo "${x#* }" >> /tmp/a-up; echo "${x% *}" >> /tmp/r-up
   sleep 0.5  # allowed sleep: pacing between benchmark runs
+}
+# the order alternates (ours first in odd runs, upstream first in even ones), so neither tool
+# always runs first after the cold start or always right after the other's detach
+while [ $i -lt "$RUNS" ]; do
+  i=$((i + 1))
+  if [ $((i % 2)) -eq 1 ]; then time_ours; time_upstream; else time_upstream; time_ours; fi
 done
 ms() { awk -v v="$1" 'BEGIN { printf "%.0f", v * 1000 }'; }
 figure attach_enumerated.ours "$(ms "$(median < /tmp/a-ours)")" ms
