@@ -5,6 +5,7 @@ includes the shipped bus policy, python-dbusmock playing polkitd (allow, deny, c
 and the service on the fake kernel (dbus-fake-service) with a fake exporter as the remote.
 Every method and error, property changes and signals, activation and idle exit of the real
 usbipcore-dbusd, and usbip-tool as user nobody going through the service. Prints TAP."""
+import atexit
 import json
 import os
 import pwd
@@ -91,8 +92,28 @@ def start(argv, **kw):
     return p
 
 
-daemon = start(["dbus-daemon", "--config-file=" + os.path.join(TMP, "bus.conf"), "--nofork", "--nopidfile"])
-wait_until(lambda: os.path.exists(SOCK), "the bus socket")
+def cleanup():
+    """Ends what the test started; also at exit, so a failed set-up leaves no bus behind
+    (meson would wait for the pipes it holds until its timeout)."""
+    for p in reversed(procs):
+        if p.poll() is None:
+            p.terminate()
+            try:
+                p.wait(10 * TIME_SCALE)
+            except subprocess.TimeoutExpired:
+                p.kill()
+    shutil.rmtree(TMP, ignore_errors=True)
+
+
+atexit.register(cleanup)
+
+
+# the bus prints its address once it listens (the socket file exists from the bind, before
+# the listen: a connection then is refused, as seen on a loaded host)
+daemon = start(["dbus-daemon", "--config-file=" + os.path.join(TMP, "bus.conf"), "--nofork", "--nopidfile",
+                "--print-address=1"], stdout=subprocess.PIPE)
+said = Lines(daemon.stdout, "dbus-daemon").readline("its address", 30)
+check(said.startswith(ADDRESS + ","), "the bus listens elsewhere:", said)
 
 
 def relay(src, dst, hold):
@@ -694,16 +715,6 @@ def zz_activation_slow_start_and_idle_exit():
     check(name == ERR + "ModuleMissing" and "vhci" in msg, name, msg)
     wait_until(lambda: not has_owner(NAME), "the service to exit when idle")
 
-
-def cleanup():
-    for p in reversed(procs):
-        if p.poll() is None:
-            p.terminate()
-            try:
-                p.wait(10 * TIME_SCALE)
-            except subprocess.TimeoutExpired:
-                p.kill()
-    shutil.rmtree(TMP, ignore_errors=True)
 
 
 run_tests(cleanup)
