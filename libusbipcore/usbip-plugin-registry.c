@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <gmodule.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "usbip-error.h"
@@ -41,6 +42,7 @@ struct _UsbipPluginRegistry {
   gchar *plugin_dir;
   GPtrArray *builtins; /* Builtin */
   GPtrArray *infos;    /* UsbipPluginInfo */
+  GHashTable *names;   /* every plugin name a load found, also those load_only passed over */
   GPtrArray *imports;  /* (name, backend) pairs as GObject data */
   GPtrArray *exports;
   GPtrArray *objects;     /* what the program handed over (usbip_plugin_registry_add_object) */
@@ -134,6 +136,7 @@ usbip_plugin_registry_finalize (GObject *object)
   g_free (self->plugin_dir);
   g_ptr_array_unref (self->builtins);
   g_ptr_array_unref (self->infos);
+  g_hash_table_unref (self->names);
   g_ptr_array_unref (self->imports);
   g_ptr_array_unref (self->exports);
   g_ptr_array_unref (self->kept);
@@ -167,6 +170,7 @@ usbip_plugin_registry_init (UsbipPluginRegistry *self)
 {
   self->builtins = g_ptr_array_new_with_free_func ((GDestroyNotify) builtin_free);
   self->infos = g_ptr_array_new_with_free_func ((GDestroyNotify) usbip_plugin_info_free);
+  self->names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->imports = g_ptr_array_new_with_free_func (g_object_unref);
   self->exports = g_ptr_array_new_with_free_func (g_object_unref);
   self->objects = g_ptr_array_new_with_free_func (g_object_unref);
@@ -382,6 +386,7 @@ load_filtered (UsbipPluginRegistry *self, const gchar *const *only, GError **err
       Builtin *b = g_ptr_array_index (self->builtins, i);
       g_autoptr (GError) local_error = NULL;
 
+      g_hash_table_add (self->names, g_strdup (b->name));
       if (find_info (self, b->name) != NULL || (only != NULL && !g_strv_contains (only, b->name)))
         continue;
       if (!usbip_config_get_plugin_enabled (self->config, b->name))
@@ -415,7 +420,10 @@ load_filtered (UsbipPluginRegistry *self, const gchar *const *only, GError **err
           g_autofree gchar *path = NULL;
           g_autoptr (GError) local_error = NULL;
 
-          if (name == NULL || find_info (self, name) != NULL || (only != NULL && !g_strv_contains (only, name)))
+          if (name == NULL)
+            continue;
+          g_hash_table_add (self->names, g_strdup (name));
+          if (find_info (self, name) != NULL || (only != NULL && !g_strv_contains (only, name)))
             continue;
           path = g_build_filename (dirs[d], base, NULL);
           if (!usbip_config_get_plugin_enabled (self->config, name))
@@ -490,6 +498,38 @@ usbip_plugin_registry_list (UsbipPluginRegistry *self)
 {
   g_return_val_if_fail (USBIP_IS_PLUGIN_REGISTRY (self), NULL);
   return g_ptr_array_ref (self->infos);
+}
+
+static gint
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0 (*(const gchar *const *) a, *(const gchar *const *) b);
+}
+
+/**
+ * usbip_plugin_registry_get_names:
+ * @self: a #UsbipPluginRegistry
+ *
+ * Every plugin the loads so far found, built in or a module on the search path: loaded,
+ * disabled, failed, or passed over by usbip_plugin_registry_load_only(). A program that
+ * loads only what it needs can still tell a name in `[plugins] enabled` that no plugin has
+ * (a typo) without looking through the plugin directory again.
+ *
+ * Returns: (transfer full) (array zero-terminated=1): the names, sorted; empty before a load
+ *
+ * Since: 1.0
+ */
+gchar **
+usbip_plugin_registry_get_names (UsbipPluginRegistry *self)
+{
+  gchar **names;
+
+  g_return_val_if_fail (USBIP_IS_PLUGIN_REGISTRY (self), NULL);
+  names = (gchar **) g_hash_table_get_keys_as_array (self->names, NULL);
+  for (guint i = 0; names[i] != NULL; i++)
+    names[i] = g_strdup (names[i]);
+  qsort (names, g_strv_length (names), sizeof (gchar *), compare_names);
+  return names;
 }
 
 static GObject *

@@ -67,6 +67,7 @@ USBIP_PUBLIC gboolean usbip_plugin_registry_load_only (UsbipPluginRegistry *self
 USBIP_PUBLIC gboolean usbip_plugin_registry_load_module (UsbipPluginRegistry *self, const gchar *path, GError **error);
 /* (element-type UsbipPluginInfo) (transfer container) */
 USBIP_PUBLIC GPtrArray *usbip_plugin_registry_list (UsbipPluginRegistry *self);
+USBIP_PUBLIC gchar **usbip_plugin_registry_get_names (UsbipPluginRegistry *self);
 /* name: (nullable): NULL = the first one registered. (transfer none). Error says which
  * plugin would provide it and why it is not there (disabled in FILE / failed: REASON). */
 USBIP_PUBLIC UsbipImportBackend *usbip_plugin_registry_get_import_backend (UsbipPluginRegistry *self, const gchar *name,

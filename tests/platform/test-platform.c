@@ -59,11 +59,21 @@ test_load_only (void)
   g_autoptr (GPtrArray) list = NULL;
   const gchar *vhci_only[] = { "vhci", NULL };
   const gchar *host_too[] = { "host", NULL };
+  g_auto (GStrv) before = usbip_plugin_registry_get_names (reg);
+  g_auto (GStrv) names = NULL;
 
+  g_assert_cmpuint (g_strv_length (before), ==, 0);
   g_assert_true (usbip_plugin_registry_load_only (reg, vhci_only, &error));
   list = usbip_plugin_registry_list (reg);
   g_assert_nonnull (find_info (list, "vhci"));
   g_assert_null (find_info (list, "host")); /* not loaded, not even looked at */
+  /* but its name was seen in the same pass over the directory: a typo in `enabled` can be
+   * told without another (usbip_tools_unknown_plugin) */
+  names = usbip_plugin_registry_get_names (reg);
+  for (const gchar *const *n = (const gchar *const[]){ "host", "vhci", "vudc", NULL }; *n; n++)
+    g_assert_true (g_strv_contains ((const gchar *const *) names, *n));
+  for (guint i = 1; names[i] != NULL; i++)
+    g_assert_cmpstr (names[i - 1], <, names[i]);
   g_assert_null (usbip_plugin_registry_get_export_backend (reg, "host", &error));
   g_clear_error (&error);
   /* more later, on demand */

@@ -5,10 +5,12 @@ configuration file or the flags, a bad --virtual beside a bad file group; and fl
 usbip-tool that a verb would quietly ignore. Every error is
 one line naming its cause (control characters in a value arrive escaped, so a value cannot
 forge a log line) and is blamed on what is bad. Prints TAP."""
+import ctypes
 import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -135,6 +137,41 @@ def unknown_plugin_in_enabled_is_a_configuration_error():
     check(runs[1].returncode == runs[0].returncode and runs[1].stdout == runs[0].stdout
           and warning in runs[1].stderr and "unknown plugin" not in runs[0].stderr,
           [(r.returncode, r.stdout, r.stderr) for r in runs])
+
+
+def directory_opens(path, argv):
+    """how many times running ARGV opens the directory PATH itself (inotify IN_OPEN|IN_ISDIR
+    on PATH, not on a file in it). Its closes are watched too: two opens in a row with
+    nothing between would reach us as one event (inotify merges identical ones)"""
+    libc = ctypes.CDLL(None, use_errno=True)
+    fd = libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+    check(fd >= 0 and libc.inotify_add_watch(fd, path.encode(), 0x30) >= 0, "inotify", ctypes.get_errno())
+    try:
+        subprocess.run(argv, capture_output=True, text=True, env=ENV, timeout=20)
+        data, opens = b"", 0
+        try:
+            while chunk := os.read(fd, 65536):
+                data += chunk
+        except BlockingIOError:
+            pass
+        while data:
+            _, mask, _, length = struct.unpack_from("iIII", data)
+            opens += bool(mask & 0x20 and mask & 0x40000000 and length == 0)
+            data = data[16 + length:]
+        return opens
+    finally:
+        os.close(fd)
+
+
+@test
+def unknown_plugin_check_takes_no_second_look_at_the_plugin_directory():
+    # the names come from the registry that loads the verb's plugin: one pass over the plugin
+    # directory per run, as without the check (a throwaway registry made a second)
+    plugin_dir = next(d for d in ENV["USBIP_PLUGIN_DIR"].split(":") if os.path.isdir(d))
+    path = conf("unknown-once.conf", "[plugins]\nenabled=host;vhci;virtaul\n")
+    for args in (["port"], ["list", "-l"], ["list", "-r", "127.0.0.1:1"]):
+        opens = directory_opens(plugin_dir, [TOOL, "--config", path, *args])
+        check(opens == 1, args, opens)
 
 
 @test

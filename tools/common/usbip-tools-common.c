@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
-#include <stdlib.h>
-
 #include "usbip-tools-common.h"
 #ifdef USBIP_BUILTIN_PLUGINS
 #include "usbip-builtin-plugins.h"
@@ -32,12 +30,6 @@ usbip_tools_load_plugins (UsbipConfig *config, const gchar *only, GError **error
   else if (!usbip_plugin_registry_load (registry, error))
     return NULL;
   return g_steal_pointer (&registry);
-}
-
-static gint
-compare_names (gconstpointer a, gconstpointer b)
-{
-  return g_strcmp0 (*(const gchar *const *) a, *(const gchar *const *) b);
 }
 
 gboolean
@@ -82,47 +74,21 @@ usbip_tools_enable_metrics (UsbipConfig *config, const gchar *listen)
   g_key_file_set_string (usbip_config_get_keyfile (config), "metrics", "listen", listen);
 }
 
-/* every plugin there is, builtin or on the search path: a registry with none enabled
- * records each as disabled and loads none */
-static GStrv
-plugin_names (void)
-{
-  g_autoptr (UsbipConfig) none = usbip_config_new ();
-  g_autoptr (UsbipPluginRegistry) registry = NULL;
-  g_autoptr (GPtrArray) infos = NULL;
-  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
-  GStrv names;
-
-  g_key_file_set_string (usbip_config_get_keyfile (none), "plugins", "enabled", "");
-  registry = usbip_tools_new_registry (none);
-  (void) usbip_plugin_registry_load (registry, NULL);
-  infos = usbip_plugin_registry_list (registry);
-  for (guint i = 0; i < infos->len; i++)
-    g_strv_builder_add (builder, ((UsbipPluginInfo *) g_ptr_array_index (infos, i))->name);
-  names = g_strv_builder_end (builder);
-  qsort (names, g_strv_length (names), sizeof (gchar *), compare_names);
-  return names;
-}
-
 gchar *
-usbip_tools_unknown_plugin (UsbipConfig *config)
+usbip_tools_unknown_plugin (UsbipConfig *config, UsbipPluginRegistry *registry)
 {
   g_auto (GStrv) enabled = usbip_config_get_string_list (config, "plugins", "enabled");
+  g_auto (GStrv) known = usbip_plugin_registry_get_names (registry);
   const gchar *path = usbip_config_get_path (config);
-  g_auto (GStrv) known = NULL;
 
+  /* none at all: not a typo but a missing install, which loading names with its fix */
+  if (known[0] == NULL)
+    return NULL;
   for (guint i = 0; enabled[i] != NULL; i++)
     {
       g_autofree gchar *list = NULL;
 
-      if (*enabled[i] == '\0')
-        continue;
-      if (known == NULL)
-        known = plugin_names ();
-      /* none at all: not a typo but a missing install, which loading names with its fix */
-      if (known[0] == NULL)
-        return NULL;
-      if (g_strv_contains ((const gchar *const *) known, enabled[i]))
+      if (*enabled[i] == '\0' || g_strv_contains ((const gchar *const *) known, enabled[i]))
         continue;
       list = g_strjoinv (", ", known);
       return g_strdup_printf ("unknown plugin %s in [plugins] enabled of %s: the plugins are %s", enabled[i],

@@ -22,9 +22,10 @@ void usbip_tools_enable_plugin (UsbipConfig *config, const gchar *name);
 /* enables the metrics plugin in @config, serving on @listen (ADDR:PORT), whatever the file said */
 void usbip_tools_enable_metrics (UsbipConfig *config, const gchar *listen);
 
-/* NULL when every name in `enabled` of the [plugins] group is a plugin there is; else one
- * sentence naming the first that is not, the file and the plugins there are (not escaped);
- * NULL too when no plugin is found at all (loading one says where it looked) */
-gchar *usbip_tools_unknown_plugin (UsbipConfig *config);
+/* NULL when every name in `enabled` of the [plugins] group is a plugin @registry found (its
+ * loads so far looked through the plugin directory: usbip_plugin_registry_get_names()); else
+ * one sentence naming the first that is not, the file and the plugins there are (not
+ * escaped); NULL too when no plugin is found at all (loading one says where it looked) */
+gchar *usbip_tools_unknown_plugin (UsbipConfig *config, UsbipPluginRegistry *registry);
 
 G_END_DECLS

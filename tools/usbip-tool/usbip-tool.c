@@ -187,17 +187,28 @@ load_plugins (const gchar *plugin, GError **error)
   config = usbip_config_new ();
   if (!usbip_config_load_file (config, opt_config, error))
     return FALSE;
-  /* usbipcored refuses such a file; a verb that needs no such plugin still works */
-  unknown = usbip_tools_unknown_plugin (config);
+  if (plugin != NULL)
+    registry = usbip_tools_load_plugins (config, plugin, error);
+  else
+    {
+      /* nothing to load yet (transports come when asked for); one pass over the plugin
+       * directory all the same, for the names the check below needs */
+      const gchar *none[] = { NULL };
+
+      registry = usbip_tools_new_registry (config);
+      (void) usbip_plugin_registry_load_only (registry, none, NULL);
+    }
+  if (registry == NULL)
+    return FALSE;
+  /* usbipcored refuses such a file; a verb that needs no such plugin still works. The
+   * registry's own pass over the plugin directory tells the names: no second one */
+  unknown = usbip_tools_unknown_plugin (config, registry);
   if (unknown != NULL)
     {
       g_autofree gchar *shown = usbip_text_escape (unknown, -1);
       g_printerr ("usbip-tool: warning: %s\n", shown);
     }
-  if (plugin == NULL)
-    return TRUE;
-  registry = usbip_tools_load_plugins (config, plugin, error);
-  return registry != NULL;
+  return TRUE;
 }
 
 /* the connection options the flags give */
@@ -225,8 +236,6 @@ make_importer (gboolean need_backend, GError **error)
         return NULL;
     }
   importer = usbip_importer_new (backend, NULL);
-  if (registry == NULL)
-    registry = usbip_tools_new_registry (config);
   usbip_importer_set_plugin_registry (importer, registry);
   if (!socket_options (opts, error))
     return NULL;

@@ -137,7 +137,7 @@ main (int argc, char **argv)
   /* a name that is no plugin (a typo): a warning in the log, as usbip-tool gives, not
    * usbipcored's refusal. D-Bus starts this service for a caller, who would see only that
    * it failed to start, on every call, over a name most calls do not need */
-  unknown = usbip_tools_unknown_plugin (config);
+  unknown = usbip_tools_unknown_plugin (config, registry);
   if (unknown != NULL)
     {
       g_autofree gchar *shown = usbip_text_escape (unknown, -1);

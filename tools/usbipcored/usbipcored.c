@@ -935,6 +935,8 @@ main (int argc, char **argv)
   guint64 watchdog_usec = 0;
   gint n_activated;
   const gchar *wanted;
+  const gchar *no_plugin[] = { NULL };
+  const gchar *wanted_plugin[] = { NULL, NULL };
   g_autoptr (GPtrArray) respelled = g_ptr_array_new_with_free_func (g_free);
   g_autofree gchar *unknown = NULL;
 
@@ -1027,8 +1029,12 @@ main (int argc, char **argv)
       print_error (message, FALSE);
       return EXIT_USAGE;
     }
-  /* a name that is no plugin (a typo) would be ignored without a word */
-  unknown = usbip_tools_unknown_plugin (d.config);
+  /* a name that is no plugin (a typo) would be ignored without a word. The daemon's registry,
+   * nothing loaded yet (that comes after the fork), tells the names from its pass over the
+   * plugin directory */
+  d.registry = usbip_tools_new_registry (d.config);
+  (void) usbip_plugin_registry_load_only (d.registry, no_plugin, NULL);
+  unknown = usbip_tools_unknown_plugin (d.config, d.registry);
   if (unknown != NULL)
     {
       print_error (unknown, FALSE);
@@ -1065,8 +1071,8 @@ main (int argc, char **argv)
         return parent_exit;
     }
 
-  d.registry = usbip_tools_load_plugins (d.config, wanted, &error);
-  if (d.registry == NULL)
+  wanted_plugin[0] = wanted;
+  if (!usbip_plugin_registry_load_only (d.registry, wanted_plugin, &error))
     {
       g_critical ("%s", error->message);
       return 1;
