@@ -74,6 +74,37 @@ usbip_tools_enable_metrics (UsbipConfig *config, const gchar *listen)
   g_key_file_set_string (usbip_config_get_keyfile (config), "metrics", "listen", listen);
 }
 
+gboolean
+usbip_tools_check_metrics_address (const gchar *address, GError **error)
+{
+  g_autoptr (UsbipRemote) remote = usbip_remote_parse (address, 0, NULL);
+  g_autoptr (GInetAddress) inet = remote != NULL ? g_inet_address_new_from_string (remote->host) : NULL;
+
+  if (inet != NULL && remote->port != 0)
+    return TRUE;
+  g_set_error_literal (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
+                       "expected a numeric ADDR:PORT such as 127.0.0.1:9240 or [::1]:9240");
+  return FALSE;
+}
+
+gboolean
+usbip_tools_check_metrics_config (UsbipConfig *config, GError **error)
+{
+  g_auto (GStrv) listen = NULL;
+
+  if (!usbip_config_get_plugin_enabled (config, "metrics"))
+    return TRUE;
+  /* from the file itself: the key is the plugin's, registered when it loads */
+  listen = g_key_file_get_string_list (usbip_config_get_keyfile (config), "metrics", "listen", NULL, NULL);
+  for (guint i = 0; listen != NULL && listen[i] != NULL; i++)
+    if (!usbip_tools_check_metrics_address (g_strstrip (listen[i]), error))
+      {
+        g_prefix_error (error, "[metrics] listen=%s in %s: ", listen[i], usbip_config_get_path (config));
+        return FALSE;
+      }
+  return TRUE;
+}
+
 gchar *
 usbip_tools_unknown_plugin (UsbipConfig *config, UsbipPluginRegistry *registry)
 {

@@ -21,6 +21,13 @@ gboolean usbip_tools_load_observers (UsbipPluginRegistry *registry, GError **err
 void usbip_tools_enable_plugin (UsbipConfig *config, const gchar *name);
 /* enables the metrics plugin in @config, serving on @listen (ADDR:PORT), whatever the file said */
 void usbip_tools_enable_metrics (UsbipConfig *config, const gchar *listen);
+/* FALSE with USBIP_ERROR_INVALID_ARGUMENT unless @address is one the metrics plugin can serve
+ * on (a numeric ADDR:PORT); the message says what is expected, the caller names where the
+ * address came from (the flag or the key) */
+gboolean usbip_tools_check_metrics_address (const gchar *address, GError **error);
+/* the same for every address of `listen` in the [metrics] group, when the plugin is enabled;
+ * the message names the key and the file */
+gboolean usbip_tools_check_metrics_config (UsbipConfig *config, GError **error);
 
 /* NULL when every name in `enabled` of the [plugins] group is a plugin @registry found (its
  * loads so far looked through the plugin directory: usbip_plugin_registry_get_names()); else

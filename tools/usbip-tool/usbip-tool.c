@@ -706,6 +706,12 @@ cmd_attach (int argc, char **argv)
     return usage_error ("attach: --max-attempts needs --auto-reconnect (a one-shot attach makes one attempt)");
   if (metrics != NULL && !auto_reconnect)
     return usage_error ("attach: --metrics needs --auto-reconnect (a one-shot attach has nothing to watch)");
+  if (metrics != NULL && !usbip_tools_check_metrics_address (metrics, &error))
+    {
+      g_autofree gchar *message = g_strdup_printf ("attach: --metrics %s: %s", metrics, error->message);
+      g_clear_error (&error);
+      return usage_error ("%s", message);
+    }
   max_attempts = MAX (max_attempts, 0);
   if ((bus = usbip_tool_dbus_get ()) != NULL)
     return attach_bus (bus, remote_host, busid != NULL ? busid : devid, auto_reconnect, (guint) max_attempts, metrics);

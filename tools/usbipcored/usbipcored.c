@@ -1029,6 +1029,12 @@ main (int argc, char **argv)
       print_error (message, FALSE);
       return EXIT_USAGE;
     }
+  /* a bad metrics address: a configuration error here too, not the plugin's failure at start */
+  if (!usbip_tools_check_metrics_config (d.config, &error))
+    {
+      print_error (error->message, FALSE);
+      return EXIT_USAGE;
+    }
   /* a name that is no plugin (a typo) would be ignored without a word. The daemon's registry,
    * nothing loaded yet (that comes after the fork), tells the names from its pass over the
    * plugin directory */
