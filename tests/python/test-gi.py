@@ -17,7 +17,7 @@ import tempfile
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
-from taptest import check, run_tests, test, wait_until  # noqa: E402
+from taptest import Lines, check, run_tests, test, wait_until  # noqa: E402
 
 DAEMON, EXAMPLES_BUILD, EXAMPLES = sys.argv[1:4]
 
@@ -258,8 +258,9 @@ def examples_run():
             a = subprocess.Popen(argv + [f"127.0.0.1:{port}", "1-1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                  text=True)
             try:
-                lines = [a.stdout.readline() for _ in range(3)]
-                check(lines == ["state connecting\n", "state attached\n", "attached on port 0\n"], argv, lines)
+                out = Lines(a.stdout, argv[-1])
+                lines = [out.readline(f"its line {i + 1} of 3") for i in range(3)]
+                check(lines == ["state connecting", "state attached", "attached on port 0"], argv, lines)
             finally:
                 a.send_signal(signal.SIGINT)
                 a.wait(timeout=20)
@@ -280,12 +281,13 @@ def example_serve_policy():
         a = subprocess.Popen(argv + [f"127.0.0.1:{port}", "127.0.0.0/8"], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
         try:
-            check(a.stdout.readline() == f"serving on 127.0.0.1:{port}\n", argv)
+            out = Lines(a.stdout, argv[-1])
+            check(out.readline("serving on") == f"serving on 127.0.0.1:{port}", argv)
             importer = Usbip.Importer.new(None, None)
             remote = Usbip.remote_parse(f"127.0.0.1:{port}", Usbip.DEFAULT_TCP_PORT)
             devices = call_async(importer.list_devices_async, importer.list_devices_finish, remote)
             check([d.get_busid() for d in devices] == ["1-1"], argv)
-            check(a.stdout.readline().startswith("connected 127.0.0.1:"), argv)
+            check(out.readline("connected").startswith("connected 127.0.0.1:"), argv)
         finally:
             a.send_signal(signal.SIGINT)
             a.wait(timeout=20)
@@ -294,7 +296,8 @@ def example_serve_policy():
         a = subprocess.Popen(argv + [f"127.0.0.1:{port}", "192.0.2.0/24"], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
         try:
-            check(a.stdout.readline() == f"serving on 127.0.0.1:{port}\n", argv)
+            out = Lines(a.stdout, argv[-1])
+            check(out.readline("serving on") == f"serving on 127.0.0.1:{port}", argv)
             importer = Usbip.Importer.new(None, None)
             remote = Usbip.remote_parse(f"127.0.0.1:{port}", Usbip.DEFAULT_TCP_PORT)
             try:
@@ -302,7 +305,7 @@ def example_serve_policy():
                 check(False, "a refused client listed devices", argv)
             except GLib.Error:
                 pass
-            line = a.stdout.readline()
+            line = out.readline("refused")
             check(line.startswith("refused 127.0.0.1:") and " by " in line, argv, line)
         finally:
             a.send_signal(signal.SIGINT)
@@ -317,14 +320,15 @@ def example_watch_ports():
     for argv in example("watch-ports"):
         a = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
-            check(a.stdout.readline() == "watching the vhci ports\n", argv)  # its first look is taken
+            out = Lines(a.stdout, argv[-1])
+            check(out.readline("watching") == "watching the vhci ports", argv)  # its first look is taken
             put("/var/run/vhci_hcd/port0", "10.0.0.1 3240 2-2\n")
             put("/sys/devices/platform/vhci_hcd.0/status", free.replace("hs  0000 004 000 00000000 000000 0-0",
                                                                         "hs  0000 006 003 00020002 000005 3-1"))
-            check(a.stdout.readline() == "port 0: 10.0.0.1:3240 2-2\n", argv)
+            check(out.readline("port 0 attached") == "port 0: 10.0.0.1:3240 2-2", argv)
             put("/sys/devices/platform/vhci_hcd.0/status", free)
             os.unlink(os.path.join(ROOT, "var/run/vhci_hcd/port0"))
-            check(a.stdout.readline() == "port 0: released\n", argv)
+            check(out.readline("port 0 released") == "port 0: released", argv)
         finally:
             a.send_signal(signal.SIGINT)
             a.wait(timeout=20)
@@ -354,9 +358,12 @@ def example_serve_metrics():
         a = subprocess.Popen(argv + [f"127.0.0.1:{port}", f"127.0.0.1:{mport}"], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
         try:
-            line = a.stdout.readline()
-            check(line == f"serving on 127.0.0.1:{port}, metrics at http://127.0.0.1:{mport}/metrics\n", argv, line,
-                  a.stderr.readline() if not line else "")
+            try:
+                line = Lines(a.stdout, argv[-1]).readline("its serving line")
+            except AssertionError as e:
+                a.kill()
+                raise AssertionError(f"{e}\nits stderr: {a.stderr.read()}") from None
+            check(line == f"serving on 127.0.0.1:{port}, metrics at http://127.0.0.1:{mport}/metrics", argv, line)
             before = scrape(f"127.0.0.1:{mport}")
             check(before is not None and sample(before, "usbip_exporter_sessions") == 0, argv, before)
             importer = Usbip.Importer.new(None, None)

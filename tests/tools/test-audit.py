@@ -16,7 +16,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
-from taptest import TIME_SCALE, check, run_tests, test, wait_until  # noqa: E402
+from taptest import TIME_SCALE, Lines, check, run_tests, test, wait_until  # noqa: E402
 
 DAEMON, TOOL, DBUSD = sys.argv[1:4]
 ROOT = tempfile.mkdtemp(prefix="usbip-audit-")
@@ -233,16 +233,14 @@ def one_device_exportable_is_singular():
         p = subprocess.Popen([DAEMON, "--status-socket", "", "--listen", f"127.0.0.1:{reserved.getsockname()[1]}",
                               *virtual], env=ENV, stderr=subprocess.PIPE, text=True)
         try:
-            lines = []
-            while not lines or "serving" not in lines[-1]:
-                lines.append(p.stderr.readline())
-                if lines[-1] == "":
-                    break
+            err = Lines(p.stderr, "usbipcored")
+            err.until(lambda line: "serving" in line, "its serving line")
+            lines = err.lines
         finally:
             reserved.close()
             p.send_signal(signal.SIGTERM)
             p.communicate(timeout=30)
-        said = [line.split("info: ")[1].split() for line in lines if line.endswith(" exportable\n")]
+        said = [line.split("info: ")[1].split() for line in lines if line.endswith(" exportable")]
         check(len(said) == 1 and said[0][1] == ("device" if said[0][0] == "1" else "devices"), n, lines)
 
 
