@@ -63,7 +63,9 @@ meson setup "$work/dist-build" "$src" -Dtests=false -Dman=disabled >"$work/dist.
 meson dist -C "$work/dist-build" --formats xztar --no-tests --allow-dirty >>"$work/dist.log" 2>&1 ||
   { cat "$work/dist.log"; exit 1; }
 mkdir "$work/src"
-tar -xJf "$work/dist-build/meson-dist/usbipcore-$version.tar.xz" -C "$work/src"
+# the modes as umask 022 makes them, for any user: root's tar would keep the archive's
+# (git archive's 0664/0775), anyone else's applies the umask (reproducible.sh saw the two differ)
+tar -xJf "$work/dist-build/meson-dist/usbipcore-$version.tar.xz" -C "$work/src" --no-same-permissions
 dtar "$work/usbipcore-$version.tar" "$work/src" "usbipcore-$version"
 xz -6 -T1 -c "$work/usbipcore-$version.tar" >"$dist/usbipcore-$version.tar.xz"
 
