@@ -58,8 +58,13 @@ mkdir -p "$work/second-build/with/a/longer"
 chmod -R 0755 "$work/second-build"
 build "$work/second-build/with/a/longer/path" 0002 Asia/Tokyo C.UTF-8 repro-second-host "$other_user"
 b=$work/second-build/with/a/longer/path
-echo "reproducible: second build: umask 0002, TZ=Asia/Tokyo, LC_ALL=C.UTF-8, kernel release $(setarch "$(uname -m)" --uname-2.6 uname -r)," \
-  "host name ${uts:+repro-second-host}${uts:-$(hostname) (not varied: no UTS namespace without root or user namespaces)}," \
+if [ -n "$uts" ]; then
+  host=repro-second-host
+else
+  host="$(hostname) (not varied: no UTS namespace without root or user namespaces)"
+fi
+echo "reproducible: second build: umask 0002, TZ=Asia/Tokyo, LC_ALL=C.UTF-8, kernel release" \
+  "$(setarch "$(uname -m)" --uname-2.6 uname -r), host name $host," \
   "user ${other_user:-$(id -un) (not varied: switching users needs root)}"
 
 arch=$(dpkg --print-architecture)
