@@ -398,6 +398,22 @@ find_attached (UsbipImporter *self, const UsbipRemote *remote, const gchar *busi
   return usbip_import_backend_find_port (self->backend, host, service, busid);
 }
 
+static gboolean need_backend (UsbipImporter *self, GError **error);
+
+/* the backend can take a device (vhci_hcd loaded): asked before connecting, since an
+ * exporter that answered OP_REQ_IMPORT has handed its device over and an attach that then
+ * fails drops it */
+static gboolean
+can_attach (UsbipImporter *self, GError **error)
+{
+  g_autoptr (GPtrArray) ports = NULL;
+
+  if (!need_backend (self, error))
+    return FALSE;
+  ports = usbip_import_backend_list_ports (self->backend, error);
+  return ports != NULL;
+}
+
 /**
  * usbip_importer_attach_async:
  * @self: an importer
@@ -448,6 +464,12 @@ usbip_importer_attach_async (UsbipImporter *self, const UsbipRemote *remote, con
     {
       g_task_set_task_data (task, GINT_TO_POINTER (TRUE), NULL); /* see attach_finish_full */
       g_task_return_pointer (task, existing, (GDestroyNotify) usbip_port_info_free);
+      g_object_unref (task);
+      return;
+    }
+  if (!can_attach (self, &error))
+    {
+      g_task_return_error (task, error);
       g_object_unref (task);
       return;
     }

@@ -303,6 +303,33 @@ test_attach_ebusy_takes_next_port (Fixture *f, gconstpointer data)
   g_assert_cmpuint (count_attach_writes (f), ==, 2);
 }
 
+/* vhci_hcd not loaded: the attach fails before connecting, so the exporter never hands
+ * the device over to an importer that would drop it */
+static void
+test_attach_without_vhci_connects_nowhere (void)
+{
+  FakeKernel *fk = fake_kernel_new ();
+  g_autoptr (UsbipVhciBackend) vhci = usbip_vhci_backend_new (fake_kernel_get_sysfs (fk));
+  g_autoptr (UsbipImporter) importer = usbip_importer_new (USBIP_IMPORT_BACKEND (vhci), NULL);
+  g_autoptr (UsbipImporter) bare = usbip_importer_new (NULL, NULL);
+  guint16 port = 0;
+  g_autoptr (GSocket) listener = test_util_listen (&port);
+  g_autoptr (UsbipRemote) remote = usbip_remote_new ("127.0.0.1", port);
+  g_autoptr (GError) error = NULL;
+  UsbipPortInfo *info = test_util_attach (importer, remote, "1-1", &error);
+
+  g_assert_null (info);
+  g_assert_error (error, USBIP_ERROR, USBIP_ERROR_MODULE_MISSING);
+  g_assert_nonnull (strstr (error->message, "modprobe vhci-hcd"));
+  g_clear_error (&error);
+  /* no backend at all: the same, before connecting */
+  g_assert_null (test_util_attach (bare, remote, "1-1", &error));
+  g_assert_error (error, USBIP_ERROR, USBIP_ERROR_NOT_AVAILABLE);
+  /* a connection would wait in the listener's queue, accepted or not */
+  g_assert_cmpuint (g_socket_condition_check (listener, G_IO_IN), ==, 0);
+  fake_kernel_free (fk);
+}
+
 /* a web server on the port: say it is no USB/IP server and show its first bytes */
 static void
 test_not_usbip_server (Fixture *f, gconstpointer data)
@@ -834,6 +861,7 @@ main (int argc, char **argv)
   T ("/importer/list-hostile-count", test_list_hostile_count);
   T ("/importer/connection-refused", test_connection_refused);
   g_test_add_func ("/importer/numeric-host-needs-no-resolver", test_numeric_host_needs_no_resolver);
+  g_test_add_func ("/importer/attach-without-vhci-connects-nowhere", test_attach_without_vhci_connects_nowhere);
   T ("/importer/cancel", test_cancel);
   T ("/importer/cancel-mid-reply", test_cancel_mid_reply);
   T ("/importer/bad-busid-argument", test_bad_busid_argument);

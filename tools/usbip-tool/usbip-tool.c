@@ -876,7 +876,11 @@ cmd_status (int argc, char **argv)
                                    { NULL } };
   GError *error = NULL;
 
-  if (!parse_sub ("status", entries, &argc, &argv, &error) || !run_status_module (socket_path, &error))
+  if (!parse_sub ("status", entries, &argc, &argv, &error))
+    return fail (error);
+  if (socket_path != NULL && *socket_path == '\0')
+    return usage_error ("status: --socket needs a path, e.g. --socket " USBIP_TOOL_STATUS_SOCKET);
+  if (!run_status_module (socket_path, &error))
     return fail (error);
   return 0;
 }

@@ -659,6 +659,13 @@ add_virtual_spec (GKeyFile *kf, const gchar *spec, guint index, GError **error)
           return FALSE;
         }
       key = g_strndup (pairs[j], (gsize) (eq - pairs[j]));
+      for (guint k = 0; k < j; k++)
+        if (g_str_has_prefix (pairs[k], key) && pairs[k][strlen (key)] == '=')
+          {
+            g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
+                         "--virtual %s: %s is given twice: give each key once", spec, key);
+            return FALSE;
+          }
       if (!g_str_equal (key, "name"))
         g_key_file_set_string (kf, group, key, eq + 1);
     }
