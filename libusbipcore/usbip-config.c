@@ -356,9 +356,34 @@ usbip_config_validate_group (UsbipConfig *self, const gchar *group, GError **err
   return TRUE;
 }
 
+/* a key given twice in a group (or in two groups of one name): GKeyFile keeps the last one
+ * silently, so one of the two lines would be ignored without a word */
+static gboolean
+check_repeated_keys (UsbipConfig *self, GKeyFile *kf, GError **error)
+{
+  g_auto (GStrv) groups = g_key_file_get_groups (kf, NULL);
+
+  for (guint g = 0; groups[g] != NULL; g++)
+    {
+      g_auto (GStrv) keys = g_key_file_get_keys (kf, groups[g], NULL, NULL);
+
+      for (guint i = 0; keys != NULL && keys[i] != NULL; i++)
+        for (guint j = 0; j < i; j++)
+          if (g_str_equal (keys[i], keys[j]))
+            {
+              g_set_error (error, USBIP_ERROR, USBIP_ERROR_CONFIG, "%s: [%s] %s is given twice: keep one of the lines",
+                           where (self), groups[g], keys[i]);
+              return FALSE;
+            }
+    }
+  return TRUE;
+}
+
 static gboolean
 load (UsbipConfig *self, GKeyFile *kf, GError **error)
 {
+  if (!check_repeated_keys (self, kf, error))
+    return FALSE;
   g_key_file_unref (self->keyfile);
   self->keyfile = g_key_file_ref (kf);
   return usbip_config_validate (self, error);

@@ -164,6 +164,7 @@ usbip_virtual_device_new_from_keyfile (GKeyFile *kf, const gchar *group, guint i
   UsbipVirtualDevicePrivate *priv;
   UsbipVirtualDeviceClass *klass;
   GType type;
+  guint8 scratch[2];
 
   g_return_val_if_fail (g_str_has_prefix (group, GROUP_PREFIX), NULL);
   type = usbip_virtual_device_type_from_name (type_name);
@@ -189,6 +190,10 @@ usbip_virtual_device_new_from_keyfile (GKeyFile *kf, const gchar *group, guint i
       return NULL;
     }
   if (!check_keys (kf, group, klass->keys, error))
+    return NULL;
+  /* every key checked before the model creates anything (a pty, a FIFO): a bad id must
+   * not leave one behind, nor its notice in the log */
+  if (!read_id (kf, group, "vendor-id", scratch, error) || !read_id (kf, group, "product-id", scratch, error))
     return NULL;
   priv->serial = g_key_file_get_string (kf, group, "serial", NULL);
   if (klass->configure != NULL && !klass->configure (self, kf, group, error))

@@ -81,4 +81,28 @@ def attach_without_vhci_sends_no_import():
     exporter.close()
 
 
+@test
+def bad_id_of_a_virtual_serial_port_opens_no_pty():
+    # vendor-id=zz was read after the pty was made: its notice came twice (the start, then the
+    # search for the bad flag), then the error
+    for extra in (["--check-config"], ["--listen", "127.0.0.1:1"]):
+        rc, _, err = run(DAEMON, "--status-socket", "", "--virtual", "cdc-acm:vendor-id=zz", *extra)
+        check(rc == 2 and "vendor-id=zz: expected a 16-bit hexadecimal id" in err and "other end" not in err,
+              extra, rc, repr(err))
+
+
+@test
+def repeated_key_in_a_configuration_group_is_an_error():
+    # GKeyFile keeps the last of two lines silently; a group given twice merges, so its key repeats too
+    for i, text in enumerate(("[virtual-device tty]\ntype=cdc-acm\nmode=loopback\nmode=pty\n",
+                              "[virtual-device tty]\ntype=cdc-acm\nmode=loopback\n[daemon]\n"
+                              "[virtual-device tty]\nmode=pty\n")):
+        path = os.path.join(ROOT, f"twice{i}.conf")
+        with open(path, "w") as f:
+            f.write("[plugins]\nenabled=host;virtual\n" + text)
+        rc, _, err = run(DAEMON, "--status-socket", "", "--config", path, "--check-config")
+        check(rc == 2 and f"{path}: [virtual-device tty] mode is given twice" in err and "other end" not in err,
+              i, rc, repr(err))
+
+
 run_tests()
