@@ -15,7 +15,7 @@ figs=$(cat "$R"/logs/*.log 2>/dev/null | grep '^FIGURE ' || true)
 
 describe() {
   case $1 in
-    attach_enumerated) echo "attach -> device enumerated on vhci (median of 5, against upstream usbipd)" ;;
+    attach_enumerated) echo "attach -> device enumerated on vhci (median of 9, the order alternating, against upstream usbipd)" ;;
     attach_returned) echo "attach -> the attach command returned (same runs; the rest is the kernel enumerating)" ;;
     startup_version) echo "importer start-up, \`version\` (median of 10)" ;;
     startup_port) echo "importer start-up, \`port\` with no port in use (median of 10)" ;;
