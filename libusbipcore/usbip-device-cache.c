@@ -108,12 +108,9 @@ usbip_uevent_drain (gint fd, gboolean (*relevant) (const guint8 *msg, gsize len)
 {
   guint8 buf[8192];
   gboolean any = FALSE;
-  gint domain = AF_NETLINK;
+  gint domain = -1;
   socklen_t domain_len = sizeof domain;
 
-  /* the sockets opened here are netlink; a test's socket pair (the private seams) has no sender
-   * to check */
-  (void) getsockopt (fd, SOL_SOCKET, SO_DOMAIN, &domain, &domain_len);
   for (;;)
     {
       struct sockaddr_storage from = { 0 };
@@ -121,6 +118,11 @@ usbip_uevent_drain (gint fd, gboolean (*relevant) (const guint8 *msg, gsize len)
       struct msghdr mh = { .msg_name = &from, .msg_namelen = sizeof from, .msg_iov = &iov, .msg_iovlen = 1 };
       ssize_t n = recvmsg (fd, &mh, MSG_DONTWAIT);
 
+      /* the sockets opened here are netlink; a test's socket pair (the private seams) has no
+       * sender to check. Asked only once a datagram came: the usual empty drain, once per
+       * OP_REQ_DEVLIST, costs one recvmsg() */
+      if (n > 0 && domain == -1 && getsockopt (fd, SOL_SOCKET, SO_DOMAIN, &domain, &domain_len) != 0)
+        domain = AF_NETLINK;
       if (n > 0 && domain == AF_NETLINK
           && !usbip_uevent_sender_is_kernel ((const struct sockaddr *) &from, mh.msg_namelen))
         g_debug ("uevent of %zd bytes from netlink port id %u, not the kernel: ignored", n,
