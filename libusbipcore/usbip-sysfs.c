@@ -210,6 +210,11 @@ usbip_sysfs_read_bytes (UsbipSysfs *self, const gchar *path, GError **error)
       if (n == 0)
         break;
       g_byte_array_append (buf, chunk, (guint) n);
+      /* a short read is the end: a sysfs attribute comes whole in one read (and a regular
+       * file short only at its end), so no second read() just to see 0 (one per device per
+       * OP_REQ_DEVLIST, for its usbip_status) */
+      if (n < (gssize) sizeof chunk)
+        break;
     }
   close (fd);
   return g_byte_array_free_to_bytes (g_steal_pointer (&buf));
