@@ -49,6 +49,7 @@ _Static_assert(USBIP_DEFAULT_CONNECT_TIMEOUT_MS == USBIP_DEFAULT_READ_TIMEOUT_MS
                    && USBIP_DEFAULT_READ_TIMEOUT_MS == USBIP_DEFAULT_WRITE_TIMEOUT_MS,
                "one deadline here serves the connect, the request and the reply, as --timeout does");
 #define MAX_PORTS 1024
+#define MAX_STATUS_FILES 256 /* status, status.1 ... status.255 */
 #define MAX_TEXT 65536
 #define DIR_SIZE 4096                  /* vhci_hcd.0 and the record directory */
 #define PATH_SIZE (DIR_SIZE + 256 + 8) /* a file in one of them */
@@ -208,7 +209,7 @@ config_fine (void)
 static int
 cmp_names (const void *a, const void *b)
 {
-  return strcmp (*(char *const *) a, *(char *const *) b);
+  return strcmp ((const char *) a, (const char *) b);
 }
 
 /* a status header's column name as usbip-vhci-status.c knows it: its slot in @cols; NULL for
@@ -277,7 +278,7 @@ parse_status (char *text, Port *ports, size_t *n)
 static int
 read_ports (const char *vhci, Port *ports, size_t *n)
 {
-  char **names = NULL;
+  char names[MAX_STATUS_FILES][16]; /* "status" and "status.N" with N in 1..255 */
   size_t count = 0;
   int ok = 1;
   DIR *dir = opendir (vhci);
@@ -286,35 +287,33 @@ read_ports (const char *vhci, Port *ports, size_t *n)
   *n = 0;
   if (dir == NULL)
     return 0;
+  /* cppcheck-suppress readdirCalled ; one thread, its own DIR stream: readdir is safe (readdir_r is deprecated) */
   while (ok && (e = readdir (dir)) != NULL)
-    if (strncmp (e->d_name, "status", 6) == 0)
-      {
-        char **more = realloc (names, (count + 1) * sizeof *names);
-        ok = more != NULL && (more[count] = strdup (e->d_name)) != NULL;
-        names = more != NULL ? more : names;
-        count += ok;
-      }
-  closedir (dir);
-  if (names != NULL)
-    qsort (names, count, sizeof *names, cmp_names);
-  for (size_t i = 0; i < count; i++)
     {
       unsigned long controller;
+      const char *name = e->d_name;
+
+      if (strcmp (name, "status") != 0
+          && (strncmp (name, "status.", 7) != 0 || !number (name + 7, strlen (name + 7), 255, &controller)
+              || controller < 1))
+        continue;
+      size_t len = strlen (name);
+
+      ok = count < MAX_STATUS_FILES && len < sizeof names[0];
+      if (ok)
+        memcpy (names[count++], name, len + 1);
+    }
+  closedir (dir);
+  qsort (names, count, sizeof names[0], cmp_names);
+  for (size_t i = 0; ok && i < count; i++)
+    {
       char path[PATH_SIZE], *text;
 
-      if (ok
-          && (strcmp (names[i], "status") == 0
-              || (strncmp (names[i], "status.", 7) == 0
-                  && number (names[i] + 7, strlen (names[i] + 7), 255, &controller) && controller >= 1)))
-        {
-          snprintf (path, sizeof path, "%s/%s", vhci, names[i]);
-          text = slurp (path);
-          ok = text != NULL && parse_status (text, ports, n);
-          free (text);
-        }
-      free (names[i]);
+      snprintf (path, sizeof path, "%s/%s", vhci, names[i]);
+      text = slurp (path);
+      ok = text != NULL && parse_status (text, ports, n);
+      free (text);
     }
-  free (names);
   return ok;
 }
 
@@ -328,6 +327,7 @@ recorded (const char *dir, const char *want)
   struct dirent *e;
   int found = 0;
 
+  /* cppcheck-suppress readdirCalled ; one thread, its own DIR stream: readdir is safe (readdir_r is deprecated) */
   while (d != NULL && !found && (e = readdir (d)) != NULL)
     {
       char path[PATH_SIZE], *text, *save = NULL, words[PATH_SIZE] = "";
@@ -578,7 +578,8 @@ parse_args (int argc, char **argv, unsigned long *port, unsigned long *timeout, 
         return 0;
       if (slot != NULL)
         *slot = v;
-      else if (v[0] == '0' || !number (v, strlen (v), max, num) || *num == 0) /* GOption reads 010 as octal */
+      else if (num == NULL || v[0] == '0' || !number (v, strlen (v), max, num)
+               || *num == 0) /* GOption reads 010 as octal */
         return 0;
     }
   return verb && *remote != NULL && *busid != NULL;
