@@ -499,6 +499,10 @@ def quick_attach_hands_over_to_the_module():
     odd = conf_file("odd.conf", "[frobnicator]\na=1\n")
     escaped = conf_file("escaped.conf", "[plugins]\nenabled=vhci;ho\\st\n")
     no_vhci = conf_file("no-vhci.conf", "[plugins]\nenabled=host\n")
+    # a key or a group given twice is the module's error (the quick path must not read past it)
+    twice_key = conf_file("twice-key.conf", "[plugins]\nenabled=host\nenabled=vhci\n")
+    twice_group = conf_file("twice-group.conf", "[daemon]\nmax-sessions=1\n[plugins]\nenabled=vhci\n[daemon]\n")
+    twice_daemon_key = conf_file("twice-daemon-key.conf", "[daemon]\nmax-sessions=1\nmax-sessions=2\n")
     closed, closed_port = reserve_port()
     plain = ["--tcp-port", "PORT", "attach", "-r", "127.0.0.1", "-b", "1-1"]
     with closed:
@@ -509,6 +513,10 @@ def quick_attach_hands_over_to_the_module():
                  ("an unknown group", dict(args=plain, daemon_host="127.0.0.1", env=dict(ENV, USBIP_CONFIG=odd))),
                  ("a backslash", dict(args=plain, daemon_host="127.0.0.1", env=dict(ENV, USBIP_CONFIG=escaped))),
                  ("vhci not enabled", dict(args=plain, daemon_host="127.0.0.1", env=dict(ENV, USBIP_CONFIG=no_vhci))),
+                 ("a key twice", dict(args=plain, daemon_host="127.0.0.1", env=dict(ENV, USBIP_CONFIG=twice_key))),
+                 ("a group twice", dict(args=plain, daemon_host="127.0.0.1", env=dict(ENV, USBIP_CONFIG=twice_group))),
+                 ("a [daemon] key twice", dict(args=plain, daemon_host="127.0.0.1",
+                                               env=dict(ENV, USBIP_CONFIG=twice_daemon_key))),
                  ("a missing USBIP_CONFIG", dict(args=plain, daemon_host="127.0.0.1",
                                                  env=dict(ENV, USBIP_CONFIG=os.path.join(ROOT, "absent.conf")))),
                  ("already attached", dict(args=["attach", "-r", "192.0.2.7", "-b", "1-1"])),

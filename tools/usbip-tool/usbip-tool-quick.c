@@ -149,15 +149,32 @@ plugins_fine (const char *list, const char *groups)
   return vhci;
 }
 
+/* whether GROUP/KEY (KEY "" for the group's header) is new in SEEN ("\n" then one
+ * "\nGROUP/KEY" per line seen); a repeat, or no room left, is the module's to report
+ * (usbip-config.c refuses a group or a key given twice) */
+static int
+first_time (char *seen, size_t size, const char *group, const char *key, size_t key_len)
+{
+  char entry[600];
+  size_t used = strlen (seen);
+  int n = snprintf (entry, sizeof entry, "\n%s/%.*s\n", group, (int) key_len, key);
+
+  if (n < 0 || (size_t) n >= sizeof entry || strstr (seen, entry) != NULL || used + (size_t) n >= size)
+    return 0;
+  memcpy (seen + used, entry + 1, (size_t) n); /* its leading "\n" is the last entry's end */
+  return 1;
+}
+
 /* USBIP_CONFIG or the default file, in the GKeyFile subset whose meaning is certain: comments,
  * [plugins] with `enabled` alone, [daemon] (usbip-tool ignores it), a plugin's own group;
- * printable ASCII only, no backslash. Anything else is the module's to read and report. */
+ * printable ASCII only, no backslash, no group or key twice. Anything else is the module's to
+ * read and report. */
 static int
 config_fine (void)
 {
   const char *path = getenv ("USBIP_CONFIG");
   char *text, *save = NULL, groups[1024] = "", *gend = groups;
-  char enabled[1024] = USBIP_DEFAULT_PLUGINS_ENABLED;
+  char enabled[1024] = USBIP_DEFAULT_PLUGINS_ENABLED, seen[4096] = "\n";
   const char *group = NULL;
   int ok = 1;
 
@@ -181,13 +198,15 @@ config_fine (void)
                && (size_t) (gend - groups) + len + 2 < sizeof groups;
           line[1 + len] = '\0';
           group = line + 1;
+          ok = ok && first_time (seen, sizeof seen, group, "", 0);
           if (ok && strcmp (group, "plugins") != 0 && strcmp (group, "daemon") != 0)
             gend = stpcpy (gend, group) + 1, *gend = '\0';
           continue;
         }
       /* KEY = VALUE, the key of letters, digits, '-' and '_' (no locale, no odd names) */
       eq = line + strspn (line, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-");
-      ok = group != NULL && eq > line && eq[strspn (eq, " ")] == '=';
+      ok = group != NULL && eq > line && eq[strspn (eq, " ")] == '='
+           && first_time (seen, sizeof seen, group, line, (size_t) (eq - line));
       eq += strspn (eq, " ");
       if (!ok || strcmp (group, "plugins") != 0)
         continue;
