@@ -11,6 +11,11 @@ set -eu
 [ $# -ge 3 ] || { echo "usage: $0 SRCDIR BUILDDIR STAGEDIR [MESON-OPTION...] [-- CMD...]" >&2; exit 2; }
 src=$1 build=$2 stage=$3
 shift 3
+# absolute: meson install reads a relative --destdir from inside the build dir, which put the
+# stage under BUILDDIR (and then failed) when the paths were given relative
+mkdir -p "$(dirname "$build")" "$(dirname "$stage")"
+src=$(cd "$src" && pwd) build=$(cd "$(dirname "$build")" && pwd)/$(basename "$build")
+stage=$(cd "$(dirname "$stage")" && pwd)/$(basename "$stage")
 opts=
 while [ $# -gt 0 ] && [ "$1" != -- ]; do opts="$opts $1"; shift; done
 [ $# -eq 0 ] || shift
