@@ -15,6 +15,7 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
 from taptest import TIME_SCALE, check, run_tests, test, wait_until  # noqa: E402
+from privatebus import start_bus, write_config  # noqa: E402
 
 DBUSD, DAEMON, SRC = sys.argv[1:4]
 NAME = "org.usbipcore.Usbip1"
@@ -25,33 +26,7 @@ TMP = tempfile.mkdtemp(prefix="usbip-dbus-audit-")
 os.chmod(TMP, 0o755)  # user nobody reaches the bus socket
 SOCK = os.path.join(TMP, "bus")
 ADDRESS = "unix:path=" + SOCK
-with open(os.path.join(TMP, "bus.conf"), "w") as f:
-    f.write(f"""<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>{ADDRESS}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <deny own="*"/>
-    <deny send_type="method_call"/>
-    <allow send_type="signal"/>
-    <allow send_requested_reply="true" send_type="method_return"/>
-    <allow send_requested_reply="true" send_type="error"/>
-    <allow receive_type="method_call"/>
-    <allow receive_type="method_return"/>
-    <allow receive_type="error"/>
-    <allow receive_type="signal"/>
-    <allow send_destination="org.freedesktop.DBus"/>
-    <allow send_destination="org.freedesktop.PolicyKit1"/>
-  </policy>
-  <policy user="root">
-    <allow own="org.freedesktop.PolicyKit1"/>
-  </policy>
-  <include>{SRC}/data/dbus/org.usbipcore.Usbip1.conf</include>
-</busconfig>
-""")
+BUS_CONF = write_config(TMP, ADDRESS, SRC)
 ENV = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=ADDRESS, LC_ALL="C.UTF-8")
 procs = []
 
@@ -79,8 +54,7 @@ def name_has_owner(name=NAME):
     return p.returncode == 0 and "true" in p.stdout
 
 
-start(["dbus-daemon", "--config-file=" + os.path.join(TMP, "bus.conf"), "--nofork", "--nopidfile"])
-wait_until(lambda: os.path.exists(SOCK), "the bus socket")
+start_bus(start, BUS_CONF, ADDRESS)
 start(["/usr/bin/python3", "-m", "dbusmock", "--system", "-t", "polkitd"], stdout=subprocess.DEVNULL)
 wait_until(lambda: name_has_owner("org.freedesktop.PolicyKit1"), "the polkitd mock on the bus")
 with open(os.path.join(TMP, "defaults.conf"), "w") as f:

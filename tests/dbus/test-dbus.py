@@ -25,6 +25,7 @@ from gi.repository import Gio, GLib  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
 from taptest import TIME_SCALE, Lines, check, run_tests, test, wait_until  # noqa: E402
+from privatebus import start_bus, write_config  # noqa: E402
 
 FAKE, TOOL, DBUSD, SRC = sys.argv[1:5]
 NAME = "org.usbipcore.Usbip1"
@@ -45,34 +46,7 @@ os.mkdir(SERVICES)
 EMPTY_ROOT = os.path.join(TMP, "no-kernel")  # what the activated real service sees: no vhci_hcd
 os.mkdir(EMPTY_ROOT)
 ADDRESS = "unix:path=" + SOCK
-with open(os.path.join(TMP, "bus.conf"), "w") as f:
-    f.write(f"""<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>{ADDRESS}</listen>
-  <auth>EXTERNAL</auth>
-  <servicedir>{SERVICES}</servicedir>
-  <policy context="default">
-    <allow user="*"/>
-    <deny own="*"/>
-    <deny send_type="method_call"/>
-    <allow send_type="signal"/>
-    <allow send_requested_reply="true" send_type="method_return"/>
-    <allow send_requested_reply="true" send_type="error"/>
-    <allow receive_type="method_call"/>
-    <allow receive_type="method_return"/>
-    <allow receive_type="error"/>
-    <allow receive_type="signal"/>
-    <allow send_destination="org.freedesktop.DBus"/>
-    <allow send_destination="org.freedesktop.PolicyKit1"/>
-  </policy>
-  <policy user="root">
-    <allow own="org.freedesktop.PolicyKit1"/>
-  </policy>
-  <include>{SRC}/data/dbus/org.usbipcore.Usbip1.conf</include>
-</busconfig>
-""")
+BUS_CONF = write_config(TMP, ADDRESS, SRC, SERVICES)
 # the activated service reaches the bus through a relay that holds the bus's first answer for
 # SLOW_START s: a start slower than its --idle-timeout 1 (as under memcheck)
 SLOW_SOCK = os.path.join(TMP, "slow-bus")
@@ -108,12 +82,7 @@ def cleanup():
 atexit.register(cleanup)
 
 
-# the bus prints its address once it listens (the socket file exists from the bind, before
-# the listen: a connection then is refused, as seen on a loaded host)
-daemon = start(["dbus-daemon", "--config-file=" + os.path.join(TMP, "bus.conf"), "--nofork", "--nopidfile",
-                "--print-address=1"], stdout=subprocess.PIPE)
-said = Lines(daemon.stdout, "dbus-daemon").readline("its address", 30)
-check(said.startswith(ADDRESS + ","), "the bus listens elsewhere:", said)
+start_bus(start, BUS_CONF, ADDRESS)
 
 
 def relay(src, dst, hold):
