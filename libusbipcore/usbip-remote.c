@@ -6,6 +6,7 @@
 
 #include "usbip-error.h"
 #include "usbip-remote.h"
+#include "usbip-text.h"
 
 G_DEFINE_BOXED_TYPE (UsbipRemote, usbip_remote, usbip_remote_copy, usbip_remote_free)
 
@@ -62,8 +63,10 @@ parse_port (const gchar *text, const gchar *whole, guint16 *out, GError **error)
 
   if (!g_ascii_string_to_unsigned (text, 10, 1, 65535, &v, NULL))
     {
+      g_autofree gchar *whole_shown = usbip_text_escape (whole, -1);
+      g_autofree gchar *shown = usbip_text_escape (text, -1);
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT, "'%s': port '%s' is not a number from 1 to 65535",
-                   whole, text);
+                   whole_shown, shown);
       return FALSE;
     }
   *out = (guint16) v;
@@ -76,19 +79,20 @@ static UsbipRemote *
 parse_unix (const gchar *text, const gchar *path, GError **error)
 {
   gsize max = sizeof (((struct sockaddr_un *) NULL)->sun_path) - 1;
+  g_autofree gchar *shown = usbip_text_escape (text, -1);
 
   if (path[0] != '/' && path[0] != '@')
     {
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
                    "'%s': give an absolute socket path (unix:/run/usbipcored/usbip.sock) "
                    "or an abstract name (unix:@name)",
-                   text);
+                   shown);
       return NULL;
     }
   if (path[1] == '\0' || strlen (path) > max + (path[0] == '@'))
     {
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
-                   "'%s': a socket path or abstract name must have 1 to %" G_GSIZE_FORMAT " characters", text, max);
+                   "'%s': a socket path or abstract name must have 1 to %" G_GSIZE_FORMAT " characters", shown, max);
       return NULL;
     }
   for (const gchar *p = path; *p != '\0'; p++)
@@ -97,7 +101,7 @@ parse_unix (const gchar *text, const gchar *path, GError **error)
         g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
                      "'%s': the socket path holds white space or a control character, which the "
                      "port records cannot keep: pick a path without them",
-                     text);
+                     shown);
         return NULL;
       }
   return usbip_remote_new_full (USBIP_REMOTE_SCHEME_UNIX, path, 0);
@@ -116,10 +120,12 @@ parse_vsock (const gchar *text, const gchar *rest, guint16 default_port, GError 
   if (g_strcmp0 (cid_text, USBIP_REMOTE_VSOCK_CID_ANY) != 0
       && !g_ascii_string_to_unsigned (cid_text, 10, 0, G_MAXUINT32 - 1, &cid, NULL))
     {
+      g_autofree gchar *shown = usbip_text_escape (text, -1);
+      g_autofree gchar *cid_shown = usbip_text_escape (cid_text, -1);
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
                    "'%s': the vsock CID '%s' is not a number from 0 to 4294967294 or -1 (any); "
                    "write vsock:CID:PORT, e.g. vsock:2:3240 for the host",
-                   text, cid_text);
+                   shown, cid_shown);
       return NULL;
     }
   if (colon != NULL && !parse_port (colon + 1, text, &port, error))
@@ -143,6 +149,8 @@ UsbipRemote *
 usbip_remote_parse (const gchar *text, guint16 default_port, GError **error)
 {
   g_autofree gchar *host = NULL;
+  g_autofree gchar *shown = NULL;
+  g_autofree gchar *host_shown = NULL;
   guint16 port = default_port;
   const gchar *colon;
 
@@ -156,13 +164,15 @@ usbip_remote_parse (const gchar *text, guint16 default_port, GError **error)
     return parse_unix (text, text + strlen (USBIP_REMOTE_SCHEME_UNIX ":"), error);
   if (g_str_has_prefix (text, USBIP_REMOTE_SCHEME_VSOCK ":"))
     return parse_vsock (text, text + strlen (USBIP_REMOTE_SCHEME_VSOCK ":"), default_port, error);
+  /* the caller's text, perhaps hostile, as the messages below show it */
+  shown = usbip_text_escape (text, -1);
   if (text[0] == '[')
     {
       const gchar *end = strchr (text, ']');
       if (end == NULL || end == text + 1)
         {
           g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
-                       "'%s': an IPv6 address in brackets needs a closing ']'", text);
+                       "'%s': an IPv6 address in brackets needs a closing ']'", shown);
           return NULL;
         }
       host = g_strndup (text + 1, end - text - 1);
@@ -173,7 +183,7 @@ usbip_remote_parse (const gchar *text, guint16 default_port, GError **error)
         }
       else if (end[1] != '\0')
         {
-          g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT, "'%s': unexpected text after ']'", text);
+          g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT, "'%s': unexpected text after ']'", shown);
           return NULL;
         }
     }
@@ -181,7 +191,7 @@ usbip_remote_parse (const gchar *text, guint16 default_port, GError **error)
     {
       if (colon == text)
         {
-          g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT, "'%s': the host is missing before ':'", text);
+          g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT, "'%s': the host is missing before ':'", shown);
           return NULL;
         }
       host = g_strndup (text, colon - text);
@@ -198,17 +208,19 @@ usbip_remote_parse (const gchar *text, guint16 default_port, GError **error)
   if (g_str_equal (host, USBIP_REMOTE_SCHEME_UNIX) || g_str_equal (host, USBIP_REMOTE_SCHEME_VSOCK))
     {
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
-                   "'%s': %s is a transport name, not a host: give unix:/path, unix:@name or vsock:CID:PORT", text,
+                   "'%s': %s is a transport name, not a host: give unix:/path, unix:@name or vsock:CID:PORT", shown,
                    host);
       return NULL;
     }
-  for (const gchar *p = host; *p != '\0'; p++)
-    if (g_ascii_isspace (*p) || *p == '/' || *p == '[' || *p == ']')
-      {
-        g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT, "'%s' is not a valid host name or address",
-                     text);
-        return NULL;
-      }
+  /* no host name or address holds white space, a control character, a backslash, bytes that
+   * are not UTF-8 or a character that cannot be shown: whatever would need escaping
+   * (usbip_text_escape()), so the remote shows as it is in every later message and record */
+  host_shown = usbip_text_escape (host, -1);
+  if (!g_str_equal (host_shown, host) || strpbrk (host, " /[]") != NULL)
+    {
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT, "'%s' is not a valid host name or address", shown);
+      return NULL;
+    }
   return usbip_remote_new (host, port);
 }
 

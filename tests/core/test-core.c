@@ -192,9 +192,10 @@ test_remote_schemes_invalid (void)
     {
       g_autoptr (GError) error = NULL;
       g_autoptr (UsbipRemote) r = usbip_remote_parse (bad[i], 3240, &error);
+      g_autofree gchar *shown = usbip_text_escape (bad[i], -1); /* "unix:/a\\tb" */
       g_assert_null (r);
       g_assert_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT);
-      g_assert_nonnull (strstr (error->message, bad[i]));
+      g_assert_nonnull (strstr (error->message, shown));
     }
   g_assert_null (usbip_remote_from_record ("host", "x"));
   g_assert_null (usbip_remote_from_record ("host", "65536"));
@@ -203,6 +204,46 @@ test_remote_schemes_invalid (void)
     g_assert_nonnull (top);
     g_assert_cmpuint (top->port, ==, 65535);
   }
+}
+
+/* a caller's remote name reaches error messages escaped (usbip_text_escape), once: the
+ * D-Bus service hands the message to its caller and the journal, the tools print it */
+static void
+test_remote_hostile_text (void)
+{
+  const gchar *bad[] = {
+    "host\n\033[31mfake", /* white space */
+    "\a",                 /* a control character alone: no host name */
+    "ho\033]0;x\ast",     /* an OSC title sequence inside a name */
+    "\377\376",           /* not UTF-8 */
+    "ho\xe2\x80\xaest",   /* a bidirectional override */
+    "ho\\st",             /* a backslash: no host name either */
+    "[::1\033",
+    "[::1]\033",
+    "host:\033[2J",
+    "[vsock\033]",
+    "vsock:\033:1",
+    "vsock:2:\n",
+    "unix:rel\033",
+    "unix:/a\033b",
+    "unix:/a\nb",
+    ":\033",
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (UsbipRemote) r = usbip_remote_parse (bad[i], 3240, &error);
+      g_autofree gchar *shown = usbip_text_escape (bad[i], -1);
+      g_autofree gchar *quoted = g_strdup_printf ("'%s'", shown);
+
+      g_assert_null (r);
+      g_assert_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT);
+      g_assert_true (g_utf8_validate (error->message, -1, NULL));
+      for (const gchar *c = error->message; *c != '\0'; c = g_utf8_next_char (c))
+        g_assert_true (g_unichar_isprint (g_utf8_get_char (c)));
+      if (strstr (error->message, quoted) == NULL)
+        g_error ("%s: %s does not name %s", shown, error->message, quoted);
+    }
 }
 
 static void
@@ -457,6 +498,7 @@ main (int argc, char **argv)
   g_test_add_func ("/core/remote/equal-copy", test_remote_equal_copy);
   g_test_add_func ("/core/remote/schemes", test_remote_schemes);
   g_test_add_func ("/core/remote/schemes-invalid", test_remote_schemes_invalid);
+  g_test_add_func ("/core/remote/hostile-text", test_remote_hostile_text);
   g_test_add_func ("/core/speed", test_speed);
   g_test_add_func ("/core/device-info", test_device_info);
   g_test_add_func ("/core/port-info", test_port_info);

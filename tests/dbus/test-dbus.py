@@ -266,6 +266,30 @@ def list_remote_devices_errors():
     check(name == ERR + "Connection", name, msg)
 
 
+def printable(text):
+    """No control character, no format character (a bidirectional override), no escape sequence."""
+    return all(c.isprintable() for c in text)
+
+
+@test
+def hostile_caller_text_comes_back_escaped_once():
+    """A caller's remote name, option name or value reaches the error text escaped (as
+    usbip_text_escape() does it, once): the service hands it to its caller and its log."""
+    allow(ATTACH)
+    for remote, shown in (("host\n\x1b[31mfake", r"'host\n\x1b[31mfake'"), ("\x07", r"'\x07'"),
+                          ("ho\u202est", r"'ho\u{202E}st'"), ("127.0.0.1:\x1b[2J", r"port '\x1b[2J'")):
+        for method, args in (("ListRemoteDevices", (remote, {})), ("Attach", (remote, "1-1", {}))):
+            name, msg = call_error(method, "(sa{sv})" if len(args) == 2 else "(ssa{sv})", *args)
+            check(name == ERR + "InvalidArgument" and printable(msg) and shown in msg, method, repr(remote), msg)
+    name, msg = call_error("ListRemoteDevices", "(sa{sv})", REMOTE, {"x\x1b]0;t\x07": GLib.Variant("s", "")})
+    check(name == ERR + "InvalidArgument" and printable(msg) and r'"x\x1b]0;t\x07"' in msg, msg)
+    name, msg = call_error("ListLocalDevices", "(a{sv})", {"backend": GLib.Variant("s", "h\x1b[2Jst")})
+    check(name == ERR + "InvalidArgument" and printable(msg) and r'"h\x1b[2Jst"' in msg, msg)
+    name, msg = call_error("Attach", "(ssa{sv})", REMOTE, "1-1\x1b[2J", {})
+    check(name == ERR + "InvalidArgument" and printable(msg) and r"'1-1\x1b[2J'" in msg, msg)
+    check(objects() == {}, objects())
+
+
 @test
 def list_local_devices_host_and_vudc():
     (devices,) = call("ListLocalDevices", "(a{sv})", {})
@@ -538,6 +562,10 @@ def tool_as_user_errors_match_root():
     check(json.loads(r.stdout)["kind"] == "not-found", r.stdout)
     r = same(["attach", "-r", "[::1", "-b", "1-1"])
     check(r.returncode == 2, r.returncode, r.stderr)
+    # a hostile remote name: escaped once by the library on either path, printed as it is
+    r = same(["attach", "-r", "host\n\x1b[31mfake", "-b", "1-1"])
+    check(r.returncode == 2 and r.stderr == "usbip-tool: error: 'host\\n\\x1b[31mfake' is not a valid host name or "
+          "address\n", r.returncode, r.stderr)
     r = same(["detach", "-p", "7"])
     check(r.returncode != 0 and "7" in r.stderr, r.returncode, r.stderr)
 

@@ -1465,6 +1465,24 @@ def hostile_exporter_text_is_escaped():
 
 
 @test
+def hostile_caller_text_is_escaped_once():
+    """The library escapes a caller's text where it words the error; the tool prints that
+    message as it is: escaped once, and printable text unchanged."""
+    cases = ((["list", "-r", "host\n\x1b[31mfake"], 2, r"'host\n\x1b[31mfake' is not a valid host name"),
+             (["list", "-r", "\x07"], 2, r"'\x07' is not a valid host name"),
+             (["list", "-r", "127.0.0.1:\x1b[2J"], 2, r"port '\x1b[2J' is not a number"),
+             (["attach", "-r", "127.0.0.1", "-b", "1-1\x1b]0;t\x07"], 2, r"'1-1\x1b]0;t\x07' is not a busid"),
+             (["attach", "-r", "127.0.0.1", "-b", "1-1\\n"], 2, r"'1-1\\n' is not a busid"),  # a backslash: doubled once
+             (["attach", "-r", "127.0.0.1", "-b", "1-1 x"], 2, "'1-1 x' is not a busid"))  # printable: as given
+    for args, code, shown in cases:
+        rc, out, err = tool(*args)
+        check((rc, out) == (code, "") and err.count("\n") == 1 and shown in err, args, rc, err)
+        check(all(c.isprintable() for c in err[:-1]), args, err)
+        rc, out, err2 = tool("--json", *args)
+        check(rc == code and err2 == err and json_lines(out)[0]["message"] in err, args, out, err2)
+
+
+@test
 def class_names_from_usb_ids():
     peer = ScriptedPeer(devlist_reply(b"1-1", b"/sys/devices/x/1-1", [(8, 6, 80), (8, 6, 98), (255, 1, 1)]))
     try:

@@ -293,10 +293,12 @@ usbip_tools_dbus_check_options (GVariant *options, const gchar *const *keys, con
         for (guint i = 0; list[i] != NULL && type == NULL; i++)
           if (strncmp (list[i], key, len) == 0 && list[i][len] == ':')
             type = list[i] + len + 1;
+      /* the key is the caller's: escaped in the message (it reaches the caller and logs) */
       if (type == NULL)
         {
+          g_autofree gchar *shown = usbip_text_escape (key, -1);
           g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
-                       "unknown option \"%s\" (data/dbus/org.usbipcore.Usbip1.xml lists the options)", key);
+                       "unknown option \"%s\" (data/dbus/org.usbipcore.Usbip1.xml lists the options)", shown);
           return FALSE;
         }
       if (!g_variant_is_of_type (v, G_VARIANT_TYPE (type)))

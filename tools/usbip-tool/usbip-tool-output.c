@@ -7,6 +7,7 @@
 #include <json-glib/json-glib.h>
 
 #include "usbip-tool-output.h"
+#include "usbip-tools-text.h"
 #include "usbip-tools-usb-ids.h"
 
 gchar *
@@ -35,18 +36,25 @@ usbip_tool_class_names (guint8 c, guint8 s, guint8 p)
                           pn ? pn : "unknown protocol", c, s, p);
 }
 
+static const gchar *
+keep (UsbipToolOutput *o, gchar *text)
+{
+  if (o->scratch == NULL)
+    o->scratch = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (o->scratch, text);
+  return text;
+}
+
 const gchar *
 usbip_tool_text (UsbipToolOutput *o, const gchar *text)
 {
-  gchar *escaped;
+  return text != NULL ? keep (o, usbip_text_escape (text, -1)) : NULL;
+}
 
-  if (text == NULL)
-    return NULL;
-  if (o->scratch == NULL)
-    o->scratch = g_ptr_array_new_with_free_func (g_free);
-  escaped = usbip_text_escape (text, -1);
-  g_ptr_array_add (o->scratch, escaped);
-  return escaped;
+const gchar *
+usbip_tool_message (UsbipToolOutput *o, const gchar *message)
+{
+  return message != NULL ? keep (o, usbip_tools_message_text (message)) : NULL;
 }
 
 void
@@ -398,7 +406,7 @@ usbip_tool_print_port_event (UsbipToolOutput *o, const gchar *type, const gchar 
 {
   if (!o->json)
     {
-      g_string_append_printf (o->out, "%s %s\n", ts, usbip_tool_text (o, human));
+      g_string_append_printf (o->out, "%s %s\n", ts, usbip_tool_message (o, human));
       return;
     }
   {

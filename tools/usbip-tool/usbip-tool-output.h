@@ -32,6 +32,10 @@ typedef struct {
 
 /* @text escaped for a terminal (usbip_text_escape()), owned by @o until usbip_tool_flush() */
 const gchar *usbip_tool_text (UsbipToolOutput *o, const gchar *text);
+/* @message (an error's, or a line worded around one) for a terminal: as it is when printable,
+ * since the library escaped the untrusted text in it, else escaped whole
+ * (usbip_tools_message_text()); owned by @o until usbip_tool_flush() */
+const gchar *usbip_tool_message (UsbipToolOutput *o, const gchar *message);
 /* writes what was collected to stdout */
 void usbip_tool_flush (UsbipToolOutput *o);
 

@@ -12,6 +12,7 @@
 #include <json-glib/json-glib.h>
 
 #include "usbip-tool-output.h"
+#include "usbip-tools-text.h"
 #include "usbip-tool-trace.h"
 #include "usbip-trace-decoder.h"
 
@@ -379,7 +380,10 @@ trace_fail (gboolean json, GError *error)
       fflush (stdout);
       g_string_free (out.out, TRUE);
     }
-  g_printerr ("usbip-tool: error: %s\n", error->message);
+  {
+    g_autofree gchar *shown = usbip_tools_message_text (error->message);
+    g_printerr ("usbip-tool: error: %s\n", shown);
+  }
   g_error_free (error);
   return code;
 }

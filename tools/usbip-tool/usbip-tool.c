@@ -20,6 +20,7 @@
 #include "usbip-tool-status.h"
 #include "usbip-tool-trace.h"
 #include "usbip-tools-common.h"
+#include "usbip-tools-text.h"
 #include "usbip-tools-dbus.h"
 #include "usbip-tools-socket.h"
 
@@ -72,7 +73,7 @@ fail (GError *error)
 
   if (out.json)
     usbip_tool_print_error (&out, error);
-  g_printerr ("usbip-tool: error: %s\n", usbip_tool_text (&out, error->message));
+  g_printerr ("usbip-tool: error: %s\n", usbip_tool_message (&out, error->message));
   g_error_free (error);
   return code;
 }
@@ -975,7 +976,7 @@ log_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpoin
           : level & G_LOG_LEVEL_DEBUG                        ? "debug"
                                                              : "info";
   {
-    g_autofree gchar *shown = usbip_text_escape (message, -1);
+    g_autofree gchar *shown = usbip_tools_message_text (message);
     if (level & G_LOG_LEVEL_DEBUG)
       g_printerr ("usbip-tool: debug: %s: %s\n", domain != NULL ? domain : "usbip-tool", shown);
     else

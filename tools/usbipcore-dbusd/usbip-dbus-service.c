@@ -408,9 +408,12 @@ handle_list_local_devices (Usbip1Manager *m, GDBusMethodInvocation *inv, GVarian
     return call_fail (c, error), TRUE;
   g_variant_lookup (options, "backend", "&s", &name);
   if (!g_str_equal (name, "host") && !g_str_equal (name, "vudc"))
-    return call_fail (c, g_error_new (USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
-                                      "option \"backend\" is \"host\" or \"vudc\", not \"%s\"", name)),
-           TRUE;
+    {
+      g_autofree gchar *shown = usbip_text_escape (name, -1); /* the caller's */
+      call_fail (c, g_error_new (USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
+                                 "option \"backend\" is \"host\" or \"vudc\", not \"%s\"", shown));
+      return TRUE;
+    }
   backend = g_str_equal (name, "vudc") ? self->vudc : self->host;
   if (backend == NULL)
     return call_fail (c, g_error_copy (self->missing)), TRUE;

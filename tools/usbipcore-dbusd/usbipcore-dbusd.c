@@ -18,6 +18,7 @@
 #include "usbip-dbus-service.h"
 #include "usbip-tools-common.h"
 #include "usbip-tools-dbus.h"
+#include "usbip-tools-text.h"
 
 #define EXIT_USAGE 2
 
@@ -131,7 +132,8 @@ main (int argc, char **argv)
   if (!usbip_config_load_file (config, opt_config, &error)
       || (registry = usbip_tools_load_plugins (config, NULL, &error)) == NULL)
     {
-      g_printerr ("usbipcore-dbusd: error: %s\n", error->message);
+      g_autofree gchar *shown = usbip_tools_message_text (error->message);
+      g_printerr ("usbipcore-dbusd: error: %s\n", shown);
       return EXIT_USAGE;
     }
   /* a name that is no plugin (a typo): a warning in the log, as usbip-tool gives, not
@@ -149,7 +151,8 @@ main (int argc, char **argv)
   bus = g_bus_get_sync (G_BUS_TYPE_SYSTEM, NULL, &error);
   if (bus == NULL || !usbip_dbus_service_export (service, bus, &error))
     {
-      g_printerr ("usbipcore-dbusd: error: %s\n", error->message);
+      g_autofree gchar *shown = usbip_tools_message_text (error->message);
+      g_printerr ("usbipcore-dbusd: error: %s\n", shown);
       return 1;
     }
   run.loop = g_main_loop_new (NULL, FALSE);

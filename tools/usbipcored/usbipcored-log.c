@@ -12,6 +12,7 @@
 #include <json-glib/json-glib.h>
 #include <usbipcore.h>
 
+#include "usbip-tools-text.h"
 #include "usbipcored-log.h"
 
 static UsbipcoredLogFormat log_format = USBIPCORED_LOG_TEXT;
@@ -69,20 +70,6 @@ field_value (const GLogField *fields, gsize n, const gchar *key)
   return NULL;
 }
 
-/* @text as written: unchanged when it is printable UTF-8, else escaped, so nothing that
- * reached a message unescaped (a peer's or an operator's bytes) forges a line, drives the
- * terminal or breaks the JSON */
-static gchar *
-safe_text (const gchar *text)
-{
-  if (!g_utf8_validate (text, -1, NULL))
-    return usbip_text_escape (text, -1);
-  for (const gchar *p = text; *p != '\0'; p = g_utf8_next_char (p))
-    if (!g_unichar_isprint (g_utf8_get_char (p)))
-      return usbip_text_escape (text, -1);
-  return g_strdup (text);
-}
-
 gchar *
 usbipcored_log_format_json (GLogLevelFlags level, const GLogField *fields, gsize n, gint64 now_us)
 {
@@ -92,7 +79,7 @@ usbipcored_log_format_json (GLogLevelFlags level, const GLogField *fields, gsize
   g_autoptr (GDateTime) base = g_date_time_new_from_unix_utc (now_us / G_USEC_PER_SEC);
   g_autoptr (GDateTime) dt = g_date_time_add (base, now_us % G_USEC_PER_SEC);
   g_autofree gchar *ts = g_date_time_format_iso8601 (dt);
-  g_autofree gchar *message = safe_text (field_value (fields, n, "MESSAGE") ?: "");
+  g_autofree gchar *message = usbip_tools_message_text (field_value (fields, n, "MESSAGE") ?: "");
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "ts");
@@ -111,7 +98,7 @@ usbipcored_log_format_json (GLogLevelFlags level, const GLogField *fields, gsize
         json_builder_add_int_value (b, g_ascii_strtoll (v, NULL, 10));
       else
         {
-          g_autofree gchar *shown = safe_text (v);
+          g_autofree gchar *shown = usbip_tools_message_text (v);
           json_builder_add_string_value (b, shown);
         }
     }
@@ -145,7 +132,7 @@ writer (GLogLevelFlags level, const GLogField *fields, gsize n, gpointer user_da
     default:
       break;
     }
-  message = safe_text (field_value (fields, n, "MESSAGE") ?: "");
+  message = usbip_tools_message_text (field_value (fields, n, "MESSAGE") ?: "");
   fprintf (stderr, "usbipcored: %s: %s\n", level_name (level), message);
   fflush (stderr);
   return G_LOG_WRITER_HANDLED;

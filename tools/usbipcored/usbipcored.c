@@ -24,6 +24,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "usbip-tools-common.h"
+#include "usbip-tools-text.h"
 #include "usbip-tools-socket.h"
 #include "usbipcored-log.h"
 #include "usbipcored-status.h"
@@ -687,12 +688,12 @@ add_virtual_devices (UsbipConfig *config, GError **error)
   return TRUE;
 }
 
-/* @message escaped (usbip_text_escape()) on standard error after "usbipcored: ", and the
- * hint to --help for a usage error: a value from the file or a flag cannot forge a line */
+/* @message on standard error after "usbipcored: " (usbip_tools_message_text(): escaped once),
+ * and the hint to --help for a usage error: a value from the file or a flag cannot forge a line */
 static void
 print_error (const gchar *message, gboolean usage)
 {
-  g_autofree gchar *shown = usbip_text_escape (message, -1);
+  g_autofree gchar *shown = usbip_tools_message_text (message);
 
   g_printerr ("usbipcored: %s\n%s", shown, usage ? "Try `usbipcored --help`.\n" : "");
 }
