@@ -1538,6 +1538,11 @@ def numeric_flags_and_stray_arguments_exit_2():
                         (["list", "-l", "stray"], '"stray"'), (["version", "x"], '"x"')):
         rc, _, err = tool(*args)
         check(rc == 2 and named in err, (args, rc, err))
+        # the hint names the help that lists the flag: the command's own for its flags
+        hint = "`usbip-tool --help`" if args[0].startswith("-") else f"`usbip-tool {args[0]} --help`"
+        check(hint in err, (args, hint, err))
+    rc, out, _ = tool("events", "--help")
+    check(rc == 0 and "10 to 3600000" in out, out)  # the range the error gives
 
 
 @test

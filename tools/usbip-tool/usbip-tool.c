@@ -168,14 +168,19 @@ parse_sub (const gchar *name, const GOptionEntry *entries, int *argc, char ***ar
   return parse_sub_args (name, "", 0, entries, argc, argv, error);
 }
 
-/* a number flag out of its range is a usage error naming the flag */
+/* a number flag out of its range is a usage error naming the flag, and the help that lists
+ * it: the command's (@verb) for its own flags, the global one (@verb NULL) for the others */
 static gboolean
-check_range (const gchar *flag, gint value, gint min, gint max, GError **error)
+check_range (const gchar *verb, const gchar *flag, gint value, gint min, gint max, GError **error)
 {
   if (value >= min && value <= max)
     return TRUE;
-  g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT, "%s %d: expected %d to %d (see `usbip-tool --help`)",
-               flag, value, min, max);
+  if (verb != NULL)
+    g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT,
+                 "%s: %s %d: expected %d to %d (see `usbip-tool %s --help`)", verb, flag, value, min, max, verb);
+  else
+    g_set_error (error, USBIP_ERROR, USBIP_ERROR_INVALID_ARGUMENT, "%s %d: expected %d to %d (see `usbip-tool --help`)",
+                 flag, value, min, max);
   return FALSE;
 }
 
@@ -635,7 +640,7 @@ cmd_events (int argc, char **argv)
   gint interval = USBIP_PORT_MONITOR_DEFAULT_INTERVAL_MS;
   const GOptionEntry entries[] = {
     { "interval", 'i', 0, G_OPTION_ARG_INT, &interval,
-      "Poll the vhci ports every MS milliseconds (the kernel's USB uevents are seen at once)", "MS" },
+      "Poll the vhci ports every MS milliseconds, 10 to 3600000 (the kernel's USB uevents are seen at once)", "MS" },
     { NULL }
   };
   GError *error = NULL;
@@ -644,7 +649,7 @@ cmd_events (int argc, char **argv)
   Session ss;
 
   if (!parse_sub ("events", entries, &argc, &argv, &error)
-      || !check_range ("--interval", interval, 10, 3600000, &error))
+      || !check_range ("events", "--interval", interval, 10, 3600000, &error))
     return fail (error);
   if (!load_plugins ("vhci", &error)
       || (backend = usbip_plugin_registry_get_import_backend (registry, "vhci", &error)) == NULL)
@@ -698,7 +703,7 @@ cmd_attach (int argc, char **argv)
   gboolean already_attached = FALSE;
 
   if (!parse_sub ("attach", entries, &argc, &argv, &error)
-      || (max_attempts != G_MININT && !check_range ("--max-attempts", max_attempts, 0, 1000000, &error)))
+      || (max_attempts != G_MININT && !check_range ("attach", "--max-attempts", max_attempts, 0, 1000000, &error)))
     return fail (error);
   if (remote_host == NULL || (busid == NULL) == (devid == NULL))
     return usage_error ("attach: give -r HOST and one of -b BUSID or -d DEVID");
@@ -1007,8 +1012,8 @@ usbip_tool_main (int argc, char **argv)
   out.json = opt_json;
   if (opt_debug)
     g_setenv ("G_MESSAGES_DEBUG", "all", TRUE);
-  if (!check_range ("--tcp-port", opt_tcp_port, 1, 65535, &error)
-      || (opt_timeout_ms != G_MININT && !check_range ("--timeout", opt_timeout_ms, 1, 3600000, &error)))
+  if (!check_range (NULL, "--tcp-port", opt_tcp_port, 1, 65535, &error)
+      || (opt_timeout_ms != G_MININT && !check_range (NULL, "--timeout", opt_timeout_ms, 1, 3600000, &error)))
     return fail (g_steal_pointer (&error));
   {
     g_autoptr (UsbipSocketOptions) checked = usbip_socket_options_new ();
