@@ -10,6 +10,7 @@ real capture. Commands that need real USB hardware, systemd as PID 1, root privi
 network or a whole build are listed in NOT_RUN with the reason (the VM suite and the other
 suites cover what they do). Also checks that every test docs/architecture.md names exists.
 Usage: test-doc-commands.py SRCDIR BUILDDIR. Prints TAP."""
+import grp
 import json
 import os
 import re
@@ -174,6 +175,97 @@ def ops_install_reads_the_documented_config():
         check("/etc/usbipcore/usbipcore.conf" in doc_text("docs/configuration.md"))
     finally:
         shutil.rmtree(d)
+
+
+# every usbip-tool and usbipcored line of a code block in README.md, docs/ (performance*.md
+# print measurements, not instructions) and the man pages' EXAMPLES, parsed by the program
+PRINTED_DOCS = ["README.md", "docs/man/usbip-tool.8.scd", "docs/man/usbipcored.8.scd"]
+# (document, command as printed) that the document shows failing with a usage error (exit 2)
+PRINTED_USAGE_ERRORS = {("docs/virtual-devices.md", "usbipcored --virtual floppy")}
+
+
+def printed_commands():
+    """(document, command, command with its optional flags given) for each usbip-tool or
+    usbipcored line in a code block (indented, or between ``` fences), with `$ `/`# ` prompts,
+    `\\` continuations and trailing comments handled; optional flags in brackets
+    (`[--max-attempts N]`) given; synopses with alternatives (`|`) or repetition (`...`) left
+    out."""
+    docs = PRINTED_DOCS + sorted(os.path.join("docs", d) for d in os.listdir(os.path.join(SRC, "docs"))
+                                 if d.endswith(".md") and not d.startswith("performance"))
+    found = []
+    for doc in docs:
+        lines = doc_text(doc).splitlines()
+        fenced = False
+        i = 0
+        while i < len(lines):
+            line = lines[i]
+            i += 1
+            if line.startswith("```"):
+                fenced = not fenced
+                continue
+            m = re.match(r"^\s*(?:[$#] )?((?:usbip-tool|usbipcored)(?: .*)?)$", line)
+            if not m or not (fenced or line.startswith("    ")):
+                continue
+            cmd = m.group(1)
+            while cmd.endswith("\\") and i < len(lines):
+                cmd = cmd[:-1].rstrip() + " " + lines[i].strip()
+                i += 1
+            cmd = re.sub(r"\s+#.*$", "", cmd).strip()
+            given = re.sub(r"\[(-[^][|]*)\]", r"\1", cmd)
+            if not re.search(r"[][|]|\.\.\.", given):
+                found.append((doc, cmd, given))
+    return found
+
+
+@test
+def printed_commands_parse():
+    """Each printed command, its placeholders filled, runs to an answer that is not a usage
+    error: a flag the program lacks, a global option after the command, a missing argument
+    fail here. usbip-tool runs against a kernel without the usbip modules and a host where
+    nothing listens (so it fails fast, past its parser); usbipcored with --check-config."""
+    cmds = printed_commands()
+    work = tempfile.mkdtemp(prefix="usbip-printed-")
+    try:
+        os.makedirs(os.path.join(work, "sys"))
+        put(work, "empty.conf")
+        with open(os.path.join(work, "disk.img"), "wb") as f:
+            f.truncate(1 << 20)
+        env = dict(os.environ, USBIP_SYSFS_ROOT=os.path.join(work, "sys"), LC_ALL="C",
+                   USBIP_VHCI_STATE_DIR=os.path.join(work, "vhci"), USBIP_CONFIG=os.path.join(work, "empty.conf"),
+                   USBIP_PLUGIN_DIR=os.path.join(BUILD, "plugins"))
+        programs = {"usbip-tool": os.path.join(BUILD, "tools/usbip-tool/usbip-tool"),
+                    "usbipcored": os.path.join(BUILD, "tools/usbipcored/usbipcored")}
+        with socket.socket() as closed:
+            closed.bind(("127.0.0.1", 0))  # bound, never listening: connections to it are refused
+            nobody = f"127.0.0.1:{closed.getsockname()[1]}"
+            subst = {"HOST": nobody, "H": nobody, "ADDRESS": nobody, "BUSID": "1-1", "N": "3", "cap.pcap": CAPTURE,
+                     "/etc/usbipcore/usbipcore.conf": os.path.join(SRC, "contrib/usbipcore.conf"),
+                     "usbip": grp.getgrgid(os.getgid()).gr_name}  # the group transports.md has one make
+            bad, ran = [], 0
+            for doc, printed, given in cmds:
+                argv = [subst.get(a, a) for a in given.split()]
+                if any(re.fullmatch(r"[A-Z][A-Z_]+", a) for a in argv):
+                    continue  # a placeholder of a synopsis (`--tcp-port PORT`) this test cannot fill
+                # a remote given as an IP address (192.0.2.7): the closed port instead
+                argv = [nobody if i and argv[i - 1] in ("-r", "--remote") and re.match(r"^[\d.]+$", a) else a
+                        for i, a in enumerate(argv)]
+                if argv[0] == "usbip-tool":
+                    argv[1:1] = ["--timeout", "3000"]
+                elif "--check-config" not in argv:
+                    argv.append("--check-config")
+                argv[0] = programs[argv[0]]
+                p = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=work, timeout=60)
+                ran += 1
+                want_usage = (doc, printed) in PRINTED_USAGE_ERRORS
+                if (p.returncode == 2) != want_usage:
+                    bad.append(f"{doc}: `{printed}` (ran {argv[1:]}): exit {p.returncode}: {p.stderr.strip()}")
+            check(not bad, "\n".join(bad))
+            check(ran >= 20, f"only {ran} printed commands could be run: the extraction broke")
+            print(f"# {ran} printed commands run, {len(cmds) - ran} synopses with placeholders left out")
+            unused = PRINTED_USAGE_ERRORS - {(d, c) for d, c, _ in cmds}
+            check(not unused, f"no longer printed (remove from PRINTED_USAGE_ERRORS): {unused}")
+    finally:
+        shutil.rmtree(work)
 
 
 @test
