@@ -199,6 +199,17 @@ def unknown_plugin_in_enabled_is_a_warning_of_the_dbus_service():
 
 
 @test
+def dbus_service_without_a_system_bus_names_the_bus():
+    # run by hand where no dbus-daemon runs: GLib's bare "Could not connect: No such file or
+    # directory" named neither the bus nor the fix
+    bus = os.path.join(ROOT, "no-such-bus")
+    r = subprocess.run([DBUSD, "--config", conf("dbusd-nobus.conf", "")], capture_output=True, text=True,
+                       env=dict(ENV, DBUS_SYSTEM_BUS_ADDRESS="unix:path=" + bus), timeout=20)
+    check(r.returncode == 1 and r.stderr.startswith("usbipcore-dbusd: error: cannot reach the system bus")
+          and "systemctl status dbus" in r.stderr and r.stderr.count("\n") == 1, (r.returncode, r.stderr))
+
+
+@test
 def help_stays_human_text_under_json():
     # help is the one output --json leaves human (docs/json-schema.md says so): each form of it
     # prints the same text as without --json; a usage error in it is still a JSON error

@@ -149,7 +149,15 @@ main (int argc, char **argv)
                                     backend (registry, "host", FALSE, &missing),
                                     backend (registry, "vudc", FALSE, &missing), missing);
   bus = g_bus_get_sync (G_BUS_TYPE_SYSTEM, NULL, &error);
-  if (bus == NULL || !usbip_dbus_service_export (service, bus, &error))
+  if (bus == NULL)
+    {
+      /* GLib's message names neither the bus nor what to do */
+      g_printerr ("usbipcore-dbusd: error: cannot reach the system bus: %s (is dbus running? see "
+                  "`systemctl status dbus`; D-Bus starts this service itself on the first call)\n",
+                  error->message);
+      return 1;
+    }
+  if (!usbip_dbus_service_export (service, bus, &error))
     {
       g_autofree gchar *shown = usbip_tools_message_text (error->message);
       g_printerr ("usbipcore-dbusd: error: %s\n", shown);
