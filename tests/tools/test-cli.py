@@ -1273,6 +1273,26 @@ def auto_reconnect_gives_up_with_events():
     check(events[0]["attempt"] == 2 and events[1]["attempt"] == 3)  # the attempt about to be made
     check(events[-1]["kind"] == "network" and "3 attempts" in events[-1]["message"])
     check(p.returncode == 8, p.returncode)
+    # the error on stderr too, as every failing verb under --json writes it
+    check(p.stderr == f"usbip-tool: error: gave up: {events[-1]['message']}\n", p.stderr)
+
+
+@test
+def auto_reconnect_giving_up_is_an_error_on_stderr():
+    """Giving up ends the command with an error: "usbip-tool: error: gave up: ..." on stderr
+    and the error's exit code, not an event line on stdout; --json keeps its gave-up event."""
+    empty = tempfile.mkdtemp(prefix="usbip-empty-")
+    env = dict(ENV, USBIP_SYSFS_ROOT=empty)  # no vhci_hcd: permanent, it gives up at once
+    try:
+        line = "usbip-tool: error: gave up: vhci_hcd is not loaded: run `modprobe vhci-hcd` (as root)\n"
+        rc, out, err = tool("attach", "-r", "127.0.0.1", "-b", "1-1", "--auto-reconnect", env=env)
+        check((rc, out, err) == (6, "", line), rc, out, err)
+        rc, out, err = tool("--json", "attach", "-r", "127.0.0.1", "-b", "1-1", "--auto-reconnect", env=env)
+        events = json_lines(out)
+        check(rc == 6 and err == line and [e["event"] for e in events] == ["gave-up"], rc, out, err)
+        check(events[0]["kind"] == "module-missing" and "modprobe vhci-hcd" in events[0]["message"], events)
+    finally:
+        shutil.rmtree(empty)
 
 
 @test

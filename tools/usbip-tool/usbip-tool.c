@@ -392,11 +392,16 @@ on_sup_detached (UsbipSupervisor *s, UsbipPortInfo *p, Session *ss)
   g_main_loop_quit (ss->loop);
 }
 
+/* giving up ends the command: an error as every verb's, on stderr with its exit code; under
+ * --json the gave-up event (its kind and message) stands in stdout's error object */
 static void
 on_sup_gave_up (UsbipSupervisor *s, GError *error, Session *ss)
 {
   g_autofree gchar *h = g_strdup_printf ("gave up: %s", error->message);
-  emit ("gave-up", h, NULL, 0, 0, error);
+
+  if (out.json)
+    emit ("gave-up", h, NULL, 0, 0, error);
+  g_printerr ("usbip-tool: error: %s\n", usbip_tool_message (&out, h));
   ss->rc = usbip_tool_exit_code (error);
   g_main_loop_quit (ss->loop);
 }
