@@ -692,6 +692,9 @@ def tool_as_user_without_the_service_works_directly():
 def only_root_may_own_the_name():
     r = as_nobody([DBUSD])
     check(r.returncode == 1 and "cannot own org.usbipcore.Usbip1" in r.stderr, r.returncode, r.stderr)
+    # the fix names the policy file where D-Bus reads it, not a path in the source tree
+    check("/usr/share/dbus-1/system.d/org.usbipcore.Usbip1.conf" in r.stderr and "data/dbus" not in r.stderr,
+          r.stderr)
 
 
 @test

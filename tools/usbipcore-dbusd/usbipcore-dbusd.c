@@ -69,7 +69,8 @@ on_name_lost (GDBusConnection *connection, const gchar *name, gpointer data)
   Run *run = data;
 
   g_printerr ("usbipcore-dbusd: error: cannot own %s on the system bus: another usbipcore-dbusd runs, or the bus "
-              "policy does not let this user own it (install data/dbus/%s.conf and run as root)\n",
+              "policy does not let this user own it (run it as root, with /usr/share/dbus-1/system.d/%s.conf "
+              "installed: D-Bus reads policies there and in /etc/dbus-1/system.d, not under /usr/local)\n",
               name, name);
   run->rc = 1;
   g_main_loop_quit (run->loop);
