@@ -1500,6 +1500,11 @@ def hostile_caller_text_is_escaped_once():
         check(all(c.isprintable() for c in err[:-1]), args, err)
         rc, out, err2 = tool("--json", *args)
         check(rc == code and err2 == err and json_lines(out)[0]["message"] in err, args, out, err2)
+    # usbipcored prints the library's messages the same way
+    p = subprocess.run([DAEMON, "--check-config", "--listen", "ho\x1bst:3240"], capture_output=True, text=True, env=ENV,
+                       timeout=10 * TIME_SCALE)
+    check(p.returncode == 2 and p.stderr.startswith(r"usbipcored: listen address: 'ho\x1bst:3240' is not a valid "),
+          p.stderr)
 
 
 @test
