@@ -251,4 +251,31 @@ def installed_docs_links_resolve():
     check(not missing, "links to documents not installed:", missing)
 
 
+
+@test
+def paths_the_docs_name_are_installed():
+    # every /usr/... and /etc/... path README.md, docs/ (performance*.md: figures) and the man
+    # pages print as code is where the package puts it; /usr/local (ops.md's install from
+    # source) and the directories the administrator fills are not the package's
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    not_ours = ("/usr/local", "/etc/polkit-1/rules.d", "/etc/modules-load.d", "/usr/share/glib-2.0/valgrind")
+    docs = ["README.md"] + sorted(glob.glob("docs/*.md", root_dir=src))
+    docs += sorted(glob.glob("docs/man/*.scd", root_dir=src))
+    missing, named = [], 0
+    for doc in docs:
+        if os.path.basename(doc).startswith("performance"):
+            continue
+        with open(os.path.join(src, doc)) as f:
+            text = f.read()
+        for path in re.findall(r"[`_(](/(?:usr|etc)/[^`_ )*,;]*)", text):
+            path = path.rstrip("/.")
+            if "<" in path or path.startswith(not_ours):
+                continue
+            named += 1
+            if not os.path.lexists(staged(path)):
+                missing.append(f"{doc}: {path}")
+    check(named >= 20, f"only {named} installed paths found in the docs: the pattern broke")
+    check(not missing, "paths the docs name that the install does not have:", missing)
+
+
 run_tests()
