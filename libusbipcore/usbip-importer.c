@@ -300,7 +300,10 @@ start_op (UsbipImporter *self, const UsbipRemote *remote, const gchar *busid, co
 
   g_task_set_source_tag (task, tag);
   op->remote = usbip_remote_copy (remote);
-  op->peer = usbip_remote_to_string (remote);
+  {
+    g_autofree gchar *peer = usbip_remote_to_string (remote);
+    op->peer = usbip_text_escape (peer, -1); /* for messages, as the transport's */
+  }
   op->busid = g_strdup (busid);
   op->options = usbip_socket_options_copy (options != NULL ? options : self->options);
   op->deframer = usbip_deframer_new (USBIP_STREAM_OP_REPLY, NULL);

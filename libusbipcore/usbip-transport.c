@@ -7,6 +7,7 @@
 
 #include "usbip-error.h"
 #include "usbip-io.h"
+#include "usbip-text.h"
 #include "usbip-transport.h"
 
 /**
@@ -342,7 +343,12 @@ usbip_transport_connect_address_async (UsbipTransport *self, const UsbipRemote *
   cd->options = options != NULL ? usbip_socket_options_copy (options) : usbip_socket_options_new ();
   cd->deadline = usbip_deadline_new (cancellable, cd->options->connect_timeout_ms);
   cd->remote = usbip_remote_copy (remote);
-  cd->peer = usbip_remote_to_string (remote);
+  {
+    /* for messages: a socket path may hold characters to escape (usbip_remote_parse refuses
+     * them in host names only) */
+    g_autofree gchar *peer = usbip_remote_to_string (remote);
+    cd->peer = usbip_text_escape (peer, -1);
+  }
   g_task_set_task_data (task, cd, connect_data_free);
   if (G_IS_SOCKET_ADDRESS (address))
     {

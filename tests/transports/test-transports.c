@@ -369,6 +369,30 @@ test_disabled_plugin (void)
   g_assert_nonnull (strstr (error->message, "add unix to `enabled`"));
 }
 
+/* a socket path the port records can keep, but with characters a terminal must not get raw
+ * (a bidirectional override, a backslash): the messages show it escaped, once */
+static void
+test_unix_path_shown_escaped (void)
+{
+  g_autoptr (UsbipPluginRegistry) registry = make_registry (NULL);
+  g_autoptr (UsbipImporter) importer = usbip_importer_new (NULL, NULL);
+  g_autoptr (UsbipRemote) remote = usbip_remote_parse ("unix:/nonexistent-usbip/a\xe2\x80\xae"
+                                                       "b\\c",
+                                                       3240, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) devices = NULL;
+
+  g_assert_nonnull (remote);
+  usbip_importer_set_plugin_registry (importer, registry);
+  devices = test_util_list_devices (importer, remote, &error);
+  g_assert_null (devices);
+  g_assert_nonnull (error);
+  if (strstr (error->message, "unix:/nonexistent-usbip/a\\u{202E}b\\\\c") == NULL)
+    g_error ("the path is not shown escaped: %s", error->message);
+  for (const gchar *c = error->message; *c != '\0'; c = g_utf8_next_char (c))
+    g_assert_true (g_unichar_isprint (g_utf8_get_char (c)));
+}
+
 /* vsock: connecting to CID -1 is refused up front; listening works where the host has
  * vsock sockets (the data path is the VM suite's) */
 static void
@@ -440,6 +464,7 @@ main (int argc, char **argv)
   g_test_add_func ("/transports/peer-ids-by-name", test_peer_ids_by_name);
   g_test_add_func ("/transports/policy-families", test_policy_families);
   g_test_add_func ("/transports/disabled-plugin", test_disabled_plugin);
+  g_test_add_func ("/transports/unix-path-shown-escaped", test_unix_path_shown_escaped);
   g_test_add_func ("/transports/vsock", test_vsock);
   return g_test_run ();
 }
