@@ -48,10 +48,14 @@ struct _UsbipPluginRegistry {
   GPtrArray *objects;     /* what the program handed over (usbip_plugin_registry_add_object) */
   GPtrArray *kept;        /* plugins' own state objects */
   GHashTable *transports; /* scheme -> UsbipTransport */
+  gboolean check_only;
 };
 
 enum { SIGNAL_OBJECT_ADDED, N_SIGNALS };
 static guint signals[N_SIGNALS];
+
+enum { PROP_0, PROP_CHECK_ONLY, N_PROPS };
+static GParamSpec *props[N_PROPS];
 
 G_DEFINE_FINAL_TYPE (UsbipPluginRegistry, usbip_plugin_registry, G_TYPE_OBJECT)
 G_DEFINE_BOXED_TYPE (UsbipPluginInfo, usbip_plugin_info, usbip_plugin_info_copy, usbip_plugin_info_free)
@@ -146,9 +150,57 @@ usbip_plugin_registry_finalize (GObject *object)
 }
 
 static void
+usbip_plugin_registry_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  UsbipPluginRegistry *self = USBIP_PLUGIN_REGISTRY (object);
+
+  switch (prop_id)
+    {
+    case PROP_CHECK_ONLY:
+      g_value_set_boolean (value, self->check_only);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+usbip_plugin_registry_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  UsbipPluginRegistry *self = USBIP_PLUGIN_REGISTRY (object);
+
+  switch (prop_id)
+    {
+    case PROP_CHECK_ONLY:
+      self->check_only = g_value_get_boolean (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 usbip_plugin_registry_class_init (UsbipPluginRegistryClass *klass)
 {
-  G_OBJECT_CLASS (klass)->finalize = usbip_plugin_registry_finalize;
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = usbip_plugin_registry_finalize;
+  object_class->get_property = usbip_plugin_registry_get_property;
+  object_class->set_property = usbip_plugin_registry_set_property;
+
+  /**
+   * UsbipPluginRegistry:check-only:
+   *
+   * The program only checks its configuration (`usbipcored --check-config`): a plugin
+   * that reads it (from the object usbip_plugin_context_get_registry() returns, with
+   * g_object_get()) validates its settings and creates nothing: no device node, pty or
+   * FIFO made or opened, no socket bound. Its errors are those a real start would give.
+   *
+   * Since: 1.0
+   */
+  props[PROP_CHECK_ONLY] = g_param_spec_boolean ("check-only", NULL, NULL, FALSE,
+                                                 G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, props);
 
   /**
    * UsbipPluginRegistry::object-added:

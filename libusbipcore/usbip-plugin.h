@@ -64,7 +64,11 @@ USBIP_PUBLIC void usbip_plugin_context_add_export_backend (UsbipPluginContext *c
 
 /* ABI 1.1: observing what the program creates. The registry (a GObject) emits
  * `object-added::UsbipExporter` (and `::UsbipImporter`, `::UsbipSupervisor`) when the
- * program hands it one (usbip_plugin_registry_add_object()); connect to it. (transfer none) */
+ * program hands it one (usbip_plugin_registry_add_object()); connect to it. Its boolean
+ * property `check-only` (look it up with g_object_class_find_property(): older libraries
+ * lack it) is TRUE when the program only checks its configuration (`usbipcored
+ * --check-config`): validate, with a real start's errors, but create, open and bind
+ * nothing. (transfer none) */
 USBIP_PUBLIC GObject *usbip_plugin_context_get_registry (UsbipPluginContext *ctx);
 /* keeps @object alive as long as the registry (the plugin's own state) */
 USBIP_PUBLIC void usbip_plugin_context_keep (UsbipPluginContext *ctx, GObject *object);

@@ -18,6 +18,7 @@ struct _UsbipVirtualBackend {
   GPtrArray *devices; /* UsbipVirtualDevice* */
   guint next_index;   /* the device number of the next device made (DEVLIST devnum - 1) */
   gboolean loaded;    /* a first set was made: later ones log what they add */
+  gboolean check_only;
 };
 
 /* on each device: the text of the group it was made from, to tell a changed group */
@@ -154,9 +155,12 @@ usbip_virtual_backend_init (UsbipVirtualBackend *self)
 }
 
 UsbipVirtualBackend *
-usbip_virtual_backend_new (void)
+usbip_virtual_backend_new (gboolean check_only)
 {
-  return g_object_new (USBIP_TYPE_VIRTUAL_BACKEND, NULL);
+  UsbipVirtualBackend *self = g_object_new (USBIP_TYPE_VIRTUAL_BACKEND, NULL);
+
+  self->check_only = check_only;
+  return self;
 }
 
 guint
@@ -241,7 +245,9 @@ usbip_virtual_backend_reload (UsbipVirtualBackend *self, GKeyFile *keyfile, GErr
       device = find_group (self, groups[i]);
       if (device != NULL && g_strcmp0 (g_object_get_data (G_OBJECT (device), GROUP_TEXT), text) == 0)
         g_object_ref (device);
-      else if ((device = usbip_virtual_device_new_from_keyfile (keyfile, groups[i], self->next_index++, error)) == NULL)
+      else if ((device = usbip_virtual_device_new_from_keyfile (keyfile, groups[i], self->next_index++,
+                                                                self->check_only, error))
+               == NULL)
         return FALSE;
       else
         {

@@ -8,7 +8,8 @@ G_BEGIN_DECLS
 #define USBIP_TYPE_VIRTUAL_BACKEND (usbip_virtual_backend_get_type ())
 G_DECLARE_FINAL_TYPE (UsbipVirtualBackend, usbip_virtual_backend, USBIP, VIRTUAL_BACKEND, GObject)
 
-UsbipVirtualBackend *usbip_virtual_backend_new (void);
+/* @check_only: its devices are checked, not made (usbip_virtual_device_new_from_keyfile()) */
+UsbipVirtualBackend *usbip_virtual_backend_new (gboolean check_only);
 /* Makes the devices the `[virtual-device NAME]` groups of @keyfile (nullable: none)
  * declare the ones served: a device whose group did not change is kept (with its session),
  * a new group adds one, a changed group replaces its device, a removed one withdraws it;

@@ -253,6 +253,15 @@ cdc_acm_detached (UsbipVirtualDevice *device)
   g_byte_array_set_size (self->to_host, 0);
 }
 
+/* errno: why the pty could not be made */
+static void
+pty_error (const gchar *group, GError **error)
+{
+  g_set_error (error, USBIP_ERROR, USBIP_ERROR_CONFIG,
+               "[%s] mode=pty: cannot create a pseudo-terminal: %s (is /dev/pts mounted? or use mode=loopback)", group,
+               g_strerror (errno));
+}
+
 static gboolean
 open_pty (UsbipVirtualCdcAcm *self, const gchar *group, GError **error)
 {
@@ -263,10 +272,7 @@ open_pty (UsbipVirtualCdcAcm *self, const gchar *group, GError **error)
   if (self->master < 0 || grantpt (self->master) != 0 || unlockpt (self->master) != 0
       || (name = ptsname (self->master)) == NULL)
     {
-      g_set_error (error, USBIP_ERROR, USBIP_ERROR_CONFIG,
-                   "[%s] mode=pty: cannot create a pseudo-terminal: %s "
-                   "(is /dev/pts mounted? or use mode=loopback)",
-                   group, g_strerror (errno));
+      pty_error (group, error);
       return FALSE;
     }
   self->pty = g_strdup (name);
@@ -288,7 +294,16 @@ cdc_acm_configure (UsbipVirtualDevice *device, GKeyFile *kf, const gchar *group,
   g_autofree gchar *mode = g_key_file_get_string (kf, group, "mode", NULL);
   const gchar *strings[] = { "usbipcore", "Virtual Serial Port", usbip_virtual_device_get_name (device), NULL };
 
-  if (mode == NULL || g_str_equal (mode, "pty"))
+  if ((mode == NULL || g_str_equal (mode, "pty")) && usbip_virtual_device_is_check_only (device))
+    {
+      /* a check opens no pty: the multiplexer must be there for the start to open one */
+      if (access ("/dev/ptmx", R_OK | W_OK) != 0)
+        {
+          pty_error (group, error);
+          return FALSE;
+        }
+    }
+  else if (mode == NULL || g_str_equal (mode, "pty"))
     {
       if (!open_pty (self, group, error))
         return FALSE;

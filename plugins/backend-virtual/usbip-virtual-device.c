@@ -33,6 +33,7 @@ typedef struct {
   guint8 configuration;
   UsbipVirtualSession *session;
   UsbipDeviceInfo info;
+  gboolean check_only;
 } UsbipVirtualDevicePrivate;
 
 G_DEFINE_TYPE_WITH_PRIVATE (UsbipVirtualDevice, usbip_virtual_device, G_TYPE_OBJECT)
@@ -156,7 +157,8 @@ check_keys (GKeyFile *kf, const gchar *group, const gchar *const *model_keys, GE
 }
 
 UsbipVirtualDevice *
-usbip_virtual_device_new_from_keyfile (GKeyFile *kf, const gchar *group, guint index, GError **error)
+usbip_virtual_device_new_from_keyfile (GKeyFile *kf, const gchar *group, guint index, gboolean check_only,
+                                       GError **error)
 {
   g_autofree gchar *type_name = g_key_file_get_string (kf, group, "type", NULL);
   g_autoptr (UsbipVirtualDevice) self = NULL;
@@ -181,6 +183,7 @@ usbip_virtual_device_new_from_keyfile (GKeyFile *kf, const gchar *group, guint i
   priv->name = g_strdup (group + strlen (GROUP_PREFIX));
   priv->busid = g_strconcat (BUSID_PREFIX, priv->name, NULL);
   priv->index = index;
+  priv->check_only = check_only;
   if (!usbip_busid_validate (priv->busid, &busid_error))
     {
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_CONFIG,
@@ -207,6 +210,13 @@ usbip_virtual_device_new_from_keyfile (GKeyFile *kf, const gchar *group, guint i
       || !read_id (kf, group, "product-id", &priv->device_desc[10], error))
     return NULL;
   return g_steal_pointer (&self);
+}
+
+gboolean
+usbip_virtual_device_is_check_only (UsbipVirtualDevice *self)
+{
+  UsbipVirtualDevicePrivate *priv = usbip_virtual_device_get_instance_private (self);
+  return priv->check_only;
 }
 
 const gchar *

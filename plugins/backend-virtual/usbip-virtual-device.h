@@ -7,7 +7,9 @@
  * owns the one session a device may have at a time. A model (a subclass) answers:
  *
  * - configure: read its own keys from its `[virtual-device NAME]` group and set its
- *   descriptors (usbip_virtual_device_set_descriptors());
+ *   descriptors (usbip_virtual_device_set_descriptors()); under a check
+ *   (usbip_virtual_device_is_check_only()) validate them the same way but create and open
+ *   nothing;
  * - control: class and vendor requests on endpoint 0 (the default stalls);
  * - submit: a transfer on any other endpoint, completed now or later with
  *   usbip_virtual_urb_complete() (an IN transfer may wait for data as long as it likes);
@@ -68,9 +70,13 @@ GType usbip_virtual_device_type_from_name (const gchar *name);
 /* "mass-storage, cdc-acm, ..." for error messages */
 const gchar *usbip_virtual_device_type_names (void);
 
-/* creates and configures a device from its keyfile group `[virtual-device NAME]` */
+/* creates and configures a device from its keyfile group `[virtual-device NAME]`; with
+ * @check_only the model validates its keys and creates nothing (no pty, FIFO or open image:
+ * `usbipcored --check-config`), with the errors a real start would give */
 UsbipVirtualDevice *usbip_virtual_device_new_from_keyfile (GKeyFile *keyfile, const gchar *group, guint index,
-                                                           GError **error);
+                                                           gboolean check_only, GError **error);
+/* For models: only check the configuration (see usbip_virtual_device_new_from_keyfile()) */
+gboolean usbip_virtual_device_is_check_only (UsbipVirtualDevice *self);
 
 const gchar *usbip_virtual_device_get_name (UsbipVirtualDevice *self);
 const gchar *usbip_virtual_device_get_busid (UsbipVirtualDevice *self);

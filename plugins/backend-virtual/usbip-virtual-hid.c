@@ -301,6 +301,38 @@ open_fifo (UsbipVirtualHid *self, const gchar *group, GError **error)
   return TRUE;
 }
 
+/* a check: the FIFO could be made (or is one) and opened, with the errors open_fifo()
+ * gives; nothing is created or opened */
+static gboolean
+check_fifo (UsbipVirtualHid *self, const gchar *group, GError **error)
+{
+  g_autofree gchar *dir = g_path_get_dirname (self->input);
+  struct stat st;
+
+  if (stat (self->input, &st) != 0)
+    {
+      /* mkfifo's errors: ENOENT without the directory, EACCES or EROFS when it is not writable */
+      if (errno == ENOENT && access (dir, W_OK | X_OK) == 0)
+        return TRUE;
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_CONFIG, "[%s] input=%s: cannot create the FIFO: %s", group,
+                   self->input, g_strerror (errno));
+      return FALSE;
+    }
+  if (!S_ISFIFO (st.st_mode))
+    {
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_CONFIG,
+                   "[%s] input=%s: exists and is not a FIFO: remove it or name another path", group, self->input);
+      return FALSE;
+    }
+  if (access (self->input, R_OK | W_OK) != 0)
+    {
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_CONFIG, "[%s] input=%s: cannot open the FIFO: %s", group,
+                   self->input, g_strerror (errno));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 hid_configure (UsbipVirtualDevice *device, GKeyFile *kf, const gchar *group, GError **error)
 {
@@ -326,7 +358,7 @@ hid_configure (UsbipVirtualDevice *device, GKeyFile *kf, const gchar *group, GEr
                    "[%s]: a %s needs input=PATH: the FIFO the daemon creates for its input lines", group, type);
       return FALSE;
     }
-  if (!open_fifo (self, group, error))
+  if (!(usbip_virtual_device_is_check_only (device) ? check_fifo (self, group, error) : open_fifo (self, group, error)))
     return FALSE;
   usbip_virtual_device_set_descriptors (device, device_descriptor, sizeof device_descriptor, config, sizeof config,
                                         strings);

@@ -500,6 +500,8 @@ mass_storage_configure (UsbipVirtualDevice *device, GKeyFile *kf, const gchar *g
   UsbipVirtualMassStorage *self = USBIP_VIRTUAL_MASS_STORAGE (device);
   g_autoptr (GError) local_error = NULL;
   const gchar *strings[] = { "usbipcore", "Virtual Disk", usbip_virtual_device_get_name (device), NULL };
+  gboolean check_only = usbip_virtual_device_is_check_only (device);
+  gboolean opened;
   struct stat st;
 
   g_autofree gchar *speed = g_key_file_get_string (kf, group, "speed", NULL);
@@ -529,8 +531,12 @@ mass_storage_configure (UsbipVirtualDevice *device, GKeyFile *kf, const gchar *g
           return FALSE;
         }
     }
-  self->fd = open (self->image, (self->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
-  if (self->fd < 0)
+  /* a check opens nothing: access() answers as the open would, stat() sees the size */
+  if (check_only)
+    opened = access (self->image, self->read_only ? R_OK : R_OK | W_OK) == 0;
+  else
+    opened = (self->fd = open (self->image, (self->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC)) >= 0;
+  if (!opened)
     {
       gint saved = errno;
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_CONFIG, "[%s] image=%s: cannot open %s: %s%s", group, self->image,
@@ -538,7 +544,8 @@ mass_storage_configure (UsbipVirtualDevice *device, GKeyFile *kf, const gchar *g
                    saved == EACCES || saved == EROFS ? " (set read-only=true, or fix its permissions)" : "");
       return FALSE;
     }
-  if (fstat (self->fd, &st) != 0 || !S_ISREG (st.st_mode) || (guint64) st.st_size < BLOCK)
+  if ((check_only ? stat (self->image, &st) : fstat (self->fd, &st)) != 0 || !S_ISREG (st.st_mode)
+      || (guint64) st.st_size < BLOCK)
     {
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_CONFIG,
                    "[%s] image=%s: not a regular file of at least %u bytes: give a disk image file", group, self->image,

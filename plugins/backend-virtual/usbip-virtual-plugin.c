@@ -26,13 +26,19 @@ exporter_added (GObject *registry, GObject *exporter, gpointer backend)
 gboolean
 usbip_virtual_plugin_register (UsbipPluginContext *ctx, GError **error)
 {
-  g_autoptr (UsbipVirtualBackend) backend = usbip_virtual_backend_new ();
+  GObject *registry = usbip_plugin_context_get_registry (ctx);
+  gboolean check_only = FALSE;
+  g_autoptr (UsbipVirtualBackend) backend = NULL;
   GKeyFile *keyfile = usbip_plugin_context_get_keyfile (ctx);
+
+  /* `usbipcored --check-config`: the devices are validated, no pty, FIFO or image opened */
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (registry), "check-only") != NULL)
+    g_object_get (registry, "check-only", &check_only, NULL);
+  backend = usbip_virtual_backend_new (check_only);
 
   if (!usbip_virtual_backend_reload (backend, keyfile, error))
     return FALSE;
-  g_signal_connect_object (usbip_plugin_context_get_registry (ctx), "object-added::UsbipExporter",
-                           G_CALLBACK (exporter_added), backend, 0);
+  g_signal_connect_object (registry, "object-added::UsbipExporter", G_CALLBACK (exporter_added), backend, 0);
   if (usbip_virtual_backend_get_n_devices (backend) == 0)
     g_message ("the virtual plugin is enabled but no [virtual-device NAME] group declares a device");
   usbip_plugin_context_add_export_backend (ctx, usbip_plugin_context_get_name (ctx), USBIP_EXPORT_BACKEND (backend));

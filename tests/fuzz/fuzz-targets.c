@@ -863,7 +863,7 @@ virtual_device (guint which)
       g_key_file_set_string (kf, "virtual-device disk", "image", image);
       g_key_file_set_string (kf, "virtual-device serial", "type", "cdc-acm");
       g_key_file_set_string (kf, "virtual-device serial", "mode", "loopback");
-      backend = usbip_virtual_backend_new ();
+      backend = usbip_virtual_backend_new (FALSE);
       FUZZ_CHECK (usbip_virtual_backend_reload (backend, kf, &error));
       /* the device keeps the image open: its name can go now */
       g_unlink (image);

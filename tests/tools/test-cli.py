@@ -868,7 +868,7 @@ def daemon_virtual_devices():
 
 @test
 def daemon_check_config_virtual_devices():
-    """--check-config makes the virtual devices as the start would: a bad [virtual-device]
+    """--check-config checks the virtual devices as the start makes them: a bad [virtual-device]
     group or --virtual names its group, the cause and the fix (exit 2); good ones pass."""
     img = os.path.join(ROOT, "check-virtual.img")
     with open(img, "wb") as f:

@@ -83,7 +83,7 @@ setup (Fixture *f, gconstpointer data)
     }
   g_assert_true (g_file_set_contents (f->image, (const gchar *) content->data, content->len, &error));
   kf = devices_keyfile (f, ((const Case *) data)->read_only);
-  f->backend = usbip_virtual_backend_new ();
+  f->backend = usbip_virtual_backend_new (FALSE);
   g_assert_true (usbip_virtual_backend_reload (f->backend, kf, &error));
   g_assert_no_error (error);
   f->exporter = usbip_exporter_new (USBIP_EXPORT_BACKEND (f->backend));
@@ -904,7 +904,7 @@ test_config_errors (void)
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_autoptr (GKeyFile) kf = g_key_file_new ();
-      g_autoptr (UsbipVirtualBackend) backend = usbip_virtual_backend_new ();
+      g_autoptr (UsbipVirtualBackend) backend = usbip_virtual_backend_new (FALSE);
       g_autoptr (GError) error = NULL;
 
       g_assert_true (g_key_file_load_from_data (kf, cases[i].text, -1, G_KEY_FILE_NONE, NULL));
@@ -958,7 +958,7 @@ static void
 test_composite (Fixture *f, gconstpointer data)
 {
   g_autoptr (UsbipCompositeBackend) both = usbip_composite_backend_new ();
-  g_autoptr (UsbipVirtualBackend) empty = usbip_virtual_backend_new ();
+  g_autoptr (UsbipVirtualBackend) empty = usbip_virtual_backend_new (FALSE);
   g_autoptr (GPtrArray) list = NULL;
   g_autoptr (UsbipDeviceInfo) info = NULL;
   g_autoptr (GError) error = NULL;

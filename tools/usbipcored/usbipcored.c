@@ -715,6 +715,7 @@ failing_virtual_spec (void)
         return (gint) i;
       usbip_tools_enable_plugin (alone, "virtual");
       registry = usbip_tools_new_registry (alone);
+      g_object_set (registry, "check-only", d.check_config, NULL);
       if (load_virtual_plugin (registry, &error) == NULL) /* owned by @registry */
         return (gint) i;
     }
@@ -883,16 +884,16 @@ check_listen_addresses (gchar **addresses, GError **error)
 }
 
 /* --check-config: the virtual devices ([virtual-device NAME] groups and --virtual) are
- * made as the start would make them (images opened, HID FIFOs created), then dropped */
+ * checked as the start would make them, with its errors, but nothing is made: the plugin
+ * loads under the registry's "check-only" (no pty opened, no HID FIFO created, no image
+ * opened) */
 static gboolean
 check_virtual_devices (GError **error)
 {
-  g_autoptr (UsbipPluginRegistry) registry = NULL;
-
   if (!usbip_config_get_plugin_enabled (d.config, "virtual"))
     return TRUE;
-  registry = usbip_tools_new_registry (d.config);
-  return load_virtual_plugin (registry, error) != NULL;
+  g_object_set (d.registry, "check-only", TRUE, NULL);
+  return load_virtual_plugin (d.registry, error) != NULL;
 }
 
 /* the family a listening address serves, for the policy's per-family rules */
