@@ -134,9 +134,8 @@ listen_on (GSocketService *service, const gchar *address, GError **error)
   if (!g_socket_listener_add_address (G_SOCKET_LISTENER (service), sockaddr, G_SOCKET_TYPE_STREAM,
                                       G_SOCKET_PROTOCOL_TCP, NULL, NULL, &local_error))
     {
-      g_set_error (error, USBIP_ERROR, USBIP_ERROR_CONFIG,
-                   "cannot serve metrics on %s: %s: pick another [metrics] listen address", address,
-                   local_error->message);
+      g_set_error (error, USBIP_ERROR, USBIP_ERROR_CONFIG, "cannot serve metrics on %s: %s: pick another address",
+                   address, local_error->message);
       return FALSE;
     }
   g_info ("serving metrics on http://%s/metrics", address);

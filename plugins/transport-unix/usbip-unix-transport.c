@@ -173,10 +173,13 @@ unix_create_listener (UsbipTransport *transport, const gchar *address, GError **
     {
       g_autofree gchar *dir = g_path_get_dirname (remote->host);
 
-      if (g_mkdir_with_parents (dir, 0755) != 0)
+      /* no directory is made: as root, a typo in the path would make a tree of them */
+      if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
         {
-          g_set_error (error, USBIP_ERROR, USBIP_ERROR_PERMISSION, "cannot listen on %s: cannot create %s: %s", address,
-                       dir, g_strerror (errno));
+          g_set_error (error, USBIP_ERROR, USBIP_ERROR_CONFIG,
+                       "cannot listen on %s: no directory %s: create it (under systemd, RuntimeDirectory= makes one "
+                       "in /run), or give a path in an existing directory",
+                       address, dir);
           return NULL;
         }
       if (!clear_stale (remote->host, address, error))

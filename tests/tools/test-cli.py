@@ -2143,7 +2143,9 @@ def unix_daemon(sock, *args, conf=None):
 @test
 def transport_unix_list_policy_and_file_mode():
     uid, gid = os.getuid(), os.getgid()
-    sock = os.path.join(ROOT, "run-unix", "usbip.sock")  # the directory is made
+    # the directory must exist: usbipcored makes none but /run/usbipcored (tools/side-effects)
+    os.makedirs(os.path.join(ROOT, "run-unix"), exist_ok=True)
+    sock = os.path.join(ROOT, "run-unix", "usbip.sock")
     conf = (f"[plugins]\nenabled=vhci;host;unix\n[unix]\nsocket-mode=0600\nsocket-user={uid}\n"
             f"socket-group={gid}\n[daemon]\nallow-uid={uid + 1}\nallow-gid={gid}\nallow-cid=3\n")
     status = os.path.join(ROOT, "run-unix", "status.sock")

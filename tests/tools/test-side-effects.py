@@ -3,9 +3,11 @@
 """What usbipcored leaves behind when it only checks: `--check-config` with virtual devices,
 a status socket, a pid file and Unix listeners configured creates, opens and binds nothing
 (the files in its directory, and under strace the system calls), and a bad device fails
-with the message of a real start. Prints TAP."""
+with the message of a real start. A Unix listener in a missing directory is refused as the
+status socket is, no directory made. Prints TAP."""
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -97,6 +99,56 @@ def check_config_fails_as_the_start_does():
         check(tree(top) == before, group, "new files:", sorted(tree(top) - before))
         start = run(DAEMON, "--config", conf, "--listen", "127.0.0.1:1", "--status-socket", "")
         check(start[0] == 2 and start[2] == err, group, start, err)
+
+
+def start_and_wait(*argv):
+    """Runs usbipcored until it exits; one still serving after 15 s is stopped and fails."""
+    p = subprocess.Popen([DAEMON, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+    try:
+        out, err = p.communicate(timeout=15 * TIME_SCALE)
+    except subprocess.TimeoutExpired:
+        p.terminate()
+        out, err = p.communicate()
+        raise AssertionError(f"usbipcored {argv} started instead of refusing: {err}")
+    return p.returncode, out, err
+
+
+@test
+def unix_listener_in_a_missing_directory_is_refused():
+    # as the status socket: a missing directory is a configuration error (exit 2) that names
+    # it and the fix, and no directory is made (a typo in a path made a tree, as root)
+    top = os.path.join(ROOT, "unix")
+    os.makedirs(top)
+    conf = write(os.path.join(top, "unix.conf"), "[plugins]\nenabled=host;unix\n")
+    missing = os.path.join(top, "typo", "dir")
+    rc, out, err = start_and_wait("--config", conf, "--status-socket", "", "--listen",
+                                  f"unix:{missing}/usbip.sock")
+    check(rc == 2 and f"unix:{missing}/usbip.sock" in err and f"no directory {missing}" in err
+          and "create it" in err and "RuntimeDirectory=" in err, rc, repr(err))
+    check(not os.path.exists(os.path.join(top, "typo")), "usbipcored made the directories")
+    # the status socket's refusal says the same fix
+    rc, out, err = start_and_wait("--config", conf, "--listen", "127.0.0.1:1", "--status-socket",
+                                  f"{missing}/status.sock")
+    check(rc == 2 and f"no directory {missing}" in err and "RuntimeDirectory=" in err, rc, repr(err))
+    check(not os.path.exists(os.path.join(top, "typo")), "usbipcored made the directories")
+
+
+@test
+def metrics_address_in_use_names_its_source():
+    # the hint named `[metrics] listen` for usbip-tool's --metrics too
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    addr = f"127.0.0.1:{taken.getsockname()[1]}"
+    try:
+        rc, out, err = run(TOOL, "attach", "-r", "127.0.0.1:1", "-b", "1-1", "--auto-reconnect", "--metrics", addr)
+        check(rc != 0 and f"--metrics {addr}" in err and "in use" in err and "[metrics]" not in err, rc, repr(err))
+        conf = write(os.path.join(ROOT, "metrics.conf"), f"[plugins]\nenabled=host;metrics\n[metrics]\nlisten={addr}\n")
+        rc, out, err = start_and_wait("--config", conf, "--status-socket", "", "--listen", "127.0.0.1:1")
+        check(rc != 0 and f"[metrics] listen in {conf}" in err and "in use" in err and "--metrics" not in err,
+              rc, repr(err))
+    finally:
+        taken.close()
 
 
 run_tests(lambda: shutil.rmtree(ROOT, ignore_errors=True))

@@ -8,12 +8,14 @@
 #include "config.h"
 
 #include <errno.h>
+#include <string.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <gio/gunixsocketaddress.h>
+#include <glib/gstdio.h>
 
 #include <usbipcore-plugin.h>
 #include "usbip-plugin-registry-private.h"
@@ -89,13 +91,23 @@ setup (Fixture *f, gconstpointer data)
   f->registry = make_registry (NULL);
   f->dir = g_dir_make_tmp ("usbip-transports-XXXXXX", &error);
   g_assert_no_error (error);
-  /* a directory that does not exist yet: the listener makes it */
   f->path = g_build_filename (f->dir, "run", "usbip.sock", NULL);
   f->address = g_strconcat ("unix:", f->path, NULL);
   f->remote = usbip_remote_parse (f->address, 3240, &error);
   g_assert_no_error (error);
   unix_transport = usbip_plugin_registry_get_transport (f->registry, "unix", &error);
   g_assert_no_error (error);
+  /* the socket's directory must exist: the listener makes none, it names the one missing */
+  g_assert_false (usbip_exporter_listen (f->exporter, unix_transport, f->address, &error));
+  g_assert_error (error, USBIP_ERROR, USBIP_ERROR_CONFIG);
+  g_assert_nonnull (strstr (error->message, "no directory"));
+  g_assert_nonnull (strstr (error->message, "/run: create it"));
+  g_clear_error (&error);
+  {
+    g_autofree gchar *run = g_path_get_dirname (f->path);
+    g_assert_false (g_file_test (run, G_FILE_TEST_EXISTS));
+    g_assert_cmpint (g_mkdir (run, 0700), ==, 0);
+  }
   g_assert_true (usbip_exporter_listen (f->exporter, unix_transport, f->address, &error));
   g_assert_no_error (error);
   usbip_exporter_start (f->exporter);

@@ -6,6 +6,10 @@
 #include "usbip-builtin-plugins.h"
 #endif
 
+/* on a UsbipConfig: the address of usbip-tool's --metrics, which replaced the file's
+ * [metrics] listen (usbip_tools_enable_metrics()) */
+#define METRICS_FLAG "usbip-tools-metrics-flag"
+
 UsbipPluginRegistry *
 usbip_tools_new_registry (UsbipConfig *config)
 {
@@ -33,9 +37,10 @@ usbip_tools_load_plugins (UsbipConfig *config, const gchar *only, GError **error
 }
 
 gboolean
-usbip_tools_load_observers (UsbipPluginRegistry *registry, GError **error)
+usbip_tools_load_observers (UsbipPluginRegistry *registry, UsbipConfig *config, GError **error)
 {
   static const gchar *const observers[] = { "metrics", NULL };
+  const gchar *flag = g_object_get_data (G_OBJECT (config), METRICS_FLAG);
 
   if (!usbip_plugin_registry_load_only (registry, observers, error))
     return FALSE;
@@ -44,7 +49,13 @@ usbip_tools_load_observers (UsbipPluginRegistry *registry, GError **error)
       const UsbipPluginInfo *info = usbip_plugin_registry_get_info (registry, observers[i]);
       if (info != NULL && info->state == USBIP_PLUGIN_STATE_FAILED)
         {
-          g_set_error (error, USBIP_ERROR, USBIP_ERROR_PLUGIN, "the %s plugin is enabled but failed: %s", observers[i],
+          g_autofree gchar *source = flag != NULL
+                                         ? g_strdup_printf ("--metrics %s", flag)
+                                         : g_strdup_printf ("[metrics] listen in %s", usbip_config_get_path (config));
+
+          /* the plugin reads its group and cannot tell a flag's value from the file's */
+          g_set_error (error, USBIP_ERROR, USBIP_ERROR_PLUGIN,
+                       "the %s plugin is enabled but failed (its address from %s): %s", observers[i], source,
                        info->reason);
           return FALSE;
         }
@@ -72,6 +83,7 @@ usbip_tools_enable_metrics (UsbipConfig *config, const gchar *listen)
 {
   usbip_tools_enable_plugin (config, "metrics");
   g_key_file_set_string (usbip_config_get_keyfile (config), "metrics", "listen", listen);
+  g_object_set_data_full (G_OBJECT (config), METRICS_FLAG, g_strdup (listen), g_free);
 }
 
 gboolean

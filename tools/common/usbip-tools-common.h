@@ -15,11 +15,13 @@ UsbipPluginRegistry *usbip_tools_load_plugins (UsbipConfig *config, const gchar 
 UsbipPluginRegistry *usbip_tools_new_registry (UsbipConfig *config);
 
 /* Loads the enabled plugins that observe a program rather than provide a backend
- * (`metrics`); one that is enabled but cannot start is an error naming the reason. */
-gboolean usbip_tools_load_observers (UsbipPluginRegistry *registry, GError **error);
+ * (`metrics`); one that is enabled but cannot start is an error naming the reason and where
+ * its settings came from in @config: a flag (usbip_tools_enable_metrics()) or the file. */
+gboolean usbip_tools_load_observers (UsbipPluginRegistry *registry, UsbipConfig *config, GError **error);
 /* adds @name to `enabled` in the [plugins] group of @config, whatever the file said */
 void usbip_tools_enable_plugin (UsbipConfig *config, const gchar *name);
-/* enables the metrics plugin in @config, serving on @listen (ADDR:PORT), whatever the file said */
+/* enables the metrics plugin in @config, serving on @listen (ADDR:PORT), whatever the file
+ * said; its errors then name `--metrics ADDR:PORT`, not the key */
 void usbip_tools_enable_metrics (UsbipConfig *config, const gchar *listen);
 /* FALSE with USBIP_ERROR_INVALID_ARGUMENT unless @address is one the metrics plugin can serve
  * on (a numeric ADDR:PORT); the message says what is expected, the caller names where the

@@ -427,7 +427,7 @@ supervise (UsbipImporter *importer, const UsbipRemote *remote, const gchar *busi
   if (metrics != NULL)
     {
       usbip_tools_enable_metrics (config, metrics);
-      if (!usbip_tools_load_observers (registry, &error))
+      if (!usbip_tools_load_observers (registry, config, &error))
         return fail (error);
       usbip_plugin_registry_add_object (registry, G_OBJECT (importer));
       usbip_plugin_registry_add_object (registry, G_OBJECT (sup));

@@ -8,7 +8,10 @@
 
 G_BEGIN_DECLS
 
-#define USBIPCORED_DEFAULT_STATUS_SOCKET "/run/usbipcored/status.sock"
+/* the daemon's own runtime directory: made for a socket file in it (as systemd's
+ * RuntimeDirectory=usbipcored would), the only directory usbipcored makes */
+#define USBIPCORED_RUNTIME_DIR "/run/usbipcored"
+#define USBIPCORED_DEFAULT_STATUS_SOCKET USBIPCORED_RUNTIME_DIR "/status.sock"
 
 typedef struct _UsbipcoredStatus UsbipcoredStatus;
 

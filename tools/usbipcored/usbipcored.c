@@ -21,6 +21,7 @@
 
 #include <gio/gio.h>
 #include <glib-unix.h>
+#include <glib/gstdio.h>
 #include <systemd/sd-daemon.h>
 
 #include "usbip-tools-common.h"
@@ -533,9 +534,23 @@ add_activated_sockets (GError **error)
   return MAX (n, 0) - (d.activated_status != NULL);
 }
 
+/* USBIPCORED_RUNTIME_DIR, made when @path (a socket file) is in it and it is missing: a
+ * start by hand finds it as one under systemd's RuntimeDirectory= does. No other directory
+ * is made (as root, a typo in a path would make a tree of them). */
+static gboolean
+make_runtime_dir (const gchar *path, GError **error)
+{
+  g_autofree gchar *dir = g_path_get_dirname (path);
+
+  if (!g_str_equal (dir, USBIPCORED_RUNTIME_DIR) || g_mkdir (dir, 0755) == 0 || errno == EEXIST)
+    return TRUE;
+  usbip_error_set_from_errno (error, errno, "cannot create %s for %s", dir, path);
+  return FALSE;
+}
+
 /* the status API: on the socket-activated fd named "status", else on the configured path;
  * only an explicitly chosen path that fails is fatal, and one in a directory that does not
- * exist is a USBIP_ERROR_CONFIG (a typo: no directories are made for it, as root) */
+ * exist (other than USBIPCORED_RUNTIME_DIR) is a USBIP_ERROR_CONFIG */
 static gboolean
 start_status (UsbipExportBackend *backend, UsbipPolicy *policy, const gchar *listeners, GError **error)
 {
@@ -547,15 +562,15 @@ start_status (UsbipExportBackend *backend, UsbipPolicy *policy, const gchar *lis
   if (d.activated_status == NULL && (path == NULL || *path == '\0'))
     return TRUE;
   dir = path != NULL ? g_path_get_dirname (path) : NULL;
-  if (d.activated_status == NULL && !g_str_equal (path, USBIPCORED_DEFAULT_STATUS_SOCKET)
+  if (d.activated_status == NULL && !g_str_equal (dir, USBIPCORED_RUNTIME_DIR)
       && !g_file_test (dir, G_FILE_TEST_IS_DIR))
     {
       g_autofree gchar *source = d.status_socket != NULL ? g_strdup_printf ("--status-socket %s", path)
                                                          : g_strdup_printf ("[daemon] status-socket=%s in %s", path,
                                                                             usbip_config_get_path (d.config));
       g_set_error (error, USBIP_ERROR, USBIP_ERROR_CONFIG,
-                   "%s: no directory %s: create it, or give a path in an existing directory (\"\" turns the "
-                   "status API off)",
+                   "%s: no directory %s: create it (under systemd, RuntimeDirectory= makes one in /run), or give a "
+                   "path in an existing directory (\"\" turns the status API off)",
                    source, dir);
       return FALSE;
     }
@@ -565,10 +580,7 @@ start_status (UsbipExportBackend *backend, UsbipPolicy *policy, const gchar *lis
   publish_status_info ();
   if (d.activated_status != NULL)
     return usbipcored_status_add_socket (d.status, d.activated_status, error);
-  /* the default's directory is made (systemd's RuntimeDirectory= may have made it already) */
-  if (g_str_equal (path, USBIPCORED_DEFAULT_STATUS_SOCKET) && g_mkdir_with_parents (dir, 0755) < 0)
-    usbip_error_set_from_errno (&local_error, errno, "cannot create %s for the status socket", dir);
-  else if (usbipcored_status_listen (d.status, path, &local_error))
+  if (make_runtime_dir (path, &local_error) && usbipcored_status_listen (d.status, path, &local_error))
     {
       g_info ("status API on %s", path);
       return TRUE;
@@ -917,6 +929,9 @@ listen_on (UsbipPolicy *policy, const gchar *address, GError **error)
 
   if (remote == NULL)
     return FALSE;
+  if (g_str_equal (remote->scheme, USBIP_REMOTE_SCHEME_UNIX) && remote->host[0] != '@'
+      && !make_runtime_dir (remote->host, error))
+    return FALSE;
   transport = usbip_plugin_registry_get_transport (d.registry, remote->scheme, error);
   if (transport == NULL || !usbip_exporter_listen (d.exporter, transport, address, error))
     return FALSE;
@@ -1097,7 +1112,7 @@ main (int argc, char **argv)
     if (primary != NULL)
       backend = add_virtual_backend (primary, &error);
   }
-  if (backend != NULL && !usbip_tools_load_observers (d.registry, &error))
+  if (backend != NULL && !usbip_tools_load_observers (d.registry, d.config, &error))
     {
       g_critical ("%s", error->message);
       return 1;
@@ -1146,6 +1161,12 @@ main (int argc, char **argv)
         {
           if (!listen_on (policy, addresses[i], &error))
             {
+              /* a path in a missing directory: the configuration's (the transport names it) */
+              if (g_error_matches (error, USBIP_ERROR, USBIP_ERROR_CONFIG))
+                {
+                  print_error (error->message, FALSE);
+                  return EXIT_USAGE;
+                }
               g_critical ("%s", error->message);
               return g_error_matches (error, USBIP_ERROR, USBIP_ERROR_PLUGIN) ? EXIT_USAGE : EXIT_LISTEN;
             }
