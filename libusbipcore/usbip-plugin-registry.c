@@ -27,6 +27,12 @@ typedef struct {
   UsbipPluginRegisterFunc func;
 } Builtin;
 
+/* a module file the pass over the plugin directories found */
+typedef struct {
+  gchar *name;
+  gchar *path;
+} Module;
+
 /**
  * UsbipPluginRegistry:
  *
@@ -48,6 +54,7 @@ struct _UsbipPluginRegistry {
   GPtrArray *objects;     /* what the program handed over (usbip_plugin_registry_add_object) */
   GPtrArray *kept;        /* plugins' own state objects */
   GHashTable *transports; /* scheme -> UsbipTransport */
+  GPtrArray *modules;     /* Module, in search order: the one pass over the plugin directories; NULL before */
   gboolean check_only;
 };
 
@@ -131,6 +138,14 @@ builtin_free (Builtin *b)
 }
 
 static void
+module_free (Module *m)
+{
+  g_free (m->name);
+  g_free (m->path);
+  g_free (m);
+}
+
+static void
 usbip_plugin_registry_finalize (GObject *object)
 {
   UsbipPluginRegistry *self = USBIP_PLUGIN_REGISTRY (object);
@@ -146,6 +161,7 @@ usbip_plugin_registry_finalize (GObject *object)
   g_ptr_array_unref (self->kept);
   g_ptr_array_unref (self->objects);
   g_hash_table_unref (self->transports);
+  g_clear_pointer (&self->modules, g_ptr_array_unref);
   G_OBJECT_CLASS (usbip_plugin_registry_parent_class)->finalize (object);
 }
 
@@ -283,6 +299,7 @@ usbip_plugin_registry_set_plugin_dir (UsbipPluginRegistry *self, const gchar *di
   g_return_if_fail (USBIP_IS_PLUGIN_REGISTRY (self));
   g_free (self->plugin_dir);
   self->plugin_dir = g_strdup (dir);
+  g_clear_pointer (&self->modules, g_ptr_array_unref); /* the next load reads the new path */
 }
 
 /**
@@ -425,10 +442,49 @@ usbip_plugin_registry_load_module (UsbipPluginRegistry *self, const gchar *path,
   return load_module (self, path, error);
 }
 
+/* the module files of the search path, read at the first load only: a program that loads
+ * its plugins one kind at a time (usbipcored: its backend, the virtual devices, the
+ * observers, a transport) reads the directories once */
+static GPtrArray *
+find_modules (UsbipPluginRegistry *self)
+{
+  g_auto (GStrv) dirs = NULL;
+
+  if (self->modules != NULL)
+    return self->modules;
+  self->modules = g_ptr_array_new_with_free_func ((GDestroyNotify) module_free);
+  dirs = g_strsplit (self->plugin_dir, ":", -1);
+  for (guint d = 0; dirs[d] != NULL; d++)
+    {
+      g_autoptr (GDir) dir = NULL;
+      const gchar *base;
+
+      if (*dirs[d] == '\0')
+        continue;
+      g_debug ("reading the plugin directory %s", dirs[d]);
+      dir = g_dir_open (dirs[d], 0, NULL);
+      if (dir == NULL)
+        continue;
+      while ((base = g_dir_read_name (dir)) != NULL)
+        {
+          gchar *name = module_name (base);
+          Module *m;
+
+          if (name == NULL)
+            continue;
+          m = g_new0 (Module, 1);
+          m->name = name;
+          m->path = g_build_filename (dirs[d], base, NULL);
+          g_ptr_array_add (self->modules, m);
+        }
+    }
+  return self->modules;
+}
+
 static gboolean
 load_filtered (UsbipPluginRegistry *self, const gchar *const *only, GError **error)
 {
-  g_auto (GStrv) dirs = g_strsplit (self->plugin_dir, ":", -1);
+  GPtrArray *modules = find_modules (self);
   const gchar *conf = usbip_config_get_path (self->config);
   g_autofree gchar *disabled_reason =
       g_strdup_printf ("not in [plugins] enabled of %s", conf != NULL ? conf : "the configuration");
@@ -456,39 +512,24 @@ load_filtered (UsbipPluginRegistry *self, const gchar *const *only, GError **err
       record (self, b->name, NULL, USBIP_PLUGIN_STATE_LOADED, NULL);
     }
 
-  for (guint d = 0; dirs[d] != NULL; d++)
+  for (guint i = 0; i < modules->len; i++)
     {
-      g_autoptr (GDir) dir = NULL;
-      const gchar *base;
+      Module *m = g_ptr_array_index (modules, i);
+      g_autoptr (GError) local_error = NULL;
 
-      if (*dirs[d] == '\0')
+      g_hash_table_add (self->names, g_strdup (m->name));
+      if (find_info (self, m->name) != NULL || (only != NULL && !g_strv_contains (only, m->name)))
         continue;
-      dir = g_dir_open (dirs[d], 0, NULL);
-      if (dir == NULL)
-        continue;
-      while ((base = g_dir_read_name (dir)) != NULL)
+      if (!usbip_config_get_plugin_enabled (self->config, m->name))
         {
-          g_autofree gchar *name = module_name (base);
-          g_autofree gchar *path = NULL;
-          g_autoptr (GError) local_error = NULL;
-
-          if (name == NULL)
-            continue;
-          g_hash_table_add (self->names, g_strdup (name));
-          if (find_info (self, name) != NULL || (only != NULL && !g_strv_contains (only, name)))
-            continue;
-          path = g_build_filename (dirs[d], base, NULL);
-          if (!usbip_config_get_plugin_enabled (self->config, name))
-            {
-              record (self, name, path, USBIP_PLUGIN_STATE_DISABLED, disabled_reason);
-              continue;
-            }
-          if (!load_module (self, path, &local_error))
-            {
-              if (only == NULL)
-                g_warning ("%s", local_error->message);
-              record (self, name, path, USBIP_PLUGIN_STATE_FAILED, local_error->message);
-            }
+          record (self, m->name, m->path, USBIP_PLUGIN_STATE_DISABLED, disabled_reason);
+          continue;
+        }
+      if (!load_module (self, m->path, &local_error))
+        {
+          if (only == NULL)
+            g_warning ("%s", local_error->message);
+          record (self, m->name, m->path, USBIP_PLUGIN_STATE_FAILED, local_error->message);
         }
     }
   return TRUE;
@@ -521,7 +562,8 @@ usbip_plugin_registry_load (UsbipPluginRegistry *self, GError **error)
  *
  * Like usbip_plugin_registry_load(), for the named plugins only (if enabled): a command
  * that needs one backend does not pay for loading the others. Can be called again later
- * for more. A named plugin that fails is recorded as failed but not logged: the caller
+ * for more: the plugin directories are read at the first load only (again after
+ * usbip_plugin_registry_set_plugin_dir()), so loading kind by kind reads them once. A named plugin that fails is recorded as failed but not logged: the caller
  * asked for it and reports the reason (usbip_plugin_registry_get_export_backend() and
  * the others name it, as does usbip_plugin_registry_get_info()).
  *

@@ -7,13 +7,14 @@ with the message of a real start. A Unix listener in a missing directory is refu
 status socket is, no directory made. Prints TAP."""
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
-from taptest import TIME_SCALE, check, run_tests, test  # noqa: E402
+from taptest import TIME_SCALE, Lines, check, run_tests, test  # noqa: E402
 
 DAEMON, TOOL = sys.argv[1:3]
 ROOT = tempfile.mkdtemp(prefix="usbip-sidefx-")
@@ -149,6 +150,54 @@ def metrics_address_in_use_names_its_source():
               rc, repr(err))
     finally:
         taken.close()
+
+
+def directory_reads(err):
+    """How often each plugin directory was read, from the --debug log."""
+    counts = {}
+    for line in err.splitlines():
+        if "reading the plugin directory " in line:
+            d = line.split("reading the plugin directory ", 1)[1]
+            counts[d] = counts.get(d, 0) + 1
+    return counts
+
+
+@test
+def plugin_directory_read_once_per_start():
+    # usbipcored loads one kind at a time (the names, its backend, the virtual devices, the
+    # observers, the unix transport): each directory of the search path is read once
+    dirs = [d for d in ENV["USBIP_PLUGIN_DIR"].split(":") if d]
+    top = os.path.join(ROOT, "scan")
+    os.makedirs(top)
+    img = os.path.join(top, "disk.img")
+    with open(img, "wb") as f:
+        f.truncate(1 << 16)
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    port = taken.getsockname()[1]
+    taken.close()
+    conf = write(os.path.join(top, "scan.conf"), "[plugins]\nenabled=host;virtual;unix;metrics\n"
+                 f"[metrics]\nlisten=127.0.0.1:{port}\n[virtual-device disk]\ntype=mass-storage\nimage={img}\n")
+    rc, out, err = run(DAEMON, "--debug", "--check-config", "--config", conf)
+    check(rc == 0 and directory_reads(err) == {d: 1 for d in dirs}, rc, directory_reads(err), err)
+    p = subprocess.Popen([DAEMON, "--debug", "--config", conf, "--status-socket", "", "--listen",
+                          f"unix:{top}/usbip.sock"], stderr=subprocess.PIPE, env=ENV)
+    try:
+        log = Lines(p.stderr, "usbipcored")
+        log.until(lambda line: "serving usbip-" in line, "its serving line")
+        p.send_signal(signal.SIGTERM)
+        p.wait(timeout=30 * TIME_SCALE)
+        while not log.eof:
+            try:
+                log.readline("the rest of its log")
+            except AssertionError:
+                break
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    reads = directory_reads(log.printed())
+    check(reads == {d: 1 for d in dirs}, reads, log.printed())
 
 
 run_tests(lambda: shutil.rmtree(ROOT, ignore_errors=True))
