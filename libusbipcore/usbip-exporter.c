@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <glib-unix.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -23,6 +24,7 @@
 #include "usbip-io.h"
 #include "usbip-log.h"
 #include "usbip-peer-private.h"
+#include "usbip-policy-private.h"
 #include "usbip-proto.h"
 #include "usbip-text.h"
 
@@ -91,11 +93,11 @@ static GParamSpec *props[N_PROPS];
 G_DEFINE_FINAL_TYPE (UsbipExporter, usbip_exporter, G_TYPE_OBJECT)
 
 typedef struct {
-  UsbipExporter *exporter; /* a reference: a session keeps its exporter alive until it closes */
-  gint fd;                 /* the connection */
-  GSocketConnection *conn; /* its GIO stream, made when the asynchronous path needs it */
-  gchar *peer;             /* "addr:port" */
-  gchar *peer_key;         /* what per-peer caps count */
+  UsbipExporter *exporter;              /* a reference: a session keeps its exporter alive until it closes */
+  gint fd;                              /* the connection */
+  GSocketConnection *conn;              /* its GIO stream, made when the asynchronous path needs it */
+  gchar peer[USBIP_PEER_NAME_SIZE];     /* "addr:port" */
+  gchar peer_key[USBIP_PEER_NAME_SIZE]; /* what per-peer caps count */
   UsbipDeframer *deframer;
   GByteArray *buffer;
   gint64 start_us;
@@ -152,8 +154,6 @@ session_end (Session *s, gint64 status)
     g_hash_table_insert (self->peer_counts, g_strdup (s->peer_key), GUINT_TO_POINTER (count - 1));
 
   g_clear_object (&s->conn);
-  g_free (s->peer);
-  g_free (s->peer_key);
   g_free (s->busid_shown);
   usbip_deframer_free (s->deframer);
   g_byte_array_unref (s->buffer);
@@ -505,31 +505,33 @@ read_request (Session *s)
 static void
 handle_connection (UsbipExporter *self, gint fd, GSocketConnection *conn)
 {
-  g_autoptr (UsbipPeer) who = usbip_peer_new_from_fd (fd);
-  g_autofree gchar *peer = usbip_peer_to_string (who);
-  g_autofree gchar *key = usbip_peer_get_key (who);
+  g_auto (UsbipPeerInfo) who = { 0 };
   g_autofree gchar *rule = NULL;
-  guint peer_count = GPOINTER_TO_UINT (g_hash_table_lookup (self->peer_counts, key));
+  guint peer_count;
   guint suppressed = 0;
   Session *s;
 
+  /* the peer's text and key straight from its socket address; its address as a GObject
+   * only when the policy will look at it */
+  usbip_peer_info_read (&who, fd, usbip_policy_judges_address (self->policy));
+  peer_count = GPOINTER_TO_UINT (g_hash_table_lookup (self->peer_counts, who.key));
   /* each family by its own rules (addresses, credentials, context ids); an unknown peer
    * is refused whenever a rule is set */
-  if (!usbip_policy_admit_peer (self->policy, who, g_hash_table_size (self->sessions), peer_count,
+  if (!usbip_policy_admit_peer (self->policy, &who.peer, g_hash_table_size (self->sessions), peer_count,
                                 g_get_monotonic_time (), &rule))
     {
       UsbipLogFields f = USBIP_LOG_FIELDS_INIT;
-      f.peer = peer;
+      f.peer = who.text;
       f.rule = rule;
       if (usbip_log_limit_pass (&self->refusal_log, g_get_monotonic_time (), REFUSAL_LOG_INTERVAL_US, &suppressed))
         {
           if (suppressed > 0)
             usbip_log_event (G_LOG_LEVEL_INFO, &f, "%s: connection refused by rule %s (%u more refusals not logged)",
-                             peer, rule, suppressed);
+                             who.text, rule, suppressed);
           else
-            usbip_log_event (G_LOG_LEVEL_INFO, &f, "%s: connection refused by rule %s", peer, rule);
+            usbip_log_event (G_LOG_LEVEL_INFO, &f, "%s: connection refused by rule %s", who.text, rule);
         }
-      g_signal_emit (self, signals[SIGNAL_CONNECTION_REFUSED], 0, peer, rule);
+      g_signal_emit (self, signals[SIGNAL_CONNECTION_REFUSED], 0, who.text, rule);
       if (conn != NULL)
         g_io_stream_close (G_IO_STREAM (conn), NULL, NULL);
       else
@@ -541,14 +543,14 @@ handle_connection (UsbipExporter *self, gint fd, GSocketConnection *conn)
   s->exporter = g_object_ref (self);
   s->fd = fd;
   s->conn = conn != NULL ? g_object_ref (conn) : NULL;
-  s->peer = g_steal_pointer (&peer);
-  s->peer_key = g_strdup (key);
+  memcpy (s->peer, who.text, sizeof s->peer);
+  memcpy (s->peer_key, who.key, sizeof s->peer_key);
   s->deframer = usbip_deframer_new (USBIP_STREAM_OP_REQUEST, NULL);
   s->buffer = g_byte_array_new ();
   s->start_us = g_get_monotonic_time ();
   s->timeout_ms = self->handshake_timeout_ms;
   g_hash_table_add (self->sessions, s);
-  g_hash_table_insert (self->peer_counts, g_steal_pointer (&key), GUINT_TO_POINTER (peer_count + 1));
+  g_hash_table_insert (self->peer_counts, g_strdup (who.key), GUINT_TO_POINTER (peer_count + 1));
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_N_SESSIONS]);
   g_signal_emit (self, signals[SIGNAL_SESSION_OPENED], 0, s->peer);
   read_request (s);

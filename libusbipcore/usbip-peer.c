@@ -4,6 +4,9 @@
 #include <grp.h>
 #include <pwd.h>
 #include <errno.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <linux/vm_sockets.h>
@@ -54,17 +57,93 @@ usbip_peer_new_inet (GInetAddress *address, guint16 port)
   return peer;
 }
 
-/* who is at the other end of a connected socket @fd: the exporter's accept loop reads it
- * before any #GSocket exists (usbip-peer-private.h) */
-UsbipPeer *
-usbip_peer_new_from_fd (gint fd)
+/* @n in decimal at @out; returns the end (glibc's inet_ntop() and printf() cost more than
+ * the rest of a DEVLIST handshake's peer handling together) */
+static gchar *
+put_decimal (gchar *out, guint n)
 {
-  UsbipPeer *peer = usbip_peer_new ();
+  gchar digits[10];
+  guint len = 0;
+
+  do
+    {
+      digits[len++] = (gchar) ('0' + n % 10);
+      n /= 10;
+    }
+  while (n > 0);
+  while (len > 0)
+    *out++ = digits[--len];
+  return out;
+}
+
+/* an IP address as inet_ntop() writes it (what g_inet_address_to_string() returns); @size
+ * is at least INET6_ADDRSTRLEN */
+static void
+format_ip (gint family, const void *bytes, gchar *out, gsize size)
+{
+  if (family == AF_INET)
+    {
+      const guint8 *b = bytes;
+
+      for (guint i = 0; i < 4; i++)
+        {
+          out = put_decimal (out, b[i]);
+          *out++ = i < 3 ? '.' : '\0';
+        }
+      return;
+    }
+  if (inet_ntop (family, bytes, out, (socklen_t) size) == NULL)
+    g_strlcpy (out, "unknown", size);
+}
+
+/* usbip_policy_peer_key() of an IP address: IPv4 (also mapped into IPv6), else the /64 */
+static void
+format_ip_key (gint family, const guint8 *bytes, gchar *out, gsize size)
+{
+  static const guint8 v4_mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+  guint8 net[16] = { 0 };
+  gsize len;
+
+  if (family == AF_INET)
+    {
+      format_ip (AF_INET, bytes, out, size);
+      return;
+    }
+  if (memcmp (bytes, v4_mapped, sizeof v4_mapped) == 0)
+    {
+      format_ip (AF_INET, bytes + 12, out, size);
+      return;
+    }
+  memcpy (net, bytes, 8);
+  format_ip (AF_INET6, net, out, size);
+  len = strlen (out);
+  g_strlcpy (out + len, "/64", size - len);
+}
+
+/**
+ * usbip_peer_info_read: (skip)
+ * @info: where to put the peer
+ * @fd: a connected socket
+ * @with_address: also make @info->peer.address (a #GInetAddress) for an IP peer
+ *
+ * Reads who is at the other end of @fd: getpeername(), and `SO_PEERCRED` on a Unix socket.
+ * What cannot be read stays unknown (family %G_SOCKET_FAMILY_INVALID, text `unknown`).
+ * Clear with usbip_peer_info_clear().
+ */
+void
+usbip_peer_info_read (UsbipPeerInfo *info, gint fd, gboolean with_address)
+{
+  UsbipPeer *peer = &info->peer;
   struct sockaddr_storage ss = { 0 };
   socklen_t len = sizeof ss;
 
+  memset (peer, 0, sizeof *peer);
+  peer->family = G_SOCKET_FAMILY_INVALID;
+  peer->uid = peer->gid = peer->pid = peer->cid = -1;
+  g_strlcpy (info->text, "unknown", sizeof info->text);
+  g_strlcpy (info->key, "unknown", sizeof info->key);
   if (getpeername (fd, (struct sockaddr *) &ss, &len) != 0)
-    return peer;
+    return;
   if (ss.ss_family == AF_UNIX)
     {
       struct ucred cred;
@@ -77,29 +156,70 @@ usbip_peer_new_from_fd (gint fd)
           peer->pid = cred.pid;
           peer->gid = cred.gid;
         }
+      if (peer->uid < 0)
+        {
+          g_strlcpy (info->text, "uid=unknown", sizeof info->text);
+          g_strlcpy (info->key, "uid=unknown", sizeof info->key);
+          return;
+        }
+      g_snprintf (info->text, sizeof info->text, "uid=%" G_GINT64_FORMAT " pid=%" G_GINT64_FORMAT, peer->uid,
+                  peer->pid);
+      g_snprintf (info->key, sizeof info->key, "uid=%" G_GINT64_FORMAT, peer->uid);
     }
-  else if (ss.ss_family == AF_VSOCK)
+  else if (ss.ss_family == AF_VSOCK && len >= sizeof (struct sockaddr_vm))
     {
       const struct sockaddr_vm *svm = (const struct sockaddr_vm *) &ss;
 
       peer->family = USBIP_SOCKET_FAMILY_VSOCK;
       peer->cid = svm->svm_cid;
       peer->port = svm->svm_port;
+      g_snprintf (info->text, sizeof info->text, "cid=%" G_GINT64_FORMAT " port=%u", peer->cid, peer->port);
+      g_snprintf (info->key, sizeof info->key, "cid=%" G_GINT64_FORMAT, peer->cid);
     }
-  else if (ss.ss_family == AF_INET || ss.ss_family == AF_INET6)
+  else if (ss.ss_family == AF_INET && len >= sizeof (struct sockaddr_in))
     {
-      g_autoptr (GSocketAddress) addr = g_socket_address_new_from_native (&ss, len);
+      const struct sockaddr_in *sin = (const struct sockaddr_in *) &ss;
+      gchar *end;
 
-      if (addr != NULL && G_IS_INET_SOCKET_ADDRESS (addr))
-        {
-          GInetSocketAddress *inet = G_INET_SOCKET_ADDRESS (addr);
-
-          peer->family = (GSocketFamily) ss.ss_family;
-          peer->address = g_object_ref (g_inet_socket_address_get_address (inet));
-          peer->port = g_inet_socket_address_get_port (inet);
-        }
+      peer->family = G_SOCKET_FAMILY_IPV4;
+      peer->port = g_ntohs (sin->sin_port);
+      format_ip (AF_INET, &sin->sin_addr, info->key, sizeof info->key);
+      end = g_stpcpy (info->text, info->key);
+      *end++ = ':';
+      *put_decimal (end, peer->port) = '\0';
+      if (with_address)
+        peer->address = g_inet_address_new_from_bytes ((const guint8 *) &sin->sin_addr, G_SOCKET_FAMILY_IPV4);
     }
-  return peer;
+  else if (ss.ss_family == AF_INET6 && len >= sizeof (struct sockaddr_in6))
+    {
+      const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *) &ss;
+      gchar host[INET6_ADDRSTRLEN];
+
+      peer->family = G_SOCKET_FAMILY_IPV6;
+      peer->port = g_ntohs (sin6->sin6_port);
+      format_ip (AF_INET6, &sin6->sin6_addr, host, sizeof host);
+      g_snprintf (info->text, sizeof info->text, "[%s]:%u", host, peer->port);
+      format_ip_key (AF_INET6, (const guint8 *) &sin6->sin6_addr, info->key, sizeof info->key);
+      if (with_address)
+        peer->address = g_inet_address_new_from_bytes ((const guint8 *) &sin6->sin6_addr, G_SOCKET_FAMILY_IPV6);
+    }
+}
+
+/* releases what usbip_peer_info_read() made */
+void
+usbip_peer_info_clear (UsbipPeerInfo *info)
+{
+  g_clear_object (&info->peer.address);
+}
+
+/* who is at the other end of a connected socket @fd (usbip-peer-private.h) */
+UsbipPeer *
+usbip_peer_new_from_fd (gint fd)
+{
+  UsbipPeerInfo info;
+
+  usbip_peer_info_read (&info, fd, TRUE);
+  return g_memdup2 (&info.peer, sizeof info.peer);
 }
 
 /**

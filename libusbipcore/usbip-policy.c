@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "usbip-error.h"
-#include "usbip-policy.h"
+#include "usbip-policy-private.h"
 
 /**
  * UsbipPolicy:
@@ -246,6 +246,14 @@ refusing_rule (UsbipPolicy *self, const UsbipPeer *peer)
       /* an unknown peer matches no rule: fail closed */
       return g_strdup ("allow-cidr (peer address unknown)");
     }
+}
+
+/* usbip-policy-private.h */
+gboolean
+usbip_policy_judges_address (UsbipPolicy *self)
+{
+  g_return_val_if_fail (USBIP_IS_POLICY (self), TRUE);
+  return has_rules (self) || self->rate > 0;
 }
 
 /**

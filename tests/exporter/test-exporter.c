@@ -12,13 +12,16 @@
 #include <sys/inotify.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include <gio/gunixsocketaddress.h>
+#include <glib-unix.h>
 
 #include "fake-kernel.h"
 #include "test-util.h"
 #include "usbip-host-backend.h"
+#include "usbip-peer-private.h"
 #include "usbip-vhci-backend.h"
 #include "usbip-vudc-backend.h"
 
@@ -1194,6 +1197,91 @@ connect_from (const gchar *source, guint16 port)
   return s;
 }
 
+/* the accept loop's peer text and key (read from the socket address into buffers, no
+ * GObject) are exactly what usbip_peer_to_string() and usbip_peer_get_key() say */
+static void
+check_peer_info (gint fd, const gchar *text, const gchar *key, gboolean is_ip)
+{
+  g_auto (UsbipPeerInfo) bare = { 0 };
+  g_auto (UsbipPeerInfo) full = { 0 };
+  g_autoptr (UsbipPeer) peer = usbip_peer_new_from_fd (fd);
+  g_autofree gchar *peer_text = usbip_peer_to_string (peer);
+  g_autofree gchar *peer_key = usbip_peer_get_key (peer);
+
+  usbip_peer_info_read (&bare, fd, FALSE);
+  usbip_peer_info_read (&full, fd, TRUE);
+  g_assert_cmpstr (bare.text, ==, text);
+  g_assert_cmpstr (bare.key, ==, key);
+  g_assert_cmpstr (full.text, ==, text);
+  g_assert_cmpstr (full.key, ==, key);
+  g_assert_cmpstr (peer_text, ==, text);
+  g_assert_cmpstr (peer_key, ==, key);
+  g_assert_null (bare.peer.address);
+  g_assert_true ((full.peer.address != NULL) == is_ip);
+  g_assert_cmpint (bare.peer.family, ==, peer->family);
+  g_assert_cmpuint (bare.peer.port, ==, peer->port);
+  g_assert_cmpint (bare.peer.uid, ==, peer->uid);
+  g_assert_cmpint (bare.peer.cid, ==, peer->cid);
+}
+
+/* the server end of a TCP connection from @from to a listener on @listen_on */
+static void
+check_tcp_peer_info (GSocketFamily family, const gchar *listen_on, const gchar *from, const gchar *text_host,
+                     const gchar *key)
+{
+  g_autoptr (GSocket) listener = g_socket_new (family, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
+  g_autoptr (GInetAddress) any = g_inet_address_new_from_string (listen_on);
+  g_autoptr (GSocketAddress) bind_addr = g_inet_socket_address_new (any, 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+  g_autoptr (GSocket) client = NULL;
+  g_autoptr (GSocket) server = NULL;
+  g_autoptr (GSocketAddress) local = NULL;
+  g_autofree gchar *text = NULL;
+  GSocketFamily from_family = strchr (from, ':') != NULL ? G_SOCKET_FAMILY_IPV6 : G_SOCKET_FAMILY_IPV4;
+  g_autoptr (GInetAddress) from_addr = g_inet_address_new_from_string (from);
+  g_autoptr (GSocketAddress) to = NULL;
+
+  g_assert_nonnull (listener);
+  if (family == G_SOCKET_FAMILY_IPV6)
+    g_socket_set_option (listener, IPPROTO_IPV6, IPV6_V6ONLY, 0, NULL);
+  if (!g_socket_bind (listener, bind_addr, TRUE, NULL))
+    {
+      g_test_message ("no %s here: not checked", listen_on);
+      return;
+    }
+  g_assert_true (g_socket_listen (listener, NULL));
+  bound = g_socket_get_local_address (listener, NULL);
+  to = g_inet_socket_address_new (from_addr, g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+  client = g_socket_new (from_family, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
+  g_assert_true (g_socket_connect (client, to, NULL, NULL));
+  server = g_socket_accept (listener, NULL, NULL);
+  g_assert_nonnull (server);
+  local = g_socket_get_local_address (client, NULL);
+  text = g_strdup_printf (strchr (text_host, ':') != NULL ? "[%s]:%u" : "%s:%u", text_host,
+                          g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local)));
+  check_peer_info (g_socket_get_fd (server), text, key, TRUE);
+}
+
+static void
+test_peer_info (void)
+{
+  gint pair[2], pipe_fds[2];
+  g_autofree gchar *unix_text = g_strdup_printf ("uid=%u pid=%d", (guint) getuid (), (gint) getpid ());
+  g_autofree gchar *unix_key = g_strdup_printf ("uid=%u", (guint) getuid ());
+
+  check_tcp_peer_info (G_SOCKET_FAMILY_IPV4, "127.0.0.1", "127.0.0.1", "127.0.0.1", "127.0.0.1");
+  /* IPv4 on a dual-stack socket: shown mapped, counted as the IPv4 address */
+  check_tcp_peer_info (G_SOCKET_FAMILY_IPV6, "::", "127.0.0.1", "::ffff:127.0.0.1", "127.0.0.1");
+  check_tcp_peer_info (G_SOCKET_FAMILY_IPV6, "::1", "::1", "::1", "::/64");
+  g_assert_cmpint (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), ==, 0);
+  check_peer_info (pair[0], unix_text, unix_key, FALSE);
+  close (pair[0]), close (pair[1]);
+  /* not a socket: getpeername() fails, the peer is unknown (refused whenever a rule is set) */
+  g_assert_true (g_unix_open_pipe (pipe_fds, FD_CLOEXEC, NULL));
+  check_peer_info (pipe_fds[0], "unknown", "unknown", FALSE);
+  close (pipe_fds[0]), close (pipe_fds[1]);
+}
+
 /* item 3: each peer has its own accept-rate bucket; IPv6 peers are counted by /64 */
 static void
 test_rate_per_peer (Fixture *f, gconstpointer data)
@@ -1599,6 +1687,7 @@ main (int argc, char **argv)
   g_test_add_func ("/policy/prefix-lengths", test_policy_prefix_lengths);
   g_test_add_func ("/policy/rate-per-peer", test_policy_rate_per_peer);
   g_test_add_func ("/policy/contract", test_policy_contract);
+  g_test_add_func ("/policy/peer-info", test_peer_info);
   g_test_add_func ("/exporter/listen-backlog", test_listen_backlog);
   T ("/exporter/list-and-attach", test_list_and_attach);
   T ("/exporter/socket-options-handed", test_socket_options_handed);
