@@ -799,6 +799,64 @@ usbip_exporter_get_property (GObject *object, guint prop_id, GValue *value, GPar
     }
 }
 
+/* ---- session-closed's marshallers: the generic ones (libffi, a GValue per argument) were
+ * an eighth of a DEVLIST handshake's instructions ---- */
+
+typedef void (*SessionClosedFunc) (gpointer instance, const gchar *peer, const gchar *op, guint status,
+                                   guint64 duration_ms, gpointer data);
+
+static void
+marshal_session_closed (GClosure *closure, GValue *return_value, guint n_param_values, const GValue *param_values,
+                        gpointer invocation_hint, gpointer marshal_data)
+{
+  GCClosure *cc = (GCClosure *) closure;
+  gpointer instance = g_value_peek_pointer (param_values + 0);
+  gboolean swap = G_CCLOSURE_SWAP_DATA (closure);
+  SessionClosedFunc callback = (SessionClosedFunc) (marshal_data != NULL ? marshal_data : cc->callback);
+
+  g_return_if_fail (n_param_values == 5);
+  callback (swap ? closure->data : instance, g_value_get_string (param_values + 1),
+            g_value_get_string (param_values + 2), g_value_get_uint (param_values + 3),
+            g_value_get_uint64 (param_values + 4), swap ? instance : closure->data);
+}
+
+/* GVaClosureMarshal's signature: @param_types is not const there */
+static void
+marshal_session_closed_va (GClosure *closure, GValue *return_value, gpointer instance, va_list args,
+                           gpointer marshal_data, int n_params,
+                           GType *param_types) /* NOLINT(readability-non-const-parameter) */
+{
+  GCClosure *cc = (GCClosure *) closure;
+  gboolean swap = G_CCLOSURE_SWAP_DATA (closure);
+  SessionClosedFunc callback = (SessionClosedFunc) (marshal_data != NULL ? marshal_data : cc->callback);
+  g_autofree gchar *peer_copy = NULL;
+  g_autofree gchar *op_copy = NULL;
+  const gchar *peer, *op;
+  guint status;
+  guint64 duration_ms;
+  va_list copy;
+
+  /* the caller's list is left as it was, as GLib's own va marshallers do */
+  va_copy (copy, args);
+  peer = va_arg (copy, const gchar *);
+  op = va_arg (copy, const gchar *);
+  status = va_arg (copy, guint);
+  duration_ms = va_arg (copy, guint64);
+  va_end (copy);
+  /* as the generic path does: a handler gets copies unless the emitter vouched for them */
+  if ((param_types[0] & G_SIGNAL_TYPE_STATIC_SCOPE) == 0)
+    {
+      peer_copy = g_strdup (peer);
+      peer = peer_copy;
+    }
+  if ((param_types[1] & G_SIGNAL_TYPE_STATIC_SCOPE) == 0)
+    {
+      op_copy = g_strdup (op);
+      op = op_copy;
+    }
+  callback (swap ? closure->data : instance, peer, op, status, duration_ms, swap ? instance : closure->data);
+}
+
 static void
 usbip_exporter_class_init (UsbipExporterClass *klass)
 {
@@ -837,8 +895,11 @@ usbip_exporter_class_init (UsbipExporterClass *klass)
    *
    * Since: 1.0
    */
-  signals[SIGNAL_SESSION_OPENED] = g_signal_new ("session-opened", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
-                                                 NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+  signals[SIGNAL_SESSION_OPENED] =
+      g_signal_new ("session-opened", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                    g_cclosure_marshal_VOID__STRING, G_TYPE_NONE, 1, G_TYPE_STRING);
+  g_signal_set_va_marshaller (signals[SIGNAL_SESSION_OPENED], G_TYPE_FROM_CLASS (klass),
+                              g_cclosure_marshal_VOID__STRINGv);
   /**
    * UsbipExporter::session-closed:
    * @self: the exporter
@@ -852,8 +913,9 @@ usbip_exporter_class_init (UsbipExporterClass *klass)
    * Since: 1.0
    */
   signals[SIGNAL_SESSION_CLOSED] =
-      g_signal_new ("session-closed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 4,
-                    G_TYPE_STRING, G_TYPE_STRING, G_TYPE_UINT, G_TYPE_UINT64);
+      g_signal_new ("session-closed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                    marshal_session_closed, G_TYPE_NONE, 4, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_UINT, G_TYPE_UINT64);
+  g_signal_set_va_marshaller (signals[SIGNAL_SESSION_CLOSED], G_TYPE_FROM_CLASS (klass), marshal_session_closed_va);
   /**
    * UsbipExporter::device-exported:
    * @self: the exporter

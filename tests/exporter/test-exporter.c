@@ -1432,6 +1432,69 @@ test_session_closed_status (Fixture *f, gconstpointer data)
   g_bytes_unref (r.reply);
 }
 
+typedef struct {
+  guint calls;
+  gchar *peer;
+  gchar *op;
+  guint status;
+  guint64 duration_ms;
+} ClosedArgs;
+
+static void
+record_session_closed (ClosedArgs *a, const gchar *peer, const gchar *op, guint status, guint64 duration_ms,
+                       UsbipExporter *e)
+{
+  g_assert_true (USBIP_IS_EXPORTER (e));
+  a->calls++;
+  g_free (a->peer);
+  a->peer = g_strdup (peer);
+  g_free (a->op);
+  a->op = g_strdup (op);
+  a->status = status;
+  a->duration_ms = duration_ms;
+}
+
+/* session-closed's own marshallers give every argument, on the one-handler (va_list) path
+ * and on the GValue path that two handlers take, with swapped data too */
+static void
+test_session_closed_arguments (Fixture *f, gconstpointer data)
+{
+  ClosedArgs a = { 0 };
+  Raw slow = { .port = f->port, .delay_us = 40000 }; /* 8 bytes: 280 ms at least */
+  Raw fast = { .port = f->port };
+  gint64 start = g_get_monotonic_time ();
+  gulong id;
+
+  fast.send = import_request ("7-7");
+  raw_run (&fast);
+  test_util_wait_for (f->closed >= 1, 10000);
+  g_assert_cmpstr (f->closed_op, ==, "OP_REQ_IMPORT");
+  g_assert_cmpuint (f->closed_status, ==, USBIP_ST_NODEV);
+  g_assert_cmpstr (f->closed_peer, ==, f->opened_peer);
+
+  id = g_signal_connect_swapped (f->exporter, "session-closed", G_CALLBACK (record_session_closed), &a);
+  slow.send = devlist_request ();
+  start = g_get_monotonic_time ();
+  raw_run (&slow);
+  test_util_wait_for (f->closed >= 2, 10000);
+  g_assert_cmpuint (a.calls, ==, 1);
+  g_assert_cmpstr (a.peer, ==, f->closed_peer);
+  g_assert_true (g_str_has_prefix (a.peer, "127.0.0.1:"));
+  g_assert_cmpstr (a.op, ==, "OP_REQ_DEVLIST");
+  g_assert_cmpstr (f->closed_op, ==, "OP_REQ_DEVLIST");
+  g_assert_cmpuint (a.status, ==, 0);
+  g_assert_cmpuint (f->closed_status, ==, 0);
+  g_assert_cmpuint (a.duration_ms, >=, 280);
+  g_assert_cmpuint (a.duration_ms, <=, (guint64) (g_get_monotonic_time () - start) / 1000);
+  g_signal_handler_disconnect (f->exporter, id);
+  g_free (a.peer);
+  g_free (a.op);
+  g_bytes_unref (fast.send);
+  g_bytes_unref (fast.reply);
+  g_bytes_unref (slow.send);
+  g_bytes_unref (slow.reply);
+}
+
 /* item 7: what the daemon logs about a client is said in the daemon's terms */
 static void
 test_daemon_wording (Fixture *f, gconstpointer data)
@@ -1716,6 +1779,7 @@ main (int argc, char **argv)
   T ("/hostile/log-injection", test_log_injection);
   T ("/hostile/unknown-peer-fail-closed", test_unknown_peer_fail_closed);
   T ("/hostile/session-closed-status", test_session_closed_status);
+  T ("/hostile/session-closed-arguments", test_session_closed_arguments);
   T ("/hostile/daemon-wording", test_daemon_wording);
   T ("/hostile/trailing-bytes-for-kernel", test_trailing_bytes_for_kernel);
   return g_test_run ();
