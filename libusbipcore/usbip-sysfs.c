@@ -283,6 +283,39 @@ usbip_sysfs_canonicalize (UsbipSysfs *self, const gchar *path)
   return g_steal_pointer (&canon);
 }
 
+/* Reads a short attribute into @buf (NUL-terminated): its length, 0 if it did not fit (read
+ * it whole then), or -1 with @error set. A number fits, so usbip_sysfs_read_uint() (one per
+ * bound device per OP_REQ_DEVLIST, for its usbip_status) makes no byte array, bytes and copy. */
+static gssize
+read_small (UsbipSysfs *self, const gchar *path, gchar *buf, gsize size, GError **error)
+{
+  g_autofree gchar *real = resolve (self, path);
+  gssize n;
+  gint fd = open (real, O_RDONLY | O_CLOEXEC);
+
+  if (fd < 0)
+    {
+      set_io_error (error, errno, "reading", path);
+      return -1;
+    }
+  do
+    n = read (fd, buf, size - 1);
+  while (n < 0 && errno == EINTR);
+  if (n < 0)
+    {
+      gint errsv = errno;
+      close (fd);
+      set_io_error (error, errsv, "reading", path);
+      return -1;
+    }
+  close (fd);
+  /* a short read is the end, as in usbip_sysfs_read_bytes(); a full one may have more */
+  if ((gsize) n == size - 1)
+    return 0;
+  buf[n] = '\0';
+  return n + 1;
+}
+
 /**
  * usbip_sysfs_read_uint:
  * @self: a #UsbipSysfs
@@ -301,15 +334,25 @@ usbip_sysfs_canonicalize (UsbipSysfs *self, const gchar *path)
 gboolean
 usbip_sysfs_read_uint (UsbipSysfs *self, const gchar *path, guint base, guint64 *out, GError **error)
 {
-  g_autofree gchar *text = NULL;
+  gchar small[64];
+  g_autofree gchar *long_text = NULL;
+  gchar *text = small;
   g_autoptr (GError) parse_error = NULL;
+  gssize n;
 
   g_return_val_if_fail (USBIP_IS_SYSFS (self), FALSE);
   g_return_val_if_fail (path != NULL, FALSE);
   g_return_val_if_fail (out != NULL, FALSE);
-  text = usbip_sysfs_read (self, path, error);
-  if (text == NULL)
+  n = read_small (self, path, small, sizeof small, error);
+  if (n < 0)
     return FALSE;
+  if (n == 0)
+    {
+      long_text = usbip_sysfs_read (self, path, error);
+      if (long_text == NULL)
+        return FALSE;
+      text = long_text;
+    }
   g_strstrip (text);
   if (*text == '\0')
     {

@@ -342,7 +342,9 @@ host_get_status (UsbipExportBackend *backend, const gchar *busid, GError **error
 
   if (!usbip_busid_validate (busid, error))
     return USBIP_DEVICE_STATUS_UNKNOWN;
-  path = g_build_filename (USBIP_HOST_DEVICES_DIR, busid, "usbip_status", NULL);
+  /* a validated bus ID has no '/': concatenation gives g_build_filename()'s path at a
+   * fraction of its cost, once per bound device per OP_REQ_DEVLIST */
+  path = g_strconcat (USBIP_HOST_DEVICES_DIR "/", busid, "/usbip_status", NULL);
   if (!usbip_sysfs_read_uint (self->sysfs, path, 10, &st, error))
     return USBIP_DEVICE_STATUS_UNKNOWN;
   if (st < USBIP_DEVICE_STATUS_AVAILABLE || st > USBIP_DEVICE_STATUS_ERROR)

@@ -3,9 +3,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <string.h>
+
+#include <glib/gstdio.h>
 
 #include "fake-kernel.h"
 #include "usbip-host-backend.h"
+#include "usbip-sysfs.h"
 #include "usbip-vhci-backend.h"
 #include "usbip-vhci-records.h"
 #include "usbip-vhci-status.h"
@@ -381,6 +385,53 @@ test_vudc_bad_descriptor (void)
   g_assert_error (error, USBIP_ERROR, USBIP_ERROR_DEVICE_ERROR);
 }
 
+/* usbip_sysfs_read_uint(): short attributes read into a stack buffer, longer ones whole,
+ * the same values and errors either way (63 bytes is the buffer's edge) */
+static void
+test_sysfs_read_uint (void)
+{
+  g_autofree gchar *root = g_dir_make_tmp ("usbip-sysfs-XXXXXX", NULL);
+  g_autoptr (UsbipSysfs) sysfs = usbip_sysfs_new (root);
+  g_autofree gchar *dir = g_build_filename (root, "sys", NULL);
+  g_autofree gchar *zeros62 = g_strnfill (62, '0');
+  g_autofree gchar *zeros63 = g_strnfill (63, '0');
+  g_autofree gchar *zeros200 = g_strnfill (200, '0');
+  g_autofree gchar *at_edge = g_strconcat (zeros62, "7", NULL);     /* 63 bytes: fits */
+  g_autofree gchar *past_edge = g_strconcat (zeros63, "7\n", NULL); /* 65: read whole */
+  g_autofree gchar *long_value = g_strconcat (zeros200, "42\n", NULL);
+  struct {
+    const gchar *content;
+    guint base;
+    guint64 value;
+  } ok[] = { { "1\n", 10, 1 }, { "  3 \n", 10, 3 }, { "0x1f\n", 16, 31 }, { "", 10, 0 },
+             { "\n", 10, 0 },  { at_edge, 10, 7 },  { past_edge, 10, 7 }, { long_value, 10, 42 } };
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *file = g_build_filename (dir, "attr", NULL);
+  guint64 v = 0;
+
+  g_assert_nonnull (root);
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  for (gsize i = 0; i < G_N_ELEMENTS (ok); i++)
+    {
+      g_assert_true (g_file_set_contents (file, ok[i].content, -1, NULL));
+      v = G_MAXUINT64;
+      g_assert_true (usbip_sysfs_read_uint (sysfs, "/sys/attr", ok[i].base, &v, &error));
+      g_assert_no_error (error);
+      g_assert_cmpuint (v, ==, ok[i].value);
+    }
+  g_assert_true (g_file_set_contents (file, "abc\n", -1, NULL));
+  g_assert_false (usbip_sysfs_read_uint (sysfs, "/sys/attr", 10, &v, &error));
+  g_assert_error (error, USBIP_ERROR, USBIP_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "/sys/attr: unexpected content 'abc'"));
+  g_clear_error (&error);
+  g_assert_false (usbip_sysfs_read_uint (sysfs, "/sys/missing", 10, &v, &error));
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error->message, "/sys/missing"));
+  g_remove (file);
+  g_rmdir (dir);
+  g_rmdir (root);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -388,6 +439,7 @@ main (int argc, char **argv)
   g_log_writer_default_set_use_stderr (TRUE);
   g_test_init (&argc, &argv, NULL);
 #define T(name, fn) g_test_add (name, Fixture, NULL, setup, fn, teardown)
+  g_test_add_func ("/sysfs/read-uint", test_sysfs_read_uint);
   g_test_add_func ("/vhci/status-layouts", test_status_layouts);
   g_test_add_func ("/vhci/status-malformed", test_status_malformed);
   T ("/vhci/attach-detach", test_vhci_attach_detach);
