@@ -180,7 +180,17 @@ rescan (UsbipDeviceCache *self, Part *part, GError **error)
   return TRUE;
 }
 
-/* a STATUS part: its bound devices that are free, with their state read now */
+/* what OP_REP_DEVLIST offers, as upstream usbipd does (Debian 12's, Linux 6.1; VM scenario
+ * 33): every device bound to the export driver but those in use by an importer (another
+ * client could only be refused); one in error is listed, and its import refused with
+ * ST_DEV_ERR. A device whose state cannot be read is left out. */
+static gboolean
+offered (const UsbipDeviceInfo *info)
+{
+  return info->status == USBIP_DEVICE_STATUS_AVAILABLE || info->status == USBIP_DEVICE_STATUS_ERROR;
+}
+
+/* a STATUS part: its bound devices, with their state read now */
 static GPtrArray *
 list_by_status (UsbipDeviceCache *self, Part *part, GError **error)
 {
@@ -200,8 +210,7 @@ list_by_status (UsbipDeviceCache *self, Part *part, GError **error)
 
           stale |= st == USBIP_DEVICE_STATUS_UNKNOWN;
           info->status = st;
-          if (st == USBIP_DEVICE_STATUS_AVAILABLE)
-            g_ptr_array_add (out, usbip_device_info_copy (info));
+          g_ptr_array_add (out, usbip_device_info_copy (info));
         }
       if (!stale || pass == 1)
         return g_steal_pointer (&out);
@@ -267,9 +276,10 @@ usbip_device_cache_is_caching (UsbipDeviceCache *self)
  * @self: a cache
  * @error: return location for a #GError
  *
- * The devices to offer in OP_REP_DEVLIST: bound and free, with their state read now (the
- * devices of a backend that announces its changes: as it lists them). Of a composite
- * backend, a backend that cannot list does not empty the list of the others.
+ * The devices to offer in OP_REP_DEVLIST: bound and not in use by an importer (free, or in
+ * error: upstream usbipd lists those too), with their state read now (the devices of a
+ * backend that announces its changes: as it lists them). Of a composite backend, a backend
+ * that cannot list does not empty the list of the others.
  *
  * Returns: (element-type UsbipDeviceInfo) (transfer container): the devices, or %NULL
  *
@@ -302,7 +312,9 @@ usbip_device_cache_list (UsbipDeviceCache *self, GError **error)
           continue;
         }
       n_ok++;
-      g_ptr_array_extend_and_steal (all, g_steal_pointer (&some));
+      for (guint j = 0; j < some->len; j++)
+        if (offered (g_ptr_array_index (some, j)))
+          g_ptr_array_add (all, usbip_device_info_copy (g_ptr_array_index (some, j)));
     }
   if (n_ok == 0 && first_error != NULL)
     {

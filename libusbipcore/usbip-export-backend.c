@@ -29,8 +29,8 @@ usbip_export_backend_default_init (UsbipExportBackendInterface *iface)
  * @self: a #UsbipExportBackend
  * @error: return location for a #GError, or %NULL
  *
- * Returns: (element-type UsbipDeviceInfo) (transfer container): exportable devices with
- *   their status, or %NULL on error
+ * Returns: (element-type UsbipDeviceInfo) (transfer container): the devices bound to the
+ *   backend's export driver, each with its status (in use ones included), or %NULL on error
  *
  * Since: 1.0
  */

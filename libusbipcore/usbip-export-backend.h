@@ -14,8 +14,11 @@ G_DECLARE_INTERFACE (UsbipExportBackend, usbip_export_backend, USBIP, EXPORT_BAC
 /**
  * UsbipExportBackendInterface:
  * @g_iface: parent
- * @list_devices: devices this backend can export (bound to its driver), with @status
- *   filled; the exporter hides those not AVAILABLE from OP_REP_DEVLIST
+ * @list_devices: every device bound to this backend's export driver, each with its
+ *   #UsbipDeviceInfo.status (a device in use included, marked %USBIP_DEVICE_STATUS_USED:
+ *   the status page shows it with its peer); the backend filters on state no further. The
+ *   exporter's device cache leaves the devices in use out of OP_REP_DEVLIST, as upstream
+ *   usbipd does (those in error stay, their import is refused with ST_DEV_ERR)
  * @list_local_devices: (nullable): every local device, bound or not (for `list -l`);
  *   NULL in backends with no such notion
  * @get_device: one device by busid; USBIP_ERROR_NOT_FOUND if unknown

@@ -165,8 +165,8 @@ enumerate (UsbipHostBackend *self, gboolean exported_only, GError **error)
       info = usbip_host_read_device (self->sysfs, name, NULL);
       if (info == NULL) /* vanished while we looked */
         continue;
-      if (exported_only && info->status != USBIP_DEVICE_STATUS_AVAILABLE)
-        continue; /* in use or in error: not offered */
+      if (exported_only && info->status == USBIP_DEVICE_STATUS_UNKNOWN)
+        continue; /* usbip_status unreadable (unbound while we looked): as upstream, left out */
       if (!exported_only && info->bDeviceClass == 0x09)
         continue; /* hubs are never exportable */
       g_ptr_array_add (devices, g_steal_pointer (&info));

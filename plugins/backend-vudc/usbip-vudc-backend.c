@@ -115,8 +115,9 @@ vudc_list_devices (UsbipExportBackend *backend, GError **error)
     {
       g_autoptr (UsbipDeviceInfo) info = read_vudc (self, g_ptr_array_index (names, i), NULL);
 
-      /* no gadget bound (dev_desc unreadable) or in use: not offered */
-      if (info != NULL && info->status == USBIP_DEVICE_STATUS_AVAILABLE)
+      /* no gadget bound (dev_desc unreadable) or no state: not listed; one in use is, marked
+       * used (the exporter leaves it out of OP_REP_DEVLIST) */
+      if (info != NULL && info->status != USBIP_DEVICE_STATUS_UNKNOWN)
         g_ptr_array_add (devices, g_steal_pointer (&info));
     }
   return g_steal_pointer (&devices);

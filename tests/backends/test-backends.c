@@ -271,11 +271,19 @@ test_host_list_bind_unbind (Fixture *f, gconstpointer data)
   g_assert_error (error, USBIP_ERROR, USBIP_ERROR_BUSY);
   g_clear_error (&error);
 
-  /* exporting: the sockfd write flips usbip_status to used, and the device leaves the list */
+  /* exporting: the sockfd write flips usbip_status to used; the device stays in the list,
+   * marked used (the exporter's DEVLIST leaves it out, its status page shows it) */
   g_assert_true (usbip_export_backend_export_fd (f->host, "1-1", 9, &error));
   g_assert_no_error (error);
   exported = usbip_export_backend_list_devices (f->host, &error);
-  g_assert_cmpuint (exported->len, ==, 0);
+  g_assert_cmpuint (exported->len, ==, 1);
+  g_assert_cmpint (((UsbipDeviceInfo *) g_ptr_array_index (exported, 0))->status, ==, USBIP_DEVICE_STATUS_USED);
+  g_clear_pointer (&exported, g_ptr_array_unref);
+  /* and one in error (the stub could not reset it after a session) is listed too */
+  fake_kernel_put (f->fk, "/sys/bus/usb/devices/1-1/usbip_status", "3\n");
+  exported = usbip_export_backend_list_devices (f->host, &error);
+  g_assert_cmpuint (exported->len, ==, 1);
+  g_assert_cmpint (((UsbipDeviceInfo *) g_ptr_array_index (exported, 0))->status, ==, USBIP_DEVICE_STATUS_ERROR);
 
   g_assert_true (usbip_export_backend_unbind (f->host, "1-1", &error));
   g_assert_no_error (error);
@@ -369,7 +377,8 @@ test_vudc (Fixture *f, gconstpointer data)
   g_assert_true (usbip_export_backend_export_fd (f->vudc, "usbip-vudc.0", 4, &error));
   g_clear_pointer (&devices, g_ptr_array_unref);
   devices = usbip_export_backend_list_devices (f->vudc, &error);
-  g_assert_cmpuint (devices->len, ==, 0); /* in use: hidden */
+  g_assert_cmpuint (devices->len, ==, 1); /* in use: listed, marked used (DEVLIST leaves it out) */
+  g_assert_cmpint (((UsbipDeviceInfo *) g_ptr_array_index (devices, 0))->status, ==, USBIP_DEVICE_STATUS_USED);
   g_assert_false (usbip_export_backend_bind (f->vudc, "usbip-vudc.0", &error));
   g_assert_error (error, USBIP_ERROR, USBIP_ERROR_NOT_AVAILABLE);
 }

@@ -287,6 +287,41 @@ test_without_events_rescans (Fixture *f, gconstpointer data)
   g_assert_cmpuint (usbip_device_cache_get_rescans (f->cache), ==, 3);
 }
 
+/* what DEVLIST offers, as upstream usbipd (6.1) does: every device bound to usbip-host but
+ * those in use (usbip_status 2); one in error (3) is listed, and its import refused with
+ * ST_DEV_ERR. The same whether the cache follows uevents or rescans every time */
+static void
+test_offers_all_but_in_use (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (UsbipPortInfo) port = NULL;
+
+  g_assert_true (usbip_export_backend_bind (f->host, "1-2", &error));
+  if (usbip_device_cache_is_caching (f->cache)) /* rescanning: no uevent socket to send to */
+    uevent (f, "bind", "1-2", "usb");
+  assert_devlist (f, "1-1 1-2");
+  /* the stub failed to reset the device after a session: usbip_status 3, no uevent */
+  fake_kernel_put (f->fk, "/sys/bus/usb/devices/1-1/usbip_status", "3\n");
+  assert_devlist (f, "1-1 1-2");
+  g_assert_null (test_util_attach (f->importer, f->remote, "1-1", &error));
+  g_assert_error (error, USBIP_ERROR, USBIP_ERROR_DEVICE_ERROR);
+  g_clear_error (&error);
+  /* in use: left out until its session ends */
+  port = test_util_attach (f->importer, f->remote, "1-2", &error);
+  g_assert_no_error (error);
+  assert_devlist (f, "1-1");
+  fake_kernel_drop_connection (f->fk, port->port, "1-2");
+  assert_devlist (f, "1-1 1-2");
+}
+
+static void
+test_offers_all_but_in_use_rescanning (Fixture *f, gconstpointer data)
+{
+  usbip_device_cache_set_uevent_fd (f->cache, -1);
+  g_assert_false (usbip_device_cache_is_caching (f->cache));
+  test_offers_all_but_in_use (f, data);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -305,5 +340,7 @@ main (int argc, char **argv)
   T ("/devlist/bind-needs-the-event", test_bind_needs_the_event);
   T ("/devlist/without-events-rescans", test_without_events_rescans);
   T ("/devlist/uevent-from-a-process-is-ignored", test_uevent_from_a_process_is_ignored);
+  T ("/devlist/offers-all-but-in-use", test_offers_all_but_in_use);
+  T ("/devlist/offers-all-but-in-use/without-events", test_offers_all_but_in_use_rescanning);
   return g_test_run ();
 }
