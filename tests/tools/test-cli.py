@@ -728,6 +728,17 @@ def list_local_forms():
     rc, out, _ = tool("--json", "list", "-l")
     # like upstream, devices imported through vhci (3-1) are local devices too
     check([o["busid"] for o in json_lines(out)] == ["1-1", "1-2", "3-1"])
+    # the export state of a bound device (usbip_status), null for the others; one in use
+    # (2), left out of OP_REP_DEVLIST, shows as in-use here
+    check([o["export_state"] for o in json_lines(out)] == ["available", None, None], out)
+    status = "/sys/devices/pci0000:00/0000:00:14.0/usb1/1-1/usbip_status"
+    try:
+        for value, state in (("2", "in-use"), ("3", "error")):
+            put(ROOT, status, value + "\n")
+            rc, out, _ = tool("--json", "list", "-l")
+            check(rc == 0 and json_lines(out)[0]["export_state"] == state, value, out)
+    finally:
+        put(ROOT, status, "1\n")
 
 
 @test

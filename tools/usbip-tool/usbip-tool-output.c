@@ -269,6 +269,14 @@ usbip_tool_print_local_devices (UsbipToolOutput *o, GPtrArray *devices)
           usbip_tool_json_device (b, d);
           json_builder_set_member_name (b, "exported");
           json_builder_add_boolean_value (b, d->status != USBIP_DEVICE_STATUS_UNKNOWN);
+          /* a device in use is left out of OP_REP_DEVLIST (as upstream): here it shows */
+          json_builder_set_member_name (b, "export_state");
+          if (d->status == USBIP_DEVICE_STATUS_UNKNOWN)
+            json_builder_add_null_value (b);
+          else
+            json_builder_add_string_value (b, d->status == USBIP_DEVICE_STATUS_AVAILABLE ? "available"
+                                              : d->status == USBIP_DEVICE_STATUS_USED    ? "in-use"
+                                                                                         : "error");
           json_end (o, b);
         }
       else if (o->parsable)
