@@ -73,14 +73,17 @@ read_mibs() { # read_mibs SD: one direct read of 8 MiB, prints MiB/s
   dd if="/dev/$1" of=/dev/null bs=1M count=8 iflag=direct status=none || fail "dd from /dev/$1 failed"
   awk -v a="$_a" -v b="$(now)" 'BEGIN { printf "%.1f\n", 8 / (b - a) }'
 }
+# each attach waits for the previous disk: upstream usbip's attach reads every used vhci port
+# and fails ("usbip: error: open vhci_driver", after the exporter has handed the device over)
+# while another port's device is still enumerating (seen in a CI run, 2 Dec)
 run usbip attach -r 127.0.0.1 -b virtual-disk
-run usbip attach -r 127.0.0.1 -b virtual-ssd
-run usbip bind -b "$MS_BUSID"
-run usbip attach -r 127.0.0.1 -b "$MS_BUSID"
 disk_of "$ID"
 sd_virtual=$_sd
+run usbip attach -r 127.0.0.1 -b virtual-ssd
 disk_of 1209:0008
 sd_super=$_sd
+run usbip bind -b "$MS_BUSID"
+run usbip attach -r 127.0.0.1 -b "$MS_BUSID"
 disk_of "$MS_ID"
 sd_kernel=$_sd
 : > "$D/virtual.out"
