@@ -63,10 +63,15 @@ def check_config_creates_nothing():
     argv = [DAEMON, "--check-config", "--config", conf, f"--pid={top}/run/usbipcored.pid",
             "--virtual", f"hid-mouse:input={top}/mouse.fifo,name=mouse"]
     trace = os.path.join(ROOT, "strace.log")
+    env = ENV
     if STRACE:
         argv = [STRACE, "-f", "-qq", "-o", trace, "-e",
                 "trace=open,openat,mknod,mknodat,mkdir,mkdirat,bind,listen"] + argv
-    rc, out, err = run(*argv)
+        # LeakSanitizer cannot run under ptrace (the sanitize gate's build aborted with -6);
+        # the other cases here still run the daemon with its leak check
+        asan = os.environ.get("ASAN_OPTIONS")
+        env = dict(ENV, ASAN_OPTIONS=(asan + ":" if asan else "") + "detect_leaks=0")
+    rc, out, err = run(*argv, env=env)
     check(rc == 0 and "valid" in out, rc, out, err)
     check(tree(top) == before, "new files:", sorted(tree(top) - before))
     # the pty's notice comes from opening it
