@@ -312,9 +312,12 @@ usbip_device_cache_list (UsbipDeviceCache *self, GError **error)
           continue;
         }
       n_ok++;
-      for (guint j = 0; j < some->len; j++)
+      /* the offered ones move over, in their order: no copy per device per request */
+      for (guint j = 0; j < some->len;)
         if (offered (g_ptr_array_index (some, j)))
-          g_ptr_array_add (all, usbip_device_info_copy (g_ptr_array_index (some, j)));
+          g_ptr_array_add (all, g_ptr_array_steal_index (some, j));
+        else
+          j++;
     }
   if (n_ok == 0 && first_error != NULL)
     {
